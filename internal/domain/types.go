@@ -1,0 +1,170 @@
+package domain
+
+import "time"
+
+// SchemaVersion is the version of the wire formats this build writes and the
+// newest it reads.
+const SchemaVersion = 1
+
+// Complaint sources.
+const (
+	SourceAuto         = "auto"
+	SourceRightsHolder = "rights_holder"
+)
+
+// Mark statuses. Only active marks are watched.
+const (
+	MarkActive    = "active"
+	MarkPending   = "pending"
+	MarkSuspended = "suspended"
+	MarkRemoved   = "removed"
+)
+
+// Money is an amount in a currency. Amount is a decimal string ("12.50") so
+// that no precision is lost in transit; Currency is an ISO 4217 code.
+type Money struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Label is the ground truth attached to a listing in evaluation files.
+type Label struct {
+	Infringing bool   `json:"infringing"`
+	MarkID     string `json:"mark_id,omitempty"`
+	// Kind names the case, e.g. "leet", "official_photo_crop", "nominative".
+	Kind string `json:"kind,omitempty"`
+}
+
+// Listing is one marketplace listing create or update.
+type Listing struct {
+	SchemaVersion int       `json:"schema_version"`
+	ListingID     string    `json:"listing_id"`
+	Version       int64     `json:"version"`
+	SellerID      string    `json:"seller_id"`
+	Marketplace   string    `json:"marketplace,omitempty"`
+	Locale        string    `json:"locale,omitempty"`
+	Title         string    `json:"title"`
+	Description   string    `json:"description,omitempty"`
+	Brand         string    `json:"brand,omitempty"`
+	Category      string    `json:"category,omitempty"`
+	Price         *Money    `json:"price,omitempty"`
+	Images        []string  `json:"images,omitempty"`
+	CreatedAt     time.Time `json:"created_at,omitzero"`
+	Label         *Label    `json:"label,omitempty"`
+}
+
+// Registration is a mark's proof of rights.
+type Registration struct {
+	Office        string   `json:"office"`
+	Number        string   `json:"number"`
+	Jurisdictions []string `json:"jurisdictions,omitempty"`
+	Classes       []int    `json:"classes,omitempty"`
+}
+
+// ReferencePrice is what a genuine product of the mark costs, optionally for
+// one category only.
+type ReferencePrice struct {
+	Category string `json:"category,omitempty"`
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// ImageHash is a precomputed perceptual hash of one of a mark's reference
+// images, carried on the marks topic so detectors need not fetch them.
+type ImageHash struct {
+	// Kind is "logo" or "official".
+	Kind string `json:"kind"`
+	// URL is where the reference image came from.
+	URL string `json:"url"`
+	// Hashes are the image's hashes (hex, one per variant the hasher keeps).
+	Hashes []string `json:"hashes"`
+}
+
+// Mark is a registered trade mark with everything a detector needs.
+type Mark struct {
+	SchemaVersion     int              `json:"schema_version"`
+	MarkID            string           `json:"mark_id"`
+	HolderID          string           `json:"holder_id"`
+	Name              string           `json:"name"`
+	Variants          []string         `json:"variants,omitempty"`
+	DistinctFrom      []string         `json:"distinct_from,omitempty"`
+	Registration      Registration     `json:"registration"`
+	Logos             []string         `json:"logos,omitempty"`
+	OfficialImages    []string         `json:"official_images,omitempty"`
+	Categories        []string         `json:"categories,omitempty"`
+	ReferencePrices   []ReferencePrice `json:"reference_prices,omitempty"`
+	AuthorizedSellers []string         `json:"authorized_sellers,omitempty"`
+	// Threshold overrides the configured complaint threshold for this mark.
+	Threshold *float64 `json:"threshold,omitempty"`
+	Status    string   `json:"status"`
+	// ImageHashes are filled in by the registry from Logos and OfficialImages.
+	ImageHashes []ImageHash `json:"image_hashes,omitempty"`
+}
+
+// Evidence is one explainable piece of a match.
+type Evidence struct {
+	Matcher string  `json:"matcher"`
+	Score   float64 `json:"score"`
+	// Field is where the evidence was found: title, brand, description,
+	// price, images[0], seller.
+	Field string `json:"field,omitempty"`
+	// Match is the listing's text (or image URL) that matched.
+	Match string `json:"match,omitempty"`
+	// Detail says what the match means, for a reviewer.
+	Detail string `json:"detail,omitempty"`
+	// Kind is a machine-readable class of the evidence, e.g. "exact",
+	// "leet", "fuzzy", "cue", "below_floor", "official_photo", "authorized".
+	Kind string `json:"kind,omitempty"`
+}
+
+// Complaint is one claim that a listing infringes a mark. Automatic and
+// manual complaints share it; Source tells them apart.
+type Complaint struct {
+	SchemaVersion  int        `json:"schema_version"`
+	ComplaintID    string     `json:"complaint_id"`
+	Source         string     `json:"source"`
+	ListingID      string     `json:"listing_id"`
+	ListingVersion int64      `json:"listing_version"`
+	MarkID         string     `json:"mark_id"`
+	HolderID       string     `json:"holder_id,omitempty"`
+	SellerID       string     `json:"seller_id,omitempty"`
+	Score          float64    `json:"score"`
+	Explanation    string     `json:"explanation"`
+	Evidence       []Evidence `json:"evidence,omitempty"`
+	RuleVersion    string     `json:"rule_version,omitempty"`
+	CreatedAt      time.Time  `json:"created_at,omitzero"`
+	// Listing is a snapshot of the listing's text as it was scored.
+	Listing *ListingSnapshot `json:"listing,omitempty"`
+}
+
+// ListingSnapshot is the part of a listing a reviewer needs to see.
+type ListingSnapshot struct {
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Brand       string   `json:"brand,omitempty"`
+	Category    string   `json:"category,omitempty"`
+	Price       *Money   `json:"price,omitempty"`
+	Images      []string `json:"images,omitempty"`
+	Marketplace string   `json:"marketplace,omitempty"`
+}
+
+// ScoreResult is one line of `markwatch score` output.
+type ScoreResult struct {
+	ListingID  string             `json:"listing_id"`
+	Version    int64              `json:"version"`
+	Flagged    bool               `json:"flagged"`
+	Score      float64            `json:"score"`
+	Complaints []ComplaintSummary `json:"complaints"`
+	// Warnings report evidence that could not be gathered, such as an image
+	// that could not be fetched.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ComplaintSummary is a complaint as `markwatch score` prints it.
+type ComplaintSummary struct {
+	ComplaintID string     `json:"complaint_id"`
+	MarkID      string     `json:"mark_id"`
+	Score       float64    `json:"score"`
+	Explanation string     `json:"explanation"`
+	Evidence    []Evidence `json:"evidence"`
+}
