@@ -1,0 +1,210 @@
+// Package config loads markwatch's one YAML configuration file: defaults
+// first, then a strict decode (unknown keys are errors), then Validate,
+// which names the bad field. Errors carry the file name. Components never
+// read this package: cmd/markwatch maps its sections onto their options.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Detection Detection     `yaml:"detection"`
+	Limits    domain.Limits `yaml:"limits"`
+}
+
+// Detection configures scoring.
+type Detection struct {
+	// Threshold is the default complaint threshold for marks without one.
+	Threshold float64 `yaml:"threshold"`
+	// RuleVersion is part of every complaint id; bump it when rules change.
+	RuleVersion string `yaml:"rule_version"`
+	// Base is the score share of a mere use of a mark (see matchers/score).
+	Base          float64 `yaml:"base"`
+	MaxCandidates int     `yaml:"max_candidates"`
+	Text          Text    `yaml:"text"`
+	Price         Price   `yaml:"price"`
+	Image         Image   `yaml:"image"`
+	Cues          Cues    `yaml:"cues"`
+}
+
+// Text configures the word-mark matcher.
+type Text struct {
+	Fuzzy               bool `yaml:"fuzzy"`
+	FuzzyMinRunes       int  `yaml:"fuzzy_min_runes"`
+	Fuzzy2MinRunes      int  `yaml:"fuzzy2_min_runes"`
+	FuzzyPrefix         int  `yaml:"fuzzy_prefix"`
+	FuzzyCacheSize      int  `yaml:"fuzzy_cache_size"`
+	MaxDescriptionBytes int  `yaml:"max_description_bytes"`
+}
+
+// Price configures the price matcher.
+type Price struct {
+	// Floor is the counterfeit floor as a share of the reference price.
+	Floor float64 `yaml:"floor"`
+	// Base is the currency the rates are quoted against.
+	Base string `yaml:"base"`
+	// Rates are units of each currency per one unit of Base.
+	Rates map[string]float64 `yaml:"rates"`
+}
+
+// Image configures image fetching and matching.
+type Image struct {
+	// MaxDistance is the largest Hamming distance (of 64) counted as a
+	// match; 0 takes the matcher's measured default.
+	MaxDistance int   `yaml:"max_distance"`
+	MaxBytes    int64 `yaml:"max_bytes"`
+	MaxPixels   int64 `yaml:"max_pixels"`
+	// FetchTimeout caps one image fetch, connection to last byte.
+	FetchTimeout time.Duration `yaml:"fetch_timeout"`
+	// AllowHosts lists the http(s) hosts (host or host:port) images may be
+	// fetched from; empty means no http(s) fetching.
+	AllowHosts []string `yaml:"allow_hosts"`
+	// Concurrency is how many images are fetched and hashed at once.
+	Concurrency int `yaml:"concurrency"`
+	// CacheSize is how many image hashes are kept by URL.
+	CacheSize int `yaml:"cache_size"`
+}
+
+// Cues adds to or overrides the built-in cue lexicon.
+type Cues struct {
+	Extra []Cue `yaml:"extra"`
+}
+
+// Cue is one counterfeit cue phrase.
+type Cue struct {
+	Phrase   string  `yaml:"phrase"`
+	Language string  `yaml:"language"`
+	Weight   float64 `yaml:"weight"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{
+		Detection: Detection{
+			Threshold:     0.5,
+			RuleVersion:   "r1",
+			Base:          0.3,
+			MaxCandidates: 64,
+			Text: Text{
+				Fuzzy: true, FuzzyMinRunes: 5, Fuzzy2MinRunes: 9, FuzzyPrefix: 1,
+				FuzzyCacheSize: 100000, MaxDescriptionBytes: 8192,
+			},
+			Price: Price{
+				Floor: 0.3, Base: "USD",
+				Rates: map[string]float64{
+					"USD": 1, "EUR": 0.92, "GBP": 0.79, "CNY": 7.2, "JPY": 150, "RUB": 92,
+					"TRY": 32, "BRL": 5.0, "MXN": 17, "INR": 83, "AED": 3.67, "SAR": 3.75,
+					"KRW": 1350, "CAD": 1.36, "AUD": 1.52, "CHF": 0.88, "PLN": 4.0,
+				},
+			},
+			Image: Image{
+				MaxBytes: 10 << 20, MaxPixels: 40_000_000, FetchTimeout: 10 * time.Second,
+				Concurrency: 8, CacheSize: 10000,
+			},
+		},
+		Limits: domain.DefaultLimits,
+	}
+}
+
+// Load reads the file at path over the defaults. An empty path returns
+// the defaults.
+func Load(path string) (Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML over the defaults and validates the result.
+func Parse(data []byte) (Config, error) {
+	cfg := Default()
+	// Rates given in the file replace the default table rather than merge
+	// into it, so an operator sees exactly the rates in force.
+	cfg.Detection.Price.Rates = nil
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if cfg.Detection.Price.Rates == nil {
+		cfg.Detection.Price.Rates = Default().Detection.Price.Rates
+	}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate names the first invalid field.
+func (c *Config) Validate() error {
+	d := &c.Detection
+	switch {
+	case d.Threshold <= 0 || d.Threshold > 1:
+		return fmt.Errorf("detection.threshold: must be in (0, 1], got %g", d.Threshold)
+	case d.Base < 0 || d.Base >= 1:
+		return fmt.Errorf("detection.base: must be in [0, 1), got %g", d.Base)
+	case strings.TrimSpace(d.RuleVersion) == "":
+		return errors.New("detection.rule_version: required")
+	case d.MaxCandidates <= 0:
+		return fmt.Errorf("detection.max_candidates: must be positive, got %d", d.MaxCandidates)
+	case d.Text.FuzzyMinRunes < 3:
+		return fmt.Errorf("detection.text.fuzzy_min_runes: must be at least 3, got %d", d.Text.FuzzyMinRunes)
+	case d.Text.Fuzzy2MinRunes < d.Text.FuzzyMinRunes:
+		return fmt.Errorf("detection.text.fuzzy2_min_runes: must be at least fuzzy_min_runes (%d), got %d", d.Text.FuzzyMinRunes, d.Text.Fuzzy2MinRunes)
+	case d.Price.Floor <= 0 || d.Price.Floor >= 1:
+		return fmt.Errorf("detection.price.floor: must be in (0, 1), got %g", d.Price.Floor)
+	case len(d.Price.Base) != 3:
+		return fmt.Errorf("detection.price.base: want a 3-letter currency code, got %q", d.Price.Base)
+	case d.Image.MaxDistance < 0 || d.Image.MaxDistance > 32:
+		return fmt.Errorf("detection.image.max_distance: must be in [0, 32], got %d", d.Image.MaxDistance)
+	case d.Image.MaxBytes <= 0:
+		return fmt.Errorf("detection.image.max_bytes: must be positive, got %d", d.Image.MaxBytes)
+	case d.Image.MaxPixels <= 0:
+		return fmt.Errorf("detection.image.max_pixels: must be positive, got %d", d.Image.MaxPixels)
+	case d.Image.FetchTimeout <= 0:
+		return fmt.Errorf("detection.image.fetch_timeout: must be positive, got %s", d.Image.FetchTimeout)
+	case d.Image.Concurrency <= 0 || d.Image.Concurrency > 256:
+		return fmt.Errorf("detection.image.concurrency: must be in [1, 256], got %d", d.Image.Concurrency)
+	}
+	for cur, r := range d.Price.Rates {
+		if len(cur) != 3 || strings.ToUpper(cur) != cur {
+			return fmt.Errorf("detection.price.rates.%s: want a 3-letter upper-case currency code", cur)
+		}
+		if !(r > 0) {
+			return fmt.Errorf("detection.price.rates.%s: rate must be positive, got %g", cur, r)
+		}
+	}
+	if _, ok := d.Price.Rates[d.Price.Base]; !ok {
+		return fmt.Errorf("detection.price.rates: has no rate for the base currency %s", d.Price.Base)
+	}
+	for i, c := range d.Cues.Extra {
+		if strings.TrimSpace(c.Phrase) == "" {
+			return fmt.Errorf("detection.cues.extra[%d].phrase: required", i)
+		}
+		if c.Weight <= 0 || c.Weight > 1 {
+			return fmt.Errorf("detection.cues.extra[%d].weight: must be in (0, 1], got %g", i, c.Weight)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadGood(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.good.yaml")
+	if len(files) == 0 {
+		t.Fatal("no good files")
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	cfg, err := Load("testdata/full.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Detection.Threshold != 0.55 || cfg.Detection.RuleVersion != "r2" || cfg.Limits.MaxTitleBytes != 500 {
+		t.Errorf("values not applied: %+v", cfg.Detection)
+	}
+	if len(cfg.Detection.Price.Rates) != 3 {
+		t.Errorf("rates from the file should replace the defaults, got %v", cfg.Detection.Price.Rates)
+	}
+	if cfg.Limits.MaxDescriptionBytes == 0 || cfg.Detection.Image.MaxBytes == 0 {
+		t.Error("unset values should keep their defaults")
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	cases := map[string]string{
+		"unknown_key": "field treshold not found",
+		"threshold":   "detection.threshold",
+		"rate":        "detection.price.rates.EUR",
+		"base":        "base currency EUR",
+		"concurrency": "detection.image.concurrency",
+		"cue":         "detection.cues.extra[0].weight",
+		"syntax":      "line",
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", name+".bad.yaml")
+			_, err := Load(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q should contain %q and the file name", err, want)
+			}
+		})
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("detection:\n  threshold: 0.5\n"))
+	f.Add([]byte("limits: {max_images: 3}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data)
+		if err == nil {
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("Parse accepted an invalid config: %v", err)
+			}
+		}
+	})
+}

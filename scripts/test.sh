@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command of the README and CI: runs every test in the module with
+# MARKWATCH_REQUIRE_INTEGRATION=1, so an integration test whose service is
+# missing fails instead of skipping. Services the tests need are started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MARKWATCH_REQUIRE_INTEGRATION=1
+go vet ./...
+go test -count=1 -timeout=15m ./... 2>&1 | tee /tmp/markwatch-test.out
