@@ -158,8 +158,8 @@ func (s *Scorer) Options() Options { return s.opts }
 // Marks returns the number of active marks the scorer knows.
 func (s *Scorer) Marks() int { return len(s.byID) }
 
-// Score returns a result per candidate mark with a positive score, best
-// first. Ties are broken by mark id so the order is deterministic.
+// Score returns a result per candidate mark any matcher found evidence
+// for (a dampened result may score 0 and still explain why), best first. Ties are broken by mark id so the order is deterministic.
 func (s *Scorer) Score(ctx context.Context, l *matchers.Listing) ([]Result, error) {
 	cands, err := s.candidates(ctx, l)
 	if err != nil || len(cands) == 0 {
@@ -177,7 +177,7 @@ func (s *Scorer) Score(ctx context.Context, l *matchers.Listing) ([]Result, erro
 	var out []Result
 	for j, mk := range cands {
 		r := s.combine(l, mk, j, sigs)
-		if r.Score > 0 {
+		if len(r.Evidence) > 0 {
 			out = append(out, r)
 		}
 	}
