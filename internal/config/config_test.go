@@ -74,3 +74,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := Load("../../configs/markwatch.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Detection.Threshold != Default().Detection.Threshold {
+		t.Errorf("the example should show the defaults, threshold %v", cfg.Detection.Threshold)
+	}
+}

@@ -210,10 +210,10 @@ func (e *Evaluation) ByMatcher() []MatcherCounts {
 // false negatives, lowest score first.
 func (e *Evaluation) Worst(n int) (fps, fns []Outcome) {
 	for _, o := range e.Outcomes {
-		switch {
-		case o.Predicted && !o.Label.Infringing, o.WrongMark:
+		if (o.Predicted && !o.Label.Infringing) || o.WrongMark {
 			fps = append(fps, o)
-		case o.Label.Infringing && !o.Predicted:
+		}
+		if o.Label.Infringing && !o.Predicted {
 			fns = append(fns, o)
 		}
 	}
