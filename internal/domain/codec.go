@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,12 @@ func decodeStrict(data []byte, v any, lim Limits) error {
 	if !utf8.Valid(data) {
 		off := invalidUTF8Offset(data)
 		return fieldErr("", "invalid UTF-8 at byte %d", off)
+	}
+	// encoding/json matches keys case-insensitively, keeps the last of
+	// duplicate keys and reports nested errors without their path; the
+	// shape check refuses and locates those first.
+	if err := checkShape(data, reflect.TypeOf(v).Elem()); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -76,9 +76,17 @@ func (c *Complaint) Validate(lim Limits) error {
 	if c.Listing != nil {
 		v.maxLen("listing.title", c.Listing.Title, lim.MaxTitleBytes)
 		v.maxLen("listing.description", c.Listing.Description, lim.MaxDescriptionBytes)
+		v.maxLen("listing.brand", c.Listing.Brand, lim.MaxShortFieldBytes)
+		v.maxLen("listing.category", c.Listing.Category, lim.MaxShortFieldBytes)
+		v.maxLen("listing.marketplace", c.Listing.Marketplace, lim.MaxShortFieldBytes)
 		v.money("listing.price", c.Listing.Price)
 		if len(c.Listing.Images) > lim.MaxImages {
 			v.fail("listing.images", "%d images, over the cap of %d", len(c.Listing.Images), lim.MaxImages)
+		}
+		// The review UI renders these; a manual complaint is as untrusted
+		// as a listing, so the same scheme rules apply.
+		for i, u := range c.Listing.Images {
+			v.imageRef(fmt.Sprintf("listing.images[%d]", i), u)
 		}
 	}
 	return v.err

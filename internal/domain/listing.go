@@ -59,6 +59,12 @@ func (v *validator) imageRef(field, s string) {
 	if v.err != nil {
 		return
 	}
+	// url.Parse refuses control characters before the '#' but not in the
+	// fragment; no image reference needs them anywhere.
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		v.fail(field, "contains a control character")
+		return
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		v.fail(field, "not a URL or path: %v", err)

@@ -69,6 +69,11 @@ func (m *Mark) Validate(lim Limits) error {
 	default:
 		v.fail("status", "unknown status %q (want active, pending, suspended or removed)", m.Status)
 	}
+	// One entry per reference image, so the same cap bounds the hashes a
+	// detector compares every listing image against.
+	if len(m.ImageHashes) > lim.MaxListItems {
+		v.fail("image_hashes", "%d items, over the cap of %d", len(m.ImageHashes), lim.MaxListItems)
+	}
 	for i, h := range m.ImageHashes {
 		f := fmt.Sprintf("image_hashes[%d]", i)
 		if h.Kind != "logo" && h.Kind != "official" {
