@@ -39,13 +39,19 @@ func (a *aligner) span(s, e int) string {
 			j += n
 		}
 		chunk := a.orig[i:j]
-		fc := foldChunk(chunk)
-		if fc == "" {
+		var fc string
+		if isPlainASCII(chunk) {
+			// Printable ASCII folds to its lower case: compare in place
+			// rather than building the folded chunk.
+			if pos+len(chunk) <= len(a.folded) && lowerEqual(chunk, a.folded[pos:pos+len(chunk)]) {
+				fc = a.folded[pos : pos+len(chunk)]
+			}
+		} else if fc = normalize.Fold(chunk); fc == "" {
 			i = j
 			continue
 		}
 		end := pos + len(fc)
-		if end > len(a.folded) || a.folded[pos:end] != fc || (end < len(a.folded) && a.folded[end] != ' ') {
+		if fc == "" || end > len(a.folded) || a.folded[pos:end] != fc || (end < len(a.folded) && a.folded[end] != ' ') {
 			return a.folded[s:e] // out of step with fold: quote the folded text
 		}
 		if os < 0 && s < end {
@@ -147,6 +153,23 @@ func chunkOffset(chunk, fc string, k int, end bool) int {
 func isPlainASCII(s string) bool {
 	for i := range len(s) {
 		if s[i] >= utf8.RuneSelf || s[i] < 0x20 || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerEqual reports whether ASCII a, lower-cased, equals b.
+func lowerEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
 			return false
 		}
 	}
