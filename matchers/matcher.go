@@ -54,6 +54,18 @@ type Presearcher interface {
 	Candidates(ctx context.Context, l *Listing) ([]string, error)
 }
 
+// CandidateMatcher is a Presearcher that also scores what it finds, and
+// can do both in one pass over the listing. The scorer uses it, when a
+// matcher offers it, instead of Candidates followed by Match.
+//
+// MatchCandidates returns the same ids as Candidates and, in the same
+// order, the same signals Match would return for those marks.
+type CandidateMatcher interface {
+	Matcher
+	Presearcher
+	MatchCandidates(ctx context.Context, l *Listing) (ids []string, sigs []Signal, err error)
+}
+
 // Signal is one matcher's verdict on one (listing, mark) pair.
 type Signal struct {
 	// Score is the strength of the signal in [0,1]; 0 means nothing found.

@@ -77,6 +77,11 @@ func Run(t *testing.T, m matchers.Matcher, fx Fixture) {
 				t.Fatalf("Candidates with a canceled context: err = %v, want context.Canceled", err)
 			}
 		}
+		if cm, ok := m.(matchers.CandidateMatcher); ok {
+			if _, _, err := cm.MatchCandidates(ctx, fx.Hit); !errors.Is(err, context.Canceled) {
+				t.Fatalf("MatchCandidates with a canceled context: err = %v, want context.Canceled", err)
+			}
+		}
 	})
 	t.Run("Concurrent", func(t *testing.T) {
 		want := mustMatch(t, m, fx.Hit, fx.Marks)
@@ -106,6 +111,37 @@ func Run(t *testing.T, m matchers.Matcher, fx Fixture) {
 			}
 		}
 	})
+	if cm, ok := m.(matchers.CandidateMatcher); ok {
+		t.Run("MatchCandidatesAgrees", func(t *testing.T) {
+			for _, l := range append([]*matchers.Listing{fx.Hit}, Hostile(fx.Hit)...) {
+				ids, sigs, err := cm.MatchCandidates(context.Background(), l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := cm.Candidates(context.Background(), l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(ids, want) || len(sigs) != len(ids) {
+					t.Fatalf("MatchCandidates ids %v (%d signals), Candidates %v", ids, len(sigs), want)
+				}
+				byID := map[string]*matchers.Mark{}
+				for _, mk := range fx.Marks {
+					byID[mk.MarkID] = mk
+				}
+				var marks []*matchers.Mark
+				for _, id := range ids {
+					if byID[id] == nil {
+						t.Fatalf("candidate %s is not one of the fixture's marks", id)
+					}
+					marks = append(marks, byID[id])
+				}
+				if got := mustMatch(t, m, l, marks); len(got)+len(sigs) > 0 && !reflect.DeepEqual(got, sigs) {
+					t.Fatalf("MatchCandidates signals differ from Match:\n%+v\n%+v", sigs, got)
+				}
+			}
+		})
+	}
 	if p, ok := m.(matchers.Presearcher); ok {
 		t.Run("PresearchFindsHit", func(t *testing.T) {
 			ids, err := p.Candidates(context.Background(), fx.Hit)

@@ -161,12 +161,20 @@ func (s *Scorer) Marks() int { return len(s.byID) }
 // Score returns a result per candidate mark any matcher found evidence
 // for (a dampened result may score 0 and still explain why), best first. Ties are broken by mark id so the order is deterministic.
 func (s *Scorer) Score(ctx context.Context, l *matchers.Listing) ([]Result, error) {
-	cands, err := s.candidates(ctx, l)
+	cands, pre, err := s.candidates(ctx, l)
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
 	sigs := make([][]matchers.Signal, len(s.matchers))
 	for i, m := range s.matchers {
+		if got, ok := pre[m.Name()]; ok {
+			// Already scored by its presearch pass.
+			sigs[i] = make([]matchers.Signal, len(cands))
+			for j, mk := range cands {
+				sigs[i][j] = got[mk.MarkID]
+			}
+			continue
+		}
 		if sigs[i], err = m.Match(ctx, l, cands); err != nil {
 			return nil, fmt.Errorf("score: matcher %s: %w", m.Name(), err)
 		}
@@ -193,13 +201,33 @@ func (s *Scorer) Score(ctx context.Context, l *matchers.Listing) ([]Result, erro
 	return out, nil
 }
 
-func (s *Scorer) candidates(ctx context.Context, l *matchers.Listing) ([]*matchers.Mark, error) {
+// candidates runs the presearchers. Those that are CandidateMatchers
+// also return their signals, by matcher name and mark id.
+func (s *Scorer) candidates(ctx context.Context, l *matchers.Listing) ([]*matchers.Mark, map[string]map[string]matchers.Signal, error) {
 	seen := map[string]bool{}
 	var cands []*matchers.Mark
+	var pre map[string]map[string]matchers.Signal
 	for _, p := range s.presearchers {
-		ids, err := p.Candidates(ctx, l)
+		var ids []string
+		var err error
+		if cm, ok := p.(matchers.CandidateMatcher); ok && s.scores(cm) {
+			var sigs []matchers.Signal
+			ids, sigs, err = cm.MatchCandidates(ctx, l)
+			if err == nil {
+				if pre == nil {
+					pre = map[string]map[string]matchers.Signal{}
+				}
+				got := make(map[string]matchers.Signal, len(ids))
+				for k, id := range ids {
+					got[id] = sigs[k]
+				}
+				pre[cm.Name()] = got
+			}
+		} else {
+			ids, err = p.Candidates(ctx, l)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("score: presearch: %w", err)
+			return nil, nil, fmt.Errorf("score: presearch: %w", err)
 		}
 		for _, id := range ids {
 			if m, ok := s.byID[id]; ok && !seen[id] {
@@ -212,7 +240,17 @@ func (s *Scorer) candidates(ctx context.Context, l *matchers.Listing) ([]*matche
 	if len(cands) > s.opts.MaxCandidates {
 		cands = cands[:s.opts.MaxCandidates]
 	}
-	return cands, nil
+	return cands, pre, nil
+}
+
+// scores reports whether m is one of the scorer's matchers.
+func (s *Scorer) scores(m matchers.Matcher) bool {
+	for _, x := range s.matchers {
+		if x == m {
+			return true
+		}
+	}
+	return false
 }
 
 // combine applies the formula of the package doc to the signals of mark j.

@@ -31,7 +31,9 @@ func (f *fake) Match(_ context.Context, _ *matchers.Listing, marks []*matchers.M
 	return out, nil
 }
 
-func (f *fake) Candidates(context.Context, *matchers.Listing) ([]string, error) { return f.cands, f.err }
+func (f *fake) Candidates(context.Context, *matchers.Listing) ([]string, error) {
+	return f.cands, f.err
+}
 
 func sig(matcher string, score float64, kind, detail string) matchers.Signal {
 	return matchers.Signal{Score: score, Evidence: []domain.Evidence{{Matcher: matcher, Score: score, Kind: kind, Detail: detail}}}
