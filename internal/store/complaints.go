@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// Complaint statuses: open → upheld | rejected; upheld → contested (a
+// counter-notice) → reinstated or upheld again.
+const (
+	ComplaintOpen       = "open"
+	ComplaintUpheld     = "upheld"
+	ComplaintRejected   = "rejected"
+	ComplaintContested  = "contested"
+	ComplaintReinstated = "reinstated"
+)
+
+// Complaint is a complaint in the review queue: the complaint as received and
+// the review state the store keeps beside it.
+type Complaint struct {
+	// Body is the complaint as received from the complaints topic.
+	Body   domain.Complaint
+	Status string
+	// CreatedAt is when the store first received the complaint, not
+	// Body.CreatedAt, which is when its sender made it.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// DecidedAt and DecidedBy record the last uphold or reject; zero and
+	// empty until then.
+	DecidedAt time.Time
+	DecidedBy string
+}
+
+// InsertComplaint stores c as an open complaint unless a complaint with its
+// id is already stored, and tells which happened. It is the idempotent step
+// of consuming the complaints topic: a redelivered or replayed complaint
+// changes nothing, however many consumers insert it at once. The caller
+// validates c (domain.DecodeComplaint does); the store checks only that it
+// has an id.
+func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserted bool, err error) {
+	if c == nil || c.ComplaintID == "" {
+		return false, errors.New("store: insert complaint: no complaint id")
+	}
+	body, err := json.Marshal(c)
+	if err != nil {
+		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
+	}
+	now := millis(tx.now)
+	res, err := tx.r.exec(ctx, `INSERT INTO complaints
+		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
+		c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
+		ComplaintOpen, string(body), now, now)
+	if err != nil {
+		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
+	}
+	return n == 1, nil
+}
+
+// SetComplaintStatus moves a complaint from status from to status to on
+// behalf of actor. It is the compare-and-set that makes concurrent decisions
+// safe: when the complaint is no longer in status from, because another
+// decision won, it is ErrConflict; an unknown id is ErrNotFound. Moving to
+// upheld or rejected records the decision time and actor.
+func (tx *Tx) SetComplaintStatus(ctx context.Context, id, from, to, actor string) error {
+	switch to {
+	case ComplaintOpen, ComplaintUpheld, ComplaintRejected, ComplaintContested, ComplaintReinstated:
+	default:
+		return fmt.Errorf("store: set complaint %s status: unknown status %q", id, to)
+	}
+	decision := to == ComplaintUpheld || to == ComplaintRejected
+	now := millis(tx.now)
+	res, err := tx.r.exec(ctx, `UPDATE complaints SET
+			status = ?,
+			updated_at = ?,
+			decided_at = CASE WHEN ? THEN ? ELSE decided_at END,
+			decided_by = CASE WHEN ? THEN ? ELSE decided_by END
+		WHERE id = ? AND status = ?`,
+		to, now, decision, now, decision, actor, id, from)
+	if err != nil {
+		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var status string
+	err = tx.r.queryRow(ctx, `SELECT status FROM complaints WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
+	}
+	return fmt.Errorf("store: set complaint %s status %s: it is %s, not %s: %w", id, to, status, from, ErrConflict)
+}
+
+// GetComplaint returns the complaint with the given id, or ErrNotFound.
+func (s *Store) GetComplaint(ctx context.Context, id string) (Complaint, error) {
+	return s.read().getComplaint(ctx, id)
+}
+
+// GetComplaint returns the complaint with the given id, or ErrNotFound.
+func (tx *Tx) GetComplaint(ctx context.Context, id string) (Complaint, error) {
+	return tx.r.getComplaint(ctx, id)
+}
+
+func (r runner) getComplaint(ctx context.Context, id string) (Complaint, error) {
+	var (
+		c                Complaint
+		body             string
+		created, updated int64
+		decidedAt        sql.NullInt64
+		decidedBy        sql.NullString
+	)
+	err := r.queryRow(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by
+		FROM complaints WHERE id = ?`, id).Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Complaint{}, fmt.Errorf("store: get complaint %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Complaint{}, fmt.Errorf("store: get complaint %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
+		return Complaint{}, fmt.Errorf("store: get complaint %s: decode body: %w", id, err)
+	}
+	c.CreatedAt = fromMillis(created)
+	c.UpdatedAt = fromMillis(updated)
+	c.DecidedAt = fromNullMillis(decidedAt)
+	c.DecidedBy = decidedBy.String
+	return c, nil
+}
