@@ -68,9 +68,9 @@ func createTopic(ctx context.Context, brokers []string, topic kafka.TopicConfig)
 	if err := conn.SetDeadline(deadline); err != nil {
 		return fmt.Errorf("set deadline: %w", err)
 	}
-	// CreateTopics must reach the controller. A KRaft broker forwards it
-	// anyway, but older brokers and kfake only accept it on the node that
-	// Metadata names as controller.
+	// Before KRaft only the controller accepted CreateTopics (any other
+	// broker answered NOT_CONTROLLER); a KRaft broker forwards it. Sending
+	// it to the node Metadata names as controller works on every broker.
 	controller, err := conn.Controller()
 	if err != nil {
 		return fmt.Errorf("find controller: %w", err)
