@@ -17,9 +17,10 @@ package normalize
 // consonant other than l or r reads as i (Gucc1, Fend1): English has almost
 // no words ending that way in l, brand names have many in i.
 //
-// The model is right about nine times in ten on a held-out list of
-// obfuscated brands; Token.Alt carries the other reading so a matcher can
-// try both.
+// Replacing, one at a time, each i and l of 108 brand names (64 of them
+// outside the training list) by a 1, the model picks the right letter for
+// 112 of the 131; Token.Alt carries the other reading so a matcher can try
+// both. A uniform prior scores 115 but reads Lou1s and Vu1tton with an l.
 
 // ilPrior is 64·log2 P(c) for c = i, l.
 var ilPrior = [2]int16{-45, -89}

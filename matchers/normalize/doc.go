@@ -92,7 +92,7 @@
 //
 // Leetspeak decoding can turn a model-number suffix into letters
 // ("Jordan1" -> "jordani"); an Instagram handle "@gucci" reads as "agucci";
-// the i/l guess is right about nine times in ten (Alt covers the rest);
+// the i/l guess is right about six times in seven (Alt covers the rest);
 // scripts written without spaces other than CJK (Thai, Lao) are one token
 // per run; split letters that cross a 64 MiB chunk boundary are not joined.
 package normalize
