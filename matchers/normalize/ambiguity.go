@@ -10,7 +10,7 @@ package normalize
 //	score(c) = log P(c) + log P(before | c) + log P(after | c)
 //
 // The counts come from the 104,000 words of Debian's wamerican word list
-// plus 200 fashion, luxury and electronics brand names weighted 20 times
+// plus 150 fashion, luxury and electronics brand names weighted 20 times
 // (the domain is brand names, which end in -i far more often than English
 // words: Gucci, Fendi, Armani). Values are 64·log2 of smoothed relative
 // frequencies; index 26 is the word boundary. A word-final stroke after a
