@@ -1,0 +1,395 @@
+// Package text is the word-mark matcher: it finds a mark's name and variants
+// in a listing's title, brand field and description, however they are
+// obfuscated, and is the presearcher that picks candidate marks.
+//
+// Matching works on normalize.Tokens, so every obfuscation normalize undoes
+// (leetspeak, homoglyphs, fullwidth, accents, hidden characters, split
+// letters) is an exact lookup here. Two passes:
+//
+//  1. Exact: every window of up to MaxWindow consecutive tokens is squashed
+//     (token texts concatenated) and looked up in a hash map of the squashed
+//     keys of every mark name and variant. This respects token boundaries
+//     ("Dior" is not in "Diorama", "Nikel" is not "Nike"), finds multi-word
+//     marks ("louis vuitton"), squashed forms ("louisvuitton") and names
+//     broken by spaces ("Vel taro"), and costs a few map lookups per token
+//     whatever the number of marks.
+//  2. Fuzzy: tokens (and adjacent pairs) the exact pass left unmatched are
+//     looked up with a Levenshtein automaton over bleve's term dictionary of
+//     mark keys: fuzziness 1 from FuzzyMinRunes runes, 2 from Fuzzy2MinRunes.
+//     Marketplace vocabulary repeats heavily, so results are kept in an LRU
+//     cache keyed by the term; the cache is what keeps the fuzzy pass off the
+//     hot path (see docs/BENCHMARKS.md).
+//
+// A mark may list distinct_from names ("Louis Philippe" for "Louis
+// Vuitton"): a hit inside the span of such a name is dropped, and a fuzzy hit
+// on a term that is exactly another known name is dropped too.
+//
+// The matcher's index is immutable once built; callers swap in a new
+// Matcher to follow mark updates (copy-on-write).
+package text
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/normalize"
+)
+
+// Name is the matcher's name in evidence and metrics.
+const Name = "text"
+
+// Evidence kinds emitted by the text matcher. KindExact, KindVariant and
+// KindTransliteration are plain uses of the mark; every other kind is an
+// evasive spelling, which the labeling policy counts as evidence in itself.
+const (
+	KindExact           = "exact"
+	KindVariant         = "variant"
+	KindTransliteration = "transliteration"
+	KindLeet            = "leet"
+	KindHomoglyph       = "homoglyph"
+	KindFullwidth       = "fullwidth"
+	KindDiacritics      = "diacritics"
+	KindInvisible       = "invisible"
+	KindSplit           = "split_letters"
+	KindSpaced          = "spaced"
+	KindSquashed        = "squashed"
+	KindFuzzy           = "fuzzy"
+)
+
+// Options tunes the matcher. Zero values take the documented defaults.
+type Options struct {
+	// MaxWindow is the most tokens squashed together in one lookup
+	// (default 6; mark names longer than that in tokens are still found
+	// when written with the same tokens).
+	MaxWindow int
+	// FuzzyMinRunes is the shortest term looked up with fuzziness 1
+	// (default 5: shorter names have too many honest neighbours).
+	FuzzyMinRunes int
+	// Fuzzy2MinRunes is the shortest term looked up with fuzziness 2
+	// (default 9).
+	Fuzzy2MinRunes int
+	// FuzzyPrefix is how many leading characters a fuzzy match must share
+	// (default 1; typos in the first letter are rare and cost precision).
+	FuzzyPrefix int
+	// DisableFuzzy turns the fuzzy pass off.
+	DisableFuzzy bool
+	// FuzzyCacheSize is the number of terms whose fuzzy lookups are cached
+	// (default 100000).
+	FuzzyCacheSize int
+	// MaxDescriptionBytes is how much of a description is scanned (default
+	// 8192): descriptions may be 20 KB, and brand names that matter sit at
+	// the top.
+	MaxDescriptionBytes int
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxWindow, 6)
+	def(&o.FuzzyMinRunes, 5)
+	def(&o.Fuzzy2MinRunes, 9)
+	def(&o.FuzzyCacheSize, 100000)
+	def(&o.MaxDescriptionBytes, 8192)
+	if o.FuzzyPrefix < 0 {
+		o.FuzzyPrefix = 0
+	} else if o.FuzzyPrefix == 0 {
+		o.FuzzyPrefix = 1
+	}
+	return o
+}
+
+// phrase is one name or variant of a mark as the index keeps it.
+type phrase struct {
+	mark    int32
+	text    string // as registered, for explanations
+	tokens  int    // number of normalized tokens
+	variant bool
+	cjk     bool // the phrase is written in a CJK script
+	// obf are the transformations normalization applied to the phrase
+	// itself (accents of "Hermès", Cyrillic of "Найк"): the same in a
+	// listing is the registered spelling, not an evasion.
+	obf normalize.Obfuscation
+}
+
+// Matcher is the text matcher. It is safe for concurrent use.
+type Matcher struct {
+	opts   Options
+	marks  []*matchers.Mark
+	byID   map[string]int32
+	keys   map[string][]phrase // squashed key → phrases with that key
+	others map[string][]int32  // distinct_from key → marks that declare it
+	maxKey int                 // longest key in bytes
+	// multi holds the tokens of multi-word names: only a token pair with
+	// one of them is looked up fuzzily ("Louis Vuiton"), which keeps the
+	// number of distinct fuzzy lookups, and so cache misses, down.
+	multi map[string]struct{}
+
+	fuzzy      bleve.Index
+	fuzzyRead  index.IndexReader
+	fuzzyCache *lru.Cache[string, []fuzzyTerm]
+}
+
+type fuzzyTerm struct {
+	key  string
+	dist uint8
+}
+
+// New builds the matcher's index over marks. Inactive marks are skipped.
+func New(marks []*matchers.Mark, opts Options) (*Matcher, error) {
+	opts = opts.withDefaults()
+	m := &Matcher{
+		opts:   opts,
+		byID:   make(map[string]int32, len(marks)),
+		keys:   make(map[string][]phrase, 2*len(marks)),
+		others: map[string][]int32{},
+		multi:  map[string]struct{}{},
+	}
+	for _, mk := range marks {
+		if mk == nil || mk.Mark == nil || !mk.Active() {
+			continue
+		}
+		if _, dup := m.byID[mk.MarkID]; dup {
+			return nil, fmt.Errorf("text: duplicate mark id %q", mk.MarkID)
+		}
+		idx := int32(len(m.marks))
+		m.marks = append(m.marks, mk)
+		m.byID[mk.MarkID] = idx
+		m.addPhrase(idx, mk.Name, false)
+		for _, v := range mk.Variants {
+			m.addPhrase(idx, v, true)
+		}
+		for _, d := range mk.DistinctFrom {
+			if k := normalize.Key(d); k != "" && !slices.Contains(m.others[k], idx) {
+				m.others[k] = append(m.others[k], idx)
+			}
+		}
+	}
+	if !opts.DisableFuzzy {
+		if err := m.buildFuzzy(); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Matcher) addPhrase(idx int32, text string, variant bool) {
+	toks := normalize.Tokens(text)
+	if len(toks) == 0 {
+		return
+	}
+	var b strings.Builder
+	cjk := true
+	var obf normalize.Obfuscation
+	for _, t := range toks {
+		b.WriteString(t.Text)
+		cjk = cjk && t.CJK
+		obf |= t.Obf
+	}
+	key := b.String()
+	for _, p := range m.keys[key] {
+		if p.mark == idx {
+			return // the same key twice for one mark, e.g. name and a case variant
+		}
+	}
+	if len(toks) > 1 && !cjk {
+		for _, t := range toks {
+			m.multi[t.Text] = struct{}{}
+		}
+	}
+	m.keys[key] = append(m.keys[key], phrase{mark: idx, text: text, tokens: len(toks), variant: variant, cjk: cjk, obf: obf})
+	m.maxKey = max(m.maxKey, len(key))
+}
+
+// buildFuzzy indexes every Latin-script key long enough for fuzzy matching
+// as one term of one document, in a single batch so that the in-memory
+// index has a single segment (many segments make every lookup slower).
+func (m *Matcher) buildFuzzy() error {
+	im := mapping.NewIndexMapping()
+	im.DefaultAnalyzer = keyword.Name
+	im.StoreDynamic = false
+	im.IndexDynamic = true
+	im.DocValuesDynamic = false
+	// Scorch with an empty path is an in-memory index whose readers offer
+	// Levenshtein-automaton lookups over the term dictionary (the older
+	// upsidedown store behind NewMemOnly does not).
+	idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return fmt.Errorf("text: create fuzzy index: %w", err)
+	}
+	batch := idx.NewBatch()
+	n := 0
+	for key, ps := range m.keys {
+		if ps[0].cjk || utf8.RuneCountInString(key) < m.opts.FuzzyMinRunes {
+			continue
+		}
+		if err := batch.Index(key, map[string]any{"k": key}); err != nil {
+			_ = idx.Close()
+			return fmt.Errorf("text: index key %q: %w", key, err)
+		}
+		n++
+	}
+	if n > 0 {
+		if err := idx.Batch(batch); err != nil {
+			_ = idx.Close()
+			return fmt.Errorf("text: build fuzzy index: %w", err)
+		}
+	}
+	adv, err := idx.Advanced()
+	if err != nil {
+		_ = idx.Close()
+		return fmt.Errorf("text: open fuzzy index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		_ = idx.Close()
+		return fmt.Errorf("text: open fuzzy reader: %w", err)
+	}
+	cache, err := lru.New[string, []fuzzyTerm](m.opts.FuzzyCacheSize)
+	if err != nil {
+		_ = r.Close()
+		_ = idx.Close()
+		return fmt.Errorf("text: fuzzy cache: %w", err)
+	}
+	m.fuzzy, m.fuzzyRead, m.fuzzyCache = idx, r, cache
+	return nil
+}
+
+// Close releases the fuzzy index. The matcher must not be used afterwards.
+func (m *Matcher) Close() error {
+	if m.fuzzy == nil {
+		return nil
+	}
+	return errors.Join(m.fuzzyRead.Close(), m.fuzzy.Close())
+}
+
+// Name implements matchers.Matcher.
+func (m *Matcher) Name() string { return Name }
+
+// Marks returns the number of marks indexed.
+func (m *Matcher) Marks() int { return len(m.marks) }
+
+// Candidates implements matchers.Presearcher: the marks whose name or a
+// variant occurs in the listing, exactly, obfuscated or fuzzily.
+func (m *Matcher) Candidates(ctx context.Context, l *matchers.Listing) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	hits, err := m.find(l)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[int32]bool{}
+	for _, h := range hits {
+		if !seen[h.mark] {
+			seen[h.mark] = true
+			ids = append(ids, m.marks[h.mark].MarkID)
+		}
+	}
+	return ids, nil
+}
+
+// MatchCandidates implements matchers.CandidateMatcher: the candidates and
+// their signals from one scan of the listing.
+func (m *Matcher) MatchCandidates(ctx context.Context, l *matchers.Listing) ([]string, []matchers.Signal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	hits, err := m.find(l)
+	if err != nil || len(hits) == 0 {
+		return nil, nil, err
+	}
+	var ids []string
+	var sigs []matchers.Signal
+	seen := map[int32]bool{}
+	for _, h := range hits {
+		if !seen[h.mark] {
+			seen[h.mark] = true
+			ids = append(ids, m.marks[h.mark].MarkID)
+			sigs = append(sigs, signal(hits, h.mark))
+		}
+	}
+	return ids, sigs, nil
+}
+
+// Match implements matchers.Matcher.
+func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*matchers.Mark) ([]matchers.Signal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sigs := make([]matchers.Signal, len(marks))
+	if len(marks) == 0 {
+		return sigs, nil
+	}
+	hits, err := m.find(l)
+	if err != nil {
+		return nil, err
+	}
+	if len(hits) == 0 {
+		return sigs, nil
+	}
+	for i, mk := range marks {
+		idx, ok := m.byID[mk.MarkID]
+		if !ok {
+			continue
+		}
+		sigs[i] = signal(hits, idx)
+	}
+	return sigs, nil
+}
+
+// signal turns the hits of one mark into its Signal: the best hit per field
+// as evidence, the best hit's strength as the score, with a small boost when
+// the mark shows up in more than one field.
+func signal(hits []hit, idx int32) matchers.Signal {
+	var best [numFields]*hit
+	for i := range hits {
+		h := &hits[i]
+		if h.mark != idx {
+			continue
+		}
+		if b := best[h.field]; b == nil || h.score > b.score {
+			best[h.field] = h
+		}
+	}
+	var s matchers.Signal
+	fields := 0
+	for _, h := range best {
+		if h == nil {
+			continue
+		}
+		fields++
+		s.Score = max(s.Score, h.score)
+		s.Evidence = append(s.Evidence, h.evidence())
+	}
+	if fields > 1 {
+		s.Score = min(1, s.Score+0.03*float64(fields-1))
+	}
+	// Strongest evidence first, so explanations lead with it.
+	slices.SortStableFunc(s.Evidence, func(a, b domain.Evidence) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	return s
+}
