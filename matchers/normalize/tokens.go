@@ -324,6 +324,7 @@ loop:
 		if b >= 'a' && b <= 'z' {
 			// The common case: a run of lowercase ASCII letters.
 			k := j
+			from := len(sc.pre)
 			for ; k < len(s) && s[k] >= 'a' && s[k] <= 'z'; k++ {
 				if s[k] == 'l' {
 					rt.lowerL = true // l is not counted as lowercase
@@ -332,6 +333,15 @@ loop:
 				}
 			}
 			sc.pre = append(sc.pre, s[j:k]...)
+			if rt.lowerL {
+				// Mark lowercase l apart from a folded capital L: only a
+				// lowercase l among capitals may stand for an I.
+				for q := from; q < len(sc.pre); q++ {
+					if sc.pre[q] == 'l' {
+						sc.pre[q] = phLowerL
+					}
+				}
+			}
 			n += k - j
 			j = k
 			lastLetter = true
@@ -739,7 +749,7 @@ func (sc scanner) finish(s string, rt *raw) scanner {
 		for k := 0; k < len(p); k++ {
 			b := p[k]
 			switch b {
-			case 'l', phLowerL:
+			case phLowerL:
 				b = 'l'
 				if capsCtx {
 					amb = append(amb, ambiguity{len(sc.arena), 'l'})
