@@ -98,7 +98,7 @@ func Default() Config {
 			Base:          0.3,
 			MaxCandidates: 64,
 			Text: Text{
-				Fuzzy: true, FuzzyMinRunes: 5, Fuzzy2MinRunes: 9, FuzzyPrefix: 1,
+				Fuzzy: true, FuzzyMinRunes: 5, Fuzzy2MinRunes: 6, FuzzyPrefix: 1,
 				FuzzyCacheSize: 100000, MaxDescriptionBytes: 8192,
 			},
 			Price: Price{

@@ -59,7 +59,7 @@ var evasionWeight = map[string]float64{
 	"diacritics":     0.6,
 	"squashed":       0.55,
 	"spaced":         0.6,
-	"fuzzy":          0.6,
+	"fuzzy":          0.9,
 	"official_photo": 0.85, // reuse of the brand's own photos by a non-authorized seller
 	"logo":           0.75,
 }
@@ -75,6 +75,9 @@ type Options struct {
 	// Base is the share of the use score a listing gets without any
 	// aggravating signal (default 0.3).
 	Base float64
+	// OtherGoods is the dampening applied when the listing's category is
+	// not among the mark's categories (default 0.5; negative turns it off).
+	OtherGoods float64
 	// MaxCandidates caps the marks scored per listing (default 64), so a
 	// listing that names every brand cannot make scoring quadratic.
 	MaxCandidates int
@@ -89,6 +92,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Base <= 0 {
 		o.Base = 0.3
+	}
+	switch {
+	case o.OtherGoods == 0:
+		o.OtherGoods = 0.5
+	case o.OtherGoods < 0:
+		o.OtherGoods = 0
 	}
 	if o.MaxCandidates <= 0 {
 		o.MaxCandidates = 64
@@ -261,6 +270,7 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	}
 	notUse, notAggr, keep := 1.0, 1.0, 1.0
 	var use, aggr, damp []domain.Evidence
+	ordinary := ordinaryWordOnly(s.matchers, sigs, j)
 	for i, m := range s.matchers {
 		sig := sigs[i][j]
 		score := clamp01(sig.Score)
@@ -279,6 +289,12 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 			}
 			notAggr *= 1 - best
 		case roleAggravating:
+			if ordinary && m.Name() == "price" {
+				// The mark's name is also an ordinary word and nothing
+				// else says this is the brand's product: a low price
+				// says little ("Harbor blue canvas tote bag", $8).
+				score *= ordinaryPriceFactor
+			}
 			notAggr *= 1 - score
 			aggr = append(aggr, sig.Evidence...)
 		case roleDampening:
@@ -288,6 +304,13 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	}
 	useScore := 1 - notUse
 	aggrScore := 1 - notAggr
+	if e, ok := otherGoods(l, mk, s.opts.OtherGoods); ok {
+		// A mark protects the goods it is registered for: a listing in
+		// another category using the word is more likely an ordinary
+		// use of it ("Harbor seal plush toy", "Corvina red wine").
+		keep *= 1 - s.opts.OtherGoods
+		damp = append(damp, e)
+	}
 	raw := useScore * (s.opts.Base + (1-s.opts.Base)*aggrScore)
 	r.Score = round4(clamp01(raw * keep))
 	r.Flagged = r.Score > 0 && r.Score >= r.Threshold
@@ -295,6 +318,28 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	r.Explanation = explain(use, aggr, damp)
 	r.ComplaintID = domain.ComplaintID(l.ListingID, l.Version, mk.MarkID, s.opts.RuleVersion)
 	return r
+}
+
+// ordinaryPriceFactor weighs down the price signal when the only use of
+// the mark is its name written as an ordinary word.
+const ordinaryPriceFactor = 0.3
+
+// ordinaryWordOnly reports whether every use evidence of mark j is a
+// common-word use of its name (no image, no brand field, no evasion).
+func ordinaryWordOnly(ms []matchers.Matcher, sigs [][]matchers.Signal, j int) bool {
+	seen := false
+	for i, m := range ms {
+		if roles[m.Name()] != roleUse {
+			continue
+		}
+		for _, e := range sigs[i][j].Evidence {
+			if e.Kind != "common_word" {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
 }
 
 // explain writes the sentence a reviewer reads: the strongest use, then the
@@ -342,6 +387,23 @@ func explain(use, aggr, damp []domain.Evidence) string {
 		out += "; dampened: " + strings.Join(d, ", ")
 	}
 	return out
+}
+
+// otherGoods reports, with its evidence, a listing whose category is not
+// one of the mark's categories. Either side unknown means no signal.
+func otherGoods(l *matchers.Listing, mk *matchers.Mark, damp float64) (domain.Evidence, bool) {
+	if damp <= 0 || l.Category == "" || len(mk.Categories) == 0 {
+		return domain.Evidence{}, false
+	}
+	for _, c := range mk.Categories {
+		if strings.EqualFold(strings.TrimSpace(c), strings.TrimSpace(l.Category)) {
+			return domain.Evidence{}, false
+		}
+	}
+	return domain.Evidence{
+		Matcher: "score", Kind: "other_goods", Field: "category", Match: l.Category, Score: damp,
+		Detail: fmt.Sprintf("category '%s' is not among the mark's goods (%s)", l.Category, strings.Join(mk.Categories, ", ")),
+	}, true
 }
 
 func clamp01(x float64) float64 {

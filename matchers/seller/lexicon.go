@@ -12,7 +12,7 @@ func triggersBefore() []string {
 	return []string{
 		// English
 		"compatible with", "for", "fits", "fit for", "fits for", "works with", "designed for",
-		"replacement for", "suitable for", "case for", "made for", "for use with",
+		"replacement for", "suitable for", "case for", "made for", "for use with", "compatible",
 		// Spanish
 		"para", "compatible con", "apto para", "diseñado para", "repuesto para",
 		// French
@@ -35,6 +35,9 @@ func triggersBefore() []string {
 func triggersAfter() []string {
 	return []string{
 		"için", "uyumlu", "ile uyumlu",
+		// "Auralis Studio 5 compatible ear tips"; Chinese 专用 ("dedicated
+		// to"), as in "Teskaro GMT II专用保护膜".
+		"compatible", "专用",
 	}
 }
 

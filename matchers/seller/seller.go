@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -353,8 +354,8 @@ func (m *Matcher) triggerBefore(toks []normalize.Token, i int) (int, string, boo
 // mark ("Veltaro X2 için kılıf"), allowing up to two model designators in
 // between. It returns the index after the phrase.
 func (m *Matcher) triggerAfter(toks []normalize.Token, end int) (int, string, bool) {
-	for gap := 0; gap <= 2 && end+gap <= len(toks); gap++ {
-		if gap > 0 && !isModel(toks[end+gap-1].Text) {
+	for gap := 0; gap <= 3 && end+gap <= len(toks); gap++ {
+		if gap > 0 && !isModel(toks[end+gap-1]) {
 			break
 		}
 		at := end + gap
@@ -368,9 +369,14 @@ func (m *Matcher) triggerAfter(toks []normalize.Token, end int) (int, string, bo
 }
 
 // isModel reports whether a token looks like a model designator next to a
-// brand: it has a digit or is at most four characters ("x2", "pro", "max").
-func isModel(t string) bool {
-	return strings.ContainsAny(t, "0123456789") || len([]rune(t)) <= 4
+// brand: it has a digit, is at most four characters ("x2", "pro", "max"),
+// or is a capitalized product-line name ("Aviator", "Bloom").
+func isModel(t normalize.Token) bool {
+	if strings.ContainsAny(t.Text, "0123456789") || len([]rune(t.Text)) <= 4 {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(t.Orig)
+	return unicode.IsUpper(r)
 }
 
 // equalWords reports whether the token texts equal words.

@@ -35,7 +35,12 @@ type hit struct {
 	obf        normalize.Obfuscation
 	dist       int
 	score      float64
+	common     bool // the name is also an ordinary word, and was weighed down
 }
+
+// commonWordFactor weighs down a plain use of a one-word mark that is also
+// an English word, outside the brand field.
+const commonWordFactor = 0.8
 
 // Strength of a hit by kind, before the field factor: how sure the hit is
 // a use of the mark. Plain names are near-certain; spellings that need
@@ -73,6 +78,8 @@ func (h *hit) evidence() domain.Evidence {
 func (h *hit) detail() string {
 	what := fmt.Sprintf("%s contains '%s'", fieldNames[h.field], h.orig)
 	switch h.kind {
+	case KindCommonWord:
+		return fmt.Sprintf("%s (%s, also an ordinary word)", what, h.markName)
 	case KindExact:
 		if strings.EqualFold(h.orig, h.markName) {
 			return what
@@ -155,10 +162,15 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 	for i := range toks {
 		buf = buf[:0]
 		var obf normalize.Obfuscation
-		for j := i; j < len(toks) && j < i+m.opts.MaxWindow; j++ {
+		singles := true // every token so far is one letter: "K . A . L . V . O . R . A"
+		for j := i; j < len(toks); j++ {
 			t := &toks[j]
 			if t.CJK != toks[i].CJK {
 				break // never join CJK and other scripts into one key
+			}
+			singles = singles && !t.CJK && utf8.RuneCountInString(t.Text) == 1
+			if j >= i+m.opts.MaxWindow && !singles {
+				break
 			}
 			buf = append(buf, t.Text...)
 			if len(buf) > m.maxKey+1 {
@@ -188,6 +200,8 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 			}
 		}
 	}
+	hits = m.findSquashed(hits, field, text, toks, matched)
+	hits = m.findLeet(hits, first, field, text)
 	if !m.opts.DisableFuzzy && m.fuzzyRead != nil {
 		var err error
 		if hits, err = m.findFuzzy(hits, field, text, toks, matched); err != nil {
@@ -230,6 +244,8 @@ func classify(p phrase, n int, obf normalize.Obfuscation, toks []normalize.Token
 		return KindExact
 	}
 	switch {
+	case n > 1 && n > p.tokens && allSingle(toks):
+		return KindSplit
 	case n > p.tokens:
 		// A name broken by spaces ("Vel taro"). Honest text joins into
 		// names too ("on deck" → "ondeck"), so demand pieces of at least
@@ -261,6 +277,15 @@ func classify(p phrase, n int, obf normalize.Obfuscation, toks []normalize.Token
 	return KindExact
 }
 
+func allSingle(toks []normalize.Token) bool {
+	for _, t := range toks {
+		if utf8.RuneCountInString(t.Text) != 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // nonLatin reports whether s is written mostly in a non-Latin script, as a
 // transliteration of a Latin name is (Найк for Nike).
 func nonLatin(s string) bool {
@@ -286,11 +311,18 @@ func (m *Matcher) newHit(p phrase, field int, text string, toks []normalize.Toke
 	orig = strings.ToValidUTF8(orig, "\uFFFD")
 	strength, ok := kindStrength[kind]
 	if !ok {
-		strength = 0.7 - 0.1*float64(dist-1) // fuzzy: 0.7 at one edit, 0.6 at two
+		strength = 0.8 - 0.1*float64(dist-1) // fuzzy: 0.8 at one edit, 0.7 at two
+	}
+	common := false
+	if p.common && field != fieldBrand && !evasive(kind) {
+		strength *= commonWordFactor
+		common = true
+		kind = KindCommonWord
 	}
 	mk := m.marks[p.mark]
 	return hit{
-		mark: p.mark, field: field, tokA: i, tokB: j,
+		common: common,
+		mark:   p.mark, field: field, tokA: i, tokB: j,
 		orig: orig, phrase: p.text, markName: mk.Name,
 		kind: kind, obf: obf, dist: dist,
 		score: strength * fieldFactor[field],
@@ -302,16 +334,18 @@ func (m *Matcher) newHit(p phrase, field int, text string, toks []normalize.Toke
 func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize.Token, matched []bool) ([]hit, error) {
 	buf := make([]byte, 0, 64)
 	for i := range toks {
-		if matched[i] || toks[i].CJK {
+		if toks[i].CJK {
 			continue
 		}
+		buf = append(buf[:0], toks[i].Text...)
 		for j := i; j <= i+1 && j < len(toks); j++ {
-			if matched[j] || toks[j].CJK {
-				break
+			if toks[j].CJK || (j == i && matched[i]) || (j > i && matched[i] && matched[j]) {
+				// A single token already matched needs no typo reading; a
+				// pair may still spell a longer name with a typo
+				// ("Nordvale Outfitter" beside the variant "Nordvale").
+				continue
 			}
-			if j == i {
-				buf = append(buf[:0], toks[i].Text...)
-			} else {
+			if j > i {
 				if utf8.RuneCountInString(toks[j].Text) < 2 || !m.inMulti(toks[i].Text, toks[j].Text) {
 					break
 				}
@@ -320,6 +354,9 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 			term := string(buf)
 			if !fuzzyCandidate(term, m.opts.FuzzyMinRunes, m.maxKey) {
 				continue
+			}
+			if _, word := m.dict.words[term]; word && j == i {
+				continue // an English word is not a typo of a mark
 			}
 			if _, exact := m.others[term]; exact {
 				continue // exactly a look-alike brand: not a typo of the mark
@@ -412,3 +449,149 @@ func (m *Matcher) fuzzyTerms(term string) ([]fuzzyTerm, error) {
 	m.fuzzyCache.Add(term, out)
 	return out, nil
 }
+
+// findSquashed finds a mark key glued to a product word in one token
+// ("grellonitote", "#harborwallet", "QuorvelWatch").
+func (m *Matcher) findSquashed(hits []hit, field int, text string, toks []normalize.Token, matched []bool) []hit {
+	for i := range toks {
+		t := toks[i].Text
+		if matched[i] || toks[i].CJK || len(t) < 7 {
+			continue
+		}
+		for cut := 4; cut <= len(t)-3 && cut <= m.maxKey; cut++ {
+			if _, ok := productWords[t[cut:]]; !ok {
+				continue
+			}
+			for _, p := range m.keys[t[:cut]] {
+				if p.cjk {
+					continue
+				}
+				hits = append(hits, m.newHit(p, field, text, toks, i, i, KindSquashed, toks[i].Obf, 0))
+				matched[i] = true
+			}
+		}
+	}
+	return hits
+}
+
+// findLeet is a second, more aggressive reading of leetspeak for what
+// normalization leaves alone on purpose (it must not turn "2024" or
+// "RTX4090" into letters): whitespace-separated chunks that mix letters
+// with leet characters are decoded digit by digit ("73ssel", "7avr0$$3",
+// "W111ow") and looked up with i and l treated as one letter, since a 1
+// may be either. Only whole keys count, so model numbers stay harmless.
+func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
+	if len(m.keysIL) == 0 {
+		return hits
+	}
+	type chunk struct {
+		start, end int
+		decoded    string
+		leet       bool
+	}
+	var chunks []chunk
+	for start := 0; start < len(text); {
+		for start < len(text) && isSpace(text[start]) {
+			start++
+		}
+		end := start
+		for end < len(text) && !isSpace(text[end]) {
+			end++
+		}
+		if end > start {
+			d, leet, ok := deleet(text[start:end])
+			if ok {
+				chunks = append(chunks, chunk{start, end, d, leet})
+			} else {
+				chunks = append(chunks, chunk{start: start, end: end})
+			}
+		}
+		start = end
+		if len(chunks) > 256 {
+			break
+		}
+	}
+	var buf []byte
+	for i := range chunks {
+		buf = buf[:0]
+		leet := false
+		for j := i; j < len(chunks) && j < i+3 && chunks[j].decoded != ""; j++ {
+			buf = append(buf, chunks[j].decoded...)
+			leet = leet || chunks[j].leet
+			if !leet || len(buf) < 4 {
+				continue
+			}
+			for _, p := range m.keysIL[string(buf)] {
+				if m.hasHit(hits[first:], p.mark, field) {
+					continue
+				}
+				orig := strings.ToValidUTF8(text[chunks[i].start:chunks[j].end], "\uFFFD")
+				mk := m.marks[p.mark]
+				hits = append(hits, hit{
+					mark: p.mark, field: field, tokA: -1, tokB: -1, orig: orig, phrase: p.text, markName: mk.Name,
+					kind: KindLeet, obf: normalize.Leet, score: kindStrength[KindLeet] * fieldFactor[field],
+				})
+			}
+		}
+	}
+	return hits
+}
+
+func (m *Matcher) hasHit(hits []hit, mark int32, field int) bool {
+	for _, h := range hits {
+		if h.mark == mark && h.field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// leetLetters decodes the characters leetspeak uses for letters; i and l
+// are folded together (see ilFold).
+var leetLetters = [256]byte{
+	'0': 'o', '1': 'l', '2': 'z', '3': 'e', '4': 'a', '5': 's', '6': 'g', '7': 't', '8': 'b', '9': 'g',
+	'@': 'a', '$': 's', '!': 'l', '|': 'l',
+}
+
+// deleet decodes one chunk: ASCII letters and leet characters, with
+// surrounding punctuation ignored. ok is false when the chunk has other
+// characters or no letter; leet reports whether any leet character was
+// decoded.
+func deleet(s string) (decoded string, leet, ok bool) {
+	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
+	if len(s) < 3 || len(s) > 40 {
+		return "", false, false
+	}
+	out := make([]byte, 0, len(s))
+	letters := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			letters++
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+			letters++
+		case leetLetters[c] != 0:
+			c = leetLetters[c]
+			leet = true
+		case c == '.' || c == '-' || c == '_':
+			continue
+		default:
+			return "", false, false
+		}
+		if c == 'i' {
+			c = 'l'
+		}
+		out = append(out, c)
+	}
+	if letters == 0 {
+		return "", false, false
+	}
+	return string(out), leet, true
+}
+
+// ilFold folds i into l, the key space of findLeet.
+func ilFold(key string) string { return strings.ReplaceAll(key, "i", "l") }

@@ -67,6 +67,9 @@ const (
 	KindSpaced          = "spaced"
 	KindSquashed        = "squashed"
 	KindFuzzy           = "fuzzy"
+	// KindCommonWord is a plain use of a one-word mark that is also an
+	// ordinary word ("Harbor blue canvas tote"), outside the brand field.
+	KindCommonWord = "common_word"
 )
 
 // Options tunes the matcher. Zero values take the documented defaults.
@@ -125,6 +128,10 @@ type phrase struct {
 	// itself (accents of "Hermès", Cyrillic of "Найк"): the same in a
 	// listing is the registered spelling, not an evasion.
 	obf normalize.Obfuscation
+	// common marks a one-word name that is also an English word
+	// ("Harbor", "Meadow"): written plainly outside the brand field it
+	// is more often the word than the brand.
+	common bool
 }
 
 // Matcher is the text matcher. It is safe for concurrent use.
@@ -139,6 +146,10 @@ type Matcher struct {
 	// one of them is looked up fuzzily ("Louis Vuiton"), which keeps the
 	// number of distinct fuzzy lookups, and so cache misses, down.
 	multi map[string]struct{}
+	// keysIL indexes the ASCII keys with i folded into l, for findLeet.
+	keysIL map[string][]phrase
+	// dict is the English dictionary (see lexicon.go).
+	dict dictionary
 
 	fuzzy      bleve.Index
 	fuzzyRead  index.IndexReader
@@ -159,6 +170,8 @@ func New(marks []*matchers.Mark, opts Options) (*Matcher, error) {
 		keys:   make(map[string][]phrase, 2*len(marks)),
 		others: map[string][]int32{},
 		multi:  map[string]struct{}{},
+		keysIL: map[string][]phrase{},
+		dict:   english(),
 	}
 	for _, mk := range marks {
 		if mk == nil || mk.Mark == nil || !mk.Active() {
@@ -212,8 +225,22 @@ func (m *Matcher) addPhrase(idx int32, text string, variant bool) {
 			m.multi[t.Text] = struct{}{}
 		}
 	}
-	m.keys[key] = append(m.keys[key], phrase{mark: idx, text: text, tokens: len(toks), variant: variant, cjk: cjk, obf: obf})
+	_, common := m.dict.common[key]
+	p := phrase{mark: idx, text: text, tokens: len(toks), variant: variant, cjk: cjk, obf: obf, common: common && len(toks) == 1}
+	m.keys[key] = append(m.keys[key], p)
+	if !cjk && isASCIIKey(key) && len(key) >= 4 {
+		m.keysIL[ilFold(key)] = append(m.keysIL[ilFold(key)], p)
+	}
 	m.maxKey = max(m.maxKey, len(key))
+}
+
+func isASCIIKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] < 'a' || k[i] > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // buildFuzzy indexes every Latin-script key long enough for fuzzy matching
@@ -354,27 +381,45 @@ func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*match
 	return sigs, nil
 }
 
+// evasive reports whether a kind is a spelling that needed undoing.
+func evasive(kind string) bool {
+	switch kind {
+	case KindExact, KindVariant, KindTransliteration, KindCommonWord:
+		return false
+	}
+	return true
+}
+
 // signal turns the hits of one mark into its Signal: the best hit per field
 // as evidence, the best hit's strength as the score, with a small boost when
 // the mark shows up in more than one field.
 func signal(hits []hit, idx int32) matchers.Signal {
-	var best [numFields]*hit
+	// The best plain use and the best evasive spelling of each field: an
+	// evasion is evidence in itself even when a plain variant also matched
+	// ("Nordvale Outf\u200bitters" next to the variant "Nordvale").
+	var best [2 * numFields]*hit
 	for i := range hits {
 		h := &hits[i]
 		if h.mark != idx {
 			continue
 		}
-		if b := best[h.field]; b == nil || h.score > b.score {
-			best[h.field] = h
+		slot := h.field
+		if evasive(h.kind) {
+			slot += numFields
+		}
+		if b := best[slot]; b == nil || h.score > b.score {
+			best[slot] = h
 		}
 	}
 	var s matchers.Signal
 	fields := 0
-	for _, h := range best {
+	for i, h := range best {
 		if h == nil {
 			continue
 		}
-		fields++
+		if i < numFields || best[i-numFields] == nil {
+			fields++
+		}
 		s.Score = max(s.Score, h.score)
 		s.Evidence = append(s.Evidence, h.evidence())
 	}

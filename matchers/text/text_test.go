@@ -234,3 +234,18 @@ func BenchmarkBuild10kMarks(b *testing.B) {
 		m.Close()
 	}
 }
+
+func TestDictionary(t *testing.T) {
+	d := english()
+	if len(d.words) < 50000 || len(d.common) < 30000 {
+		t.Fatalf("dictionary has %d words, %d common", len(d.words), len(d.common))
+	}
+	for w, common := range map[string]bool{"harbor": true, "submit": true, "montana": false, "hermes": false} {
+		if _, ok := d.words[w]; !ok {
+			t.Errorf("%s missing", w)
+		}
+		if _, ok := d.common[w]; ok != common {
+			t.Errorf("%s common = %v, want %v", w, ok, common)
+		}
+	}
+}
