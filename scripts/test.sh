@@ -5,5 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MARKWATCH_REQUIRE_INTEGRATION=1
+
+# A real Apache Kafka broker and a throwaway PostgreSQL cluster for the
+# integration tests; both stopped however we exit.
+trap 'scripts/kafka.sh stop || true; scripts/postgres.sh stop || true' EXIT
+scripts/postgres.sh start
+eval "$(scripts/postgres.sh env)"
+scripts/kafka.sh start
+eval "$(scripts/kafka.sh env)"
 go vet ./...
 go test -count=1 -timeout=15m ./... 2>&1 | tee /tmp/markwatch-test.out

@@ -1,0 +1,66 @@
+package detection
+
+import (
+	"context"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/cue"
+	"github.com/markwatch/markwatch/matchers/imagematch"
+	"github.com/markwatch/markwatch/matchers/price"
+	"github.com/markwatch/markwatch/matchers/score"
+	"github.com/markwatch/markwatch/matchers/text"
+)
+
+// OptionsFrom maps the detection section of the configuration onto the
+// options of every part of the detection core.
+func OptionsFrom(d config.Detection) Options {
+	extra := make([]cue.Entry, 0, len(d.Cues.Extra))
+	for _, c := range d.Cues.Extra {
+		e := cue.Entry{Phrase: c.Phrase, Weight: c.Weight}
+		if c.Language != "" {
+			e.Lang = cue.Langs{c.Language}
+		}
+		extra = append(extra, e)
+	}
+	return Options{
+		Score: score.Options{Threshold: d.Threshold, RuleVersion: d.RuleVersion, Base: d.Base, MaxCandidates: d.MaxCandidates},
+		Text: text.Options{
+			DisableFuzzy: !d.Text.Fuzzy, FuzzyMinRunes: d.Text.FuzzyMinRunes, Fuzzy2MinRunes: d.Text.Fuzzy2MinRunes,
+			FuzzyPrefix: d.Text.FuzzyPrefix, FuzzyCacheSize: d.Text.FuzzyCacheSize, MaxDescriptionBytes: d.Text.MaxDescriptionBytes,
+		},
+		Cue:   cue.Options{Entries: extra},
+		Price: price.Options{Floor: d.Price.Floor, Base: d.Price.Base, Rates: d.Price.Rates},
+		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
+	}
+}
+
+// HasherFrom returns the image hasher the configuration asks for.
+func HasherFrom(d config.Detection) *imagematch.Hasher {
+	return imagematch.NewHasher(imagematch.Limits{MaxBytes: d.Image.MaxBytes, MaxPixels: d.Image.MaxPixels})
+}
+
+// ImagesFrom returns an image preparer over fetch with the configured
+// concurrency and cache.
+func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher) (*Images, error) {
+	return NewImages(fetch, h, ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize})
+}
+
+// PrepareMarks hashes the reference images of marks (paths relative to
+// the images' base directory) and returns them ready for Build. progress,
+// if not nil, is called after each mark.
+func PrepareMarks(ctx context.Context, marks []*domain.Mark, im *Images, progress func()) ([]*matchers.Mark, error) {
+	out := make([]*matchers.Mark, len(marks))
+	for i, m := range marks {
+		p, err := im.Mark(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+		if progress != nil {
+			progress()
+		}
+	}
+	return out, nil
+}
