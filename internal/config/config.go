@@ -95,7 +95,7 @@ func Default() Config {
 		Detection: Detection{
 			Threshold:     0.5,
 			RuleVersion:   "r1",
-			Base:          0.3,
+			Base:          0.35,
 			MaxCandidates: 64,
 			Text: Text{
 				Fuzzy: true, FuzzyMinRunes: 5, Fuzzy2MinRunes: 6, FuzzyPrefix: 1,

@@ -13,7 +13,7 @@
 //	raw   = use × (Base + (1−Base) × aggr)
 //	score = raw × Π(1 − dampener)   (authorized seller, nominative use)
 //
-// Use alone scores at most Base (0.3 by default), below every sensible
+// Use alone scores at most Base (0.35 by default), below every sensible
 // threshold: naming a brand is not infringing. Each factor is monotone and
 // explainable, and every number comes from a signal whose evidence is
 // attached. The weights are set from what the signals mean, not fitted to
@@ -73,7 +73,7 @@ type Options struct {
 	// change so that rescoring files new complaints (default "r1").
 	RuleVersion string
 	// Base is the share of the use score a listing gets without any
-	// aggravating signal (default 0.3).
+	// aggravating signal (default 0.35).
 	Base float64
 	// OtherGoods is the dampening applied when the listing's category is
 	// not among the mark's categories (default 0.5; negative turns it off).
@@ -91,7 +91,7 @@ func (o Options) withDefaults() Options {
 		o.RuleVersion = "r1"
 	}
 	if o.Base <= 0 {
-		o.Base = 0.3
+		o.Base = 0.35
 	}
 	switch {
 	case o.OtherGoods == 0:

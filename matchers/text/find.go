@@ -62,7 +62,7 @@ var kindStrength = map[string]float64{
 
 // fieldFactor scales a hit by where it is: a brand name in the
 // description is weaker evidence of use than one in the title.
-var fieldFactor = [numFields]float64{1, 1, 0.85}
+var fieldFactor = [numFields]float64{1, 1, 0.9}
 
 func (h *hit) evidence() domain.Evidence {
 	return domain.Evidence{
@@ -168,7 +168,8 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 			if t.CJK != toks[i].CJK {
 				break // never join CJK and other scripts into one key
 			}
-			singles = singles && !t.CJK && utf8.RuneCountInString(t.Text) == 1
+			// CJK tokens are single characters too: 奥克塔维娅布伦 is seven.
+			singles = singles && utf8.RuneCountInString(t.Text) == 1
 			if j >= i+m.opts.MaxWindow && !singles {
 				break
 			}
@@ -314,7 +315,7 @@ func (m *Matcher) newHit(p phrase, field int, text string, toks []normalize.Toke
 		strength = 0.8 - 0.1*float64(dist-1) // fuzzy: 0.8 at one edit, 0.7 at two
 	}
 	common := false
-	if p.common && field != fieldBrand && !evasive(kind) {
+	if p.common && field != fieldBrand && !evasive(kind) && m.englishContext(toks) {
 		strength *= commonWordFactor
 		common = true
 		kind = KindCommonWord
@@ -448,6 +449,27 @@ func (m *Matcher) fuzzyTerms(term string) ([]fuzzyTerm, error) {
 	}
 	m.fuzzyCache.Add(term, out)
 	return out, nil
+}
+
+// englishContext reports whether a field reads as English, where a mark
+// that is also an English word may be just the word. In other languages
+// ("正品Harbor卡包", "Willow cinturón de cuero") the English word is the
+// brand.
+func (m *Matcher) englishContext(toks []normalize.Token) bool {
+	words, english := 0, 0
+	for _, t := range toks {
+		if t.CJK {
+			return false
+		}
+		if utf8.RuneCountInString(t.Text) < 2 {
+			continue
+		}
+		words++
+		if _, ok := m.dict.words[t.Text]; ok {
+			english++
+		}
+	}
+	return words > 0 && english*3 >= words*2
 }
 
 // findSquashed finds a mark key glued to a product word in one token

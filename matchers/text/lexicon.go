@@ -10,7 +10,7 @@ import (
 )
 
 // The English word list is SCOWL's (via Debian's wamerican; licence in
-// lexicon/SCOWL-COPYRIGHT): words of five letters or more, proper nouns
+// lexicon/SCOWL-COPYRIGHT): words of two letters or more, proper nouns
 // written with a capital. The fuzzy pass never reads a dictionary word or
 // name as a typo of a mark ("submit" is not a misspelt "Summit", "Montana"
 // not a misspelt "Montavo"); a one-word mark that is a lower-case
