@@ -1,0 +1,265 @@
+// Package detect is the detector's stage: one listing message in, its
+// complaint messages out. It decodes the listing strictly (a listing that
+// can never be read is a permanent failure, for the dead-letter topic),
+// fetches and hashes its images, scores it with the current engine of the
+// marks follower, and turns every result at or above its mark's threshold
+// into an auto complaint keyed by listing id.
+//
+// The stage holds no state of its own beyond metrics: the engine comes from
+// an EngineSource for each listing (copy-on-write, so a listing is scored
+// against one whole set of marks), and complaint ids are deterministic, so
+// scoring a listing twice after a replay emits the same complaints.
+package detect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/score"
+	"github.com/markwatch/markwatch/pipeline"
+)
+
+// Engine scores a prepared listing against the marks it was built over.
+// *detection.Engine implements it.
+type Engine interface {
+	Score(ctx context.Context, l *matchers.Listing) ([]score.Result, error)
+	Options() score.Options
+}
+
+// EngineSource hands out the current engine; release must be called when
+// the listing is scored. ok is false until the marks are loaded.
+// *marks.Follower[*detection.Engine] implements it.
+type EngineSource[E Engine] interface {
+	Acquire() (e E, release func(), ok bool)
+}
+
+// Images fetches and hashes a listing's images. *detection.Images
+// implements it. An image that cannot be had is returned with Err set; the
+// error is only the context's.
+type Images interface {
+	Listing(ctx context.Context, l *domain.Listing) ([]matchers.ListingImage, error)
+}
+
+// ErrNotReady is the transient error of a listing that arrives before the
+// marks are loaded: it is retried, never skipped.
+var ErrNotReady = errors.New("detect: marks not loaded yet")
+
+// Options configures the stage.
+type Options struct {
+	// ComplaintsTopic is where complaints go (required).
+	ComplaintsTopic string
+	// Limits caps the listing's fields.
+	Limits domain.Limits
+	// Images fetches listing images; nil scores text only.
+	Images Images
+	// Now is the clock of complaints' created_at (default time.Now).
+	Now func() time.Time
+	// Logger and Registerer: nil means none.
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Stage is the detector's handler. Safe for concurrent use.
+type Stage[E Engine] struct {
+	src     EngineSource[E]
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New returns the stage over the engines of src.
+func New[E Engine](src EngineSource[E], o Options) (*Stage[E], error) {
+	if src == nil {
+		return nil, errors.New("detect: no engine source")
+	}
+	if o.ComplaintsTopic == "" {
+		return nil, errors.New("detect: no complaints topic")
+	}
+	o.Limits = o.Limits.WithDefaults()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Stage[E]{src: src, opts: o, log: log.With("component", "detect"), metrics: m}, nil
+}
+
+// Handle implements pipeline.Handler.
+func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Message, error) {
+	start := time.Now()
+	l, err := domain.DecodeListing(msg.Value, s.opts.Limits)
+	s.metrics.stage.WithLabelValues("decode").Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.metrics.listings.WithLabelValues("invalid").Inc()
+		class := pipeline.ClassValidation
+		var fe *domain.FieldError
+		if errors.As(err, &fe) && fe.Field == "" {
+			class = pipeline.ClassDecode // the message as a whole: JSON, UTF-8, size
+		}
+		return nil, pipeline.Permanent(class, fmt.Errorf("listing: %w", err))
+	}
+	if len(msg.Key) > 0 && string(msg.Key) != l.ListingID {
+		s.metrics.listings.WithLabelValues("invalid").Inc()
+		return nil, pipeline.Permanent(pipeline.ClassValidation,
+			fmt.Errorf("listing: message key %q differs from listing_id %q", msg.Key, l.ListingID))
+	}
+
+	eng, release, ok := s.src.Acquire()
+	if !ok {
+		return nil, ErrNotReady
+	}
+	defer release()
+
+	p := matchers.NewListing(l)
+	if s.opts.Images != nil && len(l.Images) > 0 {
+		t := time.Now()
+		if p.Images, err = s.opts.Images.Listing(ctx, l); err != nil {
+			return nil, fmt.Errorf("detect: images of %s: %w", l.ListingID, err)
+		}
+		s.metrics.stage.WithLabelValues("images").Observe(time.Since(t).Seconds())
+		for _, img := range p.Images {
+			outcome := "ok"
+			if img.Err != "" {
+				outcome = "failed"
+			}
+			s.metrics.images.WithLabelValues(outcome).Inc()
+		}
+	}
+
+	t := time.Now()
+	results, err := eng.Score(ctx, p)
+	s.metrics.stage.WithLabelValues("score").Observe(time.Since(t).Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("detect: score %s: %w", l.ListingID, err)
+	}
+	best := 0.0
+	var out []kafka.Message
+	for _, r := range results {
+		best = max(best, r.Score)
+		for name, v := range r.Signals {
+			if v > 0 {
+				s.metrics.matches.WithLabelValues(name).Inc()
+			}
+		}
+		if !r.Flagged {
+			continue
+		}
+		m, err := s.complaint(l, p, r, eng.Options().RuleVersion)
+		if err != nil {
+			return nil, pipeline.Permanent("output", err)
+		}
+		out = append(out, m)
+	}
+	s.metrics.scores.Observe(best)
+	outcome := "clean"
+	if len(out) > 0 {
+		outcome = "flagged"
+	}
+	s.metrics.listings.WithLabelValues(outcome).Inc()
+	s.metrics.complaints.Add(float64(len(out)))
+	s.metrics.stage.WithLabelValues("total").Observe(time.Since(start).Seconds())
+	return out, nil
+}
+
+// complaint builds the complaint message of one flagged result.
+func (s *Stage[E]) complaint(l *domain.Listing, p *matchers.Listing, r score.Result, rule string) (kafka.Message, error) {
+	ev := r.Evidence
+	for _, img := range p.Images {
+		if img.Err != "" {
+			// Say what the score could not see.
+			ev = append(ev, domain.Evidence{
+				Matcher: "image", Kind: "unavailable", Field: "images[" + strconv.Itoa(img.Index) + "]",
+				Match: img.URL, Detail: "image not used: " + img.Err,
+			})
+		}
+	}
+	c := domain.Complaint{
+		SchemaVersion:  domain.SchemaVersion,
+		ComplaintID:    r.ComplaintID,
+		Source:         domain.SourceAuto,
+		ListingID:      l.ListingID,
+		ListingVersion: l.Version,
+		MarkID:         r.Mark.MarkID,
+		HolderID:       r.Mark.HolderID,
+		SellerID:       l.SellerID,
+		Score:          r.Score,
+		Explanation:    r.Explanation,
+		Evidence:       ev,
+		RuleVersion:    rule,
+		CreatedAt:      s.opts.Now().UTC(),
+		Listing:        l.Snapshot(),
+	}
+	value, err := json.Marshal(c)
+	if err != nil {
+		return kafka.Message{}, fmt.Errorf("encode complaint %s: %w", c.ComplaintID, err)
+	}
+	return kafka.Message{
+		Topic: s.opts.ComplaintsTopic,
+		Key:   []byte(l.ListingID),
+		Value: value,
+		Headers: []kafka.Header{
+			{Key: "schema_version", Value: []byte(strconv.Itoa(domain.SchemaVersion))},
+			{Key: "complaint_id", Value: []byte(c.ComplaintID)},
+			{Key: "source", Value: []byte(domain.SourceAuto)},
+		},
+	}, nil
+}
+
+type metrics struct {
+	listings   *prometheus.CounterVec
+	matches    *prometheus.CounterVec
+	complaints prometheus.Counter
+	images     *prometheus.CounterVec
+	scores     prometheus.Histogram
+	stage      *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		listings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_listings_scored_total", Help: "Listings handled by the detector, by outcome (flagged, clean, invalid).",
+		}, []string{"outcome"}),
+		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_matches_total", Help: "Candidate (listing, mark) pairs with a positive signal, by matcher.",
+		}, []string{"matcher"}),
+		complaints: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "markwatch_complaints_emitted_total", Help: "Complaints emitted by the detector.",
+			ConstLabels: prometheus.Labels{"source": domain.SourceAuto},
+		}),
+		images: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_image_fetches_total", Help: "Listing images fetched and hashed, by outcome (ok, failed).",
+		}, []string{"outcome"}),
+		scores: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "markwatch_listing_score", Help: "Best score of each listing over its candidate marks.",
+			Buckets: prometheus.LinearBuckets(0.1, 0.1, 10),
+		}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "markwatch_stage_seconds", Help: "Time spent per detector stage (decode, images, score, total).",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2.5, 12),
+		}, []string{"stage"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.listings, m.matches, m.complaints, m.images, m.scores, m.stage} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("detect: register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
