@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{"score", "score listings against marks and print one verdict per listing", runScore},
 		{"eval", "measure precision and recall on labeled listings, plot the PR curve", runEval},
+		{"detect", "run the streaming detector: listings in, complaints out", runDetect},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "markwatch", version)
 			return err

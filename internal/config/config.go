@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -22,6 +23,47 @@ import (
 type Config struct {
 	Detection Detection     `yaml:"detection"`
 	Limits    domain.Limits `yaml:"limits"`
+	Kafka     Kafka         `yaml:"kafka"`
+	HTTP      HTTP          `yaml:"http"`
+	Log       Log           `yaml:"log"`
+}
+
+// Kafka configures the streaming detector's brokers, group and topics.
+type Kafka struct {
+	Brokers []string `yaml:"brokers"`
+	GroupID string   `yaml:"group_id"`
+	Topics  Topics   `yaml:"topics"`
+	// Concurrency is the number of listings handled at once; listings with
+	// the same key are handled in order.
+	Concurrency    int           `yaml:"concurrency"`
+	CommitInterval time.Duration `yaml:"commit_interval"`
+	DrainTimeout   time.Duration `yaml:"drain_timeout"`
+	HandlerTimeout time.Duration `yaml:"handler_timeout"`
+	// MarksDebounce gathers mark updates before an index rebuild.
+	MarksDebounce time.Duration `yaml:"marks_debounce"`
+}
+
+// Topics names the topics markwatch reads and writes.
+type Topics struct {
+	Listings      string `yaml:"listings"`
+	Marks         string `yaml:"marks"`
+	Complaints    string `yaml:"complaints"`
+	DLQ           string `yaml:"dlq"`
+	Takedowns     string `yaml:"takedowns"`
+	SellerActions string `yaml:"seller_actions"`
+}
+
+// HTTP configures the metrics, health and API listener.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
 }
 
 // Detection configures scoring.
@@ -115,7 +157,48 @@ func Default() Config {
 			},
 		},
 		Limits: domain.DefaultLimits,
+		Kafka: Kafka{
+			Brokers: []string{"127.0.0.1:9092"},
+			GroupID: "markwatch-detector",
+			Topics: Topics{
+				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
+				Takedowns: "takedowns", SellerActions: "seller-actions",
+			},
+			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
+			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,
+		},
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		Log:  Log{Level: "info", Format: "json"},
 	}
+}
+
+// ApplyEnv overrides the file with MARKWATCH_* environment variables:
+// MARKWATCH_KAFKA_BROKERS (comma-separated), MARKWATCH_KAFKA_GROUP_ID,
+// MARKWATCH_HTTP_LISTEN, MARKWATCH_LOG_LEVEL. getenv is os.Getenv in main.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	if v := getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
+		c.Kafka.Brokers = splitList(v)
+	}
+	if v := getenv("MARKWATCH_KAFKA_GROUP_ID"); v != "" {
+		c.Kafka.GroupID = v
+	}
+	if v := getenv("MARKWATCH_HTTP_LISTEN"); v != "" {
+		c.HTTP.Listen = v
+	}
+	if v := getenv("MARKWATCH_LOG_LEVEL"); v != "" {
+		c.Log.Level = v
+	}
+	return c.Validate()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Load reads the file at path over the defaults. An empty path returns
@@ -198,6 +281,9 @@ func (c *Config) Validate() error {
 	if _, ok := d.Price.Rates[d.Price.Base]; !ok {
 		return fmt.Errorf("detection.price.rates: has no rate for the base currency %s", d.Price.Base)
 	}
+	if err := c.validateStreaming(); err != nil {
+		return err
+	}
 	for i, c := range d.Cues.Extra {
 		if strings.TrimSpace(c.Phrase) == "" {
 			return fmt.Errorf("detection.cues.extra[%d].phrase: required", i)
@@ -205,6 +291,55 @@ func (c *Config) Validate() error {
 		if c.Weight <= 0 || c.Weight > 1 {
 			return fmt.Errorf("detection.cues.extra[%d].weight: must be in (0, 1], got %g", i, c.Weight)
 		}
+	}
+	return nil
+}
+
+func (c *Config) validateStreaming() error {
+	k := &c.Kafka
+	switch {
+	case len(k.Brokers) == 0:
+		return errors.New("kafka.brokers: at least one broker (host:port) is required")
+	case k.GroupID == "":
+		return errors.New("kafka.group_id: required")
+	case k.Concurrency < 1 || k.Concurrency > 1024:
+		return fmt.Errorf("kafka.concurrency: must be in [1, 1024], got %d", k.Concurrency)
+	case k.CommitInterval <= 0:
+		return fmt.Errorf("kafka.commit_interval: must be positive, got %s", k.CommitInterval)
+	case k.DrainTimeout <= 0:
+		return fmt.Errorf("kafka.drain_timeout: must be positive, got %s", k.DrainTimeout)
+	case k.MarksDebounce < 0 || k.MarksDebounce > 4*time.Second:
+		return fmt.Errorf("kafka.marks_debounce: must be in [0, 4s] so a new mark is watched within 5 s, got %s", k.MarksDebounce)
+	case c.HTTP.Listen == "":
+		return errors.New("http.listen: required (host:port)")
+	}
+	for _, b := range k.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return fmt.Errorf("kafka.brokers: %q is not host:port", b)
+		}
+	}
+	topics := map[string]string{
+		"listings": k.Topics.Listings, "marks": k.Topics.Marks, "complaints": k.Topics.Complaints, "dlq": k.Topics.DLQ,
+	}
+	seen := map[string]string{}
+	for name, t := range topics {
+		if t == "" {
+			return fmt.Errorf("kafka.topics.%s: required", name)
+		}
+		if other, dup := seen[t]; dup {
+			return fmt.Errorf("kafka.topics.%s: %q is also kafka.topics.%s", name, t, other)
+		}
+		seen[t] = name
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: want debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		return fmt.Errorf("log.format: want json or text, got %q", c.Log.Format)
 	}
 	return nil
 }

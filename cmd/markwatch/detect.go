@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/pipeline/detect"
+	"github.com/markwatch/markwatch/pipeline/marks"
+)
+
+// streamFlags are the flags of the streaming commands.
+type streamFlags struct {
+	config, brokers, listen, group string
+}
+
+func (f *streamFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "YAML configuration file (default: built-in defaults)")
+	fs.StringVar(&f.brokers, "brokers", "", "comma-separated Kafka brokers (overrides kafka.brokers and MARKWATCH_KAFKA_BROKERS)")
+	fs.StringVar(&f.listen, "listen", "", "address of the metrics and health endpoints (overrides http.listen)")
+	fs.StringVar(&f.group, "group", "", "consumer group id (overrides kafka.group_id)")
+}
+
+// load reads the configuration: file, then environment, then flags.
+func (f *streamFlags) load() (config.Config, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.ApplyEnv(os.Getenv); err != nil {
+		return cfg, fmt.Errorf("environment: %w", err)
+	}
+	if f.brokers != "" {
+		cfg.Kafka.Brokers = strings.Split(f.brokers, ",")
+	}
+	if f.listen != "" {
+		cfg.HTTP.Listen = f.listen
+	}
+	if f.group != "" {
+		cfg.Kafka.GroupID = f.group
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("flags: %w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("markwatch detect", flag.ContinueOnError)
+	var f streamFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: markwatch detect [-config F] [-brokers B] [-listen A]\n\nRuns the streaming detector: reads listings, follows marks, emits complaints.\nMetrics on /metrics, liveness on /healthz, readiness on /readyz.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := newDetector(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	log.Info("detector starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,
+		"listings", cfg.Kafka.Topics.Listings, "http", ln.Addr().String())
+	return d.run(ctx, ln, nil)
+}
+
+// detector is the streaming detector's parts, wired.
+type detector struct {
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	follower *marks.Follower[*detection.Engine]
+	consumer *pipeline.Consumer
+	writer   io.Closer
+	stopping atomic.Bool
+}
+
+func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*detector, error) {
+	opts := detection.OptionsFrom(cfg.Detection)
+	follower, err := marks.New(marks.Options[*detection.Engine]{
+		Brokers: cfg.Kafka.Brokers,
+		Topic:   cfg.Kafka.Topics.Marks,
+		Build: func(_ context.Context, ms []*domain.Mark) (*detection.Engine, error) {
+			// Marks on the topic carry their image hashes: nothing to fetch.
+			prepared := make([]*matchers.Mark, 0, len(ms))
+			for _, m := range ms {
+				p, err := matchers.NewMark(m)
+				if err != nil {
+					return nil, err
+				}
+				prepared = append(prepared, p)
+			}
+			return detection.Build(prepared, opts)
+		},
+		Close:      func(e *detection.Engine) { _ = e.Close() },
+		Debounce:   cfg.Kafka.MarksDebounce,
+		Limits:     cfg.Limits,
+		Logger:     log,
+		Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	fetch, err := imagefetch.New(imagefetch.Options{
+		AllowHosts: cfg.Detection.Image.AllowHosts,
+		MaxBytes:   cfg.Detection.Image.MaxBytes,
+		Timeout:    cfg.Detection.Image.FetchTimeout,
+		UserAgent:  "markwatch/" + version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+	if err != nil {
+		return nil, err
+	}
+	stage, err := detect.New[*detection.Engine](follower, detect.Options{
+		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
+		Limits:          cfg.Limits,
+		Images:          images,
+		Logger:          log,
+		Registerer:      reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	writer := pipeline.NewWriter(cfg.Kafka.Brokers, pipeline.WriterOptions{})
+	consumer, err := pipeline.NewConsumer(pipeline.Options{
+		Brokers:        cfg.Kafka.Brokers,
+		GroupID:        cfg.Kafka.GroupID,
+		Topic:          cfg.Kafka.Topics.Listings,
+		DLQTopic:       cfg.Kafka.Topics.DLQ,
+		Concurrency:    cfg.Kafka.Concurrency,
+		CommitInterval: cfg.Kafka.CommitInterval,
+		DrainTimeout:   cfg.Kafka.DrainTimeout,
+		HandlerTimeout: cfg.Kafka.HandlerTimeout,
+		Logger:         log,
+		Registerer:     reg,
+		Writer:         writer,
+	}, stage.Handle)
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
+	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer}, nil
+}
+
+// handler serves /metrics, /healthz and /readyz, plus extra routes.
+func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{Registry: d.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		// Liveness by progress: messages waiting and none finishing is a
+		// stuck detector; a quiet topic is not.
+		if err := d.consumer.Healthy(time.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case d.stopping.Load():
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		case !d.follower.Ready():
+			http.Error(w, "marks not loaded yet", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintf(w, "ready: %d marks\n", d.follower.Marks())
+		}
+	})
+	if extra != nil {
+		extra(mux)
+	}
+	return mux
+}
+
+// run runs the detector until ctx ends, then shuts down in order:
+// readiness off → fetching stops and in-flight listings drain → complaints
+// flushed and offsets committed (inside the consumer) → writer closed →
+// marks follower stopped → HTTP server shut down with a deadline.
+func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
+	srv := &http.Server{
+		Handler:           d.handler(extra),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	httpErr := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+		close(httpErr)
+	}()
+
+	fctx, stopFollower := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	followErr := make(chan error, 1)
+	wg.Go(func() { followErr <- d.follower.Run(fctx) })
+
+	// Listings wait for the marks: a listing scored against no marks would
+	// be committed clean.
+	var consumerErr error
+	ready := time.NewTicker(50 * time.Millisecond)
+waitReady:
+	for !d.follower.Ready() {
+		select {
+		case <-ctx.Done():
+			break waitReady
+		case err := <-followErr:
+			ready.Stop()
+			stopFollower()
+			wg.Wait()
+			_ = srv.Close()
+			return fmt.Errorf("marks follower: %w", err)
+		case <-ready.C:
+		}
+	}
+	ready.Stop()
+	if ctx.Err() == nil {
+		d.log.Info("marks loaded; consuming listings", "marks", d.follower.Marks())
+		consumerErr = d.consumer.Run(ctx)
+	}
+	d.stopping.Store(true)
+	if err := d.writer.Close(); err != nil {
+		d.log.Warn("closing writer", "error", err)
+	}
+	stopFollower()
+	wg.Wait()
+	d.follower.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	if err, ok := <-httpErr; ok && err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	d.log.Info("detector stopped")
+	if consumerErr != nil && !errors.Is(consumerErr, context.Canceled) {
+		return consumerErr
+	}
+	return nil
+}
