@@ -1,0 +1,208 @@
+package imagematch
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Hasher computes the perceptual hashes of listing and reference images
+// within its Limits. It is safe for concurrent use.
+type Hasher struct {
+	lim Limits
+}
+
+// NewHasher returns a Hasher bounded by lim (zero fields take the defaults).
+func NewHasher(lim Limits) *Hasher { return &Hasher{lim: lim.withDefaults()} }
+
+// HashListingImage decodes a listing image (bounded by the Hasher's Limits)
+// and returns the hashes it is searched with, see listingRegions. Errors
+// wrap ErrFormat, ErrTooLarge or ErrFeatureless.
+func (h *Hasher) HashListingImage(data []byte) ([]uint64, error) {
+	p, trim, err := load(data, h.lim)
+	if err != nil {
+		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+	}
+	out, err := p.hashes(p.listingRegions(trim))
+	if err != nil {
+		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+	}
+	return out, nil
+}
+
+// HashReference decodes a mark's logo or official photo and returns the
+// hashes stored for it, see referenceRegions: crops and a mirror image, so
+// that a listing's cropped or flipped copy lands within the match distance
+// of one of them. At most maxReferenceHashes are returned.
+func (h *Hasher) HashReference(data []byte) ([]uint64, error) {
+	p, trim, err := load(data, h.lim)
+	if err != nil {
+		return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+	}
+	out, err := p.hashes(p.referenceRegions(trim))
+	if err != nil {
+		return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+	}
+	return out, nil
+}
+
+// maxReferenceHashes is the most hashes HashReference returns; the marks
+// topic carries at most 64 per reference image.
+const maxReferenceHashes = 64
+
+// minFullShare is the least share of an image's area its content (the box
+// inside uniform borders) must cover for the whole image to be hashed as
+// well. A small mark on a plain canvas hashes, as a whole, to little more
+// than "a blob there", and such hashes of different logos collide; the
+// content box alone is what identifies it.
+const minFullShare = 0.4
+
+// maxAspect caps the aspect ratio of a content region. A word mark's box
+// can be ten times wider than high; stretched to the square hash grid, an
+// error of one cell in its height would change the hash. Widened with the
+// background colour to at most 2:1, the box's edges matter little.
+const maxAspect = 2.0
+
+// region is what one hash is computed from: rectangle r of the image, of
+// which only clip is image content, the rest reading as brightness bg (the
+// colour around the content); mirror asks for the mirror image's hash too.
+type region struct {
+	r, clip rect
+	bg      float32
+	mirror  bool
+}
+
+// crop is the image cropped to r.
+func crop(r rect) region { return region{r: r, clip: r} }
+
+// content is the region around content box c (found by trimming): c widened
+// to maxAspect if need be, on the colour that surrounds c.
+func (p *plane) content(c rect) region {
+	g := region{r: c, clip: c, bg: p.around(c)}
+	w, h := (c.x1-c.x0)*float64(p.imgW), (c.y1-c.y0)*float64(p.imgH)
+	if w > maxAspect*h {
+		grow := (w/maxAspect - h) / float64(p.imgH) / 2
+		g.r.y0, g.r.y1 = c.y0-grow, c.y1+grow
+	} else if h > maxAspect*w {
+		grow := (h/maxAspect - w) / float64(p.imgW) / 2
+		g.r.x0, g.r.x1 = c.x0-grow, c.x1+grow
+	}
+	return g
+}
+
+// inset returns g with shares of its rectangle cut off the left, top,
+// right and bottom.
+func (g region) inset(c [4]float64) region {
+	w, h := g.r.x1-g.r.x0, g.r.y1-g.r.y0
+	g.r = rect{g.r.x0 + c[0]*w, g.r.y0 + c[1]*h, g.r.x1 - c[2]*w, g.r.y1 - c[3]*h}
+	return g
+}
+
+// bases are the regions of an image every variant starts from: the whole
+// image unless its content is small, and the content inside its borders
+// if it has any.
+func (p *plane) bases(trim rect) []region {
+	if trim == fullRect {
+		return []region{crop(fullRect)}
+	}
+	if (trim.x1-trim.x0)*(trim.y1-trim.y0) < minFullShare {
+		return []region{p.content(trim)}
+	}
+	return []region{crop(fullRect), p.content(trim)}
+}
+
+// overlayBand is the share of an image's height that a sales banner
+// typically covers at its bottom or top.
+const overlayBand = 0.2
+
+// bands are the image without its bottom or its top band, trimmed again
+// within what is left: a listing's banner hides one of them.
+func (p *plane) bands() []region {
+	var out []region
+	for _, band := range []rect{{0, 0, 1, 1 - overlayBand}, {0, overlayBand, 1, 1}} {
+		g := crop(band)
+		if t := p.trimWithin(band); t != band {
+			g = p.content(t)
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// listingRegions are the regions of a listing image that are hashed: the
+// bases and the bands, so that a banner across a logo or photo does not
+// hide it.
+func (p *plane) listingRegions(trim rect) []region {
+	regions := p.bases(trim)
+	for _, g := range p.bands() {
+		if !slices.Contains(regions, g) {
+			regions = append(regions, g)
+		}
+	}
+	return regions
+}
+
+// referenceCrops are the crops of each base region of a reference image,
+// as insets (left, top, right, bottom) in shares of the region: a listing
+// crops up to a tenth off any side or corner, or shows the image with a
+// band hidden under a banner.
+var referenceCrops = [...][4]float64{
+	{0, 0, 0, 0},
+	{0.05, 0.05, 0.05, 0.05},
+	{0.10, 0.10, 0.10, 0.10},
+	{0.10, 0, 0, 0}, {0, 0.10, 0, 0}, {0, 0, 0.10, 0}, {0, 0, 0, 0.10},
+	{0.10, 0.10, 0, 0}, {0, 0.10, 0.10, 0}, {0.10, 0, 0, 0.10}, {0, 0, 0.10, 0.10},
+	{0, 0, 0, overlayBand}, {0, overlayBand, 0, 0},
+}
+
+// referenceRegions are the regions of a reference image that are hashed:
+// each base with each crop, each base mirrored, and the same bands as a
+// listing's. Mirrored crops are left out: every stored hash is one more
+// chance of a false match, and flipped listings are rarely cropped as well.
+func (p *plane) referenceRegions(trim rect) []region {
+	var regions []region
+	for _, b := range p.bases(trim) {
+		for i, c := range referenceCrops {
+			g := b.inset(c)
+			g.mirror = i == 0
+			regions = append(regions, g)
+		}
+	}
+	return append(regions, p.bands()...)
+}
+
+// hashes hashes each region (and its mirror image where asked), dropping
+// duplicates and regions too flat to hash. An image none of whose regions
+// can be hashed is featureless.
+func (p *plane) hashes(regions []region) ([]uint64, error) {
+	cells := make([]float32, hashSide*hashSide)
+	grid := make([]float64, hashSide*hashSide)
+	var out []uint64
+	for _, r := range regions {
+		p.sample(r, hashSide, hashSide, cells)
+		for k, v := range cells {
+			grid[k] = float64(v)
+		}
+		h, m, ok := phash(grid)
+		if !ok {
+			continue
+		}
+		out = appendNew(out, h)
+		if r.mirror {
+			out = appendNew(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrFeatureless
+	}
+	if len(out) > maxReferenceHashes {
+		out = out[:maxReferenceHashes]
+	}
+	return out, nil
+}
+
+func appendNew(s []uint64, h uint64) []uint64 {
+	if slices.Contains(s, h) {
+		return s
+	}
+	return append(s, h)
+}

@@ -1,0 +1,223 @@
+package imagematch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// DefaultMaxDistance is the match distance used when Options leaves it
+// unset. Measured on generated images (TestHashRobustness): copies under
+// every transformation of the issue lie at distance 0 to 8 from one of
+// their reference's hashes, unrelated images at 12 or more from all of
+// them; 10 sits between.
+const DefaultMaxDistance = 10
+
+// maxMaxDistance bounds Options.MaxDistance: from about 16 bits on,
+// unrelated images match routinely.
+const maxMaxDistance = 16
+
+// Options configure a Matcher.
+type Options struct {
+	// MaxDistance is the largest Hamming distance (of 64 bits) at which a
+	// listing image matches a reference hash; 0 means DefaultMaxDistance.
+	MaxDistance int
+	// MaxEvidence caps the evidence items of one signal (one per matching
+	// listing image, best first); 0 means 3.
+	MaxEvidence int
+}
+
+// Matcher is the "image" matcher: it finds marks whose logos or official
+// photos are reused in a listing's images, by the Hamming distance between
+// the listing's image hashes (HashListingImage) and the marks' reference
+// hashes (HashReference). It implements matchers.Matcher, and
+// matchers.Presearcher over an index of every mark's reference hashes,
+// which Set and Remove keep current as marks change. It is safe for
+// concurrent use.
+type Matcher struct {
+	maxDist, maxEvidence int
+
+	mu sync.RWMutex
+	ix *index
+}
+
+var (
+	_ matchers.Matcher     = (*Matcher)(nil)
+	_ matchers.Presearcher = (*Matcher)(nil)
+)
+
+// New returns a Matcher whose presearch index holds the reference hashes
+// of marks.
+func New(marks []*matchers.Mark, opts Options) (*Matcher, error) {
+	switch {
+	case opts.MaxDistance < 0 || opts.MaxDistance > maxMaxDistance:
+		return nil, fmt.Errorf("imagematch: max distance %d outside 0..%d", opts.MaxDistance, maxMaxDistance)
+	case opts.MaxDistance == 0:
+		opts.MaxDistance = DefaultMaxDistance
+	}
+	switch {
+	case opts.MaxEvidence < 0:
+		return nil, fmt.Errorf("imagematch: max evidence %d is negative", opts.MaxEvidence)
+	case opts.MaxEvidence == 0:
+		opts.MaxEvidence = 3
+	}
+	m := &Matcher{maxDist: opts.MaxDistance, maxEvidence: opts.MaxEvidence, ix: newIndex()}
+	for i, mk := range marks {
+		if mk == nil || mk.Mark == nil {
+			return nil, fmt.Errorf("imagematch: marks[%d] is nil", i)
+		}
+		m.Set(mk)
+	}
+	return m, nil
+}
+
+// Name returns "image".
+func (m *Matcher) Name() string { return "image" }
+
+// Set indexes mark's reference hashes, replacing those it had; a mark with
+// no references is removed.
+func (m *Matcher) Set(mark *matchers.Mark) {
+	var hashes []uint64
+	for _, ref := range mark.References {
+		hashes = append(hashes, ref.Hashes...)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ix.set(mark.MarkID, hashes)
+}
+
+// Remove drops a mark from the index.
+func (m *Matcher) Remove(markID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ix.remove(markID)
+}
+
+// Len returns the number of reference hashes indexed.
+func (m *Matcher) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.ix.hashes)
+}
+
+// Candidates returns the marks with a reference hash within the match
+// distance of any of the listing's image hashes, closest first (ties by
+// mark id).
+func (m *Matcher) Candidates(ctx context.Context, l *matchers.Listing) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var queries []uint64
+	for _, img := range l.Images {
+		for _, h := range img.Hashes {
+			if !slices.Contains(queries, h) {
+				queries = append(queries, h)
+			}
+		}
+	}
+	if len(queries) == 0 {
+		return nil, nil
+	}
+	m.mu.RLock()
+	hits, err := m.ix.search(ctx, queries, m.maxDist)
+	m.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	return ids, nil
+}
+
+// Match scores the listing's images against each mark's references. The
+// score comes from the best distance over all pairs of a listing image hash
+// and a reference hash; each listing image that matches adds an evidence
+// item naming the reference it matches.
+func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*matchers.Mark) ([]matchers.Signal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sigs := make([]matchers.Signal, len(marks))
+	for i, mk := range marks {
+		// A mark costs at most 64 listing hashes × 64 references × 64
+		// hashes of popcounts; checking every 16 marks is prompt enough.
+		if i%16 == 15 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if mk != nil {
+			sigs[i] = m.signal(l, mk)
+		}
+	}
+	return sigs, nil
+}
+
+// imageMatch is the best reference of a mark for one listing image.
+type imageMatch struct {
+	img  *matchers.ListingImage
+	ref  *matchers.ReferenceImage
+	dist int
+}
+
+func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark) matchers.Signal {
+	var found []imageMatch
+	for i := range l.Images {
+		img := &l.Images[i]
+		best := imageMatch{dist: m.maxDist + 1}
+		for j := range mk.References {
+			ref := &mk.References[j]
+			for _, a := range img.Hashes {
+				for _, b := range ref.Hashes {
+					if d := Distance(a, b); d < best.dist {
+						best = imageMatch{img, ref, d}
+					}
+				}
+			}
+		}
+		if best.ref != nil {
+			found = append(found, best)
+		}
+	}
+	if len(found) == 0 {
+		return matchers.Signal{}
+	}
+	// Best first; the listing's order breaks ties, so output is stable.
+	slices.SortStableFunc(found, func(a, b imageMatch) int { return a.dist - b.dist })
+	found = found[:min(len(found), m.maxEvidence)]
+	sig := matchers.Signal{Score: m.score(found[0].dist)}
+	for _, f := range found {
+		kind, what := "official_photo", "official photo"
+		if f.ref.Kind == matchers.RefLogo {
+			kind, what = "logo", "logo"
+		}
+		sig.Evidence = append(sig.Evidence, domain.Evidence{
+			Matcher: m.Name(),
+			Score:   m.score(f.dist),
+			Field:   fmt.Sprintf("images[%d]", f.img.Index),
+			Match:   f.img.URL,
+			Detail:  fmt.Sprintf("matches %s %s (distance %d/64)", what, f.ref.URL, f.dist),
+			Kind:    kind,
+		})
+	}
+	return sig
+}
+
+// score maps a distance to a signal strength: 1 at distance 0, 0 past the
+// match distance, falling quadratically in between. Transformed copies
+// cluster at small distances and only the last few bits before the match
+// distance are in doubt, so the score stays high for the former and drops
+// steeply for the latter.
+func (m *Matcher) score(dist int) float64 {
+	if dist > m.maxDist {
+		return 0
+	}
+	x := float64(dist) / float64(m.maxDist+1)
+	return 1 - x*x
+}

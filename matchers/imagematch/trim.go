@@ -1,0 +1,196 @@
+package imagematch
+
+import "slices"
+
+// Border trimming: a listing often shows an official photo or a logo on a
+// larger canvas (padding, letterboxing, a frame). Hashing the content inside
+// uniform borders makes such a copy hash like its source; the untrimmed
+// image is always hashed as well, so a trim that bites into the picture
+// itself (a flat sky, a white studio background) costs nothing.
+const (
+	// trimTolerance is how far, in grey levels, a border cell may be from
+	// the border's brightness: JPEG at quality 30 blurs a border's edge by
+	// a few levels at the working plane's resolution.
+	trimTolerance = 10
+	// trimMaxTolerance caps the tolerance a noisy line earns (see uniform).
+	trimMaxTolerance = 24
+	// trimShare is the share of a line's cells that must be border for the
+	// line to count as border; the rest may be compression noise. At least
+	// trimSlack cells may be off in any line: where a border does not end on
+	// a JPEG block boundary, the cells at both ends of the next line mix
+	// border and picture.
+	trimShare = 0.97
+	trimSlack = 2
+	// trimMinSide is the smallest share of a side trimming may leave;
+	// anything smaller means the image was nearly uniform, not padded.
+	trimMinSide = 0.02
+)
+
+// trim returns the box inside the plane's uniform borders, fullRect if
+// there are none. Rows are trimmed before columns, and both again until
+// nothing changes: a row that crosses a left and right border of another
+// colour is not uniform until those borders are gone.
+func (p *plane) trim() rect { return p.trimWithin(fullRect) }
+
+// trimWithin is trim restricted to region r: what lies outside r is
+// ignored, as if the image had been cropped to r.
+func (p *plane) trimWithin(r rect) rect {
+	// Cells [x0, x1) × [y0, y1); a cell belongs to r if most of it does.
+	x0, y0 := int(r.x0*float64(p.w)+0.5), int(r.y0*float64(p.h)+0.5)
+	x1, y1 := int(r.x1*float64(p.w)+0.5), int(r.y1*float64(p.h)+0.5)
+	bx0, by0, bx1, by1 := x0, y0, x1, y1
+	line := make([]float32, max(p.w, p.h))
+	row := func(y int) []float32 { return p.pix[y*p.w+x0 : y*p.w+x1] }
+	col := func(x int) []float32 {
+		c := line[:0]
+		for y := y0; y < y1; y++ {
+			c = append(c, p.pix[y*p.w+x])
+		}
+		return c
+	}
+	for range 4 {
+		px0, py0, px1, py1 := x0, y0, x1, y1
+		y0 = trimSide(y0, y1, 1, row)
+		y1 = trimSide(y1-1, y0-1, -1, row) + 1
+		x0 = trimSide(x0, x1, 1, col)
+		x1 = trimSide(x1-1, x0-1, -1, col) + 1
+		if x1-x0 < int(trimMinSide*float64(p.w))+1 || y1-y0 < int(trimMinSide*float64(p.h))+1 {
+			return r // (nearly) uniform: nothing to trim to
+		}
+		if x0 == px0 && y0 == py0 && x1 == px1 && y1 == py1 {
+			break
+		}
+	}
+	// Trimming judged each line against the whole width or height of what
+	// was left, so a detail that is small beside a large canvas (the tip
+	// of an emblem) was taken for noise; how large the canvas is must not
+	// matter. Grow the box back while the line just outside it, as long as
+	// the box, is not uniform.
+	for grown := true; grown; {
+		grown = false
+		if y0 > by0 && !uniform(row(y0-1)) {
+			y0, grown = y0-1, true
+		}
+		if y1 < by1 && !uniform(row(y1)) {
+			y1, grown = y1+1, true
+		}
+		if x0 > bx0 && !uniform(col(x0-1)) {
+			x0, grown = x0-1, true
+		}
+		if x1 < bx1 && !uniform(col(x1)) {
+			x1, grown = x1+1, true
+		}
+	}
+	if x0 == bx0 && y0 == by0 && x1 == bx1 && y1 == by1 {
+		return r
+	}
+	return rect{
+		float64(x0) / float64(p.w), float64(y0) / float64(p.h),
+		float64(x1) / float64(p.w), float64(y1) / float64(p.h),
+	}
+}
+
+// trimSide walks lines from start towards stop (exclusive) by step while
+// they are uniform, and returns the first line that is not. If every line
+// is uniform, the walk crossed a solid shape (lines restricted to a shape's
+// own rows are all one colour), and it returns where the colour first
+// changed instead: the shape's edge. A region of one colour throughout is
+// the shape itself and returns start.
+func trimSide(start, stop, step int, line func(int) []float32) int {
+	change := start
+	var prev float32
+	for i := start; i != stop; i += step {
+		l := line(i)
+		if !uniform(l) {
+			return i
+		}
+		m := median(l)
+		if i != start && change == start && (m < prev-trimTolerance || m > prev+trimTolerance) {
+			change = i
+		}
+		prev = m
+	}
+	return change
+}
+
+// uniform reports whether a line is border: all but a few of its cells
+// within a tolerance of its median. Each line is measured against its own
+// median rather than a border colour: an edge that does not fall on a JPEG
+// block boundary leaves a line or two of blended cells between a border and
+// the picture, and a frame may sit inside a border of another colour.
+//
+// The tolerance grows with the line's grain (three standard deviations of
+// it, up to trimMaxTolerance): a flat stretch of a photo has grain whose
+// amplitude per cell depends on how many pixels a cell averages, and
+// whether it counts as border must not depend on the image's resolution.
+// The grain is estimated from the median difference between neighbouring
+// cells, which edges and smooth shading barely move.
+func uniform(l []float32) bool {
+	if len(l) == 0 {
+		return true
+	}
+	bg := median(l)
+	tol := float32(trimTolerance)
+	if len(l) > 2 {
+		d := make([]float32, len(l)-1)
+		for i := range d {
+			d[i] = abs32(l[i+1] - l[i])
+		}
+		// For Gaussian grain of deviation σ, neighbour differences have a
+		// median of 0.954σ.
+		sigma := median(d) / 0.954
+		tol = min(max(tol, 3*sigma), trimMaxTolerance)
+	}
+	in := 0
+	for _, v := range l {
+		if v >= bg-tol && v <= bg+tol {
+			in++
+		}
+	}
+	off := len(l) - in
+	return off <= trimSlack || float64(in) >= trimShare*float64(len(l))
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// median returns the median of v without modifying it.
+func median(v []float32) float32 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// around returns the brightness around box c: the median of the ring of
+// cells just outside it, or of its own edge cells if c fills the plane.
+func (p *plane) around(c rect) float32 {
+	x0, y0 := int(c.x0*float64(p.w)+0.5), int(c.y0*float64(p.h)+0.5)
+	x1, y1 := int(c.x1*float64(p.w)+0.5), int(c.y1*float64(p.h)+0.5)
+	var ring []float32
+	add := func(x, y int) {
+		if x >= 0 && x < p.w && y >= 0 && y < p.h {
+			ring = append(ring, p.pix[y*p.w+x])
+		}
+	}
+	for _, d := range []int{1, 0} { // outside first, the box's own edge if need be
+		for x := x0 - d; x < x1+d; x++ {
+			add(x, y0-d)
+			add(x, y1-1+d)
+		}
+		for y := y0; y < y1; y++ {
+			add(x0-d, y)
+			add(x1-1+d, y)
+		}
+		if len(ring) > 0 {
+			break
+		}
+	}
+	return median(ring)
+}
