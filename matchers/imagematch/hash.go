@@ -27,11 +27,13 @@ const dctScale = hashSide * hashSide / 2
 // each direction, set when the coefficient exceeds their median (the layout
 // of the original pHash; bit 63 is frequency (1, 1), then row by row).
 //
-// goimagehash.PerceptionHash keeps frequencies 0..7 instead. Measured on
-// generated logos, that wastes 15 bits on the image's mean and on its
-// purely vertical or horizontal profile, which all word marks share:
-// unrelated logos came within distance 8 of each other, against 12 with
-// frequencies 1..8 and the same variants (see TestHashRobustness).
+// goimagehash.PerceptionHash keeps frequencies 0..7 instead. That spends
+// 15 bits on the image's mean and on its purely horizontal or vertical
+// profile, which all word marks share: measured with the same variants on
+// generated images (TestHashRobustness, 12 per kind), unrelated logos came
+// within 8 bits of each other with frequencies 0..7 and no closer than 12
+// with 1..8. An image that varies along one axis only (pure stripes or a
+// linear gradient) has no such coefficients and is refused as featureless.
 //
 // phash also returns the hash of the horizontally mirrored grid, which
 // costs nothing: mirroring negates the DCT-II coefficients of odd
