@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
 )
 
 // Holder is a rights holder: the owner of marks, on whose behalf brand owners
@@ -65,4 +67,24 @@ func (r runner) getHolder(ctx context.Context, id string) (Holder, error) {
 	}
 	h.CreatedAt = fromMillis(at)
 	return h, nil
+}
+
+// HolderStats counts the decided manual complaints of a holder: decided is
+// every rights_holder complaint a reviewer has upheld or rejected, upheld
+// those whose uphold still stands or stood (upheld, contested, or
+// reinstated after a counter-notice: the reviewer accepted the complaint;
+// the seller's later objection is not the holder's fault). Automatic
+// complaints are the detector's, not the holder's, and are not counted.
+func (s *Store) HolderStats(ctx context.Context, holderID string) (decided, upheld int, err error) {
+	err = s.read().queryRow(ctx, `SELECT
+			COUNT(*),
+			COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0)
+		FROM complaints
+		WHERE holder_id = ? AND source = ? AND status <> ?`,
+		ComplaintUpheld, ComplaintContested, ComplaintReinstated, holderID, domain.SourceRightsHolder, ComplaintOpen).
+		Scan(&decided, &upheld)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: holder %s stats: %w", holderID, err)
+	}
+	return decided, upheld, nil
 }

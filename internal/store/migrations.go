@@ -97,6 +97,38 @@ var migrations = []string{
 		published_at BIGINT
 	);
 	CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;`,
+
+	// 6: the review flow. A seller's status only climbs the strike ladder;
+	// a strike is one upheld complaint (complaint_id is unique, so a
+	// re-decision never counts twice) and stops counting at expires_at. A
+	// counter-notice is filed at most once per complaint. claimed_until is
+	// the outbox relay's lease on an event: another relay may take it only
+	// once the lease has run out, which is how an event claimed by a relay
+	// that died is still published.
+	`CREATE TABLE sellers (
+		id         TEXT PRIMARY KEY,
+		status     TEXT NOT NULL CHECK (status IN ('active', 'warned', 'suspended', 'terminated')),
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE strikes (
+		id           {{serial_pk}},
+		seller_id    TEXT NOT NULL,
+		complaint_id TEXT NOT NULL UNIQUE REFERENCES complaints (id),
+		created_at   BIGINT NOT NULL,
+		expires_at   BIGINT NOT NULL
+	);
+	CREATE INDEX strikes_seller_expires_at ON strikes (seller_id, expires_at);
+	CREATE TABLE counter_notices (
+		complaint_id TEXT PRIMARY KEY REFERENCES complaints (id),
+		actor        TEXT NOT NULL,
+		statement    TEXT NOT NULL,
+		filed_at     BIGINT NOT NULL,
+		reinstate_at BIGINT NOT NULL,
+		state        TEXT NOT NULL CHECK (state IN ('waiting', 'escalated', 'reinstated', 'decided')),
+		updated_at   BIGINT NOT NULL
+	);
+	CREATE INDEX counter_notices_due ON counter_notices (state, reinstate_at);
+	ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

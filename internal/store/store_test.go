@@ -141,6 +141,12 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"audit and outbox roll back with the change", testAtomicity},
 		{"panic in a transaction rolls back", testPanicRollsBack},
 		{"outbox", testOutbox},
+		{"sellers", testSellers},
+		{"strikes", testStrikes},
+		{"counter-notices", testCounterNotices},
+		{"outbox claims and leases", testClaimEvents},
+		{"concurrent claims take disjoint events", testConcurrentClaims},
+		{"holder stats", testHolderStats},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
@@ -171,7 +177,7 @@ func testMigrationsIdempotent(t *testing.T, dsn string) {
 	if rows != SchemaVersion() || max != SchemaVersion() {
 		t.Errorf("schema_version has %d rows up to %d, want %d up to %d", rows, max, SchemaVersion(), SchemaVersion())
 	}
-	for _, table := range []string{"holders", "users", "marks", "complaints", "audit_log", "outbox"} {
+	for _, table := range []string{"holders", "users", "marks", "complaints", "audit_log", "outbox", "sellers", "strikes", "counter_notices"} {
 		var n int
 		if err := s.reader.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
 			t.Errorf("table %s: %v", table, err)

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Seller statuses, the rungs of the strike ladder in climbing order.
+const (
+	SellerActive     = "active"
+	SellerWarned     = "warned"
+	SellerSuspended  = "suspended"
+	SellerTerminated = "terminated"
+)
+
+// Seller is a marketplace seller as the review flow sees it. A seller the
+// store has never recorded is active with no strikes.
+type Seller struct {
+	ID        string
+	Status    string
+	UpdatedAt time.Time
+}
+
+// Strike is one upheld complaint against a seller. It counts towards the
+// ladder until ExpiresAt.
+type Strike struct {
+	ID          int64
+	SellerID    string
+	ComplaintID string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// GetSeller returns the seller with the given id, or ErrNotFound when the
+// store has never recorded it (callers treat that as active).
+func (s *Store) GetSeller(ctx context.Context, id string) (Seller, error) {
+	return s.read().getSeller(ctx, id)
+}
+
+// GetSeller returns the seller with the given id, or ErrNotFound.
+func (tx *Tx) GetSeller(ctx context.Context, id string) (Seller, error) {
+	return tx.r.getSeller(ctx, id)
+}
+
+func (r runner) getSeller(ctx context.Context, id string) (Seller, error) {
+	var (
+		sl Seller
+		at int64
+	)
+	err := r.queryRow(ctx, `SELECT id, status, updated_at FROM sellers WHERE id = ?`, id).Scan(&sl.ID, &sl.Status, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Seller{}, fmt.Errorf("store: get seller %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Seller{}, fmt.Errorf("store: get seller %s: %w", id, err)
+	}
+	sl.UpdatedAt = fromMillis(at)
+	return sl, nil
+}
+
+// SetSellerStatus records status as the seller's status, creating the seller
+// when the store has not seen it yet.
+func (tx *Tx) SetSellerStatus(ctx context.Context, id, status string) (Seller, error) {
+	switch status {
+	case SellerActive, SellerWarned, SellerSuspended, SellerTerminated:
+	default:
+		return Seller{}, fmt.Errorf("store: set seller %s status: unknown status %q", id, status)
+	}
+	if id == "" {
+		return Seller{}, errors.New("store: set seller status: empty seller id")
+	}
+	sl := Seller{ID: id, Status: status, UpdatedAt: fromMillis(millis(tx.now))}
+	_, err := tx.r.exec(ctx, `INSERT INTO sellers (id, status, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+		sl.ID, sl.Status, millis(sl.UpdatedAt))
+	if err != nil {
+		return Seller{}, fmt.Errorf("store: set seller %s status %s: %w", id, status, err)
+	}
+	return sl, nil
+}
+
+// AddStrike records a strike for st.SellerID over st.ComplaintID, with the
+// given CreatedAt and ExpiresAt (the caller's clock and policy decide them),
+// unless that complaint already has one; it tells which happened. That makes
+// upholding a complaint a second time, after a counter-notice, harmless.
+func (tx *Tx) AddStrike(ctx context.Context, st Strike) (Strike, bool, error) {
+	if st.SellerID == "" || st.ComplaintID == "" {
+		return Strike{}, false, errors.New("store: add strike: seller id and complaint id are required")
+	}
+	if !st.ExpiresAt.After(st.CreatedAt) {
+		return Strike{}, false, fmt.Errorf("store: add strike for %s: expires at %v, not after %v", st.ComplaintID, st.ExpiresAt, st.CreatedAt)
+	}
+	st.CreatedAt = fromMillis(millis(st.CreatedAt))
+	st.ExpiresAt = fromMillis(millis(st.ExpiresAt))
+	err := tx.r.queryRow(ctx, `INSERT INTO strikes (seller_id, complaint_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (complaint_id) DO NOTHING RETURNING id`,
+		st.SellerID, st.ComplaintID, millis(st.CreatedAt), millis(st.ExpiresAt)).Scan(&st.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Strike{}, false, nil
+	}
+	if err != nil {
+		return Strike{}, false, fmt.Errorf("store: add strike for %s: %w", st.ComplaintID, err)
+	}
+	return st, true, nil
+}
+
+// RemoveStrike deletes the strike over complaintID, when there is one, and
+// tells whether there was: a complaint that did not stand (rejected or
+// reinstated after a counter-notice) must not count against the seller. The
+// audit log keeps the history.
+func (tx *Tx) RemoveStrike(ctx context.Context, complaintID string) (bool, error) {
+	res, err := tx.r.exec(ctx, `DELETE FROM strikes WHERE complaint_id = ?`, complaintID)
+	if err != nil {
+		return false, fmt.Errorf("store: remove strike for %s: %w", complaintID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: remove strike for %s: %w", complaintID, err)
+	}
+	return n > 0, nil
+}
+
+// CountActiveStrikes returns how many of the seller's strikes expire after
+// now: the number the ladder climbs by.
+func (tx *Tx) CountActiveStrikes(ctx context.Context, sellerID string, now time.Time) (int, error) {
+	var n int
+	err := tx.r.queryRow(ctx, `SELECT COUNT(*) FROM strikes WHERE seller_id = ? AND expires_at > ?`,
+		sellerID, millis(now)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count strikes of %s: %w", sellerID, err)
+	}
+	return n, nil
+}
+
+// SellerStrikes returns all the seller's strikes, expired ones included,
+// oldest first.
+func (s *Store) SellerStrikes(ctx context.Context, sellerID string) ([]Strike, error) {
+	return s.read().sellerStrikes(ctx, sellerID)
+}
+
+// SellerStrikes returns all the seller's strikes, oldest first.
+func (tx *Tx) SellerStrikes(ctx context.Context, sellerID string) ([]Strike, error) {
+	return tx.r.sellerStrikes(ctx, sellerID)
+}
+
+func (r runner) sellerStrikes(ctx context.Context, sellerID string) ([]Strike, error) {
+	rows, err := r.query(ctx, `SELECT id, seller_id, complaint_id, created_at, expires_at
+		FROM strikes WHERE seller_id = ? ORDER BY id`, sellerID)
+	if err != nil {
+		return nil, fmt.Errorf("store: strikes of %s: %w", sellerID, err)
+	}
+	defer rows.Close()
+	var strikes []Strike
+	for rows.Next() {
+		var (
+			st                 Strike
+			created, expiresAt int64
+		)
+		if err := rows.Scan(&st.ID, &st.SellerID, &st.ComplaintID, &created, &expiresAt); err != nil {
+			return nil, fmt.Errorf("store: strikes of %s: %w", sellerID, err)
+		}
+		st.CreatedAt = fromMillis(created)
+		st.ExpiresAt = fromMillis(expiresAt)
+		strikes = append(strikes, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: strikes of %s: %w", sellerID, err)
+	}
+	return strikes, nil
+}
