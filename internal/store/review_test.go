@@ -460,7 +460,7 @@ func testHolderStats(t *testing.T, dsn string) {
 	put("c_6", "h_1", domain.SourceAuto, ComplaintRejected)
 	put("c_7", "h_2", domain.SourceRightsHolder, ComplaintRejected)
 	for _, tc := range []struct {
-		holder                 string
+		holder                  string
 		wantDecided, wantUpheld int
 	}{
 		{"h_1", 4, 3},
