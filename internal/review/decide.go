@@ -1,0 +1,198 @@
+package review
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// Verdicts a reviewer can reach.
+const (
+	VerdictUphold = "uphold"
+	VerdictReject = "reject"
+)
+
+// maxNoteBytes caps a decision's note and a counter-notice's statement.
+const maxNoteBytes = 10_000
+
+// Decision is a reviewer's verdict on a complaint.
+type Decision struct {
+	// Verdict is VerdictUphold or VerdictReject.
+	Verdict string
+	// ReasonCode is a short machine-readable reason, such as
+	// "counterfeit" or "authorized_reseller"; required.
+	ReasonCode string
+	// Note is free text for the audit log; optional.
+	Note string
+	// Actor is the reviewer; required.
+	Actor string
+}
+
+func (d Decision) validate() error {
+	switch {
+	case d.Verdict != VerdictUphold && d.Verdict != VerdictReject:
+		return fmt.Errorf("%w: verdict %q, want uphold or reject", ErrInvalid, d.Verdict)
+	case d.Actor == "":
+		return fmt.Errorf("%w: no actor", ErrInvalid)
+	case d.ReasonCode == "" || len(d.ReasonCode) > 64 || !utf8.ValidString(d.ReasonCode):
+		return fmt.Errorf("%w: reason code must be 1 to 64 bytes of UTF-8", ErrInvalid)
+	case len(d.Note) > maxNoteBytes || !utf8.ValidString(d.Note):
+		return fmt.Errorf("%w: note must be at most %d bytes of UTF-8", ErrInvalid, maxNoteBytes)
+	}
+	return nil
+}
+
+// Decide records d on the complaint complaintID, which must be open or
+// contested. Everything the decision causes happens in one transaction
+// with it: the audit entries; for an open complaint upheld, the takedown
+// event ("takedown:"+complaint_id), a strike for the seller and, when the
+// strike lifts the seller to a new rung of the ladder, the seller's new
+// status and a seller-action event; for a contested complaint, the end of
+// its counter-notice, and when rejected, the removal of its strike and a
+// reinstatement event ("reinstatement:"+complaint_id). Upholding a
+// contested complaint keeps the listing down and the strike in place.
+//
+// The transition is a compare-and-set: of concurrent decisions on one
+// complaint exactly one succeeds and the others get ErrConflict, as does a
+// decision on a complaint in any other state. An unknown complaint is
+// ErrNotFound and a malformed decision ErrInvalid.
+func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) error {
+	if err := d.validate(); err != nil {
+		return fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
+	}
+	now := s.now()
+	var c store.Complaint
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, err = tx.GetComplaint(ctx, complaintID); err != nil {
+			return err
+		}
+		to := store.ComplaintUpheld
+		if d.Verdict == VerdictReject {
+			to = store.ComplaintRejected
+		}
+		from := c.Status
+		switch from {
+		case store.ComplaintOpen:
+		case store.ComplaintContested:
+			// The reviewer decides before the timer; the counter-notice,
+			// waiting or escalated, is settled.
+			cn, err := tx.GetCounterNotice(ctx, complaintID)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetCounterNoticeState(ctx, complaintID, cn.State, store.CounterNoticeDecided); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("complaint is %s, not open or contested: %w", from, ErrConflict)
+		}
+		// The compare-and-set: a concurrent decision that committed first
+		// makes this one ErrConflict.
+		if err := tx.SetComplaintStatus(ctx, complaintID, from, to, d.Actor); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, d.Actor, "complaint."+to, "complaint", complaintID, map[string]any{
+			"from": from, "reason_code": d.ReasonCode, "note": d.Note,
+		}); err != nil {
+			return err
+		}
+		switch {
+		case to == store.ComplaintUpheld && from == store.ComplaintOpen:
+			ev := listingEvent(&c.Body, takedownEventID(complaintID), ActionTakedown, d.ReasonCode, now)
+			if err := enqueue(ctx, tx, ev.EventID, s.topics.Takedowns, c.Body.ListingID, ev); err != nil {
+				return err
+			}
+			return s.strike(ctx, tx, &c.Body, d.Actor, now)
+		case to == store.ComplaintRejected && from == store.ComplaintContested:
+			return s.reinstate(ctx, tx, &c.Body, d.Actor, ReasonRejectedOnReview, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
+	}
+	decision := store.ComplaintUpheld
+	if d.Verdict == VerdictReject {
+		decision = store.ComplaintRejected
+	}
+	s.metrics.decisions.WithLabelValues(decision, c.Body.Source).Inc()
+	return nil
+}
+
+// strike gives the seller of c a strike and climbs the ladder, in tx.
+func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint, actor string, now time.Time) error {
+	if c.SellerID == "" {
+		return nil // a complaint about a listing of unknown seller strikes nobody
+	}
+	st, added, err := tx.AddStrike(ctx, store.Strike{
+		SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: now, ExpiresAt: now.Add(s.strikeTTL),
+	})
+	if err != nil || !added {
+		return err
+	}
+	if err := audit(ctx, tx, actor, "strike.added", "seller", c.SellerID, map[string]any{
+		"complaint_id": c.ComplaintID, "expires_at": st.ExpiresAt,
+	}); err != nil {
+		return err
+	}
+	n, err := tx.CountActiveStrikes(ctx, c.SellerID, now)
+	if err != nil {
+		return err
+	}
+	current := store.SellerActive
+	switch seller, err := tx.GetSeller(ctx, c.SellerID); {
+	case err == nil:
+		current = seller.Status
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	// A seller only climbs: strikes that expire or are withdrawn do not
+	// lift a suspension by themselves; that is an admin's call.
+	target := s.ladder.StatusFor(n)
+	if severity(target) <= severity(current) {
+		return nil
+	}
+	if _, err := tx.SetSellerStatus(ctx, c.SellerID, target); err != nil {
+		return err
+	}
+	if err := audit(ctx, tx, actor, "seller."+target, "seller", c.SellerID, map[string]any{
+		"from": current, "strikes": n, "complaint_id": c.ComplaintID,
+	}); err != nil {
+		return err
+	}
+	ev := SellerActionEvent{
+		SchemaVersion: domain.SchemaVersion,
+		EventID:       sellerActionEventID(c.SellerID, target, n),
+		SellerID:      c.SellerID,
+		Status:        target,
+		Strikes:       n,
+		ComplaintID:   c.ComplaintID,
+		At:            now,
+	}
+	return enqueue(ctx, tx, ev.EventID, s.topics.SellerActions, c.SellerID, ev)
+}
+
+// reinstate withdraws c's strike and announces the listing's
+// reinstatement, in tx. The caller has moved the complaint out of
+// contested.
+func (s *Service) reinstate(ctx context.Context, tx *store.Tx, c *domain.Complaint, actor, reason string, now time.Time) error {
+	removed, err := tx.RemoveStrike(ctx, c.ComplaintID)
+	if err != nil {
+		return err
+	}
+	if removed {
+		if err := audit(ctx, tx, actor, "strike.removed", "seller", c.SellerID, map[string]any{
+			"complaint_id": c.ComplaintID, "reason": reason,
+		}); err != nil {
+			return err
+		}
+	}
+	ev := listingEvent(c, reinstatementEventID(c.ComplaintID), ActionReinstate, reason, now)
+	return enqueue(ctx, tx, ev.EventID, s.topics.Takedowns, c.ListingID, ev)
+}
