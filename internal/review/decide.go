@@ -2,7 +2,6 @@ package review
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -130,6 +129,12 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 	if c.SellerID == "" {
 		return nil // a complaint about a listing of unknown seller strikes nobody
 	}
+	// Lock the seller first: a concurrent decision against the same
+	// seller waits here, and then counts this strike too.
+	seller, err := tx.LockSeller(ctx, c.SellerID)
+	if err != nil {
+		return err
+	}
 	st, added, err := tx.AddStrike(ctx, store.Strike{
 		SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: now, ExpiresAt: now.Add(s.strikeTTL),
 	})
@@ -145,13 +150,7 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 	if err != nil {
 		return err
 	}
-	current := store.SellerActive
-	switch seller, err := tx.GetSeller(ctx, c.SellerID); {
-	case err == nil:
-		current = seller.Status
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
+	current := seller.Status
 	// A seller only climbs: strikes that expire or are withdrawn do not
 	// lift a suspension by themselves; that is an admin's call.
 	target := s.ladder.StatusFor(n)

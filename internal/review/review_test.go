@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -638,4 +639,51 @@ func TestNewOptions(t *testing.T) {
 	if _, err := New(Options{Store: st, Registerer: reg}); err == nil {
 		t.Error("a second service registered the same metrics without error")
 	}
+}
+
+// TestConcurrentStrikesOnOneSeller decides six complaints against one seller
+// at once: every decision succeeds, every strike counts, and each rung of the
+// ladder is climbed exactly once.
+func TestConcurrentStrikesOnOneSeller(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		env := newEnv(t, e, Options{})
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		const n = 6
+		for i := range n {
+			env.ingest(t, complaint(fmt.Sprintf("c_%d", i), "s_1"))
+		}
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+			errs  = make([]error, n)
+		)
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				errs[i] = env.svc.Decide(ctx, fmt.Sprintf("c_%d", i), uphold("u_rev"))
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("decision %d: %v", i, err)
+			}
+		}
+		if got := env.sellerStatus(t, "s_1"); got != store.SellerTerminated {
+			t.Errorf("seller %s after %d strikes, want terminated", got, n)
+		}
+		var actions []string
+		for id := range env.pending(t) {
+			if len(id) > 7 && id[:7] == "seller-" {
+				actions = append(actions, id)
+			}
+		}
+		slices.Sort(actions)
+		want := []string{"seller-action:s_1:suspended:3", "seller-action:s_1:terminated:5", "seller-action:s_1:warned:1"}
+		if !reflect.DeepEqual(actions, want) {
+			t.Errorf("seller actions %v, want %v", actions, want)
+		}
+	})
 }

@@ -475,3 +475,64 @@ func testHolderStats(t *testing.T, dsn string) {
 		})
 	}
 }
+
+func testLockSeller(t *testing.T, dsn string) {
+	s, clock := openClockStore(t, dsn)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	lock := func(id string) (Seller, error) {
+		var sl Seller
+		err := s.WithTx(ctx, func(tx *Tx) error {
+			var err error
+			sl, err = tx.LockSeller(ctx, id)
+			return err
+		})
+		return sl, err
+	}
+	got, err := lock("s_new")
+	if want := (Seller{ID: "s_new", Status: SellerActive, UpdatedAt: testNow}); err != nil || got != want {
+		t.Fatalf("new seller: %+v (%v), want %+v", got, err, want)
+	}
+	clock.Add(time.Hour)
+	if err := s.WithTx(ctx, func(tx *Tx) error { _, err := tx.SetSellerStatus(ctx, "s_new", SellerWarned); return err }); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(time.Hour)
+	got, err = lock("s_new")
+	if want := (Seller{ID: "s_new", Status: SellerWarned, UpdatedAt: testNow.Add(time.Hour)}); err != nil || got != want {
+		t.Errorf("known seller: %+v (%v), want %+v unchanged", got, err, want)
+	}
+	if _, err := lock(""); err == nil {
+		t.Error("locked a seller without an id")
+	}
+	// Read-modify-write under the lock from many goroutines loses no
+	// update: each appends to the status history it read.
+	if _, err := lock("s_counter"); err != nil {
+		t.Fatal(err)
+	}
+	errs := runConcurrently(8, func() error {
+		return s.WithTx(ctx, func(tx *Tx) error {
+			if _, err := tx.LockSeller(ctx, "s_counter"); err != nil {
+				return err
+			}
+			n, err := tx.CountActiveStrikes(ctx, "s_counter", testNow)
+			if err != nil {
+				return err
+			}
+			id := fmt.Sprintf("c_lock_%d", n)
+			if _, err := tx.InsertComplaint(ctx, testComplaint(id)); err != nil {
+				return err
+			}
+			_, added, err := tx.AddStrike(ctx, Strike{SellerID: "s_counter", ComplaintID: id, CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)})
+			if err == nil && !added {
+				err = fmt.Errorf("strike %s already there: two transactions counted %d", id, n)
+			}
+			return err
+		})
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -61,6 +61,32 @@ func (r runner) getSeller(ctx context.Context, id string) (Seller, error) {
 	return sl, nil
 }
 
+// LockSeller returns the seller with the given id, recording it as active
+// when the store has not seen it, and holds its row until tx ends: on
+// PostgreSQL a concurrent LockSeller of the same seller waits for tx to
+// commit and then reads what it wrote (SQLite's single writer serializes
+// transactions anyway). Strike counting and ladder climbing happen under
+// this lock, so that two strikes decided at once are both counted and a
+// rung is climbed once.
+func (tx *Tx) LockSeller(ctx context.Context, id string) (Seller, error) {
+	if id == "" {
+		return Seller{}, errors.New("store: lock seller: empty seller id")
+	}
+	var (
+		sl Seller
+		at int64
+	)
+	// DO UPDATE, unlike DO NOTHING, locks an existing row and returns it.
+	err := tx.r.queryRow(ctx, `INSERT INTO sellers (id, status, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = sellers.status
+		RETURNING id, status, updated_at`, id, SellerActive, millis(tx.now)).Scan(&sl.ID, &sl.Status, &at)
+	if err != nil {
+		return Seller{}, fmt.Errorf("store: lock seller %s: %w", id, err)
+	}
+	sl.UpdatedAt = fromMillis(at)
+	return sl, nil
+}
+
 // SetSellerStatus records status as the seller's status, creating the seller
 // when the store has not seen it yet.
 func (tx *Tx) SetSellerStatus(ctx context.Context, id, status string) (Seller, error) {

@@ -147,6 +147,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"outbox claims and leases", testClaimEvents},
 		{"concurrent claims take disjoint events", testConcurrentClaims},
 		{"holder stats", testHolderStats},
+		{"seller lock serializes strike counting", testLockSeller},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
