@@ -687,3 +687,36 @@ func TestConcurrentStrikesOnOneSeller(t *testing.T) {
 		}
 	})
 }
+
+func TestSeller(t *testing.T) {
+	env := newEnv(t, storetest.Engine{Name: "sqlite", NewDSN: storetest.SQLiteDSN}, Options{StrikeTTL: 100 * day})
+	ctx := t.Context()
+	rec, err := env.svc.Seller(ctx, "s_unknown")
+	if err != nil || rec.Status != store.SellerActive || rec.ActiveStrikes != 0 || len(rec.Strikes) != 0 {
+		t.Errorf("unknown seller: %+v (%v), want active without strikes", rec, err)
+	}
+	for i, advance := range []time.Duration{0, 50 * day} {
+		env.clock.Add(advance)
+		id := fmt.Sprintf("c_%d", i)
+		env.ingest(t, complaint(id, "s_1"))
+		if err := env.svc.Decide(ctx, id, uphold("u_rev")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name        string
+		advance     time.Duration
+		wantActive  int
+		wantStrikes int
+	}{
+		{"both active", 0, 2, 2},
+		{"the first expired", 50 * day, 1, 2},
+		{"both expired", 50 * day, 0, 2},
+	} {
+		env.clock.Add(tc.advance)
+		rec, err := env.svc.Seller(ctx, "s_1")
+		if err != nil || rec.Status != store.SellerWarned || rec.ActiveStrikes != tc.wantActive || len(rec.Strikes) != tc.wantStrikes {
+			t.Errorf("%s: %+v (%v), want warned with %d active of %d", tc.name, rec, err, tc.wantActive, tc.wantStrikes)
+		}
+	}
+}

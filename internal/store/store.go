@@ -1,5 +1,6 @@
 // Package store is the review service's database: rights holders, users,
-// marks, complaints, the audit log and the outbox, in SQLite (the embedded
+// marks, complaints, sellers with their strikes, counter-notices, the audit
+// log and the outbox, in SQLite (the embedded
 // default, through the pure-Go modernc.org/sqlite driver) or PostgreSQL
 // (production, through pgx's database/sql driver).
 //
