@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/markwatch/markwatch/fixtures"
+	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/internal/testenv"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/pipeline/detect"
+	"github.com/markwatch/markwatch/pipeline/marks"
+)
+
+// BenchmarkStreamImage measures listings per second end to end through the
+// real broker for listings with one 800×800 JPEG each, served by a local
+// HTTP server. Every listing has its own URL and its own bytes (the same
+// JPEG with a distinct tail after its end marker, which decoders ignore),
+// so neither the URL cache nor the content cache spares a decode and hash.
+//
+// It runs the detector's parts in-process, wired as cmd/markwatch/detect.go
+// wires them, rather than the binary: the binary's image fetcher refuses
+// loopback addresses and the configuration has no switch to allow them, so
+// a local image server is reachable only through imagefetch.AllowPrivate.
+func BenchmarkStreamImage(b *testing.B) {
+	const n = 1500
+	brokers := testenv.KafkaBrokers(b)
+	s := newStack(b, brokers, stackOptions{})
+	publishMarks(b, s, fixtureMarks(b)...)
+
+	img := jpeg800(b)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write(img)
+		_, _ = w.Write([]byte(r.URL.Path)) // after EOI: a distinct file, the same picture
+	}))
+	b.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	reg := runInProcess(b, s, host)
+	w := newWriter(b, brokers, s.listings)
+	listings := textListings(b, "image", n)
+
+	var total time.Duration
+	round := 0
+	for b.Loop() {
+		b.StopTimer()
+		for i, l := range listings {
+			l.ListingID = fmt.Sprintf("img-%d-%06d", round, i)
+			l.Images = []string{srv.URL + "/" + url.PathEscape(l.ListingID) + ".jpg"}
+		}
+		msgs := listingMessages(b, listings)
+		round++
+		b.StartTimer()
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err := produce(ctx, w, msgs...)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.waitLagZero(b, 5*time.Minute)
+		total += time.Since(start)
+	}
+	ok := gathered(b, reg, "markwatch_image_fetches_total", "ok")
+	if want := float64(n * b.N); ok != want {
+		b.Fatalf("%v images fetched and hashed, want %v (failed: %v)", ok, want, gathered(b, reg, "markwatch_image_fetches_total", "failed"))
+	}
+	b.ReportMetric(float64(n*b.N)/total.Seconds(), "listings/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// jpeg800 returns a fixture listing photo scaled to 800×800, as JPEG.
+func jpeg800(tb testing.TB) []byte {
+	tb.Helper()
+	f, err := os.Open(fixtures.Path("images/listings/lst-000003-1.jpg"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	src, _, err := image.Decode(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, 800, 800))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85}); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// runInProcess runs the detector's marks follower, stage and consumer on s
+// in this process until the benchmark ends, with image fetching allowed
+// from host on loopback. It returns the registry of their metrics.
+func runInProcess(tb testing.TB, s *stack, host string) *prometheus.Registry {
+	tb.Helper()
+	cfg := s.cfg
+	reg := prometheus.NewRegistry()
+	opts := detection.OptionsFrom(cfg.Detection)
+	follower, err := marks.New(marks.Options[*detection.Engine]{
+		Brokers: cfg.Kafka.Brokers,
+		Topic:   cfg.Kafka.Topics.Marks,
+		Build: func(_ context.Context, ms []*domain.Mark) (*detection.Engine, error) {
+			prepared := make([]*matchers.Mark, 0, len(ms))
+			for _, m := range ms {
+				p, err := matchers.NewMark(m)
+				if err != nil {
+					return nil, err
+				}
+				prepared = append(prepared, p)
+			}
+			return detection.Build(prepared, opts)
+		},
+		Close:      func(e *detection.Engine) { _ = e.Close() },
+		Debounce:   cfg.Kafka.MarksDebounce,
+		Limits:     cfg.Limits,
+		Registerer: reg,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fetch, err := imagefetch.New(imagefetch.Options{
+		AllowHosts:   []string{host},
+		AllowPrivate: true,
+		MaxBytes:     cfg.Detection.Image.MaxBytes,
+		Timeout:      cfg.Detection.Image.FetchTimeout,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stage, err := detect.New[*detection.Engine](follower, detect.Options{
+		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
+		Limits:          cfg.Limits,
+		Images:          images,
+		Registerer:      reg,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	writer := pipeline.NewWriter(cfg.Kafka.Brokers, pipeline.WriterOptions{})
+	consumer, err := pipeline.NewConsumer(pipeline.Options{
+		Brokers:        cfg.Kafka.Brokers,
+		GroupID:        cfg.Kafka.GroupID,
+		Topic:          cfg.Kafka.Topics.Listings,
+		DLQTopic:       cfg.Kafka.Topics.DLQ,
+		Concurrency:    cfg.Kafka.Concurrency,
+		CommitInterval: cfg.Kafka.CommitInterval,
+		DrainTimeout:   cfg.Kafka.DrainTimeout,
+		HandlerTimeout: cfg.Kafka.HandlerTimeout,
+		Registerer:     reg,
+		Writer:         writer,
+	}, stage.Handle)
+	if err != nil {
+		tb.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := follower.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			tb.Errorf("marks follower: %v", err)
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !follower.Ready() {
+		if time.Now().After(deadline) {
+			cancel()
+			wg.Wait()
+			tb.Fatal("marks not loaded within 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Go(func() {
+		if err := consumer.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			tb.Errorf("consumer: %v", err)
+		}
+	})
+	tb.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		_ = pipeline.CloseWriter(writer)
+		follower.Close()
+	})
+	return reg
+}
+
+// gathered sums the samples of a counter family in reg whose label values
+// include label.
+func gathered(tb testing.TB, reg *prometheus.Registry, name, label string) float64 {
+	tb.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					total += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return total
+}
