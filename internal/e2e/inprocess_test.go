@@ -3,10 +3,12 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -230,4 +232,108 @@ func gathered(tb testing.TB, reg *prometheus.Registry, name, label string) float
 		}
 	}
 	return total
+}
+
+// TestPoisonImages runs the detector's parts in-process (for the reason
+// BenchmarkStreamImage gives) against a local image server with two bad
+// images: a decompression bomb (a 64 KB PNG of 8000×8000 pixels, over the
+// 40-megapixel cap) and a host that never answers. Listings carrying them
+// must be scored on their text, with the evidence saying the image was not
+// used, and the good listings around them must keep flowing.
+func TestPoisonImages(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	s := newStack(t, brokers, stackOptions{})
+	s.cfg.Detection.Image.FetchTimeout = time.Second
+	marks := fixtureMarks(t)
+	publishMarks(t, s, marks...)
+	oracle := newOracle(t, s.cfg, marks)
+
+	bomb := pngBomb(t)
+	hung := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bomb.png":
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write(bomb)
+		case "/hang.jpg":
+			select { // never answers; the fetch timeout must end it
+			case <-r.Context().Done():
+			case <-hung:
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(func() { close(hung); srv.Close() })
+	reg := runInProcess(t, s, strings.TrimPrefix(srv.URL, "http://"))
+
+	listings := textListings(t, "badimg", 150)
+	var bad []*domain.Listing
+	for _, l := range listings {
+		v, _ := json.Marshal(l)
+		if ids, _ := oracle.complaints(v); len(ids) > 0 && len(bad) < 4 {
+			l.Images = []string{srv.URL + "/bomb.png"}
+			if len(bad)%2 == 1 {
+				l.Images = []string{srv.URL + "/hang.jpg"}
+			}
+			bad = append(bad, l)
+		}
+	}
+	if len(bad) < 4 {
+		t.Fatalf("only %d flagged fixture listings", len(bad))
+	}
+	msgs := listingMessages(t, listings)
+	// The oracle scores text only: what the detector must fall back to.
+	want := oracle.expected(t, msgs)
+	complaints := collect(t, brokers, s.complaints, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := produce(ctx, newWriter(t, brokers, s.listings), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if !complaints.waitFor(60*time.Second, allArrived(want)) {
+		t.Errorf("not every expected complaint arrived")
+	}
+	s.waitLagZero(t, 30*time.Second)
+	waitCaughtUp(t, complaints, brokers, s.complaints, 3)
+	compareComplaints(t, complaintCounts(t, complaints.snapshot()), want)
+
+	reasons := map[string]string{}
+	for _, m := range complaints.snapshot() {
+		var c domain.Complaint
+		if err := json.Unmarshal(m.Value, &c); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range c.Evidence {
+			if e.Matcher == "image" && e.Kind == "unavailable" {
+				reasons[c.ListingID] = e.Detail
+			}
+		}
+	}
+	for _, l := range bad {
+		r, ok := reasons[l.ListingID]
+		if !ok {
+			t.Errorf("listing %s with image %s: no complaint saying the image was not used", l.ListingID, l.Images[0])
+			continue
+		}
+		t.Logf("%s: %s", l.Images[0][len(srv.URL):], r)
+	}
+	if got := gathered(t, reg, "markwatch_image_fetches_total", "failed"); got != float64(len(bad)) {
+		t.Errorf("%v failed image fetches, want %d", got, len(bad))
+	}
+	if got := gathered(t, reg, "markwatch_consumer_dead_letters_total", ""); got != 0 {
+		t.Errorf("%v dead letters: a bad image must not make the listing unreadable", got)
+	}
+}
+
+// pngBomb returns a PNG of 8000×8000 black pixels: about 64 KB that
+// decodes to 64 MB, over the default 40-megapixel cap.
+func pngBomb(t testing.TB) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, image.NewGray(image.Rect(0, 0, 8000, 8000))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
