@@ -266,7 +266,11 @@ func poisonMessages() []poison {
 // listing whose image host is not allowed is scored on its text with the
 // evidence saying the image was not used.
 func TestPoisonListings(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
+	t.Run("ApacheKafka", func(t *testing.T) { testPoisonListings(t, testenv.KafkaBrokers(t)) })
+	t.Run("Embedded", func(t *testing.T) { testPoisonListings(t, kafkatest.StartEmbedded(t)) })
+}
+
+func testPoisonListings(t *testing.T, brokers []string) {
 	s := newStack(t, brokers, stackOptions{})
 	marks := fixtureMarks(t)
 	publishMarks(t, s, marks...)
