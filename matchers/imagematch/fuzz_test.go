@@ -50,7 +50,7 @@ func FuzzHashListingImage(f *testing.F) {
 			}
 			return
 		}
-		if len(hs) < 1 || len(hs) > 4 {
+		if len(hs) < 1 || len(hs) > 8 {
 			t.Fatalf("%d hashes", len(hs))
 		}
 	})

@@ -69,7 +69,16 @@ type region struct {
 	r, clip rect
 	bg      float32
 	mirror  bool
+	// mask is XORed into the region's hash. Hashes of the sticker bands
+	// carry stickerMask, so they lie about 32 bits from every plain hash
+	// and match only the same kind of band of another image: a sticker
+	// band adds a handful of comparisons, not one per stored hash.
+	mask uint64
 }
+
+// stickerMask tags the hashes of sticker bands (see region.mask); any
+// fixed 64-bit value with 32 bits set does.
+const stickerMask uint64 = 0x9e3779b97f4a7c15
 
 // crop is the image cropped to r.
 func crop(r rect) region { return region{r: r, clip: r} }
@@ -114,14 +123,25 @@ func (p *plane) bases(trim rect) []region {
 // typically covers at its bottom or top.
 const overlayBand = 0.2
 
+// stickerBand is the share of an image's width or height that a corner
+// sticker ("SALE -50%" starburst, a seller's badge) typically covers.
+const stickerBand = 0.38
+
 // bands are the image without its bottom or its top band, trimmed again
-// within what is left: a listing's banner hides one of them.
+// within what is left: a listing's banner hides one of them. The image
+// without a wide band on any side covers a sticker in a corner.
 func (p *plane) bands() []region {
 	var out []region
-	for _, band := range []rect{{0, 0, 1, 1 - overlayBand}, {0, overlayBand, 1, 1}} {
+	for i, band := range []rect{
+		{0, 0, 1, 1 - overlayBand}, {0, overlayBand, 1, 1},
+		{0, 0, 1 - stickerBand, 1}, {stickerBand, 0, 1, 1}, {0, 0, 1, 1 - stickerBand}, {0, stickerBand, 1, 1},
+	} {
 		g := crop(band)
 		if t := p.trimWithin(band); t != band {
 			g = p.content(t)
+		}
+		if i >= 2 {
+			g.mask = stickerMask
 		}
 		out = append(out, g)
 	}
@@ -186,9 +206,9 @@ func (p *plane) hashes(regions []region) ([]uint64, error) {
 		if !ok {
 			continue
 		}
-		out = appendNew(out, h)
+		out = appendNew(out, h^r.mask)
 		if r.mirror {
-			out = appendNew(out, m)
+			out = appendNew(out, m^r.mask)
 		}
 	}
 	if len(out) == 0 {

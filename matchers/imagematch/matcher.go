@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -32,6 +33,12 @@ type Options struct {
 	// MaxEvidence caps the evidence items of one signal (one per matching
 	// listing image, best first); 0 means 3.
 	MaxEvidence int
+	// Ambiguity is how many bits further than its nearest reference a
+	// listing image may be from another mark's reference and still match
+	// it (default 1; negative means 0). A copied photo is a copy of one
+	// reference: when two brands' photos are both near, the nearer one is
+	// the source, and the other is a look-alike product shot.
+	Ambiguity int
 }
 
 // Matcher is the "image" matcher: it finds marks whose logos or official
@@ -42,7 +49,7 @@ type Options struct {
 // which Set and Remove keep current as marks change. It is safe for
 // concurrent use.
 type Matcher struct {
-	maxDist, maxEvidence int
+	maxDist, maxEvidence, ambiguity int
 
 	mu sync.RWMutex
 	ix *index
@@ -68,7 +75,13 @@ func New(marks []*matchers.Mark, opts Options) (*Matcher, error) {
 	case opts.MaxEvidence == 0:
 		opts.MaxEvidence = 3
 	}
-	m := &Matcher{maxDist: opts.MaxDistance, maxEvidence: opts.MaxEvidence, ix: newIndex()}
+	switch {
+	case opts.Ambiguity < 0:
+		opts.Ambiguity = 0
+	case opts.Ambiguity == 0:
+		opts.Ambiguity = 1
+	}
+	m := &Matcher{maxDist: opts.MaxDistance, maxEvidence: opts.MaxEvidence, ambiguity: opts.Ambiguity, ix: newIndex()}
 	for i, mk := range marks {
 		if mk == nil || mk.Mark == nil {
 			return nil, fmt.Errorf("imagematch: marks[%d] is nil", i)
@@ -108,34 +121,68 @@ func (m *Matcher) Len() int {
 }
 
 // Candidates returns the marks with a reference hash within the match
-// distance of any of the listing's image hashes, closest first (ties by
-// mark id).
+// distance of one of the listing's images and within Ambiguity bits of that
+// image's nearest reference, closest first (ties by mark id).
 func (m *Matcher) Candidates(ctx context.Context, l *matchers.Listing) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var queries []uint64
+	best := map[string]int{}
 	for _, img := range l.Images {
-		for _, h := range img.Hashes {
-			if !slices.Contains(queries, h) {
-				queries = append(queries, h)
+		if len(img.Hashes) == 0 {
+			continue
+		}
+		m.mu.RLock()
+		hits, err := m.ix.search(ctx, img.Hashes, m.maxDist)
+		m.mu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hits {
+			if h.dist > hits[0].dist+m.ambiguity {
+				break // hits are sorted by distance
+			}
+			if d, ok := best[h.id]; !ok || h.dist < d {
+				best[h.id] = h.dist
 			}
 		}
 	}
-	if len(queries) == 0 {
+	if len(best) == 0 {
 		return nil, nil
 	}
-	m.mu.RLock()
-	hits, err := m.ix.search(ctx, queries, m.maxDist)
-	m.mu.RUnlock()
-	if err != nil {
-		return nil, err
+	ids := make([]string, 0, len(best))
+	for id := range best {
+		ids = append(ids, id)
 	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.id
-	}
+	slices.SortFunc(ids, func(a, b string) int {
+		if best[a] != best[b] {
+			return best[a] - best[b]
+		}
+		return strings.Compare(a, b)
+	})
 	return ids, nil
+}
+
+// nearest returns, for each listing image, the distance to its nearest
+// indexed reference hash (beyond the match distance when none is near).
+func (m *Matcher) nearest(ctx context.Context, l *matchers.Listing) ([]int, error) {
+	out := make([]int, len(l.Images))
+	for i, img := range l.Images {
+		out[i] = m.maxDist + 1
+		if len(img.Hashes) == 0 {
+			continue
+		}
+		m.mu.RLock()
+		hits, err := m.ix.search(ctx, img.Hashes, m.maxDist)
+		m.mu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
+		if len(hits) > 0 {
+			out[i] = hits[0].dist
+		}
+	}
+	return out, nil
 }
 
 // Match scores the listing's images against each mark's references. The
@@ -147,6 +194,13 @@ func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*match
 		return nil, err
 	}
 	sigs := make([]matchers.Signal, len(marks))
+	if len(marks) == 0 {
+		return sigs, nil
+	}
+	near, err := m.nearest(ctx, l)
+	if err != nil {
+		return nil, err
+	}
 	for i, mk := range marks {
 		// A mark costs at most 64 listing hashes × 64 references × 64
 		// hashes of popcounts; checking every 16 marks is prompt enough.
@@ -156,7 +210,7 @@ func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*match
 			}
 		}
 		if mk != nil {
-			sigs[i] = m.signal(l, mk)
+			sigs[i] = m.signal(l, mk, near)
 		}
 	}
 	return sigs, nil
@@ -169,11 +223,14 @@ type imageMatch struct {
 	dist int
 }
 
-func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark) matchers.Signal {
+func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, near []int) matchers.Signal {
 	var found []imageMatch
 	for i := range l.Images {
 		img := &l.Images[i]
-		best := imageMatch{dist: m.maxDist + 1}
+		// Past the image's nearest reference by more than the ambiguity
+		// margin, this mark's photo is a look-alike, not the source.
+		limit := min(m.maxDist, near[i]+m.ambiguity)
+		best := imageMatch{dist: limit + 1}
 		for j := range mk.References {
 			ref := &mk.References[j]
 			for _, a := range img.Hashes {
@@ -214,9 +271,10 @@ func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark) matchers.Signal
 
 // score maps a distance to a signal strength: 1 at distance 0, 0 past the
 // match distance, falling quadratically in between. Transformed copies
-// cluster at small distances and only the last few bits before the match
-// distance are in doubt, so the score stays high for the former and drops
-// steeply for the latter.
+// cluster at small distances; at the last few bits before the match
+// distance generic shots of the same kind of product start to appear (a
+// bag photographed like the brand's bag), so the score stays high for the
+// former and is weak for the latter: alone it files no complaint.
 func (m *Matcher) score(dist int) float64 {
 	if dist > m.maxDist {
 		return 0

@@ -256,7 +256,7 @@ func TestCandidatesAndIndexUpdates(t *testing.T) {
 		handMark("far", []uint64{flip(a, 9)}),
 		handMark("near", []uint64{c}, []uint64{flip(a, 1)}),
 		handMark("other", []uint64{b}),
-	}, Options{})
+	}, Options{Ambiguity: maxMaxDistance}) // every mark within reach, for the index's sake
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,5 +314,36 @@ func TestNewValidatesOptions(t *testing.T) {
 				t.Fatalf("New: err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestAmbiguity: a listing image near two brands' photos is a copy of the
+// nearer one; the farther brand's look-alike shot is neither a candidate
+// nor matched.
+func TestAmbiguity(t *testing.T) {
+	const a = 0x00ff00ff00ff00ff
+	marks := []*matchers.Mark{
+		handMark("source", []uint64{flip(a, 1)}),
+		handMark("close", []uint64{flip(a, 2)}),
+		handMark("lookalike", []uint64{flip(a, 6)}),
+	}
+	m, err := New(marks, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := handListing([]uint64{a})
+	ids, err := m.Candidates(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"source", "close"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("candidates %v, want %v", ids, want)
+	}
+	sigs, err := m.Match(context.Background(), l, marks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sigs[0].Score == 0 || sigs[1].Score == 0 || sigs[2].Score != 0 {
+		t.Errorf("scores %v %v %v: want source and close matched, lookalike not", sigs[0].Score, sigs[1].Score, sigs[2].Score)
 	}
 }

@@ -60,8 +60,8 @@ var evasionWeight = map[string]float64{
 	"squashed":       0.55,
 	"spaced":         0.6,
 	"fuzzy":          0.9,
-	"official_photo": 0.85, // reuse of the brand's own photos by a non-authorized seller
-	"logo":           0.75,
+	"official_photo": 1.0, // reuse of the brand's own photos by a non-authorized seller: in itself the policy's evidence
+	"logo":           0.85,
 }
 
 // Options configures the scorer.
