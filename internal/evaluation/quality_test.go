@@ -12,6 +12,7 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/evaluation"
+	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/matchers"
 )
 
@@ -31,7 +32,11 @@ func TestQualityOnFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	hasher := detection.HasherFrom(cfg.Detection)
-	images, err := detection.ImagesFrom(cfg.Detection, dirFetcher(dir), hasher)
+	fetch, err := imagefetch.New(imagefetch.Options{BaseDir: dir, AllowFiles: true, MaxBytes: cfg.Detection.Image.MaxBytes, Timeout: cfg.Detection.Image.FetchTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, hasher)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +106,4 @@ func TestQualityOnFixtures(t *testing.T) {
 		}
 		t.Log("\n" + b.String())
 	}
-}
-
-// dirFetcher reads image paths relative to a directory.
-type dirFetcher string
-
-func (d dirFetcher) Fetch(_ context.Context, ref string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(string(d), filepath.FromSlash(ref)))
 }

@@ -158,14 +158,53 @@ func abs32(v float32) float32 {
 	return v
 }
 
-// median returns the median of v without modifying it.
+// median returns the median (the element of rank len/2) of v without
+// modifying it, by quickselect on a copy: linear time, where sorting every
+// scanned row and column cost most of the hashing time.
 func median(v []float32) float32 {
 	if len(v) == 0 {
 		return 0
 	}
 	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
+	k := len(s) / 2
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		// Median of three as the pivot keeps sorted rows (gradients) linear.
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < pivot {
+				i++
+			}
+			for s[j] > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	return s[k]
 }
 
 // around returns the brightness around box c: the median of the ring of
