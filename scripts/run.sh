@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
-# `make run`: shows the detection core working on the fixtures. Until the
-# streaming detector lands this scores the fixture listings, evaluates them
-# against their labels and writes the precision–recall curve.
+# `make run`: the whole system in one process with `markwatch dev` — an
+# embedded Kafka-protocol broker (franz-go kfake) on 127.0.0.1:9092 with the
+# topics created, the fixture marks published, fixture listings produced at
+# a trickle, and the streaming detector with metrics and health on
+# http://127.0.0.1:8080. Broker data is kept in var/dev between runs.
+# Extra arguments go to `markwatch dev` (e.g. scripts/run.sh -rate 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p out
 bin=bin/markwatch
-data=fixtures/data
-echo "== markwatch score: $data/listings.jsonl against $data/marks.jsonl"
-"$bin" score -marks "$data/marks.jsonl" -listings "$data/listings.jsonl" -out out/scores.jsonl
+echo "== markwatch dev: a banner with the addresses, then a status line every few seconds"
+echo "   (listings produced and scored, flagged share, complaints). Ctrl-C stops it."
+echo "   In another terminal: $bin tail complaints"
 echo
-echo "== first flagged listing:"
-grep -m1 '"flagged":true' out/scores.jsonl | head -c 1500; echo
-echo
-echo "== markwatch eval"
-"$bin" eval -marks "$data/marks.jsonl" -listings "$data/listings.jsonl" -plot out/pr-curve.png -quiet
-echo
-echo "results: out/scores.jsonl   precision–recall curve: out/pr-curve.png"
+# -fixtures is explicit: `make build` uses -trimpath, so the binary cannot
+# find the fixture folder from its own source path.
+exec "$bin" dev -fixtures fixtures/data "$@"

@@ -143,10 +143,11 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		return nil, err
 	}
 	fetch, err := imagefetch.New(imagefetch.Options{
-		AllowHosts: cfg.Detection.Image.AllowHosts,
-		MaxBytes:   cfg.Detection.Image.MaxBytes,
-		Timeout:    cfg.Detection.Image.FetchTimeout,
-		UserAgent:  "markwatch/" + version,
+		AllowHosts:   cfg.Detection.Image.AllowHosts,
+		AllowPrivate: cfg.Detection.Image.AllowPrivate,
+		MaxBytes:     cfg.Detection.Image.MaxBytes,
+		Timeout:      cfg.Detection.Image.FetchTimeout,
+		UserAgent:    "markwatch/" + version,
 	})
 	if err != nil {
 		return nil, err

@@ -113,6 +113,10 @@ type Image struct {
 	// AllowHosts lists the http(s) hosts (host or host:port) images may be
 	// fetched from; empty means no http(s) fetching.
 	AllowHosts []string `yaml:"allow_hosts"`
+	// AllowPrivate lets image fetches reach loopback, private and other
+	// internal addresses. Test and `markwatch dev` only: it turns off the
+	// SSRF protection that keeps listings from probing the internal network.
+	AllowPrivate bool `yaml:"allow_private"`
 	// Concurrency is how many images are fetched and hashed at once.
 	Concurrency int `yaml:"concurrency"`
 	// CacheSize is how many image hashes are kept by URL.
@@ -267,6 +271,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.image.max_pixels: must be positive, got %d", d.Image.MaxPixels)
 	case d.Image.FetchTimeout <= 0:
 		return fmt.Errorf("detection.image.fetch_timeout: must be positive, got %s", d.Image.FetchTimeout)
+	case d.Image.AllowPrivate && len(d.Image.AllowHosts) == 0:
+		return errors.New("detection.image.allow_private: set without detection.image.allow_hosts, so it would allow nothing")
 	case d.Image.Concurrency <= 0 || d.Image.Concurrency > 256:
 		return fmt.Errorf("detection.image.concurrency: must be in [1, 256], got %d", d.Image.Concurrency)
 	}
