@@ -133,17 +133,17 @@ func (o Options) withDefaults() Options {
 func (o Options) validate() error {
 	switch {
 	case len(o.Brokers) == 0 && o.reader == nil:
-		return errors.New("Brokers is empty")
+		return errors.New("pipeline: Brokers is empty")
 	case o.GroupID == "":
-		return errors.New("GroupID is empty")
+		return errors.New("pipeline: GroupID is empty")
 	case o.Topic == "":
-		return errors.New("Topic is empty")
+		return errors.New("pipeline: Topic is empty")
 	case o.DLQTopic == "":
-		return errors.New("DLQTopic is empty")
+		return errors.New("pipeline: DLQTopic is empty")
 	case o.DLQTopic == o.Topic:
 		return fmt.Errorf("DLQTopic %q is the input topic: dead letters would be consumed again", o.DLQTopic)
 	case o.Writer == nil:
-		return errors.New("Writer is nil")
+		return errors.New("pipeline: Writer is nil")
 	case o.CommitInterval < 0, o.DrainTimeout < 0, o.CommitTimeout < 0, o.StallTimeout < 0:
 		return errors.New("CommitInterval, DrainTimeout, CommitTimeout and StallTimeout must not be negative")
 	case o.InitialRetryBackoff < 0 || o.MaxRetryBackoff < o.InitialRetryBackoff:

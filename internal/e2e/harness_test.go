@@ -776,14 +776,3 @@ func listingOffsets(t testing.TB, s *stack, want int) map[string][2]int64 {
 	}
 	return out
 }
-
-// jsonField returns a top-level string field of a JSON object, or "".
-func jsonField(data []byte, field string) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return ""
-	}
-	var s string
-	_ = json.Unmarshal(m[field], &s)
-	return s
-}

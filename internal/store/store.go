@@ -355,14 +355,6 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 // fromMillis is the inverse of millis.
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-// nullMillis stores a zero time as NULL.
-func nullMillis(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: millis(t), Valid: true}
-}
-
 // fromNullMillis reads a nullable time; NULL is the zero time.
 func fromNullMillis(n sql.NullInt64) time.Time {
 	if !n.Valid {
