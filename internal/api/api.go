@@ -1,0 +1,224 @@
+// Package api is the review service's HTTP API: rights holders, manual
+// complaints, reviewers' decisions, counter-notices and seller records, as
+// JSON over stdlib net/http.
+//
+// Every route is declared once, in the route table (routes.go), with the
+// roles allowed to call it and the tenant rule that confines a brand owner to
+// its own rights holder. The mux is built from that table and every request
+// goes through the same wrapper — authenticate, rate-limit, authorize,
+// check the tenant, cap the body, run the handler, write the error envelope —
+// so a route cannot exist without an authorization rule. The tenant always
+// comes from the credentials, never from the URL or the body, and another
+// tenant's object answers 404, exactly like a missing one, so that ids cannot
+// be probed.
+//
+// Errors share one envelope: {"error":{"code":"not_found","message":"..."}}.
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// DefaultMaxBodyBytes caps a request body when Options.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Default per-token rate limit: sustained requests per second and burst.
+const (
+	DefaultRateLimit rate.Limit = 20
+	DefaultRateBurst            = 40
+)
+
+// Options configures New. Zero values take the defaults.
+type Options struct {
+	// Store is the database; required.
+	Store *store.Store
+	// Review is the review flow; required.
+	Review *review.Service
+	// Logger receives server errors; none when nil.
+	Logger *slog.Logger
+	// Registerer receives the API's metrics; none when nil.
+	Registerer prometheus.Registerer
+	// MaxBodyBytes caps every request body; a larger body answers 413.
+	// DefaultMaxBodyBytes when zero.
+	MaxBodyBytes int64
+	// RateLimit is each token's sustained request rate, and RateBurst the
+	// requests it may make at once; past them a request answers 429.
+	// DefaultRateLimit and DefaultRateBurst when zero; rate.Inf disables
+	// the limit.
+	RateLimit rate.Limit
+	RateBurst int
+}
+
+// API serves the review service's HTTP API. It is safe for concurrent use.
+type API struct {
+	store    *store.Store
+	review   *review.Service
+	log      *slog.Logger
+	maxBody  int64
+	limiters *limiters
+	metrics  *metrics
+	routes   []route
+}
+
+// New returns the API over opts.Store and opts.Review.
+func New(opts Options) (*API, error) {
+	if opts.Store == nil || opts.Review == nil {
+		return nil, errors.New("api: new: a store and a review service are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.RateBurst == 0 {
+		opts.RateBurst = DefaultRateBurst
+	}
+	if opts.MaxBodyBytes < 0 || opts.RateLimit < 0 || opts.RateBurst < 0 {
+		return nil, fmt.Errorf("api: new: body cap %d, rate %v and burst %d must not be negative", opts.MaxBodyBytes, opts.RateLimit, opts.RateBurst)
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("api: new: %w", err)
+	}
+	a := &API{
+		store:    opts.Store,
+		review:   opts.Review,
+		log:      opts.Logger.With("component", "api"),
+		maxBody:  opts.MaxBodyBytes,
+		limiters: newLimiters(opts.RateLimit, opts.RateBurst),
+		metrics:  m,
+	}
+	a.routes = a.routeTable()
+	for _, rt := range a.routes {
+		if err := rt.check(); err != nil {
+			return nil, fmt.Errorf("api: new: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// Handler returns the API's handler: the mux built from the route table,
+// answering unknown paths and methods with the error envelope too.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range a.routes {
+		mux.Handle(rt.method+" "+rt.pattern, a.wrap(rt))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			// ServeHTTP, not h: only the mux's ServeHTTP sets the
+			// request's path values.
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux's own 404 and 405 are plain text; run them for their
+		// status and Allow header, and answer with the envelope instead.
+		rec := &statusOnly{header: w.Header()}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			writeError(w, &apiError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", msg: "method " + r.Method + " not allowed here"})
+			return
+		}
+		writeError(w, errNoRoute)
+	})
+}
+
+// statusOnly records the status a handler writes and drops its body, but
+// keeps the headers it sets (such as Allow) on the real response.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+}
+
+// wrap applies to one route everything every route needs, in order:
+// authentication (401), the per-token rate limit (429), the role check (403),
+// the tenant check (404), the body cap (413), and the error envelope.
+func (a *API) wrap(rt route) http.Handler {
+	label := rt.method + " " + rt.pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		err := a.serve(rt, sw, r)
+		if err != nil {
+			ae := a.toAPIError(err)
+			if ae.status >= 500 {
+				a.log.ErrorContext(r.Context(), "request failed", "route", label, "err", err)
+			}
+			writeError(sw, ae)
+		}
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		a.metrics.requests.WithLabelValues(label, strconv.Itoa(status)).Inc()
+		a.metrics.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (a *API) serve(rt route, w http.ResponseWriter, r *http.Request) error {
+	req := &request{Request: r}
+	if !rt.public {
+		u, err := a.authenticate(r)
+		if err != nil {
+			return err
+		}
+		req.user = u
+		if !a.limiters.allow(u.ID) {
+			w.Header().Set("Retry-After", "1")
+			return errRateLimited
+		}
+		if !rt.allows(u) {
+			return errForbidden
+		}
+		if err := a.checkTenant(rt.tenant, req); err != nil {
+			return err
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	return rt.handler(w, req)
+}
+
+// statusWriter remembers the status written, for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}

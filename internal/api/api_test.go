@@ -1,0 +1,405 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/internal/store/storetest"
+)
+
+const (
+	ownHolder   = "h_own"
+	otherHolder = "h_other"
+)
+
+// env is an API over a fresh database with one user per role; the brand
+// owner acts for ownHolder.
+type env struct {
+	t      *testing.T
+	store  *store.Store
+	review *review.Service
+	api    *API
+	h      http.Handler
+	tokens map[identity.Role]string
+	seq    atomic.Int64
+}
+
+func newEnv(t testing.TB, dsn string, opts Options) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rv, err := review.New(review.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Store, opts.Review = st, rv
+	if opts.RateLimit == 0 {
+		opts.RateLimit = rate.Inf
+	}
+	a, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: st, review: rv, api: a, h: a.Handler(), tokens: map[identity.Role]string{}}
+	err = st.WithTx(ctx, func(tx *store.Tx) error {
+		for _, h := range []string{ownHolder, otherHolder} {
+			if _, err := tx.CreateHolder(ctx, store.Holder{ID: h, Name: h}); err != nil {
+				return err
+			}
+		}
+		for _, role := range identity.Roles() {
+			tok, hash, err := identity.NewToken()
+			if err != nil {
+				return err
+			}
+			u := store.User{Name: string(role), Role: string(role)}
+			if role == identity.RoleBrandOwner {
+				u.HolderID = ownHolder
+			}
+			if _, err := tx.CreateUser(ctx, u, hash); err != nil {
+				return err
+			}
+			e.tokens[role] = tok
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// ingest stores an open complaint of holder and returns its id.
+func (e *env) ingest(t testing.TB, holder string) string {
+	t.Helper()
+	id := fmt.Sprintf("c_test_%d", e.seq.Add(1))
+	c := &domain.Complaint{
+		SchemaVersion: domain.SchemaVersion, ComplaintID: id, Source: domain.SourceAuto,
+		ListingID: "l_" + id, MarkID: "m_1", HolderID: holder, SellerID: "s_" + id, Score: 0.9,
+		Explanation: "looks fake",
+	}
+	if _, err := e.review.Ingest(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// upheld stores an upheld complaint of holder and returns its id.
+func (e *env) upheld(t testing.TB, holder string) string {
+	t.Helper()
+	id := e.ingest(t, holder)
+	err := e.review.Decide(context.Background(), id, review.Decision{Verdict: review.VerdictUphold, ReasonCode: "counterfeit", Actor: "u_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// do sends a request with the token of role ("" for none).
+func (e *env) do(method, path, body string, role identity.Role) *httptest.ResponseRecorder {
+	var r *http.Request
+	if body == "" {
+		r = httptest.NewRequest(method, path, nil)
+	} else {
+		r = httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if role != "" {
+		r.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+// example makes a request to a route that succeeds for an allowed role:
+// its path, with {id} naming an object of holder where the route's tenant
+// rule reads one, and its body.
+type example func(t *testing.T, e *env, holder string) (path, body string)
+
+// examples has one entry per route of the table; the matrix fails for a
+// route without one, so a new route cannot skip it.
+var examples = map[string]example{
+	"GET /healthz": func(*testing.T, *env, string) (string, string) { return "/healthz", "" },
+	"POST /v1/holders": func(_ *testing.T, e *env, _ string) (string, string) {
+		return "/v1/holders", fmt.Sprintf(`{"name":"Holder %d"}`, e.seq.Add(1))
+	},
+	"GET /v1/holders/{id}": func(_ *testing.T, _ *env, holder string) (string, string) {
+		return "/v1/holders/" + holder, ""
+	},
+	"POST /v1/complaints": func(_ *testing.T, e *env, _ string) (string, string) {
+		return "/v1/complaints", fmt.Sprintf(`{"client_ref":"r%d","listing_id":"l_1","mark_id":"m_1","seller_id":"s_1","explanation":"counterfeit"}`, e.seq.Add(1))
+	},
+	"GET /v1/complaints/{id}": func(t *testing.T, e *env, holder string) (string, string) {
+		return "/v1/complaints/" + e.ingest(t, holder), ""
+	},
+	"POST /v1/complaints/{id}/decision": func(t *testing.T, e *env, holder string) (string, string) {
+		return "/v1/complaints/" + e.ingest(t, holder) + "/decision", `{"decision":"uphold","reason_code":"counterfeit","note":"logo"}`
+	},
+	"POST /v1/complaints/{id}/counter-notice": func(t *testing.T, e *env, holder string) (string, string) {
+		return "/v1/complaints/" + e.upheld(t, holder) + "/counter-notice", `{"statement":"genuine stock"}`
+	},
+	"GET /v1/sellers/{id}": func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1", "" },
+}
+
+// TestAuthorizationMatrix sends every route of the table, as every role and
+// without credentials, an object of the caller's own holder and of another,
+// and checks the status class the route's rule implies.
+func TestAuthorizationMatrix(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{})
+		callers := append([]identity.Role{""}, identity.Roles()...)
+		for _, rt := range e.api.routes {
+			name := rt.method + " " + rt.pattern
+			ex, ok := examples[name]
+			if !ok {
+				t.Errorf("route %s has no example in the authorization matrix", name)
+				continue
+			}
+			for _, role := range callers {
+				for _, tenant := range []string{ownHolder, otherHolder} {
+					caller := string(role)
+					if caller == "" {
+						caller = "anonymous"
+					}
+					t.Run(fmt.Sprintf("%s/%s/%s", name, caller, tenant), func(t *testing.T) {
+						want := expectedStatus(rt, role, tenant)
+						path, body := ex(t, e, tenant)
+						w := e.do(rt.method, path, body, role)
+						if got := w.Code; got/100 != want/100 || (want >= 400 && got != want) {
+							t.Fatalf("%s %s as %s: status %d, want %d; body %s", rt.method, path, caller, got, want, w.Body)
+						}
+					})
+				}
+			}
+		}
+	})
+}
+
+// expectedStatus is the status (2xx as 200) the route's rule implies.
+func expectedStatus(rt route, role identity.Role, tenant string) int {
+	switch {
+	case rt.public:
+		return http.StatusOK
+	case role == "":
+		return http.StatusUnauthorized
+	case !rt.allows(&store.User{Role: string(role)}):
+		return http.StatusForbidden
+	case role == identity.RoleBrandOwner && tenant != ownHolder &&
+		(rt.tenant == tenantHolderPath || rt.tenant == tenantComplaintPath):
+		return http.StatusNotFound
+	}
+	return http.StatusOK
+}
+
+// TestRouteTableRules fails for a route of the table without an
+// authorization rule, and checks that check refuses such routes.
+func TestRouteTableRules(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	seen := map[string]bool{}
+	for _, rt := range e.api.routes {
+		name := rt.method + " " + rt.pattern
+		if seen[name] {
+			t.Errorf("route %s declared twice", name)
+		}
+		seen[name] = true
+		if err := rt.check(); err != nil {
+			t.Error(err)
+		}
+		if !rt.public && len(rt.allow) == 0 {
+			t.Errorf("route %s has no roles", name)
+		}
+	}
+	h := e.api.healthz
+	bad := []struct {
+		name string
+		rt   route
+	}{
+		{"no roles", route{method: "GET", pattern: "/x", tenant: tenantNone, handler: h}},
+		{"no tenant rule", route{method: "GET", pattern: "/x", allow: identity.Roles(), handler: h}},
+		{"unknown role", route{method: "GET", pattern: "/x", allow: []identity.Role{"root"}, tenant: tenantNone, handler: h}},
+		{"public with roles", route{method: "GET", pattern: "/x", public: true, allow: identity.Roles(), tenant: tenantNone, handler: h}},
+		{"public with tenant", route{method: "GET", pattern: "/x", public: true, tenant: tenantHolderPath, handler: h}},
+		{"no handler", route{method: "GET", pattern: "/x", allow: identity.Roles(), tenant: tenantNone}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.rt.check(); err == nil {
+				t.Errorf("check accepted %+v", tc.rt)
+			}
+		})
+	}
+}
+
+// TestErrorEnvelope checks that every kind of failure answers with the one
+// envelope and the right code.
+func TestErrorEnvelope(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	open := e.ingest(t, ownHolder)
+	decided := e.upheld(t, ownHolder)
+	tests := []struct {
+		name, method, path, body string
+		role                     identity.Role
+		status                   int
+		code                     string
+		msgHas                   string
+	}{
+		{"no token", "GET", "/v1/sellers/s", "", "", 401, "unauthenticated", "Bearer"},
+		{"wrong role", "GET", "/v1/sellers/s", "", identity.RoleBrandOwner, 403, "forbidden", ""},
+		{"unknown route", "GET", "/v1/nope", "", identity.RoleAdmin, 404, "not_found", ""},
+		{"wrong method", "DELETE", "/v1/holders", "", identity.RoleAdmin, 405, "method_not_allowed", ""},
+		{"unknown complaint", "GET", "/v1/complaints/c_missing", "", identity.RoleAdmin, 404, "not_found", "complaint"},
+		{"unknown holder", "GET", "/v1/holders/h_missing", "", identity.RoleAdmin, 404, "not_found", ""},
+		{"unknown field", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"uphold","reason_code":"x","extra":1}`, identity.RoleReviewer, 400, "invalid_request", "extra"},
+		{"wrong type", "POST", "/v1/complaints/" + open + "/decision", `{"decision":1,"reason_code":"x"}`, identity.RoleReviewer, 400, "invalid_request", "decision"},
+		{"bad verdict", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"maybe","reason_code":"x"}`, identity.RoleReviewer, 400, "invalid_request", "verdict"},
+		{"malformed JSON", "POST", "/v1/complaints/" + open + "/decision", `{"decision":`, identity.RoleReviewer, 400, "invalid_request", ""},
+		{"trailing data", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"uphold","reason_code":"x"} {}`, identity.RoleReviewer, 400, "invalid_request", "trailing"},
+		{"empty body", "POST", "/v1/holders", "", identity.RoleAdmin, 400, "invalid_request", "empty"},
+		{"holder in complaint body", "POST", "/v1/complaints", `{"listing_id":"l","mark_id":"m","explanation":"x","holder_id":"h_other"}`, identity.RoleBrandOwner, 400, "invalid_request", "holder_id"},
+		{"invalid complaint", "POST", "/v1/complaints", `{"listing_id":"","mark_id":"m","explanation":"x"}`, identity.RoleBrandOwner, 400, "invalid_request", "listing_id"},
+		{"already decided", "POST", "/v1/complaints/" + decided + "/decision", `{"decision":"reject","reason_code":"x"}`, identity.RoleAdmin, 409, "conflict", ""},
+		{"counter-notice on open", "POST", "/v1/complaints/" + open + "/counter-notice", `{"statement":"s"}`, identity.RoleMarketplace, 409, "conflict", ""},
+		{"duplicate holder", "POST", "/v1/holders", `{"id":"h_own","name":"again"}`, identity.RoleAdmin, 409, "conflict", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := e.do(tc.method, tc.path, tc.body, tc.role)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			env := checkEnvelope(t, w.Body.Bytes())
+			if env.Error.Code != tc.code {
+				t.Errorf("code %q, want %q", env.Error.Code, tc.code)
+			}
+			if !strings.Contains(env.Error.Message, tc.msgHas) {
+				t.Errorf("message %q does not mention %q", env.Error.Message, tc.msgHas)
+			}
+		})
+	}
+}
+
+// checkEnvelope decodes body strictly as the error envelope.
+func checkEnvelope(t testing.TB, body []byte) envelope {
+	t.Helper()
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		t.Fatalf("not an error envelope: %v: %s", err, body)
+	}
+	if env.Error.Code == "" || env.Error.Message == "" {
+		t.Fatalf("envelope without code or message: %s", body)
+	}
+	return env
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{MaxBodyBytes: 64})
+	w := e.do("POST", "/v1/holders", `{"name":"`+strings.Repeat("x", 100)+`"}`, identity.RoleAdmin)
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413; body %s", w.Code, w.Body)
+	}
+	if env := checkEnvelope(t, w.Body.Bytes()); env.Error.Code != "payload_too_large" {
+		t.Errorf("code %q", env.Error.Code)
+	}
+	if w := e.do("POST", "/v1/holders", `{"name":"small"}`, identity.RoleAdmin); w.Code != http.StatusCreated {
+		t.Errorf("small body: status %d; body %s", w.Code, w.Body)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{RateLimit: rate.Every(time.Hour), RateBurst: 2})
+	for i := range 2 {
+		if w := e.do("GET", "/v1/sellers/s", "", identity.RoleReviewer); w.Code != http.StatusOK {
+			t.Fatalf("request %d: status %d; body %s", i, w.Code, w.Body)
+		}
+	}
+	w := e.do("GET", "/v1/sellers/s", "", identity.RoleReviewer)
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("third request: status %d, want 429", w.Code)
+	}
+	if env := checkEnvelope(t, w.Body.Bytes()); env.Error.Code != "rate_limited" || w.Header().Get("Retry-After") == "" {
+		t.Errorf("code %q, Retry-After %q", env.Error.Code, w.Header().Get("Retry-After"))
+	}
+	// The limit is per token: another caller is unaffected.
+	if w := e.do("GET", "/v1/sellers/s", "", identity.RoleAdmin); w.Code != http.StatusOK {
+		t.Errorf("other token: status %d", w.Code)
+	}
+}
+
+// TestSubmitComplaintTenant checks that a manual complaint is filed for the
+// caller's own holder, as rights_holder, and that a client_ref makes a
+// retry a 409 rather than a second complaint.
+func TestSubmitComplaintTenant(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	body := `{"client_ref":"ref-1","listing_id":"l_9","listing_version":2,"mark_id":"m_1","seller_id":"s_9","explanation":"fake logo"}`
+	w := e.do("POST", "/v1/complaints", body, identity.RoleBrandOwner)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("status %d; body %s", w.Code, w.Body)
+	}
+	var resp submittedResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := e.store.GetEvent(context.Background(), "complaint:"+resp.ComplaintID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := domain.DecodeComplaint(ev.Payload, domain.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HolderID != ownHolder || c.Source != domain.SourceRightsHolder || c.ListingVersion != 2 {
+		t.Errorf("complaint %+v: want holder %s, source rights_holder", c, ownHolder)
+	}
+	if w := e.do("POST", "/v1/complaints", body, identity.RoleBrandOwner); w.Code != http.StatusConflict {
+		t.Errorf("retry: status %d, want 409; body %s", w.Code, w.Body)
+	}
+}
+
+// TestDecisionFlow decides a complaint through the API, reads it back, and
+// checks the seller's strike.
+func TestDecisionFlow(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	id := e.ingest(t, ownHolder)
+	w := e.do("POST", "/v1/complaints/"+id+"/decision", `{"decision":"uphold","reason_code":"counterfeit"}`, identity.RoleReviewer)
+	if w.Code != http.StatusOK {
+		t.Fatalf("decision: status %d; body %s", w.Code, w.Body)
+	}
+	w = e.do("GET", "/v1/complaints/"+id, "", identity.RoleBrandOwner)
+	var got complaintResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || got.Status != store.ComplaintUpheld || got.DecidedAt == nil {
+		t.Fatalf("complaint after uphold: %s (%v)", w.Body, err)
+	}
+	w = e.do("GET", "/v1/sellers/s_"+id, "", identity.RoleMarketplace)
+	var sl sellerResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &sl); err != nil || sl.ActiveStrikes != 1 || len(sl.Strikes) != 1 || sl.Strikes[0].ComplaintID != id {
+		t.Fatalf("seller after uphold: %s (%v)", w.Body, err)
+	}
+	w = e.do("POST", "/v1/complaints/"+id+"/counter-notice", `{"statement":"genuine"}`, identity.RoleMarketplace)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"contested"`) {
+		t.Fatalf("counter-notice: status %d; body %s", w.Code, w.Body)
+	}
+}

@@ -1,0 +1,268 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+func (a *API) healthz(w http.ResponseWriter, _ *request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// holderRequest is the body of POST /v1/holders.
+type holderRequest struct {
+	// ID is optional; the store generates one when empty.
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+}
+
+// holderResponse is a holder on the wire.
+type holderResponse struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (a *API) createHolder(w http.ResponseWriter, r *request) error {
+	var req holderRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.Name == "" || len(req.Name) > 200 || len(req.ID) > 200 {
+		return badRequest("field name: required, at most 200 bytes; field id: at most 200 bytes")
+	}
+	var h store.Holder
+	err := a.store.WithTx(r.Context(), func(tx *store.Tx) error {
+		var err error
+		if h, err = tx.CreateHolder(r.Context(), store.Holder{ID: req.ID, Name: req.Name}); err != nil {
+			return err
+		}
+		_, err = tx.AppendAudit(r.Context(), store.AuditEntry{
+			Actor: r.user.ID, Action: "holder.create", ObjectType: "holder", ObjectID: h.ID,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create holder: %w", err)
+	}
+	writeJSON(w, http.StatusCreated, holderResponse{ID: h.ID, Name: h.Name, CreatedAt: h.CreatedAt})
+	return nil
+}
+
+func (a *API) getHolder(w http.ResponseWriter, r *request) error {
+	h, err := a.store.GetHolder(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return fmt.Errorf("get holder: %w", err)
+	}
+	writeJSON(w, http.StatusOK, holderResponse{ID: h.ID, Name: h.Name, CreatedAt: h.CreatedAt})
+	return nil
+}
+
+// complaintRequest is the body of POST /v1/complaints: a brand owner's
+// manual complaint. The source and the holder are not part of it: the
+// source is rights_holder and the holder is the caller's own.
+type complaintRequest struct {
+	// ClientRef is an optional idempotency key: the complaint id is
+	// derived from it and the caller's holder, so a retry with the same
+	// ref is 409 rather than a second complaint, and one holder's refs can
+	// never collide with (or reveal) another's complaints. A random id is
+	// used when it is empty.
+	ClientRef      string                  `json:"client_ref,omitempty"`
+	ListingID      string                  `json:"listing_id"`
+	ListingVersion int64                   `json:"listing_version"`
+	MarkID         string                  `json:"mark_id"`
+	SellerID       string                  `json:"seller_id,omitempty"`
+	Explanation    string                  `json:"explanation"`
+	Evidence       []domain.Evidence       `json:"evidence,omitempty"`
+	Listing        *domain.ListingSnapshot `json:"listing,omitempty"`
+}
+
+// submittedResponse answers POST /v1/complaints.
+type submittedResponse struct {
+	ComplaintID string `json:"complaint_id"`
+	Status      string `json:"status"`
+}
+
+func (a *API) submitComplaint(w http.ResponseWriter, r *request) error {
+	var req complaintRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	c, err := req.complaint(r.user.HolderID, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if err := a.review.Submit(r.Context(), c, r.user.ID); err != nil {
+		return fmt.Errorf("submit complaint: %w", err)
+	}
+	// Submit publishes to the complaints topic; the complaint reaches the
+	// queue when the consumer ingests it, hence 202.
+	writeJSON(w, http.StatusAccepted, submittedResponse{ComplaintID: c.ComplaintID, Status: "submitted"})
+	return nil
+}
+
+// complaint turns the request into the complaint it files for holderID,
+// validated like every complaint.
+func (req complaintRequest) complaint(holderID string, now time.Time) (*domain.Complaint, error) {
+	var id string
+	if req.ClientRef != "" {
+		if len(req.ClientRef) > 200 {
+			return nil, badRequest("field client_ref: at most 200 bytes")
+		}
+		sum := sha256.Sum256([]byte(holderID + "\x00" + req.ClientRef))
+		id = "c_" + hex.EncodeToString(sum[:16])
+	} else {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("complaint id: %w", err)
+		}
+		id = "c_" + hex.EncodeToString(b[:])
+	}
+	c := &domain.Complaint{
+		SchemaVersion:  domain.SchemaVersion,
+		ComplaintID:    id,
+		Source:         domain.SourceRightsHolder,
+		ListingID:      req.ListingID,
+		ListingVersion: req.ListingVersion,
+		MarkID:         req.MarkID,
+		HolderID:       holderID,
+		SellerID:       req.SellerID,
+		// A holder's complaint is an assertion, not a score; 1 puts it
+		// beside the detector's surest.
+		Score:       1,
+		Explanation: req.Explanation,
+		Evidence:    req.Evidence,
+		CreatedAt:   now,
+		Listing:     req.Listing,
+	}
+	if err := c.Validate(domain.Limits{}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// complaintResponse is a complaint with its review state.
+type complaintResponse struct {
+	ComplaintID string            `json:"complaint_id"`
+	Status      string            `json:"status"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	DecidedAt   *time.Time        `json:"decided_at,omitempty"`
+	DecidedBy   string            `json:"decided_by,omitempty"`
+	Complaint   *domain.Complaint `json:"complaint"`
+}
+
+func newComplaintResponse(c *store.Complaint) complaintResponse {
+	resp := complaintResponse{
+		ComplaintID: c.Body.ComplaintID,
+		Status:      c.Status,
+		CreatedAt:   c.CreatedAt,
+		UpdatedAt:   c.UpdatedAt,
+		DecidedBy:   c.DecidedBy,
+		Complaint:   &c.Body,
+	}
+	if !c.DecidedAt.IsZero() {
+		resp.DecidedAt = &c.DecidedAt
+	}
+	return resp
+}
+
+func (a *API) getComplaint(w http.ResponseWriter, r *request) error {
+	writeJSON(w, http.StatusOK, newComplaintResponse(r.complaint))
+	return nil
+}
+
+// decisionRequest is the body of POST /v1/complaints/{id}/decision.
+type decisionRequest struct {
+	// Decision is "uphold" or "reject".
+	Decision   string `json:"decision"`
+	ReasonCode string `json:"reason_code"`
+	Note       string `json:"note,omitempty"`
+}
+
+func (a *API) decide(w http.ResponseWriter, r *request) error {
+	var req decisionRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	id := r.complaint.Body.ComplaintID
+	err := a.review.Decide(r.Context(), id, review.Decision{
+		Verdict: req.Decision, ReasonCode: req.ReasonCode, Note: req.Note, Actor: r.user.ID,
+	})
+	if err != nil {
+		return fmt.Errorf("decide: %w", err)
+	}
+	c, err := a.store.GetComplaint(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("decide: %w", err)
+	}
+	writeJSON(w, http.StatusOK, newComplaintResponse(&c))
+	return nil
+}
+
+// counterNoticeRequest is the body of POST /v1/complaints/{id}/counter-notice.
+type counterNoticeRequest struct {
+	// Statement is the seller's, forwarded by the marketplace.
+	Statement string `json:"statement"`
+}
+
+// counterNoticeResponse answers a counter-notice.
+type counterNoticeResponse struct {
+	ComplaintID string    `json:"complaint_id"`
+	Status      string    `json:"status"`
+	ReinstateAt time.Time `json:"reinstate_at"`
+}
+
+func (a *API) counterNotice(w http.ResponseWriter, r *request) error {
+	var req counterNoticeRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	id := r.complaint.Body.ComplaintID
+	at, err := a.review.CounterNotice(r.Context(), id, r.user.ID, req.Statement)
+	if err != nil {
+		return fmt.Errorf("counter-notice: %w", err)
+	}
+	writeJSON(w, http.StatusOK, counterNoticeResponse{ComplaintID: id, Status: store.ComplaintContested, ReinstateAt: at})
+	return nil
+}
+
+// sellerResponse is a seller's record.
+type sellerResponse struct {
+	ID            string           `json:"id"`
+	Status        string           `json:"status"`
+	UpdatedAt     *time.Time       `json:"updated_at,omitempty"`
+	ActiveStrikes int              `json:"active_strikes"`
+	Strikes       []strikeResponse `json:"strikes"`
+}
+
+type strikeResponse struct {
+	ComplaintID string    `json:"complaint_id"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+func (a *API) getSeller(w http.ResponseWriter, r *request) error {
+	rec, err := a.review.Seller(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return fmt.Errorf("get seller: %w", err)
+	}
+	resp := sellerResponse{ID: rec.ID, Status: rec.Status, ActiveStrikes: rec.ActiveStrikes, Strikes: []strikeResponse{}}
+	if !rec.UpdatedAt.IsZero() {
+		resp.UpdatedAt = &rec.UpdatedAt
+	}
+	for _, st := range rec.Strikes {
+		resp.Strikes = append(resp.Strikes, strikeResponse{ComplaintID: st.ComplaintID, CreatedAt: st.CreatedAt, ExpiresAt: st.ExpiresAt})
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// limiters holds a token bucket per authenticated user (one token each).
+// Buckets are created on first use and kept: there are as many as there are
+// users with valid tokens, which is small and bounded by the users table,
+// and unauthenticated requests never create one.
+type limiters struct {
+	limit rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	byToken map[string]*rate.Limiter
+}
+
+func newLimiters(limit rate.Limit, burst int) *limiters {
+	return &limiters{limit: limit, burst: burst, byToken: make(map[string]*rate.Limiter)}
+}
+
+// allow takes one request from key's bucket and tells whether it was there.
+func (l *limiters) allow(key string) bool {
+	if l.limit == rate.Inf {
+		return true
+	}
+	l.mu.Lock()
+	lim, ok := l.byToken[key]
+	if !ok {
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.byToken[key] = lim
+	}
+	l.mu.Unlock()
+	return lim.Allow()
+}
+
+// metrics are the API's Prometheus metrics.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// newMetrics registers the API's metrics with reg, or keeps them
+// unregistered when reg is nil.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_api_requests_total",
+			Help: "API requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "markwatch_api_request_duration_seconds",
+			Help:    "API request latency by route pattern.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.requests, m.latency} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}

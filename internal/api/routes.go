@@ -1,0 +1,157 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// tenantRule says how a route confines a brand owner to its own rights
+// holder. Other roles are not tenants: they see every holder's objects.
+type tenantRule int
+
+const (
+	// tenantNone: the route touches no holder's object, or is closed to
+	// brand owners.
+	tenantNone tenantRule = iota + 1
+	// tenantHolderPath: {id} is a holder id and must be the brand owner's.
+	tenantHolderPath
+	// tenantComplaintPath: {id} is a complaint id whose holder must be the
+	// brand owner's. The complaint is loaded once, here, for the handler.
+	tenantComplaintPath
+	// tenantCredentials: the handler acts for the caller's own holder,
+	// taken from its credentials (a brand owner's manual complaint).
+	tenantCredentials
+)
+
+func (t tenantRule) String() string {
+	switch t {
+	case tenantNone:
+		return "none"
+	case tenantHolderPath:
+		return "holder-path"
+	case tenantComplaintPath:
+		return "complaint-path"
+	case tenantCredentials:
+		return "credentials"
+	}
+	return fmt.Sprintf("tenantRule(%d)", int(t))
+}
+
+// route is one entry of the route table.
+type route struct {
+	method  string
+	pattern string
+	// public routes skip authentication; every other route names the
+	// roles it allows.
+	public  bool
+	allow   []identity.Role
+	tenant  tenantRule
+	handler func(w http.ResponseWriter, r *request) error
+}
+
+// request is an incoming request with what the wrapper learnt about it.
+type request struct {
+	*http.Request
+	// user is the authenticated caller; nil on public routes.
+	user *store.User
+	// complaint is the complaint named by {id} on tenantComplaintPath
+	// routes, already checked against the caller's tenant.
+	complaint *store.Complaint
+}
+
+// routeTable is every route the API serves. The wrapper enforces each
+// route's allow list and tenant rule before its handler runs.
+func (a *API) routeTable() []route {
+	const (
+		admin       = identity.RoleAdmin
+		reviewer    = identity.RoleReviewer
+		brandOwner  = identity.RoleBrandOwner
+		marketplace = identity.RoleMarketplace
+	)
+	roles := func(r ...identity.Role) []identity.Role { return r }
+	return []route{
+		{method: "GET", pattern: "/healthz", public: true, tenant: tenantNone, handler: a.healthz},
+		{method: "POST", pattern: "/v1/holders", allow: roles(admin), tenant: tenantNone, handler: a.createHolder},
+		{method: "GET", pattern: "/v1/holders/{id}", allow: roles(admin, brandOwner), tenant: tenantHolderPath, handler: a.getHolder},
+		{method: "POST", pattern: "/v1/complaints", allow: roles(brandOwner), tenant: tenantCredentials, handler: a.submitComplaint},
+		{method: "GET", pattern: "/v1/complaints/{id}", allow: roles(admin, reviewer, brandOwner), tenant: tenantComplaintPath, handler: a.getComplaint},
+		{method: "POST", pattern: "/v1/complaints/{id}/decision", allow: roles(admin, reviewer), tenant: tenantComplaintPath, handler: a.decide},
+		{method: "POST", pattern: "/v1/complaints/{id}/counter-notice", allow: roles(marketplace), tenant: tenantComplaintPath, handler: a.counterNotice},
+		{method: "GET", pattern: "/v1/sellers/{id}", allow: roles(admin, reviewer, marketplace), tenant: tenantNone, handler: a.getSeller},
+	}
+}
+
+// check refuses a route whose authorization rule is missing or
+// inconsistent, so that New fails rather than serve it.
+func (rt route) check() error {
+	name := rt.method + " " + rt.pattern
+	switch {
+	case rt.handler == nil:
+		return fmt.Errorf("route %s: no handler", name)
+	case rt.public && len(rt.allow) > 0:
+		return fmt.Errorf("route %s: public and role-restricted at once", name)
+	case !rt.public && len(rt.allow) == 0:
+		return fmt.Errorf("route %s: no roles allowed and not public", name)
+	case rt.tenant < tenantNone || rt.tenant > tenantCredentials:
+		return fmt.Errorf("route %s: no tenant rule", name)
+	case rt.public && rt.tenant != tenantNone:
+		return fmt.Errorf("route %s: public with tenant rule %s", name, rt.tenant)
+	}
+	for _, role := range rt.allow {
+		if !slices.Contains(identity.Roles(), role) {
+			return fmt.Errorf("route %s: unknown role %q", name, role)
+		}
+	}
+	return nil
+}
+
+// allows tells whether u's role may call the route.
+func (rt route) allows(u *store.User) bool {
+	return slices.Contains(rt.allow, identity.Role(u.Role))
+}
+
+func (a *API) authenticate(r *http.Request) (*store.User, error) {
+	u, err := identity.Authenticate(r.Context(), a.store, r.Header.Get("Authorization"))
+	if errors.Is(err, identity.ErrUnauthenticated) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkTenant applies rule to the request. A brand owner asking for another
+// holder's object gets the same 404 as for a missing one.
+func (a *API) checkTenant(rule tenantRule, r *request) error {
+	owner := identity.Role(r.user.Role) == identity.RoleBrandOwner
+	switch rule {
+	case tenantHolderPath:
+		if owner && r.PathValue("id") != r.user.HolderID {
+			return notFound("holder")
+		}
+	case tenantComplaintPath:
+		c, err := a.store.GetComplaint(r.Context(), r.PathValue("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("complaint")
+		}
+		if err != nil {
+			return err
+		}
+		if owner && c.Body.HolderID != r.user.HolderID {
+			return notFound("complaint")
+		}
+		r.complaint = &c
+	case tenantCredentials:
+		if owner && r.user.HolderID == "" {
+			// The store refuses such a user; this guards the invariant.
+			return errForbidden
+		}
+	}
+	return nil
+}
