@@ -1,0 +1,53 @@
+// Package ingest is the review service's consumer stage: one complaint
+// message in, stored once. Automatic complaints from the detectors and
+// manual ones submitted through the API both arrive on the complaints
+// topic; storing is idempotent on complaint_id, so redeliveries, replays
+// and rebalances leave the database as it was.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/pipeline"
+)
+
+// Ingester stores a complaint once. *review.Service implements it.
+type Ingester interface {
+	Ingest(ctx context.Context, c *domain.Complaint) (inserted bool, err error)
+}
+
+// Handler returns the pipeline handler that decodes each complaint
+// strictly and ingests it. A complaint that cannot be decoded, or whose key
+// is not its listing id, is a permanent failure (dead-lettered); a store
+// failure is transient (retried). isInvalid tells the ingester's
+// validation errors apart (errors.Is(err, review.ErrInvalid)).
+func Handler(in Ingester, lim domain.Limits, isInvalid func(error) bool) pipeline.Handler {
+	lim = lim.WithDefaults()
+	return func(ctx context.Context, msg kafka.Message) ([]kafka.Message, error) {
+		c, err := domain.DecodeComplaint(msg.Value, lim)
+		if err != nil {
+			class := pipeline.ClassValidation
+			var fe *domain.FieldError
+			if errors.As(err, &fe) && fe.Field == "" {
+				class = pipeline.ClassDecode
+			}
+			return nil, pipeline.Permanent(class, fmt.Errorf("complaint: %w", err))
+		}
+		if len(msg.Key) > 0 && string(msg.Key) != c.ListingID {
+			return nil, pipeline.Permanent(pipeline.ClassValidation,
+				fmt.Errorf("complaint %s: message key %q differs from listing_id %q", c.ComplaintID, msg.Key, c.ListingID))
+		}
+		if _, err := in.Ingest(ctx, c); err != nil {
+			if isInvalid != nil && isInvalid(err) {
+				return nil, pipeline.Permanent(pipeline.ClassValidation, err)
+			}
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		return nil, nil
+	}
+}
