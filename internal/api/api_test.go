@@ -113,6 +113,16 @@ func (e *env) upheld(t testing.TB, holder string) string {
 	return id
 }
 
+// contested stores a contested complaint of holder and returns its id.
+func (e *env) contested(t testing.TB, holder string) string {
+	t.Helper()
+	id := e.upheld(t, holder)
+	if _, err := e.review.CounterNotice(context.Background(), id, "u_market", "genuine"); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // do sends a request with the token of role ("" for none).
 func (e *env) do(method, path, body string, role identity.Role) *httptest.ResponseRecorder {
 	var r *http.Request
@@ -157,6 +167,10 @@ var examples = map[string]example{
 	"POST /v1/complaints/{id}/counter-notice": func(t *testing.T, e *env, holder string) (string, string) {
 		return "/v1/complaints/" + e.upheld(t, holder) + "/counter-notice", `{"statement":"genuine stock"}`
 	},
+	"POST /v1/complaints/{id}/escalate": func(t *testing.T, e *env, holder string) (string, string) {
+		return "/v1/complaints/" + e.contested(t, holder) + "/escalate", ""
+	},
+	"GET /v1/audit":        func(*testing.T, *env, string) (string, string) { return "/v1/audit?object_type=complaint&limit=5", "" },
 	"GET /v1/sellers/{id}": func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1", "" },
 }
 
@@ -278,6 +292,10 @@ func TestErrorEnvelope(t *testing.T) {
 		{"invalid complaint", "POST", "/v1/complaints", `{"listing_id":"","mark_id":"m","explanation":"x"}`, identity.RoleBrandOwner, 400, "invalid_request", "listing_id"},
 		{"already decided", "POST", "/v1/complaints/" + decided + "/decision", `{"decision":"reject","reason_code":"x"}`, identity.RoleAdmin, 409, "conflict", ""},
 		{"counter-notice on open", "POST", "/v1/complaints/" + open + "/counter-notice", `{"statement":"s"}`, identity.RoleMarketplace, 409, "conflict", ""},
+		{"escalate open complaint", "POST", "/v1/complaints/" + open + "/escalate", "", identity.RoleBrandOwner, 409, "conflict", ""},
+		{"unknown audit parameter", "GET", "/v1/audit?holder=h_own", "", identity.RoleAdmin, 400, "invalid_request", "holder"},
+		{"bad audit limit", "GET", "/v1/audit?limit=0", "", identity.RoleAdmin, 400, "invalid_request", "limit"},
+		{"repeated audit parameter", "GET", "/v1/audit?actor=a&actor=b", "", identity.RoleAdmin, 400, "invalid_request", "actor"},
 		{"duplicate holder", "POST", "/v1/holders", `{"id":"h_own","name":"again"}`, identity.RoleAdmin, 409, "conflict", ""},
 	}
 	for _, tc := range tests {
@@ -401,5 +419,54 @@ func TestDecisionFlow(t *testing.T) {
 	w = e.do("POST", "/v1/complaints/"+id+"/counter-notice", `{"statement":"genuine"}`, identity.RoleMarketplace)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"contested"`) {
 		t.Fatalf("counter-notice: status %d; body %s", w.Code, w.Body)
+	}
+}
+
+// TestAuditPagination pages through the audit log with the cursor.
+func TestAuditPagination(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	for range 5 {
+		e.ingest(t, ownHolder)
+	}
+	var ids []int64
+	path := "/v1/audit?object_type=complaint&limit=2"
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("cursor does not end")
+		}
+		w := e.do("GET", path, "", identity.RoleAdmin)
+		var page auditResponse
+		if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil || w.Code != http.StatusOK {
+			t.Fatalf("status %d: %s (%v)", w.Code, w.Body, err)
+		}
+		for _, en := range page.Entries {
+			if en.Action != "complaint.ingested" || en.Actor != review.ActorSystem {
+				t.Errorf("entry %+v", en)
+			}
+			ids = append(ids, en.ID)
+		}
+		if page.NextAfter == nil {
+			break
+		}
+		path = fmt.Sprintf("/v1/audit?object_type=complaint&limit=2&after=%d", *page.NextAfter)
+	}
+	if len(ids) != 5 {
+		t.Fatalf("%d entries over all pages, want 5: %v", len(ids), ids)
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Fatalf("ids not increasing: %v", ids)
+		}
+	}
+}
+
+// TestHolderStanding reads a holder's notifier standing.
+func TestHolderStanding(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	w := e.do("GET", "/v1/holders/"+ownHolder, "", identity.RoleBrandOwner)
+	var h holderResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &h); err != nil || h.ID != ownHolder || h.Standing == nil ||
+		h.Standing.Standing != string(review.StandingNormal) || h.Standing.Decided != 0 {
+		t.Fatalf("holder: %s (%v)", w.Body, err)
 	}
 }

@@ -4,8 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -30,6 +34,17 @@ type holderResponse struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// Standing and its inputs rate the holder as a notifier; absent when
+	// the holder was just created.
+	Standing *standingResponse `json:"standing,omitempty"`
+}
+
+// standingResponse is a holder's notifier quality.
+type standingResponse struct {
+	Standing string  `json:"standing"`
+	Decided  int     `json:"decided"`
+	Upheld   int     `json:"upheld"`
+	Rate     float64 `json:"acceptance_rate"`
 }
 
 func (a *API) createHolder(w http.ResponseWriter, r *request) error {
@@ -63,7 +78,17 @@ func (a *API) getHolder(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("get holder: %w", err)
 	}
-	writeJSON(w, http.StatusOK, holderResponse{ID: h.ID, Name: h.Name, CreatedAt: h.CreatedAt})
+	decided, upheld, acceptance, err := a.review.HolderStats(r.Context(), h.ID)
+	if err != nil {
+		return fmt.Errorf("get holder: %w", err)
+	}
+	standing, err := a.review.HolderStanding(r.Context(), h.ID)
+	if err != nil {
+		return fmt.Errorf("get holder: %w", err)
+	}
+	writeJSON(w, http.StatusOK, holderResponse{ID: h.ID, Name: h.Name, CreatedAt: h.CreatedAt, Standing: &standingResponse{
+		Standing: string(standing), Decided: decided, Upheld: upheld, Rate: acceptance,
+	}})
 	return nil
 }
 
@@ -262,6 +287,79 @@ func (a *API) getSeller(w http.ResponseWriter, r *request) error {
 	}
 	for _, st := range rec.Strikes {
 		resp.Strikes = append(resp.Strikes, strikeResponse{ComplaintID: st.ComplaintID, CreatedAt: st.CreatedAt, ExpiresAt: st.ExpiresAt})
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (a *API) escalate(w http.ResponseWriter, r *request) error {
+	id := r.complaint.Body.ComplaintID
+	if err := a.review.Escalate(r.Context(), id, r.user.ID); err != nil {
+		return fmt.Errorf("escalate: %w", err)
+	}
+	c, err := a.store.GetComplaint(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("escalate: %w", err)
+	}
+	writeJSON(w, http.StatusOK, newComplaintResponse(&c))
+	return nil
+}
+
+// auditResponse is a page of the audit log. NextAfter is the cursor of the
+// next page (the after parameter); absent on the last page.
+type auditResponse struct {
+	Entries   []auditEntry `json:"entries"`
+	NextAfter *int64       `json:"next_after,omitempty"`
+}
+
+type auditEntry struct {
+	ID         int64           `json:"id"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	ObjectType string          `json:"object_type"`
+	ObjectID   string          `json:"object_id"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// auditParams are the query parameters GET /v1/audit accepts.
+var auditParams = []string{"object_type", "object_id", "actor", "after", "limit"}
+
+func (a *API) auditLog(w http.ResponseWriter, r *request) error {
+	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(auditParams, k) {
+			return badRequest("query parameter %s: unknown; want one of %s", k, strings.Join(auditParams, ", "))
+		}
+		if len(q[k]) > 1 {
+			return badRequest("query parameter %s: given more than once", k)
+		}
+	}
+	aq := store.AuditQuery{ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id"), Actor: q.Get("actor"), Limit: 100}
+	var err error
+	if v := q.Get("after"); v != "" {
+		if aq.AfterID, err = strconv.ParseInt(v, 10, 64); err != nil || aq.AfterID < 0 {
+			return badRequest("query parameter after: want a non-negative integer")
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if aq.Limit, err = strconv.Atoi(v); err != nil || aq.Limit < 1 || aq.Limit > 1000 {
+			return badRequest("query parameter limit: want an integer from 1 to 1000")
+		}
+	}
+	entries, err := a.store.AuditLog(r.Context(), aq)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	resp := auditResponse{Entries: make([]auditEntry, 0, len(entries))}
+	for _, e := range entries {
+		resp.Entries = append(resp.Entries, auditEntry{
+			ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID, Detail: e.Detail,
+		})
+	}
+	if len(entries) == aq.Limit {
+		last := entries[len(entries)-1].ID
+		resp.NextAfter = &last
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

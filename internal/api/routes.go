@@ -82,7 +82,9 @@ func (a *API) routeTable() []route {
 		{method: "GET", pattern: "/v1/complaints/{id}", allow: roles(admin, reviewer, brandOwner), tenant: tenantComplaintPath, handler: a.getComplaint},
 		{method: "POST", pattern: "/v1/complaints/{id}/decision", allow: roles(admin, reviewer), tenant: tenantComplaintPath, handler: a.decide},
 		{method: "POST", pattern: "/v1/complaints/{id}/counter-notice", allow: roles(marketplace), tenant: tenantComplaintPath, handler: a.counterNotice},
+		{method: "POST", pattern: "/v1/complaints/{id}/escalate", allow: roles(admin, brandOwner), tenant: tenantComplaintPath, handler: a.escalate},
 		{method: "GET", pattern: "/v1/sellers/{id}", allow: roles(admin, reviewer, marketplace), tenant: tenantNone, handler: a.getSeller},
+		{method: "GET", pattern: "/v1/audit", allow: roles(admin), tenant: tenantNone, handler: a.auditLog},
 	}
 }
 
