@@ -59,6 +59,12 @@ type Options struct {
 	// the limit.
 	RateLimit rate.Limit
 	RateBurst int
+	// ThrottledRate and ThrottledBurst limit the manual complaints of a
+	// holder whose standing is throttled (review.StandingThrottled), per
+	// holder, across all its brand owners' tokens. One a minute, burst 1,
+	// when zero.
+	ThrottledRate  rate.Limit
+	ThrottledBurst int
 }
 
 // API serves the review service's HTTP API. It is safe for concurrent use.
@@ -68,6 +74,8 @@ type API struct {
 	log      *slog.Logger
 	maxBody  int64
 	limiters *limiters
+	// throttle limits throttled holders' manual complaints, by holder id.
+	throttle *limiters
 	metrics  *metrics
 	routes   []route
 }
@@ -89,7 +97,13 @@ func New(opts Options) (*API, error) {
 	if opts.RateBurst == 0 {
 		opts.RateBurst = DefaultRateBurst
 	}
-	if opts.MaxBodyBytes < 0 || opts.RateLimit < 0 || opts.RateBurst < 0 {
+	if opts.ThrottledRate == 0 {
+		opts.ThrottledRate = rate.Every(time.Minute)
+	}
+	if opts.ThrottledBurst == 0 {
+		opts.ThrottledBurst = 1
+	}
+	if opts.MaxBodyBytes < 0 || opts.RateLimit < 0 || opts.RateBurst < 0 || opts.ThrottledRate < 0 || opts.ThrottledBurst < 0 {
 		return nil, fmt.Errorf("api: new: body cap %d, rate %v and burst %d must not be negative", opts.MaxBodyBytes, opts.RateLimit, opts.RateBurst)
 	}
 	m, err := newMetrics(opts.Registerer)
@@ -102,6 +116,7 @@ func New(opts Options) (*API, error) {
 		log:      opts.Logger.With("component", "api"),
 		maxBody:  opts.MaxBodyBytes,
 		limiters: newLimiters(opts.RateLimit, opts.RateBurst),
+		throttle: newLimiters(opts.ThrottledRate, opts.ThrottledBurst),
 		metrics:  m,
 	}
 	a.routes = a.routeTable()

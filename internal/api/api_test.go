@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/time/rate"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -468,5 +470,81 @@ func TestHolderStanding(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &h); err != nil || h.ID != ownHolder || h.Standing == nil ||
 		h.Standing.Standing != string(review.StandingNormal) || h.Standing.Decided != 0 {
 		t.Fatalf("holder: %s (%v)", w.Body, err)
+	}
+}
+
+// TestThrottledHolder checks that a holder whose manual complaints are
+// mostly rejected may file only at the throttled rate.
+func TestThrottledHolder(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{ThrottledRate: rate.Every(time.Hour), ThrottledBurst: 1})
+	submit := func(ref string) int {
+		body := `{"client_ref":"` + ref + `","listing_id":"l_1","mark_id":"m_1","explanation":"fake"}`
+		return e.do("POST", "/v1/complaints", body, identity.RoleBrandOwner).Code
+	}
+	for _, ref := range []string{"a", "b"} {
+		if got := submit(ref); got != http.StatusAccepted {
+			t.Fatalf("normal holder, ref %s: status %d", ref, got)
+		}
+	}
+	ctx := context.Background()
+	for i := range 10 {
+		c := &domain.Complaint{
+			SchemaVersion: domain.SchemaVersion, ComplaintID: fmt.Sprintf("c_rej_%d", i), Source: domain.SourceRightsHolder,
+			ListingID: "l", MarkID: "m", HolderID: ownHolder, Score: 1, Explanation: "x",
+		}
+		if _, err := e.review.Ingest(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.review.Decide(ctx, c.ComplaintID, review.Decision{Verdict: review.VerdictReject, ReasonCode: "genuine", Actor: "u"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := submit("c"); got != http.StatusAccepted {
+		t.Fatalf("throttled holder, first: status %d", got)
+	}
+	w := e.do("POST", "/v1/complaints", `{"client_ref":"d","listing_id":"l_1","mark_id":"m_1","explanation":"fake"}`, identity.RoleBrandOwner)
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("throttled holder, second: status %d; body %s", w.Code, w.Body)
+	}
+	checkEnvelope(t, w.Body.Bytes())
+}
+
+// TestConcurrentDecisions sends one complaint several decisions at once:
+// exactly one wins, the others get 409.
+func TestConcurrentDecisions(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	id := e.ingest(t, ownHolder)
+	const n = 8
+	codes := make(chan int, n)
+	for i := range n {
+		go func() {
+			verdict := []string{"uphold", "reject"}[i%2]
+			codes <- e.do("POST", "/v1/complaints/"+id+"/decision", `{"decision":"`+verdict+`","reason_code":"r"}`, identity.RoleReviewer).Code
+		}()
+	}
+	count := map[int]int{}
+	for range n {
+		count[<-codes]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusConflict] != n-1 {
+		t.Fatalf("status counts %v, want one 200 and %d 409", count, n-1)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{Registerer: reg})
+	e.do("GET", "/v1/sellers/s", "", identity.RoleReviewer)
+	e.do("GET", "/v1/sellers/s", "", "")
+	for _, tc := range []struct {
+		code string
+		want float64
+	}{{"200", 1}, {"401", 1}, {"500", 0}} {
+		if got := testutil.ToFloat64(e.api.metrics.requests.WithLabelValues("GET /v1/sellers/{id}", tc.code)); got != tc.want {
+			t.Errorf("requests with code %s: %v, want %v", tc.code, got, tc.want)
+		}
+	}
+	if _, err := New(Options{Store: e.store, Review: e.review, Registerer: reg}); err == nil {
+		t.Error("registering the metrics twice succeeded")
 	}
 }

@@ -38,6 +38,7 @@ var (
 	errUnauthenticated = &apiError{status: http.StatusUnauthorized, code: "unauthenticated", msg: "a valid API token is required: Authorization: Bearer <token>"}
 	errForbidden       = &apiError{status: http.StatusForbidden, code: "forbidden", msg: "your role may not do this"}
 	errRateLimited     = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many requests for this token; slow down"}
+	errHolderThrottled = &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "most of this holder's complaints were rejected; its manual complaints are rate-limited"}
 	errNoRoute         = &apiError{status: http.StatusNotFound, code: "not_found", msg: "no such route"}
 	errInternal        = &apiError{status: http.StatusInternalServerError, code: "internal", msg: "internal error"}
 )

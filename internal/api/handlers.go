@@ -126,6 +126,16 @@ func (a *API) submitComplaint(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	// A holder whose complaints are mostly rejected may still file, but
+	// slowly; its complaints get a second look in the queue.
+	standing, err := a.review.HolderStanding(r.Context(), r.user.HolderID)
+	if err != nil {
+		return fmt.Errorf("submit complaint: %w", err)
+	}
+	if standing == review.StandingThrottled && !a.throttle.allow(r.user.HolderID) {
+		w.Header().Set("Retry-After", "60")
+		return errHolderThrottled
+	}
 	if err := a.review.Submit(r.Context(), c, r.user.ID); err != nil {
 		return fmt.Errorf("submit complaint: %w", err)
 	}
