@@ -26,6 +26,28 @@ type Config struct {
 	Kafka     Kafka         `yaml:"kafka"`
 	HTTP      HTTP          `yaml:"http"`
 	Log       Log           `yaml:"log"`
+	Store     Store         `yaml:"store"`
+	Review    Review        `yaml:"review"`
+}
+
+// Store configures the review service's database.
+type Store struct {
+	// DSN is "sqlite:PATH" (the embedded default) or a PostgreSQL URL.
+	DSN string `yaml:"dsn"`
+}
+
+// Review configures the review flow of `markwatch serve`.
+type Review struct {
+	// GroupID is the consumer group reading the complaints topic.
+	GroupID string `yaml:"group_id"`
+	// ComplaintsDLQ receives complaints that can never be stored.
+	ComplaintsDLQ string `yaml:"complaints_dlq"`
+	// StrikeTTL is how long a strike counts towards the ladder.
+	StrikeTTL time.Duration `yaml:"strike_ttl"`
+	// ReinstateAfter is the counter-notice waiting period.
+	ReinstateAfter time.Duration `yaml:"reinstate_after"`
+	// TimerInterval is how often due reinstatements are looked for.
+	TimerInterval time.Duration `yaml:"timer_interval"`
 }
 
 // Kafka configures the streaming detector's brokers, group and topics.
@@ -171,14 +193,20 @@ func Default() Config {
 			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
 			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
-		Log:  Log{Level: "info", Format: "json"},
+		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
+		Log:   Log{Level: "info", Format: "json"},
+		Store: Store{DSN: "sqlite:var/markwatch.db"},
+		Review: Review{
+			GroupID: "markwatch-review", ComplaintsDLQ: "complaints.dlq",
+			StrikeTTL: 365 * 24 * time.Hour, ReinstateAfter: 10 * 24 * time.Hour, TimerInterval: time.Minute,
+		},
 	}
 }
 
 // ApplyEnv overrides the file with MARKWATCH_* environment variables:
 // MARKWATCH_KAFKA_BROKERS (comma-separated), MARKWATCH_KAFKA_GROUP_ID,
-// MARKWATCH_HTTP_LISTEN, MARKWATCH_LOG_LEVEL. getenv is os.Getenv in main.
+// MARKWATCH_HTTP_LISTEN, MARKWATCH_LOG_LEVEL, MARKWATCH_STORE_DSN. getenv
+// is os.Getenv in main.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
 		c.Kafka.Brokers = splitList(v)
@@ -191,6 +219,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	}
 	if v := getenv("MARKWATCH_LOG_LEVEL"); v != "" {
 		c.Log.Level = v
+	}
+	if v := getenv("MARKWATCH_STORE_DSN"); v != "" {
+		c.Store.DSN = v
 	}
 	return c.Validate()
 }
@@ -336,6 +367,18 @@ func (c *Config) validateStreaming() error {
 			return fmt.Errorf("kafka.topics.%s: %q is also kafka.topics.%s", name, t, other)
 		}
 		seen[t] = name
+	}
+	switch {
+	case c.Store.DSN == "":
+		return errors.New("store.dsn: required (sqlite:PATH or postgres://...)")
+	case c.Review.GroupID == "":
+		return errors.New("review.group_id: required")
+	case c.Review.GroupID == k.GroupID:
+		return fmt.Errorf("review.group_id: %q is also kafka.group_id; the review service and the detectors must be different groups", k.GroupID)
+	case c.Review.ComplaintsDLQ == "" || c.Review.ComplaintsDLQ == k.Topics.Complaints:
+		return errors.New("review.complaints_dlq: required, and not the complaints topic")
+	case c.Review.StrikeTTL <= 0 || c.Review.ReinstateAfter <= 0 || c.Review.TimerInterval <= 0:
+		return errors.New("review.strike_ttl, review.reinstate_after, review.timer_interval: must be positive")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/pipeline/ingest"
+)
+
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("markwatch serve", flag.ContinueOnError)
+	var f streamFlags
+	f.register(fs)
+	dsn := fs.String("db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: markwatch serve [-config F] [-brokers B] [-listen A] [-db DSN]\n\nRuns the review service: stores complaints from the complaints topic once,\nrelays decisions (takedowns, seller actions) from the outbox, reinstates\ncontested listings when their waiting period ends.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	if *dsn != "" {
+		cfg.Store.DSN = *dsn
+	}
+	log := newLogger(cfg.Log, stderr)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := openStore(ctx, cfg.Store.DSN)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rs, err := newReviewServer(cfg, st, log, reg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	log.Info("review service starting", "db", redactDSN(cfg.Store.DSN), "http", ln.Addr().String(),
+		"complaints", cfg.Kafka.Topics.Complaints, "group", cfg.Review.GroupID)
+	return rs.run(ctx, ln, nil)
+}
+
+// openStore opens the database, creating the folder of a SQLite file.
+func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
+	}
+	return st, nil
+}
+
+// redactDSN hides a password in a database URL for logs.
+func redactDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	creds := dsn[scheme+3 : at]
+	if user, _, ok := strings.Cut(creds, ":"); ok {
+		return dsn[:scheme+3] + user + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// reviewServer is the review service's parts, wired.
+type reviewServer struct {
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	svc      *review.Service
+	consumer *pipeline.Consumer
+	relay    *review.Relay
+	writer   io.Closer
+	interval time.Duration
+	stopping atomic.Bool
+}
+
+func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*reviewServer, error) {
+	svc, err := review.New(review.Options{
+		Store:          st,
+		StrikeTTL:      cfg.Review.StrikeTTL,
+		ReinstateAfter: cfg.Review.ReinstateAfter,
+		Topics: review.Topics{
+			Takedowns: cfg.Kafka.Topics.Takedowns, SellerActions: cfg.Kafka.Topics.SellerActions,
+			Complaints: cfg.Kafka.Topics.Complaints,
+		},
+		Logger:     log,
+		Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	writer := pipeline.NewWriter(cfg.Kafka.Brokers, pipeline.WriterOptions{})
+	relay, err := review.NewRelay(review.RelayOptions{
+		Store: st, Publisher: review.KafkaPublisher{Writer: writer}, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
+	consumer, err := pipeline.NewConsumer(pipeline.Options{
+		Brokers:     cfg.Kafka.Brokers,
+		GroupID:     cfg.Review.GroupID,
+		Topic:       cfg.Kafka.Topics.Complaints,
+		DLQTopic:    cfg.Review.ComplaintsDLQ,
+		Concurrency: cfg.Kafka.Concurrency,
+		Logger:      log,
+		// The detectors' consumer metrics share names; label this one.
+		Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"consumer": "review"}, reg),
+		Writer:     writer,
+	}, ingest.Handler(svc, cfg.Limits, func(err error) bool { return errors.Is(err, review.ErrInvalid) }))
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
+	return &reviewServer{
+		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer,
+		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
+	}, nil
+}
+
+// run runs the consumer, the outbox relay and the reinstatement timer
+// until ctx ends, then stops them in order: readiness off → consumer drains
+// and commits → timer and relay stop (events left in the outbox are
+// published by the next start) → writer flushed → HTTP shut down.
+func (s *reviewServer) run(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.consumer.Healthy(time.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if s.stopping.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	if extra != nil {
+		extra(mux)
+	}
+	srv := &http.Server{
+		Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
+	}
+	httpErr := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+		close(httpErr)
+	}()
+
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := s.relay.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("outbox relay stopped", "error", err)
+		}
+	})
+	wg.Go(func() {
+		if err := s.svc.RunTimer(bg, s.interval); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("reinstatement timer stopped", "error", err)
+		}
+	})
+	err := s.consumer.Run(ctx)
+	s.stopping.Store(true)
+	stopBG()
+	wg.Wait()
+	if cerr := s.writer.Close(); cerr != nil {
+		s.log.Warn("closing writer", "error", cerr)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	if herr, ok := <-httpErr; ok && herr != nil {
+		return fmt.Errorf("http: %w", herr)
+	}
+	s.log.Info("review service stopped")
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/internal/testenv"
+	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/pipeline/kafkatest"
+)
+
+// TestServe runs the review service against the embedded broker and, when
+// there is one, the real Apache Kafka broker: complaints delivered twice
+// are stored once, an uphold reaches the takedowns topic through the
+// outbox, and SIGTERM-style cancellation stops everything.
+func TestServe(t *testing.T) {
+	t.Run("kfake", func(t *testing.T) { testServe(t, kafkatest.StartEmbedded(t)) })
+	t.Run("kafka", func(t *testing.T) { testServe(t, testenv.KafkaBrokers(t)) })
+}
+
+func testServe(t *testing.T, brokers []string) {
+	cfg := config.Default()
+	cfg.Kafka.Brokers = brokers
+	cfg.Kafka.Topics.Complaints = kafkatest.TopicName("complaints")
+	cfg.Kafka.Topics.Takedowns = kafkatest.TopicName("takedowns")
+	cfg.Kafka.Topics.SellerActions = kafkatest.TopicName("seller-actions")
+	cfg.Review.ComplaintsDLQ = kafkatest.TopicName("complaints-dlq")
+	cfg.Review.GroupID = kafkatest.TopicName("review")
+	for _, topic := range []string{cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Review.ComplaintsDLQ} {
+		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 3, ReplicationFactor: 1})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	st, err := openStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db", "markwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rs, err := newReviewServer(cfg, st, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- rs.run(runCtx, ln, nil) }()
+
+	c := domain.Complaint{
+		SchemaVersion: 1, ComplaintID: domain.ComplaintID("l-9", 1, "mk-veltaro", "r1"), Source: domain.SourceAuto,
+		ListingID: "l-9", ListingVersion: 1, MarkID: "mk-veltaro", HolderID: "h-veltaro", SellerID: "s-bad",
+		Score: 0.91, Explanation: "title contains 'V3ltaro' + cue 'replica'", CreatedAt: time.Now().UTC(),
+	}
+	value, _ := json.Marshal(c)
+	w := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
+	defer w.Close()
+	msg := kafka.Message{Topic: cfg.Kafka.Topics.Complaints, Key: []byte(c.ListingID), Value: value}
+	if err := w.WriteMessages(ctx, msg, msg); err != nil { // delivered twice
+		t.Fatal(err)
+	}
+	var stored bool
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, err := st.GetComplaint(ctx, c.ComplaintID); err == nil {
+			stored = true
+			break
+		}
+	}
+	if !stored {
+		t.Fatal("complaint not stored within 30 s")
+	}
+	if err := rs.svc.Decide(ctx, c.ComplaintID, review.Decision{Verdict: review.VerdictUphold, ReasonCode: "counterfeit", Actor: "u-reviewer"}); err != nil {
+		t.Fatal(err)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: cfg.Kafka.Topics.Takedowns, GroupID: kafkatest.TopicName("reader"), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
+	defer r.Close()
+	readCtx, readCancel := context.WithTimeout(ctx, 30*time.Second)
+	defer readCancel()
+	m, err := r.FetchMessage(readCtx)
+	if err != nil {
+		t.Fatalf("no takedown event: %v", err)
+	}
+	if string(m.Key) != "l-9" {
+		t.Errorf("takedown key %q", m.Key)
+	}
+	var id string
+	for _, h := range m.Headers {
+		if h.Key == review.HeaderEventID {
+			id = string(h.Value)
+		}
+	}
+	if id != "takedown:"+c.ComplaintID {
+		t.Errorf("takedown event id %q", id)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15 s")
+	}
+	// Stored once although delivered twice: the audit log has one ingest.
+	entries, err := st.AuditLog(ctx, store.AuditQuery{ObjectType: "complaint", ObjectID: c.ComplaintID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingested := 0
+	for _, e := range entries {
+		if e.Action == "complaint.ingested" {
+			ingested++
+		}
+	}
+	if ingested != 1 {
+		t.Errorf("%d ingest audit entries, want 1", ingested)
+	}
+}
