@@ -237,3 +237,19 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	}
 	return s.ResponseWriter.Write(b)
 }
+
+// Server returns an http.Server for the API on addr with every timeout set,
+// so that a slow or stalled client cannot hold a connection forever. The
+// caller runs it and stops it with Shutdown for a graceful exit.
+func (a *API) Server(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+}

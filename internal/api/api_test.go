@@ -173,6 +173,7 @@ var examples = map[string]example{
 		return "/v1/complaints/" + e.contested(t, holder) + "/escalate", ""
 	},
 	"GET /v1/audit":        func(*testing.T, *env, string) (string, string) { return "/v1/audit?object_type=complaint&limit=5", "" },
+	"GET /v1/openapi.json": func(*testing.T, *env, string) (string, string) { return "/v1/openapi.json", "" },
 	"GET /v1/sellers/{id}": func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1", "" },
 }
 
@@ -245,16 +246,23 @@ func TestRouteTableRules(t *testing.T) {
 		}
 	}
 	h := e.api.healthz
+	// ok is a valid route; each case breaks one thing.
+	ok := route{method: "GET", pattern: "/x", allow: identity.Roles(), tenant: tenantNone, handler: h, summary: "x", status: 200}
+	if err := ok.check(); err != nil {
+		t.Fatalf("valid route refused: %v", err)
+	}
+	with := func(f func(*route)) route { r := ok; f(&r); return r }
 	bad := []struct {
 		name string
 		rt   route
 	}{
-		{"no roles", route{method: "GET", pattern: "/x", tenant: tenantNone, handler: h}},
-		{"no tenant rule", route{method: "GET", pattern: "/x", allow: identity.Roles(), handler: h}},
-		{"unknown role", route{method: "GET", pattern: "/x", allow: []identity.Role{"root"}, tenant: tenantNone, handler: h}},
-		{"public with roles", route{method: "GET", pattern: "/x", public: true, allow: identity.Roles(), tenant: tenantNone, handler: h}},
-		{"public with tenant", route{method: "GET", pattern: "/x", public: true, tenant: tenantHolderPath, handler: h}},
-		{"no handler", route{method: "GET", pattern: "/x", allow: identity.Roles(), tenant: tenantNone}},
+		{"no roles", with(func(r *route) { r.allow = nil })},
+		{"no tenant rule", with(func(r *route) { r.tenant = 0 })},
+		{"unknown role", with(func(r *route) { r.allow = []identity.Role{"root"} })},
+		{"public with roles", with(func(r *route) { r.public = true })},
+		{"public with tenant", with(func(r *route) { r.public, r.allow, r.tenant = true, nil, tenantHolderPath })},
+		{"no handler", with(func(r *route) { r.handler = nil })},
+		{"undocumented", with(func(r *route) { r.summary = "" })},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -546,5 +554,31 @@ func TestMetrics(t *testing.T) {
 	}
 	if _, err := New(Options{Store: e.store, Review: e.review, Registerer: reg}); err == nil {
 		t.Error("registering the metrics twice succeeded")
+	}
+}
+
+// TestServer runs the API's server on a loopback port and shuts it down.
+func TestServer(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	srv := e.api.Server("127.0.0.1:0")
+	if srv.ReadHeaderTimeout == 0 || srv.ReadTimeout == 0 || srv.WriteTimeout == 0 || srv.IdleTimeout == 0 {
+		t.Fatalf("a timeout is unset: %+v", srv)
+	}
+	ts := httptest.NewUnstartedServer(srv.Handler)
+	ts.Config = srv
+	ts.Start()
+	defer ts.Close()
+	resp, err := ts.Client().Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %d", resp.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -103,7 +103,7 @@ type complaintRequest struct {
 	// used when it is empty.
 	ClientRef      string                  `json:"client_ref,omitempty"`
 	ListingID      string                  `json:"listing_id"`
-	ListingVersion int64                   `json:"listing_version"`
+	ListingVersion int64                   `json:"listing_version,omitempty"`
 	MarkID         string                  `json:"mark_id"`
 	SellerID       string                  `json:"seller_id,omitempty"`
 	Explanation    string                  `json:"explanation"`

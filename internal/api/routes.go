@@ -52,6 +52,14 @@ type route struct {
 	allow   []identity.Role
 	tenant  tenantRule
 	handler func(w http.ResponseWriter, r *request) error
+
+	// The rest documents the route in the OpenAPI document: a summary,
+	// the success status, the query parameters, and zero values of the
+	// request and response body types (nil for none).
+	summary string
+	status  int
+	query   []string
+	in, out any
 }
 
 // request is an incoming request with what the wrapper learnt about it.
@@ -75,16 +83,30 @@ func (a *API) routeTable() []route {
 	)
 	roles := func(r ...identity.Role) []identity.Role { return r }
 	return []route{
-		{method: "GET", pattern: "/healthz", public: true, tenant: tenantNone, handler: a.healthz},
-		{method: "POST", pattern: "/v1/holders", allow: roles(admin), tenant: tenantNone, handler: a.createHolder},
-		{method: "GET", pattern: "/v1/holders/{id}", allow: roles(admin, brandOwner), tenant: tenantHolderPath, handler: a.getHolder},
-		{method: "POST", pattern: "/v1/complaints", allow: roles(brandOwner), tenant: tenantCredentials, handler: a.submitComplaint},
-		{method: "GET", pattern: "/v1/complaints/{id}", allow: roles(admin, reviewer, brandOwner), tenant: tenantComplaintPath, handler: a.getComplaint},
-		{method: "POST", pattern: "/v1/complaints/{id}/decision", allow: roles(admin, reviewer), tenant: tenantComplaintPath, handler: a.decide},
-		{method: "POST", pattern: "/v1/complaints/{id}/counter-notice", allow: roles(marketplace), tenant: tenantComplaintPath, handler: a.counterNotice},
-		{method: "POST", pattern: "/v1/complaints/{id}/escalate", allow: roles(admin, brandOwner), tenant: tenantComplaintPath, handler: a.escalate},
-		{method: "GET", pattern: "/v1/sellers/{id}", allow: roles(admin, reviewer, marketplace), tenant: tenantNone, handler: a.getSeller},
-		{method: "GET", pattern: "/v1/audit", allow: roles(admin), tenant: tenantNone, handler: a.auditLog},
+		{method: "GET", pattern: "/healthz", public: true, tenant: tenantNone, handler: a.healthz,
+			summary: "Liveness.", status: 200, out: map[string]string{}},
+		{method: "GET", pattern: "/v1/openapi.json", public: true, tenant: tenantNone, handler: a.openAPI,
+			summary: "This API's OpenAPI 3.1 document.", status: 200, out: map[string]any{}},
+		{method: "POST", pattern: "/v1/holders", allow: roles(admin), tenant: tenantNone, handler: a.createHolder,
+			summary: "Create a rights holder.", status: 201, in: holderRequest{}, out: holderResponse{}},
+		{method: "GET", pattern: "/v1/holders/{id}", allow: roles(admin, brandOwner), tenant: tenantHolderPath, handler: a.getHolder,
+			summary: "A rights holder with its standing as a notifier.", status: 200, out: holderResponse{}},
+		{method: "POST", pattern: "/v1/complaints", allow: roles(brandOwner), tenant: tenantCredentials, handler: a.submitComplaint,
+			summary: "File a manual complaint for the caller's own holder; it reaches the queue through the complaints topic.",
+			status:  202, in: complaintRequest{}, out: submittedResponse{}},
+		{method: "GET", pattern: "/v1/complaints/{id}", allow: roles(admin, reviewer, brandOwner), tenant: tenantComplaintPath, handler: a.getComplaint,
+			summary: "A complaint with its evidence and review state.", status: 200, out: complaintResponse{}},
+		{method: "POST", pattern: "/v1/complaints/{id}/decision", allow: roles(admin, reviewer), tenant: tenantComplaintPath, handler: a.decide,
+			summary: "Uphold or reject an open or contested complaint; 409 when another decision got there first.",
+			status:  200, in: decisionRequest{}, out: complaintResponse{}},
+		{method: "POST", pattern: "/v1/complaints/{id}/counter-notice", allow: roles(marketplace), tenant: tenantComplaintPath, handler: a.counterNotice,
+			summary: "File a seller's counter-notice against an upheld complaint.", status: 200, in: counterNoticeRequest{}, out: counterNoticeResponse{}},
+		{method: "POST", pattern: "/v1/complaints/{id}/escalate", allow: roles(admin, brandOwner), tenant: tenantComplaintPath, handler: a.escalate,
+			summary: "Maintain a contested complaint: the listing stays down until a reviewer decides.", status: 200, out: complaintResponse{}},
+		{method: "GET", pattern: "/v1/sellers/{id}", allow: roles(admin, reviewer, marketplace), tenant: tenantNone, handler: a.getSeller,
+			summary: "A seller's status and strikes.", status: 200, out: sellerResponse{}},
+		{method: "GET", pattern: "/v1/audit", allow: roles(admin), tenant: tenantNone, handler: a.auditLog,
+			summary: "The audit log, oldest first, a page at a time.", status: 200, query: auditParams, out: auditResponse{}},
 	}
 }
 
@@ -95,6 +117,8 @@ func (rt route) check() error {
 	switch {
 	case rt.handler == nil:
 		return fmt.Errorf("route %s: no handler", name)
+	case rt.summary == "" || rt.status == 0:
+		return fmt.Errorf("route %s: undocumented (no summary or status)", name)
 	case rt.public && len(rt.allow) > 0:
 		return fmt.Errorf("route %s: public and role-restricted at once", name)
 	case !rt.public && len(rt.allow) == 0:
