@@ -40,6 +40,7 @@ func (p *plane) trimWithin(r rect) rect {
 	x1, y1 := int(r.x1*float64(p.w)+0.5), int(r.y1*float64(p.h)+0.5)
 	bx0, by0, bx1, by1 := x0, y0, x1, y1
 	line := make([]float32, max(p.w, p.h))
+	scratch := make([]float32, max(p.w, p.h))
 	row := func(y int) []float32 { return p.pix[y*p.w+x0 : y*p.w+x1] }
 	col := func(x int) []float32 {
 		c := line[:0]
@@ -50,10 +51,10 @@ func (p *plane) trimWithin(r rect) rect {
 	}
 	for range 4 {
 		px0, py0, px1, py1 := x0, y0, x1, y1
-		y0 = trimSide(y0, y1, 1, row)
-		y1 = trimSide(y1-1, y0-1, -1, row) + 1
-		x0 = trimSide(x0, x1, 1, col)
-		x1 = trimSide(x1-1, x0-1, -1, col) + 1
+		y0 = trimSide(y0, y1, 1, row, &scratch)
+		y1 = trimSide(y1-1, y0-1, -1, row, &scratch) + 1
+		x0 = trimSide(x0, x1, 1, col, &scratch)
+		x1 = trimSide(x1-1, x0-1, -1, col, &scratch) + 1
 		if x1-x0 < int(trimMinSide*float64(p.w))+1 || y1-y0 < int(trimMinSide*float64(p.h))+1 {
 			return r // (nearly) uniform: nothing to trim to
 		}
@@ -68,16 +69,16 @@ func (p *plane) trimWithin(r rect) rect {
 	// the box, is not uniform.
 	for grown := true; grown; {
 		grown = false
-		if y0 > by0 && !uniform(row(y0-1)) {
+		if y0 > by0 && !uniformOK(row(y0-1), &scratch) {
 			y0, grown = y0-1, true
 		}
-		if y1 < by1 && !uniform(row(y1)) {
+		if y1 < by1 && !uniformOK(row(y1), &scratch) {
 			y1, grown = y1+1, true
 		}
-		if x0 > bx0 && !uniform(col(x0-1)) {
+		if x0 > bx0 && !uniformOK(col(x0-1), &scratch) {
 			x0, grown = x0-1, true
 		}
-		if x1 < bx1 && !uniform(col(x1)) {
+		if x1 < bx1 && !uniformOK(col(x1), &scratch) {
 			x1, grown = x1+1, true
 		}
 	}
@@ -96,15 +97,15 @@ func (p *plane) trimWithin(r rect) rect {
 // own rows are all one colour), and it returns where the colour first
 // changed instead: the shape's edge. A region of one colour throughout is
 // the shape itself and returns start.
-func trimSide(start, stop, step int, line func(int) []float32) int {
+func trimSide(start, stop, step int, line func(int) []float32, scratch *[]float32) int {
 	change := start
 	var prev float32
 	for i := start; i != stop; i += step {
 		l := line(i)
-		if !uniform(l) {
+		ok, m := uniformMedian(l, scratch)
+		if !ok {
 			return i
 		}
-		m := median(l)
 		if i != start && change == start && (m < prev-trimTolerance || m > prev+trimTolerance) {
 			change = i
 		}
@@ -126,19 +127,37 @@ func trimSide(start, stop, step int, line func(int) []float32) int {
 // The grain is estimated from the median difference between neighbouring
 // cells, which edges and smooth shading barely move.
 func uniform(l []float32) bool {
+	ok, _ := uniformMedian(l, nil)
+	return ok
+}
+
+// uniformMedian is uniform that also returns the line's median, using
+// scratch (grown as needed) instead of allocating: trimming calls it for
+// every line it walks.
+func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
 	if len(l) == 0 {
-		return true
+		return true, 0
 	}
-	bg := median(l)
+	var buf []float32
+	if scratch != nil {
+		if cap(*scratch) < len(l) {
+			*scratch = make([]float32, len(l))
+		}
+		buf = (*scratch)[:len(l)]
+	} else {
+		buf = make([]float32, len(l))
+	}
+	copy(buf, l)
+	bg := selectMedian(buf)
 	tol := float32(trimTolerance)
 	if len(l) > 2 {
-		d := make([]float32, len(l)-1)
+		d := buf[:len(l)-1]
 		for i := range d {
 			d[i] = abs32(l[i+1] - l[i])
 		}
 		// For Gaussian grain of deviation σ, neighbour differences have a
 		// median of 0.954σ.
-		sigma := median(d) / 0.954
+		sigma := selectMedian(d) / 0.954
 		tol = min(max(tol, 3*sigma), trimMaxTolerance)
 	}
 	in := 0
@@ -148,7 +167,7 @@ func uniform(l []float32) bool {
 		}
 	}
 	off := len(l) - in
-	return off <= trimSlack || float64(in) >= trimShare*float64(len(l))
+	return off <= trimSlack || float64(in) >= trimShare*float64(len(l)), bg
 }
 
 func abs32(v float32) float32 {
@@ -165,7 +184,14 @@ func median(v []float32) float32 {
 	if len(v) == 0 {
 		return 0
 	}
-	s := slices.Clone(v)
+	return selectMedian(slices.Clone(v))
+}
+
+// selectMedian returns the element of rank len/2 of s, reordering s.
+func selectMedian(s []float32) float32 {
+	if len(s) == 0 {
+		return 0
+	}
 	k := len(s) / 2
 	lo, hi := 0, len(s)-1
 	for lo < hi {
@@ -232,4 +258,10 @@ func (p *plane) around(c rect) float32 {
 		}
 	}
 	return median(ring)
+}
+
+// uniformOK is uniformMedian's verdict alone.
+func uniformOK(l []float32, scratch *[]float32) bool {
+	ok, _ := uniformMedian(l, scratch)
+	return ok
 }
