@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -119,6 +120,9 @@ func decodeBody(r *request, v any) error {
 func decodeJSON(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return badRequest("empty body: want a JSON object")
+	}
+	if err := checkKeys(data, reflect.TypeOf(v)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
