@@ -172,7 +172,10 @@ var examples = map[string]example{
 	"POST /v1/complaints/{id}/escalate": func(t *testing.T, e *env, holder string) (string, string) {
 		return "/v1/complaints/" + e.contested(t, holder) + "/escalate", ""
 	},
-	"GET /v1/audit":        func(*testing.T, *env, string) (string, string) { return "/v1/audit?object_type=complaint&limit=5", "" },
+	"GET /v1/audit": func(*testing.T, *env, string) (string, string) { return "/v1/audit?object_type=complaint&limit=5", "" },
+	"POST /v1/complaints/decisions": func(t *testing.T, e *env, holder string) (string, string) {
+		return "/v1/complaints/decisions", `{"decisions":[{"complaint_id":"` + e.ingest(t, holder) + `","decision":"reject","reason_code":"genuine"}]}`
+	},
 	"GET /v1/openapi.json": func(*testing.T, *env, string) (string, string) { return "/v1/openapi.json", "" },
 	"GET /v1/sellers/{id}": func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1", "" },
 }
@@ -309,6 +312,9 @@ func TestErrorEnvelope(t *testing.T) {
 		{"unknown audit parameter", "GET", "/v1/audit?holder=h_own", "", identity.RoleAdmin, 400, "invalid_request", "holder"},
 		{"bad audit limit", "GET", "/v1/audit?limit=0", "", identity.RoleAdmin, 400, "invalid_request", "limit"},
 		{"repeated audit parameter", "GET", "/v1/audit?actor=a&actor=b", "", identity.RoleAdmin, 400, "invalid_request", "actor"},
+		{"bad holder id", "POST", "/v1/holders", `{"id":"../x","name":"n"}`, identity.RoleAdmin, 400, "invalid_request", "id"},
+		{"control character in holder name", "POST", "/v1/holders", `{"name":"a\u0007b"}`, identity.RoleAdmin, 400, "invalid_request", "name"},
+		{"empty bulk", "POST", "/v1/complaints/decisions", `{"decisions":[]}`, identity.RoleReviewer, 400, "invalid_request", "decisions"},
 		{"duplicate holder", "POST", "/v1/holders", `{"id":"h_own","name":"again"}`, identity.RoleAdmin, 409, "conflict", ""},
 	}
 	for _, tc := range tests {
@@ -583,5 +589,53 @@ func TestServer(t *testing.T) {
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBulkDecisions decides several complaints at once; each item succeeds
+// or fails on its own.
+func TestBulkDecisions(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	a, b, decided := e.ingest(t, ownHolder), e.ingest(t, otherHolder), e.upheld(t, ownHolder)
+	body := fmt.Sprintf(`{"decisions":[
+		{"complaint_id":%q,"decision":"uphold","reason_code":"counterfeit"},
+		{"complaint_id":%q,"decision":"reject","reason_code":"genuine","note":"receipt"},
+		{"complaint_id":%q,"decision":"reject","reason_code":"genuine"},
+		{"complaint_id":"c_missing","decision":"uphold","reason_code":"x"},
+		{"complaint_id":%q,"decision":"maybe","reason_code":"x"}]}`, a, b, decided, a)
+	w := e.do("POST", "/v1/complaints/decisions", body, identity.RoleReviewer)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d; body %s", w.Code, w.Body)
+	}
+	var resp bulkDecisionResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ status, code string }{
+		{store.ComplaintUpheld, ""}, {store.ComplaintRejected, ""}, {"", "conflict"}, {"", "not_found"}, {"", "invalid_request"},
+	}
+	if len(resp.Results) != len(want) {
+		t.Fatalf("%d results, want %d: %s", len(resp.Results), len(want), w.Body)
+	}
+	for i, r := range resp.Results {
+		code := ""
+		if r.Error != nil {
+			code = r.Error.Code
+		}
+		if r.Status != want[i].status || code != want[i].code {
+			t.Errorf("result %d: %+v, want status %q error %q", i, r, want[i].status, want[i].code)
+		}
+	}
+	var many strings.Builder
+	many.WriteString(`{"decisions":[`)
+	for i := range maxBulkDecisions + 1 {
+		if i > 0 {
+			many.WriteString(",")
+		}
+		many.WriteString(`{"complaint_id":"c","decision":"uphold","reason_code":"x"}`)
+	}
+	many.WriteString("]}")
+	if w := e.do("POST", "/v1/complaints/decisions", many.String(), identity.RoleReviewer); w.Code != http.StatusBadRequest {
+		t.Errorf("%d decisions: status %d, want 400", maxBulkDecisions+1, w.Code)
 	}
 }

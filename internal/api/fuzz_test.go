@@ -61,3 +61,42 @@ func FuzzComplaintRequest(f *testing.F) {
 func fuzzDSN(f *testing.F) string {
 	return "sqlite:" + filepath.Join(f.TempDir(), "markwatch.db")
 }
+
+func FuzzBulkDecisionRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"decisions":[{"complaint_id":"c_test_1","decision":"uphold","reason_code":"x"}]}`,
+		`{"decisions":[{"complaint_id":"c_missing","decision":"reject","reason_code":"x"},{"complaint_id":"","decision":"","reason_code":""}]}`,
+		`{"decisions":[]}`, `{"decisions":null}`, `{"decisions":[null]}`, `{"decisions":{}}`, `{"Decisions":[]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f, fuzzDSN(f), Options{})
+	e.ingest(f, ownHolder)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzBody(t, e, "/v1/complaints/decisions", identity.RoleReviewer, body)
+	})
+}
+
+func FuzzHolderRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"Acme"}`, `{"id":"acme","name":"Acme"}`, `{"id":"h_own","name":"dup"}`, `{"id":"a/b","name":"x"}`,
+		`{"name":""}`, `{"name":"\u0000"}`, `{"name":1}`, `{"name":"a","name":"b"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f, fuzzDSN(f), Options{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzBody(t, e, "/v1/holders", identity.RoleAdmin, body)
+	})
+}
+
+func FuzzCounterNoticeRequest(f *testing.F) {
+	for _, s := range []string{`{"statement":"genuine"}`, `{"statement":""}`, `{}`, `{"statement":null}`, `{"statement":["x"]}`} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f, fuzzDSN(f), Options{})
+	id := e.upheld(f, ownHolder)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzBody(t, e, "/v1/complaints/"+id+"/counter-notice", identity.RoleMarketplace, body)
+	})
+}

@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/review"
@@ -47,13 +50,19 @@ type standingResponse struct {
 	Rate     float64 `json:"acceptance_rate"`
 }
 
+// holderID is what a chosen holder id may look like: it appears in URLs.
+var holderID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
 func (a *API) createHolder(w http.ResponseWriter, r *request) error {
 	var req holderRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if req.Name == "" || len(req.Name) > 200 || len(req.ID) > 200 {
-		return badRequest("field name: required, at most 200 bytes; field id: at most 200 bytes")
+	if req.ID != "" && !holderID.MatchString(req.ID) {
+		return badRequest("field id: want 1 to 64 of A-Z a-z 0-9 _ . -, starting with a letter or digit")
+	}
+	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 200 || !utf8.ValidString(req.Name) || strings.ContainsFunc(req.Name, unicode.IsControl) {
+		return badRequest("field name: required, at most 200 bytes of UTF-8 without control characters")
 	}
 	var h store.Holder
 	err := a.store.WithTx(r.Context(), func(tx *store.Tx) error {
@@ -370,6 +379,71 @@ func (a *API) auditLog(w http.ResponseWriter, r *request) error {
 	if len(entries) == aq.Limit {
 		last := entries[len(entries)-1].ID
 		resp.NextAfter = &last
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// maxBulkDecisions caps one bulk decision request.
+const maxBulkDecisions = 100
+
+// bulkDecisionRequest is the body of POST /v1/complaints/decisions.
+type bulkDecisionRequest struct {
+	Decisions []bulkDecisionItem `json:"decisions"`
+}
+
+type bulkDecisionItem struct {
+	ComplaintID string `json:"complaint_id"`
+	Decision    string `json:"decision"`
+	ReasonCode  string `json:"reason_code"`
+	Note        string `json:"note,omitempty"`
+}
+
+// bulkDecisionResponse has one result per requested decision, in order.
+type bulkDecisionResponse struct {
+	Results []bulkDecisionResult `json:"results"`
+}
+
+// bulkDecisionResult is the complaint's status after a decision that
+// succeeded, or the error, in the envelope's terms, of one that failed.
+type bulkDecisionResult struct {
+	ComplaintID string         `json:"complaint_id"`
+	Status      string         `json:"status,omitempty"`
+	Error       *envelopeError `json:"error,omitempty"`
+}
+
+func (a *API) decideBulk(w http.ResponseWriter, r *request) error {
+	var req bulkDecisionRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if len(req.Decisions) == 0 || len(req.Decisions) > maxBulkDecisions {
+		return badRequest("field decisions: want 1 to %d decisions, got %d", maxBulkDecisions, len(req.Decisions))
+	}
+	resp := bulkDecisionResponse{Results: make([]bulkDecisionResult, 0, len(req.Decisions))}
+	for _, d := range req.Decisions {
+		res := bulkDecisionResult{ComplaintID: d.ComplaintID}
+		// Each decision is its own transaction: one conflict must not
+		// undo the others, and the caller sees which failed.
+		err := a.review.Decide(r.Context(), d.ComplaintID, review.Decision{
+			Verdict: d.Decision, ReasonCode: d.ReasonCode, Note: d.Note, Actor: r.user.ID,
+		})
+		var c store.Complaint
+		if err == nil {
+			c, err = a.store.GetComplaint(r.Context(), d.ComplaintID)
+		}
+		if err != nil {
+			ae := a.toAPIError(err)
+			if ae.status >= 500 {
+				// A database failure fails the request; the decisions
+				// already made stand, and repeating them is a 409.
+				return fmt.Errorf("bulk decision %s: %w", d.ComplaintID, err)
+			}
+			res.Error = &envelopeError{Code: ae.code, Message: ae.msg}
+		} else {
+			res.Status = c.Status
+		}
+		resp.Results = append(resp.Results, res)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

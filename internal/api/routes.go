@@ -99,6 +99,8 @@ func (a *API) routeTable() []route {
 		{method: "POST", pattern: "/v1/complaints/{id}/decision", allow: roles(admin, reviewer), tenant: tenantComplaintPath, handler: a.decide,
 			summary: "Uphold or reject an open or contested complaint; 409 when another decision got there first.",
 			status:  200, in: decisionRequest{}, out: complaintResponse{}},
+		{method: "POST", pattern: "/v1/complaints/decisions", allow: roles(admin, reviewer), tenant: tenantNone, handler: a.decideBulk,
+			summary: "Decide up to 100 complaints at once; each item succeeds or fails on its own.", status: 200, in: bulkDecisionRequest{}, out: bulkDecisionResponse{}},
 		{method: "POST", pattern: "/v1/complaints/{id}/counter-notice", allow: roles(marketplace), tenant: tenantComplaintPath, handler: a.counterNotice,
 			summary: "File a seller's counter-notice against an upheld complaint.", status: 200, in: counterNoticeRequest{}, out: counterNoticeResponse{}},
 		{method: "POST", pattern: "/v1/complaints/{id}/escalate", allow: roles(admin, brandOwner), tenant: tenantComplaintPath, handler: a.escalate,
