@@ -30,7 +30,8 @@ func commands() []command {
 		{"score", "score listings against marks and print one verdict per listing", runScore},
 		{"eval", "measure precision and recall on labeled listings, plot the PR curve", runEval},
 		{"detect", "run the streaming detector: listings in, complaints out", runDetect},
-		{"serve", "run the review service: complaints stored once, decisions relayed, reinstatements", runServe},
+		{"serve", "run the review service: API, complaints stored once, decisions relayed, reinstatements", runServe},
+		{"users", "create API users (users create -role R [-holder H] -name N)", runUsers},
 		{"dev", "run broker, detector and a fixture listing producer in one process", runDev},
 		{"tail", "pretty-print a Kafka topic (complaints, listings, listings.dlq, ...)", runTail},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
@@ -33,7 +34,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	f.register(fs)
 	dsn := fs.String("db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch serve [-config F] [-brokers B] [-listen A] [-db DSN]\n\nRuns the review service: stores complaints from the complaints topic once,\nrelays decisions (takedowns, seller actions) from the outbox, reinstates\ncontested listings when their waiting period ends.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch serve [-config F] [-brokers B] [-listen A] [-db DSN]\n\nRuns the review service: the HTTP API under /v1/ (holders, complaints,\ndecisions, counter-notices, sellers, audit; OpenAPI at /v1/openapi.json),\nstores complaints from the complaints topic once, relays decisions\n(takedowns, seller actions) from the outbox, reinstates contested listings\nwhen their waiting period ends.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -58,13 +59,17 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	a, err := api.New(api.Options{Store: st, Review: rs.svc, Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
 	log.Info("review service starting", "db", redactDSN(cfg.Store.DSN), "http", ln.Addr().String(),
 		"complaints", cfg.Kafka.Topics.Complaints, "group", cfg.Review.GroupID)
-	return rs.run(ctx, ln, nil)
+	return rs.run(ctx, ln, func(mux *http.ServeMux) { mux.Handle("/v1/", a.Handler()) })
 }
 
 // openStore opens the database, creating the folder of a SQLite file.

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// runUsers manages API users: `markwatch users create`.
+func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("markwatch users create", flag.ContinueOnError)
+	var f streamFlags
+	f.register(fs)
+	role := fs.String("role", "", "admin, reviewer, brand_owner or marketplace (required)")
+	holder := fs.String("holder", "", "the rights holder a brand_owner acts for (required for brand_owner)")
+	name := fs.String("name", "", "a name people recognise (required)")
+	dsn := fs.String("db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]\n\nCreates an API user and prints its token once; only its hash is stored.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args[1:], stderr); err != nil {
+		return err
+	}
+	roles := make([]string, 0, 4)
+	for _, r := range identity.Roles() {
+		roles = append(roles, string(r))
+	}
+	switch {
+	case !slices.Contains(roles, *role):
+		fmt.Fprintf(stderr, "-role %q: want one of %v\n", *role, roles)
+		return errUsage
+	case *name == "":
+		fmt.Fprintln(stderr, "-name is required")
+		return errUsage
+	case (*role == string(identity.RoleBrandOwner)) != (*holder != ""):
+		fmt.Fprintln(stderr, "-holder is required for brand_owner and only for it")
+		return errUsage
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	if *dsn != "" {
+		cfg.Store.DSN = *dsn
+	}
+	st, err := openStore(ctx, cfg.Store.DSN)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	token, hash, err := identity.NewToken()
+	if err != nil {
+		return err
+	}
+	var u store.User
+	err = st.WithTx(ctx, func(tx *store.Tx) error {
+		var err error
+		u, err = tx.CreateUser(ctx, store.User{Name: *name, Role: *role, HolderID: *holder}, hash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	fmt.Fprintf(stdout, "created %s %s (%s)\ntoken (shown once, keep it secret): %s\n", u.Role, u.ID, u.Name, token)
+	return nil
+}

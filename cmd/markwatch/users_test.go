@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/pipeline/kafkatest"
+)
+
+var tokenRe = regexp.MustCompile(`token \(shown once, keep it secret\): (mw_\S+)`)
+
+func createUser(t *testing.T, db string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), append([]string{"users", "create", "-db", db}, args...), &stdout, &stderr); code != 0 {
+		t.Fatalf("users create %v: exit %d: %s", args, code, stderr.String())
+	}
+	m := tokenRe.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no token in %q", stdout.String())
+	}
+	return m[1]
+}
+
+func TestUsersCreate(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "m.db")
+	token := createUser(t, db, "-role", "reviewer", "-name", "Rita")
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByTokenHash(context.Background(), identity.HashToken(token))
+	if err != nil || u.Role != "reviewer" || u.Name != "Rita" {
+		t.Fatalf("user %+v, %v", u, err)
+	}
+	var stdout, stderr bytes.Buffer
+	for _, args := range [][]string{
+		{"users", "create", "-db", db, "-role", "wizard", "-name", "x"},
+		{"users", "create", "-db", db, "-role", "brand_owner", "-name", "x"},
+		{"users", "create", "-db", db, "-role", "admin", "-holder", "h", "-name", "x"},
+		{"users", "delete"},
+	} {
+		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestServeCommand runs `markwatch serve` as a command on the embedded
+// broker: health, readiness and one authenticated API call.
+func TestServeCommand(t *testing.T) {
+	brokers := kafkatest.StartEmbedded(t)
+	def := config.Default()
+	for _, topic := range []string{def.Kafka.Topics.Complaints, def.Review.ComplaintsDLQ, def.Kafka.Topics.Takedowns, def.Kafka.Topics.SellerActions} {
+		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 1, ReplicationFactor: 1})
+	}
+	db := "sqlite:" + filepath.Join(t.TempDir(), "m.db")
+	admin := createUser(t, db, "-role", "admin", "-name", "Ada")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve", "-brokers", strings.Join(brokers, ","), "-listen", addr, "-db", db}, &bytes.Buffer{}, &stderr)
+	}()
+	base := "http://" + addr
+	var ready bool
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				ready = true
+				break
+			}
+		}
+	}
+	if !ready {
+		cancel()
+		t.Fatalf("serve never ready: %s", stderr.String())
+	}
+	req, _ := http.NewRequest("POST", base+"/v1/holders", strings.NewReader(`{"name":"Veltaro S.p.A."}`))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusCreated {
+		t.Errorf("POST /v1/holders: %d", r.StatusCode)
+	}
+	r, err = http.Get(base + "/v1/holders/x") // no token
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("no token: %d, want 401", r.StatusCode)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15 s")
+	}
+}
