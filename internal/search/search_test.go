@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -580,5 +581,57 @@ func BenchmarkSearch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestConcurrentUse runs upserts, deletes and searches at once; run with
+// -race it checks that Index needs no outside locking.
+func TestConcurrentUse(t *testing.T) {
+	ix := openFixture(t)
+	ctx := context.Background()
+	docs := bulk(400, 3)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 2 {
+		wg.Go(func() {
+			for i := w; i < len(docs); i += 2 {
+				if err := ix.Put(ctx, docs[i]); err != nil {
+					errs <- err
+					return
+				}
+				if i%10 == 0 {
+					if err := ix.Delete(ctx, docs[i].ComplaintID); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			for range 50 {
+				p, err := ix.Search(ctx, Query{HolderID: []string{"h1"}, Text: "replica", Limit: 7})
+				if err != nil {
+					errs <- err
+					return
+				}
+				for p.Next != "" {
+					if p, err = ix.Search(ctx, Query{HolderID: []string{"h1"}, Text: "replica", Limit: 7, Cursor: p.Next}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	n, err := ix.Count()
+	if want := uint64(len(fixture()) + len(docs) - len(docs)/10); err != nil || n != want {
+		t.Fatalf("count %d, want %d (err %v)", n, want, err)
 	}
 }
