@@ -191,6 +191,7 @@ func bulk(n int, holders int) []Doc {
 func pageAll(t *testing.T, ix *Index, q Query) []string {
 	t.Helper()
 	var ids []string
+	var total uint64
 	for i := 0; ; i++ {
 		if i > 10000 {
 			t.Fatal("paging does not end")
@@ -202,8 +203,16 @@ func pageAll(t *testing.T, ix *Index, q Query) []string {
 		if len(p.IDs) > q.Limit {
 			t.Fatalf("page of %d over limit %d", len(p.IDs), q.Limit)
 		}
+		if i == 0 {
+			total = p.Total
+		} else if p.Total != total {
+			t.Fatalf("page %d: total %d, first page said %d", i, p.Total, total)
+		}
 		ids = append(ids, p.IDs...)
 		if p.Next == "" {
+			if uint64(len(ids)) != total {
+				t.Fatalf("%d ids paged, total %d", len(ids), total)
+			}
 			return ids
 		}
 		if len(p.IDs) == 0 {
