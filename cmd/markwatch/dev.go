@@ -157,13 +157,19 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rv, err := newDevReview(ctx, cfg, o.data, log)
+	if err != nil {
+		return err
+	}
+	defer rv.store.Close()
 	printBanner(stdout, o, brokers[0], httpAddr, topics, seeded, len(listings))
+	printTokens(stdout, httpAddr, rv.tokens)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var produced, complaints atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	if o.rate > 0 {
 		wg.Go(func() {
 			if err := produceListings(runCtx, writer, cfg.Kafka.Topics.Listings, listings, o, &produced); err != nil {
@@ -185,10 +191,19 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	if o.status > 0 {
 		wg.Go(func() { printStatus(runCtx, stdout, o.status, reg, &produced, &complaints) })
 	}
+	wg.Go(func() {
+		if err := rv.server.run(runCtx, nil, nil); err != nil {
+			errs <- fmt.Errorf("review service: %w", err)
+			cancel()
+		}
+	})
 
 	images := http.StripPrefix(devImagesPath, http.FileServer(http.Dir(filepath.Join(o.fixtures, fixtures.ImagesDir))))
 	closeLn = false // the detector's server owns it now
-	runErr := d.run(runCtx, ln, func(mux *http.ServeMux) { mux.Handle("GET "+devImagesPath, images) })
+	runErr := d.run(runCtx, ln, func(mux *http.ServeMux) {
+		mux.Handle("GET "+devImagesPath, images)
+		rv.mount(mux)
+	})
 	cancel()
 	wg.Wait()
 	close(errs)

@@ -223,6 +223,23 @@ func TestDev(t *testing.T) {
 		t.Errorf("no image evidence for the official photo; evidence %+v", c.Evidence)
 	}
 
+	// The review service in the same process stores the complaint; the
+	// demo reviewer reads it through the API, and another holder's brand
+	// owner would not (tenant isolation is the API's own tests' business).
+	m := regexp.MustCompile(`reviewer\s+(mw_\S+)`).FindStringSubmatch(d.stdout.String())
+	if m == nil {
+		t.Fatalf("no demo reviewer token in the banner:\n%s", d.stdout.String())
+	}
+	waitFor(t, 30*time.Second, "the complaint in the review API", func() bool {
+		req, _ := http.NewRequest("GET", base+"/v1/complaints/"+wantID, nil)
+		req.Header.Set("Authorization", "Bearer "+m[1])
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	})
 	if code, body := httpGet(t, base+"/metrics"); code != http.StatusOK || !strings.Contains(body, "markwatch_listings_scored_total") {
 		t.Errorf("/metrics = %d without markwatch_listings_scored_total", code)
 	}

@@ -160,7 +160,13 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 // until ctx ends, then stops them in order: readiness off → consumer drains
 // and commits → timer and relay stop (events left in the outbox are
 // published by the next start) → writer flushed → HTTP shut down.
+//
+// A nil ln runs the review flow without an HTTP server of its own, for a
+// process that serves the API elsewhere (markwatch dev).
 func (s *reviewServer) run(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
+	if ln == nil {
+		return s.runFlow(ctx)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -191,7 +197,19 @@ func (s *reviewServer) run(ctx context.Context, ln net.Listener, extra func(*htt
 		}
 		close(httpErr)
 	}()
+	err := s.runFlow(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	if herr, ok := <-httpErr; ok && herr != nil {
+		return fmt.Errorf("http: %w", herr)
+	}
+	return err
+}
 
+// runFlow runs the consumer, relay and timer until ctx ends, in the
+// shutdown order of run.
+func (s *reviewServer) runFlow(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -210,12 +228,6 @@ func (s *reviewServer) run(ctx context.Context, ln net.Listener, extra func(*htt
 	wg.Wait()
 	if cerr := s.writer.Close(); cerr != nil {
 		s.log.Warn("closing writer", "error", cerr)
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	if herr, ok := <-httpErr; ok && herr != nil {
-		return fmt.Errorf("http: %w", herr)
 	}
 	s.log.Info("review service stopped")
 	if err != nil && !errors.Is(err, context.Canceled) {

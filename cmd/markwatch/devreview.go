@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/markwatch/markwatch/internal/api"
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// devReview is the review service inside `markwatch dev`: SQLite under the
+// data folder, demo users, the API on the dev HTTP server under /v1/.
+type devReview struct {
+	store  *store.Store
+	server *reviewServer
+	api    *api.API
+	reg    *prometheus.Registry
+	tokens []devToken
+}
+
+// devToken is one demo user's credentials.
+type devToken struct{ Role, Name, Holder, Token string }
+
+// demoHolder is the fixture rights holder the demo brand owner acts for.
+const demoHolder = "h-veltaro"
+
+func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *slog.Logger) (*devReview, error) {
+	st, err := openStore(ctx, "sqlite:"+filepath.Join(dataDir, "markwatch.db"))
+	if err != nil {
+		return nil, err
+	}
+	// The review service's metrics have their own registry: its consumer's
+	// metric names are the detector's.
+	reg := prometheus.NewRegistry()
+	rs, err := newReviewServer(cfg, st, log, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a, err := api.New(api.Options{Store: st, Review: rs.svc, Logger: log, Registerer: reg})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	tokens, err := demoUsers(ctx, st, filepath.Join(dataDir, "demo-tokens.txt"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &devReview{store: st, server: rs, api: a, reg: reg, tokens: tokens}, nil
+}
+
+// mount adds the API and the review metrics to the dev HTTP server.
+func (r *devReview) mount(mux *http.ServeMux) {
+	mux.Handle("/v1/", r.api.Handler())
+	mux.Handle("GET /metrics/review", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
+}
+
+// demoUsers creates the demo users on the first start and keeps their
+// tokens in path (dev only: a real deployment never stores tokens, only
+// their hashes), so that every start can print them.
+func demoUsers(ctx context.Context, st *store.Store, path string) ([]devToken, error) {
+	if toks, err := readTokens(path); err == nil {
+		return toks, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	want := []devToken{
+		{Role: string(identity.RoleAdmin), Name: "demo admin"},
+		{Role: string(identity.RoleReviewer), Name: "demo reviewer"},
+		{Role: string(identity.RoleBrandOwner), Name: "demo brand owner (Veltaro)", Holder: demoHolder},
+		{Role: string(identity.RoleMarketplace), Name: "demo marketplace"},
+	}
+	err := st.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetHolder(ctx, demoHolder); errors.Is(err, store.ErrNotFound) {
+			if _, err := tx.CreateHolder(ctx, store.Holder{ID: demoHolder, Name: "Veltaro S.p.A. (fixture)"}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		for i := range want {
+			token, hash, err := identity.NewToken()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.CreateUser(ctx, store.User{Name: want[i].Name, Role: want[i].Role, HolderID: want[i].Holder}, hash); err != nil {
+				return err
+			}
+			want[i].Token = token
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo users: %w", err)
+	}
+	var b strings.Builder
+	for _, t := range want {
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", t.Role, t.Token, t.Holder, t.Name)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return nil, fmt.Errorf("demo users: %w", err)
+	}
+	return want, nil
+}
+
+func readTokens(path string) ([]devToken, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []devToken
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		p := strings.SplitN(sc.Text(), "\t", 4)
+		if len(p) != 4 {
+			return nil, fmt.Errorf("%s: malformed line; delete the file and the database to recreate the demo users", path)
+		}
+		out = append(out, devToken{Role: p[0], Token: p[1], Holder: p[2], Name: p[3]})
+	}
+	return out, sc.Err()
+}
+
+// printTokens shows the demo users and how to call the API with them.
+func printTokens(w io.Writer, httpAddr string, toks []devToken) {
+	fmt.Fprintf(w, "Review API on http://%s/v1/ (OpenAPI: /v1/openapi.json). Demo users:\n", httpAddr)
+	for _, t := range toks {
+		holder := ""
+		if t.Holder != "" {
+			holder = " for " + t.Holder
+		}
+		fmt.Fprintf(w, "  %-12s %s%s\n", t.Role, t.Token, holder)
+	}
+	if len(toks) > 1 {
+		fmt.Fprintf(w, "  e.g. curl -H 'Authorization: Bearer %s' http://%s/v1/sellers/u-8609861\n\n", toks[1].Token, httpAddr)
+	}
+}
