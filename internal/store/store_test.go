@@ -148,6 +148,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"concurrent claims take disjoint events", testConcurrentClaims},
 		{"holder stats", testHolderStats},
 		{"seller lock serializes strike counting", testLockSeller},
+		{"complaint listing and queue stats", testComplaintList},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// eachComplaintPage is how many complaints EachComplaint reads per query:
+// paging keeps no cursor open while the callback runs, so the callback may
+// use the store (an in-memory SQLite store has a single connection).
+const eachComplaintPage = 500
+
+// EachComplaint calls fn for every complaint updated at or after since (all
+// of them when since is zero), in order of update time then id, until fn
+// returns false. It is how the search index is rebuilt at start and caught
+// up afterwards.
+func (s *Store) EachComplaint(ctx context.Context, since time.Time, fn func(Complaint) bool) error {
+	// The first page takes every row at or after since; the next ones
+	// resume after the last (updated_at, id) read.
+	afterAt, afterID := int64(-1<<62), ""
+	if !since.IsZero() {
+		afterAt = millis(since)
+	}
+	first := true
+	for {
+		page, err := s.complaintPage(ctx, afterAt, afterID, first)
+		if err != nil {
+			return err
+		}
+		first = false
+		for _, p := range page {
+			if !fn(p.c) {
+				return nil
+			}
+		}
+		if len(page) < eachComplaintPage {
+			return nil
+		}
+		last := page[len(page)-1]
+		afterAt, afterID = last.updated, last.c.Body.ComplaintID
+	}
+}
+
+type pagedComplaint struct {
+	c       Complaint
+	updated int64
+}
+
+// complaintPage reads the page after (afterAt, afterID); the first page
+// includes rows at afterAt with any id.
+func (s *Store) complaintPage(ctx context.Context, afterAt int64, afterID string, first bool) ([]pagedComplaint, error) {
+	cond := `(updated_at > ? OR (updated_at = ? AND id > ?))`
+	args := []any{afterAt, afterAt, afterID}
+	if first {
+		cond = `updated_at >= ?`
+		args = []any{afterAt}
+	}
+	rows, err := s.read().query(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by
+		FROM complaints WHERE `+cond+` ORDER BY updated_at, id LIMIT `+fmt.Sprint(eachComplaintPage), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list complaints: %w", err)
+	}
+	defer rows.Close()
+	var out []pagedComplaint
+	for rows.Next() {
+		var (
+			c                Complaint
+			body             string
+			created, updated int64
+			decidedAt        sql.NullInt64
+			decidedBy        sql.NullString
+		)
+		if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy); err != nil {
+			return nil, fmt.Errorf("store: list complaints: %w", err)
+		}
+		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
+			return nil, fmt.Errorf("store: list complaints: decode body: %w", err)
+		}
+		c.CreatedAt = fromMillis(created)
+		c.UpdatedAt = fromMillis(updated)
+		c.DecidedAt = fromNullMillis(decidedAt)
+		c.DecidedBy = decidedBy.String
+		out = append(out, pagedComplaint{c: c, updated: updated})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list complaints: %w", err)
+	}
+	return out, nil
+}
+
+// QueueStats describes the review queue at one moment.
+type QueueStats struct {
+	// ByStatus counts complaints by status; every status is present.
+	ByStatus map[string]int
+	// OldestOpen is when the oldest open complaint arrived; zero when
+	// none is open.
+	OldestOpen time.Time
+}
+
+// QueueStats counts complaints by status and finds the oldest open one.
+func (s *Store) QueueStats(ctx context.Context) (QueueStats, error) {
+	st := QueueStats{ByStatus: map[string]int{
+		ComplaintOpen: 0, ComplaintUpheld: 0, ComplaintRejected: 0, ComplaintContested: 0, ComplaintReinstated: 0,
+	}}
+	rows, err := s.read().query(ctx, `SELECT status, COUNT(*) FROM complaints GROUP BY status`)
+	if err != nil {
+		return QueueStats{}, fmt.Errorf("store: queue stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			status string
+			n      int
+		)
+		if err := rows.Scan(&status, &n); err != nil {
+			return QueueStats{}, fmt.Errorf("store: queue stats: %w", err)
+		}
+		st.ByStatus[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return QueueStats{}, fmt.Errorf("store: queue stats: %w", err)
+	}
+	rows.Close()
+	var oldest sql.NullInt64
+	if err := s.read().queryRow(ctx, `SELECT MIN(created_at) FROM complaints WHERE status = ?`, ComplaintOpen).Scan(&oldest); err != nil {
+		return QueueStats{}, fmt.Errorf("store: queue stats: oldest open: %w", err)
+	}
+	st.OldestOpen = fromNullMillis(oldest)
+	return st, nil
+}
+
+// HolderDecisions is one holder's HolderStats.
+type HolderDecisions struct {
+	HolderID        string
+	Decided, Upheld int
+}
+
+// AllHolderStats returns HolderStats for every holder with at least one
+// decided manual complaint, ordered by holder id.
+func (s *Store) AllHolderStats(ctx context.Context) ([]HolderDecisions, error) {
+	rows, err := s.read().query(ctx, `SELECT
+			holder_id,
+			COUNT(*),
+			COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0)
+		FROM complaints
+		WHERE source = ? AND status <> ?
+		GROUP BY holder_id ORDER BY holder_id`,
+		ComplaintUpheld, ComplaintContested, ComplaintReinstated, domain.SourceRightsHolder, ComplaintOpen)
+	if err != nil {
+		return nil, fmt.Errorf("store: all holder stats: %w", err)
+	}
+	defer rows.Close()
+	var out []HolderDecisions
+	for rows.Next() {
+		var h HolderDecisions
+		if err := rows.Scan(&h.HolderID, &h.Decided, &h.Upheld); err != nil {
+			return nil, fmt.Errorf("store: all holder stats: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: all holder stats: %w", err)
+	}
+	return out, nil
+}
