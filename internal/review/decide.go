@@ -121,6 +121,15 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 		decision = store.ComplaintRejected
 	}
 	s.metrics.decisions.WithLabelValues(decision, c.Body.Source).Inc()
+	// Per matcher that contributed evidence, so each matcher's precision
+	// is a PromQL ratio too.
+	seen := map[string]bool{}
+	for _, e := range c.Body.Evidence {
+		if e.Score > 0 && !seen[e.Matcher] {
+			seen[e.Matcher] = true
+			s.metrics.byMatcher.WithLabelValues(decision, e.Matcher).Inc()
+		}
+	}
 	return nil
 }
 

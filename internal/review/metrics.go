@@ -9,6 +9,7 @@ import (
 // serviceMetrics are the Service's metrics.
 type serviceMetrics struct {
 	decisions *prometheus.CounterVec
+	byMatcher *prometheus.CounterVec
 	ingested  *prometheus.CounterVec
 }
 
@@ -18,6 +19,10 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 			Name: "markwatch_review_decisions_total",
 			Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder); precision is upheld over all.",
 		}, []string{"decision", "source"}),
+		byMatcher: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_review_decisions_by_matcher_total",
+			Help: "Review decisions by decision (upheld, rejected) and by each matcher that contributed evidence to the complaint; a matcher's precision is its upheld over all.",
+		}, []string{"decision", "matcher"}),
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markwatch_complaints_ingested_total",
 			Help: "Complaints ingested, by result: inserted, or duplicate (already stored, ignored).",
@@ -26,7 +31,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 	for _, r := range []string{"inserted", "duplicate"} {
 		m.ingested.WithLabelValues(r)
 	}
-	return m, register(reg, m.decisions, m.ingested)
+	return m, register(reg, m.decisions, m.byMatcher, m.ingested)
 }
 
 // relayMetrics are the Relay's metrics.

@@ -132,6 +132,9 @@ func TestDecideUpholdWritesEverythingInOneTransaction(t *testing.T) {
 		if got := testutil.ToFloat64(env.svc.metrics.decisions.WithLabelValues("upheld", "auto")); got != 1 {
 			t.Errorf("decisions{upheld,auto} = %v, want 1", got)
 		}
+		if got := testutil.ToFloat64(env.svc.metrics.byMatcher.WithLabelValues("upheld", "text")); got != 1 {
+			t.Errorf("decisions_by_matcher{upheld,text} = %v, want 1", got)
+		}
 		// A second decision on a decided complaint is a conflict.
 		if err := env.svc.Decide(ctx, "c_1", reject("u_rev2")); !errors.Is(err, ErrConflict) {
 			t.Errorf("deciding again: %v, want ErrConflict", err)
