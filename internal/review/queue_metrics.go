@@ -1,0 +1,97 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultQueueScrapeTimeout bounds the queries of one scrape of the queue
+// collector when QueueCollector is given no timeout.
+const DefaultQueueScrapeTimeout = 5 * time.Second
+
+// queueCollector reports the review queue from the store on every scrape,
+// so the numbers are the database's, not one replica's view of it.
+type queueCollector struct {
+	svc     *Service
+	timeout time.Duration
+
+	depth   *prometheus.Desc
+	oldest  *prometheus.Desc
+	holders *prometheus.Desc
+}
+
+// QueueCollector returns a collector that, on every scrape, queries the
+// store for the queue depth by status (markwatch_review_queue_depth), the
+// age of the oldest open complaint on the service's clock
+// (markwatch_review_queue_oldest_seconds, 0 when none is open) and the
+// holders by standing under the service's Quality thresholds
+// (markwatch_review_holders, for good_faith and throttled). The queries of
+// one scrape are bounded by timeout (DefaultQueueScrapeTimeout when not
+// positive); a failed scrape reports an invalid metric, which the
+// registry's Gather returns as an error. The outbox backlog is the relay's
+// markwatch_outbox_backlog gauge. Register it with a registerer of your own.
+func (s *Service) QueueCollector(timeout time.Duration) prometheus.Collector {
+	if timeout <= 0 {
+		timeout = DefaultQueueScrapeTimeout
+	}
+	return &queueCollector{
+		svc:     s,
+		timeout: timeout,
+		depth: prometheus.NewDesc("markwatch_review_queue_depth",
+			"Complaints in the review store, by status (open is the queue proper).", []string{"status"}, nil),
+		oldest: prometheus.NewDesc("markwatch_review_queue_oldest_seconds",
+			"Age of the oldest open complaint, from its arrival in the store; 0 when none is open.", nil, nil),
+		holders: prometheus.NewDesc("markwatch_review_holders",
+			"Rights holders by notifier standing (good_faith, throttled); holders of normal standing are not counted.", []string{"standing"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.depth
+	ch <- c.oldest
+	ch <- c.holders
+}
+
+// Collect implements prometheus.Collector.
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	if err := c.collect(ctx, ch); err != nil {
+		for _, d := range []*prometheus.Desc{c.depth, c.oldest, c.holders} {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
+	}
+}
+
+func (c *queueCollector) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
+	qs, err := c.svc.store.QueueStats(ctx)
+	if err != nil {
+		return fmt.Errorf("review: queue metrics: %w", err)
+	}
+	hs, err := c.svc.store.AllHolderStats(ctx)
+	if err != nil {
+		return fmt.Errorf("review: queue metrics: %w", err)
+	}
+	for status, n := range qs.ByStatus {
+		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(n), status)
+	}
+	age := 0.0
+	if !qs.OldestOpen.IsZero() {
+		age = max(0, c.svc.now().Sub(qs.OldestOpen).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
+	counts := map[Standing]int{StandingGoodFaith: 0, StandingThrottled: 0}
+	for _, h := range hs {
+		if st := c.svc.quality.standing(h.Decided, h.Upheld); st != StandingNormal {
+			counts[st]++
+		}
+	}
+	for st, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.holders, prometheus.GaugeValue, float64(n), string(st))
+	}
+	return nil
+}

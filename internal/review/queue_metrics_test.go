@@ -1,0 +1,88 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/store/storetest"
+)
+
+func TestQueueCollector(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng, Options{Quality: Quality{MinDecisions: 3, GoodFaithRate: 0.6, ThrottleMinDecisions: 2, ThrottleFloor: 0.5}})
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(e.svc.QueueCollector(0)); err != nil {
+			t.Fatal(err)
+		}
+		empty := `
+# HELP markwatch_review_queue_oldest_seconds Age of the oldest open complaint, from its arrival in the store; 0 when none is open.
+# TYPE markwatch_review_queue_oldest_seconds gauge
+markwatch_review_queue_oldest_seconds 0
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(empty), "markwatch_review_queue_oldest_seconds"); err != nil {
+			t.Error(err)
+		}
+		manual := func(id, holder string) *domain.Complaint {
+			c := complaint(id, "s_1")
+			c.Source, c.HolderID, c.Evidence, c.Listing = domain.SourceRightsHolder, holder, nil, nil
+			return c
+		}
+		// h_good: 3 of 3 upheld; h_bad: 0 of 2; h_new: 1 open, none decided.
+		for i := range 3 {
+			e.ingest(t, manual(fmt.Sprintf("g_%d", i), "h_good"))
+		}
+		e.ingest(t, manual("b_0", "h_bad"), manual("b_1", "h_bad"))
+		e.clock.Add(90 * time.Second)
+		e.ingest(t, manual("n_0", "h_new"), complaint("a_0", "s_2"))
+		for i := range 3 {
+			if err := e.svc.Decide(t.Context(), fmt.Sprintf("g_%d", i), uphold("u_1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range []string{"b_0", "b_1"} {
+			if err := e.svc.Decide(t.Context(), id, reject("u_1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.Add(30 * time.Second)
+		want := `
+# HELP markwatch_review_holders Rights holders by notifier standing (good_faith, throttled); holders of normal standing are not counted.
+# TYPE markwatch_review_holders gauge
+markwatch_review_holders{standing="good_faith"} 1
+markwatch_review_holders{standing="throttled"} 1
+# HELP markwatch_review_queue_depth Complaints in the review store, by status (open is the queue proper).
+# TYPE markwatch_review_queue_depth gauge
+markwatch_review_queue_depth{status="contested"} 0
+markwatch_review_queue_depth{status="open"} 2
+markwatch_review_queue_depth{status="reinstated"} 0
+markwatch_review_queue_depth{status="rejected"} 2
+markwatch_review_queue_depth{status="upheld"} 3
+# HELP markwatch_review_queue_oldest_seconds Age of the oldest open complaint, from its arrival in the store; 0 when none is open.
+# TYPE markwatch_review_queue_oldest_seconds gauge
+markwatch_review_queue_oldest_seconds 30
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestQueueCollectorFailsOnClosedStore(t *testing.T) {
+	e := newEnv(t, storetest.Engine{Name: "sqlite", NewDSN: storetest.SQLiteDSN}, Options{})
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(e.svc.QueueCollector(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Gather(); err == nil {
+		t.Error("gather over a closed store: no error")
+	}
+}
