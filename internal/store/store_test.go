@@ -148,6 +148,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"concurrent claims take disjoint events", testConcurrentClaims},
 		{"holder stats", testHolderStats},
 		{"seller lock serializes strike counting", testLockSeller},
+		{"marks", testMarks},
 		{"complaint listing and queue stats", testComplaintList},
 	}
 	for _, tc := range cases {
