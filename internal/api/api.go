@@ -28,6 +28,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
 )
 
@@ -65,6 +66,10 @@ type Options struct {
 	// when zero.
 	ThrottledRate  rate.Limit
 	ThrottledBurst int
+	// Search is the complaint search index behind GET /v1/complaints,
+	// which the API rebuilds from the store and keeps current; an
+	// in-memory index, made on first use, when nil.
+	Search *search.Index
 }
 
 // API serves the review service's HTTP API. It is safe for concurrent use.
@@ -78,6 +83,8 @@ type API struct {
 	throttle *limiters
 	metrics  *metrics
 	routes   []route
+	// index is the complaint search index (complaints_list.go).
+	index *complaintIndex
 }
 
 // New returns the API over opts.Store and opts.Review.
@@ -118,6 +125,7 @@ func New(opts Options) (*API, error) {
 		limiters: newLimiters(opts.RateLimit, opts.RateBurst),
 		throttle: newLimiters(opts.ThrottledRate, opts.ThrottledBurst),
 		metrics:  m,
+		index:    newComplaintIndex(opts.Store, opts.Search),
 	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {

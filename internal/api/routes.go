@@ -109,6 +109,9 @@ func (a *API) routeTable() []route {
 			summary: "A seller's status and strikes.", status: 200, out: sellerResponse{}},
 		{method: "GET", pattern: "/v1/audit", allow: roles(admin), tenant: tenantNone, handler: a.auditLog,
 			summary: "The audit log, oldest first, a page at a time.", status: 200, query: auditParams, out: auditResponse{}},
+		{method: "GET", pattern: "/v1/complaints", allow: roles(admin, reviewer, brandOwner), tenant: tenantCredentials, handler: a.listComplaints,
+			summary: "The complaint queue: filters, full-text search (q) and cursor pagination; a brand owner sees only its own holder's complaints.",
+			status:  200, query: listParams, out: complaintListResponse{}},
 	}
 }
 

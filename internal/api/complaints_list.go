@@ -1,0 +1,320 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/search"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// listParams are the query parameters GET /v1/complaints accepts.
+var listParams = []string{
+	"q", "status", "source", "mark_id", "holder_id", "seller_id",
+	"min_score", "max_score", "created_after", "created_before", "max_age",
+	"cursor", "limit",
+}
+
+// listMultiParams may be repeated or comma-separated; any value matches.
+var listMultiParams = []string{"status", "source", "mark_id", "holder_id", "seller_id"}
+
+// Bounds of the list query, so that a request cannot make the index work
+// on arbitrarily large filters.
+const (
+	maxListValues   = 50
+	maxListValueLen = 200
+	maxListText     = 500
+)
+
+// syncLag is how far before the last catch-up the next one re-reads the
+// store: a transaction stamped before the watermark may commit after the
+// catch-up read, and re-putting a document is harmless.
+const syncLag = 2 * time.Minute
+
+// complaintIndex is the search index of the complaint queue, a derived view
+// of the store: rebuilt from it on first use (or by RebuildSearch at start)
+// and caught up with complaints the store updated since, before every
+// search. Catching up from the store rather than from the writers keeps
+// every writer — the complaints consumer, decisions, counter-notices, the
+// reinstatement timer, other replicas — out of the index's business.
+type complaintIndex struct {
+	store *store.Store
+	mu    sync.Mutex
+	ix    *search.Index
+	// synced is the store time of the newest update already indexed;
+	// zero until the first rebuild.
+	synced time.Time
+	built  bool
+}
+
+func newComplaintIndex(st *store.Store, ix *search.Index) *complaintIndex {
+	return &complaintIndex{store: st, ix: ix}
+}
+
+// catchUp rebuilds the index on first use and afterwards puts every
+// complaint updated since the last catch-up (less syncLag).
+func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if ci.ix == nil {
+		ix, err := search.Open("")
+		if err != nil {
+			return nil, fmt.Errorf("complaint index: %w", err)
+		}
+		ci.ix = ix
+	}
+	newest := ci.synced
+	docs := func(yield func(search.Doc) bool) error {
+		since := time.Time{}
+		if ci.built {
+			since = ci.synced.Add(-syncLag)
+		}
+		return ci.store.EachComplaint(ctx, since, func(c store.Complaint) bool {
+			if c.UpdatedAt.After(newest) {
+				newest = c.UpdatedAt
+			}
+			return yield(search.DocFrom(&c.Body, c.Status, c.CreatedAt))
+		})
+	}
+	if !ci.built {
+		if err := search.Rebuild(ctx, ci.ix, docs); err != nil {
+			return nil, fmt.Errorf("complaint index: %w", err)
+		}
+		ci.built = true
+	} else {
+		var batch []search.Doc
+		if err := docs(func(d search.Doc) bool { batch = append(batch, d); return true }); err != nil {
+			return nil, fmt.Errorf("complaint index: catch up: %w", err)
+		}
+		if err := ci.ix.Put(ctx, batch...); err != nil {
+			return nil, fmt.Errorf("complaint index: catch up: %w", err)
+		}
+	}
+	ci.synced = newest
+	return ci.ix, nil
+}
+
+// RebuildSearch rebuilds the complaint search index from the store. Serve
+// calls it at start so that the first GET /v1/complaints is fast; without
+// it the first request rebuilds.
+func (a *API) RebuildSearch(ctx context.Context) error {
+	a.index.mu.Lock()
+	a.index.built = false
+	a.index.mu.Unlock()
+	_, err := a.index.catchUp(ctx)
+	return err
+}
+
+// complaintListResponse is the body of GET /v1/complaints.
+type complaintListResponse struct {
+	Complaints []complaintResponse `json:"complaints"`
+	// Total is how many complaints match, on every page.
+	Total int64 `json:"total"`
+	// NextCursor, passed as cursor with the same filters, gives the next
+	// page; empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
+func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
+	q, err := parseListQuery(r.URL.Query(), r.user, time.Now())
+	if err != nil {
+		return err
+	}
+	ix, err := a.index.catchUp(r.Context())
+	if err != nil {
+		return fmt.Errorf("list complaints: %w", err)
+	}
+	page, err := ix.Search(r.Context(), q)
+	switch {
+	case errors.Is(err, search.ErrBadCursor):
+		return badRequest("query parameter cursor: not a cursor of this query")
+	case errors.Is(err, search.ErrBadQuery):
+		return badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
+	case err != nil:
+		return fmt.Errorf("list complaints: %w", err)
+	}
+	owner := identity.Role(r.user.Role) == identity.RoleBrandOwner
+	resp := complaintListResponse{Complaints: make([]complaintResponse, 0, len(page.IDs)), Total: int64(page.Total), NextCursor: page.Next}
+	if page.Next != "" && r.URL.Query().Has("max_age") {
+		resp.NextCursor = maxAgeCursor(q.CreatedAfter, page.Next)
+	}
+	for _, id := range page.IDs {
+		c, err := a.store.GetComplaint(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("list complaints: %w", err)
+		}
+		// The index filtered by holder already; the store is the truth.
+		if owner && c.Body.HolderID != r.user.HolderID {
+			continue
+		}
+		resp.Complaints = append(resp.Complaints, newComplaintResponse(&c))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// parseListQuery turns the query parameters of GET /v1/complaints into a
+// search query for user at time now. A brand owner is always confined to
+// its own holder, from its credentials; naming another holder is a 400.
+func parseListQuery(v url.Values, user *store.User, now time.Time) (search.Query, error) {
+	var q search.Query
+	for k, vals := range v {
+		if !slices.Contains(listParams, k) {
+			return q, badRequest("query parameter %s: unknown; want one of %s", k, strings.Join(listParams, ", "))
+		}
+		if len(vals) > 1 && !slices.Contains(listMultiParams, k) {
+			return q, badRequest("query parameter %s: given more than once", k)
+		}
+		for _, s := range vals {
+			if !utf8.ValidString(s) {
+				return q, badRequest("query parameter %s: not UTF-8", k)
+			}
+		}
+	}
+	list := func(k string) ([]string, error) {
+		var out []string
+		for _, raw := range v[k] {
+			for s := range strings.SplitSeq(raw, ",") {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					return nil, badRequest("query parameter %s: empty value", k)
+				}
+				if len(s) > maxListValueLen {
+					return nil, badRequest("query parameter %s: value over %d bytes", k, maxListValueLen)
+				}
+				out = append(out, s)
+			}
+		}
+		if len(out) > maxListValues {
+			return nil, badRequest("query parameter %s: more than %d values", k, maxListValues)
+		}
+		return out, nil
+	}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *[]string
+		ok   []string
+	}{
+		{"status", &q.Status, []string{store.ComplaintOpen, store.ComplaintUpheld, store.ComplaintRejected, store.ComplaintContested, store.ComplaintReinstated}},
+		{"source", &q.Source, []string{domain.SourceAuto, domain.SourceRightsHolder}},
+		{"mark_id", &q.MarkID, nil},
+		{"holder_id", &q.HolderID, nil},
+		{"seller_id", &q.SellerID, nil},
+	} {
+		if *f.dst, err = list(f.name); err != nil {
+			return q, err
+		}
+		for _, s := range *f.dst {
+			if f.ok != nil && !slices.Contains(f.ok, s) {
+				return q, badRequest("query parameter %s: %q is not one of %s", f.name, s, strings.Join(f.ok, ", "))
+			}
+		}
+	}
+	if identity.Role(user.Role) == identity.RoleBrandOwner {
+		for _, h := range q.HolderID {
+			if h != user.HolderID {
+				return q, badRequest("query parameter holder_id: a brand owner sees only its own holder's complaints")
+			}
+		}
+		q.HolderID = []string{user.HolderID}
+	}
+	score := func(k string) (*float64, error) {
+		s := v.Get(k)
+		if s == "" {
+			return nil, nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f != f || f < 0 || f > 1 {
+			return nil, badRequest("query parameter %s: want a number from 0 to 1", k)
+		}
+		return &f, nil
+	}
+	if q.MinScore, err = score("min_score"); err != nil {
+		return q, err
+	}
+	if q.MaxScore, err = score("max_score"); err != nil {
+		return q, err
+	}
+	if q.MinScore != nil && q.MaxScore != nil && *q.MinScore > *q.MaxScore {
+		return q, badRequest("query parameter min_score: above max_score")
+	}
+	stamp := func(k string) (time.Time, error) {
+		s := v.Get(k)
+		if s == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || t.Year() < 1970 || t.Year() > 2200 {
+			return time.Time{}, badRequest("query parameter %s: want an RFC 3339 time between 1970 and 2200", k)
+		}
+		return t, nil
+	}
+	if q.CreatedAfter, err = stamp("created_after"); err != nil {
+		return q, err
+	}
+	if q.CreatedBefore, err = stamp("created_before"); err != nil {
+		return q, err
+	}
+	if s := v.Get("max_age"); s != "" {
+		if !q.CreatedAfter.IsZero() {
+			return q, badRequest("query parameter max_age: give created_after or max_age, not both")
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > 100*365*24*time.Hour {
+			return q, badRequest("query parameter max_age: want a positive duration such as 72h")
+		}
+		// Later pages keep the first page's bound, which their cursor
+		// carries (see maxAgeCursor), so that the cursor fits the query.
+		q.CreatedAfter = now.Add(-d).Truncate(time.Second)
+		if c := v.Get("cursor"); c != "" {
+			at, rest, ok := strings.Cut(c, ".")
+			secs, err := strconv.ParseInt(at, 10, 64)
+			if !ok || err != nil || secs < 0 || secs > now.Unix() {
+				return q, badRequest("query parameter cursor: not a cursor of this query")
+			}
+			q.CreatedAfter = time.Unix(secs, 0).UTC()
+			q.Cursor = rest
+		}
+	}
+	if !q.CreatedAfter.IsZero() && !q.CreatedBefore.IsZero() && !q.CreatedAfter.Before(q.CreatedBefore) {
+		return q, badRequest("query parameter created_before: not after created_after")
+	}
+	q.Text = v.Get("q")
+	if len(q.Text) > maxListText {
+		return q, badRequest("query parameter q: over %d bytes", maxListText)
+	}
+	if q.Cursor == "" {
+		q.Cursor = v.Get("cursor")
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > search.MaxLimit {
+			return q, badRequest("query parameter limit: want an integer from 1 to %d", search.MaxLimit)
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+// maxAgeCursor prefixes the index's cursor with the created_after bound
+// max_age resolved to on the first page: the index refuses a cursor on a
+// query with another bound, and a later page would resolve another one.
+// Index cursors are base64url, without dots.
+func maxAgeCursor(after time.Time, next string) string {
+	return strconv.FormatInt(after.Unix(), 10) + "." + next
+}
