@@ -66,6 +66,8 @@ type Options struct {
 	// when zero.
 	ThrottledRate  rate.Limit
 	ThrottledBurst int
+	// Marks configures the mark registry's routes (marks.go).
+	Marks MarkOptions
 	// Search is the complaint search index behind GET /v1/complaints,
 	// which the API rebuilds from the store and keeps current; an
 	// in-memory index, made on first use, when nil.
@@ -83,6 +85,8 @@ type API struct {
 	throttle *limiters
 	metrics  *metrics
 	routes   []route
+	// marks is the mark registry's configuration (marks.go).
+	marks markConfig
 	// index is the complaint search index (complaints_list.go).
 	index *complaintIndex
 }
@@ -117,6 +121,10 @@ func New(opts Options) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: new: %w", err)
 	}
+	mc, err := opts.Marks.config()
+	if err != nil {
+		return nil, fmt.Errorf("api: new: %w", err)
+	}
 	a := &API{
 		store:    opts.Store,
 		review:   opts.Review,
@@ -125,6 +133,7 @@ func New(opts Options) (*API, error) {
 		limiters: newLimiters(opts.RateLimit, opts.RateBurst),
 		throttle: newLimiters(opts.ThrottledRate, opts.ThrottledBurst),
 		metrics:  m,
+		marks:    mc,
 		index:    newComplaintIndex(opts.Store, opts.Search),
 	}
 	a.routes = a.routeTable()
@@ -222,7 +231,11 @@ func (a *API) serve(rt route, w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	limit := a.maxBody
+	if rt.maxBody > 0 {
+		limit = rt.maxBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	return rt.handler(w, req)
 }
 

@@ -133,6 +133,10 @@ func (e *env) do(method, path, body string, role identity.Role) *httptest.Respon
 	} else {
 		r = httptest.NewRequest(method, path, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
+		if b, _, ok := strings.Cut(body, "\r\n"); ok && strings.HasPrefix(b, "--") {
+			// A multipart body names its boundary on its first line.
+			r.Header.Set("Content-Type", "multipart/form-data; boundary="+strings.TrimSuffix(b[2:], "--"))
+		}
 	}
 	if role != "" {
 		r.Header.Set("Authorization", "Bearer "+e.tokens[role])
@@ -228,7 +232,7 @@ func expectedStatus(rt route, role identity.Role, tenant string) int {
 	case !rt.allows(&store.User{Role: string(role)}):
 		return http.StatusForbidden
 	case role == identity.RoleBrandOwner && tenant != ownHolder &&
-		(rt.tenant == tenantHolderPath || rt.tenant == tenantComplaintPath):
+		(rt.tenant == tenantHolderPath || rt.tenant == tenantComplaintPath || rt.tenant == tenantMarkPath):
 		return http.StatusNotFound
 	}
 	return http.StatusOK

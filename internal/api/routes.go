@@ -26,6 +26,9 @@ const (
 	// tenantCredentials: the handler acts for the caller's own holder,
 	// taken from its credentials (a brand owner's manual complaint).
 	tenantCredentials
+	// tenantMarkPath: {id} is a mark id whose holder must be the brand
+	// owner's. The mark is loaded once, here, for the handler.
+	tenantMarkPath
 )
 
 func (t tenantRule) String() string {
@@ -38,6 +41,8 @@ func (t tenantRule) String() string {
 		return "complaint-path"
 	case tenantCredentials:
 		return "credentials"
+	case tenantMarkPath:
+		return "mark-path"
 	}
 	return fmt.Sprintf("tenantRule(%d)", int(t))
 }
@@ -52,6 +57,8 @@ type route struct {
 	allow   []identity.Role
 	tenant  tenantRule
 	handler func(w http.ResponseWriter, r *request) error
+	// maxBody, when set, replaces the API's body cap (for uploads).
+	maxBody int64
 
 	// The rest documents the route in the OpenAPI document: a summary,
 	// the success status, the query parameters, and zero values of the
@@ -70,6 +77,9 @@ type request struct {
 	// complaint is the complaint named by {id} on tenantComplaintPath
 	// routes, already checked against the caller's tenant.
 	complaint *store.Complaint
+	// mark is the mark named by {id} on tenantMarkPath routes, already
+	// checked against the caller's tenant.
+	mark *store.Mark
 }
 
 // routeTable is every route the API serves. The wrapper enforces each
@@ -112,6 +122,20 @@ func (a *API) routeTable() []route {
 		{method: "GET", pattern: "/v1/complaints", allow: roles(admin, reviewer, brandOwner), tenant: tenantCredentials, handler: a.listComplaints,
 			summary: "The complaint queue: filters, full-text search (q) and cursor pagination; a brand owner sees only its own holder's complaints.",
 			status:  200, query: listParams, out: complaintListResponse{}},
+		{method: "POST", pattern: "/v1/marks", allow: roles(admin, brandOwner), tenant: tenantCredentials, handler: a.createMark,
+			summary: "Register a mark with the proof of its rights; it starts pending until an admin verifies it. A brand owner registers for its own holder.",
+			status:  201, in: markRequest{}, out: markResponse{}},
+		{method: "GET", pattern: "/v1/marks", allow: roles(admin, brandOwner), tenant: tenantCredentials, handler: a.listMarks,
+			summary: "Marks in id order, a page at a time; a brand owner sees only its own holder's.", status: 200, query: markListParams, out: markListResponse{}},
+		{method: "GET", pattern: "/v1/marks/{id}", allow: roles(admin, brandOwner), tenant: tenantMarkPath, handler: a.getMark,
+			summary: "A mark with its status and image hashes.", status: 200, out: markResponse{}},
+		{method: "POST", pattern: "/v1/marks/{id}/images", allow: roles(admin, brandOwner), tenant: tenantMarkPath, handler: a.addMarkImages,
+			summary: "Upload reference images as multipart/form-data, files in fields logo or official (JPEG, PNG, GIF or WebP); their perceptual hashes join the mark's image_hashes as upload:<sha256>.",
+			status:  200, out: markImagesResponse{}, maxBody: a.marks.maxUpload},
+		{method: "POST", pattern: "/v1/marks/{id}/verify", allow: roles(admin), tenant: tenantMarkPath, handler: a.verifyMark,
+			summary: "Verify a pending or suspended mark: it becomes active and is published to the marks topic.", status: 200, out: markResponse{}},
+		{method: "POST", pattern: "/v1/marks/{id}/suspend", allow: roles(admin), tenant: tenantMarkPath, handler: a.suspendMark,
+			summary: "Suspend a mark: detectors stop watching it (a tombstone on the marks topic).", status: 200, out: markResponse{}},
 	}
 }
 
@@ -128,7 +152,7 @@ func (rt route) check() error {
 		return fmt.Errorf("route %s: public and role-restricted at once", name)
 	case !rt.public && len(rt.allow) == 0:
 		return fmt.Errorf("route %s: no roles allowed and not public", name)
-	case rt.tenant < tenantNone || rt.tenant > tenantCredentials:
+	case rt.tenant < tenantNone || rt.tenant > tenantMarkPath:
 		return fmt.Errorf("route %s: no tenant rule", name)
 	case rt.public && rt.tenant != tenantNone:
 		return fmt.Errorf("route %s: public with tenant rule %s", name, rt.tenant)
@@ -178,6 +202,18 @@ func (a *API) checkTenant(rule tenantRule, r *request) error {
 			return notFound("complaint")
 		}
 		r.complaint = &c
+	case tenantMarkPath:
+		m, err := a.store.GetMark(r.Context(), r.PathValue("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("mark")
+		}
+		if err != nil {
+			return err
+		}
+		if owner && m.Body.HolderID != r.user.HolderID {
+			return notFound("mark")
+		}
+		r.mark = &m
 	case tenantCredentials:
 		if owner && r.user.HolderID == "" {
 			// The store refuses such a user; this guards the invariant.

@@ -1,0 +1,474 @@
+package api
+
+// The mark registry: brand owners register their holder's marks, with the
+// proof of their rights, and upload reference images; an admin verifies a
+// mark, which publishes it to the compacted marks topic for the detectors,
+// or suspends it, which publishes a tombstone.
+//
+// Uploaded images are hashed (imagematch.Hasher.HashReference) and only the
+// hashes are kept, in the mark's image_hashes, under the URL
+// "upload:<sha256 of the file>". The bytes are not stored: detectors need
+// only the hashes, the holder keeps its originals, the sha256 names the file
+// it uploaded, and the database does not grow by megabytes per mark.
+// Uploading the same file again changes nothing.
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/imagematch"
+)
+
+// Defaults of MarkOptions.
+const (
+	DefaultMarksTopic     = "marks"
+	DefaultMaxUploadBytes = 16 << 20
+	DefaultMaxImageBytes  = 4 << 20
+	DefaultMaxImagePixels = 40_000_000
+)
+
+// MarkOptions configures the mark registry's routes. Zero values take the
+// defaults.
+type MarkOptions struct {
+	// Topic is the compacted topic active marks are published to, keyed
+	// by mark id; DefaultMarksTopic when empty.
+	Topic string
+	// MaxUploadBytes caps a whole image upload request; past it the
+	// request answers 413. DefaultMaxUploadBytes when zero.
+	MaxUploadBytes int64
+	// MaxImageBytes caps one uploaded file; a larger file answers 413
+	// naming it. DefaultMaxImageBytes when zero.
+	MaxImageBytes int64
+	// MaxImagePixels caps the pixels an uploaded image may declare, so
+	// that a small file that decompresses to a huge image (a bomb) is
+	// refused before it is decoded. DefaultMaxImagePixels when zero.
+	MaxImagePixels int64
+}
+
+// markConfig is MarkOptions with the defaults applied and the hasher built.
+type markConfig struct {
+	topic     string
+	maxUpload int64
+	maxImage  int64
+	hasher    *imagematch.Hasher
+}
+
+func (o MarkOptions) config() (markConfig, error) {
+	if o.Topic == "" {
+		o.Topic = DefaultMarksTopic
+	}
+	if o.MaxUploadBytes == 0 {
+		o.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if o.MaxImageBytes == 0 {
+		o.MaxImageBytes = DefaultMaxImageBytes
+	}
+	if o.MaxImagePixels == 0 {
+		o.MaxImagePixels = DefaultMaxImagePixels
+	}
+	if o.MaxUploadBytes < 0 || o.MaxImageBytes < 0 || o.MaxImagePixels < 0 {
+		return markConfig{}, fmt.Errorf("marks: upload cap %d, image cap %d and pixel cap %d must not be negative",
+			o.MaxUploadBytes, o.MaxImageBytes, o.MaxImagePixels)
+	}
+	return markConfig{
+		topic:     o.Topic,
+		maxUpload: o.MaxUploadBytes,
+		maxImage:  o.MaxImageBytes,
+		hasher:    imagematch.NewHasher(imagematch.Limits{MaxBytes: o.MaxImageBytes, MaxPixels: o.MaxImagePixels}),
+	}, nil
+}
+
+// markRequest is the body of POST /v1/marks: a mark without what the
+// registry decides (its id, status and image hashes).
+type markRequest struct {
+	// HolderID is required of admins; a brand owner's marks are its own
+	// holder's, and it may only name that holder.
+	HolderID          string                  `json:"holder_id,omitempty"`
+	Name              string                  `json:"name"`
+	Variants          []string                `json:"variants,omitempty"`
+	DistinctFrom      []string                `json:"distinct_from,omitempty"`
+	Registration      domain.Registration     `json:"registration"`
+	Logos             []string                `json:"logos,omitempty"`
+	OfficialImages    []string                `json:"official_images,omitempty"`
+	Categories        []string                `json:"categories,omitempty"`
+	ReferencePrices   []domain.ReferencePrice `json:"reference_prices,omitempty"`
+	AuthorizedSellers []string                `json:"authorized_sellers,omitempty"`
+	Threshold         *float64                `json:"threshold,omitempty"`
+}
+
+// markResponse is a mark with the registry's bookkeeping.
+type markResponse struct {
+	MarkID    string       `json:"mark_id"`
+	Status    string       `json:"status"`
+	Version   int64        `json:"version"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Mark      *domain.Mark `json:"mark"`
+}
+
+// markListResponse is a page of marks. NextAfter is the cursor of the next
+// page (the after parameter); absent on the last page.
+type markListResponse struct {
+	Marks     []markResponse `json:"marks"`
+	NextAfter string         `json:"next_after,omitempty"`
+}
+
+// markListParams are the query parameters GET /v1/marks accepts.
+var markListParams = []string{"holder_id", "after", "limit"}
+
+func newMarkResponse(m *store.Mark) markResponse {
+	return markResponse{
+		MarkID: m.Body.MarkID, Status: m.Body.Status, Version: m.Version,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Mark: &m.Body,
+	}
+}
+
+// decodeMarkRequest strictly decodes a POST /v1/marks body and returns the
+// pending mark it registers for the caller: a brand owner (owner true)
+// registers for ownHolder. The mark is validated like every mark.
+func decodeMarkRequest(data []byte, owner bool, ownHolder, markID string) (*domain.Mark, error) {
+	var req markRequest
+	if err := decodeJSON(data, &req); err != nil {
+		return nil, err
+	}
+	holder := req.HolderID
+	switch {
+	case owner && holder != "" && holder != ownHolder:
+		return nil, badRequest("field holder_id: a brand owner registers marks for its own holder only; omit it")
+	case owner:
+		holder = ownHolder
+	case holder == "":
+		return nil, badRequest("field holder_id: required")
+	}
+	m := &domain.Mark{
+		SchemaVersion:     domain.SchemaVersion,
+		MarkID:            markID,
+		HolderID:          holder,
+		Name:              req.Name,
+		Variants:          req.Variants,
+		DistinctFrom:      req.DistinctFrom,
+		Registration:      req.Registration,
+		Logos:             req.Logos,
+		OfficialImages:    req.OfficialImages,
+		Categories:        req.Categories,
+		ReferencePrices:   req.ReferencePrices,
+		AuthorizedSellers: req.AuthorizedSellers,
+		Threshold:         req.Threshold,
+		Status:            domain.MarkPending,
+	}
+	// A mark must prove the holder's rights: where it is registered and
+	// under which number.
+	if strings.TrimSpace(m.Registration.Office) == "" || strings.TrimSpace(m.Registration.Number) == "" {
+		return nil, badRequest("field registration: office and number are required")
+	}
+	if err := m.Validate(domain.Limits{}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func newMarkID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("mark id: %w", err)
+	}
+	return "m_" + hex.EncodeToString(b[:]), nil
+}
+
+func isOwner(u *store.User) bool { return identity.Role(u.Role) == identity.RoleBrandOwner }
+
+func (a *API) createMark(w http.ResponseWriter, r *request) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return badRequest("reading the body: %v", err)
+	}
+	id, err := newMarkID()
+	if err != nil {
+		return err
+	}
+	m, err := decodeMarkRequest(data, isOwner(r.user), r.user.HolderID, id)
+	if err != nil {
+		return err
+	}
+	var created store.Mark
+	err = a.store.WithTx(r.Context(), func(tx *store.Tx) error {
+		if _, err := tx.GetHolder(r.Context(), m.HolderID); errors.Is(err, store.ErrNotFound) {
+			return badRequest("field holder_id: no holder %q", m.HolderID)
+		}
+		var err error
+		if created, err = tx.CreateMark(r.Context(), m); err != nil {
+			return err
+		}
+		_, err = tx.AppendAudit(r.Context(), store.AuditEntry{
+			Actor: r.user.ID, Action: "mark.create", ObjectType: "mark", ObjectID: m.MarkID,
+			Detail: auditDetail(map[string]string{"holder_id": m.HolderID, "name": m.Name}),
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create mark: %w", err)
+	}
+	writeJSON(w, http.StatusCreated, newMarkResponse(&created))
+	return nil
+}
+
+func (a *API) getMark(w http.ResponseWriter, r *request) error {
+	writeJSON(w, http.StatusOK, newMarkResponse(r.mark))
+	return nil
+}
+
+func (a *API) listMarks(w http.ResponseWriter, r *request) error {
+	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(markListParams, k) {
+			return badRequest("query parameter %s: unknown; want one of %s", k, strings.Join(markListParams, ", "))
+		}
+		if len(q[k]) > 1 {
+			return badRequest("query parameter %s: given more than once", k)
+		}
+	}
+	mq := store.MarkQuery{HolderID: q.Get("holder_id"), AfterID: q.Get("after"), Limit: 100}
+	if isOwner(r.user) {
+		// Another holder's marks are as invisible as a missing holder's.
+		if mq.HolderID != "" && mq.HolderID != r.user.HolderID {
+			return notFound("holder")
+		}
+		mq.HolderID = r.user.HolderID
+	}
+	if v := q.Get("limit"); v != "" {
+		var err error
+		if mq.Limit, err = strconv.Atoi(v); err != nil || mq.Limit < 1 || mq.Limit > 1000 {
+			return badRequest("query parameter limit: want an integer from 1 to 1000")
+		}
+	}
+	marks, err := a.store.ListMarks(r.Context(), mq)
+	if err != nil {
+		return fmt.Errorf("list marks: %w", err)
+	}
+	resp := markListResponse{Marks: make([]markResponse, 0, len(marks))}
+	for i := range marks {
+		resp.Marks = append(resp.Marks, newMarkResponse(&marks[i]))
+	}
+	if len(marks) == mq.Limit {
+		resp.NextAfter = marks[len(marks)-1].Body.MarkID
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (a *API) verifyMark(w http.ResponseWriter, r *request) error {
+	return a.setMarkStatus(w, r, "mark.verify", domain.MarkActive, domain.MarkPending, domain.MarkSuspended)
+}
+
+func (a *API) suspendMark(w http.ResponseWriter, r *request) error {
+	return a.setMarkStatus(w, r, "mark.suspend", domain.MarkSuspended, domain.MarkPending, domain.MarkActive)
+}
+
+// setMarkStatus moves the mark to status to, from one of from, with its
+// audit entry and its event on the marks topic in one transaction. A mark
+// not in one of from, or changed by another request meanwhile, is 409.
+func (a *API) setMarkStatus(w http.ResponseWriter, r *request, action, to string, from ...string) error {
+	id := r.mark.Body.MarkID
+	if !slices.Contains(from, r.mark.Body.Status) {
+		return &apiError{status: http.StatusConflict, code: "conflict",
+			msg: fmt.Sprintf("mark is %s; only a %s mark can become %s", r.mark.Body.Status, strings.Join(from, " or "), to)}
+	}
+	var changed store.Mark
+	err := a.store.WithTx(r.Context(), func(tx *store.Tx) error {
+		var err error
+		if changed, err = tx.SetMarkStatus(r.Context(), id, r.mark.Body.Status, to); err != nil {
+			return err
+		}
+		if _, err := tx.AppendAudit(r.Context(), store.AuditEntry{
+			Actor: r.user.ID, Action: action, ObjectType: "mark", ObjectID: id,
+			Detail: auditDetail(map[string]string{"from": r.mark.Body.Status, "to": to}),
+		}); err != nil {
+			return err
+		}
+		return a.publishMark(r, tx, &changed)
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", action, id, err)
+	}
+	writeJSON(w, http.StatusOK, newMarkResponse(&changed))
+	return nil
+}
+
+// publishMark enqueues m's state on the compacted marks topic: the mark
+// when it is active, otherwise a tombstone, so that detectors stop watching
+// it. The event id names the version, so each change is one event.
+func (a *API) publishMark(r *request, tx *store.Tx, m *store.Mark) error {
+	var payload json.RawMessage
+	if m.Body.Active() {
+		var err error
+		if payload, err = json.Marshal(&m.Body); err != nil {
+			return fmt.Errorf("encode mark %s: %w", m.Body.MarkID, err)
+		}
+	}
+	_, err := tx.EnqueueEvent(r.Context(), store.OutboxEvent{
+		EventID: "mark:" + m.Body.MarkID + ":" + strconv.FormatInt(m.Version, 10),
+		Topic:   a.marks.topic, Key: m.Body.MarkID, Payload: payload,
+	})
+	return err
+}
+
+// auditDetail encodes an audit detail; a map of strings always encodes.
+func auditDetail(v map[string]string) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// markImagesResponse answers an image upload: the mark and how many of the
+// uploaded images were new to it.
+type markImagesResponse struct {
+	Added int          `json:"added"`
+	Mark  markResponse `json:"mark"`
+}
+
+func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return badRequest("Content-Type: want multipart/form-data with files in fields logo or official")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return badRequest("multipart body: %v", err)
+	}
+	var hashes []domain.ImageHash
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return err
+			}
+			return badRequest("multipart body: %v", err)
+		}
+		h, err := a.hashPart(part)
+		part.Close()
+		if err != nil {
+			return err
+		}
+		hashes = append(hashes, h)
+		if len(hashes) > domain.DefaultLimits.MaxListItems {
+			return badRequest("too many files: at most %d reference images per mark", domain.DefaultLimits.MaxListItems)
+		}
+	}
+	if len(hashes) == 0 {
+		return badRequest("no files: upload images in fields logo or official")
+	}
+	id := r.mark.Body.MarkID
+	var (
+		changed store.Mark
+		added   int
+	)
+	err = a.store.WithTx(r.Context(), func(tx *store.Tx) error {
+		before, err := tx.GetMark(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if changed, err = tx.AddMarkImages(r.Context(), id, hashes); err != nil {
+			return err
+		}
+		if err := changed.Body.Validate(domain.Limits{}); err != nil {
+			return err
+		}
+		if changed.Version == before.Version {
+			return nil // every file was already there
+		}
+		added = len(changed.Body.ImageHashes) - len(before.Body.ImageHashes)
+		urls := make([]string, 0, len(hashes))
+		for _, h := range hashes {
+			urls = append(urls, h.URL)
+		}
+		if _, err := tx.AppendAudit(r.Context(), store.AuditEntry{
+			Actor: r.user.ID, Action: "mark.images", ObjectType: "mark", ObjectID: id,
+			Detail: auditDetail(map[string]string{"uploaded": strings.Join(urls, " ")}),
+		}); err != nil {
+			return err
+		}
+		// An active mark's detectors must see its new images.
+		if changed.Body.Active() {
+			return a.publishMark(r, tx, &changed)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add mark %s images: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, markImagesResponse{Added: added, Mark: newMarkResponse(&changed)})
+	return nil
+}
+
+// uploadPart is the part of a multipart upload hashPart reads.
+type uploadPart interface {
+	io.Reader
+	FormName() string
+	FileName() string
+}
+
+// hashPart reads one uploaded file, at most the per-file cap, and hashes it
+// as a reference image. Its errors name the file.
+func (a *API) hashPart(part uploadPart) (domain.ImageHash, error) {
+	kind := part.FormName()
+	name := part.FileName()
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	if kind != "logo" && kind != "official" {
+		return domain.ImageHash{}, badRequest("field %q: unknown; upload images in fields logo or official", kind)
+	}
+	data, err := io.ReadAll(io.LimitReader(part, a.marks.maxImage+1))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return domain.ImageHash{}, err
+		}
+		return domain.ImageHash{}, badRequest("file %q (%s): %v", name, kind, err)
+	}
+	if int64(len(data)) > a.marks.maxImage {
+		return domain.ImageHash{}, &apiError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large",
+			msg: fmt.Sprintf("file %q (%s): over the %d-byte cap per image", name, kind, a.marks.maxImage)}
+	}
+	sums, err := a.marks.hasher.HashReference(data)
+	if err != nil {
+		reason := err.Error()
+		for _, sentinel := range []error{imagematch.ErrFormat, imagematch.ErrTooLarge, imagematch.ErrFeatureless} {
+			if errors.Is(err, sentinel) {
+				reason = sentinel.Error()
+				if errors.Is(err, imagematch.ErrTooLarge) {
+					reason += " (or it decompresses to too many pixels)"
+				}
+			}
+		}
+		return domain.ImageHash{}, badRequest("file %q (%s): %s", name, kind, reason)
+	}
+	sum := sha256.Sum256(data)
+	h := domain.ImageHash{Kind: kind, URL: "upload:" + hex.EncodeToString(sum[:])}
+	for _, x := range sums {
+		h.Hashes = append(h.Hashes, matchers.FormatHash(x))
+	}
+	return h, nil
+}
