@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -426,4 +427,46 @@ func FuzzMarkRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConcurrentVerify checks that of concurrent verifications of one mark
+// exactly one succeeds and publishes; the others are 409.
+func TestConcurrentVerify(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{})
+		id := e.mark(t, ownHolder, domain.MarkPending)
+		const n = 8
+		codes := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { codes <- e.do("POST", "/v1/marks/"+id+"/verify", "", identity.RoleAdmin).Code })
+		}
+		wg.Wait()
+		close(codes)
+		count := map[int]int{}
+		for c := range codes {
+			count[c]++
+		}
+		if count[http.StatusOK] != 1 || count[http.StatusConflict] != n-1 {
+			t.Errorf("statuses %v, want one 200 and %d 409", count, n-1)
+		}
+		if events := markEvents(t, e); len(events) != 1 {
+			t.Errorf("%d events, want 1", len(events))
+		}
+	})
+}
+
+// BenchmarkMarkImageUpload measures one upload of a 96×64 PNG logo through
+// the handler: multipart parsing, hashing and the transaction.
+func BenchmarkMarkImageUpload(b *testing.B) {
+	e := newEnv(b, "sqlite:"+b.TempDir()+"/bench.db", Options{})
+	id := e.mark(b, ownHolder, domain.MarkActive)
+	i := 0
+	for b.Loop() {
+		i++
+		body, _ := multipartBody(b, upload{"logo", "logo.png", testPNG(b, i%150+1)})
+		if w := e.do("POST", "/v1/marks/"+id+"/images", body, identity.RoleAdmin); w.Code != http.StatusOK {
+			b.Fatalf("upload: %d %s", w.Code, w.Body)
+		}
+	}
 }
