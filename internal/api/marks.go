@@ -422,6 +422,10 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 	return nil
 }
 
+// uploadFields are the multipart fields of POST /v1/marks/{id}/images,
+// one per kind of reference image.
+var uploadFields = []string{"logo", "official"}
+
 // uploadPart is the part of a multipart upload hashPart reads.
 type uploadPart interface {
 	io.Reader
@@ -437,7 +441,7 @@ func (a *API) hashPart(part uploadPart) (domain.ImageHash, error) {
 	if len(name) > 200 {
 		name = name[:200]
 	}
-	if kind != "logo" && kind != "official" {
+	if !slices.Contains(uploadFields, kind) {
 		return domain.ImageHash{}, badRequest("field %q: unknown; upload images in fields logo or official", kind)
 	}
 	data, err := io.ReadAll(io.LimitReader(part, a.marks.maxImage+1))

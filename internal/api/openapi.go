@@ -51,6 +51,13 @@ func (a *API) OpenAPI() ([]byte, error) {
 			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": s}}}
 		}
+		if len(rt.files) > 0 {
+			props := map[string]any{}
+			for _, f := range rt.files {
+				props[f] = map[string]any{"type": "array", "items": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": props}}}}
+		}
 		ok := map[string]any{"description": http.StatusText(rt.status)}
 		if rt.out != nil {
 			s, err := g.schema(reflect.TypeOf(rt.out), false)

@@ -59,6 +59,9 @@ type route struct {
 	handler func(w http.ResponseWriter, r *request) error
 	// maxBody, when set, replaces the API's body cap (for uploads).
 	maxBody int64
+	// files, when set, are the fields of a multipart/form-data body of
+	// uploaded files, documented instead of a JSON body.
+	files []string
 
 	// The rest documents the route in the OpenAPI document: a summary,
 	// the success status, the query parameters, and zero values of the
@@ -131,7 +134,7 @@ func (a *API) routeTable() []route {
 			summary: "A mark with its status and image hashes.", status: 200, out: markResponse{}},
 		{method: "POST", pattern: "/v1/marks/{id}/images", allow: roles(admin, brandOwner), tenant: tenantMarkPath, handler: a.addMarkImages,
 			summary: "Upload reference images as multipart/form-data, files in fields logo or official (JPEG, PNG, GIF or WebP); their perceptual hashes join the mark's image_hashes as upload:<sha256>.",
-			status:  200, out: markImagesResponse{}, maxBody: a.marks.maxUpload},
+			status:  200, files: uploadFields, out: markImagesResponse{}, maxBody: a.marks.maxUpload},
 		{method: "POST", pattern: "/v1/marks/{id}/verify", allow: roles(admin), tenant: tenantMarkPath, handler: a.verifyMark,
 			summary: "Verify a pending or suspended mark: it becomes active and is published to the marks topic.", status: 200, out: markResponse{}},
 		{method: "POST", pattern: "/v1/marks/{id}/suspend", allow: roles(admin), tenant: tenantMarkPath, handler: a.suspendMark,
