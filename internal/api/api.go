@@ -134,7 +134,7 @@ func New(opts Options) (*API, error) {
 		throttle: newLimiters(opts.ThrottledRate, opts.ThrottledBurst),
 		metrics:  m,
 		marks:    mc,
-		index:    newComplaintIndex(opts.Store, opts.Search),
+		index:    newComplaintIndex(opts.Store, opts.Review, opts.Search),
 	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
 )
@@ -49,21 +51,29 @@ const syncLag = 2 * time.Minute
 // every writer — the complaints consumer, decisions, counter-notices, the
 // reinstatement timer, other replicas — out of the index's business.
 type complaintIndex struct {
-	store *store.Store
-	mu    sync.Mutex
-	ix    *search.Index
+	store  *store.Store
+	review *review.Service
+	mu     sync.Mutex
+	ix     *search.Index
 	// synced is the store time of the newest update already indexed;
 	// zero until the first rebuild.
 	synced time.Time
 	built  bool
+	// goodFaith are the holders whose complaints were indexed with
+	// priority: a change of the set re-ranks their complaints.
+	goodFaith map[string]bool
 }
 
-func newComplaintIndex(st *store.Store, ix *search.Index) *complaintIndex {
-	return &complaintIndex{store: st, ix: ix}
+func newComplaintIndex(st *store.Store, rv *review.Service, ix *search.Index) *complaintIndex {
+	return &complaintIndex{store: st, review: rv, ix: ix}
 }
 
 // catchUp rebuilds the index on first use and afterwards puts every
-// complaint updated since the last catch-up (less syncLag).
+// complaint updated since the last catch-up (less syncLag). Good-faith
+// holders' complaints get priority 1, which the index orders ahead of the
+// score, so they rise in the queue; when the set of good-faith holders
+// changes, the index is rebuilt so that every complaint has its holder's
+// current priority (standing moves slowly: over tens of decisions).
 func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 	ci.mu.Lock()
 	defer ci.mu.Unlock()
@@ -73,6 +83,19 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 			return nil, fmt.Errorf("complaint index: %w", err)
 		}
 		ci.ix = ix
+	}
+	standings, err := ci.review.Standings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("complaint index: %w", err)
+	}
+	good := make(map[string]bool)
+	for h, st := range standings {
+		if st == review.StandingGoodFaith {
+			good[h] = true
+		}
+	}
+	if !maps.Equal(good, ci.goodFaith) {
+		ci.built = false
 	}
 	newest := ci.synced
 	docs := func(yield func(search.Doc) bool) error {
@@ -84,7 +107,11 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 			if c.UpdatedAt.After(newest) {
 				newest = c.UpdatedAt
 			}
-			return yield(search.DocFrom(&c.Body, c.Status, c.CreatedAt))
+			d := search.DocFrom(&c.Body, c.Status, c.CreatedAt)
+			if good[c.Body.HolderID] {
+				d.Priority = 1
+			}
+			return yield(d)
 		})
 	}
 	if !ci.built {
@@ -102,6 +129,7 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 		}
 	}
 	ci.synced = newest
+	ci.goodFaith = good
 	return ci.ix, nil
 }
 

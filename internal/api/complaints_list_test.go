@@ -320,3 +320,33 @@ func FuzzListQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestListComplaintsGoodFaithFirst: once a holder is good-faith, its open
+// complaints come before higher-scored ones of other holders, without text;
+// with text, relevance rules.
+func TestListComplaintsGoodFaithFirst(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	e.ingestFixture(t, listFixture{"c_other", otherHolder, domain.SourceAuto, "m_o", "s_1", "wallet", 0.99})
+	e.ingestFixture(t, listFixture{"c_own", ownHolder, domain.SourceAuto, "m_a", "s_1", "wallet", 0.10})
+	if got := ids(e.list(t, "/v1/complaints?status=open", identity.RoleReviewer)); !slices.Equal(got, []string{"c_other", "c_own"}) {
+		t.Fatalf("before standing: %v, want score order", got)
+	}
+	// 50 upheld manual complaints (review.Quality defaults) make ownHolder good-faith.
+	for i := range 50 {
+		id := fmt.Sprintf("c_m%02d", i)
+		e.ingestFixture(t, listFixture{id, ownHolder, domain.SourceRightsHolder, "m_a", "s_2", "fake", 0.5})
+		if err := e.review.Decide(context.Background(), id, review.Decision{Verdict: review.VerdictUphold, ReasonCode: "counterfeit", Actor: "u_test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := e.review.HolderStanding(context.Background(), ownHolder); err != nil || st != review.StandingGoodFaith {
+		t.Fatalf("standing %v, %v; want good faith", st, err)
+	}
+	if got := ids(e.list(t, "/v1/complaints?status=open", identity.RoleReviewer)); !slices.Equal(got, []string{"c_own", "c_other"}) {
+		t.Errorf("after standing: %v, want the good-faith holder's first", got)
+	}
+	resp := e.list(t, "/v1/complaints?status=open&q=wallet", identity.RoleReviewer)
+	if len(resp.Complaints) != 2 {
+		t.Errorf("text search: %v", ids(resp))
+	}
+}

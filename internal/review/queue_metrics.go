@@ -72,7 +72,7 @@ func (c *queueCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 	if err != nil {
 		return fmt.Errorf("review: queue metrics: %w", err)
 	}
-	hs, err := c.svc.store.AllHolderStats(ctx)
+	standings, err := c.svc.Standings(ctx)
 	if err != nil {
 		return fmt.Errorf("review: queue metrics: %w", err)
 	}
@@ -85,13 +85,28 @@ func (c *queueCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 	}
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 	counts := map[Standing]int{StandingGoodFaith: 0, StandingThrottled: 0}
-	for _, h := range hs {
-		if st := c.svc.quality.standing(h.Decided, h.Upheld); st != StandingNormal {
-			counts[st]++
-		}
+	for _, st := range standings {
+		counts[st]++
 	}
 	for st, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.holders, prometheus.GaugeValue, float64(n), string(st))
 	}
 	return nil
+}
+
+// Standings returns the standing of every holder that is not of normal
+// standing (good-faith or throttled), by holder id, in one query: what
+// HolderStanding says of each, for the queue's order and the metrics.
+func (s *Service) Standings(ctx context.Context) (map[string]Standing, error) {
+	hs, err := s.store.AllHolderStats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("review: standings: %w", err)
+	}
+	out := make(map[string]Standing)
+	for _, h := range hs {
+		if st := s.quality.standing(h.Decided, h.Upheld); st != StandingNormal {
+			out[h.HolderID] = st
+		}
+	}
+	return out, nil
 }

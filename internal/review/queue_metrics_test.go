@@ -2,6 +2,7 @@ package review
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,18 @@ markwatch_review_queue_oldest_seconds 0
 			}
 		}
 		e.clock.Add(30 * time.Second)
+		st, err := e.svc.Standings(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantSt := map[string]Standing{"h_good": StandingGoodFaith, "h_bad": StandingThrottled}; !maps.Equal(st, wantSt) {
+			t.Errorf("standings = %v, want %v", st, wantSt)
+		}
+		for h, want := range map[string]Standing{"h_good": StandingGoodFaith, "h_bad": StandingThrottled, "h_new": StandingNormal} {
+			if got, err := e.svc.HolderStanding(t.Context(), h); err != nil || got != want {
+				t.Errorf("HolderStanding(%s) = %v, %v; want %v, agreeing with Standings", h, got, err, want)
+			}
+		}
 		want := `
 # HELP markwatch_review_holders Rights holders by notifier standing (good_faith, throttled); holders of normal standing are not counted.
 # TYPE markwatch_review_holders gauge

@@ -66,6 +66,7 @@ const (
 	fSeller    = "seller_id"
 	fListing   = "listing_id"
 	fScore     = "score"
+	fPriority  = "priority"
 	fCreated   = "created_at"
 	fText      = "text"
 	fTextCJK   = "text_cjk"
@@ -75,7 +76,7 @@ const (
 
 // mappingVersion is stored in the index; an on-disk index written with
 // another mapping is refused so that the caller rebuilds it.
-const mappingVersion = "1"
+const mappingVersion = "2"
 
 // Doc is what the index knows of one complaint.
 type Doc struct {
@@ -87,6 +88,10 @@ type Doc struct {
 	SellerID    string
 	ListingID   string
 	Score       float64
+	// Priority orders the queue ahead of the score: a higher priority
+	// comes first in every order without Text. The review service gives
+	// good-faith holders' complaints priority 1, the rest 0.
+	Priority int
 	// CreatedAt is when the store received the complaint.
 	CreatedAt time.Time
 	// Text is the searchable text: listing title, description and brand,
@@ -199,6 +204,7 @@ func newMapping() *mapping.IndexMappingImpl {
 		dm.AddFieldMappingsAt(name, kw())
 	}
 	dm.AddFieldMappingsAt(fScore, num)
+	dm.AddFieldMappingsAt(fPriority, num)
 	dm.AddFieldMappingsAt(fCreated, date)
 	// The standard analyzer splits CJK into single ideographs; the cjk
 	// analyzer's bigrams make a run of two or more characters match as a
@@ -218,16 +224,17 @@ func newMapping() *mapping.IndexMappingImpl {
 
 func (d Doc) fields() map[string]any {
 	return map[string]any{
-		fStatus:  d.Status,
-		fSource:  d.Source,
-		fMark:    d.MarkID,
-		fHolder:  d.HolderID,
-		fSeller:  d.SellerID,
-		fListing: d.ListingID,
-		fScore:   d.Score,
-		fCreated: d.CreatedAt.UTC(),
-		fText:    d.Text,
-		fTextCJK: d.Text,
+		fStatus:   d.Status,
+		fSource:   d.Source,
+		fMark:     d.MarkID,
+		fHolder:   d.HolderID,
+		fSeller:   d.SellerID,
+		fListing:  d.ListingID,
+		fScore:    d.Score,
+		fPriority: float64(d.Priority),
+		fCreated:  d.CreatedAt.UTC(),
+		fText:     d.Text,
+		fTextCJK:  d.Text,
 	}
 }
 
@@ -323,9 +330,9 @@ type Page struct {
 	Next string
 }
 
-// Search returns the page of q. Without Text the order is score
-// descending, then created_at ascending, then id; with Text it is
-// relevance descending, then id.
+// Search returns the page of q. Without Text the order is priority
+// descending, then score descending, then created_at ascending, then id;
+// with Text it is relevance descending, then id.
 func (ix *Index) Search(ctx context.Context, q Query) (Page, error) {
 	if err := ctx.Err(); err != nil {
 		return Page{}, fmt.Errorf("search: %w", err)
@@ -349,7 +356,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Page, error) {
 	if relevance {
 		order = []string{"-_score", "_id"}
 	} else {
-		order = []string{"-" + fScore, fCreated, "_id"}
+		order = []string{"-" + fPriority, "-" + fScore, fCreated, "_id"}
 		// Scores are only needed for relevance order.
 		req.Score = bleve.ScoreNone
 	}
@@ -549,9 +556,10 @@ func decodeCursor(s, fp string, n int, relevance bool) ([]string, error) {
 			return nil, fmt.Errorf("%w: bad score", ErrBadCursor)
 		}
 	} else {
-		// Score and created_at are prefix-coded int64s: 0x20 then eight
-		// bytes of seven bits each (see bleve's numeric package).
-		for _, v := range c.S[:2] {
+		// Priority, score and created_at are prefix-coded int64s: 0x20
+		// then eight bytes of seven bits each (see bleve's numeric
+		// package).
+		for _, v := range c.S[:3] {
 			if len(v) != 11 || v[0] != 0x20 {
 				return nil, fmt.Errorf("%w: bad sort value", ErrBadCursor)
 			}
