@@ -40,9 +40,10 @@ const (
 )
 
 // syncLag is how far before the last catch-up the next one re-reads the
-// store: a transaction stamped before the watermark may commit after the
-// catch-up read, and re-putting a document is harmless.
-const syncLag = 2 * time.Minute
+// store: a transaction stamped before the watermark (its clock is read when
+// it begins) may commit after the catch-up read. A transaction that takes
+// longer than syncLag to commit is missed until the next rebuild.
+const syncLag = 10 * time.Second
 
 // complaintIndex is the search index of the complaint queue, a derived view
 // of the store: rebuilt from it on first use (or by RebuildSearch at start)
@@ -62,6 +63,15 @@ type complaintIndex struct {
 	// goodFaith are the holders whose complaints were indexed with
 	// priority: a change of the set re-ranks their complaints.
 	goodFaith map[string]bool
+	// recent is what was indexed of the complaints updated within
+	// syncLag of synced, so that re-reading them does not re-put them.
+	recent map[string]indexedVersion
+}
+
+// indexedVersion is the version of a complaint the index holds.
+type indexedVersion struct {
+	updated time.Time
+	status  string
 }
 
 func newComplaintIndex(st *store.Store, rv *review.Service, ix *search.Index) *complaintIndex {
@@ -98,6 +108,7 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 		ci.built = false
 	}
 	newest := ci.synced
+	seen := make(map[string]indexedVersion)
 	docs := func(yield func(search.Doc) bool) error {
 		since := time.Time{}
 		if ci.built {
@@ -106,6 +117,11 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 		return ci.store.EachComplaint(ctx, since, func(c store.Complaint) bool {
 			if c.UpdatedAt.After(newest) {
 				newest = c.UpdatedAt
+			}
+			v := indexedVersion{updated: c.UpdatedAt, status: c.Status}
+			seen[c.Body.ComplaintID] = v
+			if prev, ok := ci.recent[c.Body.ComplaintID]; ok && ci.built && prev == v {
+				return true
 			}
 			d := search.DocFrom(&c.Body, c.Status, c.CreatedAt)
 			if good[c.Body.HolderID] {
@@ -130,6 +146,17 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 	}
 	ci.synced = newest
 	ci.goodFaith = good
+	for id, v := range ci.recent {
+		if _, ok := seen[id]; !ok {
+			seen[id] = v
+		}
+	}
+	for id, v := range seen {
+		if v.updated.Before(newest.Add(-syncLag)) {
+			delete(seen, id)
+		}
+	}
+	ci.recent = seen
 	return ci.ix, nil
 }
 

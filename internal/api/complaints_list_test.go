@@ -350,3 +350,33 @@ func TestListComplaintsGoodFaithFirst(t *testing.T) {
 		t.Errorf("text search: %v", ids(resp))
 	}
 }
+
+// BenchmarkListComplaints measures one default queue page (50 of 2000
+// complaints) and one full-text page, catch-up included, through the
+// handler on SQLite.
+func BenchmarkListComplaints(b *testing.B) {
+	e := newEnv(b, benchDSN(b), Options{})
+	for i := range 2000 {
+		e.ingestFixture(b, listFixture{
+			id: fmt.Sprintf("c_%04d", i), holder: ownHolder, source: domain.SourceAuto, mark: "m_1",
+			seller: fmt.Sprintf("s_%d", i%40), title: fmt.Sprintf("ACME bag model %d", i%13), score: float64(i%100) / 100,
+		})
+	}
+	if err := e.api.RebuildSearch(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, query string }{
+		{"queue", "status=open"},
+		{"text", "q=acme+model+7"},
+		{"seller", "seller_id=s_3&min_score=0.5"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				w := e.do("GET", "/v1/complaints?"+bc.query, "", identity.RoleReviewer)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
