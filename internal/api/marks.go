@@ -3,7 +3,7 @@ package api
 // The mark registry: brand owners register their holder's marks, with the
 // proof of their rights, and upload reference images; an admin verifies a
 // mark, which publishes it to the compacted marks topic for the detectors,
-// or suspends it, which publishes a tombstone.
+// or suspends or removes it, which publishes a tombstone.
 //
 // Uploaded images are hashed (imagematch.Hasher.HashReference) and only the
 // hashes are kept, in the mark's image_hashes, under the URL
@@ -281,6 +281,10 @@ func (a *API) verifyMark(w http.ResponseWriter, r *request) error {
 
 func (a *API) suspendMark(w http.ResponseWriter, r *request) error {
 	return a.setMarkStatus(w, r, "mark.suspend", domain.MarkSuspended, domain.MarkPending, domain.MarkActive)
+}
+
+func (a *API) removeMark(w http.ResponseWriter, r *request) error {
+	return a.setMarkStatus(w, r, "mark.remove", domain.MarkRemoved, domain.MarkPending, domain.MarkActive, domain.MarkSuspended)
 }
 
 // setMarkStatus moves the mark to status to, from one of from, with its

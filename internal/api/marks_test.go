@@ -46,6 +46,9 @@ func init() {
 		"POST /v1/marks/{id}/suspend": func(t *testing.T, e *env, holder string) (string, string) {
 			return "/v1/marks/" + e.mark(t, holder, domain.MarkActive) + "/suspend", ""
 		},
+		"POST /v1/marks/{id}/remove": func(t *testing.T, e *env, holder string) (string, string) {
+			return "/v1/marks/" + e.mark(t, holder, domain.MarkActive) + "/remove", ""
+		},
 	} {
 		examples[name] = ex
 	}
@@ -150,8 +153,9 @@ func markEvents(t *testing.T, e *env) []store.OutboxEvent {
 }
 
 // TestMarkLifecycle registers a mark as its brand owner, uploads its logo,
-// verifies it (the mark, with its image hashes, goes to the marks topic)
-// and suspends it (a tombstone follows), each with its audit entry.
+// verifies it (the mark, with its image hashes, goes to the marks topic),
+// suspends it (a tombstone follows) and removes it (another), each with its
+// audit entry.
 func TestMarkLifecycle(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng.NewDSN(t), Options{})
@@ -220,6 +224,20 @@ func TestMarkLifecycle(t *testing.T) {
 			t.Errorf("suspended mark answered %+v", got)
 		}
 
+		// Removal is final: another tombstone, and no way back.
+		if w = e.do("POST", "/v1/marks/"+id+"/remove", "", identity.RoleAdmin); w.Code != http.StatusOK {
+			t.Fatalf("remove: %d %s", w.Code, w.Body)
+		}
+		events = markEvents(t, e)
+		if len(events) != 3 || events[2].Key != id || events[2].Payload != nil {
+			t.Fatalf("after remove, events %+v; want a second tombstone", events)
+		}
+		for _, action := range []string{"verify", "suspend", "remove"} {
+			if w = e.do("POST", "/v1/marks/"+id+"/"+action, "", identity.RoleAdmin); w.Code != http.StatusConflict {
+				t.Errorf("%s a removed mark: %d %s", action, w.Code, w.Body)
+			}
+		}
+
 		entries, err := e.store.AuditLog(t.Context(), store.AuditQuery{ObjectType: "mark", ObjectID: id})
 		if err != nil {
 			t.Fatal(err)
@@ -228,7 +246,7 @@ func TestMarkLifecycle(t *testing.T) {
 		for _, en := range entries {
 			actions = append(actions, en.Action)
 		}
-		if got := strings.Join(actions, ","); got != "mark.create,mark.images,mark.verify,mark.suspend" {
+		if got := strings.Join(actions, ","); got != "mark.create,mark.images,mark.verify,mark.suspend,mark.remove" {
 			t.Errorf("audit actions %s", got)
 		}
 	})

@@ -139,6 +139,8 @@ func (a *API) routeTable() []route {
 			summary: "Verify a pending or suspended mark: it becomes active and is published to the marks topic.", status: 200, out: markResponse{}},
 		{method: "POST", pattern: "/v1/marks/{id}/suspend", allow: roles(admin), tenant: tenantMarkPath, handler: a.suspendMark,
 			summary: "Suspend a mark: detectors stop watching it (a tombstone on the marks topic).", status: 200, out: markResponse{}},
+		{method: "POST", pattern: "/v1/marks/{id}/remove", allow: roles(admin), tenant: tenantMarkPath, handler: a.removeMark,
+			summary: "Remove a mark for good (a tombstone on the marks topic); a removed mark is kept for the audit trail but cannot be verified again.", status: 200, out: markResponse{}},
 	}
 }
 
