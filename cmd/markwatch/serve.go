@@ -63,6 +63,12 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Queue depth, oldest open complaint and holder standings, read from
+	// the database on each scrape; the search index built from the store.
+	reg.MustRegister(rs.svc.QueueCollector(0))
+	if err := a.RebuildSearch(ctx); err != nil {
+		return fmt.Errorf("build the complaint search index: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)

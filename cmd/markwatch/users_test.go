@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -106,6 +107,25 @@ func TestServeCommand(t *testing.T) {
 	r.Body.Close()
 	if r.StatusCode != http.StatusCreated {
 		t.Errorf("POST /v1/holders: %d", r.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", base+"/v1/complaints?status=open", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	r, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Errorf("GET /v1/complaints: %d", r.StatusCode)
+	}
+	r, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if !strings.Contains(string(body), "markwatch_review_queue_depth") {
+		t.Errorf("/metrics lacks the queue depth")
 	}
 	r, err = http.Get(base + "/v1/holders/x") // no token
 	if err != nil {
