@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -526,6 +528,23 @@ func TestThrottledHolder(t *testing.T) {
 	}
 	if got := submit("c"); got != http.StatusAccepted {
 		t.Fatalf("throttled holder, first: status %d", got)
+	}
+	// It is flagged for a second look.
+	sum := sha256.Sum256([]byte(ownHolder + "\x00" + "c"))
+	ev, err := e.store.GetEvent(ctx, "complaint:c_"+hex.EncodeToString(sum[:16]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flagged domain.Complaint
+	if err := json.Unmarshal(ev.Payload, &flagged); err != nil {
+		t.Fatal(err)
+	}
+	second := false
+	for _, ev := range flagged.Evidence {
+		second = second || ev.Kind == "second_look"
+	}
+	if !second || flagged.Score >= 1 {
+		t.Errorf("a throttled holder's complaint is not flagged for a second look: score %v evidence %+v", flagged.Score, flagged.Evidence)
 	}
 	w := e.do("POST", "/v1/complaints", `{"client_ref":"d","listing_id":"l_1","mark_id":"m_1","explanation":"fake"}`, identity.RoleBrandOwner)
 	if w.Code != http.StatusTooManyRequests {

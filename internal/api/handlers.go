@@ -141,9 +141,18 @@ func (a *API) submitComplaint(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("submit complaint: %w", err)
 	}
-	if standing == review.StandingThrottled && !a.throttle.allow(r.user.HolderID) {
-		w.Header().Set("Retry-After", "60")
-		return errHolderThrottled
+	if standing == review.StandingThrottled {
+		if !a.throttle.allow(r.user.HolderID) {
+			w.Header().Set("Retry-After", "60")
+			return errHolderThrottled
+		}
+		// Flag it for a second look: the reviewer sees why, and its score
+		// no longer puts it beside the detector's surest.
+		c.Score = 0.5
+		c.Evidence = append(c.Evidence, domain.Evidence{
+			Matcher: "review", Kind: "second_look", Field: "holder", Match: r.user.HolderID,
+			Detail: "filed by a holder whose complaints are mostly rejected: needs a second look",
+		})
 	}
 	if err := a.review.Submit(r.Context(), c, r.user.ID); err != nil {
 		return fmt.Errorf("submit complaint: %w", err)
