@@ -50,7 +50,10 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		st.Close()
 		return nil, err
 	}
-	a, err := api.New(api.Options{Store: st, Review: rs.svc, Logger: log, Registerer: reg})
+	a, err := api.New(api.Options{
+		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks},
+	})
 	if err != nil {
 		st.Close()
 		return nil, err

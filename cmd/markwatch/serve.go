@@ -59,7 +59,10 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a, err := api.New(api.Options{Store: st, Review: rs.svc, Logger: log, Registerer: reg})
+	a, err := api.New(api.Options{
+		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks},
+	})
 	if err != nil {
 		return err
 	}
