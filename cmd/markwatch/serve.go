@@ -122,10 +122,19 @@ type reviewServer struct {
 }
 
 func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*reviewServer, error) {
+	ladder := make(review.Ladder, 0, len(cfg.Review.Ladder))
+	for _, r := range cfg.Review.Ladder {
+		ladder = append(ladder, review.Rung{Strikes: r.Strikes, Status: r.Status})
+	}
 	svc, err := review.New(review.Options{
 		Store:          st,
+		Ladder:         ladder,
 		StrikeTTL:      cfg.Review.StrikeTTL,
 		ReinstateAfter: cfg.Review.ReinstateAfter,
+		Quality: review.Quality{
+			GoodFaithRate: cfg.Review.GoodFaithRate, MinDecisions: cfg.Review.MinDecisions,
+			ThrottleFloor: cfg.Review.ThrottleFloor,
+		},
 		Topics: review.Topics{
 			Takedowns: cfg.Kafka.Topics.Takedowns, SellerActions: cfg.Kafka.Topics.SellerActions,
 			Complaints: cfg.Kafka.Topics.Complaints,

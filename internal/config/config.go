@@ -48,6 +48,23 @@ type Review struct {
 	ReinstateAfter time.Duration `yaml:"reinstate_after"`
 	// TimerInterval is how often due reinstatements are looked for.
 	TimerInterval time.Duration `yaml:"timer_interval"`
+	// Ladder is the repeat-infringer policy: the seller status reached at
+	// a number of active strikes, in climbing order.
+	Ladder []Rung `yaml:"ladder"`
+	// GoodFaithRate and MinDecisions: a holder whose acceptance rate is
+	// above the rate over at least that many decisions is good-faith.
+	GoodFaithRate float64 `yaml:"good_faith_rate"`
+	MinDecisions  int     `yaml:"min_decisions"`
+	// ThrottleFloor: a holder below it (over at least 10 decisions) is
+	// throttled.
+	ThrottleFloor float64 `yaml:"throttle_floor"`
+}
+
+// Rung is one step of the strike ladder.
+type Rung struct {
+	Strikes int `yaml:"strikes"`
+	// Status is warned, suspended or terminated.
+	Status string `yaml:"status"`
 }
 
 // Kafka configures the streaming detector's brokers, group and topics.
@@ -199,6 +216,8 @@ func Default() Config {
 		Review: Review{
 			GroupID: "markwatch-review", ComplaintsDLQ: "complaints.dlq",
 			StrikeTTL: 365 * 24 * time.Hour, ReinstateAfter: 10 * 24 * time.Hour, TimerInterval: time.Minute,
+			Ladder:        []Rung{{1, "warned"}, {3, "suspended"}, {5, "terminated"}},
+			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
 		},
 	}
 }
@@ -379,6 +398,20 @@ func (c *Config) validateStreaming() error {
 		return errors.New("review.complaints_dlq: required, and not the complaints topic")
 	case c.Review.StrikeTTL <= 0 || c.Review.ReinstateAfter <= 0 || c.Review.TimerInterval <= 0:
 		return errors.New("review.strike_ttl, review.reinstate_after, review.timer_interval: must be positive")
+	case c.Review.GoodFaithRate <= 0 || c.Review.GoodFaithRate > 1 || c.Review.ThrottleFloor < 0 || c.Review.ThrottleFloor >= c.Review.GoodFaithRate:
+		return fmt.Errorf("review.good_faith_rate (%g) and review.throttle_floor (%g): want 0 <= floor < rate <= 1", c.Review.GoodFaithRate, c.Review.ThrottleFloor)
+	case c.Review.MinDecisions < 1:
+		return fmt.Errorf("review.min_decisions: must be at least 1, got %d", c.Review.MinDecisions)
+	case len(c.Review.Ladder) == 0:
+		return errors.New("review.ladder: at least one rung ({strikes, status}) is required")
+	}
+	for i, r := range c.Review.Ladder {
+		switch {
+		case r.Status != "warned" && r.Status != "suspended" && r.Status != "terminated":
+			return fmt.Errorf("review.ladder[%d].status: want warned, suspended or terminated, got %q", i, r.Status)
+		case r.Strikes < 1 || (i > 0 && r.Strikes <= c.Review.Ladder[i-1].Strikes):
+			return fmt.Errorf("review.ladder[%d].strikes: must be at least 1 and climb, got %d", i, r.Strikes)
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

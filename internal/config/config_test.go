@@ -40,6 +40,9 @@ func TestLoadBad(t *testing.T) {
 		"concurrency": "detection.image.concurrency",
 		"cue":         "detection.cues.extra[0].weight",
 		"syntax":      "line",
+		"ladder":      "review.ladder[1].strikes",
+		"quality":     "review.good_faith_rate",
+		"brokers":     "kafka.brokers",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
