@@ -38,7 +38,7 @@ const DefaultMaxBodyBytes = 1 << 20
 // Default per-token rate limit: sustained requests per second and burst.
 const (
 	DefaultRateLimit rate.Limit = 20
-	DefaultRateBurst            = 40
+	DefaultRateBurst int        = 40
 )
 
 // Options configures New. Zero values take the defaults.

@@ -33,7 +33,6 @@ const (
 // env is an API over a fresh database with one user per role; the brand
 // owner acts for ownHolder.
 type env struct {
-	t      *testing.T
 	store  *store.Store
 	review *review.Service
 	api    *API

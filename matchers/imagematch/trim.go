@@ -114,7 +114,7 @@ func trimSide(start, stop, step int, line func(int) []float32, scratch *[]float3
 	return change
 }
 
-// uniform reports whether a line is border: all but a few of its cells
+// uniformMedian reports whether a line is border: all but a few of its cells
 // within a tolerance of its median. Each line is measured against its own
 // median rather than a border colour: an edge that does not fall on a JPEG
 // block boundary leaves a line or two of blended cells between a border and
@@ -126,14 +126,9 @@ func trimSide(start, stop, step int, line func(int) []float32, scratch *[]float3
 // whether it counts as border must not depend on the image's resolution.
 // The grain is estimated from the median difference between neighbouring
 // cells, which edges and smooth shading barely move.
-func uniform(l []float32) bool {
-	ok, _ := uniformMedian(l, nil)
-	return ok
-}
-
-// uniformMedian is uniform that also returns the line's median, using
-// scratch (grown as needed) instead of allocating: trimming calls it for
-// every line it walks.
+//
+// It also returns the line's median, and uses scratch (grown as needed)
+// instead of allocating: trimming calls it for every line it walks.
 func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
 	if len(l) == 0 {
 		return true, 0
