@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
@@ -187,28 +186,18 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer}, nil
 }
 
-// handler serves /metrics, /healthz and /readyz, plus extra routes.
+// handler serves /metrics, /healthz (liveness by progress: messages
+// waiting and none finishing is a stuck detector; a quiet topic is not) and
+// /readyz (marks loaded, not stopping), plus extra routes.
 func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{Registry: d.reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		// Liveness by progress: messages waiting and none finishing is a
-		// stuck detector; a quiet topic is not.
-		if err := d.consumer.Healthy(time.Now()); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux := probeMux(d.reg, d.consumer.Healthy, func() (string, error) {
 		switch {
 		case d.stopping.Load():
-			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return "", errors.New("shutting down")
 		case !d.follower.Ready():
-			http.Error(w, "marks not loaded yet", http.StatusServiceUnavailable)
-		default:
-			fmt.Fprintf(w, "ready: %d marks\n", d.follower.Marks())
+			return "", errors.New("marks not loaded yet")
 		}
+		return fmt.Sprintf("ready: %d marks", d.follower.Marks()), nil
 	})
 	if extra != nil {
 		extra(mux)
@@ -221,20 +210,7 @@ func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 // flushed and offsets committed (inside the consumer) → writer closed →
 // marks follower stopped → HTTP server shut down with a deadline.
 func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
-	srv := &http.Server{
-		Handler:           d.handler(extra),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-	}
-	httpErr := make(chan error, 1)
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			httpErr <- err
-		}
-		close(httpErr)
-	}()
+	stopHTTP := startHTTP(ln, d.handler(extra))
 
 	fctx, stopFollower := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -254,7 +230,7 @@ waitReady:
 			ready.Stop()
 			stopFollower()
 			wg.Wait()
-			_ = srv.Close()
+			_ = stopHTTP()
 			return fmt.Errorf("marks follower: %w", err)
 		case <-ready.C:
 		}
@@ -271,11 +247,8 @@ waitReady:
 	stopFollower()
 	wg.Wait()
 	d.follower.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	if err, ok := <-httpErr; ok && err != nil {
-		return fmt.Errorf("http: %w", err)
+	if err := stopHTTP(); err != nil {
+		return err
 	}
 	d.log.Info("detector stopped")
 	if consumerErr != nil && !errors.Is(consumerErr, context.Canceled) {

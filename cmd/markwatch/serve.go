@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
@@ -185,42 +184,19 @@ func (s *reviewServer) run(ctx context.Context, ln net.Listener, extra func(*htt
 	if ln == nil {
 		return s.runFlow(ctx)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := s.consumer.Healthy(time.Now()); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux := probeMux(s.reg, s.consumer.Healthy, func() (string, error) {
 		if s.stopping.Load() {
-			http.Error(w, "shutting down", http.StatusServiceUnavailable)
-			return
+			return "", errors.New("shutting down")
 		}
-		fmt.Fprintln(w, "ready")
+		return "ready", nil
 	})
 	if extra != nil {
 		extra(mux)
 	}
-	srv := &http.Server{
-		Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
-	}
-	httpErr := make(chan error, 1)
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			httpErr <- err
-		}
-		close(httpErr)
-	}()
+	stopHTTP := startHTTP(ln, mux)
 	err := s.runFlow(ctx)
-	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	if herr, ok := <-httpErr; ok && herr != nil {
-		return fmt.Errorf("http: %w", herr)
+	if herr := stopHTTP(); herr != nil {
+		return herr
 	}
 	return err
 }
