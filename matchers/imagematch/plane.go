@@ -23,6 +23,22 @@ type plane struct {
 	w, h       int
 	pix        []float32
 	imgW, imgH int
+	// lines remembers the verdict on each line segment trimming judged:
+	// the whole image and its six bands share most of their lines. A
+	// plane belongs to one hashing call, so no lock.
+	lines map[lineKey]lineVerdict
+}
+
+// lineKey names a row (or column, when col) i restricted to cells [a, b).
+type lineKey struct {
+	col     bool
+	i, a, b int
+}
+
+// lineVerdict is uniformMedian's answer on a line.
+type lineVerdict struct {
+	uniform bool
+	median  float32
 }
 
 // rect is a region [x0, x1) × [y0, y1) of an image in normalized coordinates.

@@ -49,12 +49,25 @@ func (p *plane) trimWithin(r rect) rect {
 		}
 		return c
 	}
+	if p.lines == nil {
+		p.lines = map[lineKey]lineVerdict{}
+	}
+	judge := func(k lineKey, line func(int) []float32) (bool, float32) {
+		if v, ok := p.lines[k]; ok {
+			return v.uniform, v.median
+		}
+		u, m := uniformMedian(line(k.i), &scratch)
+		p.lines[k] = lineVerdict{u, m}
+		return u, m
+	}
+	judgeRow := func(y int) (bool, float32) { return judge(lineKey{false, y, x0, x1}, row) }
+	judgeCol := func(x int) (bool, float32) { return judge(lineKey{true, x, y0, y1}, col) }
 	for range 4 {
 		px0, py0, px1, py1 := x0, y0, x1, y1
-		y0 = trimSide(y0, y1, 1, row, &scratch)
-		y1 = trimSide(y1-1, y0-1, -1, row, &scratch) + 1
-		x0 = trimSide(x0, x1, 1, col, &scratch)
-		x1 = trimSide(x1-1, x0-1, -1, col, &scratch) + 1
+		y0 = trimSide(y0, y1, 1, judgeRow)
+		y1 = trimSide(y1-1, y0-1, -1, judgeRow) + 1
+		x0 = trimSide(x0, x1, 1, judgeCol)
+		x1 = trimSide(x1-1, x0-1, -1, judgeCol) + 1
 		if x1-x0 < int(trimMinSide*float64(p.w))+1 || y1-y0 < int(trimMinSide*float64(p.h))+1 {
 			return r // (nearly) uniform: nothing to trim to
 		}
@@ -69,16 +82,16 @@ func (p *plane) trimWithin(r rect) rect {
 	// the box, is not uniform.
 	for grown := true; grown; {
 		grown = false
-		if y0 > by0 && !uniformOK(row(y0-1), &scratch) {
+		if y0 > by0 && !first(judgeRow(y0-1)) {
 			y0, grown = y0-1, true
 		}
-		if y1 < by1 && !uniformOK(row(y1), &scratch) {
+		if y1 < by1 && !first(judgeRow(y1)) {
 			y1, grown = y1+1, true
 		}
-		if x0 > bx0 && !uniformOK(col(x0-1), &scratch) {
+		if x0 > bx0 && !first(judgeCol(x0-1)) {
 			x0, grown = x0-1, true
 		}
-		if x1 < bx1 && !uniformOK(col(x1), &scratch) {
+		if x1 < bx1 && !first(judgeCol(x1)) {
 			x1, grown = x1+1, true
 		}
 	}
@@ -97,12 +110,11 @@ func (p *plane) trimWithin(r rect) rect {
 // own rows are all one colour), and it returns where the colour first
 // changed instead: the shape's edge. A region of one colour throughout is
 // the shape itself and returns start.
-func trimSide(start, stop, step int, line func(int) []float32, scratch *[]float32) int {
+func trimSide(start, stop, step int, judge func(int) (bool, float32)) int {
 	change := start
 	var prev float32
 	for i := start; i != stop; i += step {
-		l := line(i)
-		ok, m := uniformMedian(l, scratch)
+		ok, m := judge(i)
 		if !ok {
 			return i
 		}
@@ -266,8 +278,5 @@ func (p *plane) around(c rect) float32 {
 	return median(ring)
 }
 
-// uniformOK is uniformMedian's verdict alone.
-func uniformOK(l []float32, scratch *[]float32) bool {
-	ok, _ := uniformMedian(l, scratch)
-	return ok
-}
+// first is a verdict without its median.
+func first(uniform bool, _ float32) bool { return uniform }
