@@ -15,3 +15,11 @@ scripts/kafka.sh start
 eval "$(scripts/kafka.sh env)"
 go vet ./...
 go test -count=1 -timeout=15m ./... 2>&1 | tee /tmp/markwatch-test.out
+# The race detector over the packages whose goroutines share state (it
+# needs cgo, which the static build does without).
+if command -v gcc >/dev/null; then
+  CGO_ENABLED=1 go test -race -count=1 -timeout=10m ./pipeline/... ./matchers/text ./matchers/score \
+    ./internal/detection ./internal/review ./internal/search 2>&1 | tee -a /tmp/markwatch-test.out
+else
+  echo "gcc not found: skipping the race-detector pass"
+fi
