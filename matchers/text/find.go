@@ -353,7 +353,10 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 				buf = append(buf, toks[j].Text...)
 			}
 			term := string(buf)
-			if !fuzzyCandidate(term, m.opts.FuzzyMinRunes, m.maxKey) {
+			// A term one letter shorter than the shortest fuzzy key can
+			// still be that key with a letter dropped ("Rolx"); the index
+			// holds no key under FuzzyMinRunes, so short names stay exact.
+			if !fuzzyCandidate(term, m.opts.FuzzyMinRunes-1, m.maxKey) {
 				continue
 			}
 			if _, word := m.dict.words[term]; word && j == i {

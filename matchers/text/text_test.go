@@ -78,6 +78,8 @@ func TestMatch(t *testing.T) {
 		{"no boundary crossing", "Nikel plated hooks", "", "", "", "", ""},
 		{"not inside a word", "Diorama building kit", "", "", "", "", ""},
 		{"short names are not fuzzy", "Nuke the fridge", "", "", "", "", ""},
+		{"short keys are never fuzzy", "Nikr shoes", "", "", "", "", ""},
+		{"dropped letter", "Guci belt", "", "", "gucci", KindFuzzy, "title"},
 		{"look-alike brand", "Louis Philippe formal shirt", "", "", "", "", ""},
 		{"look-alike brand 2", "U.S. Polo Assn. shirt", "", "", "", "", ""},
 		{"inactive mark", "Zorblax gadget", "", "", "", "", ""},

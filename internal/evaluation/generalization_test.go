@@ -1,0 +1,112 @@
+package evaluation_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// TestRealWorldListings scores hand-written listings of real brands (allowed
+// in unit tests), written apart from the fixtures and their generator, so
+// that the rules are checked on wording they were not tuned on: the
+// obfuscations and cues sellers use, and the honest listings that name a
+// brand or a brand's word.
+func TestRealWorldListings(t *testing.T) {
+	cfg := config.Default()
+	marks, err := detection.ReadMarks(filepath.Join("testdata", "real_marks.jsonl"), cfg.Limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prepared []*matchers.Mark
+	for _, m := range marks {
+		p, err := matchers.NewMark(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prepared = append(prepared, p)
+	}
+	eng, err := detection.Build(prepared, detection.OptionsFrom(cfg.Detection))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+
+	type tc struct {
+		title, desc, brand, category, price, currency, seller string
+		want                                                  string // mark id flagged, "" for none
+	}
+	cases := []tc{
+		// Counterfeits.
+		{title: "N1ke Air Max 90 replica 1:1", category: "shoes", price: "35", currency: "USD", want: "nike"},
+		{title: "Nike Dunk Low panda AAA quality", category: "shoes", price: "45", currency: "USD", want: "nike"},
+		{title: "G U C C I Marmont bag mirror quality", category: "bags", price: "120", currency: "EUR", want: "gucci"},
+		{title: "Gucci belt GG buckle", category: "accessories", price: "25", currency: "EUR", want: "gucci"},
+		{title: "L0uis Vuitt0n Neverfull MM", category: "bags", price: "90", currency: "EUR", want: "lv"},
+		{title: "louisvuitton speedy 30 with dust bag", category: "bags", price: "80", currency: "EUR", want: "lv"},
+		{title: "Rolex Submariner super clone 3135 movement", category: "watches", price: "350", currency: "USD", want: "rolex"},
+		{title: "Rolx Daytona automatic", desc: "best replica, swiss quality", category: "watches", price: "290", currency: "USD", want: "rolex"},
+		{title: "劳力士 高仿 潜航者", category: "watches", price: "1200", currency: "CNY", want: "rolex"},
+		{title: "耐克 复刻 运动鞋 男款", category: "shoes", price: "180", currency: "CNY", want: "nike"},
+		{title: "AirPods Pro 2 copy with wireless case", category: "electronics", price: "19", currency: "USD", want: "apple"},
+		{title: "Chanel Classic Flap inspired by, caviar leather", category: "bags", price: "150", currency: "USD", want: "chanel"},
+		{title: "Сумка Гуччи копия", brand: "Gucci", category: "bags", price: "3000", currency: "RUB", want: "gucci"},
+		{title: "Ralph Lauren polo shirt réplica", category: "apparel", price: "12", currency: "EUR", want: "polo"},
+		// Honest listings.
+		{title: "Nike Air Zoom Pegasus 40, worn twice, receipt", category: "shoes", price: "85", currency: "USD"},
+		{title: "Nike running shorts", category: "apparel", price: "40", currency: "USD", seller: "s-nike-store"},
+		{title: "Laces for Nike Air Force 1, 5 pairs", category: "accessories", price: "6", currency: "USD"},
+		{title: "Case compatible with iPhone 15, clear", category: "electronics", price: "9", currency: "USD"},
+		{title: "Apple juice 1 L, organic", category: "food", price: "3", currency: "USD"},
+		{title: "Green apple scented candle", category: "home", price: "8", currency: "USD"},
+		{title: "Coach bus tickets holder, leather", category: "accessories", price: "10", currency: "USD"},
+		{title: "Football coach whistle with lanyard", category: "sports", price: "4", currency: "USD"},
+		{title: "Louis Philippe formal shirt slim fit", category: "apparel", price: "25", currency: "USD"},
+		{title: "U.S. Polo Assn. men's polo shirt", category: "apparel", price: "15", currency: "USD"},
+		{title: "Polo shirt plain white cotton", category: "apparel", price: "9", currency: "USD"},
+		{title: "AAA batteries, 24 pack", category: "electronics", price: "11", currency: "USD"},
+		{title: "1:1 scale model of a Nike Air Max box, cardboard", category: "toys", price: "15", currency: "USD"},
+		{title: "Bathroom mirror with LED, quality glass", category: "home", price: "60", currency: "USD"},
+		{title: "Diorama kit for model railway", category: "toys", price: "30", currency: "USD"},
+		{title: "Channel islands travel guide", category: "books", price: "12", currency: "USD"},
+		{title: "Gucci Ophidia bag, authentic, with receipt and box", category: "bags", price: "1350", currency: "EUR"},
+		{title: "Rolex Oyster Perpetual 2019 full set", category: "watches", price: "7400", currency: "USD"},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.title, func(t *testing.T) {
+			seller := c.seller
+			if seller == "" {
+				seller = "s-someone"
+			}
+			l := matchers.NewListing(&domain.Listing{
+				SchemaVersion: 1, ListingID: "l", Version: 1, SellerID: seller, Title: c.title, Description: c.desc,
+				Brand: c.brand, Category: c.category, Price: &domain.Money{Amount: c.price, Currency: c.currency},
+			})
+			res, err := eng.Score(ctx, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var flagged []string
+			for _, r := range res {
+				if r.Flagged {
+					flagged = append(flagged, r.Mark.MarkID)
+				}
+			}
+			switch {
+			case c.want == "" && len(flagged) > 0:
+				t.Errorf("honest listing flagged for %v: %s", flagged, res[0].Explanation)
+			case c.want != "" && (len(flagged) != 1 || flagged[0] != c.want):
+				expl := "(no candidate)"
+				if len(res) > 0 {
+					expl = res[0].Explanation
+				}
+				t.Errorf("flagged %v, want [%s]; best: %s", flagged, c.want, expl)
+			}
+		})
+	}
+}
