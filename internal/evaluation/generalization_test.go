@@ -56,6 +56,9 @@ func TestRealWorldListings(t *testing.T) {
 		{title: "Chanel Classic Flap inspired by, caviar leather", category: "bags", price: "150", currency: "USD", want: "chanel"},
 		{title: "Сумка Гуччи копия", brand: "Gucci", category: "bags", price: "3000", currency: "RUB", want: "gucci"},
 		{title: "Ralph Lauren polo shirt réplica", category: "apparel", price: "12", currency: "EUR", want: "polo"},
+		{title: "iPhone 15 Pro Max clone android", category: "electronics", price: "240", currency: "USD", want: "apple"},
+		{title: "Gucci inspired belt, gold buckle", category: "accessories", price: "150", currency: "EUR", want: "gucci"},
+		{title: "Rolex Submariner homage, sapphire", category: "watches", price: "3000", currency: "USD", want: "rolex"},
 		// Honest listings.
 		{title: "Nike Air Zoom Pegasus 40, worn twice, receipt", category: "shoes", price: "85", currency: "USD"},
 		{title: "Nike running shorts", category: "apparel", price: "40", currency: "USD", seller: "s-nike-store"},
@@ -75,6 +78,9 @@ func TestRealWorldListings(t *testing.T) {
 		{title: "Channel islands travel guide", category: "books", price: "12", currency: "USD"},
 		{title: "Gucci Ophidia bag, authentic, with receipt and box", category: "bags", price: "1350", currency: "EUR"},
 		{title: "Rolex Oyster Perpetual 2019 full set", category: "watches", price: "7400", currency: "USD"},
+		{title: "Apple iPhone 15 Pro Max 256GB new sealed", category: "electronics", price: "1099", currency: "USD"},
+		{title: "Nature inspired design tote bag", category: "bags", price: "20", currency: "USD"},
+		{title: "Voice clone software license", category: "electronics", price: "30", currency: "USD"},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
