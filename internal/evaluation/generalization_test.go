@@ -81,6 +81,9 @@ func TestRealWorldListings(t *testing.T) {
 		{title: "Apple iPhone 15 Pro Max 256GB new sealed", category: "electronics", price: "1099", currency: "USD"},
 		{title: "Nature inspired design tote bag", category: "bags", price: "20", currency: "USD"},
 		{title: "Voice clone software license", category: "electronics", price: "30", currency: "USD"},
+		{title: "Rolex box and papers only, no watch", category: "watches", price: "200", currency: "USD"},
+		{title: "Gucci dust bag only", category: "accessories", price: "20", currency: "EUR"},
+		{title: "Nike shoes kids size 30, used", category: "shoes", price: "20", currency: "USD"},
 	}
 	ctx := context.Background()
 	for _, c := range cases {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/normalize"
 )
 
 // Name is the matcher's name in evidence and metrics.
@@ -110,17 +111,58 @@ func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*match
 	if l == nil || l.Listing == nil || !l.HasPrice || l.Listing.Price == nil || l.Listing.Price.Currency == "" {
 		return sigs, nil
 	}
+	used := secondHand(l)
 	for i, mk := range marks {
 		if mk == nil || mk.Mark == nil {
 			continue
 		}
-		sigs[i] = m.signal(l, mk)
+		sigs[i] = m.signal(l, mk, used)
 	}
 	return sigs, nil
 }
 
+// usedFactor weighs down the price signal of a listing that says its item
+// is second-hand: a reference price is a new item's, and worn goods sell
+// far below it honestly.
+const usedFactor = 0.3
+
+// usedWords say an item is second-hand, in the languages of the cue
+// lexicon; matched on normalize.Fold text as whole words (CJK anywhere).
+var usedWords = []string{
+	"used", "worn", "pre-owned", "preowned", "pre-loved", "preloved", "second hand", "second-hand", "secondhand", "like new",
+	"usado", "usada", "seminuevo", "seminova", "d'occasion", "gebraucht", "getragen",
+	"б/у", "ношенный", "ношеная", "ikinci el", "az kullanilmis", "kullanilmis", "مستعمل", "مستعملة",
+}
+
+var usedCJK = []string{"二手", "中古", "闲置"}
+
+// secondHand reports whether the listing's title or description says the
+// item is used.
+func secondHand(l *matchers.Listing) bool {
+	text := l.Title + " " + l.Description
+	if len(text) > 4096 {
+		text = text[:4096]
+	}
+	folded := " " + normalize.Fold(text) + " "
+	for _, w := range usedCJK {
+		if strings.Contains(folded, w) {
+			return true
+		}
+	}
+	for _, w := range usedWords {
+		if i := strings.Index(folded, w); i > 0 && !isWordByte(folded[i-1]) && i+len(w) < len(folded) && !isWordByte(folded[i+len(w)]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
+}
+
 // signal compares the listing's price with one mark's reference.
-func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark) matchers.Signal {
+func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, used bool) matchers.Signal {
 	ref, ok := reference(mk.ReferencePrices, l.Category)
 	if !ok {
 		return matchers.Signal{}
@@ -142,6 +184,10 @@ func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark) matchers.Signal
 	detail := fmt.Sprintf("price %s of reference (%.2f %s)", percent(ratio), refAmt, ref.Currency)
 	if cur != ref.Currency {
 		detail += ", converted from " + cur
+	}
+	if used {
+		score *= usedFactor
+		detail += "; the listing says used, so weighed down"
 	}
 	return matchers.Signal{
 		Score: score,

@@ -205,3 +205,33 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+func TestUsedItemWeighedDown(t *testing.T) {
+	m, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := &matchers.Mark{Mark: &domain.Mark{SchemaVersion: 1, MarkID: "m", HolderID: "h", Name: "Veltaro", Status: domain.MarkActive,
+		ReferencePrices: []domain.ReferencePrice{{Amount: "100", Currency: "USD"}}}}
+	score := func(title string) (float64, string) {
+		l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: "l", SellerID: "s", Title: title,
+			Price: &domain.Money{Amount: "10", Currency: "USD"}})
+		sigs, err := m.Match(context.Background(), l, []*matchers.Mark{mk})
+		if err != nil || len(sigs[0].Evidence) == 0 {
+			t.Fatalf("%q: %v %+v", title, err, sigs)
+		}
+		return sigs[0].Score, sigs[0].Evidence[0].Detail
+	}
+	newScore, _ := score("Veltaro sneakers")
+	for _, title := range []string{"Veltaro sneakers, used", "Veltaro sneakers worn twice", "Veltaro Turnschuhe gebraucht", "二手 Veltaro 运动鞋", "Veltaro кроссовки б/у"} {
+		got, detail := score(title)
+		if got != newScore*usedFactor || !strings.Contains(detail, "used") {
+			t.Errorf("%q: score %v (%s), want %v", title, got, detail, newScore*usedFactor)
+		}
+	}
+	for _, title := range []string{"Veltaro sneakers unused", "Veltaro porte-monnaie", "Veltaro useful bag"} {
+		if got, _ := score(title); got != newScore {
+			t.Errorf("%q: score %v, want %v (not second-hand)", title, got, newScore)
+		}
+	}
+}

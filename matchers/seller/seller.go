@@ -46,6 +46,9 @@ const Name = "seller"
 const (
 	KindAuthorized = "authorized"
 	KindNominative = "nominative"
+	// KindPackaging: the listing sells only the brand's packaging (an
+	// empty box, a dust bag, papers), which names the brand honestly.
+	KindPackaging = "packaging"
 )
 
 // Default dampening strengths.
@@ -166,6 +169,7 @@ func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*match
 	}
 	brand := normalize.Tokens(l.Brand)
 	accessory := m.accessoryIn(fields[0].toks)
+	packaging := packagingOnly(l.Title)
 	for i, mk := range marks {
 		if mk == nil || mk.Mark == nil {
 			continue
@@ -176,8 +180,87 @@ func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*match
 			}
 		}
 		sigs[i] = m.signal(l, mk, fields, brand, accessory)
+		if packaging != "" {
+			e := domain.Evidence{
+				Matcher: Name, Score: packagingScore, Kind: KindPackaging, Field: "title", Match: packaging,
+				Detail: fmt.Sprintf("the listing offers packaging only ('%s')", packaging),
+			}
+			sigs[i].Evidence = append(sigs[i].Evidence, e)
+			sigs[i].Score = max(sigs[i].Score, packagingScore)
+		}
 	}
 	return sigs, nil
+}
+
+// packagingScore dampens a listing of packaging only.
+const packagingScore = 0.8
+
+// packagingWords are what a brand's packaging is called; packagingMarks
+// say that nothing else is sold. Both are matched on normalize.Fold text as
+// whole words (CJK anywhere).
+var (
+	packagingWords = []string{
+		"box", "boxes", "papers", "dust bag", "dustbag", "shopping bag", "paper bag", "packaging", "tags", "receipt",
+		"caja", "bolsa", "boite", "boîte", "karton", "verpackung", "coffret", "kutu", "коробка", "пакет", "علبة",
+		"盒子", "盒", "包装", "防尘袋", "手提袋",
+	}
+	packagingMarks = []string{
+		"only", "empty", "no watch", "without watch", "no bag", "without bag", "no shoes", "box only",
+		"solo", "vacia", "vacio", "vide", "seulement", "nur", "leer", "ohne uhr", "sadece", "bos",
+		"только", "пустая", "пустой", "без часов", "فقط", "فارغة",
+		"仅", "空盒", "不含",
+	}
+)
+
+// packagingOnly returns the words of a title that offer only packaging
+// ("box and papers only", "empty shopping bag"), or "".
+func packagingOnly(title string) string {
+	f := " " + normalize.Fold(title) + " "
+	for _, w := range packagingWords {
+		at := wordAt(f, w)
+		if at < 0 {
+			continue
+		}
+		// The mark must be near the packaging word ("box and papers only",
+		// "empty box"), not anywhere ("replica with box, only 2 left").
+		lo, hi := max(0, at-28), min(len(f), at+len(w)+24)
+		for lo > 0 && !utf8.RuneStart(f[lo]) {
+			lo--
+		}
+		for hi < len(f) && !utf8.RuneStart(f[hi]) {
+			hi++
+		}
+		near := " " + f[lo:hi] + " "
+		for _, mk := range packagingMarks {
+			if wordAt(near, mk) >= 0 && !strings.Contains(near, mk+" 1 ") && !strings.Contains(near, mk+" 2 ") && !strings.Contains(near, mk+" few") {
+				return strings.TrimSpace(f[lo:hi])
+			}
+		}
+	}
+	return ""
+}
+
+// wordAt returns where w occurs in f as whole words (CJK words match
+// anywhere), or -1.
+func wordAt(f, w string) int {
+	for i := 0; i <= len(f)-len(w); {
+		j := strings.Index(f[i:], w)
+		if j < 0 {
+			return -1
+		}
+		j += i
+		r, _ := utf8.DecodeRuneInString(w)
+		if r >= 0x2E80 { // CJK: no word boundaries
+			return j
+		}
+		before, _ := utf8.DecodeLastRuneInString(f[:j])
+		after, _ := utf8.DecodeRuneInString(f[j+len(w):])
+		if !unicode.IsLetter(before) && !unicode.IsDigit(before) && !unicode.IsLetter(after) && !unicode.IsDigit(after) {
+			return j
+		}
+		i = j + 1
+	}
+	return -1
 }
 
 // signal gathers one mark's dampening evidence.

@@ -196,3 +196,22 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+func TestPackagingOnly(t *testing.T) {
+	for title, want := range map[string]bool{
+		"Rolex box and papers only, no watch":           true,
+		"Empty Louis Vuitton box":                       true,
+		"Gucci dust bag only":                           true,
+		"Caja vacía Rolex original":                     true,
+		"劳力士 空盒 原装":                                     true,
+		"Rolex replica with box, only 2 left":           false,
+		"Gucci bag with dust bag and box":               false,
+		"Rolex Submariner full set box papers":          false,
+		"Only the best Gucci replica, box":              false,
+		"Veltaro sneakers, box only available in black": true,
+	} {
+		if got := packagingOnly(title) != ""; got != want {
+			t.Errorf("%q: packaging only = %v, want %v (%q)", title, got, want, packagingOnly(title))
+		}
+	}
+}
