@@ -42,6 +42,14 @@ func (f *batchFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 }
 
+// parse parses args into fs and checks the required flags.
+func (f *batchFlags) parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	return f.check(fs, stderr)
+}
+
 func (f *batchFlags) check(fs *flag.FlagSet, stderr io.Writer) error {
 	var missing []string
 	if f.marks == "" {

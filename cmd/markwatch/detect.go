@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
@@ -31,6 +30,7 @@ import (
 // streamFlags are the flags of the streaming commands.
 type streamFlags struct {
 	config, brokers, listen, group string
+	db                             string
 }
 
 func (f *streamFlags) register(fs *flag.FlagSet) {
@@ -38,6 +38,11 @@ func (f *streamFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.brokers, "brokers", "", "comma-separated Kafka brokers (overrides kafka.brokers and MARKWATCH_KAFKA_BROKERS)")
 	fs.StringVar(&f.listen, "listen", "", "address of the metrics and health endpoints (overrides http.listen)")
 	fs.StringVar(&f.group, "group", "", "consumer group id (overrides kafka.group_id)")
+}
+
+// registerDB adds -db, for the commands that open the store.
+func (f *streamFlags) registerDB(fs *flag.FlagSet) {
+	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN)")
 }
 
 // load reads the configuration: file, then environment, then flags.
@@ -57,6 +62,9 @@ func (f *streamFlags) load() (config.Config, error) {
 	}
 	if f.group != "" {
 		cfg.Kafka.GroupID = f.group
+	}
+	if f.db != "" {
+		cfg.Store.DSN = f.db
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("flags: %w", err)
@@ -90,8 +98,7 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := processRegistry()
 	d, err := newDetector(cfg, log, reg)
 	if err != nil {
 		return err

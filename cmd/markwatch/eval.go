@@ -20,10 +20,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: markwatch eval -marks M -listings L [-plot pr.png] [flags]\n\nListings carry a label {infringing, mark_id, kind}. Prints precision, recall and F1\noverall, per matcher and per label kind, the confusion matrix and the worst mistakes.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, stderr); err != nil {
-		return err
-	}
-	if err := f.check(fs, stderr); err != nil {
+	if err := f.parse(fs, args, stderr); err != nil {
 		return err
 	}
 	start := time.Now()

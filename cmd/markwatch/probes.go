@@ -9,8 +9,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// processRegistry is a long-running command's own metrics registry, with
+// the Go runtime and process collectors.
+func processRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
 
 // probeMux serves /metrics from reg, /healthz from healthy (liveness) and
 // /readyz from ready (readiness: an error says why not), the endpoints

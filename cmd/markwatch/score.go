@@ -22,10 +22,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: markwatch score -marks M -listings L [-out F] [flags]\n\nScores every listing and prints one JSON line per listing:\n{listing_id, version, flagged, score, complaints [...]}.\nMalformed lines are reported with their line number and skipped; the exit status is 1 if any was.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, stderr); err != nil {
-		return err
-	}
-	if err := f.check(fs, stderr); err != nil {
+	if err := f.parse(fs, args, stderr); err != nil {
 		return err
 	}
 	start := time.Now()

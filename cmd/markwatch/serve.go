@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
@@ -31,7 +30,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("markwatch serve", flag.ContinueOnError)
 	var f streamFlags
 	f.register(fs)
-	dsn := fs.String("db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN)")
+	f.registerDB(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: markwatch serve [-config F] [-brokers B] [-listen A] [-db DSN]\n\nRuns the review service: the HTTP API under /v1/ (holders, complaints,\ndecisions, counter-notices, sellers, audit; OpenAPI at /v1/openapi.json),\nstores complaints from the complaints topic once, relays decisions\n(takedowns, seller actions) from the outbox, reinstates contested listings\nwhen their waiting period ends.\n\nflags:")
 		fs.PrintDefaults()
@@ -43,12 +42,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *dsn != "" {
-		cfg.Store.DSN = *dsn
-	}
 	log := newLogger(cfg.Log, stderr)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := processRegistry()
 	st, err := openStore(ctx, cfg.Store.DSN)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := fs.String("role", "", "admin, reviewer, brand_owner or marketplace (required)")
 	holder := fs.String("holder", "", "the rights holder a brand_owner acts for (required for brand_owner)")
 	name := fs.String("name", "", "a name people recognise (required)")
-	dsn := fs.String("db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn)")
+	f.registerDB(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]\n\nCreates an API user and prints its token once; only its hash is stored.\n\nflags:")
 		fs.PrintDefaults()
@@ -49,9 +49,6 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg, err := f.load()
 	if err != nil {
 		return err
-	}
-	if *dsn != "" {
-		cfg.Store.DSN = *dsn
 	}
 	st, err := openStore(ctx, cfg.Store.DSN)
 	if err != nil {

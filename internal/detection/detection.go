@@ -33,8 +33,7 @@ type Options struct {
 // Engine and swap it in, then Close the old one when no listing uses it.
 type Engine struct {
 	*score.Scorer
-	text  *text.Matcher
-	marks []*matchers.Mark
+	text *text.Matcher
 }
 
 // Build builds every matcher and the scorer over marks.
@@ -63,11 +62,8 @@ func Build(marks []*matchers.Mark, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
 	}
-	return &Engine{Scorer: sc, text: tm, marks: marks}, nil
+	return &Engine{Scorer: sc, text: tm}, nil
 }
 
 // Close releases the engine's indexes.
 func (e *Engine) Close() error { return e.text.Close() }
-
-// MarkList returns the marks the engine was built over.
-func (e *Engine) MarkList() []*matchers.Mark { return e.marks }

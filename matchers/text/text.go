@@ -308,9 +308,6 @@ func (m *Matcher) Close() error {
 // Name implements matchers.Matcher.
 func (m *Matcher) Name() string { return Name }
 
-// Marks returns the number of marks indexed.
-func (m *Matcher) Marks() int { return len(m.marks) }
-
 // Candidates implements matchers.Presearcher: the marks whose name or a
 // variant occurs in the listing, exactly, obfuscated or fuzzily.
 func (m *Matcher) Candidates(ctx context.Context, l *matchers.Listing) ([]string, error) {
