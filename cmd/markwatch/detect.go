@@ -21,7 +21,6 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
-	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/detect"
 	"github.com/markwatch/markwatch/pipeline/marks"
@@ -128,16 +127,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		Brokers: cfg.Kafka.Brokers,
 		Topic:   cfg.Kafka.Topics.Marks,
 		Build: func(_ context.Context, ms []*domain.Mark) (*detection.Engine, error) {
-			// Marks on the topic carry their image hashes: nothing to fetch.
-			prepared := make([]*matchers.Mark, 0, len(ms))
-			for _, m := range ms {
-				p, err := matchers.NewMark(m)
-				if err != nil {
-					return nil, err
-				}
-				prepared = append(prepared, p)
-			}
-			return detection.Build(prepared, opts)
+			return detection.BuildDomain(ms, opts)
 		},
 		Close:      func(e *detection.Engine) { _ = e.Close() },
 		Debounce:   cfg.Kafka.MarksDebounce,

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/cue"
 	"github.com/markwatch/markwatch/matchers/imagematch"
@@ -63,6 +64,20 @@ func Build(marks []*matchers.Mark, o Options) (*Engine, error) {
 		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
 	}
 	return &Engine{Scorer: sc, text: tm}, nil
+}
+
+// BuildDomain builds the engine over decoded marks that carry their image
+// hashes (as the marks topic delivers them): nothing is fetched.
+func BuildDomain(marks []*domain.Mark, o Options) (*Engine, error) {
+	prepared := make([]*matchers.Mark, 0, len(marks))
+	for _, m := range marks {
+		p, err := matchers.NewMark(m)
+		if err != nil {
+			return nil, fmt.Errorf("detection: %w", err)
+		}
+		prepared = append(prepared, p)
+	}
+	return Build(prepared, o)
 }
 
 // Close releases the engine's indexes.

@@ -26,7 +26,6 @@ import (
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/internal/testenv"
-	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/detect"
 	"github.com/markwatch/markwatch/pipeline/marks"
@@ -123,15 +122,7 @@ func runInProcess(tb testing.TB, s *stack, host string) *prometheus.Registry {
 		Brokers: cfg.Kafka.Brokers,
 		Topic:   cfg.Kafka.Topics.Marks,
 		Build: func(_ context.Context, ms []*domain.Mark) (*detection.Engine, error) {
-			prepared := make([]*matchers.Mark, 0, len(ms))
-			for _, m := range ms {
-				p, err := matchers.NewMark(m)
-				if err != nil {
-					return nil, err
-				}
-				prepared = append(prepared, p)
-			}
-			return detection.Build(prepared, opts)
+			return detection.BuildDomain(ms, opts)
 		},
 		Close:      func(e *detection.Engine) { _ = e.Close() },
 		Debounce:   cfg.Kafka.MarksDebounce,

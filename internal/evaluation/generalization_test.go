@@ -22,15 +22,7 @@ func TestRealWorldListings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prepared []*matchers.Mark
-	for _, m := range marks {
-		p, err := matchers.NewMark(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prepared = append(prepared, p)
-	}
-	eng, err := detection.Build(prepared, detection.OptionsFrom(cfg.Detection))
+	eng, err := detection.BuildDomain(marks, detection.OptionsFrom(cfg.Detection))
 	if err != nil {
 		t.Fatal(err)
 	}
