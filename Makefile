@@ -12,7 +12,8 @@ build:                        ## static binary in bin/
 test:                         ## every test, integration included (starts what it needs)
 	scripts/test.sh
 
-lint:                         ## gofmt, go vet, staticcheck
+lint:                         ## gofmt, go mod tidy, go vet, staticcheck
+	@$(GO) mod tidy -diff || (echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1)
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting"; exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
