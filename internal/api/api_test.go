@@ -30,6 +30,9 @@ const (
 	otherHolder = "h_other"
 )
 
+// markOf is the active mark each holder's complaints are filed through.
+var markOf = map[string]string{ownHolder: "m_own", otherHolder: "m_other"}
+
 // env is an API over a fresh database with one user per role; the brand
 // owner acts for ownHolder.
 type env struct {
@@ -87,7 +90,30 @@ func newEnv(t testing.TB, dsn string, opts Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for holder, mark := range markOf {
+		e.ensureMark(t, mark, holder)
+	}
 	return e
+}
+
+// ensureMark registers the active mark id of holder unless it exists:
+// complaints are only ingested through an active mark of their holder.
+func (e *env) ensureMark(t testing.TB, id, holder string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.store.GetMark(ctx, id); err == nil {
+		return
+	}
+	err := e.store.WithTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateMark(ctx, &domain.Mark{
+			SchemaVersion: domain.SchemaVersion, MarkID: id, HolderID: holder, Name: "Acme " + id,
+			Registration: domain.Registration{Office: "EUIPO", Number: "1"}, Status: domain.MarkActive,
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ingest stores an open complaint of holder and returns its id.
@@ -96,7 +122,7 @@ func (e *env) ingest(t testing.TB, holder string) string {
 	id := fmt.Sprintf("c_test_%d", e.seq.Add(1))
 	c := &domain.Complaint{
 		SchemaVersion: domain.SchemaVersion, ComplaintID: id, Source: domain.SourceAuto,
-		ListingID: "l_" + id, MarkID: "m_1", HolderID: holder, SellerID: "s_" + id, Score: 0.9,
+		ListingID: "l_" + id, MarkID: markOf[holder], HolderID: holder, SellerID: "s_" + id, Score: 0.9,
 		Explanation: "looks fake",
 	}
 	if _, err := e.review.Ingest(context.Background(), c); err != nil {
@@ -162,8 +188,8 @@ var examples = map[string]example{
 	"GET /v1/holders/{id}": func(_ *testing.T, _ *env, holder string) (string, string) {
 		return "/v1/holders/" + holder, ""
 	},
-	"POST /v1/complaints": func(_ *testing.T, e *env, _ string) (string, string) {
-		return "/v1/complaints", fmt.Sprintf(`{"client_ref":"r%d","listing_id":"l_1","mark_id":"m_1","seller_id":"s_1","explanation":"counterfeit"}`, e.seq.Add(1))
+	"POST /v1/complaints": func(_ *testing.T, e *env, holder string) (string, string) {
+		return "/v1/complaints", fmt.Sprintf(`{"client_ref":"r%d","listing_id":"l_1","mark_id":%q,"seller_id":"s_1","explanation":"counterfeit"}`, e.seq.Add(1), markOf[holder])
 	},
 	"GET /v1/complaints/{id}": func(t *testing.T, e *env, holder string) (string, string) {
 		return "/v1/complaints/" + e.ingest(t, holder), ""
@@ -220,7 +246,104 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			}
 		}
+		testFilingMatrix(t, e)
 	})
+}
+
+// bodyTenant are the routes whose body names an object of a holder: a
+// brand owner naming another holder's answers with this status rather
+// than 200 (the path-based 404 does not apply: the route exists).
+var bodyTenant = map[string]int{
+	"POST /v1/complaints": http.StatusUnprocessableEntity, // mark_unknown
+}
+
+// testFilingMatrix files a manual complaint as every role through every
+// kind of mark — the own holder's active one, another holder's, a missing
+// one, and the own holder's pending, suspended and removed ones — and
+// checks the status, the error code naming the rule, and that a refusal
+// publishes nothing and audits nothing.
+func testFilingMatrix(t *testing.T, e *env) {
+	ctx := context.Background()
+	marks := []struct{ kind, id string }{
+		{"own active", markOf[ownHolder]},
+		{"other's active", markOf[otherHolder]},
+		{"missing", "m_missing"},
+		{"own pending", e.mark(t, ownHolder, domain.MarkPending)},
+		{"own suspended", e.mark(t, ownHolder, domain.MarkSuspended)},
+		{"own removed", e.mark(t, ownHolder, domain.MarkRemoved)},
+	}
+	// expect is the status and error code of role filing through kind.
+	expect := func(role identity.Role, kind string) (int, string) {
+		switch {
+		case role == "":
+			return http.StatusUnauthorized, "unauthenticated"
+		case role == identity.RoleReviewer || role == identity.RoleMarketplace:
+			return http.StatusForbidden, "forbidden"
+		case kind == "own active", kind == "other's active" && role == identity.RoleAdmin:
+			return http.StatusAccepted, ""
+		case kind == "other's active", kind == "missing":
+			return http.StatusUnprocessableEntity, review.RuleMarkUnknown
+		}
+		return http.StatusUnprocessableEntity, review.RuleMarkNotActive
+	}
+	for _, role := range append([]identity.Role{""}, identity.Roles()...) {
+		for _, m := range marks {
+			caller := string(role)
+			if caller == "" {
+				caller = "anonymous"
+			}
+			t.Run(fmt.Sprintf("file through %s mark/%s", m.kind, caller), func(t *testing.T) {
+				ref := fmt.Sprintf("filing-%d", e.seq.Add(1))
+				before, err := e.store.PendingEvents(ctx, 10000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := fmt.Sprintf(`{"client_ref":%q,"listing_id":"l_f","mark_id":%q,"seller_id":"s_f","explanation":"fake"}`, ref, m.id)
+				w := e.do("POST", "/v1/complaints", body, role)
+				status, code := expect(role, m.kind)
+				if w.Code != status {
+					t.Fatalf("status %d, want %d; body %s", w.Code, status, w.Body)
+				}
+				after, err := e.store.PendingEvents(ctx, 10000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if code != "" {
+					env := checkEnvelope(t, w.Body.Bytes())
+					if env.Error.Code != code {
+						t.Errorf("code %q, want %q", env.Error.Code, code)
+					}
+					if status == http.StatusUnprocessableEntity && !strings.Contains(env.Error.Message, "mark_id") {
+						t.Errorf("message %q does not name the field mark_id", env.Error.Message)
+					}
+					if len(after) != len(before) {
+						t.Errorf("a refused complaint published %d events", len(after)-len(before))
+					}
+					return
+				}
+				var resp submittedResponse
+				if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+					t.Fatal(err)
+				}
+				ev, err := e.store.GetEvent(ctx, "complaint:"+resp.ComplaintID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := domain.DecodeComplaint(ev.Payload, domain.Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The complaint is the mark's holder's, whoever filed it.
+				wantHolder := ownHolder
+				if m.id == markOf[otherHolder] {
+					wantHolder = otherHolder
+				}
+				if c.HolderID != wantHolder || c.MarkID != m.id || c.Source != domain.SourceRightsHolder {
+					t.Errorf("filed %+v; want holder %s, mark %s, rights_holder", c, wantHolder, m.id)
+				}
+			})
+		}
+	}
 }
 
 // expectedStatus is the status (2xx as 200) the route's rule implies.
@@ -235,6 +358,8 @@ func expectedStatus(rt route, role identity.Role, tenant string) int {
 	case role == identity.RoleBrandOwner && tenant != ownHolder &&
 		(rt.tenant == tenantHolderPath || rt.tenant == tenantComplaintPath || rt.tenant == tenantMarkPath):
 		return http.StatusNotFound
+	case role == identity.RoleBrandOwner && tenant != ownHolder && bodyTenant[rt.method+" "+rt.pattern] != 0:
+		return bodyTenant[rt.method+" "+rt.pattern]
 	}
 	return http.StatusOK
 }
@@ -304,18 +429,18 @@ func TestErrorEnvelope(t *testing.T) {
 		{"wrong method", "DELETE", "/v1/holders", "", identity.RoleAdmin, 405, "method_not_allowed", ""},
 		{"unknown complaint", "GET", "/v1/complaints/c_missing", "", identity.RoleAdmin, 404, "not_found", "complaint"},
 		{"unknown holder", "GET", "/v1/holders/h_missing", "", identity.RoleAdmin, 404, "not_found", ""},
-		{"unknown field", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"uphold","reason_code":"x","extra":1}`, identity.RoleReviewer, 400, "invalid_request", "extra"},
+		{"unknown field", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"uphold","reason_code":"counterfeit","extra":1}`, identity.RoleReviewer, 400, "invalid_request", "extra"},
 		{"wrong type", "POST", "/v1/complaints/" + open + "/decision", `{"decision":1,"reason_code":"x"}`, identity.RoleReviewer, 400, "invalid_request", "decision"},
-		{"bad verdict", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"maybe","reason_code":"x"}`, identity.RoleReviewer, 400, "invalid_request", "verdict"},
+		{"bad verdict", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"maybe","reason_code":"counterfeit"}`, identity.RoleReviewer, 400, "invalid_request", "field decision"},
 		{"key in the wrong case", "POST", "/v1/complaints/" + open + "/decision", `{"Decision":"uphold","reason_code":"x"}`, identity.RoleReviewer, 400, "invalid_request", "Decision"},
-		{"duplicate key", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"reject","reason_code":"x","decision":"uphold"}`, identity.RoleReviewer, 400, "invalid_request", "more than once"},
+		{"duplicate key", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"reject","reason_code":"genuine","decision":"uphold"}`, identity.RoleReviewer, 400, "invalid_request", "more than once"},
 		{"nested key in the wrong case", "POST", "/v1/complaints", `{"listing_id":"l","mark_id":"m","explanation":"x","listing":{"Title":"t"}}`, identity.RoleBrandOwner, 400, "invalid_request", "listing.Title"},
 		{"malformed JSON", "POST", "/v1/complaints/" + open + "/decision", `{"decision":`, identity.RoleReviewer, 400, "invalid_request", ""},
-		{"trailing data", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"uphold","reason_code":"x"} {}`, identity.RoleReviewer, 400, "invalid_request", "trailing"},
+		{"trailing data", "POST", "/v1/complaints/" + open + "/decision", `{"decision":"uphold","reason_code":"counterfeit"} {}`, identity.RoleReviewer, 400, "invalid_request", "trailing"},
 		{"empty body", "POST", "/v1/holders", "", identity.RoleAdmin, 400, "invalid_request", "empty"},
 		{"holder in complaint body", "POST", "/v1/complaints", `{"listing_id":"l","mark_id":"m","explanation":"x","holder_id":"h_other"}`, identity.RoleBrandOwner, 400, "invalid_request", "holder_id"},
 		{"invalid complaint", "POST", "/v1/complaints", `{"listing_id":"","mark_id":"m","explanation":"x"}`, identity.RoleBrandOwner, 400, "invalid_request", "listing_id"},
-		{"already decided", "POST", "/v1/complaints/" + decided + "/decision", `{"decision":"reject","reason_code":"x"}`, identity.RoleAdmin, 409, "conflict", ""},
+		{"already decided", "POST", "/v1/complaints/" + decided + "/decision", `{"decision":"reject","reason_code":"genuine"}`, identity.RoleAdmin, 409, "conflict", ""},
 		{"counter-notice on open", "POST", "/v1/complaints/" + open + "/counter-notice", `{"statement":"s"}`, identity.RoleMarketplace, 409, "conflict", ""},
 		{"escalate open complaint", "POST", "/v1/complaints/" + open + "/escalate", "", identity.RoleBrandOwner, 409, "conflict", ""},
 		{"unknown audit parameter", "GET", "/v1/audit?holder=h_own", "", identity.RoleAdmin, 400, "invalid_request", "holder"},
@@ -400,7 +525,7 @@ func TestRateLimit(t *testing.T) {
 // retry a 409 rather than a second complaint.
 func TestSubmitComplaintTenant(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
-	body := `{"client_ref":"ref-1","listing_id":"l_9","listing_version":2,"mark_id":"m_1","seller_id":"s_9","explanation":"fake logo"}`
+	body := `{"client_ref":"ref-1","listing_id":"l_9","listing_version":2,"mark_id":"m_own","seller_id":"s_9","explanation":"fake logo"}`
 	w := e.do("POST", "/v1/complaints", body, identity.RoleBrandOwner)
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("status %d; body %s", w.Code, w.Body)
@@ -504,7 +629,7 @@ func TestHolderStanding(t *testing.T) {
 func TestThrottledHolder(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteDSN(t), Options{ThrottledRate: rate.Every(time.Hour), ThrottledBurst: 1})
 	submit := func(ref string) int {
-		body := `{"client_ref":"` + ref + `","listing_id":"l_1","mark_id":"m_1","explanation":"fake"}`
+		body := `{"client_ref":"` + ref + `","listing_id":"l_1","mark_id":"m_own","explanation":"fake"}`
 		return e.do("POST", "/v1/complaints", body, identity.RoleBrandOwner).Code
 	}
 	for _, ref := range []string{"a", "b"} {
@@ -516,7 +641,7 @@ func TestThrottledHolder(t *testing.T) {
 	for i := range 10 {
 		c := &domain.Complaint{
 			SchemaVersion: domain.SchemaVersion, ComplaintID: fmt.Sprintf("c_rej_%d", i), Source: domain.SourceRightsHolder,
-			ListingID: "l", MarkID: "m", HolderID: ownHolder, Score: 1, Explanation: "x",
+			ListingID: "l", MarkID: "m_own", HolderID: ownHolder, Score: 1, Explanation: "x",
 		}
 		if _, err := e.review.Ingest(ctx, c); err != nil {
 			t.Fatal(err)
@@ -545,7 +670,7 @@ func TestThrottledHolder(t *testing.T) {
 	if !second || flagged.Score >= 1 {
 		t.Errorf("a throttled holder's complaint is not flagged for a second look: score %v evidence %+v", flagged.Score, flagged.Evidence)
 	}
-	w := e.do("POST", "/v1/complaints", `{"client_ref":"d","listing_id":"l_1","mark_id":"m_1","explanation":"fake"}`, identity.RoleBrandOwner)
+	w := e.do("POST", "/v1/complaints", `{"client_ref":"d","listing_id":"l_1","mark_id":"m_own","explanation":"fake"}`, identity.RoleBrandOwner)
 	if w.Code != http.StatusTooManyRequests {
 		t.Fatalf("throttled holder, second: status %d; body %s", w.Code, w.Body)
 	}
@@ -562,7 +687,7 @@ func TestConcurrentDecisions(t *testing.T) {
 	for i := range n {
 		go func() {
 			verdict := []string{"uphold", "reject"}[i%2]
-			codes <- e.do("POST", "/v1/complaints/"+id+"/decision", `{"decision":"`+verdict+`","reason_code":"r"}`, identity.RoleReviewer).Code
+			codes <- e.do("POST", "/v1/complaints/"+id+"/decision", `{"decision":"`+verdict+`","reason_code":"other","note":"race"}`, identity.RoleReviewer).Code
 		}()
 	}
 	count := map[int]int{}
@@ -627,8 +752,8 @@ func TestBulkDecisions(t *testing.T) {
 		{"complaint_id":%q,"decision":"uphold","reason_code":"counterfeit"},
 		{"complaint_id":%q,"decision":"reject","reason_code":"genuine","note":"receipt"},
 		{"complaint_id":%q,"decision":"reject","reason_code":"genuine"},
-		{"complaint_id":"c_missing","decision":"uphold","reason_code":"x"},
-		{"complaint_id":%q,"decision":"maybe","reason_code":"x"}]}`, a, b, decided, a)
+		{"complaint_id":"c_missing","decision":"uphold","reason_code":"counterfeit"},
+		{"complaint_id":%q,"decision":"uphold","reason_code":"genuine"}]}`, a, b, decided, a)
 	w := e.do("POST", "/v1/complaints/decisions", body, identity.RoleReviewer)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d; body %s", w.Code, w.Body)
@@ -652,13 +777,23 @@ func TestBulkDecisions(t *testing.T) {
 			t.Errorf("result %d: %+v, want status %q error %q", i, r, want[i].status, want[i].code)
 		}
 	}
+	// A body that breaks the schema is refused whole, before any
+	// decision: an unknown verdict is not one item's failure.
+	c := e.ingest(t, ownHolder)
+	w = e.do("POST", "/v1/complaints/decisions", `{"decisions":[{"complaint_id":"`+c+`","decision":"uphold","reason_code":"counterfeit"},{"complaint_id":"`+c+`","decision":"maybe","reason_code":"genuine"}]}`, identity.RoleReviewer)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "decisions[1].decision") {
+		t.Errorf("unknown verdict in a bulk: status %d, body %s; want 400 naming decisions[1].decision", w.Code, w.Body)
+	}
+	if got, err := e.store.GetComplaint(context.Background(), c); err != nil || got.Status != store.ComplaintOpen {
+		t.Errorf("a refused bulk decided %s: %+v (%v)", c, got.Status, err)
+	}
 	var many strings.Builder
 	many.WriteString(`{"decisions":[`)
 	for i := range maxBulkDecisions + 1 {
 		if i > 0 {
 			many.WriteString(",")
 		}
-		many.WriteString(`{"complaint_id":"c","decision":"uphold","reason_code":"x"}`)
+		many.WriteString(`{"complaint_id":"c","decision":"uphold","reason_code":"counterfeit"}`)
 	}
 	many.WriteString("]}")
 	if w := e.do("POST", "/v1/complaints/decisions", many.String(), identity.RoleReviewer); w.Code != http.StatusBadRequest {

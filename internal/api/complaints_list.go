@@ -14,7 +14,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
@@ -265,8 +264,8 @@ func parseListQuery(v url.Values, user *store.User, now time.Time) (search.Query
 		dst  *[]string
 		ok   []string
 	}{
-		{"status", &q.Status, []string{store.ComplaintOpen, store.ComplaintUpheld, store.ComplaintRejected, store.ComplaintContested, store.ComplaintReinstated}},
-		{"source", &q.Source, []string{domain.SourceAuto, domain.SourceRightsHolder}},
+		{"status", &q.Status, enumSets[queryEnums["status"]]},
+		{"source", &q.Source, enumSets[queryEnums["source"]]},
 		{"mark_id", &q.MarkID, nil},
 		{"holder_id", &q.HolderID, nil},
 		{"seller_id", &q.SellerID, nil},

@@ -38,6 +38,7 @@ func (e *env) ingestFixture(t testing.TB, f listFixture) {
 	} else {
 		c.Explanation = f.title
 	}
+	e.ensureMark(t, f.mark, f.holder)
 	if _, err := e.review.Ingest(context.Background(), c); err != nil {
 		t.Fatalf("ingest %s: %v", f.id, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/review"
@@ -58,6 +59,7 @@ func badRequest(format string, args ...any) *apiError {
 func (a *API) toAPIError(err error) *apiError {
 	var ae *apiError
 	var fe *domain.FieldError
+	var ie *review.InvalidError
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
@@ -68,23 +70,46 @@ func (a *API) toAPIError(err error) *apiError {
 		return notFound("object")
 	case errors.Is(err, store.ErrConflict):
 		return &apiError{status: http.StatusConflict, code: "conflict", msg: "the object is not in a state that allows this, or already exists"}
+	case errors.Is(err, review.ErrForbidden):
+		return errForbidden
 	case errors.As(err, &fe):
 		return badRequest("%s", fe.Error())
+	case errors.As(err, &ie) && ie.Rule != "":
+		// Well formed, but naming what may not be used so: the code is
+		// the rule broken.
+		return &apiError{status: http.StatusUnprocessableEntity, code: ie.Rule, msg: fieldMessage(ie.Field, ie.Reason)}
+	case errors.As(err, &ie):
+		return badRequest("%s", fieldMessage(ie.Field, ie.Reason))
 	case errors.Is(err, review.ErrInvalid), errors.Is(err, domain.ErrInvalid):
-		// The review layer's messages name the offending field and hold
-		// no internal state; strip its "review: op id:" prefixes.
-		msg := err.Error()
-		if i := strings.Index(msg, review.ErrInvalid.Error()); i >= 0 {
-			msg = msg[i:]
-		}
-		return badRequest("%s", msg)
+		// Every invalid error of the layers below is one of the typed
+		// ones above; this keeps a future untyped one a 400, without
+		// its internal prefixes.
+		return badRequest("invalid request")
 	}
 	return errInternal
 }
 
-// writeError writes the envelope for e.
+// fieldMessage is the envelope's message for a refused field.
+func fieldMessage(field, reason string) string {
+	if field == "" {
+		return reason
+	}
+	return "field " + field + ": " + reason
+}
+
+// writeError writes the envelope for e. Its message is not HTML-escaped:
+// it is JSON for programs and people ("Bearer <token>"), served with
+// nosniff, never HTML.
 func writeError(w http.ResponseWriter, e *apiError) {
-	writeJSON(w, e.status, envelope{Error: envelopeError{Code: e.code, Message: e.msg}})
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(envelope{Error: envelopeError{Code: e.code, Message: e.msg}}); err != nil {
+		// Two strings always encode; this is the envelope of last resort.
+		body.Reset()
+		body.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+	}
+	writeBody(w, e.status, body.Bytes())
 }
 
 // writeJSON writes v as the response body with status.
@@ -95,10 +120,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
 	}
+	writeBody(w, status, append(body, '\n'))
+}
+
+// writeBody writes a JSON body with status.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }
 
 // decodeBody strictly decodes the request body, already capped by the
@@ -116,10 +146,19 @@ func decodeBody(r *request, v any) error {
 	return decodeJSON(data, v)
 }
 
-// decodeJSON is decodeBody on bytes, the part the fuzz tests drive.
+// decodeJSON is decodeBody on bytes, the part the fuzz tests drive. Beyond
+// encoding/json's checks it refuses, naming the field, invalid UTF-8, a
+// body that is not an object, a required field left out, null or blank,
+// and a value outside its closed set (body.go).
 func decodeJSON(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return badRequest("empty body: want a JSON object")
+	}
+	if !utf8.Valid(data) {
+		if field, ok := invalidUTF8Field(data); ok {
+			return badRequest("field %s: invalid UTF-8", field)
+		}
+		return badRequest("invalid UTF-8 at byte %d", firstInvalidUTF8(data))
 	}
 	if err := checkKeys(data, reflect.TypeOf(v)); err != nil {
 		return err
@@ -149,5 +188,8 @@ func decodeJSON(data []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("trailing data after the JSON object")
 	}
-	return nil
+	if err := checkRequired(data, reflect.TypeOf(v), ""); err != nil {
+		return err
+	}
+	return checkEnums(reflect.ValueOf(v), "")
 }

@@ -29,7 +29,7 @@ func FuzzDecisionRequest(f *testing.F) {
 		`{"decision":"reject","reason_code":"authorized_reseller"}`,
 		`{"decision":"uphold"}`, `{"decision":null}`, `{"decision":1}`, `[]`, `null`, ``, `{`,
 		`{"decision":"uphold","reason_code":"` + "\xff" + `"}`, `{"Decision":"uphold","reason_code":"x"}`,
-		`{"decision":"uphold","reason_code":"x"}{}`, `{"note":"` + string(make([]byte, 20)) + `"}`,
+		`{"decision":"uphold","reason_code":"counterfeit"}{}`, `{"note":"` + string(make([]byte, 20)) + `"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -42,10 +42,10 @@ func FuzzDecisionRequest(f *testing.F) {
 
 func FuzzComplaintRequest(f *testing.F) {
 	for _, s := range []string{
-		`{"listing_id":"l_1","mark_id":"m_1","seller_id":"s_1","explanation":"fake"}`,
-		`{"client_ref":"r","listing_id":"l_1","listing_version":-1,"mark_id":"m_1","explanation":"x"}`,
-		`{"listing_id":"l_1","mark_id":"m_1","explanation":"x","evidence":[{"matcher":"text","score":2}]}`,
-		`{"listing_id":"l_1","mark_id":"m_1","explanation":"x","listing":{"title":"t","images":["javascript:alert(1)"],"price":{"amount":"x","currency":"EUR"}}}`,
+		`{"listing_id":"l_1","mark_id":"m_own","seller_id":"s_1","explanation":"fake"}`,
+		`{"client_ref":"r","listing_id":"l_1","listing_version":-1,"mark_id":"m_own","explanation":"x"}`,
+		`{"listing_id":"l_1","mark_id":"m_own","explanation":"x","evidence":[{"matcher":"text","score":2}]}`,
+		`{"listing_id":"l_1","mark_id":"m_own","explanation":"x","listing":{"title":"t","images":["javascript:alert(1)"],"price":{"amount":"x","currency":"EUR"}}}`,
 		`{"listing_id":"l\u0000","mark_id":"m","explanation":"x"}`, `{"holder_id":"h_other"}`,
 		`{"listing_version":1e400}`, `{"listing_version":1.5}`, `[1,2]`, `"s"`, ``,
 	} {
@@ -64,8 +64,8 @@ func fuzzDSN(f *testing.F) string {
 
 func FuzzBulkDecisionRequest(f *testing.F) {
 	for _, s := range []string{
-		`{"decisions":[{"complaint_id":"c_test_1","decision":"uphold","reason_code":"x"}]}`,
-		`{"decisions":[{"complaint_id":"c_missing","decision":"reject","reason_code":"x"},{"complaint_id":"","decision":"","reason_code":""}]}`,
+		`{"decisions":[{"complaint_id":"c_test_1","decision":"uphold","reason_code":"counterfeit"}]}`,
+		`{"decisions":[{"complaint_id":"c_missing","decision":"reject","reason_code":"genuine"},{"complaint_id":"","decision":"","reason_code":""}]}`,
 		`{"decisions":[]}`, `{"decisions":null}`, `{"decisions":[null]}`, `{"decisions":{}}`, `{"Decisions":[]}`,
 	} {
 		f.Add([]byte(s))

@@ -44,7 +44,7 @@ type holderResponse struct {
 
 // standingResponse is a holder's notifier quality.
 type standingResponse struct {
-	Standing string  `json:"standing"`
+	Standing string  `json:"standing" enum:"standing"`
 	Decided  int     `json:"decided"`
 	Upheld   int     `json:"upheld"`
 	Rate     float64 `json:"acceptance_rate"`
@@ -123,7 +123,7 @@ type complaintRequest struct {
 // submittedResponse answers POST /v1/complaints.
 type submittedResponse struct {
 	ComplaintID string `json:"complaint_id"`
-	Status      string `json:"status"`
+	Status      string `json:"status" enum:"submitted"`
 }
 
 func (a *API) submitComplaint(w http.ResponseWriter, r *request) error {
@@ -131,30 +131,41 @@ func (a *API) submitComplaint(w http.ResponseWriter, r *request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	c, err := req.complaint(r.user.HolderID, time.Now().UTC())
+	// Who may file through which mark is review.MayFile's call, asked
+	// here for the holder the complaint is filed for (the mark's) and
+	// again by Submit in its transaction.
+	filer := review.Filer{UserID: r.user.ID, Role: r.user.Role, HolderID: r.user.HolderID}
+	holder, err := a.review.AuthorizeFiling(r.Context(), filer, req.MarkID)
+	if err != nil {
+		return fmt.Errorf("submit complaint: %w", err)
+	}
+	c, err := req.complaint(holder, time.Now().UTC())
 	if err != nil {
 		return err
 	}
 	// A holder whose complaints are mostly rejected may still file, but
-	// slowly; its complaints get a second look in the queue.
-	standing, err := a.review.HolderStanding(r.Context(), r.user.HolderID)
-	if err != nil {
-		return fmt.Errorf("submit complaint: %w", err)
-	}
-	if standing == review.StandingThrottled {
-		if !a.throttle.allow(r.user.HolderID) {
-			w.Header().Set("Retry-After", "60")
-			return errHolderThrottled
+	// slowly; its complaints get a second look in the queue. An admin
+	// filing on a holder's behalf has looked already.
+	if isOwner(r.user) {
+		standing, err := a.review.HolderStanding(r.Context(), holder)
+		if err != nil {
+			return fmt.Errorf("submit complaint: %w", err)
 		}
-		// Flag it for a second look: the reviewer sees why, and its score
-		// no longer puts it beside the detector's surest.
-		c.Score = 0.5
-		c.Evidence = append(c.Evidence, domain.Evidence{
-			Matcher: "review", Kind: "second_look", Field: "holder", Match: r.user.HolderID,
-			Detail: "filed by a holder whose complaints are mostly rejected: needs a second look",
-		})
+		if standing == review.StandingThrottled {
+			if !a.throttle.allow(holder) {
+				w.Header().Set("Retry-After", "60")
+				return errHolderThrottled
+			}
+			// Flag it for a second look: the reviewer sees why, and its
+			// score no longer puts it beside the detector's surest.
+			c.Score = 0.5
+			c.Evidence = append(c.Evidence, domain.Evidence{
+				Matcher: "review", Kind: "second_look", Field: "holder", Match: holder,
+				Detail: "filed by a holder whose complaints are mostly rejected: needs a second look",
+			})
+		}
 	}
-	if err := a.review.Submit(r.Context(), c, r.user.ID); err != nil {
+	if err := a.review.Submit(r.Context(), c, filer); err != nil {
 		return fmt.Errorf("submit complaint: %w", err)
 	}
 	// Submit publishes to the complaints topic; the complaint reaches the
@@ -206,7 +217,7 @@ func (req complaintRequest) complaint(holderID string, now time.Time) (*domain.C
 // complaintResponse is a complaint with its review state.
 type complaintResponse struct {
 	ComplaintID string            `json:"complaint_id"`
-	Status      string            `json:"status"`
+	Status      string            `json:"status" enum:"complaint_status"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	DecidedAt   *time.Time        `json:"decided_at,omitempty"`
@@ -237,8 +248,10 @@ func (a *API) getComplaint(w http.ResponseWriter, r *request) error {
 // decisionRequest is the body of POST /v1/complaints/{id}/decision.
 type decisionRequest struct {
 	// Decision is "uphold" or "reject".
-	Decision   string `json:"decision"`
-	ReasonCode string `json:"reason_code"`
+	Decision string `json:"decision" enum:"verdict"`
+	// ReasonCode is one of review.ReasonCodes, matching the decision;
+	// "other" needs a note.
+	ReasonCode string `json:"reason_code" enum:"reason_code"`
 	Note       string `json:"note,omitempty"`
 }
 
@@ -271,7 +284,7 @@ type counterNoticeRequest struct {
 // counterNoticeResponse answers a counter-notice.
 type counterNoticeResponse struct {
 	ComplaintID string    `json:"complaint_id"`
-	Status      string    `json:"status"`
+	Status      string    `json:"status" enum:"complaint_status"`
 	ReinstateAt time.Time `json:"reinstate_at"`
 }
 
@@ -292,7 +305,7 @@ func (a *API) counterNotice(w http.ResponseWriter, r *request) error {
 // sellerResponse is a seller's record.
 type sellerResponse struct {
 	ID            string           `json:"id"`
-	Status        string           `json:"status"`
+	Status        string           `json:"status" enum:"seller_status"`
 	UpdatedAt     *time.Time       `json:"updated_at,omitempty"`
 	ActiveStrikes int              `json:"active_strikes"`
 	Strikes       []strikeResponse `json:"strikes"`
@@ -403,8 +416,8 @@ type bulkDecisionRequest struct {
 
 type bulkDecisionItem struct {
 	ComplaintID string `json:"complaint_id"`
-	Decision    string `json:"decision"`
-	ReasonCode  string `json:"reason_code"`
+	Decision    string `json:"decision" enum:"verdict"`
+	ReasonCode  string `json:"reason_code" enum:"reason_code"`
 	Note        string `json:"note,omitempty"`
 }
 
@@ -417,7 +430,7 @@ type bulkDecisionResponse struct {
 // succeeded, or the error, in the envelope's terms, of one that failed.
 type bulkDecisionResult struct {
 	ComplaintID string         `json:"complaint_id"`
-	Status      string         `json:"status,omitempty"`
+	Status      string         `json:"status,omitempty" enum:"complaint_status"`
 	Error       *envelopeError `json:"error,omitempty"`
 }
 

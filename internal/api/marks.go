@@ -114,7 +114,7 @@ type markRequest struct {
 // markResponse is a mark with the registry's bookkeeping.
 type markResponse struct {
 	MarkID    string       `json:"mark_id"`
-	Status    string       `json:"status"`
+	Status    string       `json:"status" enum:"mark_status"`
 	Version   int64        `json:"version"`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`

@@ -381,7 +381,8 @@ func TestMarkRequests(t *testing.T) {
 // owner sees only its own holder's.
 func TestListMarks(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
-	own := []string{e.mark(t, ownHolder, domain.MarkPending), e.mark(t, ownHolder, domain.MarkActive)}
+	// newEnv registered m_own and m_other, which sort first.
+	own := []string{markOf[ownHolder], e.mark(t, ownHolder, domain.MarkPending), e.mark(t, ownHolder, domain.MarkActive)}
 	other := e.mark(t, otherHolder, domain.MarkActive)
 	list := func(path string, role identity.Role) markListResponse {
 		t.Helper()
@@ -401,12 +402,12 @@ func TestListMarks(t *testing.T) {
 	if got, want := ids(list("/v1/marks", identity.RoleBrandOwner)), strings.Join(own, ","); got != want {
 		t.Errorf("brand owner sees %s, want %s", got, want)
 	}
-	first := list("/v1/marks?limit=2", identity.RoleAdmin)
-	if first.NextAfter == "" || len(first.Marks) != 2 {
+	first := list("/v1/marks?limit=3", identity.RoleAdmin)
+	if first.NextAfter == "" || len(first.Marks) != 3 {
 		t.Fatalf("first page %+v", first)
 	}
-	second := list("/v1/marks?limit=2&after="+first.NextAfter, identity.RoleAdmin)
-	if got := ids(first) + "," + ids(second); got != strings.Join(append(own, other), ",") {
+	second := list("/v1/marks?limit=3&after="+first.NextAfter, identity.RoleAdmin)
+	if got := ids(first) + "," + ids(second); got != strings.Join(append([]string{markOf[otherHolder]}, append(own, other)...), ",") {
 		t.Errorf("pages %s", got)
 	}
 	if second.NextAfter != "" {

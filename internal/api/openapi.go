@@ -39,7 +39,11 @@ func (a *API) OpenAPI() ([]byte, error) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 		for _, q := range rt.query {
-			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
+			schema := map[string]any{"type": "string"}
+			if set, ok := enumSets[queryEnums[q]]; ok {
+				schema["enum"] = set
+			}
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": schema})
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -214,11 +218,26 @@ func (g *schemaGen) object(t reflect.Type, strict bool) (map[string]any, error) 
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", t, f.Name, err)
 		}
-		props[jsonName] = s
+		// The closed sets are the ones checkEnums validates against.
+		set := enumValues(f)
+		if name := domainEnums[t][jsonName]; name != "" {
+			set = enumSets[name]
+		}
+		if set != nil {
+			s["enum"] = set
+		}
 		optional := slices.Contains(strings.Split(opts, ","), "omitempty") || slices.Contains(strings.Split(opts, ","), "omitzero")
-		if !optional && (!strict || f.Type.Kind() != reflect.Pointer) {
+		if strict && requiredField(f) {
+			// What checkRequired enforces: present, not null, and a
+			// string not blank.
+			required = append(required, jsonName)
+			if f.Type.Kind() == reflect.String && set == nil {
+				s["minLength"], s["pattern"] = 1, `\S`
+			}
+		} else if !strict && !optional {
 			required = append(required, jsonName)
 		}
+		props[jsonName] = s
 	}
 	obj := map[string]any{"type": "object", "properties": props}
 	if len(required) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -20,9 +21,12 @@ const reinstateBatch = 100
 // decides first. It returns when that will be. A complaint that is not
 // upheld, or that already had a counter-notice, is ErrConflict.
 func (s *Service) CounterNotice(ctx context.Context, complaintID, actor, statement string) (reinstateAt time.Time, err error) {
-	if actor == "" || len(statement) > maxNoteBytes || !utf8.ValidString(statement) {
-		return time.Time{}, fmt.Errorf("review: counter-notice for %s: %w: an actor and a statement of at most %d bytes of UTF-8 are required",
-			complaintID, ErrInvalid, maxNoteBytes)
+	switch {
+	case actor == "":
+		return time.Time{}, fmt.Errorf("review: counter-notice for %s: %w", complaintID, invalid("", "no actor"))
+	case strings.TrimSpace(statement) == "" || len(statement) > maxNoteBytes || !utf8.ValidString(statement):
+		return time.Time{}, fmt.Errorf("review: counter-notice for %s: %w", complaintID,
+			invalid("statement", fmt.Sprintf("required: the seller's statement, 1 to %d bytes of UTF-8", maxNoteBytes)))
 	}
 	now := s.now()
 	reinstateAt = now.Add(s.reinstateAfter)
@@ -53,7 +57,7 @@ func (s *Service) CounterNotice(ctx context.Context, complaintID, actor, stateme
 // not contested with a waiting counter-notice is ErrConflict.
 func (s *Service) Escalate(ctx context.Context, complaintID, actor string) error {
 	if actor == "" {
-		return fmt.Errorf("review: escalate %s: %w: no actor", complaintID, ErrInvalid)
+		return fmt.Errorf("review: escalate %s: %w", complaintID, invalid("", "no actor"))
 	}
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		c, err := tx.GetComplaint(ctx, complaintID)

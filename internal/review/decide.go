@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +17,60 @@ const (
 	VerdictReject = "reject"
 )
 
+// Verdicts lists every verdict, for validation and the API's document.
+func Verdicts() []string { return []string{VerdictUphold, VerdictReject} }
+
+// Reason codes: why a reviewer reached a verdict. They are a closed set so
+// that decisions can be counted and compared; the free text goes in the
+// note. Each belongs to one verdict, except ReasonOther, which needs a
+// note.
+const (
+	// ReasonCounterfeit: the listing sells fakes of the mark (uphold).
+	ReasonCounterfeit = "counterfeit"
+	// ReasonTrademarkMisuse: the listing uses the mark without selling
+	// fakes of it, such as a brand name in the title of an unbranded
+	// product (uphold).
+	ReasonTrademarkMisuse = "trademark_misuse"
+	// ReasonImageMisuse: the listing shows the brand's official photos
+	// or logo without authorization (uphold).
+	ReasonImageMisuse = "image_misuse"
+	// ReasonGenuine: the goods are genuine (reject).
+	ReasonGenuine = "genuine"
+	// ReasonAuthorizedReseller: the seller is authorized (reject).
+	ReasonAuthorizedReseller = "authorized_reseller"
+	// ReasonNominativeUse: the mark names what a product is for,
+	// "case for iPhone" (reject).
+	ReasonNominativeUse = "nominative_use"
+	// ReasonDifferentBrand: a different brand with a similar name (reject).
+	ReasonDifferentBrand = "different_brand"
+	// ReasonInsufficientEvidence: the evidence does not show an
+	// infringement (reject).
+	ReasonInsufficientEvidence = "insufficient_evidence"
+	// ReasonDuplicate: another complaint covers the same listing (reject).
+	ReasonDuplicate = "duplicate"
+	// ReasonOther: none of the above; the note says why (either verdict).
+	ReasonOther = "other"
+)
+
+// reasonVerdicts maps each reason code to the verdict it explains; "" for
+// both.
+var reasonVerdicts = map[string]string{
+	ReasonCounterfeit: VerdictUphold, ReasonTrademarkMisuse: VerdictUphold, ReasonImageMisuse: VerdictUphold,
+	ReasonGenuine: VerdictReject, ReasonAuthorizedReseller: VerdictReject, ReasonNominativeUse: VerdictReject,
+	ReasonDifferentBrand: VerdictReject, ReasonInsufficientEvidence: VerdictReject, ReasonDuplicate: VerdictReject,
+	ReasonOther: "",
+}
+
+// ReasonCodes lists every reason code, upholding ones first, for
+// validation and the API's document.
+func ReasonCodes() []string {
+	return []string{
+		ReasonCounterfeit, ReasonTrademarkMisuse, ReasonImageMisuse,
+		ReasonGenuine, ReasonAuthorizedReseller, ReasonNominativeUse, ReasonDifferentBrand,
+		ReasonInsufficientEvidence, ReasonDuplicate, ReasonOther,
+	}
+}
+
 // maxNoteBytes caps a decision's note and a counter-notice's statement.
 const maxNoteBytes = 10_000
 
@@ -23,25 +78,34 @@ const maxNoteBytes = 10_000
 type Decision struct {
 	// Verdict is VerdictUphold or VerdictReject.
 	Verdict string
-	// ReasonCode is a short machine-readable reason, such as
-	// "counterfeit" or "authorized_reseller"; required.
+	// ReasonCode is one of ReasonCodes, matching the verdict; required.
 	ReasonCode string
-	// Note is free text for the audit log; optional.
+	// Note is free text for the audit log; optional, except with
+	// ReasonOther.
 	Note string
 	// Actor is the reviewer; required.
 	Actor string
 }
 
 func (d Decision) validate() error {
+	verdict, known := reasonVerdicts[d.ReasonCode]
 	switch {
+	case d.Verdict == "":
+		return invalid("decision", "required: uphold or reject")
 	case d.Verdict != VerdictUphold && d.Verdict != VerdictReject:
-		return fmt.Errorf("%w: verdict %q, want uphold or reject", ErrInvalid, d.Verdict)
+		return invalid("decision", fmt.Sprintf("%q, want uphold or reject", d.Verdict))
 	case d.Actor == "":
-		return fmt.Errorf("%w: no actor", ErrInvalid)
-	case d.ReasonCode == "" || len(d.ReasonCode) > 64 || !utf8.ValidString(d.ReasonCode):
-		return fmt.Errorf("%w: reason code must be 1 to 64 bytes of UTF-8", ErrInvalid)
+		return invalid("", "no actor")
+	case d.ReasonCode == "":
+		return invalid("reason_code", "required: one of "+strings.Join(ReasonCodes(), ", "))
+	case !known:
+		return invalid("reason_code", fmt.Sprintf("%q is not a reason code; want one of %s", d.ReasonCode, strings.Join(ReasonCodes(), ", ")))
+	case verdict != "" && verdict != d.Verdict:
+		return invalid("reason_code", fmt.Sprintf("%s is a reason to %s, not to %s", d.ReasonCode, verdict, d.Verdict))
 	case len(d.Note) > maxNoteBytes || !utf8.ValidString(d.Note):
-		return fmt.Errorf("%w: note must be at most %d bytes of UTF-8", ErrInvalid, maxNoteBytes)
+		return invalid("note", fmt.Sprintf("at most %d bytes of UTF-8", maxNoteBytes))
+	case d.ReasonCode == ReasonOther && strings.TrimSpace(d.Note) == "":
+		return invalid("note", "required with reason code other: say why")
 	}
 	return nil
 }

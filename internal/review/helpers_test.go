@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -70,7 +71,34 @@ func newEnv(t *testing.T, e storetest.Engine, opts Options) *env {
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
-	return &env{dsn: dsn, store: st, clock: clock, svc: svc, reg: reg}
+	en := &env{dsn: dsn, store: st, clock: clock, svc: svc, reg: reg}
+	// complaint() files through m_acme of h_acme; Ingest and Submit refuse
+	// a complaint whose mark is not registered and active.
+	en.mark(t, "h_acme", "m_acme", domain.MarkActive)
+	return en
+}
+
+// mark registers the mark id of holder (created when new) with status.
+func (e *env) mark(t *testing.T, holder, id, status string) {
+	t.Helper()
+	ctx := t.Context()
+	err := e.store.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetHolder(ctx, holder); errors.Is(err, store.ErrNotFound) {
+			if _, err := tx.CreateHolder(ctx, store.Holder{ID: holder, Name: holder}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		_, err := tx.CreateMark(ctx, &domain.Mark{
+			SchemaVersion: domain.SchemaVersion, MarkID: id, HolderID: holder, Name: "ACME " + id,
+			Registration: domain.Registration{Office: "EUIPO", Number: "1"}, Status: status,
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("register mark %s: %v", id, err)
+	}
 }
 
 // complaint returns a valid complaint against seller.

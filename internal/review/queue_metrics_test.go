@@ -31,8 +31,11 @@ markwatch_review_queue_oldest_seconds 0
 		}
 		manual := func(id, holder string) *domain.Complaint {
 			c := complaint(id, "s_1")
-			c.Source, c.HolderID, c.Evidence, c.Listing = domain.SourceRightsHolder, holder, nil, nil
+			c.Source, c.HolderID, c.MarkID, c.Evidence, c.Listing = domain.SourceRightsHolder, holder, "m_"+holder, nil, nil
 			return c
+		}
+		for _, h := range []string{"h_good", "h_bad", "h_new"} {
+			e.mark(t, h, "m_"+h, domain.MarkActive)
 		}
 		// h_good: 3 of 3 upheld; h_bad: 0 of 2; h_new: 1 open, none decided.
 		for i := range 3 {

@@ -151,10 +151,14 @@ func TestDecideErrors(t *testing.T) {
 		d       Decision
 		wantErr error
 	}{
-		{"unknown verdict", "c_1", Decision{Verdict: "maybe", ReasonCode: "x", Actor: "u"}, ErrInvalid},
-		{"no actor", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: "x"}, ErrInvalid},
+		{"unknown verdict", "c_1", Decision{Verdict: "maybe", ReasonCode: ReasonCounterfeit, Actor: "u"}, ErrInvalid},
+		{"no verdict", "c_1", Decision{ReasonCode: ReasonCounterfeit, Actor: "u"}, ErrInvalid},
+		{"no actor", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonCounterfeit}, ErrInvalid},
 		{"no reason code", "c_1", Decision{Verdict: VerdictUphold, Actor: "u"}, ErrInvalid},
-		{"note not UTF-8", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: "x", Note: "\xff", Actor: "u"}, ErrInvalid},
+		{"unknown reason code", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: "x", Actor: "u"}, ErrInvalid},
+		{"reason of the other verdict", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonGenuine, Actor: "u"}, ErrInvalid},
+		{"other without a note", "c_1", Decision{Verdict: VerdictReject, ReasonCode: ReasonOther, Actor: "u"}, ErrInvalid},
+		{"note not UTF-8", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonCounterfeit, Note: "\xff", Actor: "u"}, ErrInvalid},
 		{"unknown complaint", "c_nope", uphold("u"), ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -486,7 +490,7 @@ func TestRunTimerStopsWithContext(t *testing.T) {
 	if err := env.svc.Decide(t.Context(), "c_1", uphold("u")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.svc.CounterNotice(t.Context(), "c_1", "u_mkt", ""); err != nil {
+	if _, err := env.svc.CounterNotice(t.Context(), "c_1", "u_mkt", "genuine"); err != nil {
 		t.Fatal(err)
 	}
 	env.clock.Add(day)
@@ -535,9 +539,10 @@ func TestHolderStandingFromDecisions(t *testing.T) {
 		env := newEnv(t, e, Options{Quality: Quality{MinDecisions: 10, ThrottleMinDecisions: 4}})
 		ctx := t.Context()
 		decide := func(holder string, upheld, rejected int) {
+			env.mark(t, holder, "m_"+holder, domain.MarkActive)
 			for i := range upheld + rejected {
 				c := complaint(fmt.Sprintf("c_%s_%d", holder, i), "s_1")
-				c.Source, c.HolderID = domain.SourceRightsHolder, holder
+				c.Source, c.HolderID, c.MarkID = domain.SourceRightsHolder, holder, "m_"+holder
 				env.ingest(t, c)
 				d := uphold("u_rev")
 				if i >= upheld {
@@ -554,7 +559,7 @@ func TestHolderStandingFromDecisions(t *testing.T) {
 		// Automatic complaints are not the holder's: they do not count.
 		for i := range 5 {
 			c := complaint(fmt.Sprintf("c_auto_%d", i), "s_2")
-			c.HolderID = "h_bad"
+			c.HolderID, c.MarkID = "h_bad", "m_h_bad"
 			env.ingest(t, c)
 			if err := env.svc.Decide(ctx, c.ComplaintID, uphold("u_rev")); err != nil {
 				t.Fatal(err)
@@ -590,9 +595,10 @@ func TestHolderStandingFromDecisions(t *testing.T) {
 func TestSubmit(t *testing.T) {
 	env := newEnv(t, storetest.Engine{Name: "sqlite", NewDSN: storetest.SQLiteDSN}, Options{})
 	ctx := t.Context()
+	owner := Filer{UserID: "u_owner", Role: store.RoleBrandOwner, HolderID: "h_acme"}
 	c := complaint("c_manual", "s_1")
 	c.Source = domain.SourceRightsHolder
-	if err := env.svc.Submit(ctx, c, "u_owner"); err != nil {
+	if err := env.svc.Submit(ctx, c, owner); err != nil {
 		t.Fatal(err)
 	}
 	ev, ok := env.pending(t)["complaint:c_manual"]
@@ -603,12 +609,148 @@ func TestSubmit(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, c) {
 		t.Errorf("payload decodes to %+v (%v), want %+v", got, err, c)
 	}
-	if err := env.svc.Submit(ctx, c, "u_owner"); !errors.Is(err, ErrConflict) {
+	if err := env.svc.Submit(ctx, c, owner); !errors.Is(err, ErrConflict) {
 		t.Errorf("second submission: %v, want ErrConflict", err)
 	}
-	if err := env.svc.Submit(ctx, complaint("c_auto", "s_1"), "u_owner"); !errors.Is(err, ErrInvalid) {
+	if err := env.svc.Submit(ctx, complaint("c_auto", "s_1"), owner); !errors.Is(err, ErrInvalid) {
 		t.Errorf("submitting an automatic complaint: %v, want ErrInvalid", err)
 	}
+}
+
+// TestSubmitThroughMarks checks the filing rule (MayFile and the mark
+// checks) on Submit, on both stores: every refusal names its rule and
+// writes nothing, neither outbox event nor audit entry.
+func TestSubmitThroughMarks(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		env := newEnv(t, e, Options{})
+		env.mark(t, "h_acme", "m_pending", domain.MarkPending)
+		env.mark(t, "h_acme", "m_suspended", domain.MarkSuspended)
+		env.mark(t, "h_acme", "m_removed", domain.MarkRemoved)
+		env.mark(t, "h_other", "m_other", domain.MarkActive)
+		owner := Filer{UserID: "u_owner", Role: store.RoleBrandOwner, HolderID: "h_acme"}
+		admin := Filer{UserID: "u_admin", Role: store.RoleAdmin}
+		tests := []struct {
+			name   string
+			filer  Filer
+			mark   string
+			holder string
+			rule   string // "" for success
+			forbid bool
+		}{
+			{"owner, own active mark", owner, "m_acme", "h_acme", "", false},
+			{"owner, another holder's mark", owner, "m_other", "h_acme", RuleMarkUnknown, false},
+			{"owner, another holder's mark named for that holder", owner, "m_other", "h_other", RuleMarkUnknown, false},
+			{"owner, no such mark", owner, "m_missing", "h_acme", RuleMarkUnknown, false},
+			{"owner, unverified mark", owner, "m_pending", "h_acme", RuleMarkNotActive, false},
+			{"owner, suspended mark", owner, "m_suspended", "h_acme", RuleMarkNotActive, false},
+			{"owner, removed mark", owner, "m_removed", "h_acme", RuleMarkNotActive, false},
+			{"admin for the mark's holder", admin, "m_other", "h_other", "", false},
+			{"admin for another holder", admin, "m_other", "h_acme", RuleHolderMismatch, false},
+			{"admin, no such mark", admin, "m_missing", "h_acme", RuleMarkUnknown, false},
+			{"admin, unverified mark", admin, "m_pending", "h_acme", RuleMarkNotActive, false},
+			{"reviewer", Filer{UserID: "u_rev", Role: store.RoleReviewer}, "m_acme", "h_acme", "", true},
+			{"marketplace", Filer{UserID: "u_mkt", Role: store.RoleMarketplace}, "m_acme", "h_acme", "", true},
+			{"owner without a holder", Filer{UserID: "u_x", Role: store.RoleBrandOwner}, "m_acme", "h_acme", "", true},
+		}
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				c := complaint(fmt.Sprintf("c_sub_%d", i), "s_1")
+				c.Source, c.MarkID, c.HolderID = domain.SourceRightsHolder, tc.mark, tc.holder
+				err := env.svc.Submit(t.Context(), c, tc.filer)
+				_, queued := env.pending(t)["complaint:"+c.ComplaintID]
+				var ie *InvalidError
+				switch {
+				case tc.forbid:
+					if !errors.Is(err, ErrForbidden) {
+						t.Fatalf("error %v, want ErrForbidden", err)
+					}
+				case tc.rule == "":
+					if err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					if !queued {
+						t.Fatal("accepted but not in the outbox")
+					}
+					return
+				case !errors.As(err, &ie) || ie.Rule != tc.rule || !errors.Is(err, ErrInvalid):
+					t.Fatalf("error %v, want an InvalidError with rule %s", err, tc.rule)
+				}
+				if queued {
+					t.Error("a refused complaint is in the outbox")
+				}
+				entries, err := env.store.AuditLog(t.Context(), store.AuditQuery{ObjectID: c.ComplaintID, Limit: 10})
+				if err != nil || len(entries) != 0 {
+					t.Errorf("audit entries of a refused complaint: %+v (%v)", entries, err)
+				}
+			})
+		}
+		// AuthorizeFiling, which the API asks first, agrees, and names
+		// the holder the complaint is filed for.
+		if h, err := env.svc.AuthorizeFiling(t.Context(), admin, "m_other"); err != nil || h != "h_other" {
+			t.Errorf("admin through m_other: holder %q (%v), want h_other", h, err)
+		}
+		if h, err := env.svc.AuthorizeFiling(t.Context(), owner, "m_acme"); err != nil || h != "h_acme" {
+			t.Errorf("owner through m_acme: holder %q (%v), want h_acme", h, err)
+		}
+		var ie *InvalidError
+		if _, err := env.svc.AuthorizeFiling(t.Context(), owner, "m_other"); !errors.As(err, &ie) || ie.Rule != RuleMarkUnknown || ie.Field != "mark_id" {
+			t.Errorf("owner through another holder's mark: %v, want rule %s on mark_id", err, RuleMarkUnknown)
+		}
+	})
+}
+
+// TestIngestChecksMarks checks that a complaint arriving on the topic is
+// stored only through an active mark of its holder; the others are
+// refused with their rule, counted, and leave no trace in the store. A
+// complaint stored before its mark was suspended is a duplicate on
+// replay, not a refusal.
+func TestIngestChecksMarks(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		env := newEnv(t, e, Options{})
+		env.mark(t, "h_acme", "m_pending", domain.MarkPending)
+		env.mark(t, "h_acme", "m_suspended", domain.MarkSuspended)
+		env.mark(t, "h_other", "m_other", domain.MarkActive)
+		tests := []struct {
+			name, mark, holder, source, rule string
+		}{
+			{"no such mark", "m_missing", "h_acme", domain.SourceAuto, RuleMarkUnknown},
+			{"unverified mark", "m_pending", "h_acme", domain.SourceAuto, RuleMarkNotActive},
+			{"suspended mark", "m_suspended", "h_acme", domain.SourceAuto, RuleMarkNotActive},
+			{"another holder's mark", "m_other", "h_acme", domain.SourceAuto, RuleHolderMismatch},
+			{"no holder", "m_acme", "", domain.SourceAuto, RuleHolderMismatch},
+			{"manual, another holder's mark", "m_other", "h_acme", domain.SourceRightsHolder, RuleHolderMismatch},
+		}
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				c := complaint(fmt.Sprintf("c_in_%d", i), "s_1")
+				c.MarkID, c.HolderID, c.Source = tc.mark, tc.holder, tc.source
+				before := testutil.ToFloat64(env.svc.metrics.refused.WithLabelValues(tc.rule, tc.source))
+				inserted, err := env.svc.Ingest(t.Context(), c)
+				var ie *InvalidError
+				if inserted || !errors.As(err, &ie) || ie.Rule != tc.rule || !errors.Is(err, ErrInvalid) {
+					t.Fatalf("inserted %v, error %v; want a refusal with rule %s", inserted, err, tc.rule)
+				}
+				if _, err := env.store.GetComplaint(t.Context(), c.ComplaintID); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("refused complaint is stored (%v)", err)
+				}
+				if got := testutil.ToFloat64(env.svc.metrics.refused.WithLabelValues(tc.rule, tc.source)); got != before+1 {
+					t.Errorf("refused{rule=%s} went from %v to %v, want +1", tc.rule, before, got)
+				}
+			})
+		}
+		c := complaint("c_then_suspended", "s_1")
+		env.ingest(t, c)
+		err := env.store.WithTx(t.Context(), func(tx *store.Tx) error {
+			_, err := tx.SetMarkStatus(t.Context(), "m_acme", domain.MarkActive, domain.MarkSuspended)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inserted, err := env.svc.Ingest(t.Context(), c); inserted || err != nil {
+			t.Errorf("replay after suspension: inserted %v, error %v; want a duplicate", inserted, err)
+		}
+	})
 }
 
 func TestNewOptions(t *testing.T) {

@@ -21,11 +21,27 @@ type Ingester interface {
 	Ingest(ctx context.Context, c *domain.Complaint) (inserted bool, err error)
 }
 
+// ClassRefused is the dead-letter class of a well-formed complaint that the
+// ingester refused by a rule of the review flow (its mark unknown, not
+// active, or not its holder's), apart from malformed ones
+// (pipeline.ClassValidation), so that an operator can tell a detector
+// working from stale marks from a broken producer.
+const ClassRefused = "refused"
+
+// refusal is an ingester's error that names the rule it broke; a
+// *review.InvalidError is one, with RefusedBy its Rule. Matched by
+// interface so that this stage needs no import of the review service.
+type refusal interface {
+	error
+	RefusedBy() string
+}
+
 // Handler returns the pipeline handler that decodes each complaint
 // strictly and ingests it. A complaint that cannot be decoded, or whose key
 // is not its listing id, is a permanent failure (dead-lettered); a store
 // failure is transient (retried). isInvalid tells the ingester's
-// validation errors apart (errors.Is(err, review.ErrInvalid)).
+// validation errors apart (errors.Is(err, review.ErrInvalid)); those are
+// dead-lettered too, with ClassRefused when the error names a rule.
 func Handler(in Ingester, lim domain.Limits, isInvalid func(error) bool) pipeline.Handler {
 	lim = lim.WithDefaults()
 	return func(ctx context.Context, msg kafka.Message) ([]kafka.Message, error) {
@@ -44,7 +60,11 @@ func Handler(in Ingester, lim domain.Limits, isInvalid func(error) bool) pipelin
 		}
 		if _, err := in.Ingest(ctx, c); err != nil {
 			if isInvalid != nil && isInvalid(err) {
-				return nil, pipeline.Permanent(pipeline.ClassValidation, err)
+				class := pipeline.ClassValidation
+				if r, ok := errors.AsType[refusal](err); ok && r.RefusedBy() != "" {
+					class = ClassRefused
+				}
+				return nil, pipeline.Permanent(class, err)
 			}
 			return nil, fmt.Errorf("ingest: %w", err)
 		}

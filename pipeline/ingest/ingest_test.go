@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
@@ -77,7 +78,21 @@ func TestHandler(t *testing.T) {
 	if _, err := h(ctx, kafka.Message{Value: complaint("c4", "l4")}); !pipeline.IsPermanent(err) {
 		t.Fatalf("an invalid complaint must be permanent, got %v", err)
 	}
+	// A refusal by a rule (the review service's InvalidError with a Rule)
+	// is dead-lettered under its own class.
+	m.fail = fmt.Errorf("ingest: %w", refused{rule: "mark_not_active"})
+	var pe *pipeline.PermanentError
+	if _, err := h(ctx, kafka.Message{Value: complaint("c5", "l5")}); !errors.As(err, &pe) || pe.Class != ClassRefused {
+		t.Fatalf("a refused complaint: %v, want permanent %s", err, ClassRefused)
+	}
 }
+
+// refused is an invalid error naming a rule, as review.InvalidError does.
+type refused struct{ rule string }
+
+func (r refused) Error() string     { return "refused by " + r.rule }
+func (r refused) RefusedBy() string { return r.rule }
+func (r refused) Unwrap() error     { return errInvalid }
 
 func FuzzHandler(f *testing.F) {
 	f.Add([]byte("l1"), complaint("c1", "l1"))
