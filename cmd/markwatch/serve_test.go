@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/testenv"
 	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/pipeline/ingest"
 	"github.com/markwatch/markwatch/pipeline/kafkatest"
 )
 
@@ -48,6 +52,20 @@ func testServe(t *testing.T, brokers []string) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	// Complaints are stored only through an active mark of their holder.
+	err = st.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.CreateHolder(ctx, store.Holder{ID: "h-veltaro", Name: "Veltaro"}); err != nil {
+			return err
+		}
+		_, err := tx.CreateMark(ctx, &domain.Mark{
+			SchemaVersion: domain.SchemaVersion, MarkID: "mk-veltaro", HolderID: "h-veltaro", Name: "Veltaro",
+			Registration: domain.Registration{Office: "EUIPO", Number: "1"}, Status: domain.MarkActive,
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rs, err := newReviewServer(cfg, st, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +87,13 @@ func testServe(t *testing.T, brokers []string) {
 	w := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
 	defer w.Close()
 	msg := kafka.Message{Topic: cfg.Kafka.Topics.Complaints, Key: []byte(c.ListingID), Value: value}
-	if err := w.WriteMessages(ctx, msg, msg); err != nil { // delivered twice
+	// A complaint through a mark the registry does not hold is refused on
+	// ingest and dead-lettered with its reason, never queued.
+	stray := c
+	stray.ComplaintID, stray.MarkID = domain.ComplaintID("l-9", 1, "mk-unknown", "r1"), "mk-unknown"
+	strayValue, _ := json.Marshal(stray)
+	strayMsg := kafka.Message{Topic: cfg.Kafka.Topics.Complaints, Key: []byte(c.ListingID), Value: strayValue}
+	if err := w.WriteMessages(ctx, msg, strayMsg, msg); err != nil { // delivered twice
 		t.Fatal(err)
 	}
 	var stored bool
@@ -81,6 +105,26 @@ func testServe(t *testing.T, brokers []string) {
 	}
 	if !stored {
 		t.Fatal("complaint not stored within 30 s")
+	}
+	dlq := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: cfg.Review.ComplaintsDLQ, GroupID: kafkatest.TopicName("dlq-reader"), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
+	defer dlq.Close()
+	dlqCtx, dlqCancel := context.WithTimeout(ctx, 30*time.Second)
+	defer dlqCancel()
+	dead, err := dlq.FetchMessage(dlqCtx)
+	if err != nil {
+		t.Fatalf("no dead letter for the complaint through an unknown mark: %v", err)
+	}
+	headers := map[string]string{}
+	for _, h := range dead.Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	if !bytes.Equal(dead.Value, strayValue) || headers[pipeline.HeaderErrorClass] != ingest.ClassRefused ||
+		!strings.Contains(headers[pipeline.HeaderReason], review.RuleMarkUnknown) {
+		t.Errorf("dead letter %s with headers %v; want the stray complaint, class %s, a reason naming %s",
+			dead.Value, headers, ingest.ClassRefused, review.RuleMarkUnknown)
+	}
+	if _, err := st.GetComplaint(ctx, stray.ComplaintID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused complaint is in the queue (%v)", err)
 	}
 	if err := rs.svc.Decide(ctx, c.ComplaintID, review.Decision{Verdict: review.VerdictUphold, ReasonCode: "counterfeit", Actor: "u-reviewer"}); err != nil {
 		t.Fatal(err)

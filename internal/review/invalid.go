@@ -38,6 +38,10 @@ func Rules() []string { return []string{RuleMarkUnknown, RuleMarkNotActive, Rule
 
 func (e *InvalidError) Error() string {
 	msg := ErrInvalid.Error() + ": "
+	if e.Rule != "" {
+		// The rule leads, so that a dead letter's reason can be grepped.
+		msg += e.Rule + ": "
+	}
 	if e.Field != "" {
 		msg += e.Field + ": "
 	}
