@@ -133,7 +133,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("dev configuration: %w", err)
 	}
-	topics := devTopics(cfg.Kafka.Topics)
+	topics := devTopics(cfg.Kafka.Topics, cfg.Review.ComplaintsDLQ)
 	if err := createTopics(ctx, brokers, topics); err != nil {
 		return err
 	}
@@ -218,13 +218,17 @@ func collect(errs <-chan error) []error {
 	return out
 }
 
-// devTopics lists the topics of the design with their partitions.
-func devTopics(t config.Topics) []devTopic {
+// devTopics lists the topics of the design with their partitions, and the
+// review service's complaints dead-letter topic: writers never create
+// topics, and a refused complaint whose dead letter cannot be written
+// would stall the review consumer.
+func devTopics(t config.Topics, complaintsDLQ string) []devTopic {
 	return []devTopic{
 		{name: t.Listings, partitions: 6},
 		{name: t.Marks, partitions: 3, compacted: true},
 		{name: t.Complaints, partitions: 6},
 		{name: t.DLQ, partitions: 1},
+		{name: complaintsDLQ, partitions: 1},
 		{name: t.Takedowns, partitions: 3},
 		{name: t.SellerActions, partitions: 3},
 	}
