@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/store"
 )
 
@@ -22,7 +23,9 @@ func benchEnv(b *testing.B) *env {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &env{store: st, clock: clock, svc: svc}
+	e := &env{store: st, clock: clock, svc: svc}
+	e.mark(b, "h_acme", "m_acme", domain.MarkActive)
+	return e
 }
 
 // BenchmarkIngest measures storing one new complaint with its audit entry.

@@ -79,7 +79,7 @@ func newEnv(t *testing.T, e storetest.Engine, opts Options) *env {
 }
 
 // mark registers the mark id of holder (created when new) with status.
-func (e *env) mark(t *testing.T, holder, id, status string) {
+func (e *env) mark(t testing.TB, holder, id, status string) {
 	t.Helper()
 	ctx := t.Context()
 	err := e.store.WithTx(ctx, func(tx *store.Tx) error {
