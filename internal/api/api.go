@@ -13,6 +13,10 @@
 // be probed.
 //
 // Errors share one envelope: {"error":{"code":"not_found","message":"..."}}.
+// A malformed body is a 400 naming the field (body.go); a well-formed one
+// that names what the caller may not use — a manual complaint through a
+// missing, another holder's or an inactive mark — is a 422 whose code is
+// the rule broken (review.InvalidError.Rule).
 package api
 
 import (

@@ -36,6 +36,7 @@ const (
 // documentation.
 func Rules() []string { return []string{RuleMarkUnknown, RuleMarkNotActive, RuleHolderMismatch} }
 
+// Error reads "invalid request: [rule: ][field: ]reason".
 func (e *InvalidError) Error() string {
 	msg := ErrInvalid.Error() + ": "
 	if e.Rule != "" {
