@@ -48,7 +48,7 @@ func MayFile(f Filer, markID string, m *domain.Mark) error {
 		return fmt.Errorf("role %s may not file a rights holder's complaint: %w", f.Role, ErrForbidden)
 	case owner && f.HolderID == "":
 		return fmt.Errorf("brand owner without a holder: %w", ErrForbidden)
-	case m == nil && owner, m != nil && owner && m.HolderID != f.HolderID:
+	case owner && (m == nil || m.HolderID != f.HolderID):
 		return &InvalidError{Field: "mark_id", Rule: RuleMarkUnknown,
 			Reason: fmt.Sprintf("mark %q is not one of your holder's marks; a complaint is filed only through a mark its holder owns", markID)}
 	case m == nil:
@@ -83,9 +83,15 @@ func checkMark(c *domain.Complaint, m *domain.Mark) error {
 	return nil
 }
 
-// markOf reads the mark id names in tx; nil when there is none.
-func markOf(ctx context.Context, tx *store.Tx, id string) (*domain.Mark, error) {
-	m, err := tx.GetMark(ctx, id)
+// markReader reads a mark: a *store.Store, or a *store.Tx for a read
+// inside the transaction that acts on it.
+type markReader interface {
+	GetMark(ctx context.Context, id string) (store.Mark, error)
+}
+
+// markOf reads the mark id names; nil when there is none.
+func markOf(ctx context.Context, r markReader, id string) (*domain.Mark, error) {
+	m, err := r.GetMark(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -100,16 +106,12 @@ func markOf(ctx context.Context, tx *store.Tx, id string) (*domain.Mark, error) 
 // mark's. The API calls it to name the complaint before Submit, which
 // checks again in its transaction.
 func (s *Service) AuthorizeFiling(ctx context.Context, f Filer, markID string) (holderID string, err error) {
-	m, err := s.store.GetMark(ctx, markID)
-	var mark *domain.Mark
-	switch {
-	case err == nil:
-		mark = &m.Body
-	case !errors.Is(err, store.ErrNotFound):
+	m, err := markOf(ctx, s.store, markID)
+	if err == nil {
+		err = MayFile(f, markID, m)
+	}
+	if err != nil {
 		return "", fmt.Errorf("review: authorize filing through %s: %w", markID, err)
 	}
-	if err := MayFile(f, markID, mark); err != nil {
-		return "", fmt.Errorf("review: authorize filing through %s: %w", markID, err)
-	}
-	return mark.HolderID, nil
+	return m.HolderID, nil
 }

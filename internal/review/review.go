@@ -4,6 +4,12 @@
 // and relays the resulting events from the transactional outbox to the
 // topics.
 //
+// Only complaints through an active mark of their holder are stored or
+// published: MayFile says who may file a manual complaint through which
+// mark, and Ingest checks every complaint of the topic, automatic ones
+// included, the same way (filing.go); a refusal is an *InvalidError that
+// names the rule broken.
+//
 // Every state change happens in one store transaction together with its
 // audit entries and its outbox events, so a decision, its takedown, its
 // strike, the seller action it triggers and the audit lines that explain
