@@ -19,10 +19,11 @@ type Fetcher interface {
 	Fetch(ctx context.Context, ref string) ([]byte, error)
 }
 
-// Hasher computes perceptual hashes. matchers/imagematch implements it.
+// Hasher computes perceptual hashes. matchers/imagematch implements it;
+// it may wait for its turn to decode until ctx ends.
 type Hasher interface {
-	HashListingImage(data []byte) ([]uint64, error)
-	HashReference(data []byte) ([]uint64, error)
+	HashListingImage(ctx context.Context, data []byte) ([]uint64, error)
+	HashReference(ctx context.Context, data []byte) ([]uint64, error)
 }
 
 // ImageOptions configures image preparation.
@@ -94,7 +95,7 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 }
 
 // load fetches ref and hashes it with fn, under the concurrency bound.
-func (im *Images) load(ctx context.Context, ref string, fn func([]byte) ([]uint64, error)) ([]uint64, error) {
+func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) ([]uint64, error)) ([]uint64, error) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -109,7 +110,7 @@ func (im *Images) load(ctx context.Context, ref string, fn func([]byte) ([]uint6
 	if h, ok := im.byBytes.Get(sum); ok {
 		return h, nil
 	}
-	h, err := fn(data)
+	h, err := fn(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}

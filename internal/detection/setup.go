@@ -36,9 +36,15 @@ func OptionsFrom(d config.Detection) Options {
 	}
 }
 
-// HasherFrom returns the image hasher the configuration asks for.
+// HasherFrom returns the image hasher the configuration asks for. Its
+// decode bounds (max_decoding_bytes, decode_concurrency) hold for the
+// images it decodes, so a process builds one and shares it.
 func HasherFrom(d config.Detection) *imagematch.Hasher {
-	return imagematch.NewHasher(imagematch.Limits{MaxBytes: d.Image.MaxBytes, MaxPixels: d.Image.MaxPixels})
+	return imagematch.NewHasher(imagematch.Limits{
+		MaxBytes: d.Image.MaxBytes, MaxPixels: d.Image.MaxPixels,
+		MaxDecodedBytes: d.Image.MaxDecodedBytes, MaxDecodingBytes: d.Image.MaxDecodingBytes,
+		MaxDecoding: d.Image.DecodeConcurrency,
+	})
 }
 
 // ImagesFrom returns an image preparer over fetch with the configured
