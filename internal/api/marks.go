@@ -66,11 +66,20 @@ type MarkOptions struct {
 	// MaxImagePixels and imagematch's default decode caps. Either way an
 	// image whose decode would take more than the Hasher's
 	// MaxDecodedBytes is refused from its header with a 413.
-	Hasher *imagematch.Hasher
+	Hasher ReferenceHasher
 	// DecodeWait is how long an upload waits for its turn to be decoded
 	// before it is answered 503 with Retry-After; DefaultDecodeWait when
 	// zero.
 	DecodeWait time.Duration
+}
+
+// ReferenceHasher hashes an uploaded reference image;
+// *imagematch.Hasher implements it. HashReference may wait for its turn to
+// decode until ctx ends, and then returns an error wrapping
+// imagematch.ErrBusy; its other errors wrap imagematch.ErrFormat,
+// ErrTooLarge or ErrFeatureless. It is called concurrently.
+type ReferenceHasher interface {
+	HashReference(ctx context.Context, data []byte) ([]uint64, error)
 }
 
 // markConfig is MarkOptions with the defaults applied and the hasher built.
@@ -78,7 +87,7 @@ type markConfig struct {
 	topic     string
 	maxUpload int64
 	maxImage  int64
-	hasher    *imagematch.Hasher
+	hasher    ReferenceHasher
 	wait      time.Duration
 }
 
