@@ -3,10 +3,10 @@ package api
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
