@@ -75,6 +75,9 @@ type batch struct {
 	engine   *detection.Engine
 	listings *detection.Images
 	workers  int
+	// skippedRefs counts the marks' reference images that could not be
+	// used.
+	skippedRefs int
 }
 
 // openBatch loads the configuration and the marks, hashes the marks'
@@ -104,10 +107,15 @@ func openBatch(ctx context.Context, f *batchFlags, stderr io.Writer) (*batch, er
 	}
 	start := time.Now()
 	bar := newBar(len(marks), "hashing mark images", f.quiet || len(marks) < 50, stderr)
-	prepared, err := detection.PrepareMarks(ctx, marks, markImages, func() { _ = bar.Add(1) })
+	prepared, skipped, err := detection.PrepareMarks(ctx, marks, markImages, func() { _ = bar.Add(1) })
 	_ = bar.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.marks, err)
+	}
+	// A reference image that cannot be used is reported and left out;
+	// its mark is scored with the rest.
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "%s: %v\n", f.marks, s)
 	}
 	eng, err := detection.Build(prepared, detection.OptionsFrom(cfg.Detection))
 	if err != nil {
@@ -124,7 +132,7 @@ func openBatch(ctx context.Context, f *batchFlags, stderr io.Writer) (*batch, er
 	if err != nil {
 		return nil, err
 	}
-	return &batch{cfg: cfg, engine: eng, listings: li, workers: f.workers}, nil
+	return &batch{cfg: cfg, engine: eng, listings: li, workers: f.workers, skippedRefs: len(skipped)}, nil
 }
 
 // newImages returns an image preparer that resolves relative paths and
@@ -145,7 +153,7 @@ func newImages(cfg config.Config, dir string, h detection.Hasher) (*detection.Im
 	if err != nil {
 		return nil, err
 	}
-	return detection.ImagesFrom(cfg.Detection, fetch, h)
+	return detection.ImagesFrom(cfg.Detection, fetch, h, nil)
 }
 
 // scored is one listing record after scoring, or the reason it was not.

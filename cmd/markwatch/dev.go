@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -140,7 +141,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 
 	writer := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
 	defer func() { _ = pipeline.CloseWriter(writer) }()
-	seeded, err := seedMarks(ctx, cfg, o.fixtures, writer)
+	log := newLogger(cfg.Log, stderr)
+	reg := processRegistry()
+	seeded, err := seedMarks(ctx, cfg, o.fixtures, writer, log, reg)
 	if err != nil {
 		return err
 	}
@@ -149,8 +152,6 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	log := newLogger(cfg.Log, stderr)
-	reg := processRegistry()
 	d, err := newDetector(cfg, log, reg)
 	if err != nil {
 		return err
@@ -263,8 +264,10 @@ func createTopics(ctx context.Context, brokers []string, topics []devTopic) erro
 // seedMarks publishes the fixture marks, with their reference images
 // hashed, to the marks topic, unless it already holds records: on a
 // restart the topic is left as the last run (or a user) left it. It
-// returns the number of marks published.
-func seedMarks(ctx context.Context, cfg config.Config, dir string, w pipeline.MessageWriter) (int, error) {
+// returns the number of marks published. A reference image that cannot be
+// hashed is logged, counted in reg's markwatch_reference_images_skipped_total
+// and left out of its mark.
+func seedMarks(ctx context.Context, cfg config.Config, dir string, w pipeline.MessageWriter, log *slog.Logger, reg prometheus.Registerer) (int, error) {
 	have, err := topicRecords(ctx, cfg.Kafka.Brokers, cfg.Kafka.Topics.Marks)
 	if err != nil {
 		return 0, err
@@ -284,13 +287,17 @@ func seedMarks(ctx context.Context, cfg config.Config, dir string, w pipeline.Me
 	if err != nil {
 		return 0, err
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
 	if err != nil {
 		return 0, err
 	}
-	prepared, err := detection.PrepareMarks(ctx, ms, images, nil)
+	prepared, skipped, err := detection.PrepareMarks(ctx, ms, images, nil)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, s := range skipped {
+		log.Warn("reference image not used; the mark is watched without it", "mark_id", s.MarkID, "kind", s.Kind,
+			"url", s.URL, "reason", s.Reason, "error", s.Err, "file", path)
 	}
 	msgs := make([]kafka.Message, 0, len(prepared))
 	for _, p := range prepared {

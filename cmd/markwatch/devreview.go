@@ -17,6 +17,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
 )
@@ -52,7 +53,7 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 	}
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
-		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks},
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
 	})
 	if err != nil {
 		st.Close()

@@ -85,9 +85,9 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	elapsed := time.Since(start)
-	fmt.Fprintf(stderr, "scored %d listings against %d marks in %s (%.0f listings/s): %d flagged, %d complaints, %d malformed lines skipped, %d images not used\n",
+	fmt.Fprintf(stderr, "scored %d listings against %d marks in %s (%.0f listings/s): %d flagged, %d complaints, %d malformed lines skipped, %d images not used, %d reference images skipped\n",
 		st.listings, b.engine.Marks(), elapsed.Round(time.Millisecond), float64(st.listings)/elapsed.Seconds(),
-		st.flagged, st.complaints, st.bad, st.missingImages)
+		st.flagged, st.complaints, st.bad, st.missingImages, b.skippedRefs)
 	if *out != "" {
 		fmt.Fprintf(stderr, "results written to %s\n", *out)
 	}

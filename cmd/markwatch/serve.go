@@ -20,6 +20,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
@@ -55,7 +56,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
-		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks},
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
 	})
 	if err != nil {
 		return err

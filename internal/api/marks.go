@@ -13,6 +13,7 @@ package api
 // Uploading the same file again changes nothing.
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,7 @@ const (
 	DefaultMaxUploadBytes = 16 << 20
 	DefaultMaxImageBytes  = 4 << 20
 	DefaultMaxImagePixels = 40_000_000
+	DefaultDecodeWait     = 5 * time.Second
 )
 
 // MarkOptions configures the mark registry's routes. Zero values take the
@@ -58,6 +60,26 @@ type MarkOptions struct {
 	// that a small file that decompresses to a huge image (a bomb) is
 	// refused before it is decoded. DefaultMaxImagePixels when zero.
 	MaxImagePixels int64
+	// Hasher hashes uploaded images. Pass the process's one Hasher so
+	// that uploads and every other image decode share its bounds on what
+	// decoding may hold at once; nil builds one from MaxImageBytes,
+	// MaxImagePixels and imagematch's default decode caps. Either way an
+	// image whose decode would take more than the Hasher's
+	// MaxDecodedBytes is refused from its header with a 413.
+	Hasher ReferenceHasher
+	// DecodeWait is how long an upload waits for its turn to be decoded
+	// before it is answered 503 with Retry-After; DefaultDecodeWait when
+	// zero.
+	DecodeWait time.Duration
+}
+
+// ReferenceHasher hashes an uploaded reference image;
+// *imagematch.Hasher implements it. HashReference may wait for its turn to
+// decode until ctx ends, and then returns an error wrapping
+// imagematch.ErrBusy; its other errors wrap imagematch.ErrFormat,
+// ErrTooLarge or ErrFeatureless. It is called concurrently.
+type ReferenceHasher interface {
+	HashReference(ctx context.Context, data []byte) ([]uint64, error)
 }
 
 // markConfig is MarkOptions with the defaults applied and the hasher built.
@@ -65,7 +87,8 @@ type markConfig struct {
 	topic     string
 	maxUpload int64
 	maxImage  int64
-	hasher    *imagematch.Hasher
+	hasher    ReferenceHasher
+	wait      time.Duration
 }
 
 func (o MarkOptions) config() (markConfig, error) {
@@ -81,15 +104,22 @@ func (o MarkOptions) config() (markConfig, error) {
 	if o.MaxImagePixels == 0 {
 		o.MaxImagePixels = DefaultMaxImagePixels
 	}
-	if o.MaxUploadBytes < 0 || o.MaxImageBytes < 0 || o.MaxImagePixels < 0 {
-		return markConfig{}, fmt.Errorf("marks: upload cap %d, image cap %d and pixel cap %d must not be negative",
-			o.MaxUploadBytes, o.MaxImageBytes, o.MaxImagePixels)
+	if o.DecodeWait == 0 {
+		o.DecodeWait = DefaultDecodeWait
+	}
+	if o.MaxUploadBytes < 0 || o.MaxImageBytes < 0 || o.MaxImagePixels < 0 || o.DecodeWait < 0 {
+		return markConfig{}, fmt.Errorf("marks: upload cap %d, image cap %d, pixel cap %d and decode wait %s must not be negative",
+			o.MaxUploadBytes, o.MaxImageBytes, o.MaxImagePixels, o.DecodeWait)
+	}
+	if o.Hasher == nil {
+		o.Hasher = imagematch.NewHasher(imagematch.Limits{MaxBytes: o.MaxImageBytes, MaxPixels: o.MaxImagePixels})
 	}
 	return markConfig{
 		topic:     o.Topic,
 		maxUpload: o.MaxUploadBytes,
 		maxImage:  o.MaxImageBytes,
-		hasher:    imagematch.NewHasher(imagematch.Limits{MaxBytes: o.MaxImageBytes, MaxPixels: o.MaxImagePixels}),
+		hasher:    o.Hasher,
+		wait:      o.DecodeWait,
 	}, nil
 }
 
@@ -370,8 +400,11 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 			}
 			return badRequest("multipart body: %v", err)
 		}
-		h, err := a.hashPart(part)
+		h, err := a.hashPart(r.Context(), part)
 		part.Close()
+		if err == errDecodeBusy {
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(a.marks.wait.Round(time.Second), time.Second)/time.Second)))
+		}
 		if err != nil {
 			return err
 		}
@@ -437,9 +470,15 @@ type uploadPart interface {
 	FileName() string
 }
 
+// errDecodeBusy answers an upload that waited DecodeWait for its turn to
+// be decoded: the process is decoding as many images as it may hold.
+var errDecodeBusy = &apiError{status: http.StatusServiceUnavailable, code: "busy",
+	msg: "too many images are being decoded right now; retry after the Retry-After delay"}
+
 // hashPart reads one uploaded file, at most the per-file cap, and hashes it
-// as a reference image. Its errors name the file.
-func (a *API) hashPart(part uploadPart) (domain.ImageHash, error) {
+// as a reference image, waiting at most DecodeWait for its turn to be
+// decoded. Its errors name the file.
+func (a *API) hashPart(ctx context.Context, part uploadPart) (domain.ImageHash, error) {
 	kind := part.FormName()
 	name := part.FileName()
 	if len(name) > 200 {
@@ -460,15 +499,23 @@ func (a *API) hashPart(part uploadPart) (domain.ImageHash, error) {
 		return domain.ImageHash{}, &apiError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large",
 			msg: fmt.Sprintf("file %q (%s): over the %d-byte cap per image", name, kind, a.marks.maxImage)}
 	}
-	sums, err := a.marks.hasher.HashReference(data)
+	wctx, cancel := context.WithTimeout(ctx, a.marks.wait)
+	defer cancel()
+	sums, err := a.marks.hasher.HashReference(wctx, data)
+	if errors.Is(err, imagematch.ErrBusy) {
+		if ctx.Err() != nil {
+			return domain.ImageHash{}, ctx.Err() // the client went away
+		}
+		return domain.ImageHash{}, errDecodeBusy
+	}
 	if err != nil {
-		reason := err.Error()
+		// Every refusal says why, from the image's header and bytes
+		// alone (format, declared size, decode cost, blankness), so the
+		// reason is safe to show.
+		reason := "not a usable image"
 		for _, sentinel := range []error{imagematch.ErrFormat, imagematch.ErrTooLarge, imagematch.ErrFeatureless} {
 			if errors.Is(err, sentinel) {
-				reason = sentinel.Error()
-				if errors.Is(err, imagematch.ErrTooLarge) {
-					reason += " (or it decompresses to too many pixels)"
-				}
+				reason = strings.TrimPrefix(err.Error(), "imagematch: hash reference image: ")
 			}
 		}
 		return domain.ImageHash{}, badRequest("file %q (%s): %s", name, kind, reason)

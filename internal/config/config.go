@@ -160,6 +160,20 @@ type Image struct {
 	Concurrency int `yaml:"concurrency"`
 	// CacheSize is how many image hashes are kept by URL.
 	CacheSize int `yaml:"cache_size"`
+	// MaxDecodedBytes caps what decoding one image may take (pixels ×
+	// bytes per pixel of its colour model and depth), estimated from its
+	// header, which refuses a larger one before decoding it: a 300 KB
+	// 16-bit PNG can declare 320 MB of pixels.
+	MaxDecodedBytes int64 `yaml:"max_decoded_bytes"`
+	// MaxDecodingBytes caps that memory summed over the images a process
+	// decodes at once (listing images in detect, reference images in
+	// score and eval, uploads in serve); an image waits for its share.
+	MaxDecodingBytes int64 `yaml:"max_decoding_bytes"`
+	// DecodeConcurrency is how many images a process decodes at once.
+	DecodeConcurrency int `yaml:"decode_concurrency"`
+	// DecodeWait is how long a mark image upload waits for its turn to be
+	// decoded before `serve` answers 503 with Retry-After.
+	DecodeWait time.Duration `yaml:"decode_wait"`
 }
 
 // Cues adds to or overrides the built-in cue lexicon.
@@ -197,6 +211,8 @@ func Default() Config {
 			Image: Image{
 				MaxBytes: 10 << 20, MaxPixels: 40_000_000, FetchTimeout: 10 * time.Second,
 				Concurrency: 8, CacheSize: 10000,
+				MaxDecodedBytes: 64 << 20, MaxDecodingBytes: 128 << 20, DecodeConcurrency: 4,
+				DecodeWait: 5 * time.Second,
 			},
 		},
 		Limits: domain.DefaultLimits,
@@ -325,6 +341,14 @@ func (c *Config) Validate() error {
 		return errors.New("detection.image.allow_private: set without detection.image.allow_hosts, so it would allow nothing")
 	case d.Image.Concurrency <= 0 || d.Image.Concurrency > 256:
 		return fmt.Errorf("detection.image.concurrency: must be in [1, 256], got %d", d.Image.Concurrency)
+	case d.Image.MaxDecodedBytes <= 0:
+		return fmt.Errorf("detection.image.max_decoded_bytes: must be positive, got %d", d.Image.MaxDecodedBytes)
+	case d.Image.MaxDecodingBytes < d.Image.MaxDecodedBytes:
+		return fmt.Errorf("detection.image.max_decoding_bytes: must be at least max_decoded_bytes (%d), got %d", d.Image.MaxDecodedBytes, d.Image.MaxDecodingBytes)
+	case d.Image.DecodeConcurrency <= 0 || d.Image.DecodeConcurrency > 256:
+		return fmt.Errorf("detection.image.decode_concurrency: must be in [1, 256], got %d", d.Image.DecodeConcurrency)
+	case d.Image.DecodeWait <= 0:
+		return fmt.Errorf("detection.image.decode_wait: must be positive, got %s", d.Image.DecodeWait)
 	}
 	for cur, r := range d.Price.Rates {
 		if len(cur) != 3 || strings.ToUpper(cur) != cur {

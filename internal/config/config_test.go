@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadGood(t *testing.T) {
@@ -23,6 +24,9 @@ func TestLoadGood(t *testing.T) {
 	if cfg.Detection.Threshold != 0.55 || cfg.Detection.RuleVersion != "r2" || cfg.Limits.MaxTitleBytes != 500 {
 		t.Errorf("values not applied: %+v", cfg.Detection)
 	}
+	if im := cfg.Detection.Image; im.MaxDecodedBytes != 32<<20 || im.MaxDecodingBytes != 96<<20 || im.DecodeConcurrency != 2 || im.DecodeWait != 2*time.Second {
+		t.Errorf("decode bounds not applied: %+v", im)
+	}
 	if len(cfg.Detection.Price.Rates) != 3 {
 		t.Errorf("rates from the file should replace the defaults, got %v", cfg.Detection.Price.Rates)
 	}
@@ -38,6 +42,7 @@ func TestLoadBad(t *testing.T) {
 		"rate":        "detection.price.rates.EUR",
 		"base":        "base currency EUR",
 		"concurrency": "detection.image.concurrency",
+		"decoding":    "detection.image.max_decoding_bytes: must be at least max_decoded_bytes",
 		"cue":         "detection.cues.extra[0].weight",
 		"syntax":      "line",
 		"ladder":      "review.ladder[1].strikes",

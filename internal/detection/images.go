@@ -8,9 +8,12 @@ import (
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/imagematch"
 )
 
 // Fetcher loads the bytes of an image reference (path, file:// or
@@ -19,10 +22,11 @@ type Fetcher interface {
 	Fetch(ctx context.Context, ref string) ([]byte, error)
 }
 
-// Hasher computes perceptual hashes. matchers/imagematch implements it.
+// Hasher computes perceptual hashes. matchers/imagematch implements it;
+// it may wait for its turn to decode until ctx ends.
 type Hasher interface {
-	HashListingImage(data []byte) ([]uint64, error)
-	HashReference(data []byte) ([]uint64, error)
+	HashListingImage(ctx context.Context, data []byte) ([]uint64, error)
+	HashReference(ctx context.Context, data []byte) ([]uint64, error)
 }
 
 // ImageOptions configures image preparation.
@@ -32,6 +36,8 @@ type ImageOptions struct {
 	// CacheSize is how many hash sets are kept by URL and by content
 	// (default 10000 each).
 	CacheSize int
+	// Registerer receives the preparer's metrics; nil means none.
+	Registerer prometheus.Registerer
 }
 
 // Images fetches and hashes listing and mark images, at most Concurrency
@@ -43,6 +49,7 @@ type Images struct {
 	sem     chan struct{}
 	byURL   *lru.Cache[string, []uint64]
 	byBytes *lru.Cache[[32]byte, []uint64]
+	metrics *imageMetrics
 }
 
 // NewImages returns an image preparer.
@@ -64,7 +71,11 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
-	return &Images{fetch: f, hash: h, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes}, nil
+	m, err := newImageMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Images{fetch: f, hash: h, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes, metrics: m}, nil
 }
 
 // Listing fetches and hashes a listing's images concurrently. An image
@@ -94,7 +105,7 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 }
 
 // load fetches ref and hashes it with fn, under the concurrency bound.
-func (im *Images) load(ctx context.Context, ref string, fn func([]byte) ([]uint64, error)) ([]uint64, error) {
+func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) ([]uint64, error)) ([]uint64, error) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -109,7 +120,7 @@ func (im *Images) load(ctx context.Context, ref string, fn func([]byte) ([]uint6
 	if h, ok := im.byBytes.Get(sum); ok {
 		return h, nil
 	}
-	h, err := fn(data)
+	h, err := fn(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
@@ -117,11 +128,49 @@ func (im *Images) load(ctx context.Context, ref string, fn func([]byte) ([]uint6
 	return h, nil
 }
 
+// Reasons a reference image is skipped, the values of the reason label of
+// markwatch_reference_images_skipped_total.
+const (
+	SkipUnreadable  = "unreadable"  // not fetched, or not a JPEG, PNG, GIF or WebP
+	SkipFeatureless = "featureless" // blank or nearly uniform on every ground
+	SkipTooLarge    = "too_large"   // over a byte, pixel or decoded-bytes cap
+)
+
+// SkippedReference is a mark's reference image that could not be hashed:
+// the mark is used without it.
+type SkippedReference struct {
+	MarkID string
+	// Kind is logo or official.
+	Kind string
+	URL  string
+	// Reason is SkipUnreadable, SkipFeatureless or SkipTooLarge.
+	Reason string
+	Err    error
+}
+
+func (s SkippedReference) String() string {
+	return fmt.Sprintf("mark %s: %s %s not used (%s): %v", s.MarkID, s.Kind, s.URL, s.Reason, s.Err)
+}
+
+// skipReason classifies why a reference image could not be hashed.
+func skipReason(err error) string {
+	switch {
+	case errors.Is(err, imagematch.ErrTooLarge), errors.Is(err, imagefetch.ErrTooLarge):
+		return SkipTooLarge
+	case errors.Is(err, imagematch.ErrFeatureless):
+		return SkipFeatureless
+	}
+	return SkipUnreadable
+}
+
 // Mark prepares a mark for matching. Reference images the mark does not
-// carry hashes for (ImageHashes) are fetched and hashed; failing to hash a
-// reference image is an error, because a mark silently missing its logo
-// would miss every listing that reuses it.
-func (im *Images) Mark(ctx context.Context, m *domain.Mark) (*matchers.Mark, error) {
+// carry hashes for (ImageHashes) are fetched and hashed. One that cannot
+// be (unreadable, featureless, too large) is returned in skipped with the
+// reason, counted in markwatch_reference_images_skipped_total, and left
+// out: the mark is used with the rest, since its word mark and its other
+// images still find listings, and one bad file must not stop a whole run.
+// The error is only ctx's.
+func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, skipped []SkippedReference, _ error) {
 	have := map[string]bool{}
 	for _, ih := range m.ImageHashes {
 		have[ih.URL] = true
@@ -142,7 +191,7 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (*matchers.Mark, err
 		wg.Go(func() {
 			h, err := im.load(ctx, refs[i].URL, im.hash.HashReference)
 			if err != nil {
-				errs[i] = fmt.Errorf("mark %s: %s %s: %w", m.MarkID, refs[i].Kind, refs[i].URL, err)
+				errs[i] = err
 				return
 			}
 			for _, x := range h {
@@ -151,10 +200,51 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (*matchers.Mark, err
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
 	cp := *m
-	cp.ImageHashes = append(append([]domain.ImageHash(nil), m.ImageHashes...), refs...)
-	return matchers.NewMark(&cp)
+	cp.ImageHashes = append([]domain.ImageHash(nil), m.ImageHashes...)
+	for i, ref := range refs {
+		if errs[i] != nil {
+			s := SkippedReference{MarkID: m.MarkID, Kind: ref.Kind, URL: ref.URL, Reason: skipReason(errs[i]), Err: errs[i]}
+			im.metrics.skipped.WithLabelValues(s.Reason).Inc()
+			skipped = append(skipped, s)
+			continue
+		}
+		cp.ImageHashes = append(cp.ImageHashes, ref)
+	}
+	p, err := matchers.NewMark(&cp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, skipped, nil
+}
+
+// imageMetrics are the image preparer's metrics.
+type imageMetrics struct {
+	skipped *prometheus.CounterVec
+}
+
+// newImageMetrics registers the metrics with reg, or keeps them
+// unregistered when reg is nil. A process may build several preparers on
+// one registry (reference and listing images): they share the counters.
+func newImageMetrics(reg prometheus.Registerer) (*imageMetrics, error) {
+	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "markwatch_reference_images_skipped_total",
+		Help: "Reference images of marks that could not be hashed and that the mark is used without, by reason (unreadable, featureless, too_large).",
+	}, []string{"reason"})
+	if reg != nil {
+		if err := reg.Register(skipped); err != nil {
+			are, ok := err.(prometheus.AlreadyRegisteredError)
+			if !ok {
+				return nil, fmt.Errorf("detection: register metrics: %w", err)
+			}
+			skipped = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+	for _, r := range []string{SkipUnreadable, SkipFeatureless, SkipTooLarge} {
+		skipped.WithLabelValues(r)
+	}
+	return &imageMetrics{skipped: skipped}, nil
 }

@@ -3,6 +3,8 @@ package detection
 import (
 	"context"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
@@ -36,31 +38,41 @@ func OptionsFrom(d config.Detection) Options {
 	}
 }
 
-// HasherFrom returns the image hasher the configuration asks for.
+// HasherFrom returns the image hasher the configuration asks for. Its
+// decode bounds (max_decoding_bytes, decode_concurrency) hold for the
+// images it decodes, so a process builds one and shares it.
 func HasherFrom(d config.Detection) *imagematch.Hasher {
-	return imagematch.NewHasher(imagematch.Limits{MaxBytes: d.Image.MaxBytes, MaxPixels: d.Image.MaxPixels})
+	return imagematch.NewHasher(imagematch.Limits{
+		MaxBytes: d.Image.MaxBytes, MaxPixels: d.Image.MaxPixels,
+		MaxDecodedBytes: d.Image.MaxDecodedBytes, MaxDecodingBytes: d.Image.MaxDecodingBytes,
+		MaxDecoding: d.Image.DecodeConcurrency,
+	})
 }
 
 // ImagesFrom returns an image preparer over fetch with the configured
-// concurrency and cache.
-func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher) (*Images, error) {
-	return NewImages(fetch, h, ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize})
+// concurrency and cache, its metrics registered with reg (nil: none).
+func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
+	return NewImages(fetch, h, ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg})
 }
 
 // PrepareMarks hashes the reference images of marks (paths relative to
-// the images' base directory) and returns them ready for Build. progress,
-// if not nil, is called after each mark.
-func PrepareMarks(ctx context.Context, marks []*domain.Mark, im *Images, progress func()) ([]*matchers.Mark, error) {
+// the images' base directory) and returns them ready for Build, with the
+// reference images that could not be hashed and that their marks are
+// used without (see Images.Mark). progress, if not nil, is called after
+// each mark. The error is only ctx's.
+func PrepareMarks(ctx context.Context, marks []*domain.Mark, im *Images, progress func()) ([]*matchers.Mark, []SkippedReference, error) {
 	out := make([]*matchers.Mark, len(marks))
+	var skipped []SkippedReference
 	for i, m := range marks {
-		p, err := im.Mark(ctx, m)
+		p, s, err := im.Mark(ctx, m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[i] = p
+		skipped = append(skipped, s...)
 		if progress != nil {
 			progress()
 		}
 	}
-	return out, nil
+	return out, skipped, nil
 }

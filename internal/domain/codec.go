@@ -106,7 +106,7 @@ func decodeStrict(data []byte, v any, lim Limits) error {
 	// encoding/json matches keys case-insensitively, keeps the last of
 	// duplicate keys and reports nested errors without their path; the
 	// shape check refuses and locates those first.
-	if err := checkShape(data, reflect.TypeOf(v).Elem()); err != nil {
+	if err := CheckShape(data, reflect.TypeOf(v).Elem()); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -25,6 +26,10 @@ var extraSeeds = []string{
 	`{"images":[]}`,
 	`{} {}`,
 	`{"a":[[[[[[[[[[]]]]]]]]]]}`,
+	// One level past MaxJSONDepth, in arrays and in objects.
+	`{"title":` + strings.Repeat("[", domain.MaxJSONDepth) + strings.Repeat("]", domain.MaxJSONDepth) + `}`,
+	strings.Repeat(`{"price":`, domain.MaxJSONDepth+1) + "1" + strings.Repeat("}", domain.MaxJSONDepth+1),
+	`{"title":"` + strings.Repeat("[", 2*domain.MaxJSONDepth) + `"}`,
 }
 
 // fuzzDecoder checks, for any input, that the decoder does not panic, that
@@ -168,4 +173,52 @@ func FuzzSchemaAgreement(f *testing.F) {
 			t.Fatalf("schema accepts a %s the Go codec refuses: %v\n%s", field.kind, goErr, b)
 		}
 	})
+}
+
+// FuzzCheckShape drives the shared strict-key walk over a type with every
+// kind of field the wire types and API bodies use, opaque ones included:
+// it must not panic, must answer only *FieldError, and must refuse every
+// body nested deeper than MaxJSONDepth.
+func FuzzCheckShape(f *testing.F) {
+	for _, s := range extraSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"name":"x","detail":{"a":[1]},"extra":{"k":[]},"any":[[1]]}`))
+	typ := reflect.TypeFor[open]()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := domain.CheckShape(data, typ)
+		if err != nil {
+			var fe *domain.FieldError
+			if !errors.As(err, &fe) || !errors.Is(err, domain.ErrInvalid) {
+				t.Fatalf("error %v (%T) is not an ErrInvalid *FieldError", err, err)
+			}
+			return
+		}
+		if d := jsonDepth(data); d > domain.MaxJSONDepth {
+			t.Fatalf("accepted a body nested %d levels deep", d)
+		}
+	})
+}
+
+// jsonDepth is the deepest nesting of objects and arrays in valid JSON data,
+// found with encoding/json's tokenizer (0 when data is not valid JSON).
+func jsonDepth(data []byte) int {
+	if !json.Valid(data) {
+		return 0
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	depth, deepest := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return deepest
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			deepest = max(deepest, depth)
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
 }

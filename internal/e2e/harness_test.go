@@ -495,13 +495,16 @@ var preparedMarks = sync.OnceValues(func() ([]*domain.Mark, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image fetcher: %w", err)
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), nil)
 	if err != nil {
 		return nil, err
 	}
-	prepared, err := detection.PrepareMarks(context.Background(), marks, images, nil)
+	prepared, skipped, err := detection.PrepareMarks(context.Background(), marks, images, nil)
 	if err != nil {
 		return nil, fmt.Errorf("hash fixture marks: %w", err)
+	}
+	if len(skipped) > 0 {
+		return nil, fmt.Errorf("hash fixture marks: %v", skipped[0])
 	}
 	out := make([]*domain.Mark, len(prepared))
 	for i, p := range prepared {

@@ -141,7 +141,7 @@ func runInProcess(tb testing.TB, s *stack, host string) *prometheus.Registry {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -36,13 +36,16 @@ func TestQualityOnFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, hasher)
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, hasher, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prepared, err := detection.PrepareMarks(ctx, marks, images, nil)
+	prepared, skipped, err := detection.PrepareMarks(ctx, marks, images, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(skipped) > 0 {
+		t.Fatalf("fixture reference images not usable: %v", skipped)
 	}
 	eng, err := detection.Build(prepared, detection.OptionsFrom(cfg.Detection))
 	if err != nil {

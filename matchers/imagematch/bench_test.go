@@ -29,7 +29,7 @@ func BenchmarkHashJPEG800(b *testing.B) {
 	h := NewHasher(Limits{})
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.HashListingImage(data); err != nil {
+		if _, err := h.HashListingImage(context.Background(), data); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -54,7 +54,6 @@ func BenchmarkHashJPEG800Naive(b *testing.B) {
 // BenchmarkHashJPEG800Stages splits the fast path into its parts.
 func BenchmarkHashJPEG800Stages(b *testing.B) {
 	data := photo800(b)
-	lim := Limits{}.withDefaults()
 	b.Run("decode_stdlib", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
@@ -64,12 +63,12 @@ func BenchmarkHashJPEG800Stages(b *testing.B) {
 	})
 	b.Run("load_dc_and_trim", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := load(data, lim); err != nil {
+			if _, _, err := loadOne(data); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	p, trim, err := load(data, lim)
+	p, trim, err := loadOne(data)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +86,7 @@ func BenchmarkHashReference(b *testing.B) {
 	data := photo800(b)
 	h := NewHasher(Limits{})
 	for b.Loop() {
-		if _, err := h.HashReference(data); err != nil {
+		if _, err := h.HashReference(context.Background(), data); err != nil {
 			b.Fatal(err)
 		}
 	}

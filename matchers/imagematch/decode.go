@@ -2,6 +2,7 @@ package imagematch
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -18,6 +19,15 @@ import (
 const (
 	DefaultMaxBytes  = 10 << 20   // 10 MiB of encoded image
 	DefaultMaxPixels = 40_000_000 // 40 Mpx, e.g. 8000×5000
+	// DefaultMaxDecodedBytes admits an 8-bit RGBA PNG of 4096×4096 or a
+	// full decode of a 21 Mpx JPEG; large JPEG photos mostly take the DC
+	// path, which needs a sixty-fourth of that.
+	DefaultMaxDecodedBytes = 64 << 20
+	// DefaultMaxDecodingBytes lets two images at the per-image cap, or
+	// many small ones, decode at once.
+	DefaultMaxDecodingBytes = 128 << 20
+	// DefaultMaxDecoding is how many images decode at once.
+	DefaultMaxDecoding = 4
 )
 
 // Limits bound what decoding an image may cost. Zero fields take the
@@ -28,6 +38,21 @@ type Limits struct {
 	// MaxPixels caps width*height as the header declares it, checked before
 	// any pixel buffer is allocated.
 	MaxPixels int64
+	// MaxDecodedBytes caps the memory one image's decode may take: its
+	// pixels times the bytes per pixel of the decoder's output for the
+	// colour model and depth the header declares (a 16-bit RGBA PNG takes
+	// 8 per pixel), plus the resampling buffers. It is checked from the
+	// header, before any pixel buffer is allocated, so a small file that
+	// decompresses to hundreds of megabytes is refused for the cost of
+	// reading its first bytes.
+	MaxDecodedBytes int64
+	// MaxDecodingBytes caps the sum of that memory over the images one
+	// Hasher decodes at once; an image waits for its share (see
+	// ErrBusy). Raised to MaxDecodedBytes if lower.
+	MaxDecodingBytes int64
+	// MaxDecoding caps how many images one Hasher decodes at once. Share
+	// one Hasher across a process to make the caps the process's.
+	MaxDecoding int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -36,6 +61,16 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxPixels <= 0 {
 		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxDecodedBytes <= 0 {
+		l.MaxDecodedBytes = DefaultMaxDecodedBytes
+	}
+	if l.MaxDecodingBytes <= 0 {
+		l.MaxDecodingBytes = DefaultMaxDecodingBytes
+	}
+	l.MaxDecodingBytes = max(l.MaxDecodingBytes, l.MaxDecodedBytes)
+	if l.MaxDecoding <= 0 {
+		l.MaxDecoding = DefaultMaxDecoding
 	}
 	return l
 }
@@ -50,6 +85,11 @@ var (
 	// ErrFeatureless means the image (nearly) has one brightness, so its
 	// perceptual hash would be noise that matches other blank images.
 	ErrFeatureless = errors.New("image is blank or nearly uniform")
+	// ErrBusy means the context ended while the image waited for its turn
+	// to be decoded (Limits.MaxDecoding, MaxDecodingBytes); it wraps the
+	// context's error. A request handler that bounds the wait with a
+	// deadline answers it as "try again later".
+	ErrBusy = errors.New("too many images being decoded at once")
 )
 
 // format is an image format the hasher decodes. Only these four: every
@@ -131,42 +171,80 @@ const dcMinBlocks = 32
 // size, so such an image is decoded in full instead.
 const minContentCells = 48
 
-// load decodes data, within lim, into the brightness plane the hashes are
-// computed from and finds the content inside its borders. A JPEG large
-// enough is decoded at 1/8 scale from its DC coefficients alone, unless
-// its content turns out too small for that resolution; anything else is
-// decoded fully.
-func load(data []byte, lim Limits) (*plane, rect, error) {
-	f, cfg, err := decodeConfig(data, lim)
+// decoded is one brightness plane of an image and the content inside its
+// borders.
+type decoded struct {
+	p    *plane
+	trim rect
+}
+
+// load decodes data, within the Hasher's Limits and under its gate, into
+// the brightness planes the hashes are computed from: one composited on
+// white, as a marketplace page shows an image, and for a reference image
+// with transparency a second one composited on black (see HashReference).
+// A JPEG large enough is decoded at 1/8 scale from its DC coefficients
+// alone, unless its content turns out too small for that resolution;
+// anything else is decoded fully. The cost of the full decode is
+// estimated from the header and refused past MaxDecodedBytes before any
+// pixel buffer exists.
+func (h *Hasher) load(ctx context.Context, data []byte, reference bool) ([]decoded, error) {
+	f, cfg, err := decodeConfig(data, h.lim)
 	if err != nil {
-		return nil, rect{}, err
+		return nil, err
 	}
+	full := decodedBytes(f, cfg, data)
 	if f == formatJPEG && (cfg.Width+7)/8 >= dcMinBlocks && (cfg.Height+7)/8 >= dcMinBlocks {
-		dc, err := jpegdc.Decode(bytes.NewReader(data), lim.MaxPixels)
+		release, err := h.gate.acquire(ctx, dcBytes(cfg))
+		if err != nil {
+			return nil, err
+		}
+		dc, err := jpegdc.Decode(bytes.NewReader(data), h.lim.MaxPixels)
 		var unsupported jpegdc.UnsupportedError
 		switch {
 		case err == nil:
 			p := planeFromDC(dc)
+			release()
 			t := p.trim()
-			if t == fullRect || (t.x1-t.x0)*float64(p.w) >= minContentCells && (t.y1-t.y0)*float64(p.h) >= minContentCells {
-				return p, t, nil
+			if t == fullRect && !p.framed() || t != fullRect && (t.x1-t.x0)*float64(p.w) >= minContentCells && (t.y1-t.y0)*float64(p.h) >= minContentCells {
+				return []decoded{{p, t}}, nil
+			}
+			if full > h.lim.MaxDecodedBytes {
+				return nil, fmt.Errorf("%w: jpeg of %d×%d: its content is too small to hash at 1/8 scale, and a full decode takes %s, over the cap of %s",
+					ErrTooLarge, cfg.Width, cfg.Height, mib(full), mib(h.lim.MaxDecodedBytes))
 			}
 		case errors.As(err, &unsupported):
 			// CMYK or RGB JPEG: no luma to take the DC of; decode fully.
+			release()
 		default:
-			return nil, rect{}, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
+			release()
+			return nil, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
 		}
 	}
-	p, err := decodeFull(f, data)
-	if err != nil {
-		return nil, rect{}, err
+	if full > h.lim.MaxDecodedBytes {
+		return nil, fmt.Errorf("%w: %s declares %d×%d pixels of %s: decoding takes %s, over the cap of %s",
+			ErrTooLarge, f, cfg.Width, cfg.Height, modelName(f, cfg.ColorModel), mib(full), mib(h.lim.MaxDecodedBytes))
 	}
-	return p, p.trim(), nil
+	release, err := h.gate.acquire(ctx, full)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	img, err := decodeFull(f, data)
+	if err != nil {
+		return nil, err
+	}
+	p := planeFromImage(img, white)
+	out := []decoded{{p, p.trim()}}
+	if reference && !opaque(img) {
+		p := planeFromImage(img, black)
+		out = append(out, decoded{p, p.trim()})
+	}
+	return out, nil
 }
 
 // decodeFull decodes the whole image with the format's decoder (the first
-// frame of a GIF) and converts it to a brightness plane.
-func decodeFull(f format, data []byte) (*plane, error) {
+// frame of a GIF).
+func decodeFull(f format, data []byte) (image.Image, error) {
 	var (
 		img image.Image
 		err error
@@ -187,5 +265,12 @@ func decodeFull(f format, data []byte) (*plane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, f, err)
 	}
-	return planeFromImage(img), nil
+	return img, nil
+}
+
+// opaque reports whether img has no transparent pixel. Images that cannot
+// say (none of the decoders' types) count as opaque.
+func opaque(img image.Image) bool {
+	o, ok := img.(interface{ Opaque() bool })
+	return !ok || o.Opaque()
 }

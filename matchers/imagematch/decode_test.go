@@ -2,6 +2,7 @@ package imagematch
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -41,6 +42,16 @@ func pngBomb(w, h uint32) []byte {
 	// A zlib stream of a few zero bytes; the decoder would want w*h*4 of them.
 	out = append(out, pngChunk("IDAT", []byte{0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01})...)
 	return append(out, pngChunk("IEND", nil)...)
+}
+
+// loadOne loads data as a listing image under the default Limits and
+// returns its one plane.
+func loadOne(data []byte) (*plane, rect, error) {
+	d, err := NewHasher(Limits{}).load(context.Background(), data, false)
+	if err != nil {
+		return nil, rect{}, err
+	}
+	return d[0].p, d[0].trim, nil
 }
 
 // jpegBomb is a JPEG whose frame header declares w×h pixels.
@@ -106,7 +117,7 @@ func TestDecodeRefusesTooLarge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := h.HashListingImage(tc.data)
+			_, err := h.HashListingImage(context.Background(), tc.data)
 			runtime.ReadMemStats(&after)
 			if !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("err = %v, want ErrTooLarge", err)
@@ -142,10 +153,10 @@ func TestDecodeRefusesOtherFormats(t *testing.T) {
 	h := NewHasher(Limits{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := h.HashListingImage(tc.data); !errors.Is(err, ErrFormat) {
+			if _, err := h.HashListingImage(context.Background(), tc.data); !errors.Is(err, ErrFormat) {
 				t.Fatalf("err = %v, want ErrFormat", err)
 			}
-			if _, err := h.HashReference(tc.data); !errors.Is(err, ErrFormat) {
+			if _, err := h.HashReference(context.Background(), tc.data); !errors.Is(err, ErrFormat) {
 				t.Fatalf("HashReference err = %v, want ErrFormat", err)
 			}
 		})
@@ -175,10 +186,10 @@ func TestFeatureless(t *testing.T) {
 	h := NewHasher(Limits{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if hs, err := h.HashListingImage(tc.data); !errors.Is(err, ErrFeatureless) {
+			if hs, err := h.HashListingImage(context.Background(), tc.data); !errors.Is(err, ErrFeatureless) {
 				t.Fatalf("HashListingImage = %x, %v; want ErrFeatureless", hs, err)
 			}
-			if _, err := h.HashReference(tc.data); !errors.Is(err, ErrFeatureless) {
+			if _, err := h.HashReference(context.Background(), tc.data); !errors.Is(err, ErrFeatureless) {
 				t.Fatalf("HashReference err = %v, want ErrFeatureless", err)
 			}
 		})
@@ -203,7 +214,7 @@ func TestFormatsHashAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refHashes, err := h.HashReference(ref)
+	refHashes, err := h.HashReference(context.Background(), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +224,7 @@ func TestFormatsHashAlike(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hs, err := h.HashListingImage(data)
+			hs, err := h.HashListingImage(context.Background(), data)
 			if err != nil {
 				t.Fatalf("HashListingImage: %v", err)
 			}
@@ -230,7 +241,6 @@ func TestFormatsHashAlike(t *testing.T) {
 // decode of the same JPEG give (nearly) the same hashes, for sizes that are
 // and are not multiples of the 8×8 block.
 func TestDCPathMatchesFullDecode(t *testing.T) {
-	lim := Limits{}.withDefaults()
 	tests := []struct {
 		name string
 		kind synthKind
@@ -245,14 +255,15 @@ func TestDCPathMatchesFullDecode(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			data := encodeJPEG(t, synthImage(tc.kind, uint64(100+i), tc.w, tc.h), 85)
-			p, trim, err := load(data, lim)
+			p, trim, err := loadOne(data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			full, err := decodeFull(formatJPEG, data)
+			img, err := decodeFull(formatJPEG, data)
 			if err != nil {
 				t.Fatal(err)
 			}
+			full := planeFromImage(img, white)
 			a, err := p.hashes(p.listingRegions(trim))
 			if err != nil {
 				t.Fatal(err)
@@ -294,11 +305,11 @@ func TestTransparencyOnWhite(t *testing.T) {
 		}
 	}
 	h := NewHasher(Limits{})
-	ref, err := h.HashReference(encodePNG(t, transparent))
+	ref, err := h.HashReference(context.Background(), encodePNG(t, transparent))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := h.HashListingImage(encodeJPEG(t, onWhite, 90))
+	got, err := h.HashListingImage(context.Background(), encodeJPEG(t, onWhite, 90))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +320,7 @@ func TestTransparencyOnWhite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.HashListingImage(alpha); err != nil {
+	if _, err := h.HashListingImage(context.Background(), alpha); err != nil {
 		t.Errorf("WebP with alpha: %v", err)
 	}
 }
@@ -317,14 +328,14 @@ func TestTransparencyOnWhite(t *testing.T) {
 func TestHashCounts(t *testing.T) {
 	h := NewHasher(Limits{})
 	for _, r := range synthRefs(t, 2) {
-		ref, err := h.HashReference(r.data)
+		ref, err := h.HashReference(context.Background(), r.data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(ref) < 10 || len(ref) > maxReferenceHashes {
 			t.Errorf("%s: %d reference hashes, want 10..%d", r.name, len(ref), maxReferenceHashes)
 		}
-		l, err := h.HashListingImage(r.data)
+		l, err := h.HashListingImage(context.Background(), r.data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +356,7 @@ func TestDefaultsAndJPEGStdlibFallback(t *testing.T) {
 	// decoder; both must decode.
 	for _, size := range []int{100, 255, 256, 2000} {
 		img := synthImage(kindPhoto, uint64(size), size, size)
-		if _, err := NewHasher(Limits{}).HashListingImage(encodeJPEG(t, img, 80)); err != nil {
+		if _, err := NewHasher(Limits{}).HashListingImage(context.Background(), encodeJPEG(t, img, 80)); err != nil {
 			t.Errorf("%dx%d: %v", size, size, err)
 		}
 	}
@@ -353,7 +364,7 @@ func TestDefaultsAndJPEGStdlibFallback(t *testing.T) {
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewHasher(Limits{}).HashListingImage(buf.Bytes()); !errors.Is(err, ErrFeatureless) {
+	if _, err := NewHasher(Limits{}).HashListingImage(context.Background(), buf.Bytes()); !errors.Is(err, ErrFeatureless) {
 		t.Errorf("1×1 JPEG: err = %v, want ErrFeatureless", err)
 	}
 }

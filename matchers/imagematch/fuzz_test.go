@@ -2,6 +2,7 @@ package imagematch
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -43,7 +44,7 @@ func FuzzHashListingImage(f *testing.F) {
 	// Small caps keep each input cheap: at most 256 KiB and 1 Mpx.
 	h := NewHasher(Limits{MaxBytes: 256 << 10, MaxPixels: 1 << 20})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		hs, err := h.HashListingImage(data)
+		hs, err := h.HashListingImage(context.Background(), data)
 		if err != nil {
 			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrFeatureless) {
 				t.Fatalf("error wraps no sentinel: %v", err)

@@ -1,28 +1,40 @@
 package imagematch
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 )
 
 // Hasher computes the perceptual hashes of listing and reference images
-// within its Limits. It is safe for concurrent use.
+// within its Limits: each image's decode is bounded from its header, and
+// the images it decodes at once share one budget (Limits.MaxDecoding,
+// MaxDecodingBytes), so a process that shares one Hasher bounds the memory
+// all its image decoding takes. It is safe for concurrent use.
 type Hasher struct {
-	lim Limits
+	lim  Limits
+	gate *gate
 }
 
 // NewHasher returns a Hasher bounded by lim (zero fields take the defaults).
-func NewHasher(lim Limits) *Hasher { return &Hasher{lim: lim.withDefaults()} }
+func NewHasher(lim Limits) *Hasher {
+	lim = lim.withDefaults()
+	return &Hasher{lim: lim, gate: newGate(lim.MaxDecoding, lim.MaxDecodingBytes)}
+}
 
 // HashListingImage decodes a listing image (bounded by the Hasher's Limits)
-// and returns the hashes it is searched with, see listingRegions. Errors
-// wrap ErrFormat, ErrTooLarge or ErrFeatureless.
-func (h *Hasher) HashListingImage(data []byte) ([]uint64, error) {
-	p, trim, err := load(data, h.lim)
+// and returns the hashes it is searched with, see listingRegions. A
+// transparent image is seen composited on white, as a marketplace page
+// shows it. It waits for its turn to decode until ctx ends. Errors wrap
+// ErrFormat, ErrTooLarge, ErrFeatureless or ErrBusy.
+func (h *Hasher) HashListingImage(ctx context.Context, data []byte) ([]uint64, error) {
+	planes, err := h.load(ctx, data, false)
 	if err != nil {
 		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
-	out, err := p.hashes(p.listingRegions(trim))
+	p := planes[0]
+	out, err := p.p.hashes(p.p.listingRegions(p.trim))
 	if err != nil {
 		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
@@ -33,16 +45,61 @@ func (h *Hasher) HashListingImage(data []byte) ([]uint64, error) {
 // hashes stored for it, see referenceRegions: crops and a mirror image, so
 // that a listing's cropped or flipped copy lands within the match distance
 // of one of them. At most maxReferenceHashes are returned.
-func (h *Hasher) HashReference(data []byte) ([]uint64, error) {
-	p, trim, err := load(data, h.lim)
+//
+// A logo with transparency is published to be put on any background, and
+// is often white or light for dark ones: composited on white alone it may
+// be blank. It is hashed composited on white and on black, and the hashes
+// of both are kept. A pHash depends only on the signs of the image's
+// low-frequency coefficients about their median, so it does not change
+// when brightness is scaled or shifted: a one-colour logo on any ground it
+// stands out from lies near one of the two, the logo darker than its
+// ground near the first and lighter than its ground near the second.
+// Only when both are blank is the image featureless.
+func (h *Hasher) HashReference(ctx context.Context, data []byte) ([]uint64, error) {
+	planes, err := h.load(ctx, data, true)
 	if err != nil {
 		return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 	}
-	out, err := p.hashes(p.referenceRegions(trim))
-	if err != nil {
-		return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+	var lists [][]uint64
+	for _, d := range planes {
+		hs, err := d.p.hashes(d.p.referenceRegions(d.trim))
+		if errors.Is(err, ErrFeatureless) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+		}
+		lists = append(lists, hs)
 	}
-	return out, nil
+	if len(lists) == 0 {
+		return nil, fmt.Errorf("imagematch: hash reference image: %w", ErrFeatureless)
+	}
+	return interleave(lists, maxReferenceHashes), nil
+}
+
+// interleave merges lists, taking one hash of each in turn and dropping
+// duplicates, up to n hashes: when the cap cuts, it cuts the last
+// (least general) variants of every plane alike.
+func interleave(lists [][]uint64, n int) []uint64 {
+	if len(lists) == 1 {
+		return lists[0][:min(len(lists[0]), n)]
+	}
+	var out []uint64
+	for i := 0; len(out) < n; i++ {
+		more := false
+		for _, l := range lists {
+			if i < len(l) {
+				more = true
+				if len(out) < n {
+					out = appendNew(out, l[i])
+				}
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return out
 }
 
 // maxReferenceHashes is the most hashes HashReference returns; the marks

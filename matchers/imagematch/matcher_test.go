@@ -37,7 +37,7 @@ var loadFixture = sync.OnceValues(func() (*fixture, error) {
 		} else {
 			data = mustJPEG(img, 92)
 		}
-		hs, err := h.HashReference(data)
+		hs, err := h.HashReference(context.Background(), data)
 		return matchers.ReferenceImage{Kind: refKind, URL: url, Hashes: hs}, err
 	}
 	var fx fixture
@@ -58,7 +58,7 @@ var loadFixture = sync.OnceValues(func() (*fixture, error) {
 	listing := func(id string, imgs ...[]byte) (*matchers.Listing, error) {
 		l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: id, SellerID: "s1", Title: "bag " + id})
 		for i, data := range imgs {
-			hs, err := h.HashListingImage(data)
+			hs, err := h.HashListingImage(context.Background(), data)
 			if err != nil {
 				return nil, err
 			}

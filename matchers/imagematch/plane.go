@@ -192,9 +192,16 @@ const (
 	lumB = 0.114
 )
 
-// planeFromImage converts a decoded image to the working plane. Transparent
-// pixels are composited over white, as a marketplace page shows them.
-func planeFromImage(img image.Image) *plane {
+// Grounds a transparent image is composited on, as brightness.
+const (
+	white float32 = 255
+	black float32 = 0
+)
+
+// planeFromImage converts a decoded image to the working plane, its
+// transparent pixels composited on ground (white as a marketplace page
+// shows them; black for the second look at a reference logo).
+func planeFromImage(img image.Image, ground float32) *plane {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	ww, wh := workSize(w, h)
@@ -204,7 +211,7 @@ func planeFromImage(img image.Image) *plane {
 	if pm, ok := img.(*image.Paletted); ok {
 		palette = make([]float32, len(pm.Palette))
 		for i, c := range pm.Palette {
-			palette[i] = lumaOf(c)
+			palette[i] = lumaOf(c, ground)
 		}
 	}
 	for y := range h {
@@ -219,7 +226,7 @@ func planeFromImage(img image.Image) *plane {
 			yo, ao := m.YOffset(b.Min.X, sy), m.AOffset(b.Min.X, sy)
 			for x := range row {
 				a := float32(m.A[ao+x])
-				row[x] = (float32(m.Y[yo+x])*a + 255*(255-a)) / 255
+				row[x] = (float32(m.Y[yo+x])*a + ground*(255-a)) / 255
 			}
 		case *image.Gray:
 			off := m.PixOffset(b.Min.X, sy)
@@ -230,9 +237,10 @@ func planeFromImage(img image.Image) *plane {
 			pix := m.Pix[m.PixOffset(b.Min.X, sy):]
 			for x := range row {
 				p := pix[4*x : 4*x+4 : 4*x+4]
-				// Premultiplied: over white adds (255 - a) to each channel.
-				white := 255 - float32(p[3])
-				row[x] = lumR*(float32(p[0])+white) + lumG*(float32(p[1])+white) + lumB*(float32(p[2])+white)
+				// Premultiplied: over the ground adds ground·(1 - a) to
+				// each channel, and the luma weights sum to 1.
+				back := ground * (255 - float32(p[3])) / 255
+				row[x] = lumR*float32(p[0]) + lumG*float32(p[1]) + lumB*float32(p[2]) + back
 			}
 		case *image.NRGBA:
 			pix := m.Pix[m.PixOffset(b.Min.X, sy):]
@@ -240,7 +248,29 @@ func planeFromImage(img image.Image) *plane {
 				p := pix[4*x : 4*x+4 : 4*x+4]
 				a := float32(p[3])
 				l := lumR*float32(p[0]) + lumG*float32(p[1]) + lumB*float32(p[2])
-				row[x] = (l*a + 255*(255-a)) / 255
+				row[x] = (l*a + ground*(255-a)) / 255
+			}
+		case *image.Gray16:
+			pix := m.Pix[m.PixOffset(b.Min.X, sy):]
+			for x := range row {
+				row[x] = float32(pix[2*x]) + float32(pix[2*x+1])/256
+			}
+		case *image.RGBA64:
+			pix := m.Pix[m.PixOffset(b.Min.X, sy):]
+			for x := range row {
+				p := pix[8*x : 8*x+8 : 8*x+8]
+				back := ground * (255 - float32(p[6])) / 255 // premultiplied, as RGBA
+				row[x] = lumR*float32(p[0]) + lumG*float32(p[2]) + lumB*float32(p[4]) + back
+			}
+		case *image.NRGBA64:
+			// The high bytes: a hash sees the image through a 64×64 grid,
+			// where the low bytes are far below the contrast it needs.
+			pix := m.Pix[m.PixOffset(b.Min.X, sy):]
+			for x := range row {
+				p := pix[8*x : 8*x+8 : 8*x+8]
+				a := float32(p[6])
+				l := lumR*float32(p[0]) + lumG*float32(p[2]) + lumB*float32(p[4])
+				row[x] = (l*a + ground*(255-a)) / 255
 			}
 		case *image.Paletted:
 			off := m.PixOffset(b.Min.X, sy)
@@ -253,7 +283,7 @@ func planeFromImage(img image.Image) *plane {
 			}
 		default:
 			for x := range row {
-				row[x] = lumaOf(img.At(b.Min.X+x, sy))
+				row[x] = lumaOf(img.At(b.Min.X+x, sy), ground)
 			}
 		}
 		rs.row(y, row)
@@ -263,11 +293,11 @@ func planeFromImage(img image.Image) *plane {
 	return p
 }
 
-// lumaOf is the brightness of any colour composited over white.
-func lumaOf(c color.Color) float32 {
+// lumaOf is the brightness of any colour composited on ground.
+func lumaOf(c color.Color, ground float32) float32 {
 	r, g, b, a := c.RGBA() // premultiplied, 16 bits
-	white := float32(0xffff - a)
-	return (lumR*(float32(r)+white) + lumG*(float32(g)+white) + lumB*(float32(b)+white)) / 257
+	back := ground * float32(0xffff-a) / 0xffff
+	return (lumR*float32(r)+lumG*float32(g)+lumB*float32(b))/257 + back
 }
 
 // sample resamples region g of the plane to an outW × outH grid.

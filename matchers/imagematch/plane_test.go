@@ -10,7 +10,7 @@ import (
 )
 
 // planeOf converts img to a working plane, as a full decode does.
-func planeOf(img image.Image) *plane { return planeFromImage(img) }
+func planeOf(img image.Image) *plane { return planeFromImage(img, white) }
 
 func near(a, b rect, tol float64) bool {
 	return math.Abs(a.x0-b.x0) <= tol && math.Abs(a.y0-b.y0) <= tol &&

@@ -1,6 +1,7 @@
 package imagematch
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -65,7 +66,7 @@ func TestHashRobustness(t *testing.T) {
 	refHashes := make([][]uint64, len(refs))
 	var nRef int
 	for i, r := range refs {
-		hs, err := h.HashReference(r.data)
+		hs, err := h.HashReference(context.Background(), r.data)
 		if err != nil {
 			t.Fatalf("HashReference(%s): %v", r.name, err)
 		}
@@ -84,7 +85,7 @@ func TestHashRobustness(t *testing.T) {
 		var matched, measured []int
 		for i, r := range refs {
 			img, q := tr.apply(r.img)
-			lh, err := h.HashListingImage(encodeJPEG(t, img, q))
+			lh, err := h.HashListingImage(context.Background(), encodeJPEG(t, img, q))
 			if err != nil {
 				t.Fatalf("%s %s: HashListingImage: %v", tr.name, r.name, err)
 			}

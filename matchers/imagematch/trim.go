@@ -104,6 +104,28 @@ func (p *plane) trimWithin(r rect) rect {
 	}
 }
 
+// framed reports whether all four outer lines of the plane are uniform, as
+// they are around a logo or product on a plain ground. If trim then finds
+// no content inside, the plane was too coarse to tell the content from the
+// ground (thin strokes of a dark-on-dark logo averaged into 8×8 blocks
+// stay within the tolerance), not free of borders.
+func (p *plane) framed() bool {
+	var scratch []float32
+	col := func(x int) []float32 {
+		c := make([]float32, p.h)
+		for y := range p.h {
+			c[y] = p.pix[y*p.w+x]
+		}
+		return c
+	}
+	for _, l := range [][]float32{p.pix[:p.w], p.pix[(p.h-1)*p.w:], col(0), col(p.w - 1)} {
+		if u, _ := uniformMedian(l, &scratch); !u {
+			return false
+		}
+	}
+	return true
+}
+
 // trimSide walks lines from start towards stop (exclusive) by step while
 // they are uniform, and returns the first line that is not. If every line
 // is uniform, the walk crossed a solid shape (lines restricted to a shape's

@@ -1,0 +1,101 @@
+package detection
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers/imagematch"
+	"github.com/markwatch/markwatch/matchers/imagematch/imagetest"
+)
+
+// mapFetcher serves images from a map; a missing one is a fetch error.
+type mapFetcher map[string][]byte
+
+func (f mapFetcher) Fetch(_ context.Context, ref string) ([]byte, error) {
+	if b, ok := f[ref]; ok {
+		return b, nil
+	}
+	return nil, errors.New("no such file")
+}
+
+func pngOf(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestMarkSkipsUnusableReferences: a mark with one good logo and four
+// reference images that cannot be used (missing, not an image, blank, a
+// decompression bomb) is prepared with the good one; each of the others
+// is reported with the mark and its reason and counted by reason.
+func TestMarkSkipsUnusableReferences(t *testing.T) {
+	logo := image.NewGray(image.Rect(0, 0, 200, 120))
+	for y := range 120 {
+		for x := range 200 {
+			if (x/20+y/20)%2 == 0 || x > 150 {
+				logo.SetGray(x, y, color.Gray{Y: 255})
+			}
+		}
+	}
+	fetch := mapFetcher{
+		"good.png":    pngOf(t, logo),
+		"blank.png":   pngOf(t, image.NewGray(image.Rect(0, 0, 100, 100))),
+		"notes.txt":   []byte("not an image"),
+		"hostile.png": imagetest.HostilePNG(7000, 5700),
+	}
+	reg := prometheus.NewRegistry()
+	im, err := NewImages(fetch, imagematch.NewHasher(imagematch.Limits{}), ImageOptions{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &domain.Mark{
+		SchemaVersion: 1, MarkID: "mk-1", HolderID: "h-1", Name: "Acme", Status: domain.MarkActive,
+		Logos:          []string{"good.png", "blank.png", "hostile.png"},
+		OfficialImages: []string{"missing.jpg", "notes.txt"},
+	}
+	p, skipped, err := im.Mark(context.Background(), m)
+	if err != nil {
+		t.Fatalf("Mark: %v", err)
+	}
+	if len(p.References) != 1 || p.References[0].URL != "good.png" || len(p.References[0].Hashes) == 0 {
+		t.Errorf("references %+v, want good.png alone", p.References)
+	}
+	want := map[string]string{
+		"blank.png": SkipFeatureless, "hostile.png": SkipTooLarge, "missing.jpg": SkipUnreadable, "notes.txt": SkipUnreadable,
+	}
+	if len(skipped) != len(want) {
+		t.Fatalf("skipped %v, want %d", skipped, len(want))
+	}
+	for _, s := range skipped {
+		if s.MarkID != "mk-1" || want[s.URL] != s.Reason || s.Err == nil {
+			t.Errorf("skipped %v, want mark mk-1 and reason %q", s, want[s.URL])
+		}
+	}
+	for reason, n := range map[string]float64{SkipFeatureless: 1, SkipTooLarge: 1, SkipUnreadable: 2} {
+		if got := testutil.ToFloat64(im.metrics.skipped.WithLabelValues(reason)); got != n {
+			t.Errorf("markwatch_reference_images_skipped_total{reason=%q} = %g, want %g", reason, got, n)
+		}
+	}
+	// A second preparer on the same registry shares the counter.
+	if _, err := NewImages(fetch, imagematch.NewHasher(imagematch.Limits{}), ImageOptions{Registerer: reg}); err != nil {
+		t.Errorf("second preparer on one registry: %v", err)
+	}
+	// Canceled: the error is the context's, not a skip.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := im.Mark(ctx, &domain.Mark{MarkID: "mk-2", Logos: []string{"good2.png"}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: err = %v", err)
+	}
+}
