@@ -6,8 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	index "github.com/blevesearch/bleve_index_api"
-
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/normalize"
@@ -161,6 +159,7 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 	buf := make([]byte, 0, 64)
 	for i := range toks {
 		buf = buf[:0]
+		var h uint64 // polynomial hash of buf, for m.prefixes
 		var obf normalize.Obfuscation
 		singles := true // every token so far is one letter: "K . A . L . V . O . R . A"
 		for j := i; j < len(toks); j++ {
@@ -177,17 +176,24 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 			if len(buf) > m.maxKey+1 {
 				break
 			}
-			obf |= t.Obf
-			if ms, ok := m.others[string(buf)]; ok {
-				spans = append(spans, span{a: i, b: j, marks: ms})
+			for k := len(buf) - len(t.Text); k < len(buf); k++ {
+				h = h*hashBase + uint64(buf[k])
 			}
-			ps, ok := m.keys[string(buf)]
+			obf |= t.Obf
+			// A window that begins no key is no key, and no wider
+			// window is either: stop widening after this one.
+			begins := m.prefixes.has(h, len(buf))
+			var ps []phrase
+			ok := false
+			if begins {
+				if ms, other := m.others[string(buf)]; other {
+					spans = append(spans, span{a: i, b: j, marks: ms})
+				}
+				ps, ok = m.keys[string(buf)]
+			}
 			if !ok && j == i && len(buf) > 4 && buf[len(buf)-1] == 's' && !t.CJK {
 				// "Veltaros", "Veltaro's": a plural or possessive is the name.
 				ps, ok = m.keys[string(buf[:len(buf)-1])]
-			}
-			if !ok {
-				continue
 			}
 			for _, p := range ps {
 				kind := classify(p, j-i+1, obf, toks[i:j+1])
@@ -199,11 +205,14 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 					matched[k] = true
 				}
 			}
+			if !begins {
+				break
+			}
 		}
 	}
 	hits = m.findSquashed(hits, field, text, toks, matched)
 	hits = m.findLeet(hits, first, field, text)
-	if !m.opts.DisableFuzzy && m.fuzzyRead != nil {
+	if m.fuzzyCache != nil {
 		var err error
 		if hits, err = m.findFuzzy(hits, field, text, toks, matched); err != nil {
 			return nil, err
@@ -330,8 +339,8 @@ func (m *Matcher) newHit(p phrase, field int, text string, toks []normalize.Toke
 	}
 }
 
-// findFuzzy looks up, with bleve's Levenshtein automaton, the tokens and
-// adjacent token pairs that the exact pass did not match.
+// findFuzzy looks up, in the typo index, the tokens and adjacent token
+// pairs that the exact pass did not match.
 func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize.Token, matched []bool) ([]hit, error) {
 	buf := make([]byte, 0, 64)
 	for i := range toks {
@@ -423,32 +432,14 @@ func (m *Matcher) fuzzyTerms(term string) ([]fuzzyTerm, error) {
 			n++
 		}
 	}
-	fr, ok := m.fuzzyRead.(index.IndexReaderFuzzy)
-	if !ok {
-		return nil, fmt.Errorf("text: bleve reader %T has no fuzzy dictionary", m.fuzzyRead)
-	}
-	dict, auto, err := fr.FieldDictFuzzyAutomaton("k", term, fz, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("text: fuzzy lookup %q: %w", term, err)
-	}
-	defer dict.Close()
 	var out []fuzzyTerm
-	for {
-		e, err := dict.Next()
-		if err != nil {
-			return nil, fmt.Errorf("text: fuzzy lookup %q: %w", term, err)
+	if m.deletes != nil {
+		out = m.deletes.lookup(term, fz, prefix)
+	} else {
+		var err error
+		if out, err = m.bleve.lookup(term, fz, prefix); err != nil {
+			return nil, err
 		}
-		if e == nil {
-			break
-		}
-		if e.Term == term {
-			continue
-		}
-		ok, d := auto.MatchAndDistance(e.Term)
-		if !ok || d == 0 {
-			continue
-		}
-		out = append(out, fuzzyTerm{key: e.Term, dist: d})
 	}
 	m.fuzzyCache.Add(term, out)
 	return out, nil
