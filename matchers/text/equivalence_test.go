@@ -268,4 +268,3 @@ U.S. Polo Assn. men's polo shirt
 Diorama kit for model railway
 Channel islands travel guide
 Apple juice 1 L, organic`, "\n")
-

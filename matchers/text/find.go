@@ -343,6 +343,14 @@ func (m *Matcher) newHit(p phrase, field int, text string, toks []normalize.Toke
 // pairs that the exact pass did not match.
 func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize.Token, matched []bool) ([]hit, error) {
 	buf := make([]byte, 0, 64)
+	// multi[i] says whether token i belongs to a multi-word name: each
+	// token is looked up once, not once per pair it is in.
+	var multiA [64]bool
+	multi := multiA[:0]
+	for i := range toks {
+		_, ok := m.multi[toks[i].Text]
+		multi = append(multi, ok)
+	}
 	for i := range toks {
 		if toks[i].CJK {
 			continue
@@ -356,7 +364,7 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 				continue
 			}
 			if j > i {
-				if utf8.RuneCountInString(toks[j].Text) < 2 || !m.inMulti(toks[i].Text, toks[j].Text) {
+				if utf8.RuneCountInString(toks[j].Text) < 2 || !(multi[i] || multi[j]) {
 					break
 				}
 				buf = append(buf, toks[j].Text...)
@@ -366,6 +374,11 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 			// still be that key with a letter dropped ("Rolx"); the index
 			// holds no key under FuzzyMinRunes, so short names stay exact.
 			if !fuzzyCandidate(term, m.opts.FuzzyMinRunes-1, m.maxKey) {
+				continue
+			}
+			if m.deletes != nil && m.deletes.foreign(term) > m.fuzziness(term) {
+				// More characters no key has (digits of a model code,
+				// another script) than edits allowed: no typo of a mark.
 				continue
 			}
 			if _, word := m.dict.words[term]; word && j == i {
@@ -388,13 +401,6 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 	return hits, nil
 }
 
-// inMulti reports whether a or b is a token of a multi-word name.
-func (m *Matcher) inMulti(a, b string) bool {
-	_, okA := m.multi[a]
-	_, okB := m.multi[b]
-	return okA || okB
-}
-
 // fuzzyCandidate reports whether term is worth a fuzzy lookup: long
 // enough, not longer than any key could be within two edits, and not a
 // number.
@@ -411,16 +417,21 @@ func fuzzyCandidate(term string, minRunes, maxKey int) bool {
 	return letters*2 > len(term)
 }
 
+// fuzziness is the edit distance allowed for term.
+func (m *Matcher) fuzziness(term string) int {
+	if utf8.RuneCountInString(term) >= m.opts.Fuzzy2MinRunes {
+		return 2
+	}
+	return 1
+}
+
 // fuzzyTerms returns the mark keys within the allowed edit distance of
 // term, through the LRU cache.
 func (m *Matcher) fuzzyTerms(term string) ([]fuzzyTerm, error) {
 	if v, ok := m.fuzzyCache.Get(term); ok {
 		return v, nil
 	}
-	fz := 1
-	if utf8.RuneCountInString(term) >= m.opts.Fuzzy2MinRunes {
-		fz = 2
-	}
+	fz := m.fuzziness(term)
 	prefix := ""
 	if m.opts.FuzzyPrefix > 0 {
 		n := 0
@@ -500,12 +511,19 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 	if len(m.keysIL) == 0 {
 		return hits
 	}
+	// Only a window holding a leet character is looked up: a field
+	// without any (most are) has nothing for this pass.
+	if !hasLeetByte(text) {
+		return hits
+	}
 	type chunk struct {
 		start, end int
-		decoded    string
+		dA, dB     int // the decoded chunk is arena[dA:dB], empty when not decodable
 		leet       bool
 	}
-	var chunks []chunk
+	var chunkA [64]chunk
+	var arenaA [512]byte
+	chunks, arena := chunkA[:0], arenaA[:0]
 	for start := 0; start < len(text); {
 		for start < len(text) && isSpace(text[start]) {
 			start++
@@ -515,10 +533,13 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 			end++
 		}
 		if end > start {
-			d, leet, ok := deleet(text[start:end])
+			n := len(arena)
+			var leet, ok bool
+			arena, leet, ok = appendDeleet(arena, text[start:end])
 			if ok {
-				chunks = append(chunks, chunk{start, end, d, leet})
+				chunks = append(chunks, chunk{start, end, n, len(arena), leet})
 			} else {
+				arena = arena[:n]
 				chunks = append(chunks, chunk{start: start, end: end})
 			}
 		}
@@ -527,12 +548,13 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 			break
 		}
 	}
-	var buf []byte
+	var bufA [64]byte
+	buf := bufA[:0]
 	for i := range chunks {
 		buf = buf[:0]
 		leet := false
-		for j := i; j < len(chunks) && j < i+3 && chunks[j].decoded != ""; j++ {
-			buf = append(buf, chunks[j].decoded...)
+		for j := i; j < len(chunks) && j < i+3 && chunks[j].dB > chunks[j].dA; j++ {
+			buf = append(buf, arena[chunks[j].dA:chunks[j].dB]...)
 			leet = leet || chunks[j].leet
 			if !leet || len(buf) < 4 {
 				continue
@@ -571,16 +593,15 @@ var leetLetters = [256]byte{
 	'@': 'a', '$': 's', '!': 'l', '|': 'l',
 }
 
-// deleet decodes one chunk: ASCII letters and leet characters, with
-// surrounding punctuation ignored. ok is false when the chunk has other
-// characters or no letter; leet reports whether any leet character was
-// decoded.
-func deleet(s string) (decoded string, leet, ok bool) {
-	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
+// appendDeleet decodes one chunk onto dst: ASCII letters and leet
+// characters, with surrounding punctuation ignored. ok is false when the
+// chunk has other characters or no letter (dst is then to be cut back by
+// the caller); leet reports whether any leet character was decoded.
+func appendDeleet(dst []byte, s string) (out []byte, leet, ok bool) {
+	s = trimPunct(s)
 	if len(s) < 3 || len(s) > 40 {
-		return "", false, false
+		return dst, false, false
 	}
-	out := make([]byte, 0, len(s))
 	letters := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -596,17 +617,45 @@ func deleet(s string) (decoded string, leet, ok bool) {
 		case c == '.' || c == '-' || c == '_':
 			continue
 		default:
-			return "", false, false
+			return dst, false, false
 		}
 		if c == 'i' {
 			c = 'l'
 		}
-		out = append(out, c)
+		dst = append(dst, c)
 	}
 	if letters == 0 {
-		return "", false, false
+		return dst, false, false
 	}
-	return string(out), leet, true
+	return dst, leet, true
+}
+
+// chunkPunct is the punctuation trimmed around a chunk before decoding.
+var chunkPunct = func() (t [256]bool) {
+	for _, c := range []byte("()[]{}<>\"'.,:;?#*-_~") {
+		t[c] = true
+	}
+	return t
+}()
+
+func trimPunct(s string) string {
+	for len(s) > 0 && chunkPunct[s[0]] {
+		s = s[1:]
+	}
+	for len(s) > 0 && chunkPunct[s[len(s)-1]] {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// hasLeetByte reports whether text has a character leetspeak uses.
+func hasLeetByte(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if leetLetters[text[i]] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ilFold folds i into l, the key space of findLeet.
