@@ -41,13 +41,11 @@ type deleteIndex struct {
 	// key, so most need no list.
 	postings map[uint64]uint32
 	lists    []uint32
-	// filter has one bit set per indexed deletion hash, about eight bits
-	// per deletion: a term's deletion whose bit is clear is in no key,
-	// and testing the bit (an L2-sized array) is much cheaper than a miss
-	// in the postings map, which is tens of MB. Most deletions of a
+	// filter holds every indexed deletion hash: a term's deletion it
+	// refuses is in no key, and testing it is much cheaper than a miss
+	// in the postings map, which is megabytes. Most deletions of a
 	// never-seen word stop here.
-	filter []uint64
-	mask   uint64
+	filter bitFilter
 	prefix int // runes never deleted, FuzzyPrefix
 	// alphabet holds every rune of every key: a term with more runes
 	// outside it than the allowed distance cannot match (model codes,
@@ -98,14 +96,9 @@ func newDeleteIndex(keys []string, prefix, min2 int) *deleteIndex {
 		return int(a.id) - int(b.id)
 	})
 	entries = slices.Compact(entries)
-	bits := uint64(1 << 12)
-	for bits < 8*uint64(len(entries)) {
-		bits <<= 1
-	}
-	x.filter, x.mask = make([]uint64, bits/64), bits-1
+	x.filter = newBitFilter(len(entries))
 	for _, e := range entries {
-		b := e.h & x.mask
-		x.filter[b/64] |= 1 << (b % 64)
+		x.filter.add(e.h)
 	}
 	x.postings = make(map[uint64]uint32, len(entries)*3/4)
 	for i := 0; i < len(entries); {
@@ -146,7 +139,7 @@ func (x *deleteIndex) lookup(term string, dist int, prefix string) []fuzzyTerm {
 	} else {
 		var buf [128]uint64
 		for _, h := range appendDeletions(buf[:0], term, x.prefix, dist) {
-			if b := h & x.mask; x.filter[b/64]&(1<<(b%64)) == 0 {
+			if !x.filter.has(h) {
 				continue
 			}
 			v, ok := x.postings[h]

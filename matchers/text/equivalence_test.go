@@ -166,7 +166,8 @@ func TestFuzzyHitsUnchanged(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer ref.Close()
-				ref.prefixes = prefixFilter{} // every window looked up, as before
+				ref.prefixes = bitFilter{}    // every window looked up, as before
+				ref.dict.filter = bitFilter{} // every term looked up in the dictionary
 				fuzzy := 0
 				for _, l := range s.listings {
 					got, err := cur.find(l)

@@ -182,7 +182,7 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 			obf |= t.Obf
 			// A window that begins no key is no key, and no wider
 			// window is either: stop widening after this one.
-			begins := m.prefixes.has(h, len(buf))
+			begins := m.prefixes.has(finish(h, len(buf)))
 			var ps []phrase
 			ok := false
 			if begins {
@@ -381,7 +381,7 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 				// another script) than edits allowed: no typo of a mark.
 				continue
 			}
-			if _, word := m.dict.words[term]; word && j == i {
+			if j == i && m.dict.has(term) {
 				continue // an English word is not a typo of a mark
 			}
 			if _, exact := m.others[term]; exact {

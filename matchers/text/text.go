@@ -160,7 +160,7 @@ type Matcher struct {
 	// keysIL indexes the ASCII keys with i folded into l, for findLeet.
 	keysIL map[string][]phrase
 	// prefixes holds every beginning of a key and of a distinct_from name.
-	prefixes prefixFilter
+	prefixes bitFilter
 	// dict is the English dictionary (see lexicon.go).
 	dict dictionary
 
