@@ -3,6 +3,7 @@ package text
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -115,4 +116,35 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 		sum += d
 	}
 	b.ReportMetric(float64(len(lat))/sum.Seconds(), "listings/s")
+}
+
+// BenchmarkBuild builds the matcher over generated marks with each fuzzy
+// index and reports the heap the built matcher keeps (after a collection;
+// the English dictionary, shared by every matcher, is loaded beforehand
+// and not counted) beside the build time.
+func BenchmarkBuild(b *testing.B) {
+	english()
+	for _, nMarks := range []int{10_000, 100_000} {
+		marks := benchMarks(benchstream.Marks(nMarks, 1))
+		for _, idx := range []string{FuzzyIndexDeletes, FuzzyIndexBleve} {
+			b.Run(fmt.Sprintf("%dk/%s", nMarks/1000, idx), func(b *testing.B) {
+				var kept uint64
+				for range b.N {
+					var before, after runtime.MemStats
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					m, err := New(marks, shippedOptions(idx))
+					if err != nil {
+						b.Fatal(err)
+					}
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					kept = after.HeapAlloc - before.HeapAlloc
+					runtime.KeepAlive(m)
+					m.Close()
+				}
+				b.ReportMetric(float64(kept)/(1<<20), "heap-MB")
+			})
+		}
+	}
 }
