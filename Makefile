@@ -19,7 +19,7 @@ lint:                         ## gofmt, go mod tidy, go vet, staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 bench:                        ## Go benchmarks; results go in docs/BENCHMARKS.md
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./matchers/... ./internal/... | tee bench.out
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./matchers/... ./internal/... ./cmd/... | tee bench.out
 
 fuzz:                         ## every fuzz target for FUZZTIME each
 	scripts/fuzz.sh $(FUZZTIME)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/markwatch/markwatch/fixtures/benchstream"
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/testenv"
 )
 
@@ -25,10 +27,48 @@ func BenchmarkStreamText(b *testing.B) {
 }
 
 func benchStreamText(b *testing.B, n int) {
+	listings := textListings(b, "bench", n)
+	benchStream(b, fixtureMarks(b), n, func(round int) []*domain.Listing {
+		// Fresh ids each round, so no round's listings are replays.
+		for i, l := range listings {
+			l.ListingID = fmt.Sprintf("bench-%d-%06d", round, i)
+		}
+		return listings
+	})
+}
+
+// BenchmarkStreamNovel is BenchmarkStreamText over 10,000 generated marks
+// and the streams of fixtures/benchstream: the repetitive one, and the
+// one whose every listing carries words never seen before (so the text
+// matcher's fuzzy cache cannot answer them), in bursts of 20,000.
+func BenchmarkStreamNovel(b *testing.B) {
+	marks := benchstream.Marks(10_000, 1)
+	for _, novel := range []bool{false, true} {
+		name := "repetitive"
+		if novel {
+			name = "novel"
+		}
+		b.Run(name+"/10k-marks/burst=20000", func(b *testing.B) {
+			stream := benchstream.NewStream(marks, 2, novel)
+			benchStream(b, marks, 20_000, func(int) []*domain.Listing {
+				// One stream across rounds: ids never repeat, and in
+				// the novel stream neither do the new words.
+				ls := make([]*domain.Listing, 20_000)
+				for i := range ls {
+					ls[i] = stream.Next()
+				}
+				return ls
+			})
+		})
+	}
+}
+
+// benchStream publishes marks, starts a detector and measures bursts of
+// n listings from burst(round) until the group's lag is back to zero.
+func benchStream(b *testing.B, marks []*domain.Mark, n int, burst func(round int) []*domain.Listing) {
 	brokers := testenv.KafkaBrokers(b)
 	s := newStack(b, brokers, stackOptions{})
-	publishMarks(b, s, fixtureMarks(b)...)
-	listings := textListings(b, "bench", n)
+	publishMarks(b, s, marks...)
 	d := startDetector(b, s, "detector")
 	w := newWriter(b, brokers, s.listings)
 
@@ -37,11 +77,7 @@ func benchStreamText(b *testing.B, n int) {
 	round := 0
 	for b.Loop() {
 		b.StopTimer()
-		// Fresh ids each round, so no round's listings are replays.
-		for i, l := range listings {
-			l.ListingID = fmt.Sprintf("bench-%d-%06d", round, i)
-		}
-		msgs := listingMessages(b, listings)
+		msgs := listingMessages(b, burst(round))
 		round++
 		b.StartTimer()
 		start := time.Now()

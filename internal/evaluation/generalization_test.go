@@ -28,67 +28,10 @@ func TestRealWorldListings(t *testing.T) {
 	}
 	defer eng.Close()
 
-	type tc struct {
-		title, desc, brand, category, price, currency, seller string
-		want                                                  string // mark id flagged, "" for none
-	}
-	cases := []tc{
-		// Counterfeits.
-		{title: "N1ke Air Max 90 replica 1:1", category: "shoes", price: "35", currency: "USD", want: "nike"},
-		{title: "Nike Dunk Low panda AAA quality", category: "shoes", price: "45", currency: "USD", want: "nike"},
-		{title: "G U C C I Marmont bag mirror quality", category: "bags", price: "120", currency: "EUR", want: "gucci"},
-		{title: "Gucci belt GG buckle", category: "accessories", price: "25", currency: "EUR", want: "gucci"},
-		{title: "L0uis Vuitt0n Neverfull MM", category: "bags", price: "90", currency: "EUR", want: "lv"},
-		{title: "louisvuitton speedy 30 with dust bag", category: "bags", price: "80", currency: "EUR", want: "lv"},
-		{title: "Rolex Submariner super clone 3135 movement", category: "watches", price: "350", currency: "USD", want: "rolex"},
-		{title: "Rolx Daytona automatic", desc: "best replica, swiss quality", category: "watches", price: "290", currency: "USD", want: "rolex"},
-		{title: "劳力士 高仿 潜航者", category: "watches", price: "1200", currency: "CNY", want: "rolex"},
-		{title: "耐克 复刻 运动鞋 男款", category: "shoes", price: "180", currency: "CNY", want: "nike"},
-		{title: "AirPods Pro 2 copy with wireless case", category: "electronics", price: "19", currency: "USD", want: "apple"},
-		{title: "Chanel Classic Flap inspired by, caviar leather", category: "bags", price: "150", currency: "USD", want: "chanel"},
-		{title: "Сумка Гуччи копия", brand: "Gucci", category: "bags", price: "3000", currency: "RUB", want: "gucci"},
-		{title: "Ralph Lauren polo shirt réplica", category: "apparel", price: "12", currency: "EUR", want: "polo"},
-		{title: "iPhone 15 Pro Max clone android", category: "electronics", price: "240", currency: "USD", want: "apple"},
-		{title: "Gucci inspired belt, gold buckle", category: "accessories", price: "150", currency: "EUR", want: "gucci"},
-		{title: "Rolex Submariner homage, sapphire", category: "watches", price: "3000", currency: "USD", want: "rolex"},
-		// Honest listings.
-		{title: "Nike Air Zoom Pegasus 40, worn twice, receipt", category: "shoes", price: "85", currency: "USD"},
-		{title: "Nike running shorts", category: "apparel", price: "40", currency: "USD", seller: "s-nike-store"},
-		{title: "Laces for Nike Air Force 1, 5 pairs", category: "accessories", price: "6", currency: "USD"},
-		{title: "Case compatible with iPhone 15, clear", category: "electronics", price: "9", currency: "USD"},
-		{title: "Apple juice 1 L, organic", category: "food", price: "3", currency: "USD"},
-		{title: "Green apple scented candle", category: "home", price: "8", currency: "USD"},
-		{title: "Coach bus tickets holder, leather", category: "accessories", price: "10", currency: "USD"},
-		{title: "Football coach whistle with lanyard", category: "sports", price: "4", currency: "USD"},
-		{title: "Louis Philippe formal shirt slim fit", category: "apparel", price: "25", currency: "USD"},
-		{title: "U.S. Polo Assn. men's polo shirt", category: "apparel", price: "15", currency: "USD"},
-		{title: "Polo shirt plain white cotton", category: "apparel", price: "9", currency: "USD"},
-		{title: "AAA batteries, 24 pack", category: "electronics", price: "11", currency: "USD"},
-		{title: "1:1 scale model of a Nike Air Max box, cardboard", category: "toys", price: "15", currency: "USD"},
-		{title: "Bathroom mirror with LED, quality glass", category: "home", price: "60", currency: "USD"},
-		{title: "Diorama kit for model railway", category: "toys", price: "30", currency: "USD"},
-		{title: "Channel islands travel guide", category: "books", price: "12", currency: "USD"},
-		{title: "Gucci Ophidia bag, authentic, with receipt and box", category: "bags", price: "1350", currency: "EUR"},
-		{title: "Rolex Oyster Perpetual 2019 full set", category: "watches", price: "7400", currency: "USD"},
-		{title: "Apple iPhone 15 Pro Max 256GB new sealed", category: "electronics", price: "1099", currency: "USD"},
-		{title: "Nature inspired design tote bag", category: "bags", price: "20", currency: "USD"},
-		{title: "Voice clone software license", category: "electronics", price: "30", currency: "USD"},
-		{title: "Rolex box and papers only, no watch", category: "watches", price: "200", currency: "USD"},
-		{title: "Gucci dust bag only", category: "accessories", price: "20", currency: "EUR"},
-		{title: "Nike shoes kids size 30, used", category: "shoes", price: "20", currency: "USD"},
-	}
 	ctx := context.Background()
-	for _, c := range cases {
+	for _, c := range realWorldCases {
 		t.Run(c.title, func(t *testing.T) {
-			seller := c.seller
-			if seller == "" {
-				seller = "s-someone"
-			}
-			l := matchers.NewListing(&domain.Listing{
-				SchemaVersion: 1, ListingID: "l", Version: 1, SellerID: seller, Title: c.title, Description: c.desc,
-				Brand: c.brand, Category: c.category, Price: &domain.Money{Amount: c.price, Currency: c.currency},
-			})
-			res, err := eng.Score(ctx, l)
+			res, err := eng.Score(ctx, c.listing())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,4 +53,70 @@ func TestRealWorldListings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// realWorldCase is one hand-written listing of TestRealWorldListings.
+type realWorldCase struct {
+	title, desc, brand, category, price, currency, seller string
+	want                                                  string // mark id flagged, "" for none
+}
+
+// realWorldCases are hand-written listings of real brands (see
+// TestRealWorldListings); TestFuzzyIndexUnchanged scores them too.
+var realWorldCases = []realWorldCase{
+	// Counterfeits.
+	{title: "N1ke Air Max 90 replica 1:1", category: "shoes", price: "35", currency: "USD", want: "nike"},
+	{title: "Nike Dunk Low panda AAA quality", category: "shoes", price: "45", currency: "USD", want: "nike"},
+	{title: "G U C C I Marmont bag mirror quality", category: "bags", price: "120", currency: "EUR", want: "gucci"},
+	{title: "Gucci belt GG buckle", category: "accessories", price: "25", currency: "EUR", want: "gucci"},
+	{title: "L0uis Vuitt0n Neverfull MM", category: "bags", price: "90", currency: "EUR", want: "lv"},
+	{title: "louisvuitton speedy 30 with dust bag", category: "bags", price: "80", currency: "EUR", want: "lv"},
+	{title: "Rolex Submariner super clone 3135 movement", category: "watches", price: "350", currency: "USD", want: "rolex"},
+	{title: "Rolx Daytona automatic", desc: "best replica, swiss quality", category: "watches", price: "290", currency: "USD", want: "rolex"},
+	{title: "劳力士 高仿 潜航者", category: "watches", price: "1200", currency: "CNY", want: "rolex"},
+	{title: "耐克 复刻 运动鞋 男款", category: "shoes", price: "180", currency: "CNY", want: "nike"},
+	{title: "AirPods Pro 2 copy with wireless case", category: "electronics", price: "19", currency: "USD", want: "apple"},
+	{title: "Chanel Classic Flap inspired by, caviar leather", category: "bags", price: "150", currency: "USD", want: "chanel"},
+	{title: "Сумка Гуччи копия", brand: "Gucci", category: "bags", price: "3000", currency: "RUB", want: "gucci"},
+	{title: "Ralph Lauren polo shirt réplica", category: "apparel", price: "12", currency: "EUR", want: "polo"},
+	{title: "iPhone 15 Pro Max clone android", category: "electronics", price: "240", currency: "USD", want: "apple"},
+	{title: "Gucci inspired belt, gold buckle", category: "accessories", price: "150", currency: "EUR", want: "gucci"},
+	{title: "Rolex Submariner homage, sapphire", category: "watches", price: "3000", currency: "USD", want: "rolex"},
+	// Honest listings.
+	{title: "Nike Air Zoom Pegasus 40, worn twice, receipt", category: "shoes", price: "85", currency: "USD"},
+	{title: "Nike running shorts", category: "apparel", price: "40", currency: "USD", seller: "s-nike-store"},
+	{title: "Laces for Nike Air Force 1, 5 pairs", category: "accessories", price: "6", currency: "USD"},
+	{title: "Case compatible with iPhone 15, clear", category: "electronics", price: "9", currency: "USD"},
+	{title: "Apple juice 1 L, organic", category: "food", price: "3", currency: "USD"},
+	{title: "Green apple scented candle", category: "home", price: "8", currency: "USD"},
+	{title: "Coach bus tickets holder, leather", category: "accessories", price: "10", currency: "USD"},
+	{title: "Football coach whistle with lanyard", category: "sports", price: "4", currency: "USD"},
+	{title: "Louis Philippe formal shirt slim fit", category: "apparel", price: "25", currency: "USD"},
+	{title: "U.S. Polo Assn. men's polo shirt", category: "apparel", price: "15", currency: "USD"},
+	{title: "Polo shirt plain white cotton", category: "apparel", price: "9", currency: "USD"},
+	{title: "AAA batteries, 24 pack", category: "electronics", price: "11", currency: "USD"},
+	{title: "1:1 scale model of a Nike Air Max box, cardboard", category: "toys", price: "15", currency: "USD"},
+	{title: "Bathroom mirror with LED, quality glass", category: "home", price: "60", currency: "USD"},
+	{title: "Diorama kit for model railway", category: "toys", price: "30", currency: "USD"},
+	{title: "Channel islands travel guide", category: "books", price: "12", currency: "USD"},
+	{title: "Gucci Ophidia bag, authentic, with receipt and box", category: "bags", price: "1350", currency: "EUR"},
+	{title: "Rolex Oyster Perpetual 2019 full set", category: "watches", price: "7400", currency: "USD"},
+	{title: "Apple iPhone 15 Pro Max 256GB new sealed", category: "electronics", price: "1099", currency: "USD"},
+	{title: "Nature inspired design tote bag", category: "bags", price: "20", currency: "USD"},
+	{title: "Voice clone software license", category: "electronics", price: "30", currency: "USD"},
+	{title: "Rolex box and papers only, no watch", category: "watches", price: "200", currency: "USD"},
+	{title: "Gucci dust bag only", category: "accessories", price: "20", currency: "EUR"},
+	{title: "Nike shoes kids size 30, used", category: "shoes", price: "20", currency: "USD"},
+}
+
+// listing is the case as a listing to score.
+func (c realWorldCase) listing() *matchers.Listing {
+	seller := c.seller
+	if seller == "" {
+		seller = "s-someone"
+	}
+	return matchers.NewListing(&domain.Listing{
+		SchemaVersion: 1, ListingID: "l", Version: 1, SellerID: seller, Title: c.title, Description: c.desc,
+		Brand: c.brand, Category: c.category, Price: &domain.Money{Amount: c.price, Currency: c.currency},
+	})
 }

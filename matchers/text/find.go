@@ -6,8 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	index "github.com/blevesearch/bleve_index_api"
-
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/normalize"
@@ -161,6 +159,7 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 	buf := make([]byte, 0, 64)
 	for i := range toks {
 		buf = buf[:0]
+		var h uint64 // polynomial hash of buf, for m.prefixes
 		var obf normalize.Obfuscation
 		singles := true // every token so far is one letter: "K . A . L . V . O . R . A"
 		for j := i; j < len(toks); j++ {
@@ -177,17 +176,24 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 			if len(buf) > m.maxKey+1 {
 				break
 			}
-			obf |= t.Obf
-			if ms, ok := m.others[string(buf)]; ok {
-				spans = append(spans, span{a: i, b: j, marks: ms})
+			for k := len(buf) - len(t.Text); k < len(buf); k++ {
+				h = h*hashBase + uint64(buf[k])
 			}
-			ps, ok := m.keys[string(buf)]
+			obf |= t.Obf
+			// A window that begins no key is no key, and no wider
+			// window is either: stop widening after this one.
+			begins := m.prefixes.has(finish(h, len(buf)))
+			var ps []phrase
+			ok := false
+			if begins {
+				if ms, other := m.others[string(buf)]; other {
+					spans = append(spans, span{a: i, b: j, marks: ms})
+				}
+				ps, ok = m.keys[string(buf)]
+			}
 			if !ok && j == i && len(buf) > 4 && buf[len(buf)-1] == 's' && !t.CJK {
 				// "Veltaros", "Veltaro's": a plural or possessive is the name.
 				ps, ok = m.keys[string(buf[:len(buf)-1])]
-			}
-			if !ok {
-				continue
 			}
 			for _, p := range ps {
 				kind := classify(p, j-i+1, obf, toks[i:j+1])
@@ -199,11 +205,14 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 					matched[k] = true
 				}
 			}
+			if !begins {
+				break
+			}
 		}
 	}
 	hits = m.findSquashed(hits, field, text, toks, matched)
 	hits = m.findLeet(hits, first, field, text)
-	if !m.opts.DisableFuzzy && m.fuzzyRead != nil {
+	if m.fuzzyCache != nil {
 		var err error
 		if hits, err = m.findFuzzy(hits, field, text, toks, matched); err != nil {
 			return nil, err
@@ -330,10 +339,18 @@ func (m *Matcher) newHit(p phrase, field int, text string, toks []normalize.Toke
 	}
 }
 
-// findFuzzy looks up, with bleve's Levenshtein automaton, the tokens and
-// adjacent token pairs that the exact pass did not match.
+// findFuzzy looks up, in the typo index, the tokens and adjacent token
+// pairs that the exact pass did not match.
 func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize.Token, matched []bool) ([]hit, error) {
 	buf := make([]byte, 0, 64)
+	// multi[i] says whether token i belongs to a multi-word name: each
+	// token is looked up once, not once per pair it is in.
+	var multiA [64]bool
+	multi := multiA[:0]
+	for i := range toks {
+		_, ok := m.multi[toks[i].Text]
+		multi = append(multi, ok)
+	}
 	for i := range toks {
 		if toks[i].CJK {
 			continue
@@ -347,7 +364,7 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 				continue
 			}
 			if j > i {
-				if utf8.RuneCountInString(toks[j].Text) < 2 || !m.inMulti(toks[i].Text, toks[j].Text) {
+				if utf8.RuneCountInString(toks[j].Text) < 2 || !(multi[i] || multi[j]) {
 					break
 				}
 				buf = append(buf, toks[j].Text...)
@@ -359,7 +376,12 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 			if !fuzzyCandidate(term, m.opts.FuzzyMinRunes-1, m.maxKey) {
 				continue
 			}
-			if _, word := m.dict.words[term]; word && j == i {
+			if m.deletes != nil && m.deletes.foreign(term) > m.fuzziness(term) {
+				// More characters no key has (digits of a model code,
+				// another script) than edits allowed: no typo of a mark.
+				continue
+			}
+			if j == i && m.dict.has(term) {
 				continue // an English word is not a typo of a mark
 			}
 			if _, exact := m.others[term]; exact {
@@ -379,13 +401,6 @@ func (m *Matcher) findFuzzy(hits []hit, field int, text string, toks []normalize
 	return hits, nil
 }
 
-// inMulti reports whether a or b is a token of a multi-word name.
-func (m *Matcher) inMulti(a, b string) bool {
-	_, okA := m.multi[a]
-	_, okB := m.multi[b]
-	return okA || okB
-}
-
 // fuzzyCandidate reports whether term is worth a fuzzy lookup: long
 // enough, not longer than any key could be within two edits, and not a
 // number.
@@ -402,16 +417,21 @@ func fuzzyCandidate(term string, minRunes, maxKey int) bool {
 	return letters*2 > len(term)
 }
 
+// fuzziness is the edit distance allowed for term.
+func (m *Matcher) fuzziness(term string) int {
+	if utf8.RuneCountInString(term) >= m.opts.Fuzzy2MinRunes {
+		return 2
+	}
+	return 1
+}
+
 // fuzzyTerms returns the mark keys within the allowed edit distance of
 // term, through the LRU cache.
 func (m *Matcher) fuzzyTerms(term string) ([]fuzzyTerm, error) {
 	if v, ok := m.fuzzyCache.Get(term); ok {
 		return v, nil
 	}
-	fz := 1
-	if utf8.RuneCountInString(term) >= m.opts.Fuzzy2MinRunes {
-		fz = 2
-	}
+	fz := m.fuzziness(term)
 	prefix := ""
 	if m.opts.FuzzyPrefix > 0 {
 		n := 0
@@ -423,32 +443,14 @@ func (m *Matcher) fuzzyTerms(term string) ([]fuzzyTerm, error) {
 			n++
 		}
 	}
-	fr, ok := m.fuzzyRead.(index.IndexReaderFuzzy)
-	if !ok {
-		return nil, fmt.Errorf("text: bleve reader %T has no fuzzy dictionary", m.fuzzyRead)
-	}
-	dict, auto, err := fr.FieldDictFuzzyAutomaton("k", term, fz, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("text: fuzzy lookup %q: %w", term, err)
-	}
-	defer dict.Close()
 	var out []fuzzyTerm
-	for {
-		e, err := dict.Next()
-		if err != nil {
-			return nil, fmt.Errorf("text: fuzzy lookup %q: %w", term, err)
+	if m.deletes != nil {
+		out = m.deletes.lookup(term, fz, prefix)
+	} else {
+		var err error
+		if out, err = m.bleve.lookup(term, fz, prefix); err != nil {
+			return nil, err
 		}
-		if e == nil {
-			break
-		}
-		if e.Term == term {
-			continue
-		}
-		ok, d := auto.MatchAndDistance(e.Term)
-		if !ok || d == 0 {
-			continue
-		}
-		out = append(out, fuzzyTerm{key: e.Term, dist: d})
 	}
 	m.fuzzyCache.Add(term, out)
 	return out, nil
@@ -509,12 +511,19 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 	if len(m.keysIL) == 0 {
 		return hits
 	}
+	// Only a window holding a leet character is looked up: a field
+	// without any (most are) has nothing for this pass.
+	if !hasLeetByte(text) {
+		return hits
+	}
 	type chunk struct {
 		start, end int
-		decoded    string
+		dA, dB     int // the decoded chunk is arena[dA:dB], empty when not decodable
 		leet       bool
 	}
-	var chunks []chunk
+	var chunkA [64]chunk
+	var arenaA [512]byte
+	chunks, arena := chunkA[:0], arenaA[:0]
 	for start := 0; start < len(text); {
 		for start < len(text) && isSpace(text[start]) {
 			start++
@@ -524,10 +533,13 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 			end++
 		}
 		if end > start {
-			d, leet, ok := deleet(text[start:end])
+			n := len(arena)
+			var leet, ok bool
+			arena, leet, ok = appendDeleet(arena, text[start:end])
 			if ok {
-				chunks = append(chunks, chunk{start, end, d, leet})
+				chunks = append(chunks, chunk{start, end, n, len(arena), leet})
 			} else {
+				arena = arena[:n]
 				chunks = append(chunks, chunk{start: start, end: end})
 			}
 		}
@@ -536,12 +548,13 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 			break
 		}
 	}
-	var buf []byte
+	var bufA [64]byte
+	buf := bufA[:0]
 	for i := range chunks {
 		buf = buf[:0]
 		leet := false
-		for j := i; j < len(chunks) && j < i+3 && chunks[j].decoded != ""; j++ {
-			buf = append(buf, chunks[j].decoded...)
+		for j := i; j < len(chunks) && j < i+3 && chunks[j].dB > chunks[j].dA; j++ {
+			buf = append(buf, arena[chunks[j].dA:chunks[j].dB]...)
 			leet = leet || chunks[j].leet
 			if !leet || len(buf) < 4 {
 				continue
@@ -580,16 +593,15 @@ var leetLetters = [256]byte{
 	'@': 'a', '$': 's', '!': 'l', '|': 'l',
 }
 
-// deleet decodes one chunk: ASCII letters and leet characters, with
-// surrounding punctuation ignored. ok is false when the chunk has other
-// characters or no letter; leet reports whether any leet character was
-// decoded.
-func deleet(s string) (decoded string, leet, ok bool) {
-	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
+// appendDeleet decodes one chunk onto dst: ASCII letters and leet
+// characters, with surrounding punctuation ignored. ok is false when the
+// chunk has other characters or no letter (dst is then to be cut back by
+// the caller); leet reports whether any leet character was decoded.
+func appendDeleet(dst []byte, s string) (out []byte, leet, ok bool) {
+	s = trimPunct(s)
 	if len(s) < 3 || len(s) > 40 {
-		return "", false, false
+		return dst, false, false
 	}
-	out := make([]byte, 0, len(s))
 	letters := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -605,17 +617,45 @@ func deleet(s string) (decoded string, leet, ok bool) {
 		case c == '.' || c == '-' || c == '_':
 			continue
 		default:
-			return "", false, false
+			return dst, false, false
 		}
 		if c == 'i' {
 			c = 'l'
 		}
-		out = append(out, c)
+		dst = append(dst, c)
 	}
 	if letters == 0 {
-		return "", false, false
+		return dst, false, false
 	}
-	return string(out), leet, true
+	return dst, leet, true
+}
+
+// chunkPunct is the punctuation trimmed around a chunk before decoding.
+var chunkPunct = func() (t [256]bool) {
+	for _, c := range []byte("()[]{}<>\"'.,:;?#*-_~") {
+		t[c] = true
+	}
+	return t
+}()
+
+func trimPunct(s string) string {
+	for len(s) > 0 && chunkPunct[s[0]] {
+		s = s[1:]
+	}
+	for len(s) > 0 && chunkPunct[s[len(s)-1]] {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// hasLeetByte reports whether text has a character leetspeak uses.
+func hasLeetByte(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if leetLetters[text[i]] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ilFold folds i into l, the key space of findLeet.

@@ -23,6 +23,18 @@ var englishGz []byte
 type dictionary struct {
 	words  map[string]struct{} // every word and name, lower-cased
 	common map[string]struct{} // the lower-case (non-name) words
+	// filter holds the words too: most terms the fuzzy pass asks about
+	// are not words, and the filter says so without a miss in words.
+	filter bitFilter
+}
+
+// has reports whether w is a word or name of the dictionary.
+func (d dictionary) has(w string) bool {
+	if !d.filter.has(hashString(w)) {
+		return false
+	}
+	_, ok := d.words[w]
+	return ok
 }
 
 var (
@@ -45,6 +57,10 @@ func english() dictionary {
 					d.common[lw] = struct{}{}
 				}
 			}
+		}
+		d.filter = newBitFilter(len(d.words))
+		for w := range d.words {
+			d.filter.add(hashString(w))
 		}
 		englishDict = d // a broken embed leaves it empty; TestDictionary catches that
 	})

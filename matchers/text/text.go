@@ -14,11 +14,14 @@
 //     broken by spaces ("Vel taro"), and costs a few map lookups per token
 //     whatever the number of marks.
 //  2. Fuzzy: tokens (and adjacent pairs) the exact pass left unmatched are
-//     looked up with a Levenshtein automaton over bleve's term dictionary of
-//     mark keys: fuzziness 1 from FuzzyMinRunes runes, 2 from Fuzzy2MinRunes.
-//     Marketplace vocabulary repeats heavily, so results are kept in an LRU
-//     cache keyed by the term; the cache is what keeps the fuzzy pass off the
-//     hot path (see docs/BENCHMARKS.md).
+//     looked up in a symmetric-delete index of the mark keys (deletes.go):
+//     fuzziness 1 from FuzzyMinRunes runes, 2 from Fuzzy2MinRunes, a
+//     handful of hash lookups per term whatever the number of marks, so
+//     that never-seen words (new model names, shops, SKUs) cost little.
+//     Results are also kept in an LRU cache keyed by the term for what
+//     repeats. bleve's Levenshtein automaton, the first implementation,
+//     remains selectable (FuzzyIndexBleve) as the reference the tests
+//     compare against (see docs/BENCHMARKS.md).
 //
 // A mark may list distinct_from names ("Louis Philippe" for "Louis
 // Vuitton"): a hit inside the span of such a name is dropped, and a fuzzy hit
@@ -30,17 +33,11 @@ package text
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/mapping"
-	index "github.com/blevesearch/bleve_index_api"
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -96,7 +93,21 @@ type Options struct {
 	// 8192): descriptions may be 20 KB, and brand names that matter sit at
 	// the top.
 	MaxDescriptionBytes int
+	// FuzzyIndex selects how typo candidates are found: FuzzyIndexDeletes
+	// (the default, "") or FuzzyIndexBleve. Both find the same matches;
+	// bleve's is slower on words it has not seen and is kept as the
+	// reference for tests and measurements.
+	FuzzyIndex string
 }
+
+// Values of Options.FuzzyIndex.
+const (
+	// FuzzyIndexDeletes is the symmetric-delete index (deletes.go).
+	FuzzyIndexDeletes = "deletes"
+	// FuzzyIndexBleve is bleve's Levenshtein automaton over the term
+	// dictionary of mark keys (bleve.go).
+	FuzzyIndexBleve = "bleve"
+)
 
 func (o Options) withDefaults() Options {
 	def := func(v *int, d int) {
@@ -148,11 +159,14 @@ type Matcher struct {
 	multi map[string]struct{}
 	// keysIL indexes the ASCII keys with i folded into l, for findLeet.
 	keysIL map[string][]phrase
+	// prefixes holds every beginning of a key and of a distinct_from name.
+	prefixes bitFilter
 	// dict is the English dictionary (see lexicon.go).
 	dict dictionary
 
-	fuzzy      bleve.Index
-	fuzzyRead  index.IndexReader
+	// Exactly one of deletes and bleve is set when the fuzzy pass is on.
+	deletes    *deleteIndex
+	bleve      *bleveIndex
 	fuzzyCache *lru.Cache[string, []fuzzyTerm]
 }
 
@@ -193,6 +207,14 @@ func New(marks []*matchers.Mark, opts Options) (*Matcher, error) {
 			}
 		}
 	}
+	starts := make([]string, 0, len(m.keys)+len(m.others))
+	for k := range m.keys {
+		starts = append(starts, k)
+	}
+	for k := range m.others {
+		starts = append(starts, k)
+	}
+	m.prefixes = newPrefixFilter(starts)
 	if !opts.DisableFuzzy {
 		if err := m.buildFuzzy(); err != nil {
 			return nil, err
@@ -243,66 +265,42 @@ func isASCIIKey(k string) bool {
 	return true
 }
 
-// buildFuzzy indexes every Latin-script key long enough for fuzzy matching
-// as one term of one document, in a single batch so that the in-memory
-// index has a single segment (many segments make every lookup slower).
+// buildFuzzy indexes every Latin-script key long enough for fuzzy
+// matching in the index Options.FuzzyIndex names.
 func (m *Matcher) buildFuzzy() error {
-	im := mapping.NewIndexMapping()
-	im.DefaultAnalyzer = keyword.Name
-	im.StoreDynamic = false
-	im.IndexDynamic = true
-	im.DocValuesDynamic = false
-	// Scorch with an empty path is an in-memory index whose readers offer
-	// Levenshtein-automaton lookups over the term dictionary (the older
-	// upsidedown store behind NewMemOnly does not).
-	idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
-	if err != nil {
-		return fmt.Errorf("text: create fuzzy index: %w", err)
-	}
-	batch := idx.NewBatch()
-	n := 0
+	var keys []string
 	for key, ps := range m.keys {
 		if ps[0].cjk || utf8.RuneCountInString(key) < m.opts.FuzzyMinRunes {
 			continue
 		}
-		if err := batch.Index(key, map[string]any{"k": key}); err != nil {
-			_ = idx.Close()
-			return fmt.Errorf("text: index key %q: %w", key, err)
-		}
-		n++
-	}
-	if n > 0 {
-		if err := idx.Batch(batch); err != nil {
-			_ = idx.Close()
-			return fmt.Errorf("text: build fuzzy index: %w", err)
-		}
-	}
-	adv, err := idx.Advanced()
-	if err != nil {
-		_ = idx.Close()
-		return fmt.Errorf("text: open fuzzy index: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		_ = idx.Close()
-		return fmt.Errorf("text: open fuzzy reader: %w", err)
+		keys = append(keys, key)
 	}
 	cache, err := lru.New[string, []fuzzyTerm](m.opts.FuzzyCacheSize)
 	if err != nil {
-		_ = r.Close()
-		_ = idx.Close()
 		return fmt.Errorf("text: fuzzy cache: %w", err)
 	}
-	m.fuzzy, m.fuzzyRead, m.fuzzyCache = idx, r, cache
+	switch m.opts.FuzzyIndex {
+	case "", FuzzyIndexDeletes:
+		// A key needs its two-rune deletions only if a term long enough
+		// for two edits can reach it: Fuzzy2MinRunes less two.
+		m.deletes = newDeleteIndex(keys, m.opts.FuzzyPrefix, m.opts.Fuzzy2MinRunes-2)
+	case FuzzyIndexBleve:
+		if m.bleve, err = newBleveIndex(keys); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("text: fuzzy index %q: want %q or %q", m.opts.FuzzyIndex, FuzzyIndexDeletes, FuzzyIndexBleve)
+	}
+	m.fuzzyCache = cache
 	return nil
 }
 
 // Close releases the fuzzy index. The matcher must not be used afterwards.
 func (m *Matcher) Close() error {
-	if m.fuzzy == nil {
+	if m.bleve == nil {
 		return nil
 	}
-	return errors.Join(m.fuzzyRead.Close(), m.fuzzy.Close())
+	return m.bleve.close()
 }
 
 // Name implements matchers.Matcher.
