@@ -90,6 +90,8 @@ type API struct {
 	marks markConfig
 	// index is the complaint search index (complaints_list.go).
 	index *complaintIndex
+	// inProcess is the handler Call serves through (call.go).
+	inProcess http.Handler
 }
 
 // New returns the API over opts.Store and opts.Review.
@@ -143,6 +145,7 @@ func New(opts Options) (*API, error) {
 			return nil, fmt.Errorf("api: new: %w", err)
 		}
 	}
+	a.inProcess = a.Handler()
 	return a, nil
 }
 

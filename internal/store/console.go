@@ -131,8 +131,8 @@ func (s *Store) MarkFigures(ctx context.Context, holderID string, since time.Tim
 			COALESCE(SUM(CASE WHEN status <> ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0)
 		FROM complaints WHERE holder_id = ? AND created_at >= ?
-		GROUP BY mark_id, created_at / ? ORDER BY d, mark_id`,
-		int64(day), ComplaintOpen, ComplaintUpheld, ComplaintContested, ComplaintReinstated, holderID, millis(since), int64(day))
+		GROUP BY 1, 2 ORDER BY 2, 1`,
+		int64(day), ComplaintOpen, ComplaintUpheld, ComplaintContested, ComplaintReinstated, holderID, millis(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: mark figures of %s: %w", holderID, err)
 	}
