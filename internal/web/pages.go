@@ -38,7 +38,9 @@ func (c *Console) pageTable() []page {
 		{pattern: "GET /counter-notices", allow: staff, handler: c.counterNotices},
 		{pattern: "GET /second-look", allow: staff, handler: c.secondLook},
 		{pattern: "GET /img/complaints/{id}/{n}", sameAs: "GET /v1/complaints/{id}", handler: c.complaintImage},
-		{pattern: "GET /img/marks/{id}/{n}", sameAs: "GET /v1/marks/{id}", handler: c.markImage},
+		// A mark's reference images are evidence on the complaint page:
+		// reviewers see them, unlike the mark's record (GET /v1/marks/{id}).
+		{pattern: "GET /img/marks/{id}/{n}", allow: []identity.Role{admin, reviewer, brandOwner}, handler: c.markImage},
 
 		// Brand owners (and admins, who act for any holder).
 		{pattern: "GET /marks", sameAs: "GET /v1/marks", handler: c.marks},

@@ -187,6 +187,9 @@ func ago(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
+	if d := time.Since(t); d < time.Minute {
+		return "just now"
+	}
 	return human(time.Since(t)) + " ago"
 }
 

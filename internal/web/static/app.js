@@ -141,3 +141,17 @@
     });
   }
 })();
+
+// The bulk form offers only the reasons of the chosen decision.
+(function () {
+  "use strict";
+  var decision = document.getElementById("b-decision");
+  var reason = document.getElementById("b-reason");
+  if (!decision || !reason) return;
+  decision.addEventListener("change", function () {
+    Array.prototype.forEach.call(reason.querySelectorAll("optgroup"), function (g) {
+      g.disabled = decision.value !== "" && g.label !== decision.value;
+    });
+    if (reason.selectedOptions.length && reason.selectedOptions[0].parentNode.disabled) reason.value = "";
+  });
+})();
