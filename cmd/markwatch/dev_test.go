@@ -240,6 +240,7 @@ func TestDev(t *testing.T) {
 		r.Body.Close()
 		return r.StatusCode == http.StatusOK
 	})
+	checkDevConsole(t, data, base, d.stdout.String(), wantID)
 	if code, body := httpGet(t, base+"/metrics"); code != http.StatusOK || !strings.Contains(body, "markwatch_listings_scored_total") {
 		t.Errorf("/metrics = %d without markwatch_listings_scored_total", code)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/internal/web"
 )
 
 // devReview is the review service inside `markwatch dev`: SQLite under the
@@ -30,6 +31,9 @@ type devReview struct {
 	api    *api.API
 	reg    *prometheus.Registry
 	tokens []devToken
+	// console is the web console and logins its demo users' logins.
+	console *web.Console
+	logins  []devLogin
 }
 
 // devToken is one demo user's credentials.
@@ -69,12 +73,23 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		st.Close()
 		return nil, err
 	}
-	return &devReview{store: st, server: rs, api: a, reg: reg, tokens: tokens}, nil
+	console, err := newConsole(cfg, st, rs.svc, a, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	logins, err := demoLogins(ctx, st, tokens, filepath.Join(dataDir, "demo-logins.txt"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &devReview{store: st, server: rs, api: a, reg: reg, tokens: tokens, console: console, logins: logins}, nil
 }
 
 // mount adds the API and the review metrics to the dev HTTP server.
 func (r *devReview) mount(mux *http.ServeMux) {
 	mux.Handle("/v1/", r.api.Handler())
+	mux.Handle("/", r.console.Handler())
 	mux.Handle("GET /metrics/review", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 }
 

@@ -33,7 +33,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	f.register(fs)
 	f.registerDB(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch serve [-config F] [-brokers B] [-listen A] [-db DSN]\n\nRuns the review service: the HTTP API under /v1/ (holders, complaints,\ndecisions, counter-notices, sellers, audit; OpenAPI at /v1/openapi.json),\nstores complaints from the complaints topic once, relays decisions\n(takedowns, seller actions) from the outbox, reinstates contested listings\nwhen their waiting period ends.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch serve [-config F] [-brokers B] [-listen A] [-db DSN]\n\nRuns the review service: the HTTP API under /v1/ (holders, complaints,\ndecisions, counter-notices, sellers, audit; OpenAPI at /v1/openapi.json)\nand the web console at /,\nstores complaints from the complaints topic once, relays decisions\n(takedowns, seller actions) from the outbox, reinstates contested listings\nwhen their waiting period ends.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -73,7 +73,14 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	log.Info("review service starting", "db", redactDSN(cfg.Store.DSN), "http", ln.Addr().String(),
 		"complaints", cfg.Kafka.Topics.Complaints, "group", cfg.Review.GroupID)
-	return rs.run(ctx, ln, func(mux *http.ServeMux) { mux.Handle("/v1/", a.Handler()) })
+	console, err := newConsole(cfg, st, rs.svc, a, log)
+	if err != nil {
+		return err
+	}
+	return rs.run(ctx, ln, func(mux *http.ServeMux) {
+		mux.Handle("/v1/", a.Handler())
+		mux.Handle("/", console.Handler()) // the web console, on the API's listener
+	})
 }
 
 // openStore opens the database, creating the folder of a SQLite file.

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
@@ -93,6 +94,8 @@ type API struct {
 	marks markConfig
 	// index is the complaint search index (complaints_list.go).
 	index *complaintIndex
+	// inProcess is the handler Call serves through (call.go).
+	inProcess http.Handler
 }
 
 // New returns the API over opts.Store and opts.Review.
@@ -146,6 +149,7 @@ func New(opts Options) (*API, error) {
 			return nil, fmt.Errorf("api: new: %w", err)
 		}
 	}
+	a.inProcess = a.Handler()
 	return a, nil
 }
 
@@ -228,10 +232,13 @@ func (a *API) serve(rt route, w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Retry-After", "1")
 			return errRateLimited
 		}
-		if !rt.allows(u) {
-			return errForbidden
+		// The role first (403), before any object is loaded; then the
+		// object's tenant (404). Both are identity.Authorize, the one
+		// decision the console shares.
+		if err := authzError(identity.Authorize(u, rt.allow, identity.Unowned()), ""); err != nil {
+			return err
 		}
-		if err := a.checkTenant(rt.tenant, req); err != nil {
+		if err := a.checkTenant(rt, req); err != nil {
 			return err
 		}
 	}

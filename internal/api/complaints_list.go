@@ -181,44 +181,81 @@ type complaintListResponse struct {
 }
 
 func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
-	q, err := parseListQuery(r.URL.Query(), r.user, time.Now())
+	page, err := a.SearchComplaints(r.Context(), r.user, r.URL.Query())
 	if err != nil {
 		return err
 	}
-	ix, err := a.index.catchUp(r.Context())
-	if err != nil {
-		return fmt.Errorf("list complaints: %w", err)
+	resp := complaintListResponse{Complaints: make([]complaintResponse, 0, len(page.Complaints)), Total: int64(page.Total), NextCursor: page.Next}
+	for i := range page.Complaints {
+		resp.Complaints = append(resp.Complaints, newComplaintResponse(&page.Complaints[i]))
 	}
-	page, err := ix.Search(r.Context(), q)
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// ComplaintPage is one page of the complaint queue.
+type ComplaintPage struct {
+	Complaints []store.Complaint
+	// Total is how many complaints match, on every page.
+	Total int
+	// Next, passed as cursor with the same parameters, gives the next
+	// page; empty on the last page.
+	Next string
+}
+
+// SearchComplaints answers the query parameters of GET /v1/complaints for
+// user: the same filters, order and confinement of a brand owner to its own
+// holder. The console's queue pages call it, so that they list exactly
+// what the API would. Malformed parameters are an error for which
+// ClientError returns the message to show.
+func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
+	q, err := parseListQuery(params, user, time.Now())
+	if err != nil {
+		return ComplaintPage{}, err
+	}
+	ix, err := a.index.catchUp(ctx)
+	if err != nil {
+		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	}
+	page, err := ix.Search(ctx, q)
 	switch {
 	case errors.Is(err, search.ErrBadCursor):
-		return badRequest("query parameter cursor: not a cursor of this query")
+		return ComplaintPage{}, badRequest("query parameter cursor: not a cursor of this query")
 	case errors.Is(err, search.ErrBadQuery):
-		return badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
+		return ComplaintPage{}, badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
 	case err != nil:
-		return fmt.Errorf("list complaints: %w", err)
+		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	owner := identity.Role(r.user.Role) == identity.RoleBrandOwner
-	resp := complaintListResponse{Complaints: make([]complaintResponse, 0, len(page.IDs)), Total: int64(page.Total), NextCursor: page.Next}
-	if page.Next != "" && r.URL.Query().Has("max_age") {
-		resp.NextCursor = maxAgeCursor(q.CreatedAfter, page.Next)
+	owner := identity.Role(user.Role) == identity.RoleBrandOwner
+	out := ComplaintPage{Complaints: make([]store.Complaint, 0, len(page.IDs)), Total: int(page.Total), Next: page.Next}
+	if page.Next != "" && params.Has("max_age") {
+		out.Next = maxAgeCursor(q.CreatedAfter, page.Next)
 	}
 	for _, id := range page.IDs {
-		c, err := a.store.GetComplaint(r.Context(), id)
+		c, err := a.store.GetComplaint(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("list complaints: %w", err)
+			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 		}
 		// The index filtered by holder already; the store is the truth.
-		if owner && c.Body.HolderID != r.user.HolderID {
+		if owner && c.Body.HolderID != user.HolderID {
 			continue
 		}
-		resp.Complaints = append(resp.Complaints, newComplaintResponse(&c))
+		out.Complaints = append(out.Complaints, c)
 	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return out, nil
+}
+
+// ClientError returns the message of an error that SearchComplaints (or
+// another exported method) returns for bad input, and whether err is one.
+func ClientError(err error) (string, bool) {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status < 500 {
+		return ae.msg, true
+	}
+	return "", false
 }
 
 // parseListQuery turns the query parameters of GET /v1/complaints into a

@@ -322,6 +322,11 @@ func (a *API) getSeller(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("get seller: %w", err)
 	}
+	writeJSON(w, http.StatusOK, newSellerResponse(rec))
+	return nil
+}
+
+func newSellerResponse(rec review.SellerRecord) sellerResponse {
 	resp := sellerResponse{ID: rec.ID, Status: rec.Status, ActiveStrikes: rec.ActiveStrikes, Strikes: []strikeResponse{}}
 	if !rec.UpdatedAt.IsZero() {
 		resp.UpdatedAt = &rec.UpdatedAt
@@ -329,8 +334,7 @@ func (a *API) getSeller(w http.ResponseWriter, r *request) error {
 	for _, st := range rec.Strikes {
 		resp.Strikes = append(resp.Strikes, strikeResponse{ComplaintID: st.ComplaintID, CreatedAt: st.CreatedAt, ExpiresAt: st.ExpiresAt})
 	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return resp
 }
 
 func (a *API) escalate(w http.ResponseWriter, r *request) error {

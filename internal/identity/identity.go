@@ -93,5 +93,8 @@ func Authenticate(ctx context.Context, st *store.Store, bearerHeader string) (*s
 	if err != nil {
 		return nil, fmt.Errorf("identity: authenticate: %w", err)
 	}
+	if !u.DisabledAt.IsZero() {
+		return nil, fmt.Errorf("identity: authenticate: %w: user disabled", ErrUnauthenticated)
+	}
 	return &u, nil
 }

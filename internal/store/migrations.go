@@ -129,6 +129,30 @@ var migrations = []string{
 	);
 	CREATE INDEX counter_notices_due ON counter_notices (state, reinstate_at);
 	ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
+
+	// 7: the console. People log in with a username and a password (a
+	// bcrypt hash; NULL for service accounts that only use tokens); a
+	// disabled user can do nothing. A session is stored by the hash of its
+	// cookie, with its CSRF token and both expiries. A claim is one
+	// reviewer's lease on one complaint, so two never work the same item.
+	`ALTER TABLE users ADD COLUMN username TEXT;
+	ALTER TABLE users ADD COLUMN password_hash TEXT;
+	ALTER TABLE users ADD COLUMN disabled_at BIGINT;
+	CREATE UNIQUE INDEX users_username ON users (username);
+	CREATE TABLE sessions (
+		id_hash    TEXT PRIMARY KEY,
+		user_id    TEXT NOT NULL REFERENCES users (id),
+		csrf       TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		seen_at    BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX sessions_user_id ON sessions (user_id);
+	CREATE TABLE claims (
+		complaint_id TEXT PRIMARY KEY REFERENCES complaints (id),
+		user_id      TEXT NOT NULL,
+		expires_at   BIGINT NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -28,6 +28,12 @@ type User struct {
 	// HolderID is the holder a brand owner acts for; empty for other roles.
 	HolderID  string
 	CreatedAt time.Time
+	// Username is what the user logs in to the console with; empty for a
+	// user that only has an API token.
+	Username string
+	// DisabledAt is when an admin disabled the user; zero while enabled.
+	// A disabled user's token and sessions are refused.
+	DisabledAt time.Time
 }
 
 // CreateUser stores a new user with the hash of its API token and returns it
@@ -65,9 +71,13 @@ func (tx *Tx) CreateUser(ctx context.Context, u User, tokenHash string) (User, e
 		}
 		u.ID = id
 	}
+	if u.Username != "" && !validUsername(u.Username) {
+		return User{}, fmt.Errorf("store: create user: username %q: %w", u.Username, errBadUsername)
+	}
 	u.CreatedAt = fromMillis(millis(tx.now))
-	_, err := tx.r.exec(ctx, `INSERT INTO users (id, name, role, holder_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Name, u.Role, sql.NullString{String: u.HolderID, Valid: u.HolderID != ""}, tokenHash, millis(u.CreatedAt))
+	_, err := tx.r.exec(ctx, `INSERT INTO users (id, name, role, holder_id, token_hash, created_at, username) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Name, u.Role, sql.NullString{String: u.HolderID, Valid: u.HolderID != ""}, tokenHash, millis(u.CreatedAt),
+		sql.NullString{String: u.Username, Valid: u.Username != ""})
 	if isUniqueViolation(err) {
 		return User{}, fmt.Errorf("store: create user %s: %w", u.ID, ErrConflict)
 	}
@@ -96,13 +106,8 @@ func (tx *Tx) GetUser(ctx context.Context, id string) (User, error) {
 // userBy looks a user up by a unique column; column is one of the
 // constants above, never input.
 func (r runner) userBy(ctx context.Context, column, value string) (User, error) {
-	var (
-		u      User
-		holder sql.NullString
-		at     int64
-	)
-	err := r.queryRow(ctx, `SELECT id, name, role, holder_id, created_at FROM users WHERE `+column+` = ?`, value).
-		Scan(&u.ID, &u.Name, &u.Role, &holder, &at)
+	var u User
+	err := scanUser(r.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+column+` = ?`, value), &u)
 	// The token hash is a credential: it stays out of error messages.
 	what := "user " + value
 	if column == "token_hash" {
@@ -114,7 +119,5 @@ func (r runner) userBy(ctx context.Context, column, value string) (User, error) 
 	if err != nil {
 		return User{}, fmt.Errorf("store: get %s: %w", what, err)
 	}
-	u.HolderID = holder.String
-	u.CreatedAt = fromMillis(at)
 	return u, nil
 }

@@ -1,0 +1,381 @@
+package web
+
+import (
+	"context"
+	_ "embed"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/internal/store/storetest"
+	"github.com/markwatch/markwatch/internal/testenv"
+)
+
+// axeSource is axe-core (MPL-2.0), vendored by scripts/vendor-axe.sh.
+//
+//go:embed testdata/axe.min.js
+var axeSource string
+
+var screenshots = flag.String("screenshots", "", "write PNG screenshots of the main pages to this folder (docs/console)")
+
+// browser is a headless Chromium driven over the DevTools protocol, one
+// browser context (its own cookies) per person.
+type browser struct {
+	t   *testing.T
+	e   *env
+	ctx context.Context
+}
+
+func newBrowser(t *testing.T) context.Context {
+	path := testenv.Chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// person opens a new browser context in the browser of root.
+func (e *env) person(t *testing.T, root context.Context) *browser {
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+	return &browser{t: t, e: e, ctx: ctx}
+}
+
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *browser) eval(js string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("evaluate %.60s: %v", js, err)
+	}
+	return s
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.e.srv.URL+path), chromedp.WaitReady(chromedp.CSS("main")))
+}
+
+func (b *browser) login(username string) {
+	b.t.Helper()
+	b.open("/login")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS("form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("form.logout")),
+	)
+}
+
+// navigates runs steps that load another page and waits until it has:
+// the old document is marked, and the wait ends when a document without
+// the mark is ready, so that an element of the old page never satisfies it.
+func (b *browser) navigates(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.eval(`window.__stale = true; 'ok'`)
+	b.do(steps...)
+	// Evaluating during the navigation fails while the old context goes
+	// away; ask again until the new document answers.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!window.__stale && document.readyState === 'complete'`))
+		if err == nil && done {
+			return
+		}
+		select {
+		case <-b.ctx.Done():
+			b.t.Fatalf("waiting for the next page: %v (last: %v)", b.ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
+// key sends one key to the page, as a person typing.
+func (b *browser) key(k string) {
+	b.t.Helper()
+	b.do(chromedp.KeyEvent(k))
+}
+
+// axe runs axe-core's WCAG 2.x A and AA rules on the page and fails on any
+// serious or critical violation.
+func (b *browser) axe(page string) {
+	b.t.Helper()
+	b.eval(axeSource + "; 'ok'")
+	got := b.eval(`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+		.then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+		.map(v => v.impact + ' ' + v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')).join('\n'))`)
+	if got != "" {
+		b.t.Errorf("axe-core on %s:\n%s", page, got)
+	}
+}
+
+// shot saves a screenshot of the page under -screenshots.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	if *screenshots == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*screenshots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) status(id string) string {
+	b.t.Helper()
+	c, err := b.e.store.GetComplaint(context.Background(), id)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return c.Status
+}
+
+// TestBrowser drives the console in a real Chromium: logging in and out, a
+// refused forged request, the queue with filters, deciding by keyboard,
+// bulk decisions, a claim conflict between two people, a brand owner
+// registering a mark with an image upload and its preview, tenant isolation
+// by URL, an admin lifting a suspension, and axe-core on every main page.
+func TestBrowser(t *testing.T) {
+	root := newBrowser(t)
+	e := newEnv(t, storetest.SQLiteDSN(t), Options{})
+	e.mark(t, ownHolder, "", "active")
+	e.mark(t, otherHolder, "", "active")
+	ids := make([]string, 6)
+	for i := range ids {
+		ids[i] = e.complaint(t, ownHolder)
+		time.Sleep(2 * time.Millisecond) // distinct ages, a stable order
+	}
+	otherID := e.complaint(t, otherHolder)
+
+	t.Run("log in and out", func(t *testing.T) {
+		b := e.person(t, root)
+		b.open("/queue") // redirected to the login page
+		b.axe("login")
+		b.shot("login")
+		b.login("reviewer")
+		if h := b.text("h1"); !strings.Contains(h, "Review queue") {
+			t.Fatalf("landing page %q", h)
+		}
+		b.do(chromedp.Click(chromedp.CSS("form.logout button")), chromedp.WaitVisible(chromedp.CSS("#username")))
+		b.open("/queue")
+		if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); !strings.Contains(loc, "/login") {
+			t.Errorf("after logout /queue is at %s", loc)
+		}
+	})
+
+	t.Run("CSRF refusal", func(t *testing.T) {
+		b := e.person(t, root)
+		b.login("reviewer")
+		got := b.eval(`fetch('/complaints/` + ids[5] + `/decide', {method: 'POST', credentials: 'same-origin',
+			headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'decision=uphold&reason_code=counterfeit'}).then(r => String(r.status))`)
+		if got != "403" {
+			t.Errorf("a form without the token: %s, want 403", got)
+		}
+		if s := b.status(ids[5]); s != store.ComplaintOpen {
+			t.Errorf("the forged request decided the complaint: %s", s)
+		}
+	})
+
+	t.Run("queue, filters, decide by keyboard", func(t *testing.T) {
+		b := e.person(t, root)
+		b.login("reviewer")
+		b.axe("queue")
+		b.shot("queue")
+		b.do(
+			chromedp.SendKeys(chromedp.CSS("#f-q"), "bag "+strings.TrimPrefix(ids[0], "c_h_own_")),
+			chromedp.Submit(chromedp.CSS("#f-q")),
+			chromedp.WaitVisible(chromedp.CSS("h1")),
+		)
+		rows, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('tr.row').length`))
+		if err != nil || rows < 1 {
+			t.Fatalf("filtered queue has %d rows (%v)", rows, err)
+		}
+		b.open("/queue")
+		b.key("j")
+		b.key("o")
+		b.do(chromedp.WaitVisible(chromedp.CSS("#decide")))
+		id := b.eval(`document.querySelector('.complaint').dataset.id`)
+		b.axe("complaint")
+		b.shot("complaint")
+		b.key("?")
+		if open := b.eval(`String(document.getElementById('help').open)`); open != "true" {
+			t.Errorf("? did not open the help")
+		}
+		b.key(kb.Escape)
+		if open := b.eval(`String(document.getElementById('help').open)`); open != "false" {
+			t.Errorf("Escape did not close the help")
+		}
+		b.key("u")
+		if a := b.eval(`document.activeElement.id`); a != "d-reason" {
+			t.Errorf("after u the focus is on %q, want the reason", a)
+		}
+		b.navigates(chromedp.SetValue(chromedp.CSS("#d-reason"), "counterfeit"), chromedp.KeyEvent(kb.Enter))
+		if s := b.status(id); s != store.ComplaintUpheld {
+			t.Errorf("complaint %s is %s after u, want upheld", id, s)
+		}
+		if next := b.eval(`(document.querySelector('.complaint') || {dataset: {}}).dataset.id || ''`); next == id || next == "" {
+			t.Errorf("after the decision the page is %q, want the next complaint", next)
+		}
+		// r rejects the one now open.
+		next := b.eval(`document.querySelector('.complaint').dataset.id`)
+		b.key("r")
+		b.navigates(chromedp.SetValue(chromedp.CSS("#d-reason"), "genuine"), chromedp.KeyEvent(kb.Enter))
+		if s := b.status(next); s != store.ComplaintRejected {
+			t.Errorf("complaint %s is %s after r, want rejected", next, s)
+		}
+	})
+
+	t.Run("claim conflict between two people", func(t *testing.T) {
+		alice, bob := e.person(t, root), e.person(t, root)
+		alice.login("reviewer")
+		bob.login("reviewer2")
+		alice.open("/complaints/" + ids[4])
+		alice.do(chromedp.WaitVisible(chromedp.CSS("#decide")))
+		bob.open("/complaints/" + ids[4])
+		if w := bob.text("p.warn"); !strings.Contains(w, "Claimed by Test reviewer") {
+			t.Errorf("Bob sees %q, want Alice's claim", w)
+		}
+		if n := bob.eval(`String(document.querySelectorAll('#decide').length)`); n != "0" {
+			t.Errorf("Bob is offered a decision on a claimed complaint")
+		}
+		bob.open("/queue")
+		if !strings.Contains(bob.text("tbody"), "claimed by Test reviewer") {
+			t.Errorf("Bob's queue does not show the claim")
+		}
+	})
+
+	t.Run("bulk decide", func(t *testing.T) {
+		// Two complaints nobody has opened (claimed ones cannot be ticked).
+		fresh := []string{e.complaint(t, ownHolder), e.complaint(t, ownHolder)}
+		b := e.person(t, root)
+		b.login("reviewer2")
+		b.open("/queue")
+		b.do(
+			chromedp.Click(chromedp.CSS(`input[value="`+fresh[0]+`"]`)),
+			chromedp.Click(chromedp.CSS(`input[value="`+fresh[1]+`"]`)),
+			chromedp.SetValue(chromedp.CSS("#b-decision"), "reject"),
+			chromedp.SetValue(chromedp.CSS("#b-reason"), "insufficient_evidence"),
+		)
+		b.navigates(chromedp.Click(chromedp.CSS("fieldset.bulk button")))
+		for _, id := range fresh {
+			if s := b.status(id); s != store.ComplaintRejected {
+				t.Errorf("%s is %s after the bulk reject", id, s)
+			}
+		}
+	})
+
+	t.Run("brand owner registers a mark and uploads an image", func(t *testing.T) {
+		b := e.person(t, root)
+		b.login("brand_owner")
+		b.axe("marks")
+		b.shot("marks")
+		b.open("/marks/new")
+		b.axe("mark registration")
+		b.do(
+			chromedp.SendKeys(chromedp.CSS("#m-name"), "Quillora Atelier"),
+			chromedp.SendKeys(chromedp.CSS("#m-office"), "EUIPO"),
+			chromedp.SendKeys(chromedp.CSS("#m-number"), "018765432"),
+			chromedp.SendKeys(chromedp.CSS("#m-jur"), "EU"),
+			chromedp.SendKeys(chromedp.CSS("#m-classes"), "18, 25"),
+			chromedp.SendKeys(chromedp.CSS("#m-prices"), "1200.00 EUR handbags"),
+			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("#upload")),
+		)
+		logo := filepath.Join(t.TempDir(), "logo.png")
+		if err := os.WriteFile(logo, testPNG(t, 96, 96), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do(chromedp.SetUploadFiles(chromedp.CSS("#u-file"), []string{logo}), chromedp.WaitVisible(chromedp.CSS("#preview figcaption.warn")))
+		if cap := b.text("#preview figcaption"); !strings.Contains(cap, "96×96") || !strings.Contains(cap, "weak") {
+			t.Errorf("preview says %q, want the size and a weak-image warning", cap)
+		}
+		b.shot("mark-upload")
+		b.navigates(chromedp.Click(chromedp.CSS("#upload button")))
+		if f := b.text("p.flash"); !strings.Contains(f, "1 image(s) added") {
+			t.Errorf("after upload: %q", f)
+		}
+		b.open("/portal/complaints")
+		b.axe("brand owner's complaints")
+		b.shot("portal-complaints")
+	})
+
+	t.Run("tenant isolation by URL", func(t *testing.T) {
+		b := e.person(t, root)
+		b.login("other_owner")
+		for _, path := range []string{"/complaints/" + ids[0], "/marks/m_" + ownHolder, "/img/complaints/" + ids[0] + "/0", "/img/marks/m_" + ownHolder + "/0"} {
+			resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(e.srv.URL+path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != 404 {
+				t.Errorf("other holder's owner at %s: %d, want 404", path, resp.Status)
+			}
+		}
+		b.open("/complaints/" + otherID)
+		if h := b.text("h1"); !strings.Contains(h, "bag") {
+			t.Errorf("own complaint page: %q", h)
+		}
+	})
+
+	t.Run("admin lifts a suspension", func(t *testing.T) {
+		if err := e.store.WithTx(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.SetSellerStatus(context.Background(), "s_suspended", store.SellerSuspended)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.person(t, root)
+		b.login("admin")
+		b.open("/admin/sellers")
+		b.axe("sellers")
+		b.shot("admin-sellers")
+		b.navigates(
+			chromedp.SendKeys(chromedp.CSS("#lift-s_suspended"), "appeal upheld"),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/sellers/s_suspended/lift"] button`)),
+		)
+		if s, _ := e.store.GetSeller(context.Background(), "s_suspended"); s.Status != store.SellerActive {
+			t.Errorf("seller is %s after the lift", s.Status)
+		}
+		for _, page := range []string{"/admin/marks", "/admin/users", "/admin/holders", "/admin/audit", "/counter-notices", "/second-look"} {
+			b.open(page)
+			b.axe(page)
+		}
+		b.open("/admin/audit")
+		b.shot("admin-audit")
+	})
+}

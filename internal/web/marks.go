@@ -1,0 +1,381 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// chartDays is how far back the brand owner's charts go.
+const chartDays = 30
+
+// markRow is one mark in the list, with its figures.
+type markRow struct {
+	M       store.Mark
+	Auto    int
+	Decided int
+	Upheld  int
+	Share   string
+	Repeat  int
+	Chart   chart
+}
+
+type marksPage struct {
+	Marks []markRow
+	Admin bool
+}
+
+func (c *Console) marks(w http.ResponseWriter, r *request) error {
+	q := store.MarkQuery{Limit: 1000}
+	if r.isRole(identity.RoleBrandOwner) {
+		q.HolderID = r.user.HolderID // the tenant, from the session
+	}
+	ms, err := c.store.ListMarks(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	p := marksPage{Admin: r.isRole(identity.RoleAdmin)}
+	figures := map[string][]store.MarkDay{}
+	repeat := map[string]int{}
+	if r.isRole(identity.RoleBrandOwner) {
+		days, err := c.store.MarkFigures(r.Context(), r.user.HolderID, c.now().AddDate(0, 0, -chartDays))
+		if err != nil {
+			return err
+		}
+		for _, d := range days {
+			figures[d.MarkID] = append(figures[d.MarkID], d)
+		}
+		if repeat, err = c.store.RepeatSellers(r.Context(), r.user.HolderID); err != nil {
+			return err
+		}
+	}
+	for _, m := range ms {
+		if r.authorize(m.Body.HolderID) != nil {
+			continue
+		}
+		row := markRow{M: m, Repeat: repeat[m.Body.MarkID]}
+		for _, d := range figures[m.Body.MarkID] {
+			row.Auto += d.Auto
+			row.Decided += d.Decided
+			row.Upheld += d.Upheld
+		}
+		row.Share = "—"
+		if row.Decided > 0 {
+			row.Share = strconv.Itoa(100*row.Upheld/row.Decided) + "%"
+		}
+		row.Chart = dailyChart(figures[m.Body.MarkID], c.now(), chartDays)
+		p.Marks = append(p.Marks, row)
+	}
+	return c.render(w, r, http.StatusOK, "marks", "Marks", p)
+}
+
+// markForm is the data of the registration form, refilled after an error.
+type markForm struct {
+	Admin  bool
+	Error  string
+	Values map[string]string
+}
+
+func (c *Console) markForm(w http.ResponseWriter, r *request) error {
+	return c.render(w, r, http.StatusOK, "mark_new", "Register a mark", markForm{Admin: r.isRole(identity.RoleAdmin), Values: map[string]string{}})
+}
+
+// lines splits a textarea or comma list into trimmed non-empty entries.
+func lines(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// createMark registers a mark through the API (POST /v1/marks), with every
+// field of the API's request.
+func (c *Console) createMark(w http.ResponseWriter, r *request) error {
+	if err := r.ParseForm(); err != nil {
+		return badInput("form: %v", err)
+	}
+	v := map[string]string{}
+	for k := range r.PostForm {
+		if k != "csrf" {
+			v[k] = r.PostFormValue(k)
+		}
+	}
+	fail := func(msg string) error {
+		return c.render(w, r, http.StatusBadRequest, "mark_new", "Register a mark", markForm{Admin: r.isRole(identity.RoleAdmin), Error: msg, Values: v})
+	}
+	req := map[string]any{
+		"name":               strings.TrimSpace(v["name"]),
+		"variants":           lines(v["variants"]),
+		"distinct_from":      lines(v["distinct_from"]),
+		"logos":              lines(v["logos"]),
+		"official_images":    lines(v["official_images"]),
+		"categories":         lines(v["categories"]),
+		"authorized_sellers": lines(v["authorized_sellers"]),
+	}
+	reg := map[string]any{"office": strings.TrimSpace(v["office"]), "number": strings.TrimSpace(v["number"]), "jurisdictions": lines(v["jurisdictions"])}
+	var classes []int
+	for _, s := range lines(v["classes"]) {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fail("Classes: whole numbers (Nice classes 1 to 45), separated by commas.")
+		}
+		classes = append(classes, n)
+	}
+	reg["classes"] = classes
+	req["registration"] = reg
+	var prices []domain.ReferencePrice
+	for _, line := range strings.Split(v["reference_prices"], "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 2 || len(f) > 3 {
+			return fail("Reference prices: one per line, as AMOUNT CURRENCY [CATEGORY], e.g. 1200.00 EUR handbags.")
+		}
+		p := domain.ReferencePrice{Amount: f[0], Currency: f[1]}
+		if len(f) == 3 {
+			p.Category = f[2]
+		}
+		prices = append(prices, p)
+	}
+	req["reference_prices"] = prices
+	if s := strings.TrimSpace(v["threshold"]); s != "" {
+		t, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fail("Threshold: a number from 0 to 1.")
+		}
+		req["threshold"] = t
+	}
+	if r.isRole(identity.RoleAdmin) {
+		req["holder_id"] = strings.TrimSpace(v["holder_id"])
+	}
+	var resp struct {
+		MarkID string `json:"mark_id"`
+	}
+	err := c.call(r, "POST", "/v1/marks", req, &resp)
+	var he *httpError
+	if errors.As(err, &he) && he.status < 500 {
+		return fail(he.msg)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r.Request, "/marks/"+url.PathEscape(resp.MarkID)+"?done=registered", http.StatusSeeOther)
+	return nil
+}
+
+func (c *Console) loadMark(r *request) (store.Mark, error) {
+	m, err := c.store.GetMark(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Mark{}, notFound()
+	}
+	if err != nil {
+		return store.Mark{}, err
+	}
+	if err := r.authorize(m.Body.HolderID); err != nil {
+		return store.Mark{}, err
+	}
+	return m, nil
+}
+
+type markPage struct {
+	M         store.Mark
+	RefImages []string
+	Flash     string
+	Error     string
+	Admin     bool
+	Uploaded  []domain.ImageHash
+}
+
+func (c *Console) mark(w http.ResponseWriter, r *request) error {
+	m, err := c.loadMark(r)
+	if err != nil {
+		return err
+	}
+	p := markPage{M: m, Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error"), Admin: r.isRole(identity.RoleAdmin)}
+	if c.images != nil {
+		p.RefImages = markImageRefs(&m.Body)
+	}
+	for _, h := range m.Body.ImageHashes {
+		if strings.HasPrefix(h.URL, "upload:") {
+			p.Uploaded = append(p.Uploaded, h)
+		}
+	}
+	return c.render(w, r, http.StatusOK, "mark", "Mark "+m.Body.Name, p)
+}
+
+// uploadImages passes the multipart upload to the API as it came, so that
+// its size caps, format checks and hashing are the API's.
+func (c *Console) uploadImages(w http.ResponseWriter, r *request) error {
+	m, err := c.loadMark(r)
+	if err != nil {
+		return err
+	}
+	id := url.PathEscape(m.Body.MarkID)
+	var resp struct {
+		Added int `json:"added"`
+	}
+	err = c.callRaw(r, "POST", "/v1/marks/"+id+"/images", r.Header.Get("Content-Type"), r.Body, &resp)
+	var he *httpError
+	if errors.As(err, &he) && he.status < 500 {
+		http.Redirect(w, r.Request, "/marks/"+id+"?error="+url.QueryEscape("Refused: "+he.msg), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	done := strconv.Itoa(resp.Added) + " image(s) added"
+	if resp.Added == 0 {
+		done = "no new image: those were already registered"
+	}
+	http.Redirect(w, r.Request, "/marks/"+id+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	return nil
+}
+
+// portalComplaints lists the brand owner's complaints with their outcomes,
+// through the API's search, which confines it to its holder.
+func (c *Console) portalComplaints(w http.ResponseWriter, r *request) error {
+	q := url.Values{"limit": {"100"}}
+	status := r.URL.Query().Get("status")
+	if status != "" {
+		q.Set("status", status)
+	}
+	if s := r.URL.Query().Get("q"); s != "" {
+		q.Set("q", s)
+	}
+	page, err := c.api.SearchComplaints(r.Context(), r.user, q)
+	if err != nil {
+		return err
+	}
+	p := struct {
+		Rows     []store.Complaint
+		Total    int
+		Status   string
+		Statuses []string
+		Q        string
+		Flash    string
+	}{page.Complaints, page.Total, status,
+		[]string{store.ComplaintOpen, store.ComplaintUpheld, store.ComplaintRejected, store.ComplaintContested, store.ComplaintReinstated},
+		q.Get("q"), r.URL.Query().Get("done")}
+	return c.render(w, r, http.StatusOK, "portal_complaints", "Complaints", p)
+}
+
+type complaintForm struct {
+	Marks  []store.Mark
+	Error  string
+	Values map[string]string
+}
+
+func (c *Console) ownMarks(r *request) ([]store.Mark, error) {
+	q := store.MarkQuery{Limit: 1000}
+	if r.isRole(identity.RoleBrandOwner) {
+		q.HolderID = r.user.HolderID
+	}
+	ms, err := c.store.ListMarks(r.Context(), q)
+	return slices.DeleteFunc(ms, func(m store.Mark) bool { return r.authorize(m.Body.HolderID) != nil }), err
+}
+
+func (c *Console) complaintForm(w http.ResponseWriter, r *request) error {
+	ms, err := c.ownMarks(r)
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, http.StatusOK, "complaint_new", "File a complaint", complaintForm{Marks: ms, Values: map[string]string{}})
+}
+
+// fileComplaint files a manual complaint through the API (POST
+// /v1/complaints), as the brand owner's own holder.
+func (c *Console) fileComplaint(w http.ResponseWriter, r *request) error {
+	v := map[string]string{}
+	for _, k := range []string{"listing_id", "listing_url", "mark_id", "seller_id", "title", "explanation"} {
+		v[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	explanation := v["explanation"]
+	if v["listing_url"] != "" {
+		u, err := url.Parse(v["listing_url"])
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c.renderComplaintForm(w, r, v, "Listing URL: an http(s) address.")
+		}
+		explanation = strings.TrimSpace(explanation + "\nListing: " + u.String())
+	}
+	req := map[string]any{"listing_id": v["listing_id"], "mark_id": v["mark_id"], "seller_id": v["seller_id"], "explanation": explanation}
+	if v["title"] != "" {
+		req["listing"] = map[string]any{"title": v["title"]}
+	}
+	var resp struct {
+		ComplaintID string `json:"complaint_id"`
+	}
+	err := c.call(r, "POST", "/v1/complaints", req, &resp)
+	var he *httpError
+	if errors.As(err, &he) && he.status < 500 {
+		return c.renderComplaintForm(w, r, v, he.msg)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r.Request, "/portal/complaints?done="+url.QueryEscape("filed "+resp.ComplaintID+"; it reaches the queue in a few seconds"), http.StatusSeeOther)
+	return nil
+}
+
+func (c *Console) renderComplaintForm(w http.ResponseWriter, r *request, v map[string]string, msg string) error {
+	ms, err := c.ownMarks(r)
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, http.StatusBadRequest, "complaint_new", "File a complaint", complaintForm{Marks: ms, Error: msg, Values: v})
+}
+
+// chart is a server-rendered SVG bar chart: complaints per day, the upheld
+// part darker.
+type chart struct {
+	Width, Height int
+	Bars          []bar
+	Max           int
+	Label         string
+}
+
+type bar struct {
+	X, W             int
+	TotalY, TotalH   int
+	UpheldY, UpheldH int
+	Title            string
+}
+
+func dailyChart(days []store.MarkDay, now time.Time, n int) chart {
+	const w, h, bw = 300, 60, 10
+	ch := chart{Width: w, Height: h}
+	byDay := map[string]store.MarkDay{}
+	for _, d := range days {
+		byDay[d.Day.Format("2006-01-02")] = d
+		ch.Max = max(ch.Max, d.Auto+0)
+		ch.Max = max(ch.Max, d.Decided)
+	}
+	if ch.Max == 0 {
+		ch.Max = 1
+	}
+	start := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(n - 1))
+	for i := range n {
+		day := start.AddDate(0, 0, i)
+		d := byDay[day.Format("2006-01-02")]
+		total := max(d.Auto, d.Decided)
+		th := total * (h - 2) / ch.Max
+		uh := d.Upheld * (h - 2) / ch.Max
+		ch.Bars = append(ch.Bars, bar{
+			X: i * bw, W: bw - 2, TotalY: h - th, TotalH: th, UpheldY: h - uh, UpheldH: uh,
+			Title: day.Format("Jan 2") + ": " + strconv.Itoa(d.Auto) + " auto, " + strconv.Itoa(d.Upheld) + " upheld",
+		})
+	}
+	ch.Label = "Complaints per day over the last " + strconv.Itoa(n) + " days, upheld darker; busiest day " + strconv.Itoa(ch.Max)
+	return ch
+}

@@ -1,0 +1,245 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/api"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// queueFilters are the queue's filters, the API's list parameters.
+var queueFilters = []string{"q", "status", "source", "mark_id", "holder_id", "seller_id", "min_score", "max_score", "max_age", "cursor"}
+
+// queueLimit is the rows per queue page.
+const queueLimit = 50
+
+// queueRow is one complaint in a queue.
+type queueRow struct {
+	C       store.Complaint
+	Title   []segment
+	Age     string
+	Claimed string // who else holds it, if anyone
+	Mine    bool
+	Image   bool
+}
+
+type queuePage struct {
+	Filters  map[string]string
+	Rows     []queueRow
+	Total    int
+	Next     string
+	Counts   map[string]int
+	Statuses []string
+	Sources  []string
+	Reasons  reasonCodes
+	Error    string
+	Flash    []string
+	Heading  string
+	Action   string
+}
+
+// queueQuery is the API query of the queue's filters in v: the open
+// complaints unless a status is chosen.
+func queueQuery(v url.Values) (url.Values, map[string]string) {
+	q := url.Values{}
+	shown := map[string]string{}
+	for _, k := range queueFilters {
+		if s := strings.TrimSpace(v.Get(k)); s != "" {
+			q.Set(k, s)
+			shown[k] = s
+		}
+	}
+	if q.Get("status") == "" {
+		q.Set("status", store.ComplaintOpen)
+		shown["status"] = store.ComplaintOpen
+	}
+	return q, shown
+}
+
+func (c *Console) queue(w http.ResponseWriter, r *request) error {
+	q, shown := queueQuery(r.URL.Query())
+	p := queuePage{
+		Filters: shown, Heading: "Review queue", Action: "/queue",
+		Statuses: []string{store.ComplaintOpen, store.ComplaintContested, store.ComplaintUpheld, store.ComplaintRejected, store.ComplaintReinstated},
+		Sources:  []string{domain.SourceAuto, domain.SourceRightsHolder},
+		Reasons:  reasons,
+		Flash:    r.URL.Query()["done"],
+	}
+	rows, total, next, err := c.queueRows(r, q)
+	if msg, ok := api.ClientError(err); ok {
+		p.Error = msg
+	} else if err != nil {
+		return err
+	}
+	p.Rows, p.Total = rows, total
+	if next != "" {
+		nq := url.Values{}
+		for k, v := range shown {
+			nq.Set(k, v)
+		}
+		nq.Set("cursor", next)
+		p.Next = "/queue?" + nq.Encode()
+	}
+	stats, err := c.store.QueueStats(r.Context())
+	if err != nil {
+		return err
+	}
+	p.Counts = stats.ByStatus
+	return c.render(w, r, http.StatusOK, "queue", "Review queue", p)
+}
+
+// queueRows runs q through the API's search as the page's user and marks
+// who holds each row.
+func (c *Console) queueRows(r *request, q url.Values) ([]queueRow, int, string, error) {
+	if q.Get("limit") == "" {
+		q.Set("limit", "50")
+	}
+	page, err := c.api.SearchComplaints(r.Context(), r.user, q)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	ids := make([]string, 0, len(page.Complaints))
+	for _, cp := range page.Complaints {
+		ids = append(ids, cp.Body.ComplaintID)
+	}
+	claims, err := c.review.Claims(r.Context(), ids)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	rows := make([]queueRow, 0, len(page.Complaints))
+	for _, cp := range page.Complaints {
+		row := queueRow{C: cp, Age: ago(cp.CreatedAt)}
+		if l := cp.Body.Listing; l != nil {
+			row.Title = highlight(l.Title, spans(&cp.Body, "title"))
+			row.Image = len(l.Images) > 0 && c.images != nil
+		}
+		if cl, ok := claims[cp.Body.ComplaintID]; ok {
+			if cl.UserID == r.user.ID {
+				row.Mine = true
+			} else {
+				row.Claimed = c.userName(r, cl.UserID)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, page.Total, page.Next, nil
+}
+
+// userName is a user's name for display, or its id.
+func (c *Console) userName(r *request, id string) string {
+	u, err := c.store.GetUser(r.Context(), id)
+	if err != nil {
+		return id
+	}
+	return u.Name
+}
+
+// bulkDecide decides the selected complaints through the API's bulk route
+// and comes back to the queue with each outcome.
+func (c *Console) bulkDecide(w http.ResponseWriter, r *request) error {
+	if err := r.ParseForm(); err != nil {
+		return badInput("form: %v", err)
+	}
+	ids := r.PostForm["id"]
+	verdict, reason := r.PostFormValue("decision"), r.PostFormValue("reason_code")
+	if len(ids) == 0 {
+		return badInput("Select at least one complaint.")
+	}
+	if !reasons.valid(verdict, reason) {
+		return badInput("Choose a decision and a reason from the list.")
+	}
+	type item struct {
+		ComplaintID string `json:"complaint_id"`
+		Decision    string `json:"decision"`
+		ReasonCode  string `json:"reason_code"`
+		Note        string `json:"note,omitempty"`
+	}
+	var req struct {
+		Decisions []item `json:"decisions"`
+	}
+	for _, id := range ids {
+		req.Decisions = append(req.Decisions, item{ComplaintID: id, Decision: verdict, ReasonCode: reason, Note: r.PostFormValue("note")})
+	}
+	var resp struct {
+		Results []struct {
+			ComplaintID string `json:"complaint_id"`
+			Status      string `json:"status"`
+			Error       *struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		} `json:"results"`
+	}
+	if err := c.call(r, "POST", "/v1/complaints/decisions", req, &resp); err != nil {
+		return err
+	}
+	back := url.Values{}
+	for _, res := range resp.Results {
+		if res.Error != nil {
+			back.Add("done", res.ComplaintID+": not decided: "+res.Error.Message)
+		} else {
+			back.Add("done", res.ComplaintID+": "+res.Status)
+		}
+		_ = c.review.Release(r.Context(), res.ComplaintID, r.user.ID)
+	}
+	http.Redirect(w, r.Request, "/queue?"+back.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+// counterNoticeRow is one contested complaint with its timer.
+type counterNoticeRow struct {
+	CN        store.CounterNotice
+	C         store.Complaint
+	Remaining string
+}
+
+func (c *Console) counterNotices(w http.ResponseWriter, r *request) error {
+	cns, err := c.store.CounterNotices(r.Context(), []string{store.CounterNoticeWaiting, store.CounterNoticeEscalated}, 200)
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	rows := make([]counterNoticeRow, 0, len(cns))
+	for _, cn := range cns {
+		cp, err := c.store.GetComplaint(r.Context(), cn.ComplaintID)
+		if err != nil {
+			return err
+		}
+		if r.authorize(cp.Body.HolderID) != nil {
+			continue
+		}
+		rem := "held by the holder's escalation"
+		if cn.State == store.CounterNoticeWaiting {
+			rem = "reinstated " + untilText(cn.ReinstateAt, now)
+		}
+		rows = append(rows, counterNoticeRow{CN: cn, C: cp, Remaining: rem})
+	}
+	return c.render(w, r, http.StatusOK, "counter_notices", "Counter-notices", rows)
+}
+
+func untilText(t, now time.Time) string {
+	d := t.Sub(now)
+	if d <= 0 {
+		return "now (the timer is due)"
+	}
+	return "in " + human(d)
+}
+
+// secondLook lists open manual complaints of throttled holders: the API
+// marks them with second_look evidence when they are filed.
+func (c *Console) secondLook(w http.ResponseWriter, r *request) error {
+	q := url.Values{"status": {store.ComplaintOpen}, "source": {domain.SourceRightsHolder}, "limit": {"200"}}
+	rows, _, _, err := c.queueRows(r, q)
+	if err != nil {
+		return err
+	}
+	rows = slices.DeleteFunc(rows, func(row queueRow) bool {
+		return !slices.ContainsFunc(row.C.Body.Evidence, func(e domain.Evidence) bool { return e.Kind == "second_look" })
+	})
+	p := queuePage{Rows: rows, Total: len(rows), Heading: "Second look: complaints of throttled holders", Reasons: reasons, Filters: map[string]string{}}
+	return c.render(w, r, http.StatusOK, "second_look", "Second look", p)
+}
