@@ -13,6 +13,11 @@ scripts/postgres.sh start
 eval "$(scripts/postgres.sh env)"
 scripts/kafka.sh start
 eval "$(scripts/kafka.sh env)"
+# The console's browser tests drive Debian's headless Chromium.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq chromium
+fi
 go vet ./...
 go test -count=1 -timeout=15m ./... 2>&1 | tee /tmp/markwatch-test.out
 # The race detector over the packages whose goroutines share state (it

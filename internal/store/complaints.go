@@ -120,27 +120,13 @@ func (tx *Tx) GetComplaint(ctx context.Context, id string) (Complaint, error) {
 }
 
 func (r runner) getComplaint(ctx context.Context, id string) (Complaint, error) {
-	var (
-		c                Complaint
-		body             string
-		created, updated int64
-		decidedAt        sql.NullInt64
-		decidedBy        sql.NullString
-	)
-	err := r.queryRow(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by
-		FROM complaints WHERE id = ?`, id).Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy)
+	c, err := scanComplaintRow(r.queryRow(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by
+		FROM complaints WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Complaint{}, fmt.Errorf("store: get complaint %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return Complaint{}, fmt.Errorf("store: get complaint %s: %w", id, err)
 	}
-	if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-		return Complaint{}, fmt.Errorf("store: get complaint %s: decode body: %w", id, err)
-	}
-	c.CreatedAt = fromMillis(created)
-	c.UpdatedAt = fromMillis(updated)
-	c.DecidedAt = fromNullMillis(decidedAt)
-	c.DecidedBy = decidedBy.String
 	return c, nil
 }

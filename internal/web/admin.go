@@ -163,22 +163,7 @@ func (c *Console) createHolder(w http.ResponseWriter, r *request) error {
 }
 
 func (c *Console) users(w http.ResponseWriter, r *request) error {
-	us, err := c.store.Users(r.Context())
-	if err != nil {
-		return err
-	}
-	hs, err := c.store.Holders(r.Context())
-	if err != nil {
-		return err
-	}
-	p := struct {
-		Users        []store.User
-		Holders      []store.Holder
-		Roles        []identity.Role
-		Flash, Error string
-		Secret       string
-	}{us, hs, identity.Roles(), r.URL.Query().Get("done"), r.URL.Query().Get("error"), ""}
-	return c.render(w, r, http.StatusOK, "users", "Users", p)
+	return c.usersAnswer(w, r, "", "")
 }
 
 // createUser makes a user with a token and, when given, a username and

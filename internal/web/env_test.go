@@ -79,6 +79,22 @@ func testPNG(t testing.TB, w, h int) []byte {
 
 func newEnv(t testing.TB, dsn string, opts Options) *env {
 	t.Helper()
+	e := newEnvNoCleanup(t, dsn, opts)
+	t.Cleanup(func() {
+		e.srv.Close()
+		e.store.Close()
+	})
+	return e
+}
+
+// newEnvNoCleanup is newEnv for an env that lives as long as the process
+// (the benchmarks' seeded database).
+func newEnvNoCleanup(t testing.TB, dsn string, optsList ...Options) *env {
+	t.Helper()
+	var opts Options
+	if len(optsList) > 0 {
+		opts = optsList[0]
+	}
 	ctx := context.Background()
 	e := &env{users: map[string]store.User{}, images: &fakeImages{png: testPNG(t, 200, 200)}}
 	now := func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) }
@@ -86,7 +102,6 @@ func newEnv(t testing.TB, dsn string, opts Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
 	rv, err := review.New(review.Options{Store: st, Clock: clockFunc(now)})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +128,6 @@ func newEnv(t testing.TB, dsn string, opts Options) *env {
 	mux.Handle("/v1/", a.Handler())
 	mux.Handle("/", c.Handler())
 	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
 	hash, err := identity.HashPassword(testPassword)
 	if err != nil {
 		t.Fatal(err)
