@@ -65,12 +65,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.data, "data", filepath.Join("var", "dev"), "folder for the broker's data and the producer's state; a restart with the same folder keeps both")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of /metrics, /healthz, /readyz and the fixture images (port 0: any free port)")
 	fs.StringVar(&o.broker, "broker", "127.0.0.1:9092", "address of the embedded Kafka broker (port 0: any free port)")
-	fs.StringVar(&o.fixtures, "fixtures", fixtures.Dir(), "fixture folder with "+fixtures.MarksFile+", "+fixtures.ListingsFile+" and images/")
+	fs.StringVar(&o.fixtures, "fixtures", "", "fixture folder with "+fixtures.MarksFile+", "+fixtures.ListingsFile+" and images/ (default: fixtures/data of the checkout, found from the working directory or the binary's location)")
 	fs.Float64Var(&o.rate, "rate", 20, "fixture listings produced per second (0: none)")
 	fs.DurationVar(&o.status, "status", 5*time.Second, "interval of the status line (0: none)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "detector log level on stderr: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch dev [-data DIR] [-listen ADDR] [-broker ADDR] [-rate N]\n\n"+
+		fmt.Fprintln(stderr, "usage: markwatch dev [-data DIR] [-fixtures DIR] [-listen ADDR] [-broker ADDR] [-rate N]\n\n"+
 			"Runs everything in one process: an embedded Kafka-protocol broker (franz-go kfake) with the\n"+
 			"topics created, the fixture marks published, fixture listings produced at a trickle, and the\n"+
 			"streaming detector with its metrics and health endpoints. Ctrl-C stops it.\n\nflags:")
@@ -82,6 +82,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.rate < 0 || o.rate > 100000 {
 		fmt.Fprintf(stderr, "-rate %g: must be in [0, 100000]\n", o.rate)
 		return errUsage
+	}
+	if o.fixtures == "" {
+		dir, err := defaultFixtures()
+		if err != nil {
+			return err
+		}
+		o.fixtures = dir
 	}
 	return devRun(ctx, o, stdout, stderr)
 }
