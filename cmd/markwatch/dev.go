@@ -168,7 +168,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	}
 	defer rv.store.Close()
 	printBanner(stdout, o, brokers[0], httpAddr, topics, seeded, len(listings))
-	printTokens(stdout, httpAddr, rv.tokens)
+	printTokens(stdout, httpAddr, o.data, rv.tokens)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -5,27 +5,41 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
 )
 
+// devStorePath is where `markwatch dev` keeps its store with the default
+// -data, relative to the working directory; devStoreDSN names it.
+var (
+	devStorePath = filepath.Join("var", "dev", devStoreFile)
+	devStoreDSN  = "sqlite:" + devStorePath
+)
+
 // runUsers manages API users: `markwatch users create`.
 func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]")
+		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN | -config F]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("markwatch users create", flag.ContinueOnError)
+	// Only the flags that apply: the store, and a configuration file that
+	// may name it.
 	var f streamFlags
-	f.register(fs)
+	fs.StringVar(&f.config, "config", "", "YAML configuration file whose store.dsn names the database")
 	role := fs.String("role", "", "admin, reviewer, brand_owner or marketplace (required)")
 	holder := fs.String("holder", "", "the rights holder a brand_owner acts for (required for brand_owner)")
 	name := fs.String("name", "", "a name people recognise (required)")
-	f.registerDB(fs)
+	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN; default "+devStoreDSN+", where markwatch dev keeps its users)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]\n\nCreates an API user and prints its token once; only its hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN | -config F]\n\n"+
+			"Creates an API user and prints its token once; only its hash is stored. Without -db, -config\n"+
+			"or MARKWATCH_STORE_DSN the user goes to "+devStoreDSN+", the store of markwatch dev run\n"+
+			"from the checkout's root, which must exist.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args[1:], stderr); err != nil {
@@ -45,6 +59,15 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case (*role == string(identity.RoleBrandOwner)) != (*holder != ""):
 		fmt.Fprintln(stderr, "-holder is required for brand_owner and only for it")
 		return errUsage
+	}
+	implicit := f.db == "" && f.config == "" && os.Getenv("MARKWATCH_STORE_DSN") == ""
+	if implicit {
+		// Never create a second, empty database by accident: the
+		// default names dev's store, and it must be there.
+		if _, err := os.Stat(devStorePath); err != nil {
+			return fmt.Errorf("no database named and %s does not exist: start markwatch dev from the checkout's root first, or name the database with -db sqlite:PATH, -db postgres://... or -config F", devStorePath)
+		}
+		f.db = devStoreDSN
 	}
 	cfg, err := f.load()
 	if err != nil {
@@ -68,6 +91,6 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	fmt.Fprintf(stdout, "created %s %s (%s)\ntoken (shown once, keep it secret): %s\n", u.Role, u.ID, u.Name, token)
+	fmt.Fprintf(stdout, "created %s %s (%s) in %s\ntoken (shown once, keep it secret): %s\n", u.Role, u.ID, u.Name, redactDSN(cfg.Store.DSN), token)
 	return nil
 }
