@@ -25,6 +25,7 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
 )
 
@@ -57,6 +58,8 @@ const (
 	devKafkaDir    = "kafka"
 	devTopicsWait  = 10 * time.Second
 	devBatchPeriod = 100 * time.Millisecond
+	// devActor is the audit log's actor for what dev does by itself.
+	devActor = "markwatch-dev"
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -147,7 +150,13 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 
 	writer := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
 	defer func() { _ = pipeline.CloseWriter(writer) }()
-	seeded, err := seedMarks(ctx, cfg, o.fixtures, writer)
+	log := newLogger(cfg.Log, stderr)
+	rv, err := newDevReview(ctx, cfg, o.data, log)
+	if err != nil {
+		return err
+	}
+	defer rv.store.Close()
+	seeded, err := registerFixtureMarks(ctx, cfg, o.fixtures, rv)
 	if err != nil {
 		return err
 	}
@@ -156,17 +165,11 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	log := newLogger(cfg.Log, stderr)
 	reg := processRegistry()
 	d, err := newDetector(cfg, log, reg)
 	if err != nil {
 		return err
 	}
-	rv, err := newDevReview(ctx, cfg, o.data, log)
-	if err != nil {
-		return err
-	}
-	defer rv.store.Close()
 	printBanner(stdout, o, brokers[0], httpAddr, topics, seeded, len(listings))
 	printTokens(stdout, httpAddr, o.data, rv.tokens)
 
@@ -263,79 +266,67 @@ func createTopics(ctx context.Context, brokers []string, topics []devTopic) erro
 	return nil
 }
 
-// seedMarks publishes the fixture marks, with their reference images
-// hashed, to the marks topic, unless it already holds records: on a
-// restart the topic is left as the last run (or a user) left it. It
-// returns the number of marks published.
-func seedMarks(ctx context.Context, cfg config.Config, dir string, w pipeline.MessageWriter) (int, error) {
-	have, err := topicRecords(ctx, cfg.Kafka.Brokers, cfg.Kafka.Topics.Marks)
-	if err != nil {
-		return 0, err
-	}
-	if have > 0 {
-		return 0, nil
-	}
+// registerFixtureMarks registers the fixture marks in the review store as
+// verified marks of their holders, with their reference images hashed,
+// through the registry (api.RegisterVerified): so GET /v1/marks/mk-veltaro
+// answers, the demo brand owner sees its holder's mark, and the mark
+// reaches the marks topic by the outbox like any verified mark. The outbox
+// is then published before the detector starts, so that the first
+// listings are scored against the marks. Marks already registered (a
+// restart) are left as the last run, or a user, left them. It returns the
+// number of marks registered now.
+func registerFixtureMarks(ctx context.Context, cfg config.Config, dir string, rv *devReview) (int, error) {
 	path := filepath.Join(dir, fixtures.MarksFile)
-	ms, err := detection.ReadMarks(path, cfg.Limits)
+	all, err := detection.ReadMarks(path, cfg.Limits)
 	if err != nil {
 		return 0, err
 	}
-	fetch, err := imagefetch.New(imagefetch.Options{
-		BaseDir: dir, AllowFiles: true, MaxBytes: cfg.Detection.Image.MaxBytes,
-		Timeout: cfg.Detection.Image.FetchTimeout, UserAgent: "markwatch/" + version,
-	})
-	if err != nil {
-		return 0, err
+	var ms []*domain.Mark
+	for _, m := range all {
+		if _, err := rv.store.GetMark(ctx, m.MarkID); errors.Is(err, store.ErrNotFound) {
+			ms = append(ms, m)
+		} else if err != nil {
+			return 0, err
+		}
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
-	if err != nil {
-		return 0, err
-	}
-	prepared, err := detection.PrepareMarks(ctx, ms, images, nil)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	msgs := make([]kafka.Message, 0, len(prepared))
-	for _, p := range prepared {
-		// p.Mark is the mark with image_hashes filled from its logos and
-		// official photos, so detectors never fetch reference images.
-		v, err := json.Marshal(p.Mark)
+	registered := 0
+	if len(ms) > 0 {
+		fetch, err := imagefetch.New(imagefetch.Options{
+			BaseDir: dir, AllowFiles: true, MaxBytes: cfg.Detection.Image.MaxBytes,
+			Timeout: cfg.Detection.Image.FetchTimeout, UserAgent: "markwatch/" + version,
+		})
 		if err != nil {
-			return 0, fmt.Errorf("encode mark %s: %w", p.MarkID, err)
+			return 0, err
 		}
-		msgs = append(msgs, kafka.Message{Topic: cfg.Kafka.Topics.Marks, Key: []byte(p.MarkID), Value: v})
-	}
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		return 0, fmt.Errorf("publish marks: %w", err)
-	}
-	return len(msgs), nil
-}
-
-// topicRecords is the sum of topic's partition end offsets.
-func topicRecords(ctx context.Context, brokers []string, topic string) (int64, error) {
-	parts, err := topicPartitions(ctx, brokers, topic)
-	if err != nil {
-		return 0, err
-	}
-	transport := &kafka.Transport{}
-	defer transport.CloseIdleConnections()
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: devTopicsWait, Transport: transport}
-	reqs := make([]kafka.OffsetRequest, len(parts))
-	for i, p := range parts {
-		reqs[i] = kafka.LastOffsetOf(p)
-	}
-	resp, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return 0, fmt.Errorf("end offsets of %s: %w", topic, err)
-	}
-	var total int64
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			return 0, fmt.Errorf("end offset of %s/%d: %w", topic, po.Partition, po.Error)
+		images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+		if err != nil {
+			return 0, err
 		}
-		total += po.LastOffset
+		prepared, err := detection.PrepareMarks(ctx, ms, images, nil)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, p := range prepared {
+			// p.Mark carries image_hashes from its logos and official
+			// photos, so detectors never fetch reference images.
+			created, err := rv.api.RegisterVerified(ctx, p.Mark, p.Name+" (fixture holder)", devActor)
+			if err != nil {
+				return 0, err
+			}
+			if created {
+				registered++
+			}
+		}
 	}
-	return total, nil
+	for {
+		n, err := rv.server.relay.PublishPending(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("publish the registry's outbox to the marks topic: %w", err)
+		}
+		if n == 0 {
+			return registered, nil
+		}
+	}
 }
 
 // devListings reads the fixture listings without their labels and with
@@ -449,7 +440,7 @@ func printBanner(w io.Writer, o devOptions, broker, httpAddr string, topics []de
 		}
 		ts = append(ts, s+")")
 	}
-	marks := fmt.Sprintf("%d fixture marks published, image hashes included", seeded)
+	marks := fmt.Sprintf("%d fixture marks registered as verified and published through the registry, image hashes included", seeded)
 	if seeded == 0 {
 		marks = "kept from the last run (delete " + o.data + " to re-seed)"
 	}
