@@ -34,6 +34,7 @@ func commands() []command {
 		{"users", "create API users (users create -role R [-holder H] -name N)", runUsers},
 		{"dev", "run broker, detector and a fixture listing producer in one process", runDev},
 		{"tail", "pretty-print a Kafka topic (complaints, listings, listings.dlq, ...)", runTail},
+		{"produce", "write stdin to a Kafka topic, one message per line (keyed by listing_id)", runProduce},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "markwatch", version)
 			return err
