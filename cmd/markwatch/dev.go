@@ -452,9 +452,12 @@ func printBanner(w io.Writer, o devOptions, broker, httpAddr string, topics []de
 	if o.status <= 0 {
 		status = "No status line (-status 0)."
 	}
-	tailCmd := "markwatch tail complaints"
+	self := selfName()
+	tailCmd := self + " tail complaints"
+	produceCmd := self + " produce listings"
 	if broker != "127.0.0.1:9092" {
 		tailCmd += " -brokers " + broker
+		produceCmd += " -brokers " + broker
 	}
 	base := "http://" + httpAddr
 	fmt.Fprintf(w, `markwatch dev: broker, detector and a listing producer in one process.
@@ -468,11 +471,11 @@ func printBanner(w io.Writer, o devOptions, broker, httpAddr string, topics []de
   images         %s%s
 
 Watch complaints:  %s     (or: kcat -C -b %s -t complaints -u)
-Your own listing:  kcat -P -b %s -t listings -k l-demo-1   (one JSON listing per line, see README)
+Your own listing:  %s   (one JSON listing per line on stdin, see README)
 %s Ctrl-C stops everything.
 
 `, broker, filepath.Join(o.data, devKafkaDir), strings.Join(ts, ", "), marks, producing,
-		base, base, base, base, devImagesPath, tailCmd, broker, broker, status)
+		base, base, base, base, devImagesPath, tailCmd, broker, produceCmd, status)
 }
 
 // printStatus prints one line every interval: listings produced and
@@ -525,4 +528,14 @@ func counters(reg prometheus.Gatherer, name, label string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// selfName is how to call this binary in a hint: as it was invoked when
+// that was a relative path (bin/markwatch from the checkout's root), else
+// by its name, as when it is on PATH.
+func selfName() string {
+	if p := os.Args[0]; strings.Contains(p, string(filepath.Separator)) && !filepath.IsAbs(p) {
+		return p
+	}
+	return "markwatch"
 }
