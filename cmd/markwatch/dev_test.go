@@ -181,6 +181,15 @@ func TestDev(t *testing.T) {
 		t.Errorf("/healthz = %d", code)
 	}
 
+	// The detector says which marks it watches.
+	if code, body := httpGet(t, base+"/detector/marks/mk-veltaro"); code != http.StatusOK || !strings.Contains(body, `"watched":true`) ||
+		!strings.Contains(body, `"marks_watched":40`) {
+		t.Errorf("/detector/marks/mk-veltaro: %d %s", code, body)
+	}
+	if code, body := httpGet(t, base+"/detector/marks/mk-nope"); code != http.StatusNotFound || !strings.Contains(body, `"watched":false`) {
+		t.Errorf("/detector/marks/mk-nope: %d %s", code, body)
+	}
+
 	// The fixture marks are in the registry, as verified marks of their
 	// holders: every view agrees with what the detector watches.
 	for _, c := range []struct{ role, path, want string }{
