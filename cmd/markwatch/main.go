@@ -1,7 +1,8 @@
 // Command markwatch is the one binary of markwatch: it scores listings
 // against registered marks, evaluates the detection core on labeled data,
-// and (in later subcommands) runs the streaming detector and the review
-// service.
+// runs the streaming detector and the review service, creates API users,
+// runs everything in one process for a first look (dev), and reads and
+// writes topics by hand (tail, produce).
 package main
 
 import (

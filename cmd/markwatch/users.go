@@ -65,7 +65,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// Never create a second, empty database by accident: the
 		// default names dev's store, and it must be there.
 		if _, err := os.Stat(devStorePath); err != nil {
-			return fmt.Errorf("no database named and %s does not exist: start markwatch dev from the checkout's root first, or name the database with -db sqlite:PATH, -db postgres://... or -config F", devStorePath)
+			return fmt.Errorf("no database named, and %s (where markwatch dev keeps its users) does not exist here: run this where markwatch dev runs (the checkout's root for make run), or name the database with -db sqlite:PATH, -db postgres://... or -config F", devStorePath)
 		}
 		f.db = devStoreDSN
 	}
