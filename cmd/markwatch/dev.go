@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,6 +114,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, o.broker) }),
 		kfake.DataDir(kafkaDir),
 	)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("start embedded broker: %s is taken (another markwatch dev, or a Kafka broker?): stop it, or pass -broker with another port (port 0: any free one): %w", o.broker, err)
+	}
 	if err != nil {
 		return fmt.Errorf("start embedded broker on %s (data in %s; delete it to start afresh): %w", o.broker, kafkaDir, err)
 	}
@@ -120,6 +124,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	brokers := cluster.ListenAddrs()
 
 	ln, err := net.Listen("tcp", o.listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: taken (another markwatch dev?): stop it, or pass -listen with another port (port 0: any free one): %w", o.listen, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}

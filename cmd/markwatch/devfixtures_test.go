@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,5 +82,22 @@ func TestMakeRunPassesArgs(t *testing.T) {
 	}
 	if !strings.Contains(string(script), `dev "$@"`) {
 		t.Errorf("scripts/run.sh does not pass its arguments to markwatch dev")
+	}
+}
+
+// TestDevPortTaken: a port in use is named with the flag that moves it.
+func TestDevPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := ln.Addr().String()
+	for _, c := range []struct{ flag, other string }{{"-broker", "-listen"}, {"-listen", "-broker"}} {
+		var out, errb bytes.Buffer
+		code := run(t.Context(), []string{"dev", "-data", t.TempDir(), c.flag, taken, c.other, "127.0.0.1:0", "-rate", "0"}, &out, &errb)
+		if code != 1 || !strings.Contains(errb.String(), "taken") || !strings.Contains(errb.String(), "pass "+c.flag) {
+			t.Errorf("%s on a taken port: exit %d, %q", c.flag, code, errb.String())
+		}
 	}
 }
