@@ -38,10 +38,10 @@ func probeMux(reg *prometheus.Registry, healthy func(time.Time) error, ready fun
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		msg, err := ready()
 		if err != nil {
-			writeReadiness(w, http.StatusServiceUnavailable, readiness{Ready: false, Reason: err.Error()})
+			writeProbeJSON(w, http.StatusServiceUnavailable, readiness{Ready: false, Reason: err.Error()})
 			return
 		}
-		writeReadiness(w, http.StatusOK, readiness{Ready: true, Status: msg})
+		writeProbeJSON(w, http.StatusOK, readiness{Ready: true, Status: msg})
 	})
 	return mux
 }
@@ -54,13 +54,15 @@ type readiness struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-func writeReadiness(w http.ResponseWriter, code int, r readiness) {
+// writeProbeJSON answers a probe with v as JSON, never cached: a probe's
+// answer is about now.
+func writeProbeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(r)
+	_ = enc.Encode(v)
 }
 
 // startHTTP serves h on ln with every timeout set; the returned stop shuts

@@ -28,11 +28,7 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func produce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("markwatch produce", flag.ContinueOnError)
-	def := "127.0.0.1:9092"
-	if v := os.Getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
-		def = v
-	}
-	brokers := fs.String("brokers", def, "comma-separated Kafka brokers (default from MARKWATCH_KAFKA_BROKERS)")
+	brokers := fs.String("brokers", defaultBrokers(), "comma-separated Kafka brokers (default from MARKWATCH_KAFKA_BROKERS)")
 	key := fs.String("key", "", "key of every message (default: each line's listing_id, if it has one)")
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

@@ -33,11 +33,7 @@ const (
 
 func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("markwatch tail", flag.ContinueOnError)
-	def := "127.0.0.1:9092"
-	if v := os.Getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
-		def = v
-	}
-	brokers := fs.String("brokers", def, "comma-separated Kafka brokers (default from MARKWATCH_KAFKA_BROKERS)")
+	brokers := fs.String("brokers", defaultBrokers(), "comma-separated Kafka brokers (default from MARKWATCH_KAFKA_BROKERS)")
 	fromBeginning := fs.Bool("from-beginning", false, "start at the oldest message instead of the newest")
 	n := fs.Int("n", 0, "stop after N messages (0: follow until Ctrl-C)")
 	key := fs.String("key", "", "only messages with this key (a listing id on listings, complaints and takedowns)")
@@ -100,6 +96,15 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil // Ctrl-C is how a follow ends
 	}
 	return err
+}
+
+// defaultBrokers is the -brokers default of the hand tools (tail,
+// produce): MARKWATCH_KAFKA_BROKERS, else markwatch dev's broker.
+func defaultBrokers() string {
+	if v := os.Getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
+		return v
+	}
+	return "127.0.0.1:9092"
 }
 
 func flagErr(err error) error {

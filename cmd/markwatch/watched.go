@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"sync"
 
@@ -75,10 +74,5 @@ func (d *detector) serveWatched(w http.ResponseWriter, r *http.Request) {
 			code = http.StatusOK
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(body)
+	writeProbeJSON(w, code, body)
 }
