@@ -24,8 +24,8 @@ bench:                        ## Go benchmarks; results go in docs/BENCHMARKS.md
 fuzz:                         ## every fuzz target for FUZZTIME each
 	scripts/fuzz.sh $(FUZZTIME)
 
-run: build                    ## show the system working on the fixtures
-	scripts/run.sh
+run: build                    ## show the system working on the fixtures (ARGS="-rate 5" passes flags)
+	scripts/run.sh $(ARGS)
 
 fixtures:                     ## regenerate fixtures/data deterministically
 	$(GO) run ./fixtures/gen -out fixtures/data

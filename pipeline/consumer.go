@@ -293,6 +293,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return nil
 }
 
+// fetchFailuresWarn is the number of failed fetches in a row from which a
+// routine fetch error is logged at warn.
+const fetchFailuresWarn = 10
+
 // fetchLoop fetches until ctx ends and dispatches each message to its
 // worker. It returns nil when ctx ends, or the reader's error if the reader
 // was closed under it.
@@ -317,7 +321,18 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 			// group, reconnects); an error here is reported and retried.
 			d := c.backoff.Delay(attempt)
 			attempt++
-			c.log.Warn("fetch failed; retrying", "error", err, "attempt", attempt, "delay", d)
+			// Routine errors (a timeout, a closed idle connection) at
+			// debug; faults at warn or error with what to do.
+			class := ClassifyKafkaError(err)
+			if attempt >= fetchFailuresWarn && class.Level < slog.LevelWarn {
+				// Routine once, not ten times in a row.
+				class.Level, class.Hint = slog.LevelWarn, "fetches keep failing: check the broker's health and the network to it"
+			}
+			attrs := []any{"error", err, "error_class", class.Class, "attempt", attempt, "delay", d}
+			if class.Hint != "" {
+				attrs = append(attrs, "hint", class.Hint)
+			}
+			c.log.Log(ctx, class.Level, "fetch failed; retrying", attrs...)
 			if !wait(ctx, d) {
 				return nil
 			}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -67,9 +66,9 @@ func newGroupReader(opts Options, log *slog.Logger) *groupReader {
 		JoinGroupBackoff: 500 * time.Millisecond,
 		// Partitions added to the topic join the assignment by a rebalance.
 		WatchPartitionChanges: true,
-		ErrorLogger: kafka.LoggerFunc(func(format string, args ...any) {
-			errLog.Warn(fmt.Sprintf(format, args...))
-		}),
+		// Routine retries (idle fetch timeouts) go to debug, faults to
+		// warn or error with a hint: see KafkaLogger.
+		ErrorLogger: KafkaLogger(errLog),
 	})}
 }
 

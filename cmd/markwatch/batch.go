@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
@@ -316,9 +317,11 @@ func countRecords(r io.Reader) (int, error) {
 	}
 }
 
-// newBar returns a progress bar on stderr, or a silent one.
+// newBar returns a progress bar on stderr, or a silent one. A bar is
+// drawn only on a terminal: in a log file or a pipe its frames are noise
+// (dozens per run), and the summary at the end says what it would have.
 func newBar(total int, desc string, silent bool, stderr io.Writer) *progressbar.ProgressBar {
-	if silent {
+	if silent || !isTerminal(stderr) {
 		return progressbar.DefaultSilent(int64(total))
 	}
 	return progressbar.NewOptions64(int64(total),
@@ -331,4 +334,10 @@ func newBar(total int, desc string, silent bool, stderr io.Writer) *progressbar.
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 		progressbar.OptionSetWidth(30),
 	)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
 }

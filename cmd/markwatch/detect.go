@@ -119,17 +119,27 @@ type detector struct {
 	consumer *pipeline.Consumer
 	writer   io.Closer
 	stopping atomic.Bool
+	// watched answers whether a mark is watched (GET /detector/marks/{id}).
+	watched *watchedMarks
 }
 
 func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*detector, error) {
 	opts := detection.OptionsFrom(cfg.Detection)
+	watched := &watchedMarks{}
 	follower, err := marks.New(marks.Options[*detection.Engine]{
 		Brokers: cfg.Kafka.Brokers,
 		Topic:   cfg.Kafka.Topics.Marks,
 		Build: func(_ context.Context, ms []*domain.Mark) (*detection.Engine, error) {
-			return detection.BuildDomain(ms, opts)
+			e, err := detection.BuildDomain(ms, opts)
+			if err == nil {
+				watched.built(e, ms)
+			}
+			return e, err
 		},
-		Close:      func(e *detection.Engine) { _ = e.Close() },
+		Close: func(e *detection.Engine) {
+			watched.closed(e)
+			_ = e.Close()
+		},
 		Debounce:   cfg.Kafka.MarksDebounce,
 		Limits:     cfg.Limits,
 		Logger:     log,
@@ -180,12 +190,13 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		_ = writer.Close()
 		return nil, err
 	}
-	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer}, nil
+	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer, watched: watched}, nil
 }
 
 // handler serves /metrics, /healthz (liveness by progress: messages
-// waiting and none finishing is a stuck detector; a quiet topic is not) and
-// /readyz (marks loaded, not stopping), plus extra routes.
+// waiting and none finishing is a stuck detector; a quiet topic is not),
+// /readyz (marks loaded, not stopping) and /detector/marks/{id} (is the
+// mark watched now), plus extra routes.
 func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 	mux := probeMux(d.reg, d.consumer.Healthy, func() (string, error) {
 		switch {
@@ -196,6 +207,7 @@ func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 		}
 		return fmt.Sprintf("ready: %d marks", d.follower.Marks()), nil
 	})
+	mux.HandleFunc("GET /detector/marks/{id}", d.serveWatched)
 	if extra != nil {
 		extra(mux)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,7 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
 )
 
@@ -58,6 +60,8 @@ const (
 	devKafkaDir    = "kafka"
 	devTopicsWait  = 10 * time.Second
 	devBatchPeriod = 100 * time.Millisecond
+	// devActor is the audit log's actor for what dev does by itself.
+	devActor = "markwatch-dev"
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,12 +70,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.data, "data", filepath.Join("var", "dev"), "folder for the broker's data and the producer's state; a restart with the same folder keeps both")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of /metrics, /healthz, /readyz and the fixture images (port 0: any free port)")
 	fs.StringVar(&o.broker, "broker", "127.0.0.1:9092", "address of the embedded Kafka broker (port 0: any free port)")
-	fs.StringVar(&o.fixtures, "fixtures", fixtures.Dir(), "fixture folder with "+fixtures.MarksFile+", "+fixtures.ListingsFile+" and images/")
+	fs.StringVar(&o.fixtures, "fixtures", "", "fixture folder with "+fixtures.MarksFile+", "+fixtures.ListingsFile+" and images/ (default: fixtures/data of the checkout, found from the working directory or the binary's location)")
 	fs.Float64Var(&o.rate, "rate", 20, "fixture listings produced per second (0: none)")
 	fs.DurationVar(&o.status, "status", 5*time.Second, "interval of the status line (0: none)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "detector log level on stderr: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch dev [-data DIR] [-listen ADDR] [-broker ADDR] [-rate N]\n\n"+
+		fmt.Fprintln(stderr, "usage: markwatch dev [-data DIR] [-fixtures DIR] [-listen ADDR] [-broker ADDR] [-rate N]\n\n"+
 			"Runs everything in one process: an embedded Kafka-protocol broker (franz-go kfake) with the\n"+
 			"topics created, the fixture marks published, fixture listings produced at a trickle, and the\n"+
 			"streaming detector with its metrics and health endpoints. Ctrl-C stops it.\n\nflags:")
@@ -83,6 +87,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.rate < 0 || o.rate > 100000 {
 		fmt.Fprintf(stderr, "-rate %g: must be in [0, 100000]\n", o.rate)
 		return errUsage
+	}
+	if o.fixtures == "" {
+		dir, err := defaultFixtures()
+		if err != nil {
+			return err
+		}
+		o.fixtures = dir
 	}
 	return devRun(ctx, o, stdout, stderr)
 }
@@ -104,6 +115,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, o.broker) }),
 		kfake.DataDir(kafkaDir),
 	)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("start embedded broker: %s is taken (another markwatch dev, or a Kafka broker?): stop it, or pass -broker with another port (port 0: any free one): %w", o.broker, err)
+	}
 	if err != nil {
 		return fmt.Errorf("start embedded broker on %s (data in %s; delete it to start afresh): %w", o.broker, kafkaDir, err)
 	}
@@ -111,6 +125,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	brokers := cluster.ListenAddrs()
 
 	ln, err := net.Listen("tcp", o.listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: taken (another markwatch dev?): stop it, or pass -listen with another port (port 0: any free one): %w", o.listen, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
@@ -143,7 +160,12 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	defer func() { _ = pipeline.CloseWriter(writer) }()
 	log := newLogger(cfg.Log, stderr)
 	reg := processRegistry()
-	seeded, err := seedMarks(ctx, cfg, o.fixtures, writer, log, reg)
+	rv, err := newDevReview(ctx, cfg, o.data, log)
+	if err != nil {
+		return err
+	}
+	defer rv.store.Close()
+	seeded, err := registerFixtureMarks(ctx, cfg, o.fixtures, rv, log, reg)
 	if err != nil {
 		return err
 	}
@@ -156,13 +178,8 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rv, err := newDevReview(ctx, cfg, o.data, log)
-	if err != nil {
-		return err
-	}
-	defer rv.store.Close()
 	printBanner(stdout, o, brokers[0], httpAddr, topics, seeded, len(listings))
-	printTokens(stdout, httpAddr, rv.tokens)
+	printTokens(stdout, httpAddr, o.data, rv.tokens)
 	printLogins(stdout, httpAddr, rv.logins)
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -262,85 +279,73 @@ func createTopics(ctx context.Context, brokers []string, topics []devTopic) erro
 	return nil
 }
 
-// seedMarks publishes the fixture marks, with their reference images
-// hashed, to the marks topic, unless it already holds records: on a
-// restart the topic is left as the last run (or a user) left it. It
-// returns the number of marks published. A reference image that cannot be
-// hashed is logged, counted in reg's markwatch_reference_images_skipped_total
-// and left out of its mark.
-func seedMarks(ctx context.Context, cfg config.Config, dir string, w pipeline.MessageWriter, log *slog.Logger, reg prometheus.Registerer) (int, error) {
-	have, err := topicRecords(ctx, cfg.Kafka.Brokers, cfg.Kafka.Topics.Marks)
-	if err != nil {
-		return 0, err
-	}
-	if have > 0 {
-		return 0, nil
-	}
+// registerFixtureMarks registers the fixture marks in the review store as
+// verified marks of their holders, with their reference images hashed,
+// through the registry (api.RegisterVerified): so GET /v1/marks/mk-veltaro
+// answers, the demo brand owner sees its holder's mark, and the mark
+// reaches the marks topic by the outbox like any verified mark. The outbox
+// is then published before the detector starts, so that the first
+// listings are scored against the marks. Marks already registered (a
+// restart) are left as the last run, or a user, left them. It returns the
+// number of marks registered now. A reference image that cannot be hashed
+// is logged, counted in reg's markwatch_reference_images_skipped_total and
+// left out of its mark.
+func registerFixtureMarks(ctx context.Context, cfg config.Config, dir string, rv *devReview, log *slog.Logger, reg prometheus.Registerer) (int, error) {
 	path := filepath.Join(dir, fixtures.MarksFile)
-	ms, err := detection.ReadMarks(path, cfg.Limits)
+	all, err := detection.ReadMarks(path, cfg.Limits)
 	if err != nil {
 		return 0, err
 	}
-	fetch, err := imagefetch.New(imagefetch.Options{
-		BaseDir: dir, AllowFiles: true, MaxBytes: cfg.Detection.Image.MaxBytes,
-		Timeout: cfg.Detection.Image.FetchTimeout, UserAgent: "markwatch/" + version,
-	})
-	if err != nil {
-		return 0, err
+	var ms []*domain.Mark
+	for _, m := range all {
+		if _, err := rv.store.GetMark(ctx, m.MarkID); errors.Is(err, store.ErrNotFound) {
+			ms = append(ms, m)
+		} else if err != nil {
+			return 0, err
+		}
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
-	if err != nil {
-		return 0, err
-	}
-	prepared, skipped, err := detection.PrepareMarks(ctx, ms, images, nil)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	for _, s := range skipped {
-		log.Warn("reference image not used; the mark is watched without it", "mark_id", s.MarkID, "kind", s.Kind,
-			"url", s.URL, "reason", s.Reason, "error", s.Err, "file", path)
-	}
-	msgs := make([]kafka.Message, 0, len(prepared))
-	for _, p := range prepared {
-		// p.Mark is the mark with image_hashes filled from its logos and
-		// official photos, so detectors never fetch reference images.
-		v, err := json.Marshal(p.Mark)
+	registered := 0
+	if len(ms) > 0 {
+		fetch, err := imagefetch.New(imagefetch.Options{
+			BaseDir: dir, AllowFiles: true, MaxBytes: cfg.Detection.Image.MaxBytes,
+			Timeout: cfg.Detection.Image.FetchTimeout, UserAgent: "markwatch/" + version,
+		})
 		if err != nil {
-			return 0, fmt.Errorf("encode mark %s: %w", p.MarkID, err)
+			return 0, err
 		}
-		msgs = append(msgs, kafka.Message{Topic: cfg.Kafka.Topics.Marks, Key: []byte(p.MarkID), Value: v})
-	}
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		return 0, fmt.Errorf("publish marks: %w", err)
-	}
-	return len(msgs), nil
-}
-
-// topicRecords is the sum of topic's partition end offsets.
-func topicRecords(ctx context.Context, brokers []string, topic string) (int64, error) {
-	parts, err := topicPartitions(ctx, brokers, topic)
-	if err != nil {
-		return 0, err
-	}
-	transport := &kafka.Transport{}
-	defer transport.CloseIdleConnections()
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: devTopicsWait, Transport: transport}
-	reqs := make([]kafka.OffsetRequest, len(parts))
-	for i, p := range parts {
-		reqs[i] = kafka.LastOffsetOf(p)
-	}
-	resp, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return 0, fmt.Errorf("end offsets of %s: %w", topic, err)
-	}
-	var total int64
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			return 0, fmt.Errorf("end offset of %s/%d: %w", topic, po.Partition, po.Error)
+		images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
+		if err != nil {
+			return 0, err
 		}
-		total += po.LastOffset
+		prepared, skipped, err := detection.PrepareMarks(ctx, ms, images, nil)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, s := range skipped {
+			log.Warn("reference image not used; the mark is watched without it", "mark_id", s.MarkID, "kind", s.Kind,
+				"url", s.URL, "reason", s.Reason, "error", s.Err, "file", path)
+		}
+		for _, p := range prepared {
+			// p.Mark carries image_hashes from its logos and official
+			// photos, so detectors never fetch reference images.
+			created, err := rv.api.RegisterVerified(ctx, p.Mark, p.Name+" (fixture holder)", devActor)
+			if err != nil {
+				return 0, err
+			}
+			if created {
+				registered++
+			}
+		}
 	}
-	return total, nil
+	for {
+		n, err := rv.server.relay.PublishPending(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("publish the registry's outbox to the marks topic: %w", err)
+		}
+		if n == 0 {
+			return registered, nil
+		}
+	}
 }
 
 // devListings reads the fixture listings without their labels and with
@@ -454,7 +459,7 @@ func printBanner(w io.Writer, o devOptions, broker, httpAddr string, topics []de
 		}
 		ts = append(ts, s+")")
 	}
-	marks := fmt.Sprintf("%d fixture marks published, image hashes included", seeded)
+	marks := fmt.Sprintf("%d fixture marks registered as verified and published through the registry, image hashes included", seeded)
 	if seeded == 0 {
 		marks = "kept from the last run (delete " + o.data + " to re-seed)"
 	}
@@ -466,9 +471,12 @@ func printBanner(w io.Writer, o devOptions, broker, httpAddr string, topics []de
 	if o.status <= 0 {
 		status = "No status line (-status 0)."
 	}
-	tailCmd := "markwatch tail complaints"
+	self := selfName()
+	tailCmd := self + " tail complaints"
+	produceCmd := self + " produce listings"
 	if broker != "127.0.0.1:9092" {
 		tailCmd += " -brokers " + broker
+		produceCmd += " -brokers " + broker
 	}
 	base := "http://" + httpAddr
 	fmt.Fprintf(w, `markwatch dev: broker, detector and a listing producer in one process.
@@ -482,11 +490,11 @@ func printBanner(w io.Writer, o devOptions, broker, httpAddr string, topics []de
   images         %s%s
 
 Watch complaints:  %s     (or: kcat -C -b %s -t complaints -u)
-Your own listing:  kcat -P -b %s -t listings -k l-demo-1   (one JSON listing per line, see README)
+Your own listing:  %s   (one JSON listing per line on stdin, see README)
 %s Ctrl-C stops everything.
 
 `, broker, filepath.Join(o.data, devKafkaDir), strings.Join(ts, ", "), marks, producing,
-		base, base, base, base, devImagesPath, tailCmd, broker, broker, status)
+		base, base, base, base, devImagesPath, tailCmd, broker, produceCmd, status)
 }
 
 // printStatus prints one line every interval: listings produced and
@@ -539,4 +547,14 @@ func counters(reg prometheus.Gatherer, name, label string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// selfName is how to call this binary in a hint: as it was invoked when
+// that was a relative path (bin/markwatch from the checkout's root), else
+// by its name, as when it is on PATH.
+func selfName() string {
+	if p := os.Args[0]; strings.Contains(p, string(filepath.Separator)) && !filepath.IsAbs(p) {
+		return p
+	}
+	return "markwatch"
 }

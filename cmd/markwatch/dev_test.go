@@ -181,6 +181,32 @@ func TestDev(t *testing.T) {
 		t.Errorf("/healthz = %d", code)
 	}
 
+	// The detector says which marks it watches.
+	if code, body := httpGet(t, base+"/detector/marks/mk-veltaro"); code != http.StatusOK || !strings.Contains(body, `"watched":true`) ||
+		!strings.Contains(body, `"marks_watched":40`) {
+		t.Errorf("/detector/marks/mk-veltaro: %d %s", code, body)
+	}
+	if code, body := httpGet(t, base+"/detector/marks/mk-nope"); code != http.StatusNotFound || !strings.Contains(body, `"watched":false`) {
+		t.Errorf("/detector/marks/mk-nope: %d %s", code, body)
+	}
+
+	// The fixture marks are in the registry, as verified marks of their
+	// holders: every view agrees with what the detector watches.
+	for _, c := range []struct{ role, path, want string }{
+		{"admin", "/v1/marks/mk-veltaro", `"status":"active"`},
+		{"brand_owner", "/v1/marks/mk-veltaro", `"mark_id":"mk-veltaro"`},
+		{"brand_owner", "/v1/marks", `"mark_id":"mk-veltaro"`},
+		{"admin", "/v1/holders/h-corvane-atelier", `"h-corvane-atelier"`},
+	} {
+		code, body := apiGet(t, base, bannerToken(t, d.stdout.String(), c.role), c.path)
+		if code != http.StatusOK || !strings.Contains(body, c.want) {
+			t.Errorf("%s GET %s: %d %s; want 200 with %s", c.role, c.path, code, body, c.want)
+		}
+	}
+	if _, body := apiGet(t, base, bannerToken(t, d.stdout.String(), "brand_owner"), "/v1/marks"); strings.Contains(body, "mk-corvane-atelier") {
+		t.Errorf("the demo brand owner of h-veltaro sees another holder's mark: %s", body)
+	}
+
 	// Fixture listings flow into complaints.
 	first := findComplaint(t, d.broker, 30*time.Second, func(*domain.Complaint) bool { return true })
 	if !strings.HasPrefix(first.ListingID, "lst-") || first.ListingVersion != 1 {
@@ -314,4 +340,28 @@ func TestDevListings(t *testing.T) {
 	if _, err := devListings(t.TempDir(), domain.DefaultLimits, ""); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: err = %v", err)
 	}
+}
+
+// bannerToken is the demo user's token of role from dev's banner.
+func bannerToken(t *testing.T, banner, role string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^  ` + role + `\s+(mw_\S+)`).FindStringSubmatch(banner)
+	if m == nil {
+		t.Fatalf("no %s token in the banner:\n%s", role, banner)
+	}
+	return m[1]
+}
+
+// apiGet calls the review API with a bearer token.
+func apiGet(t *testing.T, base, token, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return r.StatusCode, string(b)
 }

@@ -39,11 +39,18 @@ type devReview struct {
 // devToken is one demo user's credentials.
 type devToken struct{ Role, Name, Holder, Token string }
 
+// devStoreFile is the SQLite file of the review store under the dev data
+// folder.
+const devStoreFile = "markwatch.db"
+
+// devTokensFile keeps the demo users' tokens under the dev data folder.
+const devTokensFile = "demo-tokens.txt"
+
 // demoHolder is the fixture rights holder the demo brand owner acts for.
 const demoHolder = "h-veltaro"
 
 func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *slog.Logger) (*devReview, error) {
-	st, err := openStore(ctx, "sqlite:"+filepath.Join(dataDir, "markwatch.db"))
+	st, err := openStore(ctx, "sqlite:"+filepath.Join(dataDir, devStoreFile))
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +75,7 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		st.Close()
 		return nil, err
 	}
-	tokens, err := demoUsers(ctx, st, filepath.Join(dataDir, "demo-tokens.txt"))
+	tokens, err := demoUsers(ctx, st, filepath.Join(dataDir, devTokensFile))
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -160,7 +167,7 @@ func readTokens(path string) ([]devToken, error) {
 }
 
 // printTokens shows the demo users and how to call the API with them.
-func printTokens(w io.Writer, httpAddr string, toks []devToken) {
+func printTokens(w io.Writer, httpAddr, dataDir string, toks []devToken) {
 	fmt.Fprintf(w, "Review API on http://%s/v1/ (OpenAPI: /v1/openapi.json). Demo users:\n", httpAddr)
 	for _, t := range toks {
 		holder := ""
@@ -170,6 +177,12 @@ func printTokens(w io.Writer, httpAddr string, toks []devToken) {
 		fmt.Fprintf(w, "  %-12s %s%s\n", t.Role, t.Token, holder)
 	}
 	if len(toks) > 1 {
-		fmt.Fprintf(w, "  e.g. curl -H 'Authorization: Bearer %s' http://%s/v1/sellers/u-8609861\n\n", toks[1].Token, httpAddr)
+		fmt.Fprintf(w, "  e.g. curl -H 'Authorization: Bearer %s' http://%s/v1/sellers/u-8609861\n", toks[1].Token, httpAddr)
 	}
+	db := "sqlite:" + filepath.Join(dataDir, devStoreFile)
+	more := "markwatch users create -role reviewer -name NAME"
+	if db != devStoreDSN {
+		more += " -db " + db
+	}
+	fmt.Fprintf(w, "  tokens kept in %s; more users: %s\n\n", filepath.Join(dataDir, devTokensFile), more)
 }

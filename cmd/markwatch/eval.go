@@ -15,9 +15,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var f batchFlags
 	f.register(fs)
 	plot := fs.String("plot", "", "write the precision–recall curve to this PNG file")
+	plotThreshold := fs.String("plot-threshold", "", "write precision and recall against the threshold, the chosen one marked, to this PNG file")
 	worst := fs.Int("worst", 10, "how many of the worst false positives and negatives to show")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch eval -marks M -listings L [-plot pr.png] [flags]\n\nListings carry a label {infringing, mark_id, kind}. Prints precision, recall and F1\noverall, per matcher and per label kind, the confusion matrix and the worst mistakes.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch eval -marks M -listings L [-plot pr.png] [-plot-threshold threshold.png] [flags]\n\nListings carry a label {infringing, mark_id, kind}. Prints precision, recall and F1\noverall, per matcher and per label kind, the confusion matrix and the worst mistakes.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := f.parse(fs, args, stderr); err != nil {
@@ -60,6 +61,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "\nprecision–recall curve written to %s\n", *plot)
+	}
+	if *plotThreshold != "" {
+		if err := ev.PlotThreshold(*plotThreshold, b.cfg.Detection.Threshold); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "precision and recall by threshold written to %s\n", *plotThreshold)
 	}
 	if bad+unlabeled > 0 {
 		fmt.Fprintf(stderr, "%d malformed and %d unlabeled lines skipped\n", bad, unlabeled)

@@ -1,7 +1,8 @@
 // Command markwatch is the one binary of markwatch: it scores listings
 // against registered marks, evaluates the detection core on labeled data,
-// and (in later subcommands) runs the streaming detector and the review
-// service.
+// runs the streaming detector and the review service, creates API users,
+// runs everything in one process for a first look (dev), and reads and
+// writes topics by hand (tail, produce).
 package main
 
 import (
@@ -34,6 +35,7 @@ func commands() []command {
 		{"users", "create API users (users create -role R [-holder H] -name N)", runUsers},
 		{"dev", "run broker, detector and a fixture listing producer in one process", runDev},
 		{"tail", "pretty-print a Kafka topic (complaints, listings, listings.dlq, ...)", runTail},
+		{"produce", "write stdin to a Kafka topic, one message per line (keyed by listing_id)", runProduce},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "markwatch", version)
 			return err

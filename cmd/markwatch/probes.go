@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -37,12 +38,31 @@ func probeMux(reg *prometheus.Registry, healthy func(time.Time) error, ready fun
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		msg, err := ready()
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			writeProbeJSON(w, http.StatusServiceUnavailable, readiness{Ready: false, Reason: err.Error()})
 			return
 		}
-		fmt.Fprintln(w, msg)
+		writeProbeJSON(w, http.StatusOK, readiness{Ready: true, Status: msg})
 	})
 	return mux
+}
+
+// readiness is the body of /readyz: a machine can read ready, a person the
+// status or, when not ready, the reason and what to check.
+type readiness struct {
+	Ready  bool   `json:"ready"`
+	Status string `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// writeProbeJSON answers a probe with v as JSON, never cached: a probe's
+// answer is about now.
+func writeProbeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // startHTTP serves h on ln with every timeout set; the returned stop shuts

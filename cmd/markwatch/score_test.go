@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,8 +111,10 @@ func TestScoreCommand(t *testing.T) {
 func TestEvalCommand(t *testing.T) {
 	marks, listings := batchFixture(t)
 	plot := filepath.Join(t.TempDir(), "pr.png")
+	byThreshold := filepath.Join(t.TempDir(), "threshold.png")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"eval", "-marks", marks, "-listings", listings, "-plot", plot, "-quiet"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"eval", "-marks", marks, "-listings", listings, "-plot", plot,
+		"-plot-threshold", byThreshold, "-quiet"}, &stdout, &stderr)
 	if code != 1 { // the malformed lines
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
 	}
@@ -120,8 +123,10 @@ func TestEvalCommand(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if b, err := os.ReadFile(plot); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
-		t.Errorf("no PNG plot: %v", err)
+	for _, p := range []string{plot, byThreshold} {
+		if b, err := os.ReadFile(p); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("no PNG plot %s: %v", p, err)
+		}
 	}
 }
 
@@ -157,5 +162,29 @@ func copyDir(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestBarOnlyOnTerminal: a progress bar writing to a file (a log, a pipe)
+// draws nothing; the summary at the end is what such a reader gets.
+func TestBarOnlyOnTerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	for _, w := range []io.Writer{f, &buf} {
+		bar := newBar(1000, "scoring", false, w)
+		for range 1000 {
+			_ = bar.Add(1)
+		}
+		_ = bar.Finish()
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != 0 {
+		t.Errorf("a bar on a file wrote %d bytes (%v)", st.Size(), err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("a bar on a buffer wrote %q", buf.String())
 	}
 }

@@ -121,6 +121,9 @@ type reviewServer struct {
 	writer   io.Closer
 	interval time.Duration
 	stopping atomic.Bool
+	// kafka is what /readyz knows of the brokers: the consumer and the
+	// relay are useless without them.
+	kafka *brokerCheck
 }
 
 func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*reviewServer, error) {
@@ -173,6 +176,9 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 	return &reviewServer{
 		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer,
 		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
+		kafka: newBrokerCheck(cfg.Kafka.Brokers, []string{
+			cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.Marks,
+		}),
 	}, nil
 }
 
@@ -191,13 +197,21 @@ func (s *reviewServer) run(ctx context.Context, ln net.Listener, extra func(*htt
 		if s.stopping.Load() {
 			return "", errors.New("shutting down")
 		}
+		if err := s.kafka.Err(); err != nil {
+			return "", err
+		}
 		return "ready", nil
 	})
 	if extra != nil {
 		extra(mux)
 	}
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	var checking sync.WaitGroup
+	checking.Go(func() { s.kafka.Run(checkCtx) })
 	stopHTTP := startHTTP(ln, mux)
 	err := s.runFlow(ctx)
+	stopCheck()
+	checking.Wait()
 	if herr := stopHTTP(); herr != nil {
 		return herr
 	}

@@ -33,19 +33,18 @@ const (
 
 func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("markwatch tail", flag.ContinueOnError)
-	def := "127.0.0.1:9092"
-	if v := os.Getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
-		def = v
-	}
-	brokers := fs.String("brokers", def, "comma-separated Kafka brokers (default from MARKWATCH_KAFKA_BROKERS)")
+	brokers := fs.String("brokers", defaultBrokers(), "comma-separated Kafka brokers (default from MARKWATCH_KAFKA_BROKERS)")
 	fromBeginning := fs.Bool("from-beginning", false, "start at the oldest message instead of the newest")
 	n := fs.Int("n", 0, "stop after N messages (0: follow until Ctrl-C)")
+	key := fs.String("key", "", "only messages with this key (a listing id on listings, complaints and takedowns)")
 	format := fs.String("format", "auto", "auto (by topic name), complaint, listing, dlq or json")
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch tail [-brokers B] [-from-beginning] [-n N] [-format F] TOPIC\n\n"+
+		fmt.Fprintln(stderr, "usage: markwatch tail [-brokers B] [-from-beginning] [-n N] [-key K] [-format F] TOPIC\n\n"+
 			"Pretty-prints a topic, all partitions, without a consumer group: complaints as one line each,\n"+
-			"listings as title and price, listings.dlq with its dlq.* headers, anything else as JSON.\n\nflags:")
+			"listings as title and price, listings.dlq with its dlq.* headers, anything else as JSON.\n"+
+			"It starts at the end of the topic, so only new messages show: -from-beginning shows what\n"+
+			"is already there (a takedown published a moment ago, say).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after TOPIC: the flag package stops at the
@@ -79,9 +78,16 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := kafka.LastOffset
 	if *fromBeginning {
 		start = kafka.FirstOffset
+	} else {
+		// An empty screen after a decision is the common surprise: say
+		// where tail starts, on stderr so that stdout stays the records.
+		fmt.Fprintf(stderr, "following %s from its end: only new messages show (-from-beginning for those already there)\n", topic)
 	}
 	seen := 0
 	err = consumeTopic(ctx, splitBrokers(*brokers), topic, start, func(m kafka.Message) bool {
+		if *key != "" && string(m.Key) != *key {
+			return true
+		}
 		fmt.Fprintln(stdout, fmtFn(m))
 		seen++
 		return *n == 0 || seen < *n
@@ -90,6 +96,15 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil // Ctrl-C is how a follow ends
 	}
 	return err
+}
+
+// defaultBrokers is the -brokers default of the hand tools (tail,
+// produce): MARKWATCH_KAFKA_BROKERS, else markwatch dev's broker.
+func defaultBrokers() string {
+	if v := os.Getenv("MARKWATCH_KAFKA_BROKERS"); v != "" {
+		return v
+	}
+	return "127.0.0.1:9092"
 }
 
 func flagErr(err error) error {

@@ -298,3 +298,61 @@ func FuzzFormat(f *testing.F) {
 		}
 	})
 }
+
+// TestTailFromEndStopsAfterN: without -from-beginning tail says on stderr
+// that it starts at the end, shows only new messages, with -key only that
+// key's, and with -n stops by itself after N of them.
+func TestTailFromEndStopsAfterN(t *testing.T) {
+	brokers := kafkatest.StartEmbedded(t)
+	topic := kafkatest.TopicName("complaints")
+	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 3})
+	w := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
+	defer pipeline.CloseWriter(w)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	complaint := func(id string, version int64) kafka.Message {
+		c := testComplaint(id, "mk-veltaro")
+		c.ListingVersion = version
+		c.ComplaintID = domain.ComplaintID(id, version, "mk-veltaro", "r1")
+		return kafka.Message{Topic: topic, Key: []byte(id), Value: mustJSON(t, c)}
+	}
+	// Old messages, before tail starts: never shown.
+	if err := w.WriteMessages(ctx, complaint("l-b", 1), complaint("l-a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"tail", "-brokers", strings.Join(brokers, ","), "-format", "complaint",
+			"-n", "2", "-key", "l-b", topic}, &out, &errb)
+	}()
+	// tail resolves the end when its readers start: keep publishing new
+	// versions until it has seen two and stopped.
+	var code int
+	for version := int64(2); ; version++ {
+		select {
+		case code = <-done:
+		case <-time.After(200 * time.Millisecond):
+			if err := w.WriteMessages(ctx, complaint("l-a", version), complaint("l-b", version)); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		break
+	}
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2 (-n 2):\n%s", len(lines), out.String())
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, " complaint l-b v") || strings.Contains(l, " v1 ") {
+			t.Errorf("line %q: want only new messages of key l-b", l)
+		}
+	}
+	if !strings.Contains(errb.String(), "from its end") || !strings.Contains(errb.String(), "-from-beginning") {
+		t.Errorf("stderr %q does not say where tail starts", errb.String())
+	}
+}

@@ -6,10 +6,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
+)
+
+// devStorePath is where `markwatch dev` keeps its store with the default
+// -data, relative to the working directory; devStoreDSN names it.
+var (
+	devStorePath = filepath.Join("var", "dev", devStoreFile)
+	devStoreDSN  = "sqlite:" + devStorePath
 )
 
 // runUsers manages users: `markwatch users create` and `markwatch users
@@ -19,20 +27,25 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runSetPassword(ctx, args[1:], os.Stdin, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]")
+		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN | -config F]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("markwatch users create", flag.ContinueOnError)
+	// Only the flags that apply: the store, and a configuration file that
+	// may name it.
 	var f streamFlags
-	f.register(fs)
+	fs.StringVar(&f.config, "config", "", "YAML configuration file whose store.dsn names the database")
 	role := fs.String("role", "", "admin, reviewer, brand_owner or marketplace (required)")
 	holder := fs.String("holder", "", "the rights holder a brand_owner acts for (required for brand_owner)")
 	name := fs.String("name", "", "a name people recognise (required)")
 	username := fs.String("username", "", "the username to log in to the console with (with -password-stdin)")
 	passwordStdin := fs.Bool("password-stdin", false, "read a console password from the first line of stdin (needs -username)")
-	f.registerDB(fs)
+	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN; default "+devStoreDSN+", where markwatch dev keeps its users)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN]\n\nCreates an API user and prints its token once; only its hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch users create -role ROLE [-holder HOLDER] -name NAME [-db DSN | -config F]\n\n"+
+			"Creates an API user and prints its token once; only its hash is stored. Without -db, -config\n"+
+			"or MARKWATCH_STORE_DSN the user goes to "+devStoreDSN+", the store of markwatch dev run\n"+
+			"from the checkout's root, which must exist.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args[1:], stderr); err != nil {
@@ -66,6 +79,9 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	if err := f.defaultToDevStore(); err != nil {
+		return err
+	}
 	cfg, err := f.load()
 	if err != nil {
 		return err
@@ -91,6 +107,21 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	fmt.Fprintf(stdout, "created %s %s (%s)\ntoken (shown once, keep it secret): %s\n", u.Role, u.ID, u.Name, token)
+	fmt.Fprintf(stdout, "created %s %s (%s) in %s\ntoken (shown once, keep it secret): %s\n", u.Role, u.ID, u.Name, redactDSN(cfg.Store.DSN), token)
+	return nil
+}
+
+// defaultToDevStore points f at dev's store when no database is named (no
+// -db, -config or MARKWATCH_STORE_DSN), and refuses when that store does not
+// exist here: a user command never creates a second, empty database by
+// accident.
+func (f *streamFlags) defaultToDevStore() error {
+	if f.db != "" || f.config != "" || os.Getenv("MARKWATCH_STORE_DSN") != "" {
+		return nil
+	}
+	if _, err := os.Stat(devStorePath); err != nil {
+		return fmt.Errorf("no database named, and %s (where markwatch dev keeps its users) does not exist here: run this where markwatch dev runs (the checkout's root for make run), or name the database with -db sqlite:PATH, -db postgres://... or -config F", devStorePath)
+	}
+	f.db = devStoreDSN
 	return nil
 }

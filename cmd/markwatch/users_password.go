@@ -17,11 +17,11 @@ import (
 func runSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("markwatch users set-password", flag.ContinueOnError)
 	var f streamFlags
-	f.register(fs)
+	fs.StringVar(&f.config, "config", "", "YAML configuration file whose store.dsn names the database")
 	user := fs.String("user", "", "the user's id or username (required)")
 	username := fs.String("username", "", "a new username to log in with (required when the user has none)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (required)")
-	f.registerDB(fs)
+	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH or postgres://... (overrides store.dsn and MARKWATCH_STORE_DSN; default "+devStoreDSN+", where markwatch dev keeps its users)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: echo PASSWORD | markwatch users set-password -user ID|USERNAME [-username NAME] --password-stdin [-db DSN]\n\nSets a user's console password (10 to 72 bytes), stored as a bcrypt hash,\nand ends its sessions.\n\nflags:")
 		fs.PrintDefaults()
@@ -39,6 +39,9 @@ func runSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout,
 	}
 	hash, err := identity.HashPassword(pw)
 	if err != nil {
+		return err
+	}
+	if err := f.defaultToDevStore(); err != nil {
 		return err
 	}
 	cfg, err := f.load()
@@ -75,6 +78,6 @@ func runSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout,
 	if *username != "" {
 		name = *username
 	}
-	fmt.Fprintf(stdout, "password set for %s (%s); log in to the console as %s\n", u.ID, u.Name, name)
+	fmt.Fprintf(stdout, "password set for %s (%s) in %s; log in to the console as %s\n", u.ID, u.Name, redactDSN(cfg.Store.DSN), name)
 	return nil
 }

@@ -65,7 +65,7 @@ func TestUsersCreate(t *testing.T) {
 func TestServeCommand(t *testing.T) {
 	brokers := kafkatest.StartEmbedded(t)
 	def := config.Default()
-	for _, topic := range []string{def.Kafka.Topics.Complaints, def.Review.ComplaintsDLQ, def.Kafka.Topics.Takedowns, def.Kafka.Topics.SellerActions} {
+	for _, topic := range []string{def.Kafka.Topics.Complaints, def.Review.ComplaintsDLQ, def.Kafka.Topics.Takedowns, def.Kafka.Topics.SellerActions, def.Kafka.Topics.Marks} {
 		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 1, ReplicationFactor: 1})
 	}
 	db := "sqlite:" + filepath.Join(t.TempDir(), "m.db")
@@ -143,5 +143,64 @@ func TestServeCommand(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop within 15 s")
+	}
+}
+
+// TestUsersCreateDefaultStore: without -db the user goes to dev's store
+// under var/dev, and the output names it; when that store is missing,
+// nothing is created and the error says what to do. -h lists only the
+// flags that apply.
+func TestUsersCreateDefaultStore(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("MARKWATCH_STORE_DSN", "")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"users", "create", "-role", "reviewer", "-name", "Rita"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), filepath.Join("var", "dev", "markwatch.db")) ||
+		!strings.Contains(stderr.String(), "-db") {
+		t.Errorf("without a store: exit %d, %q; want 1 and an error naming var/dev/markwatch.db and -db", code, stderr.String())
+	}
+	if matches, _ := filepath.Glob(filepath.Join(dir, "var", "*")); len(matches) > 0 {
+		t.Errorf("a database was created anyway: %v", matches)
+	}
+
+	// dev has created its store: the user goes there.
+	st, err := openStore(context.Background(), "sqlite:"+filepath.Join(dir, "var", "dev", "markwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"users", "create", "-role", "reviewer", "-name", "Rita"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("users create: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "in sqlite:"+filepath.Join("var", "dev", "markwatch.db")) {
+		t.Errorf("output %q does not name the store written", stdout.String())
+	}
+	st, err = store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "var", "dev", "markwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := tokenRe.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no token in %q", stdout.String())
+	}
+	if u, err := st.UserByTokenHash(context.Background(), identity.HashToken(m[1])); err != nil || u.Name != "Rita" {
+		t.Errorf("user in dev's store: %+v, %v", u, err)
+	}
+
+	stderr.Reset()
+	run(context.Background(), []string{"users", "create", "-h"}, &stdout, &stderr)
+	for _, flag := range []string{"-role", "-holder", "-name", "-db", "-config"} {
+		if !strings.Contains(stderr.String(), flag) {
+			t.Errorf("users create -h lacks %s", flag)
+		}
+	}
+	for _, flag := range []string{"-brokers", "-listen", "-group"} {
+		if strings.Contains(stderr.String(), flag) {
+			t.Errorf("users create -h lists %s, which does not apply:\n%s", flag, stderr.String())
+		}
 	}
 }

@@ -338,7 +338,7 @@ func (a *API) setMarkStatus(w http.ResponseWriter, r *request, action, to string
 		}); err != nil {
 			return err
 		}
-		return a.publishMark(r, tx, &changed)
+		return a.publishMark(r.Context(), tx, &changed)
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", action, id, err)
@@ -350,7 +350,7 @@ func (a *API) setMarkStatus(w http.ResponseWriter, r *request, action, to string
 // publishMark enqueues m's state on the compacted marks topic: the mark
 // when it is active, otherwise a tombstone, so that detectors stop watching
 // it. The event id names the version, so each change is one event.
-func (a *API) publishMark(r *request, tx *store.Tx, m *store.Mark) error {
+func (a *API) publishMark(ctx context.Context, tx *store.Tx, m *store.Mark) error {
 	var payload json.RawMessage
 	if m.Body.Active() {
 		var err error
@@ -358,7 +358,7 @@ func (a *API) publishMark(r *request, tx *store.Tx, m *store.Mark) error {
 			return fmt.Errorf("encode mark %s: %w", m.Body.MarkID, err)
 		}
 	}
-	_, err := tx.EnqueueEvent(r.Context(), store.OutboxEvent{
+	_, err := tx.EnqueueEvent(ctx, store.OutboxEvent{
 		EventID: "mark:" + m.Body.MarkID + ":" + strconv.FormatInt(m.Version, 10),
 		Topic:   a.marks.topic, Key: m.Body.MarkID, Payload: payload,
 	})
@@ -448,7 +448,7 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 		}
 		// An active mark's detectors must see its new images.
 		if changed.Body.Active() {
-			return a.publishMark(r, tx, &changed)
+			return a.publishMark(r.Context(), tx, &changed)
 		}
 		return nil
 	})

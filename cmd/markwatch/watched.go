@@ -1,0 +1,78 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// watchedMarks remembers which marks each built engine watches, so that
+// the detector can answer "is mark X watched yet?" for the engine it
+// scores with right now — not for the one being built. A newly verified
+// mark reaches a detector a moment after the registry publishes it, and a
+// listing scored before that moment is not complained about: this is how
+// a person (or a script, or a test) knows when to send it.
+type watchedMarks struct {
+	mu       sync.Mutex
+	byEngine map[*detection.Engine]map[string]string // mark id → name
+}
+
+// built records the marks an engine was built over.
+func (w *watchedMarks) built(e *detection.Engine, ms []*domain.Mark) {
+	names := make(map[string]string, len(ms))
+	for _, m := range ms {
+		names[m.MarkID] = m.Name
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byEngine == nil {
+		w.byEngine = map[*detection.Engine]map[string]string{}
+	}
+	w.byEngine[e] = names
+}
+
+// closed forgets a retired engine.
+func (w *watchedMarks) closed(e *detection.Engine) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.byEngine, e)
+}
+
+// lookup says whether e watches the mark, with its name, and how many
+// marks e watches.
+func (w *watchedMarks) lookup(e *detection.Engine, id string) (name string, ok bool, marks int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	names := w.byEngine[e]
+	name, ok = names[id]
+	return name, ok, len(names)
+}
+
+// watchedMark is the body of GET /detector/marks/{id}.
+type watchedMark struct {
+	MarkID  string `json:"mark_id"`
+	Watched bool   `json:"watched"`
+	Name    string `json:"name,omitempty"`
+	// Marks is how many marks the current engine watches.
+	Marks int `json:"marks_watched"`
+}
+
+// serveWatched answers GET /detector/marks/{id}: 200 when the engine the
+// detector scores with now watches the mark, 404 when it does not (yet),
+// 503 before the marks are loaded. `curl -sf` in a loop waits for a mark.
+func (d *detector) serveWatched(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	body := watchedMark{MarkID: id}
+	code := http.StatusServiceUnavailable
+	if e, release, ok := d.follower.Acquire(); ok {
+		body.Name, body.Watched, body.Marks = d.watched.lookup(e, id)
+		release()
+		code = http.StatusNotFound
+		if body.Watched {
+			code = http.StatusOK
+		}
+	}
+	writeProbeJSON(w, code, body)
+}
