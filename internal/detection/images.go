@@ -8,8 +8,11 @@ import (
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/telemetry"
 	"github.com/markwatch/markwatch/matchers"
 )
 
@@ -32,6 +35,9 @@ type ImageOptions struct {
 	// CacheSize is how many hash sets are kept by URL and by content
 	// (default 10000 each).
 	CacheSize int
+	// Registerer receives markwatch_image_cache_lookups_total; nil means
+	// none.
+	Registerer prometheus.Registerer
 }
 
 // Images fetches and hashes listing and mark images, at most Concurrency
@@ -43,6 +49,7 @@ type Images struct {
 	sem     chan struct{}
 	byURL   *lru.Cache[string, []uint64]
 	byBytes *lru.Cache[[32]byte, []uint64]
+	lookups *prometheus.CounterVec
 }
 
 // NewImages returns an image preparer.
@@ -64,7 +71,17 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
-	return &Images{fetch: f, hash: h, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes}, nil
+	lookups, err := telemetry.Build(o.Registerer, func(f promauto.Factory) *prometheus.CounterVec {
+		return f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: telemetry.Namespace, Subsystem: "image", Name: "cache_lookups_total",
+			Help: "Image hash cache lookups, by cache (url: the listing image's URL, content: the fetched bytes' SHA-256) and result (hit, miss). A hit by url saves the fetch, by content the decode and hash.",
+		}, []string{"cache", "result"})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("detection: images: %w", err)
+	}
+	telemetry.Init(lookups, []string{cacheURL, cacheContent}, []string{"hit", "miss"})
+	return &Images{fetch: f, hash: h, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes, lookups: lookups}, nil
 }
 
 // Listing fetches and hashes a listing's images concurrently. An image
@@ -75,12 +92,15 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 	var wg sync.WaitGroup
 	for i, ref := range l.Images {
 		out[i] = matchers.ListingImage{Index: i, URL: ref}
-		if h, ok := im.byURL.Get(ref); ok {
-			out[i].Hashes = h
+		h, ok := im.byURL.Get(ref)
+		im.lookups.WithLabelValues(cacheURL, hitOrMiss(ok)).Inc()
+		if ok {
+			out[i].Hashes, out[i].Cause = h, CauseCached
 			continue
 		}
 		wg.Go(func() {
 			h, err := im.load(ctx, ref, im.hash.HashListingImage)
+			out[i].Cause = ImageCause(err)
 			if err != nil {
 				out[i].Err = err.Error()
 				return
@@ -106,15 +126,30 @@ func (im *Images) load(ctx context.Context, ref string, fn func([]byte) ([]uint6
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	if h, ok := im.byBytes.Get(sum); ok {
+	h, ok := im.byBytes.Get(sum)
+	im.lookups.WithLabelValues(cacheContent, hitOrMiss(ok)).Inc()
+	if ok {
 		return h, nil
 	}
-	h, err := fn(data)
+	h, err = fn(data)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	im.byBytes.Add(sum, h)
 	return h, nil
+}
+
+// The caches of markwatch_image_cache_lookups_total.
+const (
+	cacheURL     = "url"
+	cacheContent = "content"
+)
+
+func hitOrMiss(hit bool) string {
+	if hit {
+		return "hit"
+	}
+	return "miss"
 }
 
 // Mark prepares a mark for matching. Reference images the mark does not
