@@ -97,7 +97,7 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	reg := processRegistry()
+	reg := processRegistry(cfg.Detection.RuleVersion)
 	d, err := newDetector(cfg, log, reg)
 	if err != nil {
 		return err
@@ -148,7 +148,9 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection))
+	images, err := detection.NewImages(fetch, detection.HasherFrom(cfg.Detection), detection.ImageOptions{
+		Concurrency: cfg.Detection.Image.Concurrency, CacheSize: cfg.Detection.Image.CacheSize, Registerer: reg,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -173,8 +175,11 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		DrainTimeout:   cfg.Kafka.DrainTimeout,
 		HandlerTimeout: cfg.Kafka.HandlerTimeout,
 		Logger:         log,
-		Registerer:     reg,
-		Writer:         writer,
+		// consumer="detector" keeps these series apart from the review
+		// service's consumer (consumer="review") when both register on one
+		// registry, as in markwatch dev.
+		Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"consumer": "detector"}, reg),
+		Writer:     writer,
 	}, stage.Handle)
 	if err != nil {
 		_ = writer.Close()

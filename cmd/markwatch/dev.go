@@ -150,12 +150,12 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	}
 
 	log := newLogger(cfg.Log, stderr)
-	reg := processRegistry()
+	reg := processRegistry(cfg.Detection.RuleVersion)
 	d, err := newDetector(cfg, log, reg)
 	if err != nil {
 		return err
 	}
-	rv, err := newDevReview(ctx, cfg, o.data, log)
+	rv, err := newDevReview(ctx, cfg, o.data, log, reg)
 	if err != nil {
 		return err
 	}

@@ -11,13 +11,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/markwatch/markwatch/internal/telemetry"
 )
 
 // processRegistry is a long-running command's own metrics registry, with
-// the Go runtime and process collectors.
-func processRegistry() *prometheus.Registry {
+// the Go runtime and process collectors and markwatch_build_info. Every
+// part of the process registers on it, so that /metrics serves all of
+// them: one scrape target per process.
+func processRegistry(ruleVersion string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		telemetry.BuildInfo(version, ruleVersion))
 	return reg
 }
 

@@ -82,18 +82,15 @@ func rounded(bs []float64) []float64 {
 	return bs
 }
 
-// BuildInfo registers markwatch_build_info{version, rule_version}, always
-// 1: joined on instance, it tells which build and which scoring rules
-// produced a series (a rule_version change files complaints anew).
-func BuildInfo(reg prometheus.Registerer, version, ruleVersion string) error {
+// BuildInfo returns markwatch_build_info{version, rule_version}, always 1:
+// joined on instance, it tells which build and which scoring rules produced
+// a series (a rule_version change files complaints anew).
+func BuildInfo(version, ruleVersion string) prometheus.Collector {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "build_info",
 		Help:        "Always 1; the labels name the build (version) and the detection rules (rule_version) of this process.",
 		ConstLabels: prometheus.Labels{"version": version, "rule_version": ruleVersion},
 	})
 	g.Set(1)
-	if err := reg.Register(g); err != nil {
-		return fmt.Errorf("register build info: %w", err)
-	}
-	return nil
+	return g
 }

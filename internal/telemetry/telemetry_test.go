@@ -2,9 +2,7 @@ package telemetry
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,36 +11,6 @@ import (
 )
 
 var metricName = regexp.MustCompile(`markwatch_[a-z0-9_]+`)
-
-// definedMetrics collects the markwatch_ names written as string literals
-// in the module's non-test Go files.
-func definedMetrics(t *testing.T) map[string]bool {
-	t.Helper()
-	names := map[string]bool{}
-	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "var" || d.Name() == ".git" || d.Name() == "fixtures") {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, m := range regexp.MustCompile(`"(markwatch_[a-z0-9_]+)"`).FindAllStringSubmatch(string(b), -1) {
-			names[m[1]] = true
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
 
 // base strips the suffixes Prometheus adds to histograms and counters.
 func base(n string) string {
