@@ -31,7 +31,10 @@ func processRegistry(ruleVersion string) *prometheus.Registry {
 // both long-running commands expose.
 func probeMux(reg *prometheus.Registry, healthy func(time.Time) error, ready func() (string, error)) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// ContinueOnError: a collector that fails (the review queue's, when
+	// the database does not answer) drops its own series, not the whole
+	// scrape of the process; promhttp_metric_handler_errors_total counts it.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, ErrorHandling: promhttp.ContinueOnError}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := healthy(time.Now()); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)

@@ -107,16 +107,40 @@ func TestPrometheusScrapesDev(t *testing.T) {
 	stopTraffic := api.traffic(token["reviewer"], 100*time.Millisecond)
 	defer stopTraffic()
 
-	// Every decision scraped, and the recording rules evaluated on it.
+	// Every decision scraped (the raw counters, which increase() would
+	// extrapolate), then every rule group evaluated once more after that.
 	waitFor(t, time.Minute, "the decisions in Prometheus", func() bool {
-		v, _ := prom.query(t, `markwatch:review_decisions:increase1d{source="auto"}`)
-		return len(v) == 1 && math.Round(v[0].value) >= 6
+		v, _ := prom.query(t, `sum by (source) (markwatch_review_decisions_total)`)
+		got := map[string]float64{}
+		for _, s := range v {
+			got[s.metric["source"]] = s.value
+		}
+		return got["auto"] == 6 && got["rights_holder"] == 1
+	})
+	scraped := time.Now()
+	waitFor(t, 30*time.Second, "the rules evaluated on the decisions", func() bool {
+		return prom.rulesEvaluatedAfter(t, scraped.Add(time.Second))
 	})
 	waitFor(t, 30*time.Second, "the holder view", func() bool {
 		v, _ := prom.query(t, `markwatch_holder_decided_complaints`)
 		return len(v) > 0
 	})
 
+	// From here on, queries are evaluated at one instant: that of a
+	// successful scrape. A scrape slower than the 1 s
+	// timeout (a loaded machine) marks every series of the target stale
+	// until the next one, which would empty whichever query came then.
+	waitFor(t, 30*time.Second, "a successful scrape", func() bool {
+		v, _ := prom.query(t, `timestamp(up{job="markwatch-dev"} == 1)`)
+		if len(v) != 1 {
+			return false
+		}
+		prom.at = strconv.FormatFloat(v[0].value, 'f', 3, 64)
+		return true
+	})
+	if v, err := prom.query(t, `count_over_time(up{job="markwatch-dev"}[10m]) - sum_over_time(up{job="markwatch-dev"}[10m])`); err == nil && len(v) == 1 {
+		t.Logf("failed scrapes of dev so far: %v", v[0].value)
+	}
 	// The precision shown equals the decisions made.
 	wantAuto := 4.0 / 6
 	checkPrecision := func(name, expr string, by string, want map[string]float64) {
@@ -325,7 +349,12 @@ func (a devAPI) call(method, path, token string, body any, want int, out any) {
 }
 
 // promServer is a Prometheus started by a test.
-type promServer struct{ base string }
+type promServer struct {
+	base string
+	// at, when set, is the evaluation time of queries (Unix seconds);
+	// empty means now.
+	at string
+}
 
 // startPrometheus runs Debian's prometheus on a free loopback port, its
 // data in a temporary folder, scraping target (host:port of dev) every
@@ -402,7 +431,11 @@ type sample struct {
 // query evaluates expr at the current time; an error is Prometheus's.
 func (p *promServer) query(t *testing.T, expr string) ([]sample, error) {
 	t.Helper()
-	resp, err := http.Get(p.base + "/api/v1/query?query=" + url.QueryEscape(expr))
+	q := url.Values{"query": {expr}}
+	if p.at != "" {
+		q.Set("time", p.at)
+	}
+	resp, err := http.Get(p.base + "/api/v1/query?" + q.Encode())
 	if err != nil {
 		t.Fatalf("query %s: %v", expr, err)
 	}
@@ -437,6 +470,33 @@ func (p *promServer) query(t *testing.T, expr string) ([]sample, error) {
 		out = append(out, sample{metric: r.Metric, value: v})
 	}
 	return out, nil
+}
+
+// rulesEvaluatedAfter reports whether every rule group's last evaluation
+// started after at.
+func (p *promServer) rulesEvaluatedAfter(t *testing.T, at time.Time) bool {
+	t.Helper()
+	resp, err := http.Get(p.base + "/api/v1/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Groups []struct {
+				LastEvaluation time.Time `json:"lastEvaluation"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range body.Data.Groups {
+		if !g.LastEvaluation.After(at) {
+			return false
+		}
+	}
+	return len(body.Data.Groups) > 0
 }
 
 // ruleHealth returns the health Prometheus reports for each loaded rule.
