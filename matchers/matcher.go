@@ -97,6 +97,10 @@ type ListingImage struct {
 	Hashes []uint64
 	// Err says why the image could not be fetched or decoded, if so.
 	Err string
+	// Cause classifies how the image was had, or why not, in a word from
+	// a closed set for metrics ("ok", "cached", "not_found", "timeout",
+	// ...; see internal/detection); empty when the preparer does not say.
+	Cause string
 }
 
 // Mark is a mark prepared for matching.

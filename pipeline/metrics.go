@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/markwatch/markwatch/internal/telemetry"
 )
 
 // Outcomes of markwatch_consumer_messages_handled_total.
@@ -33,73 +36,77 @@ type metrics struct {
 	inFlight    prometheus.Gauge
 }
 
-// newMetrics builds the collectors and registers them on reg; a nil reg
-// leaves them unregistered, which makes them no-ops to the outside. Two
-// consumers in one process need reg wrapped with a distinguishing label
+// newMetrics declares the collectors on reg; a nil reg leaves them
+// unregistered, which makes them no-ops to the outside. Two consumers in
+// one process need reg wrapped with a distinguishing label
 // (prometheus.WrapRegistererWith), as the names would clash.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
-		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_consumer_messages_consumed_total",
-			Help: "Messages fetched from the input topic, by topic (re-deliveries count again).",
-		}, []string{"topic"}),
-		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_consumer_messages_handled_total",
-			Help: "Handler results by outcome: ok, dead_lettered, retried (one per transient failure), abandoned (at shutdown; redelivered later).",
-		}, []string{"outcome"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "markwatch_consumer_handler_duration_seconds",
-			Help:    "Time to handle one message, retries included, until success, dead-lettering or abandonment.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 3, 14), // 100 µs .. 160 s
-		}),
-		emitted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_consumer_messages_emitted_total",
-			Help: "Messages written and acknowledged by all in-sync replicas, by topic (outputs and dead letters).",
-		}, []string{"topic"}),
-		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_consumer_dead_letters_total",
-			Help: "Inputs routed to the dead-letter topic, by error class (decode, validation, panic, output, ...).",
-		}, []string{"error_class"}),
-		commits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_consumer_commits_total",
-			Help: "Successful offset commits (one per commit call, covering every partition that advanced).",
-		}),
-		commitErrs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_consumer_commit_errors_total",
-			Help: "Failed offset commits; the offsets stay uncommitted and are tried again, or fenced after a rebalance.",
-		}),
-		emitRetries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_consumer_emit_retries_total",
-			Help: "Failed writes of outputs or dead letters, each retried with backoff.",
-		}),
-		rebalances: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_consumer_rebalances_total",
-			Help: "Consumer group generations this member joined, as reported by the reader.",
-		}),
-		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "markwatch_consumer_lag",
-			Help: "Messages not yet committed by the group: end offset minus committed offset, by topic and partition.",
-		}, []string{"topic", "partition"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "markwatch_consumer_in_flight",
-			Help: "Messages fetched whose handling and output writes have not finished.",
-		}),
-	}
-	// Export every outcome from the start, so a rate() over one that has not
-	// happened yet is 0 rather than absent.
-	for _, o := range []string{outcomeOK, outcomeDeadLettered, outcomeRetried, outcomeAbandoned} {
-		m.handled.WithLabelValues(o)
-	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.consumed, m.handled, m.duration, m.emitted, m.deadLetters,
-		m.commits, m.commitErrs, m.emitRetries, m.rebalances, m.lag, m.inFlight} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("pipeline: register metrics: %w", err)
+	m, err := telemetry.Build(reg, func(f promauto.Factory) *metrics {
+		const ns, sub = telemetry.Namespace, "consumer"
+		return &metrics{
+			consumed: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "messages_consumed_total",
+				Help: "Messages fetched from the input topic, by topic (re-deliveries count again).",
+			}, []string{"topic"}),
+			handled: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "messages_handled_total",
+				Help: "Handler results by outcome: ok, dead_lettered, retried (one per transient failure), abandoned (at shutdown; redelivered later).",
+			}, []string{"outcome"}),
+			duration: f.NewHistogram(prometheus.HistogramOpts{
+				Namespace: ns, Subsystem: sub, Name: "handler_duration_seconds",
+				Help:    "Time to handle one message, retries included, until success, dead-lettering or abandonment.",
+				Buckets: telemetry.ExponentialBuckets(0.0001, 3, 14), // 100 µs .. 160 s
+			}),
+			emitted: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "messages_emitted_total",
+				Help: "Messages written and acknowledged by all in-sync replicas, by topic (outputs and dead letters).",
+			}, []string{"topic"}),
+			deadLetters: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "dead_letters_total",
+				Help: "Inputs routed to the dead-letter topic, by error class (decode, validation, panic, output, ...).",
+			}, []string{"error_class"}),
+			commits: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "commits_total",
+				Help: "Successful offset commits (one per commit call, covering every partition that advanced).",
+			}),
+			commitErrs: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "commit_errors_total",
+				Help: "Failed offset commits; the offsets stay uncommitted and are tried again, or fenced after a rebalance.",
+			}),
+			emitRetries: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "emit_retries_total",
+				Help: "Failed writes of outputs or dead letters, each retried with backoff.",
+			}),
+			rebalances: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "rebalances_total",
+				Help: "Consumer group generations this member joined, as reported by the reader.",
+			}),
+			lag: f.NewGaugeVec(prometheus.GaugeOpts{
+				Namespace: ns, Subsystem: sub, Name: "lag",
+				Help: "Messages not yet committed by the group: end offset minus committed offset, by topic and partition.",
+			}, []string{"topic", "partition"}),
+			inFlight: f.NewGauge(prometheus.GaugeOpts{
+				Namespace: ns, Subsystem: sub, Name: "in_flight",
+				Help: "Messages fetched whose handling and output writes have not finished.",
+			}),
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
 	}
+	// Export every outcome and every dead-letter class from the start, so
+	// that increase() counts the first one and a rate() over one that has
+	// not happened yet is 0 rather than absent. Handlers may name classes
+	// of their own; those appear at their first dead letter.
+	telemetry.Init(m.handled, []string{outcomeOK, outcomeDeadLettered, outcomeRetried, outcomeAbandoned})
+	telemetry.Init(m.deadLetters, DeadLetterClasses())
 	return m, nil
+}
+
+// DeadLetterClasses are the dead-letter classes the pipeline itself knows,
+// created at zero in markwatch_consumer_dead_letters_total.
+func DeadLetterClasses() []string {
+	return []string{ClassDecode, ClassValidation, ClassPanic, ClassOutput, ClassPermanent}
 }
 
 // Metrics returns a middleware that counts each call of the wrapped handler

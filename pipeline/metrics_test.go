@@ -44,4 +44,9 @@ func TestNewMetricsRegistration(t *testing.T) {
 	if n, err := testutil.GatherAndCount(reg, "markwatch_consumer_messages_handled_total"); err != nil || n != 4 {
 		t.Fatalf("handled series %d (%v), want 4", n, err)
 	}
+	// And every dead-letter class the pipeline knows, so that increase()
+	// sees the first panic.
+	if n, err := testutil.GatherAndCount(reg, "markwatch_consumer_dead_letters_total"); err != nil || n != len(DeadLetterClasses()) {
+		t.Fatalf("dead-letter series %d (%v), want %d", n, err, len(DeadLetterClasses()))
+	}
 }

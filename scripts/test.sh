@@ -19,6 +19,17 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq chromium
 fi
 go vet ./...
+# Prometheus rules: syntax, and their unit tests (configs/prometheus/*_test.yml).
+# Debian's prometheus package brings promtool, and the prometheus binary that
+# internal/telemetry's integration test runs against `markwatch dev`.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus
+fi
+promtool check config configs/prometheus/prometheus.yml
+promtool check rules configs/prometheus/rules.yml
+promtool test rules configs/prometheus/*_test.yml
 go test -count=1 -timeout=15m ./... 2>&1 | tee /tmp/markwatch-test.out
 # The race detector over the packages whose goroutines share state (it
 # needs cgo, which the static build does without).

@@ -97,7 +97,7 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	reg := processRegistry()
+	reg := processRegistry(cfg.Detection.RuleVersion)
 	d, err := newDetector(cfg, log, reg)
 	if err != nil {
 		return err
@@ -183,8 +183,11 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		DrainTimeout:   cfg.Kafka.DrainTimeout,
 		HandlerTimeout: cfg.Kafka.HandlerTimeout,
 		Logger:         log,
-		Registerer:     reg,
-		Writer:         writer,
+		// consumer="detector" keeps these series apart from the review
+		// service's consumer (consumer="review") when both register on one
+		// registry, as in markwatch dev.
+		Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"consumer": "detector"}, reg),
+		Writer:     writer,
 	}, stage.Handle)
 	if err != nil {
 		_ = writer.Close()

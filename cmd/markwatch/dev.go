@@ -159,8 +159,8 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	writer := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
 	defer func() { _ = pipeline.CloseWriter(writer) }()
 	log := newLogger(cfg.Log, stderr)
-	reg := processRegistry()
-	rv, err := newDevReview(ctx, cfg, o.data, log)
+	reg := processRegistry(cfg.Detection.RuleVersion)
+	rv, err := newDevReview(ctx, cfg, o.data, log, reg)
 	if err != nil {
 		return err
 	}

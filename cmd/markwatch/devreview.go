@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
@@ -29,7 +28,6 @@ type devReview struct {
 	store  *store.Store
 	server *reviewServer
 	api    *api.API
-	reg    *prometheus.Registry
 	tokens []devToken
 	// console is the web console and logins its demo users' logins.
 	console *web.Console
@@ -49,14 +47,14 @@ const devTokensFile = "demo-tokens.txt"
 // demoHolder is the fixture rights holder the demo brand owner acts for.
 const demoHolder = "h-veltaro"
 
-func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *slog.Logger) (*devReview, error) {
+func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *slog.Logger, reg *prometheus.Registry) (*devReview, error) {
 	st, err := openStore(ctx, "sqlite:"+filepath.Join(dataDir, devStoreFile))
 	if err != nil {
 		return nil, err
 	}
-	// The review service's metrics have their own registry: its consumer's
-	// metric names are the detector's.
-	reg := prometheus.NewRegistry()
+	// The review service registers on the process's registry, beside the
+	// detector: one /metrics for the whole process. Its consumer's series
+	// carry consumer="review", the detector's consumer="detector".
 	rs, err := newReviewServer(cfg, st, log, reg)
 	if err != nil {
 		st.Close()
@@ -90,14 +88,13 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		st.Close()
 		return nil, err
 	}
-	return &devReview{store: st, server: rs, api: a, reg: reg, tokens: tokens, console: console, logins: logins}, nil
+	return &devReview{store: st, server: rs, api: a, tokens: tokens, console: console, logins: logins}, nil
 }
 
-// mount adds the API and the review metrics to the dev HTTP server.
+// mount adds the API to the dev HTTP server.
 func (r *devReview) mount(mux *http.ServeMux) {
 	mux.Handle("/v1/", r.api.Handler())
 	mux.Handle("/", r.console.Handler())
-	mux.Handle("GET /metrics/review", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 }
 
 // demoUsers creates the demo users on the first start and keeps their

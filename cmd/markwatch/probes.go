@@ -12,13 +12,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/markwatch/markwatch/internal/telemetry"
 )
 
 // processRegistry is a long-running command's own metrics registry, with
-// the Go runtime and process collectors.
-func processRegistry() *prometheus.Registry {
+// the Go runtime and process collectors and markwatch_build_info. Every
+// part of the process registers on it, so that /metrics serves all of
+// them: one scrape target per process.
+func processRegistry(ruleVersion string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		telemetry.BuildInfo(version, ruleVersion))
 	return reg
 }
 
@@ -27,7 +32,10 @@ func processRegistry() *prometheus.Registry {
 // both long-running commands expose.
 func probeMux(reg *prometheus.Registry, healthy func(time.Time) error, ready func() (string, error)) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// ContinueOnError: a collector that fails (the review queue's, when
+	// the database does not answer) drops its own series, not the whole
+	// scrape of the process; promhttp_metric_handler_errors_total counts it.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, ErrorHandling: promhttp.ContinueOnError}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := healthy(time.Now()); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)

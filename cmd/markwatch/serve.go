@@ -44,7 +44,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	reg := processRegistry()
+	reg := processRegistry(cfg.Detection.RuleVersion)
 	st, err := openStore(ctx, cfg.Store.DSN)
 	if err != nil {
 		return err

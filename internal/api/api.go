@@ -148,6 +148,10 @@ func New(opts Options) (*API, error) {
 		if err := rt.check(); err != nil {
 			return nil, fmt.Errorf("api: new: %w", err)
 		}
+		// Every route's server errors exist at zero, so that increase()
+		// counts a route's first 500 (the 5xx ratio alert). Other codes
+		// are born at their first request.
+		a.metrics.requests.WithLabelValues(rt.method+" "+rt.pattern, strconv.Itoa(http.StatusInternalServerError))
 	}
 	a.inProcess = a.Handler()
 	return a, nil

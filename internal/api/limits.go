@@ -1,11 +1,13 @@
 package api
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"golang.org/x/time/rate"
+
+	"github.com/markwatch/markwatch/internal/telemetry"
 )
 
 // limiters holds a token bucket per authenticated user (one token each).
@@ -45,26 +47,21 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-// newMetrics registers the API's metrics with reg, or keeps them
+// newMetrics declares the API's metrics on reg, or keeps them
 // unregistered when reg is nil.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_api_requests_total",
-			Help: "API requests by route pattern and status code.",
-		}, []string{"route", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "markwatch_api_request_duration_seconds",
-			Help:    "API request latency by route pattern.",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"route"}),
-	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.latency} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("register metrics: %w", err)
-			}
+	return telemetry.Build(reg, func(f promauto.Factory) *metrics {
+		const ns, sub = telemetry.Namespace, "api"
+		return &metrics{
+			requests: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "requests_total",
+				Help: "API requests by route pattern and status code.",
+			}, []string{"route", "code"}),
+			latency: f.NewHistogramVec(prometheus.HistogramOpts{
+				Namespace: ns, Subsystem: sub, Name: "request_duration_seconds",
+				Help:    "API request latency by route pattern.",
+				Buckets: prometheus.DefBuckets,
+			}, []string{"route"}),
 		}
-	}
-	return m, nil
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/internal/telemetry"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/imagematch"
 )
@@ -36,7 +37,9 @@ type ImageOptions struct {
 	// CacheSize is how many hash sets are kept by URL and by content
 	// (default 10000 each).
 	CacheSize int
-	// Registerer receives the preparer's metrics; nil means none.
+	// Registerer receives the preparer's metrics
+	// (markwatch_reference_images_skipped_total,
+	// markwatch_image_cache_lookups_total); nil means none.
 	Registerer prometheus.Registerer
 }
 
@@ -86,12 +89,15 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 	var wg sync.WaitGroup
 	for i, ref := range l.Images {
 		out[i] = matchers.ListingImage{Index: i, URL: ref}
-		if h, ok := im.byURL.Get(ref); ok {
-			out[i].Hashes = h
+		h, ok := im.byURL.Get(ref)
+		im.metrics.lookups.WithLabelValues(cacheURL, hitOrMiss(ok)).Inc()
+		if ok {
+			out[i].Hashes, out[i].Cause = h, CauseCached
 			continue
 		}
 		wg.Go(func() {
 			h, err := im.load(ctx, ref, im.hash.HashListingImage)
+			out[i].Cause = ImageCause(err)
 			if err != nil {
 				out[i].Err = err.Error()
 				return
@@ -117,10 +123,12 @@ func (im *Images) load(ctx context.Context, ref string, fn func(context.Context,
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	if h, ok := im.byBytes.Get(sum); ok {
+	h, ok := im.byBytes.Get(sum)
+	im.metrics.lookups.WithLabelValues(cacheContent, hitOrMiss(ok)).Inc()
+	if ok {
 		return h, nil
 	}
-	h, err := fn(ctx, data)
+	h, err = fn(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
@@ -161,6 +169,19 @@ func skipReason(err error) string {
 		return SkipFeatureless
 	}
 	return SkipUnreadable
+}
+
+// The caches of markwatch_image_cache_lookups_total.
+const (
+	cacheURL     = "url"
+	cacheContent = "content"
+)
+
+func hitOrMiss(hit bool) string {
+	if hit {
+		return "hit"
+	}
+	return "miss"
 }
 
 // Mark prepares a mark for matching. Reference images the mark does not
@@ -224,27 +245,45 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, s
 // imageMetrics are the image preparer's metrics.
 type imageMetrics struct {
 	skipped *prometheus.CounterVec
+	lookups *prometheus.CounterVec
 }
 
 // newImageMetrics registers the metrics with reg, or keeps them
 // unregistered when reg is nil. A process may build several preparers on
-// one registry (reference and listing images): they share the counters.
+// one registry (reference and listing images): they share the counters, so
+// a collector already registered is reused rather than refused.
 func newImageMetrics(reg prometheus.Registerer) (*imageMetrics, error) {
-	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "markwatch_reference_images_skipped_total",
+	skipped, err := registerShared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: telemetry.Namespace, Name: "reference_images_skipped_total",
 		Help: "Reference images of marks that could not be hashed and that the mark is used without, by reason (unreadable, featureless, too_large).",
-	}, []string{"reason"})
-	if reg != nil {
-		if err := reg.Register(skipped); err != nil {
-			are, ok := err.(prometheus.AlreadyRegisteredError)
-			if !ok {
-				return nil, fmt.Errorf("detection: register metrics: %w", err)
-			}
-			skipped = are.ExistingCollector.(*prometheus.CounterVec)
+	}, []string{"reason"}))
+	if err != nil {
+		return nil, err
+	}
+	lookups, err := registerShared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: telemetry.Namespace, Subsystem: "image", Name: "cache_lookups_total",
+		Help: "Image hash cache lookups, by cache (url: the listing image's URL, content: the fetched bytes' SHA-256) and result (hit, miss). A hit by url saves the fetch, by content the decode and hash.",
+	}, []string{"cache", "result"}))
+	if err != nil {
+		return nil, err
+	}
+	telemetry.Init(skipped, []string{SkipUnreadable, SkipFeatureless, SkipTooLarge})
+	telemetry.Init(lookups, []string{cacheURL, cacheContent}, []string{"hit", "miss"})
+	return &imageMetrics{skipped: skipped, lookups: lookups}, nil
+}
+
+// registerShared registers c with reg (nil: none) and returns the collector
+// to use: c, or the equal one registered before.
+func registerShared(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+	if reg == nil {
+		return c, nil
+	}
+	if err := reg.Register(c); err != nil {
+		are, ok := err.(prometheus.AlreadyRegisteredError)
+		if !ok {
+			return nil, fmt.Errorf("detection: register metrics: %w", err)
 		}
+		return are.ExistingCollector.(*prometheus.CounterVec), nil
 	}
-	for _, r := range []string{SkipUnreadable, SkipFeatureless, SkipTooLarge} {
-		skipped.WithLabelValues(r)
-	}
-	return &imageMetrics{skipped: skipped}, nil
+	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -13,18 +14,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/matchers/imagematch"
 	"github.com/markwatch/markwatch/matchers/imagematch/imagetest"
 )
 
-// mapFetcher serves images from a map; a missing one is a fetch error.
+// mapFetcher serves the bytes of known references; others are 404.
 type mapFetcher map[string][]byte
 
 func (f mapFetcher) Fetch(_ context.Context, ref string) ([]byte, error) {
 	if b, ok := f[ref]; ok {
 		return b, nil
 	}
-	return nil, errors.New("no such file")
+	return nil, fmt.Errorf("fetch %s: %w", ref, &imagefetch.StatusError{URL: ref, Code: 404})
 }
 
 func pngOf(t *testing.T, img image.Image) []byte {
@@ -97,5 +99,57 @@ func TestMarkSkipsUnusableReferences(t *testing.T) {
 	cancel()
 	if _, _, err := im.Mark(ctx, &domain.Mark{MarkID: "mk-2", Logos: []string{"good2.png"}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: err = %v", err)
+	}
+}
+
+// lenHasher hashes an image to its length.
+type lenHasher struct{}
+
+func (lenHasher) HashListingImage(_ context.Context, b []byte) ([]uint64, error) {
+	return []uint64{uint64(len(b))}, nil
+}
+func (lenHasher) HashReference(_ context.Context, b []byte) ([]uint64, error) {
+	return []uint64{uint64(len(b))}, nil
+}
+
+// TestImagesCausesAndCache checks the cause given to each listing image
+// and the cache lookups counted: a URL seen before is a url hit; the same
+// bytes under another URL a content hit.
+func TestImagesCausesAndCache(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	im, err := NewImages(mapFetcher{"a": []byte("aaaa"), "b": []byte("aaaa")}, lenHasher{}, ImageOptions{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	first, err := im.Listing(ctx, &domain.Listing{Images: []string{"a", "gone"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[0].Cause != CauseOK || first[1].Cause != CauseNotFound || first[1].Err == "" {
+		t.Errorf("first listing: %+v", first)
+	}
+	again, err := im.Listing(ctx, &domain.Listing{Images: []string{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].Cause != CauseCached || again[1].Cause != CauseOK || len(again[1].Hashes) != 1 {
+		t.Errorf("second listing: %+v", again)
+	}
+	for labels, want := range map[[2]string]float64{
+		{cacheURL, "hit"}: 1, {cacheURL, "miss"}: 3, {cacheContent, "hit"}: 1, {cacheContent, "miss"}: 1,
+	} {
+		if got := testutil.ToFloat64(im.metrics.lookups.WithLabelValues(labels[0], labels[1])); got != want {
+			t.Errorf("lookups{cache=%s,result=%s} = %v, want %v", labels[0], labels[1], got, want)
+		}
+	}
+	// A second preparer on the same registry (reference and listing
+	// images in one process) shares the counters.
+	other, err := NewImages(mapFetcher{}, lenHasher{}, ImageOptions{Registerer: reg})
+	if err != nil {
+		t.Fatalf("a second preparer on one registry: %v", err)
+	}
+	if other.metrics.lookups != im.metrics.lookups {
+		t.Error("a second preparer on one registry did not share the lookup counters")
 	}
 }

@@ -48,6 +48,7 @@ func (s *Service) CounterNotice(ctx context.Context, complaintID, actor, stateme
 	if err != nil {
 		return time.Time{}, fmt.Errorf("review: counter-notice for %s: %w", complaintID, err)
 	}
+	s.metrics.counterNotices.Inc()
 	return reinstateAt, nil
 }
 
@@ -116,6 +117,7 @@ func (s *Service) ReinstateDue(ctx context.Context) (int, error) {
 			switch {
 			case err == nil:
 				done++
+				s.metrics.reinstatements.WithLabelValues(ReasonCounterNotice).Inc()
 			case errors.Is(err, store.ErrConflict):
 				// Settled by a reviewer, the holder or another replica
 				// since it was listed as due.

@@ -185,6 +185,9 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 		decision = store.ComplaintRejected
 	}
 	s.metrics.decisions.WithLabelValues(decision, c.Body.Source).Inc()
+	if c.Status == store.ComplaintContested && decision == store.ComplaintRejected {
+		s.metrics.reinstatements.WithLabelValues(ReasonRejectedOnReview).Inc()
+	}
 	// Per matcher that contributed evidence, so each matcher's precision
 	// is a PromQL ratio too.
 	seen := map[string]bool{}

@@ -65,7 +65,7 @@ func (s *Service) Ingest(ctx context.Context, c *domain.Complaint) (inserted boo
 	if inserted {
 		result = "inserted"
 	}
-	s.metrics.ingested.WithLabelValues(result).Inc()
+	s.metrics.ingested.WithLabelValues(result, c.Source).Inc()
 	return inserted, nil
 }
 

@@ -1,49 +1,77 @@
 package review
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/internal/telemetry"
+	"github.com/markwatch/markwatch/matchers/score"
 )
 
 // serviceMetrics are the Service's metrics.
 type serviceMetrics struct {
-	decisions *prometheus.CounterVec
-	byMatcher *prometheus.CounterVec
-	ingested  *prometheus.CounterVec
-	refused   *prometheus.CounterVec
+	decisions      *prometheus.CounterVec
+	byMatcher      *prometheus.CounterVec
+	ingested       *prometheus.CounterVec
+	counterNotices prometheus.Counter
+	reinstatements *prometheus.CounterVec
+	refused        *prometheus.CounterVec
 }
 
+// Label values known in advance, created at zero so that increase()
+// counts their first event: a counter born at its first decision hides
+// that decision from every precision ratio. Sources a new build adds
+// appear at their first event.
+var (
+	decisionValues = []string{store.ComplaintUpheld, store.ComplaintRejected}
+	sourceValues   = []string{domain.SourceAuto, domain.SourceRightsHolder}
+	ingestResults  = []string{"inserted", "duplicate"}
+	reinstateWhy   = []string{ReasonCounterNotice, ReasonRejectedOnReview}
+)
+
 func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
-	m := &serviceMetrics{
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_review_decisions_total",
-			Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder); precision is upheld over all.",
-		}, []string{"decision", "source"}),
-		byMatcher: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_review_decisions_by_matcher_total",
-			Help: "Review decisions by decision (upheld, rejected) and by each matcher that contributed evidence to the complaint; a matcher's precision is its upheld over all.",
-		}, []string{"decision", "matcher"}),
-		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_complaints_ingested_total",
-			Help: "Complaints ingested, by result: inserted, or duplicate (already stored, ignored).",
-		}, []string{"result"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_complaints_refused_total",
-			Help: "Complaints refused on ingest and dead-lettered, never queued, by the rule broken (mark_unknown, mark_not_active, holder_mismatch) and source.",
-		}, []string{"rule", "source"}),
-	}
-	for _, r := range []string{"inserted", "duplicate"} {
-		m.ingested.WithLabelValues(r)
-	}
-	for _, r := range Rules() {
-		for _, src := range []string{domain.SourceAuto, domain.SourceRightsHolder} {
-			m.refused.WithLabelValues(r, src)
+	m, err := telemetry.Build(reg, func(f promauto.Factory) *serviceMetrics {
+		const ns = telemetry.Namespace
+		return &serviceMetrics{
+			decisions: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "review", Name: "decisions_total",
+				Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder); precision is upheld over all.",
+			}, []string{"decision", "source"}),
+			byMatcher: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "review", Name: "decisions_by_matcher_total",
+				Help: "Review decisions by decision (upheld, rejected) and by each matcher that contributed evidence to the complaint; a matcher's precision is its upheld over all.",
+			}, []string{"decision", "matcher"}),
+			ingested: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "complaints", Name: "ingested_total",
+				Help: "Complaints ingested, by result (inserted, or duplicate: already stored, ignored) and source (auto, rights_holder).",
+			}, []string{"result", "source"}),
+			counterNotices: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "review", Name: "counter_notices_total",
+				Help: "Sellers' counter-notices filed against upheld complaints (each makes a complaint contested).",
+			}),
+			refused: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "complaints", Name: "refused_total",
+				Help: "Complaints refused on ingest and dead-lettered, never queued, by the rule broken (mark_unknown, mark_not_active, holder_mismatch) and source.",
+			}, []string{"rule", "source"}),
+			reinstatements: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "review", Name: "reinstatements_total",
+				Help: "Listings reinstated, by reason: counter_notice (the waiting period ran out) or rejected_on_review (a reviewer rejected the contested complaint).",
+			}, []string{"reason"}),
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("review: %w", err)
 	}
-	return m, register(reg, m.decisions, m.byMatcher, m.ingested, m.refused)
+	telemetry.Init(m.decisions, decisionValues, sourceValues)
+	telemetry.Init(m.byMatcher, decisionValues, score.Matchers())
+	telemetry.Init(m.ingested, ingestResults, sourceValues)
+	telemetry.Init(m.reinstatements, reinstateWhy)
+	telemetry.Init(m.refused, Rules(), sourceValues)
+	return m, nil
 }
 
 // relayMetrics are the Relay's metrics.
@@ -55,39 +83,30 @@ type relayMetrics struct {
 }
 
 func newRelayMetrics(reg prometheus.Registerer) (*relayMetrics, error) {
-	m := &relayMetrics{
-		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "markwatch_outbox_backlog",
-			Help: "Outbox events not yet published, as of the relay's last pass.",
-		}),
-		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "markwatch_outbox_publish_seconds",
-			Help:    "Time to publish one batch of outbox events, failed attempts included.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
-		}),
-		published: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_outbox_published_total",
-			Help: "Outbox events published and marked (an event republished after a crash counts again).",
-		}),
-		failures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_outbox_relay_failures_total",
-			Help: "Relay passes that failed: claim, publish or mark.",
-		}),
-	}
-	return m, register(reg, m.backlog, m.publish, m.published, m.failures)
-}
-
-// register registers cs with reg; a nil reg keeps the metrics unregistered,
-// so they count but nobody scrapes them.
-func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
-	if reg == nil {
-		return nil
-	}
-	var errs []error
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			errs = append(errs, err)
+	m, err := telemetry.Build(reg, func(f promauto.Factory) *relayMetrics {
+		const ns, sub = telemetry.Namespace, "outbox"
+		return &relayMetrics{
+			backlog: f.NewGauge(prometheus.GaugeOpts{
+				Namespace: ns, Subsystem: sub, Name: "backlog",
+				Help: "Outbox events not yet published, as of the relay's last pass.",
+			}),
+			publish: f.NewHistogram(prometheus.HistogramOpts{
+				Namespace: ns, Subsystem: sub, Name: "publish_seconds",
+				Help:    "Time to publish one batch of outbox events, failed attempts included.",
+				Buckets: telemetry.ExponentialBuckets(0.001, 4, 8),
+			}),
+			published: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "published_total",
+				Help: "Outbox events published and marked (an event republished after a crash counts again).",
+			}),
+			failures: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "relay_failures_total",
+				Help: "Relay passes that failed: claim, publish or mark.",
+			}),
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("review: relay: %w", err)
 	}
-	return errors.Join(errs...)
+	return m, nil
 }

@@ -83,10 +83,70 @@ markwatch_review_queue_depth{status="upheld"} 3
 # TYPE markwatch_review_queue_oldest_seconds gauge
 markwatch_review_queue_oldest_seconds 30
 `
-		if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "markwatch_review_holders",
+			"markwatch_review_queue_depth", "markwatch_review_queue_oldest_seconds"); err != nil {
+			t.Error(err)
+		}
+		// The per-mark and per-holder views: every complaint is of m_acme;
+		// h_new has nothing decided and is not shown.
+		top := `
+# HELP markwatch_holder_decided_complaints Decided manual complaints of the rights holders with the most of them (at most 10 holders).
+# TYPE markwatch_holder_decided_complaints gauge
+markwatch_holder_decided_complaints{holder_id="h_bad"} 2
+markwatch_holder_decided_complaints{holder_id="h_good"} 3
+# HELP markwatch_holder_upheld_complaints Upheld manual complaints (contested and reinstated included) of the holders of markwatch_holder_decided_complaints.
+# TYPE markwatch_holder_upheld_complaints gauge
+markwatch_holder_upheld_complaints{holder_id="h_bad"} 0
+markwatch_holder_upheld_complaints{holder_id="h_good"} 3
+# HELP markwatch_mark_complaints Complaints by status for the marks with the most open complaints (at most 10 marks).
+# TYPE markwatch_mark_complaints gauge
+markwatch_mark_complaints{mark_id="m_acme",status="contested"} 0
+markwatch_mark_complaints{mark_id="m_acme",status="open"} 2
+markwatch_mark_complaints{mark_id="m_acme",status="reinstated"} 0
+markwatch_mark_complaints{mark_id="m_acme",status="rejected"} 2
+markwatch_mark_complaints{mark_id="m_acme",status="upheld"} 3
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(top), "markwatch_mark_complaints",
+			"markwatch_holder_decided_complaints", "markwatch_holder_upheld_complaints"); err != nil {
 			t.Error(err)
 		}
 	})
+}
+
+// TestTopHoldersBounded checks that the per-holder gauges show at most
+// TopN holders, the ones with the most decisions.
+func TestTopHoldersBounded(t *testing.T) {
+	e := newEnv(t, storetest.Engine{Name: "sqlite", NewDSN: storetest.SQLiteDSN}, Options{})
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(e.svc.QueueCollector(0)); err != nil {
+		t.Fatal(err)
+	}
+	// Holder i has i+1 decided complaints, for TopN+3 holders.
+	for i := range TopN + 3 {
+		for j := range i + 1 {
+			c := complaint(fmt.Sprintf("c_%d_%d", i, j), "s_1")
+			c.Source, c.HolderID, c.Evidence, c.Listing = domain.SourceRightsHolder, fmt.Sprintf("h_%02d", i), nil, nil
+			e.ingest(t, c)
+			if err := e.svc.Decide(t.Context(), c.ComplaintID, reject("u_1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, "markwatch_holder_decided_complaints"); err != nil || n != TopN {
+		t.Fatalf("%d holders shown (%v), want %d", n, err, TopN)
+	}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP markwatch_holder_upheld_complaints Upheld manual complaints (contested and reinstated included) of the holders of markwatch_holder_decided_complaints.
+# TYPE markwatch_holder_upheld_complaints gauge
+`+func() string {
+		var b strings.Builder
+		for i := 3; i < TopN+3; i++ {
+			fmt.Fprintf(&b, "markwatch_holder_upheld_complaints{holder_id=\"h_%02d\"} 0\n", i)
+		}
+		return b.String()
+	}()), "markwatch_holder_upheld_complaints"); err != nil {
+		t.Errorf("not the busiest holders: %v", err)
+	}
 }
 
 func TestQueueCollectorFailsOnClosedStore(t *testing.T) {

@@ -59,7 +59,7 @@ func TestIngestReplayLeavesDatabaseIdentical(t *testing.T) {
 			t.Errorf("audit of c_05: %+v (%v), want one complaint.ingested", entries, err)
 		}
 		for result, want := range map[string]float64{"inserted": 20, "duplicate": 40} {
-			if got := testutil.ToFloat64(env.svc.metrics.ingested.WithLabelValues(result)); got != want {
+			if got := testutil.ToFloat64(env.svc.metrics.ingested.WithLabelValues(result, domain.SourceAuto)); got != want {
 				t.Errorf("ingested{result=%s} = %v, want %v", result, got, want)
 			}
 		}
@@ -472,6 +472,17 @@ func TestCounterNoticeTimer(t *testing.T) {
 		}
 		if strikes, _ := env.store.SellerStrikes(ctx, "s_c_decided"); len(strikes) != 1 {
 			t.Errorf("re-upheld complaint has %d strikes, want 1", len(strikes))
+		}
+		// Four counter-notices; one reinstatement by the timer, one by a
+		// reviewer's rejection.
+		m := env.svc.metrics
+		if got := testutil.ToFloat64(m.counterNotices); got != 4 {
+			t.Errorf("counter-notices counted %v, want 4", got)
+		}
+		for reason, want := range map[string]float64{ReasonCounterNotice: 1, ReasonRejectedOnReview: 1} {
+			if got := testutil.ToFloat64(m.reinstatements.WithLabelValues(reason)); got != want {
+				t.Errorf("reinstatements{%s} = %v, want %v", reason, got, want)
+			}
 		}
 		// An escalated complaint is still the reviewer's to decide.
 		if err := env.svc.Decide(ctx, "c_escalated", uphold("u_rev")); err != nil {

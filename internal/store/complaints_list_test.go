@@ -98,3 +98,41 @@ func testComplaintList(t *testing.T, dsn string) {
 		t.Errorf("all holder stats = %+v, want %+v", hs, wantH)
 	}
 }
+
+// testBusiestMarks covers BusiestMarks: the n marks with the most open
+// complaints, most first, ties by id, with their other statuses counted.
+func testBusiestMarks(t *testing.T, dsn string) {
+	s := openStore(t, dsn)
+	ctx := t.Context()
+	if got, err := s.BusiestMarks(ctx, 3); err != nil || len(got) != 0 {
+		t.Fatalf("empty store: %v, %v", got, err)
+	}
+	// m_a: 3 open, 1 upheld; m_b: 3 open; m_c: 1 open; m_d: only decided.
+	for i, mark := range []string{"m_a", "m_a", "m_a", "m_a", "m_b", "m_b", "m_b", "m_c", "m_d"} {
+		c := testComplaint(fmt.Sprintf("c_%d", i))
+		c.MarkID = mark
+		if _, err := insertComplaint(ctx, s, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"c_3", "c_8"} {
+		if err := s.WithTx(ctx, func(tx *Tx) error {
+			return tx.SetComplaintStatus(ctx, id, ComplaintOpen, ComplaintUpheld, "reviewer")
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.BusiestMarks(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].MarkID != "m_a" || got[1].MarkID != "m_b" {
+		t.Fatalf("busiest = %+v, want m_a then m_b", got)
+	}
+	if a := got[0].ByStatus; a[ComplaintOpen] != 3 || a[ComplaintUpheld] != 1 || a[ComplaintRejected] != 0 || len(a) != 5 {
+		t.Errorf("m_a by status = %v, want 3 open, 1 upheld, every status present", a)
+	}
+	if b := got[1].ByStatus; b[ComplaintOpen] != 3 || b[ComplaintUpheld] != 0 {
+		t.Errorf("m_b by status = %v", b)
+	}
+}

@@ -47,6 +47,17 @@ var roles = map[string]int{
 	"seller": roleDampening,
 }
 
+// Matchers names every matcher the scorer knows, sorted: the label values
+// of per-matcher metrics, created at zero.
+func Matchers() []string {
+	out := make([]string, 0, len(roles))
+	for name := range roles {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Evasion weights: how much an evidence kind of a use matcher counts as
 // aggravation on its own. Plain uses (exact, variant, transliteration) are
 // absent: they are not evidence of anything but use.

@@ -21,9 +21,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/telemetry"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/score"
 	"github.com/markwatch/markwatch/pipeline"
@@ -134,11 +137,7 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 		}
 		s.metrics.stage.WithLabelValues("images").Observe(time.Since(t).Seconds())
 		for _, img := range p.Images {
-			outcome := "ok"
-			if img.Err != "" {
-				outcome = "failed"
-			}
-			s.metrics.images.WithLabelValues(outcome).Inc()
+			s.metrics.images.WithLabelValues(imageLabels(img)).Inc()
 		}
 	}
 
@@ -221,6 +220,7 @@ func (s *Stage[E]) complaint(l *domain.Listing, p *matchers.Listing, r score.Res
 	}, nil
 }
 
+// metrics are the stage's Prometheus collectors.
 type metrics struct {
 	listings   *prometheus.CounterVec
 	matches    *prometheus.CounterVec
@@ -230,36 +230,76 @@ type metrics struct {
 	stage      *prometheus.HistogramVec
 }
 
+// Label values of the stage's metrics known in advance, created at zero.
+var (
+	listingOutcomes = []string{"flagged", "clean", "invalid"}
+	stages          = []string{"decode", "images", "score", "total"}
+)
+
+// newMetrics declares the collectors on reg (nil: unregistered).
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
-		listings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_listings_scored_total", Help: "Listings handled by the detector, by outcome (flagged, clean, invalid).",
-		}, []string{"outcome"}),
-		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_matches_total", Help: "Candidate (listing, mark) pairs with a positive signal, by matcher.",
-		}, []string{"matcher"}),
-		complaints: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "markwatch_complaints_emitted_total", Help: "Complaints emitted by the detector.",
-			ConstLabels: prometheus.Labels{"source": domain.SourceAuto},
-		}),
-		images: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_image_fetches_total", Help: "Listing images fetched and hashed, by outcome (ok, failed).",
-		}, []string{"outcome"}),
-		scores: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "markwatch_listing_score", Help: "Best score of each listing over its candidate marks.",
-			Buckets: prometheus.LinearBuckets(0.1, 0.1, 10),
-		}),
-		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "markwatch_stage_seconds", Help: "Time spent per detector stage (decode, images, score, total).",
-			Buckets: prometheus.ExponentialBuckets(0.00005, 2.5, 12),
-		}, []string{"stage"}),
-	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.listings, m.matches, m.complaints, m.images, m.scores, m.stage} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("detect: register metrics: %w", err)
-			}
+	m, err := telemetry.Build(reg, func(f promauto.Factory) *metrics {
+		const ns = telemetry.Namespace
+		return &metrics{
+			listings: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "listings", Name: "scored_total",
+				Help: "Listings handled by the detector, by outcome (flagged, clean, invalid).",
+			}, []string{"outcome"}),
+			matches: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Name: "matches_total",
+				Help: "Candidate (listing, mark) pairs with a positive signal, by matcher.",
+			}, []string{"matcher"}),
+			complaints: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "complaints", Name: "emitted_total",
+				Help:        "Complaints emitted by the detector.",
+				ConstLabels: prometheus.Labels{"source": domain.SourceAuto},
+			}),
+			images: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "image", Name: "fetches_total",
+				Help: "Listing images, by outcome (ok: hashed, failed: not used) and cause (ok, cached, or why not: not_found, refused_host, too_large, timeout, http_error, network_error, decode_error, featureless, canceled, other).",
+			}, []string{"outcome", "cause"}),
+			scores: f.NewHistogram(prometheus.HistogramOpts{
+				Namespace: ns, Subsystem: "listing", Name: "score",
+				Help:    "Best score of each listing over its candidate marks (0 when no mark is a candidate).",
+				Buckets: telemetry.LinearBuckets(0.1, 0.1, 10), // 0.1 .. 1 exactly: a score of 1 is in le="1"
+			}),
+			stage: f.NewHistogramVec(prometheus.HistogramOpts{
+				Namespace: ns, Name: "stage_seconds",
+				Help:    "Time spent per detector stage (decode, images, score, total).",
+				Buckets: telemetry.ExponentialBuckets(0.00005, 2.5, 12), // 50 µs .. 1.2 s
+			}, []string{"stage"}),
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("detect: %w", err)
+	}
+	telemetry.Init(m.listings, listingOutcomes)
+	telemetry.Init(m.matches, score.Matchers())
+	telemetry.Init(m.images, []string{outcomeOK}, []string{detection.CauseOK, detection.CauseCached})
+	telemetry.Init(m.images, []string{outcomeFailed}, detection.FailureCauses())
+	for _, st := range stages {
+		m.stage.WithLabelValues(st)
 	}
 	return m, nil
+}
+
+// Outcomes of markwatch_image_fetches_total: whether the image was used.
+const (
+	outcomeOK     = "ok"
+	outcomeFailed = "failed"
+)
+
+// imageLabels are the outcome and cause labels of one prepared image. An
+// Images implementation that gives no cause is counted as ok or other.
+func imageLabels(img matchers.ListingImage) (outcome, cause string) {
+	outcome, cause = outcomeOK, img.Cause
+	if img.Err != "" {
+		outcome = outcomeFailed
+		if cause == "" || cause == detection.CauseOK || cause == detection.CauseCached {
+			cause = detection.CauseOther
+		}
+	} else if cause == "" {
+		cause = detection.CauseOK
+	}
+	return outcome, cause
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ type brokenImages struct{}
 func (brokenImages) Listing(_ context.Context, l *domain.Listing) ([]matchers.ListingImage, error) {
 	out := make([]matchers.ListingImage, len(l.Images))
 	for i, u := range l.Images {
-		out[i] = matchers.ListingImage{Index: i, URL: u, Err: "fetch " + u + ": connection refused"}
+		out[i] = matchers.ListingImage{Index: i, URL: u, Err: "fetch " + u + ": connection refused", Cause: detection.CauseNetwork}
 	}
 	return out, nil
 }
@@ -116,7 +117,7 @@ func TestHandle(t *testing.T) {
 	if got := testutil.ToFloat64(s.metrics.listings.WithLabelValues("flagged")); got != 2 {
 		t.Errorf("flagged counter %v", got)
 	}
-	if got := testutil.ToFloat64(s.metrics.images.WithLabelValues("failed")); got != 3 {
+	if got := testutil.ToFloat64(s.metrics.images.WithLabelValues("failed", detection.CauseNetwork)); got != 3 {
 		t.Errorf("failed image counter %v", got)
 	}
 }
@@ -180,4 +181,65 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMetricsAtZero checks that every label value known in advance is
+// exported before its first event, so that increase() counts that event,
+// and that score bounds are the decimals they stand for.
+func TestMetricsAtZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := newMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{
+		"markwatch_listings_scored_total": 3,
+		"markwatch_matches_total":         5,
+		"markwatch_image_fetches_total":   2 + len(detection.FailureCauses()),
+	} {
+		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != want {
+			t.Errorf("%s: %d series (%v), want %d", name, n, err, want)
+		}
+	}
+	m.scores.Observe(1)
+	m.scores.Observe(0.3)
+	want := `
+# HELP markwatch_listing_score Best score of each listing over its candidate marks (0 when no mark is a candidate).
+# TYPE markwatch_listing_score histogram
+markwatch_listing_score_bucket{le="0.1"} 0
+markwatch_listing_score_bucket{le="0.2"} 0
+markwatch_listing_score_bucket{le="0.3"} 1
+markwatch_listing_score_bucket{le="0.4"} 1
+markwatch_listing_score_bucket{le="0.5"} 1
+markwatch_listing_score_bucket{le="0.6"} 1
+markwatch_listing_score_bucket{le="0.7"} 1
+markwatch_listing_score_bucket{le="0.8"} 1
+markwatch_listing_score_bucket{le="0.9"} 1
+markwatch_listing_score_bucket{le="1"} 2
+markwatch_listing_score_bucket{le="+Inf"} 2
+markwatch_listing_score_sum 1.3
+markwatch_listing_score_count 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "markwatch_listing_score"); err != nil {
+		t.Error(err)
+	}
+	if _, err := newMetrics(reg); err == nil {
+		t.Error("registering twice on one registry succeeded")
+	}
+}
+
+func TestImageLabels(t *testing.T) {
+	for _, c := range []struct {
+		img           matchers.ListingImage
+		outcome, want string
+	}{
+		{matchers.ListingImage{}, "ok", "ok"},
+		{matchers.ListingImage{Cause: detection.CauseCached}, "ok", "cached"},
+		{matchers.ListingImage{Err: "x"}, "failed", "other"},
+		{matchers.ListingImage{Err: "x", Cause: detection.CauseTimeout}, "failed", "timeout"},
+	} {
+		if o, cause := imageLabels(c.img); o != c.outcome || cause != c.want {
+			t.Errorf("%+v: %s/%s, want %s/%s", c.img, o, cause, c.outcome, c.want)
+		}
+	}
 }
