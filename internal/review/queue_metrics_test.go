@@ -87,8 +87,8 @@ markwatch_review_queue_oldest_seconds 30
 			"markwatch_review_queue_depth", "markwatch_review_queue_oldest_seconds"); err != nil {
 			t.Error(err)
 		}
-		// The per-mark and per-holder views: every complaint is of m_acme;
-		// h_new has nothing decided and is not shown.
+		// The per-mark and per-holder views: the marks with open complaints
+		// (m_acme, m_h_new); h_new has nothing decided and is not shown.
 		top := `
 # HELP markwatch_holder_decided_complaints Decided manual complaints of the rights holders with the most of them (at most 10 holders).
 # TYPE markwatch_holder_decided_complaints gauge
@@ -101,10 +101,15 @@ markwatch_holder_upheld_complaints{holder_id="h_good"} 3
 # HELP markwatch_mark_complaints Complaints by status for the marks with the most open complaints (at most 10 marks).
 # TYPE markwatch_mark_complaints gauge
 markwatch_mark_complaints{mark_id="m_acme",status="contested"} 0
-markwatch_mark_complaints{mark_id="m_acme",status="open"} 2
+markwatch_mark_complaints{mark_id="m_acme",status="open"} 1
 markwatch_mark_complaints{mark_id="m_acme",status="reinstated"} 0
-markwatch_mark_complaints{mark_id="m_acme",status="rejected"} 2
-markwatch_mark_complaints{mark_id="m_acme",status="upheld"} 3
+markwatch_mark_complaints{mark_id="m_acme",status="rejected"} 0
+markwatch_mark_complaints{mark_id="m_acme",status="upheld"} 0
+markwatch_mark_complaints{mark_id="m_h_new",status="contested"} 0
+markwatch_mark_complaints{mark_id="m_h_new",status="open"} 1
+markwatch_mark_complaints{mark_id="m_h_new",status="reinstated"} 0
+markwatch_mark_complaints{mark_id="m_h_new",status="rejected"} 0
+markwatch_mark_complaints{mark_id="m_h_new",status="upheld"} 0
 `
 		if err := testutil.GatherAndCompare(reg, strings.NewReader(top), "markwatch_mark_complaints",
 			"markwatch_holder_decided_complaints", "markwatch_holder_upheld_complaints"); err != nil {
@@ -125,7 +130,11 @@ func TestTopHoldersBounded(t *testing.T) {
 	for i := range TopN + 3 {
 		for j := range i + 1 {
 			c := complaint(fmt.Sprintf("c_%d_%d", i, j), "s_1")
-			c.Source, c.HolderID, c.Evidence, c.Listing = domain.SourceRightsHolder, fmt.Sprintf("h_%02d", i), nil, nil
+			h := fmt.Sprintf("h_%02d", i)
+			if j == 0 {
+				e.mark(t, h, "m_"+h, domain.MarkActive)
+			}
+			c.Source, c.HolderID, c.MarkID, c.Evidence, c.Listing = domain.SourceRightsHolder, h, "m_"+h, nil, nil
 			e.ingest(t, c)
 			if err := e.svc.Decide(t.Context(), c.ComplaintID, reject("u_1")); err != nil {
 				t.Fatal(err)
