@@ -83,7 +83,9 @@ func TestFlowRegistryToTakedown(t *testing.T) {
 
 	// The listing was produced once: no resending behind the reader's back.
 	sent := 0
-	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Long enough to read the whole topic on a loaded machine; the read
+	// runs until the deadline.
+	rctx, rcancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer rcancel()
 	_ = consumeTopic(rctx, []string{d.broker}, "listings", kafka.FirstOffset, func(m kafka.Message) bool {
 		if string(m.Key) == "l-demo-2" {

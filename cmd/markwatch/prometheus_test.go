@@ -61,7 +61,7 @@ func TestPrometheusScrapesDev(t *testing.T) {
 		ComplaintID string `json:"complaint_id"`
 	}
 	api.call("POST", "/v1/complaints", token["brand_owner"], map[string]any{
-		"listing_id": "l-obs-manual", "mark_id": "m-obs", "explanation": "our bag, sold as a replica",
+		"listing_id": "l-obs-manual", "mark_id": "mk-veltaro", "explanation": "our bag, sold as a replica",
 	}, http.StatusAccepted, &submitted)
 
 	// Six automatic complaints: four upheld, two rejected.
@@ -77,12 +77,12 @@ func TestPrometheusScrapesDev(t *testing.T) {
 	upheld := map[string]float64{}
 	decided := map[string]float64{}
 	for i, c := range open[:6] {
-		verdict := "uphold"
+		verdict, reason := "uphold", "counterfeit"
 		if i >= 4 {
-			verdict = "reject"
+			verdict, reason = "reject", "genuine"
 		}
 		api.call("POST", "/v1/complaints/"+c.ComplaintID+"/decision", token["reviewer"],
-			map[string]any{"decision": verdict, "reason_code": "obs_test"}, http.StatusOK, nil)
+			map[string]any{"decision": verdict, "reason_code": reason}, http.StatusOK, nil)
 		seen := map[string]bool{}
 		for _, e := range c.Complaint.Evidence {
 			if e.Score > 0 && !seen[e.Matcher] {
@@ -99,7 +99,7 @@ func TestPrometheusScrapesDev(t *testing.T) {
 		return resp == http.StatusOK
 	})
 	api.call("POST", "/v1/complaints/"+submitted.ComplaintID+"/decision", token["reviewer"],
-		map[string]any{"decision": "uphold", "reason_code": "obs_test"}, http.StatusOK, nil)
+		map[string]any{"decision": "uphold", "reason_code": "counterfeit"}, http.StatusOK, nil)
 	api.do("GET", "/v1/complaints/c-no-such-complaint", token["reviewer"], nil) // a 404, for the 4xx ratio
 	// Steady API traffic from now on, as a console in use makes: the API
 	// panels' rates have something to divide by.
