@@ -57,7 +57,7 @@ func (s *Service) Ingest(ctx context.Context, c *domain.Complaint) (inserted boo
 	if err != nil {
 		var ie *InvalidError
 		if errors.As(err, &ie) && ie.Rule != "" {
-			s.metrics.refused.WithLabelValues(ie.Rule, c.Source).Inc()
+			s.refused.WithLabelValues(ie.Rule, c.Source).Inc()
 		}
 		return false, fmt.Errorf("review: ingest complaint %s: %w", c.ComplaintID, err)
 	}

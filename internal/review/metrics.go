@@ -4,8 +4,6 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/markwatch/markwatch/internal/domain"
 )
 
 // serviceMetrics are the Service's metrics.
@@ -13,7 +11,6 @@ type serviceMetrics struct {
 	decisions *prometheus.CounterVec
 	byMatcher *prometheus.CounterVec
 	ingested  *prometheus.CounterVec
-	refused   *prometheus.CounterVec
 }
 
 func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
@@ -30,20 +27,11 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 			Name: "markwatch_complaints_ingested_total",
 			Help: "Complaints ingested, by result: inserted, or duplicate (already stored, ignored).",
 		}, []string{"result"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "markwatch_complaints_refused_total",
-			Help: "Complaints refused on ingest and dead-lettered, never queued, by the rule broken (mark_unknown, mark_not_active, holder_mismatch) and source.",
-		}, []string{"rule", "source"}),
 	}
 	for _, r := range []string{"inserted", "duplicate"} {
 		m.ingested.WithLabelValues(r)
 	}
-	for _, r := range Rules() {
-		for _, src := range []string{domain.SourceAuto, domain.SourceRightsHolder} {
-			m.refused.WithLabelValues(r, src)
-		}
-	}
-	return m, register(reg, m.decisions, m.byMatcher, m.ingested, m.refused)
+	return m, register(reg, m.decisions, m.byMatcher, m.ingested)
 }
 
 // relayMetrics are the Relay's metrics.

@@ -128,6 +128,8 @@ type Service struct {
 	quality        Quality
 	log            *slog.Logger
 	metrics        *serviceMetrics
+	// refused counts the complaints Ingest refused, by rule and source.
+	refused *prometheus.CounterVec
 }
 
 // New returns a Service over opts.Store.
@@ -186,6 +188,10 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("review: new: %w", err)
 	}
+	refused, err := newRefusedMetric(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("review: new: %w", err)
+	}
 	return &Service{
 		store:          opts.Store,
 		clock:          opts.Clock,
@@ -196,6 +202,7 @@ func New(opts Options) (*Service, error) {
 		quality:        opts.Quality,
 		log:            opts.Logger.With("component", "review"),
 		metrics:        m,
+		refused:        refused,
 	}, nil
 }
 
