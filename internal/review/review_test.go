@@ -157,7 +157,6 @@ func TestDecideErrors(t *testing.T) {
 		{"no reason code", "c_1", Decision{Verdict: VerdictUphold, Actor: "u"}, ErrInvalid},
 		{"unknown reason code", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: "x", Actor: "u"}, ErrInvalid},
 		{"reason of the other verdict", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonGenuine, Actor: "u"}, ErrInvalid},
-		{"other without a note", "c_1", Decision{Verdict: VerdictReject, ReasonCode: ReasonOther, Actor: "u"}, ErrInvalid},
 		{"note not UTF-8", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonCounterfeit, Note: "\xff", Actor: "u"}, ErrInvalid},
 		{"unknown complaint", "c_nope", uphold("u"), ErrNotFound},
 	} {
