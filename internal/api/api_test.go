@@ -690,8 +690,8 @@ func TestConcurrentDecisions(t *testing.T) {
 	codes := make(chan int, n)
 	for i := range n {
 		go func() {
-			verdict := []string{"uphold", "reject"}[i%2]
-			codes <- e.do("POST", "/v1/complaints/"+id+"/decision", `{"decision":"`+verdict+`","reason_code":"other","note":"race"}`, identity.RoleReviewer).Code
+			body := []string{`{"decision":"uphold","reason_code":"counterfeit"}`, `{"decision":"reject","reason_code":"genuine"}`}[i%2]
+			codes <- e.do("POST", "/v1/complaints/"+id+"/decision", body, identity.RoleReviewer).Code
 		}()
 	}
 	count := map[int]int{}

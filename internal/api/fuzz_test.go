@@ -26,7 +26,7 @@ func fuzzBody(t *testing.T, e *env, path string, role identity.Role, body []byte
 func FuzzDecisionRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"decision":"uphold","reason_code":"counterfeit","note":"logo"}`,
-		`{"decision":"reject","reason_code":"authorized_reseller"}`,
+		`{"decision":"reject","reason_code":"authorized_seller"}`,
 		`{"decision":"uphold"}`, `{"decision":null}`, `{"decision":1}`, `[]`, `null`, ``, `{`,
 		`{"decision":"uphold","reason_code":"` + "\xff" + `"}`, `{"Decision":"uphold","reason_code":"x"}`,
 		`{"decision":"uphold","reason_code":"counterfeit"}{}`, `{"note":"` + string(make([]byte, 20)) + `"}`,

@@ -249,8 +249,7 @@ func (a *API) getComplaint(w http.ResponseWriter, r *request) error {
 type decisionRequest struct {
 	// Decision is "uphold" or "reject".
 	Decision string `json:"decision" enum:"verdict"`
-	// ReasonCode is one of review.ReasonCodes, matching the decision;
-	// "other" needs a note.
+	// ReasonCode is one of review.ReasonCodes, a reason for the decision.
 	ReasonCode string `json:"reason_code" enum:"reason_code"`
 	Note       string `json:"note,omitempty"`
 }

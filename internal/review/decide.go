@@ -21,23 +21,23 @@ const (
 func Verdicts() []string { return []string{VerdictUphold, VerdictReject} }
 
 // Reason codes: why a reviewer reached a verdict. They are a closed set so
-// that decisions can be counted and compared; the free text goes in the
-// note. Each belongs to one verdict, except ReasonOther, which needs a
-// note.
+// that decisions can be counted and compared, and they follow the labeling
+// policy of the design (what counts as infringing); free text goes in the
+// note. Each belongs to one verdict.
 const (
-	// ReasonCounterfeit: the listing sells fakes of the mark (uphold).
+	// ReasonCounterfeit: the mark with a counterfeit cue (uphold).
 	ReasonCounterfeit = "counterfeit"
-	// ReasonTrademarkMisuse: the listing uses the mark without selling
-	// fakes of it, such as a brand name in the title of an unbranded
-	// product (uphold).
-	ReasonTrademarkMisuse = "trademark_misuse"
-	// ReasonImageMisuse: the listing shows the brand's official photos
-	// or logo without authorization (uphold).
-	ReasonImageMisuse = "image_misuse"
-	// ReasonGenuine: the goods are genuine (reject).
+	// ReasonObfuscatedMark: the mark spelled to evade detection (uphold).
+	ReasonObfuscatedMark = "obfuscated_mark"
+	// ReasonOfficialPhotoReuse: the brand's official photos or logo,
+	// shown by a seller that is not authorized (uphold).
+	ReasonOfficialPhotoReuse = "official_photo_reuse"
+	// ReasonPriceBelowFloor: the mark at a counterfeit price (uphold).
+	ReasonPriceBelowFloor = "price_below_floor"
+	// ReasonGenuine: a genuine product at a normal price (reject).
 	ReasonGenuine = "genuine"
-	// ReasonAuthorizedReseller: the seller is authorized (reject).
-	ReasonAuthorizedReseller = "authorized_reseller"
+	// ReasonAuthorizedSeller: the seller is authorized (reject).
+	ReasonAuthorizedSeller = "authorized_seller"
 	// ReasonNominativeUse: the mark names what a product is for,
 	// "case for iPhone" (reject).
 	ReasonNominativeUse = "nominative_use"
@@ -46,30 +46,28 @@ const (
 	// ReasonInsufficientEvidence: the evidence does not show an
 	// infringement (reject).
 	ReasonInsufficientEvidence = "insufficient_evidence"
-	// ReasonDuplicate: another complaint covers the same listing (reject).
-	ReasonDuplicate = "duplicate"
-	// ReasonOther: none of the above; the note says why (either verdict).
-	ReasonOther = "other"
 )
 
-// reasonVerdicts maps each reason code to the verdict it explains; "" for
-// both.
+// reasonVerdicts maps each reason code to the verdict it explains.
 var reasonVerdicts = map[string]string{
-	ReasonCounterfeit: VerdictUphold, ReasonTrademarkMisuse: VerdictUphold, ReasonImageMisuse: VerdictUphold,
-	ReasonGenuine: VerdictReject, ReasonAuthorizedReseller: VerdictReject, ReasonNominativeUse: VerdictReject,
-	ReasonDifferentBrand: VerdictReject, ReasonInsufficientEvidence: VerdictReject, ReasonDuplicate: VerdictReject,
-	ReasonOther: "",
+	ReasonCounterfeit: VerdictUphold, ReasonObfuscatedMark: VerdictUphold,
+	ReasonOfficialPhotoReuse: VerdictUphold, ReasonPriceBelowFloor: VerdictUphold,
+	ReasonGenuine: VerdictReject, ReasonAuthorizedSeller: VerdictReject, ReasonNominativeUse: VerdictReject,
+	ReasonDifferentBrand: VerdictReject, ReasonInsufficientEvidence: VerdictReject,
 }
 
 // ReasonCodes lists every reason code, upholding ones first, for
-// validation and the API's document.
+// validation, the API's document and the console's choices.
 func ReasonCodes() []string {
 	return []string{
-		ReasonCounterfeit, ReasonTrademarkMisuse, ReasonImageMisuse,
-		ReasonGenuine, ReasonAuthorizedReseller, ReasonNominativeUse, ReasonDifferentBrand,
-		ReasonInsufficientEvidence, ReasonDuplicate, ReasonOther,
+		ReasonCounterfeit, ReasonObfuscatedMark, ReasonOfficialPhotoReuse, ReasonPriceBelowFloor,
+		ReasonGenuine, ReasonAuthorizedSeller, ReasonNominativeUse, ReasonDifferentBrand, ReasonInsufficientEvidence,
 	}
 }
+
+// ReasonVerdict is the verdict the reason code explains, "" for an unknown
+// code.
+func ReasonVerdict(code string) string { return reasonVerdicts[code] }
 
 // maxNoteBytes caps a decision's note and a counter-notice's statement.
 const maxNoteBytes = 10_000
@@ -80,8 +78,7 @@ type Decision struct {
 	Verdict string
 	// ReasonCode is one of ReasonCodes, matching the verdict; required.
 	ReasonCode string
-	// Note is free text for the audit log; optional, except with
-	// ReasonOther.
+	// Note is free text for the audit log; optional.
 	Note string
 	// Actor is the reviewer; required.
 	Actor string
@@ -100,12 +97,10 @@ func (d Decision) validate() error {
 		return invalid("reason_code", "required: one of "+strings.Join(ReasonCodes(), ", "))
 	case !known:
 		return invalid("reason_code", fmt.Sprintf("%q is not a reason code; want one of %s", d.ReasonCode, strings.Join(ReasonCodes(), ", ")))
-	case verdict != "" && verdict != d.Verdict:
+	case verdict != d.Verdict:
 		return invalid("reason_code", fmt.Sprintf("%s is a reason to %s, not to %s", d.ReasonCode, verdict, d.Verdict))
 	case len(d.Note) > maxNoteBytes || !utf8.ValidString(d.Note):
 		return invalid("note", fmt.Sprintf("at most %d bytes of UTF-8", maxNoteBytes))
-	case d.ReasonCode == ReasonOther && strings.TrimSpace(d.Note) == "":
-		return invalid("note", "required with reason code other: say why")
 	}
 	return nil
 }

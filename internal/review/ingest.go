@@ -30,7 +30,7 @@ func (s *Service) Ingest(ctx context.Context, c *domain.Complaint) (inserted boo
 		return false, fmt.Errorf("review: ingest: %w", invalid("", "nil complaint"))
 	}
 	if err := c.Validate(domain.Limits{}); err != nil {
-		return false, fmt.Errorf("review: ingest complaint %s: %w: %w", c.ComplaintID, ErrInvalid, err)
+		return false, fmt.Errorf("review: ingest complaint %s: %w", c.ComplaintID, invalidComplaint(err))
 	}
 	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		// A complaint stored before its mark was suspended stays as it
@@ -57,7 +57,7 @@ func (s *Service) Ingest(ctx context.Context, c *domain.Complaint) (inserted boo
 	if err != nil {
 		var ie *InvalidError
 		if errors.As(err, &ie) && ie.Rule != "" {
-			s.metrics.refused.WithLabelValues(ie.Rule, c.Source).Inc()
+			s.refused.WithLabelValues(ie.Rule, c.Source).Inc()
 		}
 		return false, fmt.Errorf("review: ingest complaint %s: %w", c.ComplaintID, err)
 	}
@@ -86,7 +86,7 @@ func (s *Service) Submit(ctx context.Context, c *domain.Complaint, f Filer) erro
 			invalid("source", fmt.Sprintf("%q, want %s", c.Source, domain.SourceRightsHolder)))
 	}
 	if err := c.Validate(domain.Limits{}); err != nil {
-		return fmt.Errorf("review: submit complaint %s: %w: %w", c.ComplaintID, ErrInvalid, err)
+		return fmt.Errorf("review: submit complaint %s: %w", c.ComplaintID, invalidComplaint(err))
 	}
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		m, err := markOf(ctx, tx, c.MarkID)

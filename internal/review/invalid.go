@@ -1,5 +1,11 @@
 package review
 
+import (
+	"errors"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
 // InvalidError is a request the review flow refuses. It wraps ErrInvalid,
 // so errors.Is(err, ErrInvalid) holds for every one; callers that answer a
 // person (the API, the console) take Field, Reason and Rule with errors.As
@@ -60,3 +66,13 @@ func invalid(field, reason string) *InvalidError {
 // RefusedBy is the rule broken, "" for a malformed value: the complaints
 // consumer dead-letters a refusal under its own class (ingest.ClassRefused).
 func (e *InvalidError) RefusedBy() string { return e.Rule }
+
+// invalidComplaint is the InvalidError of a complaint that fails
+// domain.Complaint.Validate, whose errors are *domain.FieldError.
+func invalidComplaint(err error) *InvalidError {
+	var fe *domain.FieldError
+	if errors.As(err, &fe) {
+		return invalid(fe.Field, fe.Reason)
+	}
+	return invalid("", err.Error())
+}

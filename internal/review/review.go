@@ -128,6 +128,8 @@ type Service struct {
 	quality        Quality
 	log            *slog.Logger
 	metrics        *serviceMetrics
+	// refused counts the complaints Ingest refused, by rule and source.
+	refused *prometheus.CounterVec
 }
 
 // New returns a Service over opts.Store.
@@ -196,6 +198,7 @@ func New(opts Options) (*Service, error) {
 		quality:        opts.Quality,
 		log:            opts.Logger.With("component", "review"),
 		metrics:        m,
+		refused:        m.refused,
 	}, nil
 }
 

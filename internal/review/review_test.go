@@ -157,7 +157,6 @@ func TestDecideErrors(t *testing.T) {
 		{"no reason code", "c_1", Decision{Verdict: VerdictUphold, Actor: "u"}, ErrInvalid},
 		{"unknown reason code", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: "x", Actor: "u"}, ErrInvalid},
 		{"reason of the other verdict", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonGenuine, Actor: "u"}, ErrInvalid},
-		{"other without a note", "c_1", Decision{Verdict: VerdictReject, ReasonCode: ReasonOther, Actor: "u"}, ErrInvalid},
 		{"note not UTF-8", "c_1", Decision{Verdict: VerdictUphold, ReasonCode: ReasonCounterfeit, Note: "\xff", Actor: "u"}, ErrInvalid},
 		{"unknown complaint", "c_nope", uphold("u"), ErrNotFound},
 	} {
@@ -735,7 +734,7 @@ func TestIngestChecksMarks(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				c := complaint(fmt.Sprintf("c_in_%d", i), "s_1")
 				c.MarkID, c.HolderID, c.Source = tc.mark, tc.holder, tc.source
-				before := testutil.ToFloat64(env.svc.metrics.refused.WithLabelValues(tc.rule, tc.source))
+				before := testutil.ToFloat64(env.svc.refused.WithLabelValues(tc.rule, tc.source))
 				inserted, err := env.svc.Ingest(t.Context(), c)
 				var ie *InvalidError
 				if inserted || !errors.As(err, &ie) || ie.Rule != tc.rule || !errors.Is(err, ErrInvalid) {
@@ -744,7 +743,7 @@ func TestIngestChecksMarks(t *testing.T) {
 				if _, err := env.store.GetComplaint(t.Context(), c.ComplaintID); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("refused complaint is stored (%v)", err)
 				}
-				if got := testutil.ToFloat64(env.svc.metrics.refused.WithLabelValues(tc.rule, tc.source)); got != before+1 {
+				if got := testutil.ToFloat64(env.svc.refused.WithLabelValues(tc.rule, tc.source)); got != before+1 {
 					t.Errorf("refused{rule=%s} went from %v to %v, want +1", tc.rule, before, got)
 				}
 			})
