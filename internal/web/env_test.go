@@ -189,6 +189,11 @@ func (e *env) complaint(t testing.TB, holder string) string {
 			Price: &domain.Money{Amount: "25.00", Currency: "EUR"}, Images: []string{"https://img.example/" + id + ".jpg"},
 		},
 	}
+	// Ingest refuses a complaint through a mark that is not registered
+	// and active: register the holder's mark on first use.
+	if _, err := e.store.GetMark(context.Background(), c.MarkID); err != nil {
+		e.mark(t, holder, "", domain.MarkActive)
+	}
 	if _, err := e.review.Ingest(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
