@@ -158,7 +158,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), nil)
 	if err != nil {
 		return nil, err
 	}

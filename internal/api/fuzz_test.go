@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/markwatch/markwatch/internal/identity"
@@ -81,6 +82,10 @@ func FuzzHolderRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"Acme"}`, `{"id":"acme","name":"Acme"}`, `{"id":"h_own","name":"dup"}`, `{"id":"a/b","name":"x"}`,
 		`{"name":""}`, `{"name":"\u0000"}`, `{"name":1}`, `{"name":"a","name":"b"}`,
+		// Nesting at and past the 64-level cap, and brackets in a string.
+		`{"name":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `}`,
+		`{"name":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`,
+		`{"name":"` + strings.Repeat("[{", 100) + `"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,5 +152,34 @@ func TestImagesCausesAndCache(t *testing.T) {
 	}
 	if other.metrics.lookups != im.metrics.lookups {
 		t.Error("a second preparer on one registry did not share the lookup counters")
+	}
+}
+
+// TestListingImageBounds: in the detector's image path a hostile PNG is
+// refused from its header, reported on its image, and the listing's other
+// images are hashed.
+func TestListingImageBounds(t *testing.T) {
+	logo := image.NewGray(image.Rect(0, 0, 200, 120))
+	for y := range 120 {
+		for x := range 200 {
+			if (x/20+y/20)%2 == 0 {
+				logo.SetGray(x, y, color.Gray{Y: 255})
+			}
+		}
+	}
+	fetch := mapFetcher{"hostile.png": imagetest.HostilePNG(7000, 5700), "good.png": pngOf(t, logo)}
+	im, err := NewImages(fetch, imagematch.NewHasher(imagematch.Limits{}), ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := im.Listing(context.Background(), &domain.Listing{ListingID: "l-1", Images: []string{"hostile.png", "good.png"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out[0].Err, "16-bit RGBA") || !strings.Contains(out[0].Err, "over the cap") || len(out[0].Hashes) != 0 {
+		t.Errorf("hostile image: %+v", out[0])
+	}
+	if out[1].Err != "" || len(out[1].Hashes) == 0 {
+		t.Errorf("good image: %+v", out[1])
 	}
 }

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -31,6 +32,28 @@ func BenchmarkDecodeListing(b *testing.B) {
 				if _, err := domain.DecodeListing(tc.data, domain.Limits{}); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkCheckShapeHostile measures refusing a 20 KB body nested 10,000
+// levels deep, which the depth pre-scan does in one pass, against the
+// walk of a typical listing.
+func BenchmarkCheckShapeHostile(b *testing.B) {
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"typical listing", readFile(b, "testdata/listing.good.json")},
+		{"10000 levels deep", []byte(`{"title":` + nested(10000, "") + `}`)},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = domain.CheckShape(tc.data, reflect.TypeFor[domain.Listing]())
 			}
 		})
 	}

@@ -27,8 +27,19 @@
 //
 // Only JPEG, PNG, GIF and WebP are decoded, recognized by their signature
 // (not through image.RegisterFormat, so that no other decoder linked into
-// the binary is reachable). Limits caps the encoded size before parsing
-// and the declared pixel count before any pixel buffer is allocated.
+// the binary is reachable). Limits caps the encoded size before parsing,
+// and the declared pixel count and the memory the decode would take (pixels
+// × bytes per pixel of the colour model and depth the header declares,
+// see cost.go) before any pixel buffer is allocated. A Hasher's images
+// decode under one gate bounding how many, and how many bytes, are being
+// decoded at once; a caller waits for its turn until its context ends
+// (ErrBusy). Share one Hasher per process.
+//
+// A reference image with transparency is hashed composited on white and
+// on black (HashReference): a logo published for dark backgrounds is blank
+// on white, and pHash, blind to brightness scale and offset, matches a
+// one-colour logo on any ground lighter or darker than it through one of
+// the two. Listing images are seen on white, as a page shows them.
 //
 // Most of the cost of hashing a photo is decoding it, and a hash needs only
 // a coarse grey image. A JPEG of at least 256×256 pixels is therefore

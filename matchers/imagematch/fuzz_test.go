@@ -56,3 +56,30 @@ func FuzzHashListingImage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHashReference feeds arbitrary bytes to the reference hasher, which
+// also looks at transparent images on black: it must never panic, must
+// fail only with a sentinel error, and must return 1 to 64 hashes.
+func FuzzHashReference(f *testing.F) {
+	alpha, err := os.ReadFile("testdata/gopher-doc.with-alpha.lossless.webp")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(alpha)
+	f.Add(encodePNG(f, transparentLogo(1, 60, 40, color.RGBA{255, 255, 255, 255}, color.RGBA{255, 255, 255, 255})))
+	f.Add(encodePNG(f, image.NewNRGBA64(image.Rect(0, 0, 20, 10))))
+	f.Add(pngBomb(3000, 3000))
+	h := NewHasher(Limits{MaxBytes: 256 << 10, MaxPixels: 1 << 20, MaxDecodedBytes: 8 << 20})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hs, err := h.HashReference(context.Background(), data)
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrFeatureless) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			return
+		}
+		if len(hs) < 1 || len(hs) > maxReferenceHashes {
+			t.Fatalf("%d hashes", len(hs))
+		}
+	})
+}
