@@ -266,7 +266,7 @@ func parseListQuery(v url.Values, user *store.User, now time.Time) (search.Query
 		ok   []string
 	}{
 		{"status", &q.Status, []string{store.ComplaintOpen, store.ComplaintUpheld, store.ComplaintRejected, store.ComplaintContested, store.ComplaintReinstated}},
-		{"source", &q.Source, []string{domain.SourceAuto, domain.SourceRightsHolder}},
+		{"source", &q.Source, domain.ComplaintSources},
 		{"mark_id", &q.MarkID, nil},
 		{"holder_id", &q.HolderID, nil},
 		{"seller_id", &q.SellerID, nil},

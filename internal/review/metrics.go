@@ -17,7 +17,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 	m := &serviceMetrics{
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markwatch_review_decisions_total",
-			Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder); precision is upheld over all.",
+			Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder, sweep); precision is upheld over all.",
 		}, []string{"decision", "source"}),
 		byMatcher: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markwatch_review_decisions_by_matcher_total",

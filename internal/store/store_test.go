@@ -150,6 +150,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"seller lock serializes strike counting", testLockSeller},
 		{"marks", testMarks},
 		{"complaint listing and queue stats", testComplaintList},
+		{"sweep source migration", testSweepSourceMigration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
