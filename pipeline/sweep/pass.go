@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -240,11 +241,30 @@ func (sc *scorer) superseded(m kafka.Message) bool { return sc.latest.superseded
 // complaint messages of its flagged results. A record that is superseded
 // or not a valid listing is skipped with that outcome; the error is a
 // scoring or image fetch failure (or ctx's), which fails the pass.
+//
+// Text-only passes score a plain decode of the record and run the strict
+// decode (domain.DecodeListing: shape, UTF-8, caps, validation) only on
+// the rare record that is flagged, before a complaint is built from it.
+// The strict decode is three quarters of a listing's cost and almost
+// every record of a sweep is clean; when it succeeds its listing is the
+// plain decode's, field for field, so the complaints are the same as
+// with strict decoding first (TestLenientDecodeFilesTheSame), and a
+// record it refuses files nothing, as the live detector dead-letters it.
+// Invalid records are therefore counted only among those that would have
+// been flagged. Passes with images decode strictly first: image URLs are
+// fetched, and only validated ones may be.
 func (sc *scorer) score(ctx context.Context, m kafka.Message) (string, []kafka.Message, error) {
 	if sc.superseded(m) {
 		return outcomeSuperseded, nil, nil
 	}
-	l, err := domain.DecodeListing(m.Value, sc.limits)
+	var l *domain.Listing
+	var err error
+	strict := sc.images != nil
+	if strict {
+		l, err = domain.DecodeListing(m.Value, sc.limits)
+	} else {
+		l, err = plainDecode(m.Value, sc.limits)
+	}
 	if err != nil || (len(m.Key) > 0 && string(m.Key) != l.ListingID) {
 		// The live detector dead-letters these; the sweep only skips them.
 		return outcomeInvalid, nil, nil
@@ -264,6 +284,12 @@ func (sc *scorer) score(ctx context.Context, m kafka.Message) (string, []kafka.M
 		if !r.Flagged {
 			continue
 		}
+		if !strict {
+			if l, err = domain.DecodeListing(m.Value, sc.limits); err != nil {
+				return outcomeInvalid, nil, nil
+			}
+			p.Listing, strict = l, true
+		}
 		msg, err := detect.ComplaintMessage(sc.topic, domain.SourceSweep, l, p, r, sc.rule, sc.now().UTC())
 		if err != nil {
 			return "", nil, err
@@ -274,6 +300,19 @@ func (sc *scorer) score(ctx context.Context, m kafka.Message) (string, []kafka.M
 		return outcomeClean, nil, nil
 	}
 	return outcomeFlagged, out, nil
+}
+
+// plainDecode decodes a listing record with encoding/json alone, within
+// the message size cap: what scoring needs, without the strict checks.
+func plainDecode(data []byte, lim domain.Limits) (*domain.Listing, error) {
+	if len(data) > lim.MaxMessageBytes {
+		return nil, fmt.Errorf("message of %d bytes is over the %d-byte cap", len(data), lim.MaxMessageBytes)
+	}
+	var l domain.Listing
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
 }
 
 // read reads partition of topic from offset from up to, not including,
