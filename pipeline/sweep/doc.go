@@ -62,8 +62,13 @@
 //   - A mark removed while its pass runs is dropped from the pass at the
 //     next checkpoint; a mark changed while its pass runs is swept again by
 //     the next pass (the pass records the fingerprint it started with).
-//   - The first start against an empty sweeps topic sweeps every active
-//     mark once: nothing says which of them were already seen.
+//   - The first start against an empty sweeps topic (a deployment's first)
+//     records every mark active then as swept without sweeping: the live
+//     detector has been watching them, and a pass over the catalogue
+//     against all of them would hold back the next new mark's sweep for
+//     as long. Options.SweepOnFirstStart sweeps them instead.
+//   - Passes run one at a time; marks that change during a pass wait for
+//     the next one.
 //   - Listing images are fetched (Options.Images) only when a mark of the
 //     pass has reference images; otherwise a pass is text only.
 package sweep

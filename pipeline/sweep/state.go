@@ -223,9 +223,14 @@ func truncate(s string) string {
 // state is what the sweeps topic says: the fingerprint each mark was last
 // swept at, and the pass under way, if any.
 type state struct {
-	swept map[string]string // mark_id -> fingerprint
-	pass  *passRecord
+	swept   map[string]string // mark_id -> fingerprint
+	pass    *passRecord
+	records int // records read from the topic, tombstones and bad ones included
 }
+
+// empty reports whether the sweeps topic held no record at all: a
+// deployment's first start.
+func (s *state) empty() bool { return s.records == 0 }
 
 // apply folds one decoded record into the state.
 func (s *state) apply(r record) {

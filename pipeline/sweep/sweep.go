@@ -93,6 +93,12 @@ type Options struct {
 	// CheckpointInterval is how often a pass's progress is written
 	// (default 5s).
 	CheckpointInterval time.Duration
+	// SweepOnFirstStart makes a sweeper that finds the sweeps topic empty
+	// sweep every active mark. By default it records them as swept instead:
+	// on a deployment's first start the live detector has been watching
+	// them all along, and sweeping the whole catalogue against every mark
+	// would hold back the sweep of the next new mark for as long.
+	SweepOnFirstStart bool
 	// Limits are the caps listings are decoded with.
 	Limits domain.Limits
 	// Now is the clock of complaints and records (default time.Now).
@@ -221,6 +227,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 			"offsets_left", st.pass.left())
 	}
 	s.m.show(st.pass)
+	baseline := st.empty() && !s.opts.SweepOnFirstStart
 	failures := 0 // consecutive failed pass attempts
 	for ctx.Err() == nil {
 		active, changed := s.observed()
@@ -229,6 +236,14 @@ func (s *Sweeper) Run(ctx context.Context) error {
 			continue
 		}
 		pending, removed := st.diff(active)
+		if baseline {
+			if !s.retry(ctx, "record the marks active at first start", func() error { return s.record(ctx, st, pending, "first-start") }) {
+				return nil
+			}
+			s.log.Info("first start: marks active now recorded as swept without a sweep", "marks", len(pending))
+			baseline = false
+			continue
+		}
 		pendingCount := len(pending)
 		if st.pass != nil {
 			pendingCount += len(st.pass.Marks)
@@ -326,6 +341,7 @@ func (s *Sweeper) load(ctx context.Context, client *kafka.Client) (*state, error
 	}
 	for _, r := range ranges {
 		err := s.read(ctx, s.opts.SweepsTopic, r.Partition, r.Start, r.End, func(m kafka.Message) error {
+			st.records++
 			rec, err := decodeRecord(m.Key, m.Value)
 			if err != nil {
 				s.m.errors.Inc()
@@ -356,6 +372,29 @@ func (s *Sweeper) forget(ctx context.Context, st *state, removed []string) error
 	}
 	for _, id := range removed {
 		delete(st.swept, id)
+	}
+	return nil
+}
+
+// record writes a mark record for each of marks, as if swept by passID,
+// without sweeping.
+func (s *Sweeper) record(ctx context.Context, st *state, marks []*domain.Mark, passID string) error {
+	now := s.opts.Now().UTC()
+	msgs := make([]kafka.Message, 0, len(marks))
+	for _, m := range marks {
+		v, err := json.Marshal(markRecord{SchemaVersion: recordVersion, MarkID: m.MarkID, Fingerprint: Fingerprint(m), SweptAt: now, PassID: passID})
+		if err != nil {
+			return fmt.Errorf("encode mark record %s: %w", m.MarkID, err)
+		}
+		msgs = append(msgs, kafka.Message{Topic: s.opts.SweepsTopic, Key: []byte(keyMarkPrefix + m.MarkID), Value: v})
+	}
+	if len(msgs) > 0 {
+		if err := s.opts.Writer.WriteMessages(ctx, msgs...); err != nil {
+			return fmt.Errorf("record %d marks: %w", len(msgs), err)
+		}
+	}
+	for _, m := range marks {
+		st.swept[m.MarkID] = Fingerprint(m)
 	}
 	return nil
 }

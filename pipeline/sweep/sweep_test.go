@@ -50,6 +50,7 @@ func runSweepSuite(t *testing.T, brokers []string) {
 	t.Run("FindsWhatIsOnSale", func(t *testing.T) { testFindsWhatIsOnSale(t, brokers) })
 	t.Run("ResumesWhereItLeftOff", func(t *testing.T) { testResumes(t, brokers) })
 	t.Run("SeveralMarksOnePass", func(t *testing.T) { testSeveralMarksOnePass(t, brokers) })
+	t.Run("FirstStartRecordsWithoutSweeping", func(t *testing.T) { testFirstStart(t, brokers) })
 }
 
 // harness is one set of topics, a writer and the sweepers run over them.
@@ -107,6 +108,11 @@ type running struct {
 // start runs a sweeper over the harness's topics until the test ends or
 // stop is called.
 func (h *harness) start(settle time.Duration) *running {
+	return h.startWith(settle, true)
+}
+
+// startWith is start with the choice of sweeping on a first start.
+func (h *harness) startWith(settle time.Duration, sweepFirst bool) *running {
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{
 		Brokers: h.brokers, ListingsTopic: h.listings, ComplaintsTopic: h.complaints, SweepsTopic: h.sweeps,
@@ -118,6 +124,7 @@ func (h *harness) start(settle time.Duration) *running {
 		Rate:               -1,
 		Settle:             settle,
 		CheckpointInterval: 50 * time.Millisecond,
+		SweepOnFirstStart:  sweepFirst,
 		Registerer:         reg,
 	})
 	if err != nil {
@@ -376,5 +383,30 @@ func testSeveralMarksOnePass(t *testing.T, brokers []string) {
 	}
 	if n := testutil.ToFloat64(r.s.m.listings.WithLabelValues(outcomeClean)); n != 1 {
 		t.Errorf("%v clean listings, want 1", n)
+	}
+}
+
+// testFirstStart: against an empty sweeps topic the marks active at start
+// are recorded as swept, not swept; a mark activated afterwards is swept.
+func testFirstStart(t *testing.T, brokers []string) {
+	h := newHarness(t, brokers)
+	h.produce(
+		listing("f-1", 1, "Quillora bag replica 1:1"),
+		listing("f-2", 1, "Veltar0 wallet AAA replica"),
+	)
+	r := h.startWith(10*time.Millisecond, false)
+	r.s.Observe([]*domain.Mark{quillora()})
+	deadline := time.Now().Add(waitTimeout)
+	for len(readAll(t, brokers, h.sweeps, func(m kafka.Message) string { return string(m.Key) })) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first start recorded nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.s.Observe([]*domain.Mark{quillora(), veltaro()})
+	r.waitPasses(t, 1)
+	want := []string{"f-2@1 m-veltaro sweep"}
+	if got := found(h.complaintsOnTopic()); !slices.Equal(got, want) {
+		t.Errorf("complaints %q, want %q: only the mark activated after the first start is swept", got, want)
 	}
 }
