@@ -51,6 +51,7 @@ func runSweepSuite(t *testing.T, brokers []string) {
 	t.Run("ResumesWhereItLeftOff", func(t *testing.T) { testResumes(t, brokers) })
 	t.Run("SeveralMarksOnePass", func(t *testing.T) { testSeveralMarksOnePass(t, brokers) })
 	t.Run("FirstStartRecordsWithoutSweeping", func(t *testing.T) { testFirstStart(t, brokers) })
+	t.Run("RestartMidPass", func(t *testing.T) { testRestartMidPass(t, brokers) })
 }
 
 // harness is one set of topics, a writer and the sweepers run over them.
@@ -108,11 +109,12 @@ type running struct {
 // start runs a sweeper over the harness's topics until the test ends or
 // stop is called.
 func (h *harness) start(settle time.Duration) *running {
-	return h.startWith(settle, true)
+	return h.startWith(settle, true, -1)
 }
 
-// startWith is start with the choice of sweeping on a first start.
-func (h *harness) startWith(settle time.Duration, sweepFirst bool) *running {
+// startWith is start with the choice of sweeping on a first start, and a
+// rate limit (negative: none).
+func (h *harness) startWith(settle time.Duration, sweepFirst bool, rate float64) *running {
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{
 		Brokers: h.brokers, ListingsTopic: h.listings, ComplaintsTopic: h.complaints, SweepsTopic: h.sweeps,
@@ -121,7 +123,7 @@ func (h *harness) startWith(settle time.Duration, sweepFirst bool) *running {
 		},
 		Writer:             h.writer,
 		Lookback:           -1,
-		Rate:               -1,
+		Rate:               rate,
 		Settle:             settle,
 		CheckpointInterval: 50 * time.Millisecond,
 		SweepOnFirstStart:  sweepFirst,
@@ -394,7 +396,7 @@ func testFirstStart(t *testing.T, brokers []string) {
 		listing("f-1", 1, "Quillora bag replica 1:1"),
 		listing("f-2", 1, "Veltar0 wallet AAA replica"),
 	)
-	r := h.startWith(10*time.Millisecond, false)
+	r := h.startWith(10*time.Millisecond, false, -1)
 	r.s.Observe([]*domain.Mark{quillora()})
 	deadline := time.Now().Add(waitTimeout)
 	for len(readAll(t, brokers, h.sweeps, func(m kafka.Message) string { return string(m.Key) })) == 0 {
@@ -409,4 +411,52 @@ func testFirstStart(t *testing.T, brokers []string) {
 	if got := found(h.complaintsOnTopic()); !slices.Equal(got, want) {
 		t.Errorf("complaints %q, want %q: only the mark activated after the first start is swept", got, want)
 	}
+}
+
+// testRestartMidPass: a sweeper stopped in the middle of a rate-limited
+// pass leaves its progress on the sweeps topic; the next one resumes the
+// same pass from there instead of starting over, and between them every
+// listing gets its complaint.
+func testRestartMidPass(t *testing.T, brokers []string) {
+	h := newHarness(t, brokers)
+	const n = 240
+	var ls []domain.Listing
+	for i := range n {
+		ls = append(ls, listing(fmt.Sprintf("m-%03d", i), 1, "Quillora bag replica 1:1"))
+	}
+	h.produce(ls...)
+	const rate = 80 // listings/s: a pass of about 3 s
+	r := h.startWith(10*time.Millisecond, true, rate)
+	r.s.Observe([]*domain.Mark{quillora()})
+	deadline := time.Now().Add(waitTimeout)
+	for testutil.ToFloat64(r.s.m.progress) < 0.25 || testutil.ToFloat64(r.s.m.progress) == 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("progress %v", testutil.ToFloat64(r.s.m.progress))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.stop()
+	first := testutil.ToFloat64(r.s.m.listings.WithLabelValues(outcomeFlagged))
+	if r.passes() != 0 || first == 0 || first >= n {
+		t.Fatalf("stopped after %v passes and %v listings; want mid-pass", r.passes(), first)
+	}
+
+	r2 := h.startWith(10*time.Millisecond, true, rate)
+	r2.s.Observe([]*domain.Mark{quillora()})
+	r2.waitPasses(t, 1)
+	second := testutil.ToFloat64(r2.s.m.listings.WithLabelValues(outcomeFlagged))
+	if second >= n {
+		t.Errorf("the restarted sweeper scored %v listings: it started over instead of resuming", second)
+	}
+	if first+second < n {
+		t.Errorf("%v + %v listings scored, want at least %d", first, second, n)
+	}
+	ids := map[string]bool{}
+	for _, c := range h.complaintsOnTopic() {
+		ids[c.ListingID] = true
+	}
+	if len(ids) != n {
+		t.Errorf("%d listings have complaints, want %d", len(ids), n)
+	}
+	t.Logf("first run scored %v, the resumed one %v (overlap %v, scored twice after the last checkpoint)", first, second, first+second-n)
 }
