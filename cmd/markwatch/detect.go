@@ -87,7 +87,7 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var f streamFlags
 	f.register(fs)
 	var sweepOn bool
-	fs.BoolVar(&sweepOn, "sweep", false, "also run retroactive sweeps (overrides sweep.enabled; run them in one detector only)")
+	fs.BoolVar(&sweepOn, "sweep", false, "also run retroactive sweeps (overrides sweep.enabled; the sweepers of all detectors elect one to sweep)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: markwatch detect [-config F] [-brokers B] [-listen A] [-sweep]\n\nRuns the streaming detector: reads listings, follows marks, emits complaints.\nWith -sweep it also scores the listings already published against marks that\nbecome active or change (complaints with source sweep).\nMetrics on /metrics, liveness on /healthz, readiness on /readyz.\n\nflags:")
 		fs.PrintDefaults()
@@ -242,6 +242,7 @@ func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fet
 		Settle:             cfg.Sweep.Settle,
 		CheckpointInterval: cfg.Sweep.CheckpointInterval,
 		SweepOnFirstStart:  cfg.Sweep.SweepOnFirstStart,
+		GroupID:            cfg.Sweep.GroupID,
 		Limits:             cfg.Limits,
 		Logger:             log,
 		Registerer:         reg,

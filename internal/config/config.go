@@ -35,9 +35,12 @@ type Config struct {
 // variants, logos, official images or threshold change, the listings of
 // the look-back are scored again against that mark alone (pipeline/sweep).
 type Sweep struct {
-	// Enabled runs the sweeper in `markwatch detect`. Enable it in one
-	// detector of a deployment: two would both do every sweep.
+	// Enabled runs a sweeper in `markwatch detect`. The sweepers of all
+	// detectors that enable it elect one, through the consumer group
+	// GroupID, to do the sweeps; the others take over when it stops.
 	Enabled bool `yaml:"enabled"`
+	// GroupID is the sweepers' consumer group (on the sweeps topic).
+	GroupID string `yaml:"group_id"`
 	// Lookback is how far back the listings topic is read; 0 reads all it
 	// retains.
 	Lookback time.Duration `yaml:"lookback"`
@@ -250,7 +253,7 @@ func Default() Config {
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
 		},
 		Sweep: Sweep{
-			Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
+			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
 		},
 	}
 }
@@ -476,6 +479,12 @@ func (c *Config) validateSweep() error {
 	}
 	if !s.Enabled {
 		return nil
+	}
+	switch s.GroupID {
+	case "":
+		return errors.New("sweep.group_id: required when sweep.enabled is set")
+	case c.Kafka.GroupID, c.Review.GroupID:
+		return fmt.Errorf("sweep.group_id: %q is also kafka.group_id or review.group_id; the sweepers need a group of their own", s.GroupID)
 	}
 	t := c.Kafka.Topics
 	switch t.Sweeps {

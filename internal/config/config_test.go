@@ -47,6 +47,7 @@ func TestLoadBad(t *testing.T) {
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",
+		"sweep_group":  "sweep.group_id: \"markwatch-detector\" is also kafka.group_id",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -56,9 +56,13 @@
 //     the live detector's consumer group, offsets and lag are untouched, and
 //     at most one core is spent. The key-only first read is not rate
 //     limited; it decodes nothing.
-//   - One sweeper per deployment: run it in one detector (sweep.enabled).
-//     Two would both work every pass (complaints are still stored once, but
-//     the work is doubled and their checkpoints interleave).
+//   - One sweeper sweeps at a time. Every detector may run one: with
+//     Options.GroupID they join a consumer group on the sweeps topic and
+//     the member assigned its partition 0 leads (kafka-go's group
+//     protocol ends a generation only after the old leader has stopped,
+//     so two never sweep at once); when it stops or dies, another takes
+//     over and resumes the pass under way from its last checkpoint. The
+//     group commits no offsets: it is an election, not a consumer.
 //   - A mark removed while its pass runs is dropped from the pass at the
 //     next checkpoint; a mark changed while its pass runs is swept again by
 //     the next pass (the pass records the fingerprint it started with).

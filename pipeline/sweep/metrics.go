@@ -29,6 +29,7 @@ type metrics struct {
 	lag        prometheus.Gauge
 	progress   prometheus.Gauge
 	duration   prometheus.Histogram
+	leader     prometheus.Gauge
 }
 
 // newMetrics registers the collectors on reg; a nil reg leaves them
@@ -76,6 +77,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		progress: f.NewGauge(prometheus.GaugeOpts{
 			Name: "markwatch_sweep_progress_ratio",
 			Help: "Share of the pass under way swept, 0 to 1; 1 when no pass runs.",
+		}),
+		leader: f.NewGauge(prometheus.GaugeOpts{
+			Name: "markwatch_sweep_leader",
+			Help: "1 while this sweeper is the one that sweeps (it holds partition 0 of the sweeps topic in the sweepers' group, or runs without a group), else 0.",
 		}),
 		duration: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "markwatch_sweep_pass_seconds",

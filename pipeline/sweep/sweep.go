@@ -93,6 +93,10 @@ type Options struct {
 	// CheckpointInterval is how often a pass's progress is written
 	// (default 5s).
 	CheckpointInterval time.Duration
+	// GroupID, when set, is the consumer group in which the sweepers of
+	// several detectors elect the one that sweeps (see Run); empty: this
+	// sweeper sweeps.
+	GroupID string
 	// SweepOnFirstStart makes a sweeper that finds the sweeps topic empty
 	// sweep every active mark. By default it records them as swept instead:
 	// on a deployment's first start the live detector has been watching
@@ -202,14 +206,95 @@ func (s *Sweeper) observed() ([]*domain.Mark, time.Time) {
 	return s.active, s.changed
 }
 
-// Run reads the sweeps topic to its end, then runs passes as marks change
-// until ctx ends, resuming a pass a previous run left unfinished. Broker
-// and build errors are logged, counted and retried with backoff. Run
-// returns nil once ctx is cancelled. It may be called once.
+// Run runs sweeps until ctx ends and returns nil then; it may be called
+// once. With Options.GroupID set, sweepers of several detectors join one
+// consumer group on the sweeps topic and only the member assigned its
+// partition 0 leads, that is sweeps: the others wait to take over, and a
+// new leader resumes the pass under way from its last checkpoint. Without
+// a group, this sweeper always leads.
 func (s *Sweeper) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("sweep: Run called twice")
 	}
+	if s.opts.GroupID == "" {
+		s.m.leader.Set(1)
+		defer s.m.leader.Set(0)
+		s.lead(ctx)
+		return nil
+	}
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:      s.opts.GroupID,
+		Brokers: s.opts.Brokers,
+		Topics:  []string{s.opts.SweepsTopic},
+		// A dead leader is replaced after the session timeout; a clean
+		// stop leaves the group at once.
+		SessionTimeout:   10 * time.Second,
+		RebalanceTimeout: 10 * time.Second,
+		JoinGroupBackoff: time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			s.log.Debug("kafka-go: " + fmt.Sprintf(msg, args...))
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("sweep: consumer group %s: %w", s.opts.GroupID, err)
+	}
+	defer func() { _ = cg.Close() }() // leaves the group: another member leads at once
+	defer s.m.leader.Set(0)
+	for attempt := 0; ; {
+		gen, err := cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.m.errors.Inc()
+			d := retryBackoff.Delay(attempt)
+			attempt++
+			s.log.Warn("join the sweepers' group; retrying", "group", s.opts.GroupID, "error", err, "retry_in", d.String())
+			if !pipeline.Wait(ctx, d) {
+				return nil
+			}
+			continue
+		}
+		attempt = 0
+		if !leads(gen, s.opts.SweepsTopic) {
+			// Next returns once this generation has ended.
+			s.m.leader.Set(0)
+			continue
+		}
+		s.m.leader.Set(1)
+		s.log.Info("this sweeper leads the sweeps", "group", s.opts.GroupID, "generation", gen.ID)
+		gen.Start(func(gctx context.Context) {
+			// Lead until the generation ends (a member joined or left)
+			// or Run's ctx does.
+			lctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			stop := context.AfterFunc(gctx, cancel)
+			defer stop()
+			s.lead(lctx)
+		})
+	}
+}
+
+// leads reports whether gen assigns this member partition 0 of topic.
+func leads(gen *kafka.Generation, topic string) bool {
+	for _, pa := range gen.Assignments[topic] {
+		if pa.ID == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lead reads the sweeps topic to its end, then runs passes as marks
+// change until ctx ends, resuming a pass a previous leader left
+// unfinished. Broker and build errors are logged, counted and retried with
+// backoff.
+func (s *Sweeper) lead(ctx context.Context) {
+	// Once no longer leading, this sweeper has no pass to show.
+	defer func() {
+		s.m.show(nil)
+		s.m.pending.Set(0)
+	}()
 	transport := &kafka.Transport{MetadataTTL: time.Second}
 	defer transport.CloseIdleConnections()
 	client := &kafka.Client{Addr: kafka.TCP(s.opts.Brokers...), Timeout: requestTimeout, Transport: transport}
@@ -220,7 +305,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		st, err = s.load(ctx, client)
 		return err
 	}) {
-		return nil
+		return
 	}
 	if st.pass != nil {
 		s.log.Info("resuming sweep pass", "pass_id", st.pass.PassID, "marks", st.pass.markIDs(),
@@ -238,7 +323,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		pending, removed := st.diff(active)
 		if baseline {
 			if !s.retry(ctx, "record the marks active at first start", func() error { return s.record(ctx, st, pending, "first-start") }) {
-				return nil
+				return
 			}
 			s.log.Info("first start: marks active now recorded as swept without a sweep", "marks", len(pending))
 			baseline = false
@@ -251,7 +336,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		s.m.pending.Set(float64(pendingCount))
 		if len(removed) > 0 {
 			if !s.retry(ctx, "forget removed marks", func() error { return s.forget(ctx, st, removed) }) {
-				return nil
+				return
 			}
 		}
 		if st.pass == nil {
@@ -268,7 +353,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 				st.pass, err = s.start(ctx, client, pending)
 				return err
 			}) {
-				return nil
+				return
 			}
 			s.log.Info("sweep pass started", "pass_id", st.pass.PassID, "marks", st.pass.markIDs(),
 				"offsets", st.pass.total(), "since", st.pass.Since)
@@ -279,7 +364,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 			continue
 		}
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		s.m.passes.WithLabelValues("failed").Inc()
 		s.m.errors.Inc()
@@ -288,10 +373,9 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		s.log.Warn("sweep pass failed; resuming from its last progress", "pass_id", st.pass.PassID,
 			"error", err, "retry_in", d.String())
 		if !pipeline.Wait(ctx, d) {
-			return nil
+			return
 		}
 	}
-	return nil
 }
 
 // wait blocks until Observe has news, d has passed (d > 0), or ctx ends.

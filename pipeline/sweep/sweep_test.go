@@ -52,6 +52,7 @@ func runSweepSuite(t *testing.T, brokers []string) {
 	t.Run("SeveralMarksOnePass", func(t *testing.T) { testSeveralMarksOnePass(t, brokers) })
 	t.Run("FirstStartRecordsWithoutSweeping", func(t *testing.T) { testFirstStart(t, brokers) })
 	t.Run("RestartMidPass", func(t *testing.T) { testRestartMidPass(t, brokers) })
+	t.Run("OneLeaderInAGroup", func(t *testing.T) { testOneLeader(t, brokers) })
 }
 
 // harness is one set of topics, a writer and the sweepers run over them.
@@ -60,6 +61,7 @@ type harness struct {
 	brokers                      []string
 	listings, complaints, sweeps string
 	writer                       *kafka.Writer
+	group                        string // the next sweeper's GroupID
 }
 
 func newHarness(t *testing.T, brokers []string) *harness {
@@ -112,6 +114,13 @@ func (h *harness) start(settle time.Duration) *running {
 	return h.startWith(settle, true, -1)
 }
 
+// startGroup is start with the sweepers' group: several share the work.
+func (h *harness) startGroup(group string) *running {
+	h.group = group
+	defer func() { h.group = "" }()
+	return h.startWith(10*time.Millisecond, true, -1)
+}
+
 // startWith is start with the choice of sweeping on a first start, and a
 // rate limit (negative: none).
 func (h *harness) startWith(settle time.Duration, sweepFirst bool, rate float64) *running {
@@ -127,6 +136,7 @@ func (h *harness) startWith(settle time.Duration, sweepFirst bool, rate float64)
 		Settle:             settle,
 		CheckpointInterval: 50 * time.Millisecond,
 		SweepOnFirstStart:  sweepFirst,
+		GroupID:            h.group,
 		Registerer:         reg,
 	})
 	if err != nil {
@@ -459,4 +469,55 @@ func testRestartMidPass(t *testing.T, brokers []string) {
 		t.Errorf("%d listings have complaints, want %d", len(ids), n)
 	}
 	t.Logf("first run scored %v, the resumed one %v (overlap %v, scored twice after the last checkpoint)", first, second, first+second-n)
+}
+
+// testOneLeader: two sweepers in one group (two detectors) sweep each pass
+// once between them; when the leader stops, the other takes over.
+func testOneLeader(t *testing.T, brokers []string) {
+	h := newHarness(t, brokers)
+	h.produce(
+		listing("g-1", 1, "Quillora bag replica 1:1"),
+		listing("g-2", 1, "Veltar0 wallet AAA replica"),
+	)
+	group := kafkatest.TopicName("sweepers")
+	a, b := h.startGroup(group), h.startGroup(group)
+	leaders := func() float64 { return testutil.ToFloat64(a.s.m.leader) + testutil.ToFloat64(b.s.m.leader) }
+	deadline := time.Now().Add(waitTimeout)
+	for leaders() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v leaders, want 1", leaders())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.s.Observe([]*domain.Mark{quillora()})
+	b.s.Observe([]*domain.Mark{quillora()})
+	deadline = time.Now().Add(waitTimeout)
+	for a.passes()+b.passes() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no pass completed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := a.passes() + b.passes(); n != 1 {
+		t.Errorf("%v passes between the two, want 1", n)
+	}
+	leader, other := a, b
+	if testutil.ToFloat64(b.s.m.leader) == 1 {
+		leader, other = b, a
+	}
+	leader.stop()
+	deadline = time.Now().Add(waitTimeout)
+	for testutil.ToFloat64(other.s.m.leader) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the other sweeper did not take over")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	other.s.Observe([]*domain.Mark{quillora(), veltaro()})
+	other.waitPasses(t, 1)
+	want := []string{"g-1@1 m-quillora sweep", "g-2@1 m-veltaro sweep"}
+	if got := found(h.complaintsOnTopic()); !slices.Equal(got, want) {
+		t.Errorf("complaints %q, want %q", got, want)
+	}
 }
