@@ -97,7 +97,7 @@ func TestExampleConfigLoads(t *testing.T) {
 // and the sweeper is off unless asked for.
 func TestSweepSection(t *testing.T) {
 	if Default().Sweep.Enabled {
-		t.Error("sweeps are on by default; they need a compacted topic and one detector to run them")
+		t.Error("sweeps are on by default; they need a compacted sweeps topic created first")
 	}
 	cfg, err := Load("testdata/sweep.good.yaml")
 	if err != nil {

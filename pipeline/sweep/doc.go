@@ -12,8 +12,8 @@
 //
 //  1. fixes its range: for every partition of the listings topic, from the
 //     offset of the first record at or after now − Options.Lookback (Kafka's
-//     offsets-for-timestamp lookup; Lookback 0 means from the first offset
-//     retained) to the end offset now. Records after the range reach the
+//     offsets-for-timestamp lookup; a negative Lookback means from the first
+//     offset retained) to the end offset now. Records after the range reach the
 //     live detector, whose engine already has the marks: Settle, longer
 //     than a detector takes to watch a new mark, keeps the two from
 //     leaving a gap.
