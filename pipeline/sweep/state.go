@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -226,6 +227,22 @@ type state struct {
 	swept   map[string]string // mark_id -> fingerprint
 	pass    *passRecord
 	records int // records read from the topic, tombstones and bad ones included
+	// fps memoizes Fingerprint by mark: marks are immutable and shared
+	// from one Observe to the next, so each is hashed once.
+	fps map[*domain.Mark]string
+}
+
+// fingerprint is Fingerprint through the memo.
+func (s *state) fingerprint(m *domain.Mark) string {
+	if fp, ok := s.fps[m]; ok {
+		return fp
+	}
+	if s.fps == nil {
+		s.fps = map[*domain.Mark]string{}
+	}
+	fp := Fingerprint(m)
+	s.fps[m] = fp
+	return fp
 }
 
 // empty reports whether the sweeps topic held no record at all: a
@@ -255,18 +272,22 @@ func (s *state) diff(active []*domain.Mark) (pending []*domain.Mark, removed []s
 		}
 	}
 	ids := make(map[string]bool, len(active))
+	fps := make(map[*domain.Mark]string, len(active))
 	for _, m := range active {
 		ids[m.MarkID] = true
-		fp := Fingerprint(m)
+		fp := s.fingerprint(m)
+		fps[m] = fp
 		if s.swept[m.MarkID] == fp || inPass[m.MarkID] == fp {
 			continue
 		}
 		pending = append(pending, m)
 	}
+	s.fps = fps // forget the marks of earlier sets
 	for id := range s.swept {
 		if !ids[id] {
 			removed = append(removed, id)
 		}
 	}
+	slices.Sort(removed)
 	return pending, removed
 }

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +222,53 @@ func TestLenientDecodeFilesTheSame(t *testing.T) {
 	// The test proves something only if the valid record is flagged.
 	if _, got, _ := sc.score(t.Context(), kafka.Message{Key: []byte("l-1"), Value: []byte(good)}); len(got) != 1 {
 		t.Fatalf("the valid counterfeit listing filed %d complaints, want 1", len(got))
+	}
+}
+
+// TestGathering: marks changed together wait for quiet; a mark joins a
+// pass only after settle; a trickle of changes cannot postpone a pending
+// mark beyond 3·settle; a mark changed again starts over.
+func TestGathering(t *testing.T) {
+	const settle = time.Second
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	st := &state{swept: map[string]string{}}
+	q, v := quillora(), veltaro()
+	var g gathering
+
+	// Just changed: nothing yet, wake at t0+settle.
+	ready, d := g.update(st, []*domain.Mark{q}, t0, t0, settle)
+	if len(ready) != 0 || d != settle {
+		t.Fatalf("at once: ready %d, wait %s", len(ready), d)
+	}
+	// Another mark changes half-way: q is not ready before quiet.
+	ready, d = g.update(st, []*domain.Mark{q, v}, t0.Add(settle/2), t0.Add(settle/2), settle)
+	if len(ready) != 0 || d != settle/2 {
+		t.Fatalf("half-way: ready %d, wait %s", len(ready), d)
+	}
+	// Quiet for settle after the last change: both go, in one pass.
+	ready, _ = g.update(st, []*domain.Mark{q, v}, t0.Add(settle/2), t0.Add(3*settle/2), settle)
+	if len(ready) != 2 {
+		t.Fatalf("after quiet: ready %d, want 2", len(ready))
+	}
+
+	// A trickle: v changes again every half settle; q, pending since t0,
+	// goes at t0+3·settle without v, whose latest change is too young.
+	g = gathering{}
+	now := t0
+	g.update(st, []*domain.Mark{q}, now, now, settle)
+	for i := 1; ; i++ {
+		now = t0.Add(time.Duration(i) * settle / 2)
+		vi := veltaro()
+		vi.Variants = []string{fmt.Sprint("v", i)}
+		ready, _ = g.update(st, []*domain.Mark{q, vi}, now, now, settle)
+		if len(ready) > 0 {
+			break
+		}
+		if now.Sub(t0) > 3*settle {
+			t.Fatal("a trickle of changes postponed the pending mark past 3·settle")
+		}
+	}
+	if len(ready) != 1 || ready[0].MarkID != q.MarkID {
+		t.Errorf("ready %v, want the quillora mark only", ready)
 	}
 }

@@ -88,7 +88,11 @@ type Options struct {
 	// 20000; negative: no cap).
 	Rate float64
 	// Settle is how long after the last mark change a pass starts
-	// (default 5s).
+	// (default 5s), so that marks changed together share it. A mark joins
+	// a pass only once it has been pending for Settle, which keeps the
+	// pass's range end after every detector watches it; and a steady
+	// trickle of changes cannot postpone a pending mark beyond
+	// 3·Settle.
 	Settle time.Duration
 	// CheckpointInterval is how often a pass's progress is written
 	// (default 5s).
@@ -314,6 +318,7 @@ func (s *Sweeper) lead(ctx context.Context) {
 	s.m.show(st.pass)
 	baseline := st.empty() && !s.opts.SweepOnFirstStart
 	failures := 0 // consecutive failed pass attempts
+	var gather gathering
 	for ctx.Err() == nil {
 		active, changed := s.observed()
 		if active == nil {
@@ -341,16 +346,18 @@ func (s *Sweeper) lead(ctx context.Context) {
 		}
 		if st.pass == nil {
 			if len(pending) == 0 {
+				gather = gathering{}
 				s.wait(ctx, 0)
 				continue
 			}
-			if d := s.opts.Settle - time.Since(changed); d > 0 {
+			ready, d := gather.update(st, pending, changed, time.Now(), s.opts.Settle)
+			if len(ready) == 0 {
 				s.wait(ctx, d)
 				continue
 			}
 			if !s.retry(ctx, "start a sweep pass", func() error {
 				var err error
-				st.pass, err = s.start(ctx, client, pending)
+				st.pass, err = s.start(ctx, client, ready)
 				return err
 			}) {
 				return
@@ -376,6 +383,57 @@ func (s *Sweeper) lead(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// gathering tracks since when each pending mark has been pending, by its
+// fingerprint: a mark changed again starts over.
+type gathering map[string]pendingMark
+
+// pendingMark is one pending mark's fingerprint and since when it has
+// been pending: the time of the Observe that brought its change, or a
+// later one, never earlier.
+type pendingMark struct {
+	fingerprint string
+	since       time.Time
+}
+
+// update records pending (as of an Observe at changed) and returns the
+// marks to sweep now, or none and how long to wait. A pass starts when
+// the marks have been quiet for settle, or when the oldest pending mark
+// has waited 3·settle despite a trickle of changes; either way it takes
+// the marks pending for at least settle.
+func (g *gathering) update(st *state, pending []*domain.Mark, changed, now time.Time, settle time.Duration) ([]*domain.Mark, time.Duration) {
+	next := make(gathering, len(pending))
+	var oldest time.Time
+	var ready []*domain.Mark
+	for _, m := range pending {
+		fp := st.fingerprint(m)
+		pm, ok := (*g)[m.MarkID]
+		if !ok || pm.fingerprint != fp {
+			pm = pendingMark{fingerprint: fp, since: changed}
+		}
+		next[m.MarkID] = pm
+		if oldest.IsZero() || pm.since.Before(oldest) {
+			oldest = pm.since
+		}
+		if now.Sub(pm.since) >= settle {
+			ready = append(ready, m)
+		}
+	}
+	*g = next
+	quiet := now.Sub(changed) >= settle
+	overdue := now.Sub(oldest) >= 3*settle
+	if len(ready) > 0 && (quiet || overdue) {
+		return ready, 0
+	}
+	wake := oldest.Add(settle)
+	if len(ready) > 0 {
+		wake = changed.Add(settle)
+		if o := oldest.Add(3 * settle); o.Before(wake) {
+			wake = o
+		}
+	}
+	return nil, max(wake.Sub(now), time.Millisecond)
 }
 
 // wait blocks until Observe has news, d has passed (d > 0), or ctx ends.
