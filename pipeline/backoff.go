@@ -48,3 +48,7 @@ func wait(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// Wait blocks for d or until ctx ends, and reports whether the full wait
+// elapsed: the retry wait of components outside this package.
+func Wait(ctx context.Context, d time.Duration) bool { return wait(ctx, d) }

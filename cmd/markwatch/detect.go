@@ -24,6 +24,7 @@ import (
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/detect"
 	"github.com/markwatch/markwatch/pipeline/marks"
+	"github.com/markwatch/markwatch/pipeline/sweep"
 )
 
 // streamFlags are the flags of the streaming commands.
@@ -85,8 +86,10 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("markwatch detect", flag.ContinueOnError)
 	var f streamFlags
 	f.register(fs)
+	var sweepOn bool
+	fs.BoolVar(&sweepOn, "sweep", false, "also run retroactive sweeps (overrides sweep.enabled; the sweepers of all detectors elect one to sweep)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch detect [-config F] [-brokers B] [-listen A]\n\nRuns the streaming detector: reads listings, follows marks, emits complaints.\nMetrics on /metrics, liveness on /healthz, readiness on /readyz.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch detect [-config F] [-brokers B] [-listen A] [-sweep]\n\nRuns the streaming detector: reads listings, follows marks, emits complaints.\nWith -sweep it also scores the listings already published against marks that\nbecome active or change (complaints with source sweep).\nMetrics on /metrics, liveness on /healthz, readiness on /readyz.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -95,6 +98,12 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	cfg, err := f.load()
 	if err != nil {
 		return err
+	}
+	if sweepOn {
+		cfg.Sweep.Enabled = true
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("flags: %w", err)
+		}
 	}
 	log := newLogger(cfg.Log, stderr)
 	reg := processRegistry(cfg.Detection.RuleVersion)
@@ -107,7 +116,7 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
 	log.Info("detector starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,
-		"listings", cfg.Kafka.Topics.Listings, "http", ln.Addr().String())
+		"listings", cfg.Kafka.Topics.Listings, "http", ln.Addr().String(), "sweeps", cfg.Sweep.Enabled)
 	return d.run(ctx, ln, nil)
 }
 
@@ -118,13 +127,30 @@ type detector struct {
 	follower *marks.Follower[*detection.Engine]
 	consumer *pipeline.Consumer
 	writer   io.Closer
-	stopping atomic.Bool
 	// watched answers whether a mark is watched (GET /detector/marks/{id}).
 	watched *watchedMarks
+	// sweeper and its writer are nil unless sweep.enabled.
+	sweeper     *sweep.Sweeper
+	sweepWriter io.Closer
+	stopping    atomic.Bool
 }
 
 func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*detector, error) {
 	opts := detection.OptionsFrom(cfg.Detection)
+	fetch, err := imagefetch.New(imagefetch.Options{
+		AllowHosts:   cfg.Detection.Image.AllowHosts,
+		AllowPrivate: cfg.Detection.Image.AllowPrivate,
+		MaxBytes:     cfg.Detection.Image.MaxBytes,
+		Timeout:      cfg.Detection.Image.FetchTimeout,
+		UserAgent:    "markwatch/" + version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, log, reg)
+	if err != nil {
+		return nil, err
+	}
 	watched := &watchedMarks{}
 	follower, err := marks.New(marks.Options[*detection.Engine]{
 		Brokers: cfg.Kafka.Brokers,
@@ -133,6 +159,11 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 			e, err := detection.BuildDomain(ms, opts)
 			if err == nil {
 				watched.built(e, ms)
+			}
+			if err == nil && sweeper != nil {
+				// The marks this detector now watches: the sweeper
+				// sweeps those that are new or changed.
+				sweeper.Observe(ms)
 			}
 			return e, err
 		},
@@ -148,17 +179,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	fetch, err := imagefetch.New(imagefetch.Options{
-		AllowHosts:   cfg.Detection.Image.AllowHosts,
-		AllowPrivate: cfg.Detection.Image.AllowPrivate,
-		MaxBytes:     cfg.Detection.Image.MaxBytes,
-		Timeout:      cfg.Detection.Image.FetchTimeout,
-		UserAgent:    "markwatch/" + version,
-	})
-	if err != nil {
-		return nil, err
-	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), nil)
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +214,63 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		_ = writer.Close()
 		return nil, err
 	}
-	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer, watched: watched}, nil
+	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer,
+		watched: watched, sweeper: sweeper, sweepWriter: sweepWriter}, nil
 }
+
+// newSweeper wires the retroactive sweeper when sweep.enabled is set: its
+// own writer and image preparer (with its own concurrency bound), so that a
+// sweep never queues behind, or ahead of, the live stream's complaints and
+// images. Both results are nil when sweeps are off.
+func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
+	if !cfg.Sweep.Enabled {
+		return nil, nil, nil
+	}
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Options take 0 as "the default" and a negative value as "none".
+	lookback, rate := cfg.Sweep.Lookback, cfg.Sweep.Rate
+	if lookback == 0 {
+		lookback = -1
+	}
+	if rate == 0 {
+		rate = -1
+	}
+	writer := pipeline.NewWriter(cfg.Kafka.Brokers, pipeline.WriterOptions{})
+	s, err := sweep.New(sweep.Options{
+		Brokers:         cfg.Kafka.Brokers,
+		ListingsTopic:   cfg.Kafka.Topics.Listings,
+		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
+		SweepsTopic:     cfg.Kafka.Topics.Sweeps,
+		Build: func(_ context.Context, ms []*domain.Mark) (sweep.Engine, error) {
+			return detection.BuildDomain(ms, opts)
+		},
+		Writer:             writer,
+		Images:             images,
+		Lookback:           lookback,
+		Rate:               rate,
+		Settle:             cfg.Sweep.Settle,
+		CheckpointInterval: cfg.Sweep.CheckpointInterval,
+		SweepOnFirstStart:  cfg.Sweep.SweepOnFirstStart,
+		GroupID:            cfg.Sweep.GroupID,
+		Limits:             cfg.Limits,
+		Logger:             log,
+		Registerer:         reg,
+	})
+	if err != nil {
+		_ = pipeline.CloseWriter(writer)
+		return nil, nil, err
+	}
+	return s, closerFunc(func() error { return pipeline.CloseWriter(writer) }), nil
+}
+
+// closerFunc adapts a function to io.Closer.
+type closerFunc func() error
+
+// Close calls f.
+func (f closerFunc) Close() error { return f() }
 
 // handler serves /metrics, /healthz (liveness by progress: messages
 // waiting and none finishing is a stuck detector; a quiet topic is not),
@@ -217,10 +293,12 @@ func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 	return mux
 }
 
-// run runs the detector until ctx ends, then shuts down in order:
-// readiness off → fetching stops and in-flight listings drain → complaints
-// flushed and offsets committed (inside the consumer) → writer closed →
-// marks follower stopped → HTTP server shut down with a deadline.
+// run runs the detector (and the sweeper, when enabled) until ctx ends,
+// then shuts down in order: readiness off → fetching stops and in-flight
+// listings drain → complaints flushed and offsets committed (inside the
+// consumer) → sweeper stopped (its progress stays at its last checkpoint)
+// → writer closed → marks follower stopped → HTTP server shut down with a
+// deadline.
 func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
 	stopHTTP := startHTTP(ln, d.handler(extra))
 
@@ -228,6 +306,22 @@ func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.Se
 	var wg sync.WaitGroup
 	followErr := make(chan error, 1)
 	wg.Go(func() { followErr <- d.follower.Run(fctx) })
+	// The sweeper runs beside the live stream with its own readers, and
+	// stops before the writers close. It only returns on cancellation.
+	sctx, stopSweeper := context.WithCancel(context.Background())
+	var sweepWG sync.WaitGroup
+	if d.sweeper != nil {
+		sweepWG.Go(func() { _ = d.sweeper.Run(sctx) })
+	}
+	defer func() {
+		stopSweeper()
+		sweepWG.Wait()
+		if d.sweepWriter != nil {
+			if err := d.sweepWriter.Close(); err != nil {
+				d.log.Warn("closing sweep writer", "error", err)
+			}
+		}
+	}()
 
 	// Listings wait for the marks: a listing scored against no marks would
 	// be committed clean.
@@ -253,6 +347,8 @@ waitReady:
 		consumerErr = d.consumer.Run(ctx)
 	}
 	d.stopping.Store(true)
+	stopSweeper()
+	sweepWG.Wait()
 	if err := d.writer.Close(); err != nil {
 		d.log.Warn("closing writer", "error", err)
 	}

@@ -38,6 +38,7 @@ type devOptions struct {
 	rate                 float64
 	status               time.Duration
 	logLevel             string
+	sweep                bool
 }
 
 // devTopic is one topic `markwatch dev` creates.
@@ -74,6 +75,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&o.rate, "rate", 20, "fixture listings produced per second (0: none)")
 	fs.DurationVar(&o.status, "status", 5*time.Second, "interval of the status line (0: none)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "detector log level on stderr: debug, info, warn or error")
+	fs.BoolVar(&o.sweep, "sweep", true, "sweep the listings already produced when a mark becomes active or changes (complaints with source sweep)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: markwatch dev [-data DIR] [-fixtures DIR] [-listen ADDR] [-broker ADDR] [-rate N]\n\n"+
 			"Runs everything in one process: an embedded Kafka-protocol broker (franz-go kfake) with the\n"+
@@ -148,6 +150,11 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	cfg.Detection.Image.AllowHosts = append(cfg.Detection.Image.AllowHosts, httpAddr)
 	cfg.Detection.Image.AllowPrivate = true
 	cfg.Log = config.Log{Level: o.logLevel, Format: "text"}
+	// A mark verified in the console finds the listings produced before it
+	// about a second later: dev has one detector, so the settle time only
+	// needs to cover its own marks debounce and build.
+	cfg.Sweep.Enabled = o.sweep
+	cfg.Sweep.Settle = time.Second
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("dev configuration: %w", err)
 	}
@@ -250,6 +257,7 @@ func devTopics(t config.Topics, complaintsDLQ string) []devTopic {
 		{name: complaintsDLQ, partitions: 1},
 		{name: t.Takedowns, partitions: 3},
 		{name: t.SellerActions, partitions: 3},
+		{name: t.Sweeps, partitions: 1, compacted: true},
 	}
 }
 

@@ -56,12 +56,13 @@ var (
 
 // startDev runs `markwatch dev` on free ports with its data in data, and
 // returns once the banner has named the broker and HTTP addresses.
-func startDev(t *testing.T, data string) *devRunning {
+func startDev(t *testing.T, data string, extra ...string) *devRunning {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &devRunning{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	args := []string{"dev", "-data", data, "-broker", "127.0.0.1:0", "-listen", "127.0.0.1:0",
 		"-rate", "50", "-status", "300ms", "-log-level", "error"}
+	args = append(args, extra...) // a repeated flag: the last one counts
 	go func() { d.done <- run(ctx, args, d.stdout, d.stderr) }()
 	t.Cleanup(func() {
 		cancel()

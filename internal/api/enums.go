@@ -16,7 +16,7 @@ var enumSets = map[string][]string{
 	"verdict":          review.Verdicts(),
 	"reason_code":      review.ReasonCodes(),
 	"complaint_status": complaintStatuses,
-	"source":           {domain.SourceAuto, domain.SourceRightsHolder},
+	"source":           domain.ComplaintSources,
 	"mark_status":      {domain.MarkPending, domain.MarkActive, domain.MarkSuspended, domain.MarkRemoved},
 	"standing":         {string(review.StandingGoodFaith), string(review.StandingNormal), string(review.StandingThrottled)},
 	"seller_status":    {store.SellerActive, store.SellerWarned, store.SellerSuspended, store.SellerTerminated},

@@ -28,6 +28,37 @@ type Config struct {
 	Log       Log           `yaml:"log"`
 	Store     Store         `yaml:"store"`
 	Review    Review        `yaml:"review"`
+	Sweep     Sweep         `yaml:"sweep"`
+}
+
+// Sweep configures retroactive sweeps: when a mark becomes active or its
+// variants, logos, official images or threshold change, the listings of
+// the look-back are scored again against that mark alone (pipeline/sweep).
+type Sweep struct {
+	// Enabled runs a sweeper in `markwatch detect`. The sweepers of all
+	// detectors that enable it elect one, through the consumer group
+	// GroupID, to do the sweeps; the others take over when it stops.
+	Enabled bool `yaml:"enabled"`
+	// GroupID is the sweepers' consumer group (on the sweeps topic).
+	GroupID string `yaml:"group_id"`
+	// Lookback is how far back the listings topic is read; 0 reads all it
+	// retains.
+	Lookback time.Duration `yaml:"lookback"`
+	// Rate caps the listings a sweep decodes and scores per second; 0 is
+	// no cap.
+	Rate float64 `yaml:"rate"`
+	// Settle is how long after the last mark change a sweep starts: it
+	// gathers marks changed together into one pass and must exceed the
+	// time detectors take to watch a mark (kafka.marks_debounce plus a
+	// build).
+	Settle time.Duration `yaml:"settle"`
+	// CheckpointInterval is how often a sweep's progress is written to
+	// the sweeps topic; a restart resumes from the last one.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// SweepOnFirstStart sweeps every active mark when the sweeps topic is
+	// empty (a deployment's first start); by default they are recorded as
+	// swept, the live detector having watched them all along.
+	SweepOnFirstStart bool `yaml:"sweep_on_first_start"`
 }
 
 // Store configures the review service's database.
@@ -90,6 +121,8 @@ type Topics struct {
 	DLQ           string `yaml:"dlq"`
 	Takedowns     string `yaml:"takedowns"`
 	SellerActions string `yaml:"seller_actions"`
+	// Sweeps (compacted) holds the progress of retroactive sweeps.
+	Sweeps string `yaml:"sweeps"`
 }
 
 // HTTP configures the metrics, health and API listener.
@@ -221,7 +254,7 @@ func Default() Config {
 			GroupID: "markwatch-detector",
 			Topics: Topics{
 				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
-				Takedowns: "takedowns", SellerActions: "seller-actions",
+				Takedowns: "takedowns", SellerActions: "seller-actions", Sweeps: "sweeps",
 			},
 			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
 			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,
@@ -234,6 +267,9 @@ func Default() Config {
 			StrikeTTL: 365 * 24 * time.Hour, ReinstateAfter: 10 * 24 * time.Hour, TimerInterval: time.Minute,
 			Ladder:        []Rung{{1, "warned"}, {3, "suspended"}, {5, "terminated"}},
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
+		},
+		Sweep: Sweep{
+			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
 		},
 	}
 }
@@ -364,6 +400,9 @@ func (c *Config) Validate() error {
 	if err := c.validateStreaming(); err != nil {
 		return err
 	}
+	if err := c.validateSweep(); err != nil {
+		return err
+	}
 	for i, c := range d.Cues.Extra {
 		if strings.TrimSpace(c.Phrase) == "" {
 			return fmt.Errorf("detection.cues.extra[%d].phrase: required", i)
@@ -446,6 +485,37 @@ func (c *Config) validateStreaming() error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("log.format: want json or text, got %q", c.Log.Format)
+	}
+	return nil
+}
+
+func (c *Config) validateSweep() error {
+	s := &c.Sweep
+	switch {
+	case s.Lookback < 0:
+		return fmt.Errorf("sweep.lookback: must not be negative (0 reads all the listings topic retains), got %s", s.Lookback)
+	case s.Rate < 0:
+		return fmt.Errorf("sweep.rate: must not be negative (0 is no cap), got %g", s.Rate)
+	case s.Settle <= c.Kafka.MarksDebounce:
+		return fmt.Errorf("sweep.settle: must exceed kafka.marks_debounce (%s) so that a sweep starts after every detector watches the mark, got %s", c.Kafka.MarksDebounce, s.Settle)
+	case s.CheckpointInterval <= 0:
+		return fmt.Errorf("sweep.checkpoint_interval: must be positive, got %s", s.CheckpointInterval)
+	}
+	if !s.Enabled {
+		return nil
+	}
+	switch s.GroupID {
+	case "":
+		return errors.New("sweep.group_id: required when sweep.enabled is set")
+	case c.Kafka.GroupID, c.Review.GroupID:
+		return fmt.Errorf("sweep.group_id: %q is also kafka.group_id or review.group_id; the sweepers need a group of their own", s.GroupID)
+	}
+	t := c.Kafka.Topics
+	switch t.Sweeps {
+	case "":
+		return errors.New("kafka.topics.sweeps: required when sweep.enabled is set")
+	case t.Listings, t.Marks, t.Complaints, t.DLQ, t.Takedowns, t.SellerActions:
+		return fmt.Errorf("kafka.topics.sweeps: %q is another kafka.topics entry; sweeps needs a compacted topic of its own", t.Sweeps)
 	}
 	return nil
 }

@@ -48,6 +48,10 @@ func TestLoadBad(t *testing.T) {
 		"ladder":      "review.ladder[1].strikes",
 		"quality":     "review.good_faith_rate",
 		"brokers":     "kafka.brokers",
+		// sweep_*: the sweeper's section.
+		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
+		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",
+		"sweep_group":  "sweep.group_id: \"markwatch-detector\" is also kafka.group_id",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -90,5 +94,22 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if cfg.Detection.Threshold != Default().Detection.Threshold {
 		t.Errorf("the example should show the defaults, threshold %v", cfg.Detection.Threshold)
+	}
+}
+
+// TestSweepSection: the sweep section's values reach the configuration,
+// and the sweeper is off unless asked for.
+func TestSweepSection(t *testing.T) {
+	if Default().Sweep.Enabled {
+		t.Error("sweeps are on by default; they need a compacted sweeps topic created first")
+	}
+	cfg, err := Load("testdata/sweep.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Sweep
+	if !s.Enabled || s.Lookback != 0 || s.Rate != 0 || s.Settle != 2*time.Second || s.CheckpointInterval != time.Second ||
+		cfg.Kafka.Topics.Sweeps != "markwatch.sweeps" {
+		t.Errorf("sweep section %+v, topic %q", s, cfg.Kafka.Topics.Sweeps)
 	}
 }

@@ -40,11 +40,11 @@ func (c *Complaint) Validate(lim Limits) error {
 	v.schema(c.SchemaVersion)
 	v.id("complaint_id", c.ComplaintID)
 	switch c.Source {
-	case SourceAuto, SourceRightsHolder:
+	case SourceAuto, SourceRightsHolder, SourceSweep:
 	case "":
 		v.fail("source", "required")
 	default:
-		v.fail("source", "want auto or rights_holder, got %q", c.Source)
+		v.fail("source", "want auto, rights_holder or sweep, got %q", c.Source)
 	}
 	v.id("listing_id", c.ListingID)
 	if c.ListingVersion < 0 {

@@ -357,7 +357,7 @@ func TestSchemaMirrorsGo(t *testing.T) {
 		{"mark", "/properties/authorized_sellers/maxItems", 10 * d.MaxListItems},
 		{"mark", "/properties/authorized_sellers/items/maxLength", d.MaxIDBytes},
 		{"mark", "/properties/status/enum", []any{domain.MarkActive, domain.MarkPending, domain.MarkSuspended, domain.MarkRemoved}},
-		{"complaint", "/properties/source/enum", []any{domain.SourceAuto, domain.SourceRightsHolder}},
+		{"complaint", "/properties/source/enum", []any{domain.SourceAuto, domain.SourceRightsHolder, domain.SourceSweep}},
 		{"complaint", "/properties/evidence/maxItems", d.MaxEvidence},
 		{"complaint", "/properties/explanation/maxLength", d.MaxDescriptionBytes},
 		{"complaint", "/properties/listing/properties/images/maxItems", d.MaxImages},

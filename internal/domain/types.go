@@ -10,7 +10,15 @@ const SchemaVersion = 1
 const (
 	SourceAuto         = "auto"
 	SourceRightsHolder = "rights_holder"
+	// SourceSweep is an automatic complaint found by a retroactive sweep:
+	// live listings scored again against a mark that became active or
+	// changed (pipeline/sweep). Same id scheme as SourceAuto.
+	SourceSweep = "sweep"
 )
+
+// ComplaintSources are the valid values of Complaint.Source, in the order
+// the JSON schema lists them.
+var ComplaintSources = []string{SourceAuto, SourceRightsHolder, SourceSweep}
 
 // Mark statuses. Only active marks are watched.
 const (

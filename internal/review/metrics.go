@@ -28,7 +28,7 @@ type serviceMetrics struct {
 // appear at their first event.
 var (
 	decisionValues = []string{store.ComplaintUpheld, store.ComplaintRejected}
-	sourceValues   = []string{domain.SourceAuto, domain.SourceRightsHolder}
+	sourceValues   = domain.ComplaintSources
 	ingestResults  = []string{"inserted", "duplicate"}
 	reinstateWhy   = []string{ReasonCounterNotice, ReasonRejectedOnReview}
 )
@@ -39,7 +39,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 		return &serviceMetrics{
 			decisions: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: "review", Name: "decisions_total",
-				Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder); precision is upheld over all.",
+				Help: "Review decisions by decision (upheld, rejected) and complaint source (auto, rights_holder, sweep); precision is upheld over all.",
 			}, []string{"decision", "source"}),
 			byMatcher: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: "review", Name: "decisions_by_matcher_total",

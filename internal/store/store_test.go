@@ -152,6 +152,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint listing and queue stats", testComplaintList},
 		{"console logins, sessions and claims", testConsole},
 		{"busiest marks", testBusiestMarks},
+		{"sweep source migration", testSweepSourceMigration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

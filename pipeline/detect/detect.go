@@ -178,6 +178,14 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 
 // complaint builds the complaint message of one flagged result.
 func (s *Stage[E]) complaint(l *domain.Listing, p *matchers.Listing, r score.Result, rule string) (kafka.Message, error) {
+	return ComplaintMessage(s.opts.ComplaintsTopic, domain.SourceAuto, l, p, r, rule, s.opts.Now().UTC())
+}
+
+// ComplaintMessage builds the complaints-topic message (key = listing_id)
+// of one flagged result, with source as its source: auto for the live
+// stream, sweep for a retroactive sweep (pipeline/sweep). Images the score
+// could not see are named in the evidence.
+func ComplaintMessage(topic, source string, l *domain.Listing, p *matchers.Listing, r score.Result, rule string, now time.Time) (kafka.Message, error) {
 	ev := r.Evidence
 	for _, img := range p.Images {
 		if img.Err != "" {
@@ -191,7 +199,7 @@ func (s *Stage[E]) complaint(l *domain.Listing, p *matchers.Listing, r score.Res
 	c := domain.Complaint{
 		SchemaVersion:  domain.SchemaVersion,
 		ComplaintID:    r.ComplaintID,
-		Source:         domain.SourceAuto,
+		Source:         source,
 		ListingID:      l.ListingID,
 		ListingVersion: l.Version,
 		MarkID:         r.Mark.MarkID,
@@ -201,7 +209,7 @@ func (s *Stage[E]) complaint(l *domain.Listing, p *matchers.Listing, r score.Res
 		Explanation:    r.Explanation,
 		Evidence:       ev,
 		RuleVersion:    rule,
-		CreatedAt:      s.opts.Now().UTC(),
+		CreatedAt:      now,
 		Listing:        l.Snapshot(),
 	}
 	value, err := json.Marshal(c)
@@ -209,13 +217,13 @@ func (s *Stage[E]) complaint(l *domain.Listing, p *matchers.Listing, r score.Res
 		return kafka.Message{}, fmt.Errorf("encode complaint %s: %w", c.ComplaintID, err)
 	}
 	return kafka.Message{
-		Topic: s.opts.ComplaintsTopic,
+		Topic: topic,
 		Key:   []byte(l.ListingID),
 		Value: value,
 		Headers: []kafka.Header{
 			{Key: "schema_version", Value: []byte(strconv.Itoa(domain.SchemaVersion))},
 			{Key: "complaint_id", Value: []byte(c.ComplaintID)},
-			{Key: "source", Value: []byte(domain.SourceAuto)},
+			{Key: "source", Value: []byte(source)},
 		},
 	}, nil
 }
