@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers/score"
 )
 
@@ -18,9 +19,10 @@ func TestServiceMetricsAtZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]int{
-		"markwatch_review_decisions_total":            2 * 2,
+		"markwatch_review_decisions_total":            2 * len(domain.ComplaintSources),
 		"markwatch_review_decisions_by_matcher_total": 2 * len(score.Matchers()),
-		"markwatch_complaints_ingested_total":         2 * 2,
+		"markwatch_complaints_ingested_total":         2 * len(domain.ComplaintSources),
+		"markwatch_complaints_refused_total":          len(Rules()) * len(domain.ComplaintSources),
 		"markwatch_review_reinstatements_total":       2,
 		"markwatch_review_counter_notices_total":      1,
 	} {
