@@ -250,6 +250,7 @@ func alertQuantities() map[string]string {
 		"MarkwatchOutboxBacklog":      `max(markwatch_outbox_backlog)`,
 		"MarkwatchOutboxRelayFailing": `sum by (instance) (increase(markwatch_outbox_relay_failures_total[10m]))`,
 		"MarkwatchAPIErrors":          `markwatch:api_5xx:ratio5m`,
+		"MarkwatchComplaintsRefused":  `sum by (rule, source) (increase(markwatch_complaints_refused_total[15m]))`,
 	}
 }
 
