@@ -688,13 +688,17 @@ func gap(s string, a, b *raw) byte {
 	for _, r := range g {
 		switch {
 		case isInvisible(r):
+		case isApostrophe(r):
+			// "D-'-A-R-V-E-L-L-E": the apostrophe of the name spelled
+			// as a letter of the run.
+			punct = false
 		case unicode.IsSpace(r):
 			if kind == gapNone {
 				kind = gapSpace
 			}
 		default:
 			c := splitClass(r)
-			if c == 0 || kind != gapNone && kind != gapSpace || punct {
+			if c == 0 || kind != gapNone && kind != gapSpace && kind != c || punct {
 				return gapNone
 			}
 			kind, punct = c, true

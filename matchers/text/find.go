@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -58,6 +59,9 @@ var kindStrength = map[string]float64{
 	KindDiacritics:      0.88,
 	KindSquashed:        0.85,
 	KindSpaced:          0.7,
+	KindMasked:          0.88,
+	KindShortLeet:       0.85,
+	KindShortTypo:       0.75,
 }
 
 // fieldFactor scales a hit by where it is: a brand name in the
@@ -93,6 +97,10 @@ func (h *hit) detail() string {
 		return fmt.Sprintf("%s (%s written without spaces)", what, h.markName)
 	case KindSpaced:
 		return fmt.Sprintf("%s (%s with spaces inserted)", what, h.markName)
+	case KindMasked:
+		return fmt.Sprintf("%s (%s with a letter masked)", what, h.markName)
+	case KindShortTypo:
+		return fmt.Sprintf("%s (%s with letters swapped, doubled or dropped)", what, h.markName)
 	case KindFuzzy:
 		edits := "edits"
 		if h.dist == 1 {
@@ -186,6 +194,10 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 				// "Veltaros", "Veltaro's": a plural or possessive is the name.
 				ps, ok = m.keys[string(buf[:len(buf)-1])]
 			}
+			if !ok && j == i && t.Alt != "" {
+				// The other reading of a 1 or | (KV1 is kvi or kvl).
+				ps, ok = m.keys[t.Alt]
+			}
 			if !ok {
 				continue
 			}
@@ -193,6 +205,9 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 				kind := classify(p, j-i+1, obf, toks[i:j+1])
 				if kind == "" {
 					continue
+				}
+				if (kind == KindLeet || kind == KindHomoglyph) && utf8.RuneCount(buf) <= 3 {
+					kind = KindShortLeet
 				}
 				hits = append(hits, m.newHit(p, field, text, toks, i, j, kind, obf, 0))
 				for k := i; k <= j; k++ {
@@ -203,6 +218,7 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 	}
 	hits = m.findSquashed(hits, field, text, toks, matched)
 	hits = m.findLeet(hits, first, field, text)
+	hits = m.findShortTypo(hits, first, field, text, toks, matched)
 	if !m.opts.DisableFuzzy && m.fuzzyRead != nil {
 		var err error
 		if hits, err = m.findFuzzy(hits, field, text, toks, matched); err != nil {
@@ -513,20 +529,22 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 		start, end int
 		decoded    string
 		leet       bool
+		masked     bool
+		letters    int
 	}
 	var chunks []chunk
 	for start := 0; start < len(text); {
-		for start < len(text) && isSpace(text[start]) {
+		for start < len(text) && chunkBreak(text, start) {
 			start++
 		}
 		end := start
-		for end < len(text) && !isSpace(text[end]) {
+		for end < len(text) && !chunkBreak(text, end) {
 			end++
 		}
 		if end > start {
-			d, leet, ok := deleet(text[start:end])
+			d, leet, masked, letters, ok := deleet(text[start:end])
 			if ok {
-				chunks = append(chunks, chunk{start, end, d, leet})
+				chunks = append(chunks, chunk{start, end, d, leet, masked, letters})
 			} else {
 				chunks = append(chunks, chunk{start: start, end: end})
 			}
@@ -539,14 +557,26 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 	var buf []byte
 	for i := range chunks {
 		buf = buf[:0]
-		leet := false
+		leet, masks, letters := false, 0, 0
 		for j := i; j < len(chunks) && j < i+3 && chunks[j].decoded != ""; j++ {
 			buf = append(buf, chunks[j].decoded...)
 			leet = leet || chunks[j].leet
-			if !leet || len(buf) < 4 {
+			letters += chunks[j].letters
+			if chunks[j].masked {
+				masks++
+			}
+			// A three-letter key needs two plain letters (KV1, not 1V1);
+			// a masked one hides exactly one letter.
+			if masks > 1 || masks == 0 && !leet || len(buf) < 3 || len(buf) == 3 && letters < 2 {
 				continue
 			}
-			for _, p := range m.keysIL[string(buf)] {
+			index, kind := m.keysIL, KindLeet
+			if masks == 1 {
+				index, kind = m.maskIL, KindMasked
+			} else if len(buf) == 3 {
+				kind = KindShortLeet
+			}
+			for _, p := range index[string(buf)] {
 				if m.hasHit(hits[first:], p.mark, field) {
 					continue
 				}
@@ -554,7 +584,7 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 				mk := m.marks[p.mark]
 				hits = append(hits, hit{
 					mark: p.mark, field: field, tokA: -1, tokB: -1, orig: orig, phrase: p.text, markName: mk.Name,
-					kind: KindLeet, obf: normalize.Leet, score: kindStrength[KindLeet] * fieldFactor[field],
+					kind: kind, obf: normalize.Leet, score: kindStrength[kind] * fieldFactor[field],
 				})
 			}
 		}
@@ -573,6 +603,25 @@ func (m *Matcher) hasHit(hits []hit, mark int32, field int) bool {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
+// chunkBreak reports whether the byte at i ends a findLeet chunk: a space,
+// or any byte of a CJK character, since Chinese and Japanese titles glue
+// Latin names to their words ("正品A*ET斜挎包").
+func chunkBreak(text string, i int) bool {
+	if isSpace(text[i]) {
+		return true
+	}
+	if text[i] < utf8.RuneSelf {
+		return false
+	}
+	j := i
+	for j > 0 && j > i-3 && !utf8.RuneStart(text[j]) {
+		j--
+	}
+	r, _ := utf8.DecodeRuneInString(text[j:])
+	return r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF0F)
+}
+
 // leetLetters decodes the characters leetspeak uses for letters; i and l
 // are folded together (see ilFold).
 var leetLetters = [256]byte{
@@ -580,19 +629,52 @@ var leetLetters = [256]byte{
 	'@': 'a', '$': 's', '!': 'l', '|': 'l',
 }
 
-// deleet decodes one chunk: ASCII letters and leet characters, with
-// surrounding punctuation ignored. ok is false when the chunk has other
-// characters or no letter; leet reports whether any leet character was
-// decoded.
-func deleet(s string) (decoded string, leet, ok bool) {
+// deleet decodes one chunk: ASCII letters, leet characters and letters of
+// other scripts that look like ASCII ones, with surrounding punctuation
+// ignored. One mask character (* # _ .) between letters, the only one in
+// the chunk, reads as '?' (VELT*RO, Qu#llora). ok is false when the chunk
+// has other characters or no letter; leet reports whether any leet or
+// look-alike character was decoded, masked whether a mask was read, and
+// letters counts the plain ASCII letters.
+func deleet(s string) (decoded string, leet, masked bool, letters int, ok bool) {
 	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
 	if len(s) < 3 || len(s) > 40 {
-		return "", false, false
+		return "", false, false, 0, false
+	}
+	mask := -1
+	if strings.Count(s, "*")+strings.Count(s, "#")+strings.Count(s, "_")+strings.Count(s, ".") == 1 {
+		mask = strings.IndexAny(s, "*#_.")
 	}
 	out := make([]byte, 0, len(s))
-	letters := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '\'' || c == '`' {
+			continue // F3NW_N'S: an apostrophe inside the name
+		}
+		if c >= utf8.RuneSelf {
+			// A look-alike from another script (Cyrillic а, Greek Ο).
+			r, w := utf8.DecodeRuneInString(s[i:])
+			if r == 0x2019 || r == 0xB4 || r == 0x2BC {
+				i += w - 1
+				continue // a typographic apostrophe
+			}
+			k := normalize.Key(string(r))
+			if len(k) != 1 || k[0] < 'a' || k[0] > 'z' {
+				return "", false, false, 0, false
+			}
+			c, leet = k[0], true
+			i += w - 1
+			if c == 'i' {
+				c = 'l'
+			}
+			out = append(out, c)
+			continue
+		}
+		if i == mask {
+			out = append(out, '?')
+			masked = true
+			continue
+		}
 		switch {
 		case c >= 'a' && c <= 'z':
 			letters++
@@ -605,7 +687,7 @@ func deleet(s string) (decoded string, leet, ok bool) {
 		case c == '.' || c == '-' || c == '_':
 			continue
 		default:
-			return "", false, false
+			return "", false, false, 0, false
 		}
 		if c == 'i' {
 			c = 'l'
@@ -613,9 +695,77 @@ func deleet(s string) (decoded string, leet, ok bool) {
 		out = append(out, c)
 	}
 	if letters == 0 {
-		return "", false, false
+		return "", false, false, 0, false
 	}
-	return string(out), leet, true
+	return string(out), leet, masked, letters, true
+}
+
+// shortEdits returns the misspellings of a one-word key of three to five
+// letters that shops use to slip past exact filters while the name stays
+// readable: an inner letter doubled, two inner neighbours swapped (four or
+// five letters) and, for five letters, one letter after the first
+// dropped. The first letter is always kept; a doubled last letter is left
+// out because it reads as another word ("Avett" is not "Avet").
+func shortEdits(key string) []string {
+	n := len(key)
+	if n < 3 || n > 5 {
+		return nil
+	}
+	var out []string
+	add := func(e string) {
+		if e != key && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	for p := 1; p < n-1; p++ {
+		add(key[:p+1] + key[p:])
+		if n >= 4 && p+1 < n {
+			add(key[:p] + string(key[p+1]) + string(key[p]) + key[p+2:])
+		}
+	}
+	if n == 5 {
+		for p := 1; p < n; p++ {
+			add(key[:p] + key[p+1:])
+		}
+	}
+	return out
+}
+
+// findShortTypo finds short names misspelled by one of shortEdits in a
+// token of its own, unless the token is an English word or a name the
+// matcher knows. The scorer decides with the listing's context whether
+// the hit counts.
+func (m *Matcher) findShortTypo(hits []hit, first, field int, text string, toks []normalize.Token, matched []bool) []hit {
+	if len(m.shortTypos) == 0 {
+		return hits
+	}
+	for i := range toks {
+		t := toks[i].Text
+		if matched[i] || toks[i].CJK || len(t) < 3 || len(t) > 6 {
+			continue
+		}
+		ps, ok := m.shortTypos[t]
+		if !ok {
+			continue
+		}
+		if _, word := m.dict.words[t]; word {
+			continue
+		}
+		if _, known := m.keys[t]; known {
+			continue
+		}
+		if _, other := m.others[t]; other {
+			continue
+		}
+		for _, p := range ps {
+			if m.hasHit(hits[first:], p.mark, field) {
+				continue
+			}
+			h := m.newHit(p, field, text, toks, i, i, KindShortTypo, toks[i].Obf, 1)
+			hits = append(hits, h)
+		}
+	}
+	return hits
 }
 
 // ilFold folds i into l, the key space of findLeet.
