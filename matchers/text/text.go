@@ -20,6 +20,12 @@
 //     cache keyed by the term; the cache is what keeps the fuzzy pass off the
 //     hot path (see docs/BENCHMARKS.md).
 //
+// Between the two, findLeet reads whitespace-separated chunks aggressively
+// (leet digit by digit, look-alike letters, one masked letter as in VELT*RO
+// or Qu#llora), and findShortTypo finds names of three to five letters with
+// two letters swapped, one doubled or dropped; those short-name hits, and
+// leet of three-letter names, are kinds the scorer counts only in context.
+//
 // A mark may list distinct_from names ("Louis Philippe" for "Louis
 // Vuitton"): a hit inside the span of such a name is dropped, and a fuzzy hit
 // on a term that is exactly another known name is dropped too.
