@@ -534,12 +534,20 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 	}
 	var chunks []chunk
 	for start := 0; start < len(text); {
-		for start < len(text) && chunkBreak(text, start) {
-			start++
+		for start < len(text) {
+			r, w := utf8.DecodeRuneInString(text[start:])
+			if !chunkBreak(r) {
+				break
+			}
+			start += w
 		}
 		end := start
-		for end < len(text) && !chunkBreak(text, end) {
-			end++
+		for end < len(text) {
+			r, w := utf8.DecodeRuneInString(text[end:])
+			if chunkBreak(r) {
+				break
+			}
+			end += w
 		}
 		if end > start {
 			d, leet, masked, letters, ok := deleet(text[start:end])
@@ -603,23 +611,15 @@ func (m *Matcher) hasHit(hits []hit, mark int32, field int) bool {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
-// chunkBreak reports whether the byte at i ends a findLeet chunk: a space,
-// or any byte of a CJK character, since Chinese and Japanese titles glue
-// Latin names to their words ("正品A*ET斜挎包").
-func chunkBreak(text string, i int) bool {
-	if isSpace(text[i]) {
-		return true
+// chunkBreak reports whether r ends a findLeet chunk: a space, or a CJK
+// character, since Chinese and Japanese titles glue Latin names to their
+// words ("正品A*ET斜挎包").
+func chunkBreak(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isSpace(byte(r))
 	}
-	if text[i] < utf8.RuneSelf {
-		return false
-	}
-	j := i
-	for j > 0 && j > i-3 && !utf8.RuneStart(text[j]) {
-		j--
-	}
-	r, _ := utf8.DecodeRuneInString(text[j:])
-	return r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
-		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF0F)
+	return r >= 0x2E80 && (r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF0F ||
+		unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
 }
 
 // leetLetters decodes the characters leetspeak uses for letters; i and l
@@ -639,6 +639,12 @@ var leetLetters = [256]byte{
 func deleet(s string) (decoded string, leet, masked bool, letters int, ok bool) {
 	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
 	if len(s) < 3 || len(s) > 40 {
+		return "", false, false, 0, false
+	}
+	if !isASCIIString(s) && !strings.ContainsAny(s, "0123456789@$!|*#_.") {
+		// Look-alike letters alone are normalize's to undo; reading
+		// them here is only for chunks that also carry leet or a mask
+		// (VЕL7АR0), which keeps words of other scripts off the slow path.
 		return "", false, false, 0, false
 	}
 	mask := -1
@@ -766,6 +772,15 @@ func (m *Matcher) findShortTypo(hits []hit, first, field int, text string, toks 
 		}
 	}
 	return hits
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // ilFold folds i into l, the key space of findLeet.
