@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -175,8 +176,13 @@ func TestDev(t *testing.T) {
 		code, _ := httpGet(t, base+"/readyz")
 		return code == http.StatusOK
 	})
-	if _, body := httpGet(t, base+"/readyz"); !strings.Contains(body, "40 marks") {
-		t.Errorf("/readyz = %q, want the 40 fixture marks", body)
+	marksData, readErr := os.ReadFile(filepath.Join("..", "..", "fixtures", "data", "marks.jsonl"))
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+	nMarks := bytes.Count(marksData, []byte("\n"))
+	if _, body := httpGet(t, base+"/readyz"); !strings.Contains(body, fmt.Sprintf("%d marks", nMarks)) {
+		t.Errorf("/readyz = %q, want the %d fixture marks", body, nMarks)
 	}
 	if code, _ := httpGet(t, base+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d", code)

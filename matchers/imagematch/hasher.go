@@ -38,6 +38,15 @@ func (h *Hasher) HashListingImage(ctx context.Context, data []byte) ([]uint64, e
 	if err != nil {
 		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
+	if q, ok := p.p.unbanner(); ok {
+		// A banner across the middle: hash the image once more with the
+		// band filled in (see banner.go). Too flat to hash is no error.
+		if extra, err := q.hashes(q.bases(q.trim())); err == nil {
+			for _, h := range extra {
+				out = appendNew(out, h)
+			}
+		}
+	}
 	return out, nil
 }
 

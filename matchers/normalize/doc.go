@@ -20,9 +20,13 @@
 //     carry information later steps need. A word is a run of letters and
 //     digits. Invisible characters (zero-width, soft hyphen, bidi controls)
 //     are removed without splitting the word, or they would defeat every
-//     later step (N\u200bike). Apostrophes inside a word are dropped
-//     (Levi's -> levis, L'Oréal -> loreal), so a brand stays one token
-//     whichever apostrophe was typed. The leet symbols @ $ | ! belong to a
+//     later step (N\u200bike); one at a word's edge (\u200bNike, Nike\u00ad
+//     bag) sets the Invisible bit too, except bidi controls, variation
+//     selectors and a byte-order mark at the start of the text, which honest
+//     text carries. Apostrophes inside a word are dropped (Levi's -> levis,
+//     L'Oréal -> loreal), so a brand stays one token whichever apostrophe was
+//     typed; a leet symbol may follow one (Marlo'$), and digit runs on its
+//     two sides are decided apart (M4rl0'5 -> marlos). The leet symbols @ $ | ! belong to a
 //     word only where leetspeak puts them (@didas, Ad1da$, N!ke, Chane|);
 //     elsewhere they are punctuation ("Nike!", "me@gucci.com", "$100",
 //     "Nike|Gucci"). Han, kana and Hangul are one token per character (with
@@ -49,8 +53,11 @@
 //     nothing.
 //  6. Split letters joined: a run of three or more single letters separated
 //     by whitespace ("G U C C I"), or two or more separated by the same
-//     punctuation, one of . - _ * · | / ("N.I.K.E", "a-d-i-d-a-s"), with at
-//     least two letters. A lowercase article before a run of capitals is
+//     punctuation, one of . - _ * · | /, with or without spaces around it
+//     ("N.I.K.E", "a-d-i-d-a-s", "V . E . L"), with at least two letters; a
+//     lone @ or $ among them is a letter ("V.3.L.T.@.R.0"), and in a joined
+//     run leet digits may form longer runs, up to as many as the letters
+//     ("0.5.T.R.3.L.L.3"). A lowercase article before a run of capitals is
 //     left out ("a N I K E"); CJK tokens are never joined. This comes before
 //     leetspeak so that "N.1.K.E" decodes.
 //  7. Leetspeak (0→o 1→i/l 3→e 4→a 5→s 7→t @→a $→s) decoded only in words

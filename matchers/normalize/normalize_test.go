@@ -267,8 +267,51 @@ func TestTokens(t *testing.T) {
 		{"invisible inside joins", "N\u200bike", []Token{
 			{Text: "nike", Orig: "N\u200bike", Start: 0, End: 7, Obf: Invisible},
 		}},
+		// Outside the token's span, but evidence all the same: a name
+		// hidden from filters by an invisible character at its edge.
 		{"invisible at the edges is not part of the token", "\u200bNike\u200b", []Token{
+			{Text: "nike", Orig: "Nike", Start: 3, End: 7, Obf: Invisible},
+		}},
+		{"invisible next to a space or a hyphen", "Louis\u2060 Vuitton\u00ad-bag", []Token{
+			{Text: "louis", Orig: "Louis", Start: 0, End: 5, Obf: Invisible},
+			{Text: "vuitton", Orig: "Vuitton", Start: 9, End: 16, Obf: Invisible},
+			{Text: "bag", Orig: "bag", Start: 19, End: 22},
+		}},
+		{"byte-order mark at the start of the text is not evidence", "\ufeffNike", []Token{
 			{Text: "nike", Orig: "Nike", Start: 3, End: 7},
+		}},
+		{"bidi marks beside a Latin word are not evidence", "\u200fNike\u200e", []Token{
+			{Text: "nike", Orig: "Nike", Start: 3, End: 7},
+		}},
+		{"split letters with spaced separators, leet and a lone symbol", "V . 3 . L . T . @ . R . 0", []Token{
+			{Text: "veltaro", Orig: "V . 3 . L . T . @ . R . 0", Start: 0, End: 25, Obf: Leet | Split},
+		}},
+		{"lone symbol opening a split run", "$*U*M*M*I*7 tee", []Token{
+			{Text: "summit", Orig: "$*U*M*M*I*7", Start: 0, End: 11, Obf: Leet | Split},
+			{Text: "tee", Orig: "tee", Start: 12, End: 15},
+		}},
+		{"split leet runs longer than inside a word", "0.5.T.R.3.L.L.3", []Token{
+			{Text: "ostrelle", Orig: "0.5.T.R.3.L.L.3", Start: 0, End: 15, Obf: Leet | Split},
+		}},
+		{"split homoglyphs and leet", "К.4.L.V.О.R.А", []Token{
+			{Text: "kalvora", Orig: "К.4.L.V.О.R.А", Start: 0, End: 16, Obf: Leet | Confusable | Split},
+		}},
+		{"leet on both sides of an apostrophe", "M4rl0'5 M4RL0’5", []Token{
+			{Text: "marlos", Orig: "M4rl0'5", Start: 0, End: 7, Obf: Leet},
+			{Text: "marlos", Orig: "M4RL0’5", Start: 8, End: 17, Obf: Leet},
+		}},
+		{"leet symbol after an apostrophe", "Marlo'$ D'@rvelle", []Token{
+			{Text: "marlos", Orig: "Marlo'$", Start: 0, End: 7, Obf: Leet},
+			{Text: "darvelle", Orig: "D'@rvelle", Start: 8, End: 17, Obf: Leet},
+		}},
+		{"decade with an apostrophe stays a number", "90's 1980's", []Token{
+			{Text: "90s", Orig: "90's", Start: 0, End: 4},
+			{Text: "1980s", Orig: "1980's", Start: 5, End: 11},
+		}},
+		{"a symbol among words is no split letter", "meet @ 17h, $ 20", []Token{
+			{Text: "meet", Orig: "meet", Start: 0, End: 4},
+			{Text: "17h", Orig: "17h", Start: 7, End: 10},
+			{Text: "20", Orig: "20", Start: 14, End: 16},
 		}},
 		{"leet with alternative reading", "App1e", []Token{
 			{Text: "apple", Orig: "App1e", Start: 0, End: 5, Obf: Leet, Alt: "appie"},

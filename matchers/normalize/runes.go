@@ -13,6 +13,10 @@ const (
 	phAmbig  = 0x01 // a vertical-stroke glyph from another script: i or l
 	phLowerL = 0x02 // an ASCII-like lowercase l: l, unless the token is otherwise all capitals
 	phUpperI = 0x03 // an ASCII-like capital I: i, unless the token is otherwise all lowercase
+	// phApos marks a dropped apostrophe next to a digit, so that the digit
+	// runs on either side are decided apart ("M4rl0'5" is m4rl0 and 5, not
+	// the model-number-like run 05); finish drops it.
+	phApos = 0x04
 )
 
 // isInvisible reports default-ignorable characters that render as nothing:

@@ -294,6 +294,12 @@ func (sc scanner) scan(s string, from int) (scanner, int) {
 				(b == '@' || b == '$') && wordAt(s, i+1, true),
 				b == '|' && wordsAhead(s, i+1, 2) >= 2 && wordAt(s, i+1, true) && !wordBefore(s, i):
 				sc, i = sc.word(s, i)
+			case (b == '@' || b == '$') && loneSymbol(s, i):
+				// "V.3.L.T.@.R.0": a leet letter spelled on its own
+				// between split-letter separators.
+				sc.raws = append(sc.raws, raw{start: int32(i), end: int32(i + 1), pOff: int32(len(sc.pre)), pEnd: int32(len(sc.pre) + 1), single: true})
+				sc.pre = append(sc.pre, b)
+				i++
 			default:
 				i++
 			}
@@ -315,6 +321,9 @@ func (sc scanner) scan(s string, from int) (scanner, int) {
 // word scans one word token starting at i and returns its end.
 func (sc scanner) word(s string, i int) (scanner, int) {
 	rt := raw{start: int32(i), pOff: int32(len(sc.pre))}
+	if r, w := utf8.DecodeLastRuneInString(s[:i]); w > 0 && edgeInvisible(r, i-w) {
+		rt.obf |= Invisible // "\u200bNike": hidden at the word's edge
+	}
 	n := 0              // word characters consumed
 	lastLetter := false // the last consumed character was a letter
 	j := i
@@ -388,9 +397,10 @@ loop:
 				sc.pre = append(sc.pre, b)
 				lastLetter = false
 			case b == '\'' || b == '`':
-				if n == 0 || !wordAt(s, j+1, false) {
+				if n == 0 || !afterApostrophe(s, j+1) {
 					break loop
 				}
+				sc.pre = aposMark(sc.pre, s, j+1)
 				j++ // dropped: Levi's -> levis
 				continue
 			default:
@@ -412,15 +422,22 @@ loop:
 				k += w2
 			}
 			if !wordAt(s, k, false) {
+				for _, r := range s[j:k] {
+					if edgeInvisible(r, -1) {
+						rt.obf |= Invisible // "Nike\u200b bag": hidden at the word's edge
+						break
+					}
+				}
 				break loop
 			}
 			rt.obf |= Invisible
 			j = k
 			continue
 		case isApostrophe(r):
-			if n == 0 || !wordAt(s, j+w, false) {
+			if n == 0 || !afterApostrophe(s, j+w) {
 				break loop
 			}
+			sc.pre = aposMark(sc.pre, s, j+w)
 			j += w
 			continue
 		case isCJK(r):
@@ -479,10 +496,83 @@ loop:
 func isSingle(p []byte) bool {
 	if len(p) == 1 {
 		b := p[0]
-		return b <= phUpperI || b >= 'a' && b <= 'z' || isLeetDigit(b)
+		return b <= phUpperI || b >= 'a' && b <= 'z' || isLeetDigit(b) || b == '@' || b == '$'
 	}
 	r, w := utf8.DecodeRune(p)
 	return w == len(p) && r >= utf8.RuneSelf && unicode.IsLetter(r)
+}
+
+// afterApostrophe reports whether an apostrophe whose next character is
+// at i stays inside the word: a word character follows, or a leet symbol
+// does ("Marlo'$", "D'@rvelle"), which the word loop then keeps or not.
+func afterApostrophe(s string, i int) bool {
+	if wordAt(s, i, false) {
+		return true
+	}
+	return i < len(s) && (s[i] == '$' || s[i] == '@')
+}
+
+// aposMark appends phApos to pre when a digit stands on either side of a
+// dropped apostrophe whose next character is at i.
+func aposMark(pre []byte, s string, i int) []byte {
+	if len(pre) > 0 && pre[len(pre)-1] >= '0' && pre[len(pre)-1] <= '9' || i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		return append(pre, phApos)
+	}
+	return pre
+}
+
+// loneSymbol reports an @ or $ at i standing alone between split-letter
+// separators ("V.3.L.T.@.R.0", "$*U*M*M*I*7"): the nearest non-space
+// character on one side is a separator, and on the other side a separator
+// too, or the edge of the run.
+func loneSymbol(s string, i int) bool {
+	if wordAt(s, i+1, false) || i > 0 && wordBefore(s, i) {
+		return false
+	}
+	j := i + 1
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	k := i
+	for k > 0 && s[k-1] == ' ' {
+		k--
+	}
+	after, _ := runeAt(s, j)
+	before, _ := utf8.DecodeLastRuneInString(s[:k])
+	sepAfter, sepBefore := j < len(s) && splitClass(after) != 0, k > 0 && splitClass(before) != 0
+	switch {
+	case sepAfter && sepBefore:
+		return true
+	case sepAfter:
+		// At the start of the run: "$*U*M*M*I*7".
+		return k == 0 || k < i
+	case sepBefore:
+		// At its end: "V.E.L.T.R.@".
+		return j >= len(s) || j > i+1
+	case k < i && j > i+1 && k > 0 && j < len(s):
+		// Between spaced single letters: "V 3 L T @ R 0".
+		_, wa := runeAt(s, j)
+		_, wb := utf8.DecodeLastRuneInString(s[:k])
+		return wordAt(s, j, false) && !wordAt(s, j+wa, false) && wordBefore(s, k) && !wordBefore(s, k-wb)
+	}
+	return false
+}
+
+// edgeInvisible reports the invisible characters that hide a name when
+// they touch its edge ("\u200bNike", "Nike\u00ad bag"): zero-width space,
+// joiners, word joiner and invisible operators, soft hyphen, the Mongolian
+// vowel separator, and a byte-order mark anywhere but at the start of the
+// text (at is the rune's offset, -1 when unknown). Bidi controls are not
+// among them (right-to-left text puts them beside Latin words honestly),
+// nor are variation selectors (emoji).
+func edgeInvisible(r rune, at int) bool {
+	switch r {
+	case 0xAD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064:
+		return true
+	case 0xFEFF:
+		return at != 0
+	}
+	return false
 }
 
 func isLeetDigit(b byte) bool {
@@ -586,27 +676,32 @@ const (
 )
 
 // gap classifies the text between two tokens: gapSpace for whitespace only,
-// the split class of a single separator ("N.I.K.E"), or gapNone.
+// the split class of a single separator, with or without whitespace around
+// it ("N.I.K.E", "V . E . L"), or gapNone.
 func gap(s string, a, b *raw) byte {
 	g := s[a.end:b.start]
 	if g == "" {
 		return gapNone
 	}
 	kind := byte(gapNone)
+	punct := false // a separator was seen
 	for _, r := range g {
 		switch {
 		case isInvisible(r):
+		case isApostrophe(r):
+			// "D-'-A-R-V-E-L-L-E": the apostrophe of the name spelled
+			// as a letter of the run.
+			punct = false
 		case unicode.IsSpace(r):
-			if kind != gapNone && kind != gapSpace {
-				return gapNone
+			if kind == gapNone {
+				kind = gapSpace
 			}
-			kind = gapSpace
 		default:
 			c := splitClass(r)
-			if c == 0 || kind != gapNone {
+			if c == 0 || kind != gapNone && kind != gapSpace && kind != c || punct {
 				return gapNone
 			}
-			kind = c
+			kind, punct = c, true
 		}
 	}
 	return kind
@@ -746,9 +841,12 @@ func (sc scanner) finish(s string, rt *raw) scanner {
 			}
 		}
 		lowerCtx := rt.lower >= 2 && rt.upper == 0
+		split := rt.obf&Split != 0
 		for k := 0; k < len(p); k++ {
 			b := p[k]
 			switch b {
+			case phApos:
+				continue
 			case phLowerL:
 				b = 'l'
 				if capsCtx {
@@ -779,7 +877,7 @@ func (sc scanner) finish(s string, rt *raw) scanner {
 					e++
 				}
 				run := p[k:e]
-				if leetRun(run, k == 0, e == len(p), letters) {
+				if leetRun(run, k == 0, e == len(p), letters) || split && splitLeet(p, letters) {
 					for _, d := range run {
 						c := leetDigit[d-'0']
 						if c == '1' {
@@ -861,6 +959,23 @@ func leetRun(run []byte, leading, trailing bool, letters int) bool {
 		return len(run) == 1
 	}
 	return len(run) <= 2
+}
+
+// splitLeet decides leet for a token joined from split letters, where every
+// digit was written apart as a letter of the word ("0.5.T.R.3.L.L.3"):
+// runs of any length are letters as long as the word has at least as many
+// letters as leet digits and no other digit.
+func splitLeet(p []byte, letters int) bool {
+	digits := 0
+	for _, b := range p {
+		if b >= '0' && b <= '9' {
+			if !isLeetDigit(b) {
+				return false
+			}
+			digits++
+		}
+	}
+	return digits <= letters
 }
 
 func isASCII(b []byte) bool {

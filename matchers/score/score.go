@@ -71,6 +71,9 @@ var evasionWeight = map[string]float64{
 	"squashed":       0.55,
 	"spaced":         0.6,
 	"fuzzy":          0.9,
+	"masked":         0.85,
+	"short_typo":     0.8, // counted only with context, see contextual
+	"short_leet":     0.85,
 	"official_photo": 1.0, // reuse of the brand's own photos by a non-authorized seller: in itself the policy's evidence
 	"logo":           0.85,
 }
@@ -282,8 +285,12 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	notUse, notAggr, keep := 1.0, 1.0, 1.0
 	var use, aggr, damp []domain.Evidence
 	ordinary := ordinaryWordOnly(s.matchers, sigs, j)
+	supported := inContext(l, mk, s.matchers, sigs, j)
 	for i, m := range s.matchers {
 		sig := sigs[i][j]
+		if roles[m.Name()] == roleUse && !supported {
+			sig = withoutContextual(sig)
+		}
 		score := clamp01(sig.Score)
 		r.Signals[m.Name()] = score
 		if score == 0 {
@@ -329,6 +336,63 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	r.Explanation = explain(use, aggr, damp)
 	r.ComplaintID = domain.ComplaintID(l.ListingID, l.Version, mk.MarkID, s.opts.RuleVersion)
 	return r
+}
+
+// contextual lists the evidence kinds that are a use of a mark only in
+// context: a misspelling or leet reading of a name of three to five
+// letters is one edit from many honest words and model codes (Z3K, V1K,
+// Avett), so a looser distance would not do; what does is the rest of the
+// listing saying it is about the brand's goods.
+var contextual = map[string]bool{"short_typo": true, "short_leet": true}
+
+// inContext reports whether the listing supports reading a contextual
+// spelling as mark j: its category is not outside the mark's goods, and
+// the category is one of them, or a cue or a low price fired, or the
+// spelling stands in the brand field.
+func inContext(l *matchers.Listing, mk *matchers.Mark, ms []matchers.Matcher, sigs [][]matchers.Signal, j int) bool {
+	inGoods := false
+	if l.Category != "" && len(mk.Categories) > 0 {
+		for _, c := range mk.Categories {
+			inGoods = inGoods || strings.EqualFold(strings.TrimSpace(c), strings.TrimSpace(l.Category))
+		}
+		if !inGoods {
+			return false
+		}
+	}
+	if inGoods {
+		return true
+	}
+	for i, m := range ms {
+		sig := sigs[i][j]
+		switch {
+		case roles[m.Name()] == roleAggravating && sig.Score > 0:
+			return true
+		case roles[m.Name()] == roleUse:
+			for _, e := range sig.Evidence {
+				if contextual[e.Kind] && e.Field == "brand" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// withoutContextual drops contextual evidence from a use signal, its score
+// becoming that of the strongest evidence left.
+func withoutContextual(sig matchers.Signal) matchers.Signal {
+	out := matchers.Signal{}
+	for _, e := range sig.Evidence {
+		if contextual[e.Kind] {
+			continue
+		}
+		out.Evidence = append(out.Evidence, e)
+		out.Score = max(out.Score, e.Score)
+	}
+	if len(out.Evidence) == len(sig.Evidence) {
+		return sig
+	}
+	return out
 }
 
 // ordinaryPriceFactor weighs down the price signal when the only use of

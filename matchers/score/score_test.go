@@ -189,3 +189,51 @@ func TestErrors(t *testing.T) {
 		t.Errorf("presearch error not returned: %v", err)
 	}
 }
+
+// TestShortSpellingsNeedContext checks that a misspelling or leet reading
+// of a very short name counts as a use only where the listing is about the
+// mark's goods or something else already points at a counterfeit.
+func TestShortSpellingsNeedContext(t *testing.T) {
+	short := sig("text", 0.75, "short_typo", "title contains 'Doir'")
+	short.Evidence[0].Field = "title"
+	inBrand := sig("text", 0.75, "short_typo", "brand contains 'Doir'")
+	inBrand.Evidence[0].Field = "brand"
+	cases := []struct {
+		name     string
+		category string
+		text     matchers.Signal
+		cue      matchers.Signal
+		flagged  bool
+		evidence bool // a result with evidence comes back at all
+	}{
+		{name: "in the mark's goods", category: "bags", text: short, flagged: true, evidence: true},
+		{name: "other goods", category: "home", text: short, evidence: true}, // the other-goods dampener
+		{name: "other goods even with a cue", category: "home", text: short, cue: sig("cue", 0.9, "cue", "cue 'replica'"), evidence: true},
+		{name: "no category, nothing else", text: short},
+		{name: "no category, a cue", text: short, cue: sig("cue", 0.9, "cue", "cue 'replica'"), flagged: true, evidence: true},
+		{name: "no category, the brand field", text: inBrand, flagged: true, evidence: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mark := mk("m", nil)
+			mark.Categories = []string{"bags"}
+			ms := []matchers.Matcher{
+				&fake{name: "text", sigs: map[string]matchers.Signal{"m": tc.text}},
+				&fake{name: "cue", sigs: map[string]matchers.Signal{"m": tc.cue}},
+			}
+			s, err := New([]*matchers.Mark{mark}, []matchers.Presearcher{&fake{cands: []string{"m"}}}, ms, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: "l1", Version: 1, SellerID: "s", Title: "t", Category: tc.category})
+			res, err := s.Score(context.Background(), l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flagged := len(res) == 1 && res[0].Flagged
+			if flagged != tc.flagged || (len(res) == 1) != tc.evidence {
+				t.Errorf("flagged %v with %d results, want flagged %v, result %v: %+v", flagged, len(res), tc.flagged, tc.evidence, res)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -56,6 +57,9 @@ var kindStrength = map[string]float64{
 	KindDiacritics:      0.88,
 	KindSquashed:        0.85,
 	KindSpaced:          0.7,
+	KindMasked:          0.88,
+	KindShortLeet:       0.85,
+	KindShortTypo:       0.75,
 }
 
 // fieldFactor scales a hit by where it is: a brand name in the
@@ -91,6 +95,10 @@ func (h *hit) detail() string {
 		return fmt.Sprintf("%s (%s written without spaces)", what, h.markName)
 	case KindSpaced:
 		return fmt.Sprintf("%s (%s with spaces inserted)", what, h.markName)
+	case KindMasked:
+		return fmt.Sprintf("%s (%s with a letter masked)", what, h.markName)
+	case KindShortTypo:
+		return fmt.Sprintf("%s (%s with letters swapped, doubled or dropped)", what, h.markName)
 	case KindFuzzy:
 		edits := "edits"
 		if h.dist == 1 {
@@ -195,10 +203,17 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 				// "Veltaros", "Veltaro's": a plural or possessive is the name.
 				ps, ok = m.keys[string(buf[:len(buf)-1])]
 			}
+			if !ok && j == i && t.Alt != "" {
+				// The other reading of a 1 or | (KV1 is kvi or kvl).
+				ps, ok = m.keys[t.Alt]
+			}
 			for _, p := range ps {
 				kind := classify(p, j-i+1, obf, toks[i:j+1])
 				if kind == "" {
 					continue
+				}
+				if (kind == KindLeet || kind == KindHomoglyph) && utf8.RuneCount(buf) <= 3 {
+					kind = KindShortLeet
 				}
 				hits = append(hits, m.newHit(p, field, text, toks, i, j, kind, obf, 0))
 				for k := i; k <= j; k++ {
@@ -212,6 +227,7 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 	}
 	hits = m.findSquashed(hits, field, text, toks, matched)
 	hits = m.findLeet(hits, first, field, text)
+	hits = m.findShortTypo(hits, first, field, text, toks, matched)
 	if m.fuzzyCache != nil {
 		var err error
 		if hits, err = m.findFuzzy(hits, field, text, toks, matched); err != nil {
@@ -511,35 +527,40 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 	if len(m.keysIL) == 0 {
 		return hits
 	}
-	// Only a window holding a leet character is looked up: a field
-	// without any (most are) has nothing for this pass.
+	// Only a field holding a leet or mask character, or a letter of
+	// another script, can hold what this pass reads: most have none.
 	if !hasLeetByte(text) {
 		return hits
 	}
 	type chunk struct {
 		start, end int
-		dA, dB     int // the decoded chunk is arena[dA:dB], empty when not decodable
+		decoded    string
 		leet       bool
+		masked     bool
+		letters    int
 	}
-	var chunkA [64]chunk
-	var arenaA [512]byte
-	chunks, arena := chunkA[:0], arenaA[:0]
+	var chunks []chunk
 	for start := 0; start < len(text); {
-		for start < len(text) && isSpace(text[start]) {
-			start++
+		for start < len(text) {
+			r, w := utf8.DecodeRuneInString(text[start:])
+			if !chunkBreak(r) {
+				break
+			}
+			start += w
 		}
 		end := start
-		for end < len(text) && !isSpace(text[end]) {
-			end++
+		for end < len(text) {
+			r, w := utf8.DecodeRuneInString(text[end:])
+			if chunkBreak(r) {
+				break
+			}
+			end += w
 		}
 		if end > start {
-			n := len(arena)
-			var leet, ok bool
-			arena, leet, ok = appendDeleet(arena, text[start:end])
+			d, leet, masked, letters, ok := deleet(text[start:end])
 			if ok {
-				chunks = append(chunks, chunk{start, end, n, len(arena), leet})
+				chunks = append(chunks, chunk{start, end, d, leet, masked, letters})
 			} else {
-				arena = arena[:n]
 				chunks = append(chunks, chunk{start: start, end: end})
 			}
 		}
@@ -548,18 +569,29 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 			break
 		}
 	}
-	var bufA [64]byte
-	buf := bufA[:0]
+	var buf []byte
 	for i := range chunks {
 		buf = buf[:0]
-		leet := false
-		for j := i; j < len(chunks) && j < i+3 && chunks[j].dB > chunks[j].dA; j++ {
-			buf = append(buf, arena[chunks[j].dA:chunks[j].dB]...)
+		leet, masks, letters := false, 0, 0
+		for j := i; j < len(chunks) && j < i+3 && chunks[j].decoded != ""; j++ {
+			buf = append(buf, chunks[j].decoded...)
 			leet = leet || chunks[j].leet
-			if !leet || len(buf) < 4 {
+			letters += chunks[j].letters
+			if chunks[j].masked {
+				masks++
+			}
+			// A three-letter key needs two plain letters (KV1, not 1V1);
+			// a masked one hides exactly one letter.
+			if masks > 1 || masks == 0 && !leet || len(buf) < 3 || len(buf) == 3 && letters < 2 {
 				continue
 			}
-			for _, p := range m.keysIL[string(buf)] {
+			index, kind := m.keysIL, KindLeet
+			if masks == 1 {
+				index, kind = m.maskIL, KindMasked
+			} else if len(buf) == 3 {
+				kind = KindShortLeet
+			}
+			for _, p := range index[string(buf)] {
 				if m.hasHit(hits[first:], p.mark, field) {
 					continue
 				}
@@ -567,7 +599,7 @@ func (m *Matcher) findLeet(hits []hit, first, field int, text string) []hit {
 				mk := m.marks[p.mark]
 				hits = append(hits, hit{
 					mark: p.mark, field: field, tokA: -1, tokB: -1, orig: orig, phrase: p.text, markName: mk.Name,
-					kind: KindLeet, obf: normalize.Leet, score: kindStrength[KindLeet] * fieldFactor[field],
+					kind: kind, obf: normalize.Leet, score: kindStrength[kind] * fieldFactor[field],
 				})
 			}
 		}
@@ -586,6 +618,17 @@ func (m *Matcher) hasHit(hits []hit, mark int32, field int) bool {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
+// chunkBreak reports whether r ends a findLeet chunk: a space, or a CJK
+// character, since Chinese and Japanese titles glue Latin names to their
+// words ("正品A*ET斜挎包").
+func chunkBreak(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isSpace(byte(r))
+	}
+	return r >= 0x2E80 && (r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF0F ||
+		unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
+}
+
 // leetLetters decodes the characters leetspeak uses for letters; i and l
 // are folded together (see ilFold).
 var leetLetters = [256]byte{
@@ -593,18 +636,58 @@ var leetLetters = [256]byte{
 	'@': 'a', '$': 's', '!': 'l', '|': 'l',
 }
 
-// appendDeleet decodes one chunk onto dst: ASCII letters and leet
-// characters, with surrounding punctuation ignored. ok is false when the
-// chunk has other characters or no letter (dst is then to be cut back by
-// the caller); leet reports whether any leet character was decoded.
-func appendDeleet(dst []byte, s string) (out []byte, leet, ok bool) {
-	s = trimPunct(s)
+// deleet decodes one chunk: ASCII letters, leet characters and letters of
+// other scripts that look like ASCII ones, with surrounding punctuation
+// ignored. One mask character (* # _ .) between letters, the only one in
+// the chunk, reads as '?' (VELT*RO, Qu#llora). ok is false when the chunk
+// has other characters or no letter; leet reports whether any leet or
+// look-alike character was decoded, masked whether a mask was read, and
+// letters counts the plain ASCII letters.
+func deleet(s string) (decoded string, leet, masked bool, letters int, ok bool) {
+	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
 	if len(s) < 3 || len(s) > 40 {
-		return dst, false, false
+		return "", false, false, 0, false
 	}
-	letters := 0
+	if !isASCIIString(s) && !strings.ContainsAny(s, "0123456789@$!|*#_.") {
+		// Look-alike letters alone are normalize's to undo; reading
+		// them here is only for chunks that also carry leet or a mask
+		// (VЕL7АR0), which keeps words of other scripts off the slow path.
+		return "", false, false, 0, false
+	}
+	mask := -1
+	if strings.Count(s, "*")+strings.Count(s, "#")+strings.Count(s, "_")+strings.Count(s, ".") == 1 {
+		mask = strings.IndexAny(s, "*#_.")
+	}
+	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '\'' || c == '`' {
+			continue // F3NW_N'S: an apostrophe inside the name
+		}
+		if c >= utf8.RuneSelf {
+			// A look-alike from another script (Cyrillic а, Greek Ο).
+			r, w := utf8.DecodeRuneInString(s[i:])
+			if r == 0x2019 || r == 0xB4 || r == 0x2BC {
+				i += w - 1
+				continue // a typographic apostrophe
+			}
+			k := normalize.Key(string(r))
+			if len(k) != 1 || k[0] < 'a' || k[0] > 'z' {
+				return "", false, false, 0, false
+			}
+			c, leet = k[0], true
+			i += w - 1
+			if c == 'i' {
+				c = 'l'
+			}
+			out = append(out, c)
+			continue
+		}
+		if i == mask {
+			out = append(out, '?')
+			masked = true
+			continue
+		}
 		switch {
 		case c >= 'a' && c <= 'z':
 			letters++
@@ -617,41 +700,103 @@ func appendDeleet(dst []byte, s string) (out []byte, leet, ok bool) {
 		case c == '.' || c == '-' || c == '_':
 			continue
 		default:
-			return dst, false, false
+			return "", false, false, 0, false
 		}
 		if c == 'i' {
 			c = 'l'
 		}
-		dst = append(dst, c)
+		out = append(out, c)
 	}
 	if letters == 0 {
-		return dst, false, false
+		return "", false, false, 0, false
 	}
-	return dst, leet, true
+	return string(out), leet, masked, letters, true
 }
 
-// chunkPunct is the punctuation trimmed around a chunk before decoding.
-var chunkPunct = func() (t [256]bool) {
-	for _, c := range []byte("()[]{}<>\"'.,:;?#*-_~") {
-		t[c] = true
+// shortEdits returns the misspellings of a one-word key of three to five
+// letters that shops use to slip past exact filters while the name stays
+// readable: an inner letter doubled, two inner neighbours swapped (four or
+// five letters) and, for five letters, one letter after the first
+// dropped. The first letter is always kept; a doubled last letter is left
+// out because it reads as another word ("Avett" is not "Avet").
+func shortEdits(key string) []string {
+	n := len(key)
+	if n < 3 || n > 5 {
+		return nil
 	}
-	return t
-}()
-
-func trimPunct(s string) string {
-	for len(s) > 0 && chunkPunct[s[0]] {
-		s = s[1:]
+	var out []string
+	add := func(e string) {
+		if e != key && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
 	}
-	for len(s) > 0 && chunkPunct[s[len(s)-1]] {
-		s = s[:len(s)-1]
+	for p := 1; p < n-1; p++ {
+		add(key[:p+1] + key[p:])
+		if n >= 4 && p+1 < n {
+			add(key[:p] + string(key[p+1]) + string(key[p]) + key[p+2:])
+		}
 	}
-	return s
+	if n == 5 {
+		for p := 1; p < n; p++ {
+			add(key[:p] + key[p+1:])
+		}
+	}
+	return out
 }
 
-// hasLeetByte reports whether text has a character leetspeak uses.
+// findShortTypo finds short names misspelled by one of shortEdits in a
+// token of its own, unless the token is an English word or a name the
+// matcher knows. The scorer decides with the listing's context whether
+// the hit counts.
+func (m *Matcher) findShortTypo(hits []hit, first, field int, text string, toks []normalize.Token, matched []bool) []hit {
+	if len(m.shortTypos) == 0 {
+		return hits
+	}
+	for i := range toks {
+		t := toks[i].Text
+		if matched[i] || toks[i].CJK || len(t) < 3 || len(t) > 6 {
+			continue
+		}
+		ps, ok := m.shortTypos[t]
+		if !ok {
+			continue
+		}
+		if _, word := m.dict.words[t]; word {
+			continue
+		}
+		if _, known := m.keys[t]; known {
+			continue
+		}
+		if _, other := m.others[t]; other {
+			continue
+		}
+		for _, p := range ps {
+			if m.hasHit(hits[first:], p.mark, field) {
+				continue
+			}
+			h := m.newHit(p, field, text, toks, i, i, KindShortTypo, toks[i].Obf, 1)
+			hits = append(hits, h)
+		}
+	}
+	return hits
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// hasLeetByte reports whether text has a character findLeet decodes
+// beyond plain ASCII letters: a leet character, a mask (* # _ .) or a byte
+// of a non-ASCII letter (a look-alike of another script).
 func hasLeetByte(text string) bool {
 	for i := 0; i < len(text); i++ {
-		if leetLetters[text[i]] != 0 {
+		c := text[i]
+		if leetLetters[c] != 0 || c >= utf8.RuneSelf || c == '*' || c == '#' || c == '_' || c == '.' {
 			return true
 		}
 	}

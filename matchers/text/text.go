@@ -23,6 +23,12 @@
 //     remains selectable (FuzzyIndexBleve) as the reference the tests
 //     compare against (see docs/BENCHMARKS.md).
 //
+// Between the two, findLeet reads whitespace-separated chunks aggressively
+// (leet digit by digit, look-alike letters, one masked letter as in VELT*RO
+// or Qu#llora), and findShortTypo finds names of three to five letters with
+// two letters swapped, one doubled or dropped; those short-name hits, and
+// leet of three-letter names, are kinds the scorer counts only in context.
+//
 // A mark may list distinct_from names ("Louis Philippe" for "Louis
 // Vuitton"): a hit inside the span of such a name is dropped, and a fuzzy hit
 // on a term that is exactly another known name is dropped too.
@@ -64,6 +70,15 @@ const (
 	KindSpaced          = "spaced"
 	KindSquashed        = "squashed"
 	KindFuzzy           = "fuzzy"
+	// KindMasked is one inner letter hidden behind *, _, # or . (VELT*RO).
+	KindMasked = "masked"
+	// KindShortTypo is a name of three to five letters with two letters
+	// swapped, one doubled or (five letters) one dropped; KindShortLeet is
+	// leet or look-alike letters in a name of three letters. Both are so
+	// close to honest words and model codes that the scorer counts them
+	// only with context (see score).
+	KindShortTypo = "short_typo"
+	KindShortLeet = "short_leet"
 	// KindCommonWord is a plain use of a one-word mark that is also an
 	// ordinary word ("Harbor blue canvas tote"), outside the brand field.
 	KindCommonWord = "common_word"
@@ -157,8 +172,11 @@ type Matcher struct {
 	// one of them is looked up fuzzily ("Louis Vuiton"), which keeps the
 	// number of distinct fuzzy lookups, and so cache misses, down.
 	multi map[string]struct{}
-	// keysIL indexes the ASCII keys with i folded into l, for findLeet.
-	keysIL map[string][]phrase
+	// keysIL indexes the ASCII keys with i folded into l, for findLeet;
+	// maskIL the same keys with one inner letter replaced by '?', for
+	// masked spellings (VELT*RO); shortTypos the edits of short one-word
+	// keys (see shortEdits).
+	keysIL, maskIL, shortTypos map[string][]phrase
 	// prefixes holds every beginning of a key and of a distinct_from name.
 	prefixes bitFilter
 	// dict is the English dictionary (see lexicon.go).
@@ -179,13 +197,15 @@ type fuzzyTerm struct {
 func New(marks []*matchers.Mark, opts Options) (*Matcher, error) {
 	opts = opts.withDefaults()
 	m := &Matcher{
-		opts:   opts,
-		byID:   make(map[string]int32, len(marks)),
-		keys:   make(map[string][]phrase, 2*len(marks)),
-		others: map[string][]int32{},
-		multi:  map[string]struct{}{},
-		keysIL: map[string][]phrase{},
-		dict:   english(),
+		opts:       opts,
+		byID:       make(map[string]int32, len(marks)),
+		keys:       make(map[string][]phrase, 2*len(marks)),
+		others:     map[string][]int32{},
+		multi:      map[string]struct{}{},
+		keysIL:     map[string][]phrase{},
+		maskIL:     map[string][]phrase{},
+		dict:       english(),
+		shortTypos: map[string][]phrase{},
 	}
 	for _, mk := range marks {
 		if mk == nil || mk.Mark == nil || !mk.Active() {
@@ -250,8 +270,20 @@ func (m *Matcher) addPhrase(idx int32, text string, variant bool) {
 	_, common := m.dict.common[key]
 	p := phrase{mark: idx, text: text, tokens: len(toks), variant: variant, cjk: cjk, obf: obf, common: common && len(toks) == 1}
 	m.keys[key] = append(m.keys[key], p)
-	if !cjk && isASCIIKey(key) && len(key) >= 4 {
+	if !cjk && isASCIIKey(key) && len(key) >= 3 {
 		m.keysIL[ilFold(key)] = append(m.keysIL[ilFold(key)], p)
+	}
+	if !cjk && isASCIIKey(key) && len(key) >= 4 {
+		il := ilFold(key)
+		for i := 1; i < len(il)-1; i++ {
+			mk := il[:i] + "?" + il[i+1:]
+			m.maskIL[mk] = append(m.maskIL[mk], p)
+		}
+	}
+	if !cjk && len(toks) == 1 && isASCIIKey(key) {
+		for _, e := range shortEdits(key) {
+			m.shortTypos[e] = append(m.shortTypos[e], p)
+		}
 	}
 	m.maxKey = max(m.maxKey, len(key))
 }

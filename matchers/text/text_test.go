@@ -36,6 +36,8 @@ func testMarks() []*matchers.Mark {
 		mark("veltaro", "Veltaro", nil),
 		mark("hermes", "Hermès", nil),
 		mark("chanel", "Chanel", []string{"香奈儿"}),
+		mark("ugg", "UGG", nil),
+		mark("levis", "Levi's", nil),
 		{Mark: &domain.Mark{SchemaVersion: 1, MarkID: "gone", HolderID: "h", Name: "Zorblax", Status: domain.MarkSuspended}},
 	}
 }
@@ -85,6 +87,23 @@ func TestMatch(t *testing.T) {
 		{"inactive mark", "Zorblax gadget", "", "", "", "", ""},
 		{"nothing", "Plain white t-shirt cotton", "", "", "", "", ""},
 		{"digits are not leet names", "Size 11 shoes 2024", "", "", "", "", ""},
+		// Harder evasions (issue 11).
+		{"masked star", "VELT*RO tote", "", "", "veltaro", KindMasked, "title"},
+		{"masked hash", "Gu#ci belt", "", "", "gucci", KindMasked, "title"},
+		{"masked with leet", "Ch@n_l flap", "", "", "chanel", KindMasked, "title"},
+		{"masked next to CJK", "正品VEL.ARO斜挎包", "", "", "veltaro", KindMasked, "title"},
+		{"split leet and a lone symbol", "V . 3 . L . T . @ . R . 0 bag", "", "", "veltaro", KindSplit, "title"},
+		{"leet and look-alikes", "VЕL7АR0 bag", "", "", "veltaro", KindLeet, "title"},
+		{"invisible at the edge", "\u200bGucci belt", "", "", "gucci", KindInvisible, "title"},
+		{"invisible beside a space", "Louis\u2060 Vuitton bag", "", "", "lv", KindInvisible, "title"},
+		{"short transposition", "Doir saddle bag", "", "", "dior", KindShortTypo, "title"},
+		{"short doubled", "UGGG boots", "", "", "ugg", KindShortTypo, "title"},
+		{"short leet", "UG6 boots", "", "", "ugg", KindShortLeet, "title"},
+		{"short leet digit one", "U6G boots", "", "", "ugg", KindShortLeet, "title"},
+		{"apostrophe leet", "L3vi'5 jeans", "", "", "levis", KindLeet, "title"},
+		{"apostrophe symbol", "LEVI'$ jacket", "", "", "levis", KindLeet, "title"},
+		{"doubled inner letter of a three-letter name", "Uggg", "", "", "ugg", KindShortTypo, "title"},
+		{"mask in a file name", "file_name.txt", "", "", "", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
