@@ -190,7 +190,7 @@ func TestDev(t *testing.T) {
 
 	// The detector says which marks it watches.
 	if code, body := httpGet(t, base+"/detector/marks/mk-veltaro"); code != http.StatusOK || !strings.Contains(body, `"watched":true`) ||
-		!strings.Contains(body, `"marks_watched":40`) {
+		!strings.Contains(body, fmt.Sprintf(`"marks_watched":%d`, nMarks)) {
 		t.Errorf("/detector/marks/mk-veltaro: %d %s", code, body)
 	}
 	if code, body := httpGet(t, base+"/detector/marks/mk-nope"); code != http.StatusNotFound || !strings.Contains(body, `"watched":false`) {
