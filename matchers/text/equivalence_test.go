@@ -312,3 +312,9 @@ func plainOSA(a, b []rune) int {
 	}
 	return d[len(a)][len(b)]
 }
+
+func TestUnknownFuzzyIndex(t *testing.T) {
+	if _, err := New(testMarks(), Options{FuzzyIndex: "trigram"}); err == nil {
+		t.Fatal("unknown fuzzy index accepted")
+	}
+}
