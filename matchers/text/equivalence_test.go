@@ -318,3 +318,59 @@ func TestUnknownFuzzyIndex(t *testing.T) {
 		t.Fatal("unknown fuzzy index accepted")
 	}
 }
+
+// FuzzDeleet checks the allocation-free leet decoding against the
+// decoding it replaced (kept here as deleetRef), and that a chunk without
+// any leet character is never decoded as leet, which findLeet's early
+// exit relies on.
+func FuzzDeleet(f *testing.F) {
+	for _, s := range []string{"73ssel", "7avr0$$3", "W111ow", "(N1ke)", "RTX4090", "plain", "a.b-c_d", "é1x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantLeet, wantOK := deleetRef(s)
+		got, leet, ok := appendDeleet([]byte("prefix"), s)
+		if ok != wantOK || leet != wantLeet || (ok && string(got[len("prefix"):]) != want) {
+			t.Fatalf("appendDeleet(%q) = %q, %v, %v; want %q, %v, %v", s, got, leet, ok, want, wantLeet, wantOK)
+		}
+		if leet && !hasLeetByte(s) {
+			t.Fatalf("%q decoded as leet without a leet character", s)
+		}
+	})
+}
+
+// deleetRef is the decoding findLeet used before it decoded into a
+// shared buffer.
+func deleetRef(s string) (decoded string, leet, ok bool) {
+	s = strings.Trim(s, "()[]{}<>\"'.,:;?#*-_~")
+	if len(s) < 3 || len(s) > 40 {
+		return "", false, false
+	}
+	out := make([]byte, 0, len(s))
+	letters := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			letters++
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+			letters++
+		case leetLetters[c] != 0:
+			c = leetLetters[c]
+			leet = true
+		case c == '.' || c == '-' || c == '_':
+			continue
+		default:
+			return "", false, false
+		}
+		if c == 'i' {
+			c = 'l'
+		}
+		out = append(out, c)
+	}
+	if letters == 0 {
+		return "", false, false
+	}
+	return string(out), leet, true
+}
