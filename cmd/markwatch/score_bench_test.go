@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +32,7 @@ func BenchmarkScoreCommand(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				args := []string{"-quiet", "-marks", filepath.Join(dir, benchstream.MarksFile),
 					"-listings", filepath.Join(dir, file), "-out", os.DevNull}
-				cpu0 := processCPU()
+				cpu0 := benchstream.ProcessCPU()
 				start := time.Now()
 				for range b.N {
 					if err := runScore(context.Background(), args, io.Discard, io.Discard); err != nil {
@@ -42,18 +41,8 @@ func BenchmarkScoreCommand(b *testing.B) {
 				}
 				n := float64(b.N * listings)
 				b.ReportMetric(n/time.Since(start).Seconds(), "listings/s")
-				b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/n, "cpu-µs/listing")
+				b.ReportMetric(float64((benchstream.ProcessCPU()-cpu0).Nanoseconds())/1e3/n, "cpu-µs/listing")
 			})
 		}
 	}
-}
-
-// processCPU is the CPU time the process has used (user and system, every
-// thread, the garbage collector's included).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,7 +55,7 @@ func BenchmarkScoreStream(b *testing.B) {
 					lat := make([]time.Duration, 0, b.N)
 					b.ReportAllocs()
 					b.ResetTimer()
-					cpu0 := processCPU()
+					cpu0 := benchstream.ProcessCPU()
 					for i := range b.N {
 						t := time.Now()
 						if _, err := eng.Score(ctx, pool[i%len(pool)]); err != nil {
@@ -65,7 +64,7 @@ func BenchmarkScoreStream(b *testing.B) {
 						lat = append(lat, time.Since(t))
 					}
 					b.StopTimer()
-					b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(float64((benchstream.ProcessCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
 					slices.Sort(lat)
 					b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 					b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
@@ -73,14 +72,4 @@ func BenchmarkScoreStream(b *testing.B) {
 			}
 		}
 	}
-}
-
-// processCPU is the CPU time the process has used (user and system, every
-// thread, the garbage collector's included).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

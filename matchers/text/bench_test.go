@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,7 +79,7 @@ func benchmarkStream(b *testing.B, marks []*matchers.Mark, novel bool, idx strin
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := benchstream.ProcessCPU()
 	for i := range b.N {
 		l := pool[i%len(pool)]
 		t := time.Now()
@@ -90,19 +89,8 @@ func benchmarkStream(b *testing.B, marks []*matchers.Mark, novel bool, idx strin
 		lat = append(lat, time.Since(t))
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((benchstream.ProcessCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
 	reportLatency(b, lat)
-}
-
-// processCPU is the CPU time the process has used (user and system, every
-// thread, the garbage collector's included). On a shared machine it says
-// more than wall time: other processes stretch wall time, not this.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportLatency adds the median and 99th percentile of per-listing

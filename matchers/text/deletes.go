@@ -11,13 +11,14 @@ import (
 // lookup time, and a key whose deletion equals one of the term's is a
 // candidate, which a bounded edit-distance check then accepts or refuses.
 //
-// Why not bleve's Levenshtein automaton, which the matcher used first: the
-// automaton is built for every new term (tens of µs) and walked over the
-// whole term dictionary (hundreds of µs at 10,000 marks), so on a stream of
-// never-seen words it cost ~0.6 ms per word, the LRU cache in front of it
-// being useless there. Here a term of n runes costs at most
-// 1 + (n-P) + (n-P)(n-P-1)/2 hash lookups (P = the fuzzy prefix), whatever
-// the number of marks.
+// Why not bleve's Levenshtein automaton, which the matcher used first: an
+// automaton is built for every new term (vellum allocates and clears a
+// 10,000-state table for each, which the collector then reclaims), so on a
+// stream of never-seen words it cost ~0.6 ms per word, the LRU cache in
+// front of it being useless there (profile in docs/BENCHMARKS.md). Here a
+// term of n runes costs at most 1 + (n-P) + (n-P)(n-P-1)/2 probes of a bit
+// filter that stays in cache (P = the fuzzy prefix), and a map lookup for
+// the few that pass, whatever the number of marks.
 //
 // Completeness: if two strings are within restricted Damerau–Levenshtein
 // (optimal string alignment) distance d, each reaches a common subsequence
@@ -56,8 +57,7 @@ type deleteIndex struct {
 
 const listBit = 1 << 31
 
-// newDeleteIndex indexes keys (each at least prefix+1 runes): deletions of
-// up to two runes for keys of at least min2 runes, which a term of the
+// newDeleteIndex indexes keys: deletions of up to two runes for keys of at least min2 runes, which a term of the
 // two-edit length could reach, and of one rune for the others.
 func newDeleteIndex(keys []string, prefix, min2 int) *deleteIndex {
 	keys = slices.Clone(keys)

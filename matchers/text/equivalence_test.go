@@ -269,3 +269,67 @@ U.S. Polo Assn. men's polo shirt
 Diorama kit for model railway
 Channel islands travel guide
 Apple juice 1 L, organic`, "\n")
+
+// FuzzOSADistance checks the bounded distance against the plain dynamic
+// programme (no early exit, full matrix) on arbitrary strings.
+func FuzzOSADistance(f *testing.F) {
+	f.Add("gucci", "guccci", 2)
+	f.Add("vuitton", "vuiton", 1)
+	f.Add("ab", "ba", 1)
+	f.Add("耐克", "克耐", 2)
+	f.Fuzz(func(t *testing.T, a, b string, max int) {
+		if max < 0 || max > 3 || len(a) > 64 || len(b) > 64 {
+			return
+		}
+		ra, rb := []rune(a), []rune(b)
+		want := min(plainOSA(ra, rb), max+1)
+		if got := osaDistance(ra, rb, max); got != want {
+			t.Fatalf("osaDistance(%q, %q, %d) = %d, want %d", a, b, max, got, want)
+		}
+	})
+}
+
+func plainOSA(a, b []rune) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+func TestUnknownFuzzyIndex(t *testing.T) {
+	if _, err := New(testMarks(), Options{FuzzyIndex: "trigram"}); err == nil {
+		t.Fatal("unknown fuzzy index accepted")
+	}
+}
+
+// FuzzDeleet checks what findLeet's early exit relies on: a chunk decoded
+// as leet or masked always holds a byte hasLeetByte sees, so a field
+// without one has nothing for the pass.
+func FuzzDeleet(f *testing.F) {
+	for _, s := range []string{"73ssel", "7avr0$$3", "W111ow", "(N1ke)", "RTX4090", "plain", "a.b-c_d", "é1x", "VELT*RO", "Qu#llora", "VЕL7АR0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, leet, masked, _, ok := deleet(s)
+		if ok && (leet || masked) && !hasLeetByte(s) {
+			t.Fatalf("%q decoded as leet or masked without a byte hasLeetByte sees", s)
+		}
+	})
+}
