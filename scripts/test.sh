@@ -18,6 +18,8 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq chromium
 fi
+# go.mod and go.sum as `go mod tidy` leaves them (make lint checks it too).
+go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
 go vet ./...
 # Prometheus rules: syntax, and their unit tests (configs/prometheus/*_test.yml).
 # Debian's prometheus package brings promtool, and the prometheus binary that
