@@ -152,7 +152,10 @@ var migrations = []string{
 		complaint_id TEXT PRIMARY KEY REFERENCES complaints (id),
 		user_id      TEXT NOT NULL,
 		expires_at   BIGINT NOT NULL
-	);`,
+	);
+	-- Holder standings (every queue search reads them) count decided
+	-- manual complaints: without this index, a scan of the whole queue.
+	CREATE INDEX complaints_source_holder_status ON complaints (source, holder_id, status);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -236,23 +236,30 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 // neighbours are the complaints before and after id in the open queue,
 // skipping those others hold: where j and k go.
 func (c *Console) neighbours(r *request, id string) (prev, next string, err error) {
-	rows, _, _, err := c.queueRows(r, url.Values{"status": {store.ComplaintOpen}, "limit": {"100"}})
+	ids, _, err := c.api.SearchComplaintIDs(r.Context(), r.user, url.Values{"status": {store.ComplaintOpen}, "limit": {"50"}})
 	if err != nil {
 		return "", "", err
 	}
-	free := slices.DeleteFunc(rows, func(row queueRow) bool { return row.Claimed != "" && row.C.Body.ComplaintID != id })
-	i := slices.IndexFunc(free, func(row queueRow) bool { return row.C.Body.ComplaintID == id })
+	claims, err := c.review.Claims(r.Context(), ids)
+	if err != nil {
+		return "", "", err
+	}
+	free := slices.DeleteFunc(ids, func(other string) bool {
+		cl, ok := claims[other]
+		return ok && cl.UserID != r.user.ID && other != id
+	})
+	i := slices.Index(free, id)
 	switch {
 	case i < 0 && len(free) > 0:
-		return "", free[0].C.Body.ComplaintID, nil
+		return "", free[0], nil
 	case i < 0:
 		return "", "", nil
 	}
 	if i > 0 {
-		prev = free[i-1].C.Body.ComplaintID
+		prev = free[i-1]
 	}
 	if i+1 < len(free) {
-		next = free[i+1].C.Body.ComplaintID
+		next = free[i+1]
 	}
 	return prev, next, nil
 }

@@ -85,11 +85,9 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 		nq.Set("cursor", next)
 		p.Next = "/queue?" + nq.Encode()
 	}
-	stats, err := c.store.QueueStats(r.Context())
-	if err != nil {
+	if p.Counts, err = c.statusCounts(r); err != nil {
 		return err
 	}
-	p.Counts = stats.ByStatus
 	return c.render(w, r, http.StatusOK, "queue", "Review queue", p)
 }
 
@@ -243,3 +241,23 @@ func (c *Console) secondLook(w http.ResponseWriter, r *request) error {
 	p := queuePage{Rows: rows, Total: len(rows), Heading: "Second look: complaints of throttled holders", Reasons: reasons, Filters: map[string]string{}}
 	return c.render(w, r, http.StatusOK, "second_look", "Second look", p)
 }
+
+// statusCounts are the queue's counts by status, read at most every
+// countsTTL: they label the status filter, and a count a few seconds old
+// is as useful as a fresh one without a scan of the queue per page view.
+func (c *Console) statusCounts(r *request) (map[string]int, error) {
+	c.countsMu.Lock()
+	defer c.countsMu.Unlock()
+	if c.counts != nil && c.now().Sub(c.countsAt) < countsTTL {
+		return c.counts, nil
+	}
+	stats, err := c.store.QueueStats(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.counts, c.countsAt = stats.ByStatus, c.now()
+	return c.counts, nil
+}
+
+// countsTTL is how long statusCounts keeps its answer.
+const countsTTL = 5 * time.Second

@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -100,6 +101,10 @@ type Console struct {
 	imgCache  *lru.Cache[string, cachedImage]
 	handler   http.Handler
 	pageRoles map[string][]identity.Role
+	// counts caches the queue's counts by status (queue.go).
+	countsMu sync.Mutex
+	counts   map[string]int
+	countsAt time.Time
 }
 
 // New returns the console over opts.
