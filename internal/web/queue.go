@@ -77,6 +77,14 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	p.Rows, p.Total = rows, total
+	if len(r.URL.Query()) == 0 {
+		// The plain open queue: remember its order for j and k.
+		ids := make([]string, 0, len(rows))
+		for _, row := range rows {
+			ids = append(ids, row.C.Body.ComplaintID)
+		}
+		c.order.put(r.user.ID, ids, c.now())
+	}
 	if next != "" {
 		nq := url.Values{}
 		for k, v := range shown {

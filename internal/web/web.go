@@ -105,6 +105,8 @@ type Console struct {
 	countsMu sync.Mutex
 	counts   map[string]int
 	countsAt time.Time
+	// order remembers each reviewer's queue order (complaint.go).
+	order queueOrders
 }
 
 // New returns the console over opts.
