@@ -155,7 +155,9 @@ var migrations = []string{
 	);
 	-- Holder standings (every queue search reads them) count decided
 	-- manual complaints: without this index, a scan of the whole queue.
-	CREATE INDEX complaints_source_holder_status ON complaints (source, holder_id, status);`,
+	CREATE INDEX complaints_source_holder_status ON complaints (source, holder_id, status);
+	-- The queue's order without full text: score descending, then age.
+	CREATE INDEX complaints_queue ON complaints (status, score DESC, created_at, id);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.
