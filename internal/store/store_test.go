@@ -151,6 +151,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"marks", testMarks},
 		{"complaint listing and queue stats", testComplaintList},
 		{"console logins, sessions and claims", testConsole},
+		{"queue pages without full text", testQueueIDs},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
