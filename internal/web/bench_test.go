@@ -140,13 +140,22 @@ func measure(b *testing.B, before func(i int), page func(i int) response) {
 
 // BenchmarkQueuePage renders the reviewer's queue (50 rows, open
 // complaints, good-faith first then score and age) over HTTP, through the
-// session check, the search index and the store, with 100,000 complaints
-// in PostgreSQL.
+// session check, the store (or, with text, the search index) and the
+// templates, with 100,000 complaints in PostgreSQL: the plain queue, with
+// field filters, and with full text.
 func BenchmarkQueuePage(b *testing.B) {
 	e, _ := seededEnv(b)
 	c := e.login(b, "reviewer")
-	filters := []string{"/queue", "/queue?source=auto&min_score=0.5", "/queue?q=replica+bag", "/queue?mark_id=m_007"}
-	measure(b, nil, func(i int) response { return c.get(filters[i%len(filters)]) })
+	for _, bc := range []struct{ name, path string }{
+		{"open", "/queue"},
+		{"filtered", "/queue?source=auto&min_score=0.5&mark_id=m_007"},
+		{"page-20", "/queue?offset=1000"},
+		{"text", "/queue?q=replica+bag"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			measure(b, nil, func(int) response { return c.get(bc.path) })
+		})
+	}
 }
 
 // BenchmarkComplaintPage renders complaint pages (claim, evidence, seller

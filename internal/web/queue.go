@@ -191,13 +191,24 @@ func (c *Console) storeQueue(r *request, q url.Values) ([]store.Complaint, int, 
 	if limit == 0 {
 		limit = queueLimit
 	}
+	// The plain queue of one status is counted by the cached status
+	// counts, not by a scan of the queue per page view.
+	statusOnly := len(sq.Status) == 1 && len(sq.Source)+len(sq.MarkID)+len(sq.HolderID)+len(sq.SellerID) == 0 &&
+		sq.MinScore == nil && sq.MaxScore == nil && sq.CreatedAfter.IsZero() && sq.CreatedBefore.IsZero()
 	ids, total, err := c.store.QueueIDs(r.Context(), store.QueueQuery{
 		Status: sq.Status, Source: sq.Source, MarkID: sq.MarkID, HolderID: sq.HolderID, SellerID: sq.SellerID,
 		MinScore: sq.MinScore, MaxScore: sq.MaxScore, CreatedAfter: sq.CreatedAfter, CreatedBefore: sq.CreatedBefore,
-		First: first, Offset: offset, Limit: limit,
+		First: first, Offset: offset, Limit: limit, NoTotal: statusOnly,
 	})
 	if err != nil {
 		return nil, 0, nil, err
+	}
+	if statusOnly {
+		counts, err := c.statusCounts(r)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		total = counts[sq.Status[0]]
 	}
 	cs, err := c.store.GetComplaints(r.Context(), ids)
 	if err != nil {
