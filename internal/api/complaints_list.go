@@ -209,43 +209,49 @@ type ComplaintPage struct {
 // what the API would. Malformed parameters are an error for which
 // ClientError returns the message to show.
 func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
-	q, err := parseListQuery(params, user, time.Now())
+	ids, page, err := a.SearchComplaintIDs(ctx, user, params)
 	if err != nil {
 		return ComplaintPage{}, err
 	}
-	ix, err := a.index.catchUp(ctx)
+	cs, err := a.store.GetComplaints(ctx, ids)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	}
+	// The index filtered by holder already; the store is the truth.
+	if identity.Role(user.Role) == identity.RoleBrandOwner {
+		cs = slices.DeleteFunc(cs, func(c store.Complaint) bool { return c.Body.HolderID != user.HolderID })
+	}
+	page.Complaints = cs
+	return page, nil
+}
+
+// SearchComplaintIDs is SearchComplaints without loading the complaints:
+// their ids in queue order, for a caller that needs only where an item
+// stands (the console's next and previous). Callers that show a complaint
+// load it and check its tenant.
+func (a *API) SearchComplaintIDs(ctx context.Context, user *store.User, params url.Values) ([]string, ComplaintPage, error) {
+	q, err := parseListQuery(params, user, time.Now())
+	if err != nil {
+		return nil, ComplaintPage{}, err
+	}
+	ix, err := a.index.catchUp(ctx)
+	if err != nil {
+		return nil, ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
 	page, err := ix.Search(ctx, q)
 	switch {
 	case errors.Is(err, search.ErrBadCursor):
-		return ComplaintPage{}, badRequest("query parameter cursor: not a cursor of this query")
+		return nil, ComplaintPage{}, badRequest("query parameter cursor: not a cursor of this query")
 	case errors.Is(err, search.ErrBadQuery):
-		return ComplaintPage{}, badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
+		return nil, ComplaintPage{}, badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
 	case err != nil:
-		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+		return nil, ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	owner := identity.Role(user.Role) == identity.RoleBrandOwner
-	out := ComplaintPage{Complaints: make([]store.Complaint, 0, len(page.IDs)), Total: int(page.Total), Next: page.Next}
+	out := ComplaintPage{Total: int(page.Total), Next: page.Next}
 	if page.Next != "" && params.Has("max_age") {
 		out.Next = maxAgeCursor(q.CreatedAfter, page.Next)
 	}
-	for _, id := range page.IDs {
-		c, err := a.store.GetComplaint(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
-		}
-		// The index filtered by holder already; the store is the truth.
-		if owner && c.Body.HolderID != user.HolderID {
-			continue
-		}
-		out.Complaints = append(out.Complaints, c)
-	}
-	return out, nil
+	return page.IDs, out, nil
 }
 
 // ClientError returns the message of an error that SearchComplaints (or

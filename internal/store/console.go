@@ -227,3 +227,156 @@ func scanComplaintRow(row rowScanner) (Complaint, error) {
 	c.DecidedAt, c.DecidedBy = fromNullMillis(decidedAt), decidedBy.String
 	return c, nil
 }
+
+// GetComplaints returns the complaints with the given ids that exist, in
+// the order of ids: one query for a page of the queue instead of one per
+// row.
+func (s *Store) GetComplaints(ctx context.Context, ids []string) ([]Complaint, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.read().query(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by
+		FROM complaints WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: get complaints: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[string]Complaint, len(ids))
+	for rows.Next() {
+		c, err := scanComplaintRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: get complaints: %w", err)
+		}
+		byID[c.Body.ComplaintID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: get complaints: %w", err)
+	}
+	out := make([]Complaint, 0, len(byID))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// QueueQuery selects complaints for the review queue without full text.
+// Empty fields do not filter.
+type QueueQuery struct {
+	Status, Source, MarkID, HolderID, SellerID []string
+	// MinScore and MaxScore bound the score, both inclusive.
+	MinScore, MaxScore *float64
+	// CreatedAfter (inclusive) and CreatedBefore (exclusive) bound the
+	// arrival time.
+	CreatedAfter, CreatedBefore time.Time
+	// First are the holders whose complaints come first (good-faith
+	// notifiers).
+	First []string
+	// Offset and Limit page the result.
+	Offset, Limit int
+	// NoTotal skips counting the matches (QueueIDs returns -1): a caller
+	// that knows the count another way saves a scan of the queue.
+	NoTotal bool
+}
+
+// QueueIDs returns the ids of a page of the queue in its order — First
+// holders' complaints, then the rest, each by score descending, then
+// arrival, then id (the search index's order) — and how many complaints
+// match. Each part is read in index order (complaints_queue), so a page
+// costs its rows, not the whole queue; the count is one scan of the
+// matching index entries.
+func (s *Store) QueueIDs(ctx context.Context, q QueueQuery) ([]string, int, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where = append(where, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("status", q.Status)
+	in("source", q.Source)
+	in("mark_id", q.MarkID)
+	in("holder_id", q.HolderID)
+	in("seller_id", q.SellerID)
+	if q.MinScore != nil {
+		where, args = append(where, "score >= ?"), append(args, *q.MinScore)
+	}
+	if q.MaxScore != nil {
+		where, args = append(where, "score <= ?"), append(args, *q.MaxScore)
+	}
+	if !q.CreatedAfter.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, millis(q.CreatedAfter))
+	}
+	if !q.CreatedBefore.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, millis(q.CreatedBefore))
+	}
+	cond := strings.Join(where, " AND ")
+	r := s.read()
+	total := -1
+	if !q.NoTotal {
+		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM complaints WHERE `+cond, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("store: queue: %w", err)
+		}
+	}
+	limit := max(1, min(q.Limit, 1000))
+	offset := max(0, q.Offset)
+	part := func(extra string, extraArgs []any, off, n int) ([]string, error) {
+		a := append(append(append([]any{}, args...), extraArgs...), n, off)
+		rows, err := r.query(ctx, `SELECT id FROM complaints WHERE `+cond+extra+`
+			ORDER BY score DESC, created_at, id LIMIT ? OFFSET ?`, a...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	var ids []string
+	rest, restOffset := "", offset
+	var restArgs []any
+	if len(q.First) > 0 {
+		firstCond := " AND holder_id IN (?" + strings.Repeat(", ?", len(q.First)-1) + ")"
+		var firstArgs []any
+		for _, h := range q.First {
+			firstArgs = append(firstArgs, h)
+		}
+		var nFirst int
+		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM complaints WHERE `+cond+firstCond, append(append([]any{}, args...), firstArgs...)...).Scan(&nFirst); err != nil {
+			return nil, 0, fmt.Errorf("store: queue: %w", err)
+		}
+		if offset < nFirst {
+			got, err := part(firstCond, firstArgs, offset, limit)
+			if err != nil {
+				return nil, 0, fmt.Errorf("store: queue: %w", err)
+			}
+			ids = got
+		}
+		rest = strings.Replace(firstCond, "IN", "NOT IN", 1)
+		restArgs = firstArgs
+		restOffset = max(0, offset-nFirst)
+	}
+	if len(ids) < limit {
+		got, err := part(rest, restArgs, restOffset, limit-len(ids))
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: queue: %w", err)
+		}
+		ids = append(ids, got...)
+	}
+	return ids, total, nil
+}

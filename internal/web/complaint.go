@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -235,24 +237,40 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 
 // neighbours are the complaints before and after id in the open queue,
 // skipping those others hold: where j and k go.
+//
+// The queue's order is remembered per reviewer for orderTTL: j and k walk
+// the queue as it stood when the reviewer last looked, without a search of
+// the whole queue on every complaint page (claims are read fresh).
 func (c *Console) neighbours(r *request, id string) (prev, next string, err error) {
-	rows, _, _, err := c.queueRows(r, url.Values{"status": {store.ComplaintOpen}, "limit": {"100"}})
+	ids, ok := c.order.get(r.user.ID, id, c.now())
+	if !ok {
+		ids, _, err = c.api.SearchComplaintIDs(r.Context(), r.user, url.Values{"status": {store.ComplaintOpen}, "limit": {"50"}})
+		if err != nil {
+			return "", "", err
+		}
+		c.order.put(r.user.ID, ids, c.now())
+	}
+	ids = slices.Clone(ids)
+	claims, err := c.review.Claims(r.Context(), ids)
 	if err != nil {
 		return "", "", err
 	}
-	free := slices.DeleteFunc(rows, func(row queueRow) bool { return row.Claimed != "" && row.C.Body.ComplaintID != id })
-	i := slices.IndexFunc(free, func(row queueRow) bool { return row.C.Body.ComplaintID == id })
+	free := slices.DeleteFunc(ids, func(other string) bool {
+		cl, ok := claims[other]
+		return ok && cl.UserID != r.user.ID && other != id
+	})
+	i := slices.Index(free, id)
 	switch {
 	case i < 0 && len(free) > 0:
-		return "", free[0].C.Body.ComplaintID, nil
+		return "", free[0], nil
 	case i < 0:
 		return "", "", nil
 	}
 	if i > 0 {
-		prev = free[i-1].C.Body.ComplaintID
+		prev = free[i-1]
 	}
 	if i+1 < len(free) {
-		next = free[i+1].C.Body.ComplaintID
+		next = free[i+1]
 	}
 	return prev, next, nil
 }
@@ -340,4 +358,40 @@ func (c *Console) release(w http.ResponseWriter, r *request) error {
 	}
 	http.Redirect(w, r.Request, "/queue", http.StatusSeeOther)
 	return nil
+}
+
+// orderTTL is how long a reviewer's remembered queue order serves j and k.
+const orderTTL = 30 * time.Second
+
+// queueOrders remembers, per reviewer, the ids of the open queue's first
+// page in order.
+type queueOrders struct {
+	mu sync.Mutex
+	m  map[string]queueOrder
+}
+
+type queueOrder struct {
+	ids []string
+	at  time.Time
+}
+
+// get returns the reviewer's remembered order when it is fresh and holds
+// id (or id is empty).
+func (q *queueOrders) get(user, id string, now time.Time) ([]string, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	o, ok := q.m[user]
+	if !ok || now.Sub(o.at) > orderTTL || (id != "" && !slices.Contains(o.ids, id)) {
+		return nil, false
+	}
+	return o.ids, true
+}
+
+func (q *queueOrders) put(user string, ids []string, now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.m == nil || len(q.m) > 10_000 {
+		q.m = map[string]queueOrder{}
+	}
+	q.m[user] = queueOrder{ids: slices.Clone(ids), at: now}
 }

@@ -174,12 +174,18 @@ func newEnvNoCleanup(t testing.TB, dsn string, optsList ...Options) *env {
 // evidence and a photo, and returns its id.
 func (e *env) complaint(t testing.TB, holder string) string {
 	t.Helper()
+	return e.complaintScored(t, holder, 0.9)
+}
+
+// complaintScored is complaint with the given score.
+func (e *env) complaintScored(t testing.TB, holder string, score float64) string {
+	t.Helper()
 	n := e.seq.Add(1)
 	id := fmt.Sprintf("c_%s_%d", holder, n)
 	c := &domain.Complaint{
 		SchemaVersion: domain.SchemaVersion, ComplaintID: id, Source: domain.SourceAuto,
 		ListingID: fmt.Sprintf("l_%d", n), ListingVersion: 1, MarkID: "m_" + holder, HolderID: holder,
-		SellerID: fmt.Sprintf("s_%d", n), Score: 0.9, Explanation: "the mark with a replica cue",
+		SellerID: fmt.Sprintf("s_%d", n), Score: score, Explanation: "the mark with a replica cue",
 		Evidence: []domain.Evidence{
 			{Matcher: "text", Score: 0.6, Field: "title", Match: "Qui11ora", Kind: "leet", Detail: "Quillora"},
 			{Matcher: "cue", Score: 0.3, Field: "title", Match: "replica", Kind: "cue", Detail: "en"},

@@ -4,16 +4,18 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 )
 
 // queueFilters are the queue's filters, the API's list parameters.
-var queueFilters = []string{"q", "status", "source", "mark_id", "holder_id", "seller_id", "min_score", "max_score", "max_age", "cursor"}
+var queueFilters = []string{"q", "status", "source", "mark_id", "holder_id", "seller_id", "min_score", "max_score", "max_age", "cursor", "offset"}
 
 // queueLimit is the rows per queue page.
 const queueLimit = 50
@@ -77,42 +79,71 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	p.Rows, p.Total = rows, total
-	if next != "" {
+	delete(shown, "cursor")
+	delete(shown, "offset")
+	if len(r.URL.Query()) == 0 {
+		// The plain open queue: remember its order for j and k.
+		ids := make([]string, 0, len(rows))
+		for _, row := range rows {
+			ids = append(ids, row.C.Body.ComplaintID)
+		}
+		c.order.put(r.user.ID, ids, c.now())
+	}
+	if next != nil {
 		nq := url.Values{}
 		for k, v := range shown {
 			nq.Set(k, v)
 		}
-		nq.Set("cursor", next)
+		for k, v := range next {
+			nq[k] = v
+		}
 		p.Next = "/queue?" + nq.Encode()
 	}
-	stats, err := c.store.QueueStats(r.Context())
-	if err != nil {
+	if p.Counts, err = c.statusCounts(r); err != nil {
 		return err
 	}
-	p.Counts = stats.ByStatus
 	return c.render(w, r, http.StatusOK, "queue", "Review queue", p)
 }
 
-// queueRows runs q through the API's search as the page's user and marks
-// who holds each row.
-func (c *Console) queueRows(r *request, q url.Values) ([]queueRow, int, string, error) {
+// queueRows lists the queue page q asks for as the page's user, and marks
+// who holds each row. next holds the parameters of the following page, nil
+// on the last.
+//
+// With full text (q) the API's search index answers. Without, the store
+// does (store.QueueIDs), in the same order — good-faith holders first,
+// then score, then age — from an index, because the search index sorts
+// every match to find a page (see docs/BENCHMARKS.md, Console); the
+// filters are parsed and confined to the brand owner's holder by the
+// API's own ParseComplaintQuery either way.
+func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, total int, next url.Values, err error) {
 	if q.Get("limit") == "" {
-		q.Set("limit", "50")
+		q.Set("limit", strconv.Itoa(queueLimit))
 	}
-	page, err := c.api.SearchComplaints(r.Context(), r.user, q)
+	var cs []store.Complaint
+	if q.Get("q") == "" && q.Get("cursor") == "" {
+		cs, total, next, err = c.storeQueue(r, q)
+	} else {
+		q.Del("offset")
+		var page api.ComplaintPage
+		page, err = c.api.SearchComplaints(r.Context(), r.user, q)
+		cs, total = page.Complaints, page.Total
+		if page.Next != "" {
+			next = url.Values{"cursor": {page.Next}}
+		}
+	}
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, nil, err
 	}
-	ids := make([]string, 0, len(page.Complaints))
-	for _, cp := range page.Complaints {
+	ids := make([]string, 0, len(cs))
+	for _, cp := range cs {
 		ids = append(ids, cp.Body.ComplaintID)
 	}
 	claims, err := c.review.Claims(r.Context(), ids)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, nil, err
 	}
-	rows := make([]queueRow, 0, len(page.Complaints))
-	for _, cp := range page.Complaints {
+	rows = make([]queueRow, 0, len(cs))
+	for _, cp := range cs {
 		row := queueRow{C: cp, Age: ago(cp.CreatedAt)}
 		if l := cp.Body.Listing; l != nil {
 			row.Title = highlight(l.Title, spans(&cp.Body, "title"))
@@ -127,7 +158,67 @@ func (c *Console) queueRows(r *request, q url.Values) ([]queueRow, int, string, 
 		}
 		rows = append(rows, row)
 	}
-	return rows, page.Total, page.Next, nil
+	return rows, total, next, nil
+}
+
+// storeQueue is queueRows without full text, from the store.
+func (c *Console) storeQueue(r *request, q url.Values) ([]store.Complaint, int, url.Values, error) {
+	offset := 0
+	if s := q.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return nil, 0, nil, badInput("offset: a whole number")
+		}
+		offset = n
+	}
+	q.Del("offset")
+	sq, err := api.ParseComplaintQuery(q, r.user)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	standings, err := c.review.Standings(r.Context())
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	var first []string
+	for h, st := range standings {
+		if st == review.StandingGoodFaith {
+			first = append(first, h)
+		}
+	}
+	slices.Sort(first)
+	limit := sq.Limit
+	if limit == 0 {
+		limit = queueLimit
+	}
+	// The plain queue of one status is counted by the cached status
+	// counts, not by a scan of the queue per page view.
+	statusOnly := len(sq.Status) == 1 && len(sq.Source)+len(sq.MarkID)+len(sq.HolderID)+len(sq.SellerID) == 0 &&
+		sq.MinScore == nil && sq.MaxScore == nil && sq.CreatedAfter.IsZero() && sq.CreatedBefore.IsZero()
+	ids, total, err := c.store.QueueIDs(r.Context(), store.QueueQuery{
+		Status: sq.Status, Source: sq.Source, MarkID: sq.MarkID, HolderID: sq.HolderID, SellerID: sq.SellerID,
+		MinScore: sq.MinScore, MaxScore: sq.MaxScore, CreatedAfter: sq.CreatedAfter, CreatedBefore: sq.CreatedBefore,
+		First: first, Offset: offset, Limit: limit, NoTotal: statusOnly,
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if statusOnly {
+		counts, err := c.statusCounts(r)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		total = counts[sq.Status[0]]
+	}
+	cs, err := c.store.GetComplaints(r.Context(), ids)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	var next url.Values
+	if offset+len(ids) < total && len(ids) == limit {
+		next = url.Values{"offset": {strconv.Itoa(offset + limit)}}
+	}
+	return cs, total, next, nil
 }
 
 // userName is a user's name for display, or its id.
@@ -243,3 +334,23 @@ func (c *Console) secondLook(w http.ResponseWriter, r *request) error {
 	p := queuePage{Rows: rows, Total: len(rows), Heading: "Second look: complaints of throttled holders", Reasons: reasons, Filters: map[string]string{}}
 	return c.render(w, r, http.StatusOK, "second_look", "Second look", p)
 }
+
+// statusCounts are the queue's counts by status, read at most every
+// countsTTL: they label the status filter, and a count a few seconds old
+// is as useful as a fresh one without a scan of the queue per page view.
+func (c *Console) statusCounts(r *request) (map[string]int, error) {
+	c.countsMu.Lock()
+	defer c.countsMu.Unlock()
+	if c.counts != nil && c.now().Sub(c.countsAt) < countsTTL {
+		return c.counts, nil
+	}
+	stats, err := c.store.QueueStats(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.counts, c.countsAt = stats.ByStatus, c.now()
+	return c.counts, nil
+}
+
+// countsTTL is how long statusCounts keeps its answer.
+const countsTTL = 5 * time.Second

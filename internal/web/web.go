@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -100,6 +101,12 @@ type Console struct {
 	imgCache  *lru.Cache[string, cachedImage]
 	handler   http.Handler
 	pageRoles map[string][]identity.Role
+	// counts caches the queue's counts by status (queue.go).
+	countsMu sync.Mutex
+	counts   map[string]int
+	countsAt time.Time
+	// order remembers each reviewer's queue order (complaint.go).
+	order queueOrders
 }
 
 // New returns the console over opts.
@@ -170,8 +177,9 @@ type page struct {
 	// whose roles the page takes; allow is used when it is empty.
 	sameAs string
 	allow  []identity.Role
-	// tenant, when set, loads the object the page names and returns its
-	// scope for identity.Authorize.
+	// handler serves the page. One that loads a holder's object checks
+	// it with request.authorize (identity.Authorize with the page's roles
+	// and the object's holder) before showing anything of it.
 	handler func(w http.ResponseWriter, r *request) error
 }
 
@@ -275,13 +283,11 @@ func (c *Console) serve(p page, w http.ResponseWriter, r *request) error {
 			return err
 		}
 	}
-	if err := identity.Authorize(r.user, roles(p, r), identity.Unowned()); err != nil {
+	if err := identity.Authorize(r.user, r.roles, identity.Unowned()); err != nil {
 		return err
 	}
 	return p.handler(w, r)
 }
-
-func roles(_ page, r *request) []identity.Role { return r.roles }
 
 // authorize asks identity.Authorize whether the page's user may act on an
 // object of holderID.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"slices"
@@ -468,4 +469,65 @@ func TestHighlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestQueueOrderMatchesSearch checks that the queue served from the store
+// lists what the API's search lists, in the same order, page after page,
+// for the plain queue and with filters.
+func TestQueueOrderMatchesSearch(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{})
+		for i := range 23 {
+			holder := ownHolder
+			if i%3 == 0 {
+				holder = otherHolder
+			}
+			e.complaintScored(t, holder, float64(i%5)/5)
+		}
+		for _, who := range []string{"reviewer", "brand_owner"} {
+			u := e.users[who]
+			for _, filter := range []url.Values{
+				{"status": {"open"}},
+				{"status": {"open"}, "min_score": {"0.4"}},
+				{"status": {"open"}, "source": {"auto"}, "max_score": {"0.6"}},
+			} {
+				want, _, err := e.api.SearchComplaintIDs(t.Context(), &u, cloneValues(filter, "limit", "100"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				r := &request{Request: httptest.NewRequest("GET", "/queue", nil), user: &u}
+				next := url.Values{}
+				for page := 0; page < 10; page++ {
+					q := cloneValues(filter, "limit", "4")
+					for k, v := range next {
+						q[k] = v
+					}
+					rows, _, n, err := e.console.queueRows(r, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, row := range rows {
+						got = append(got, row.C.Body.ComplaintID)
+					}
+					if n == nil {
+						break
+					}
+					next = n
+				}
+				if !reflect.DeepEqual(got, want) || len(want) == 0 {
+					t.Errorf("%s %v: store queue %v, search %v", who, filter, got, want)
+				}
+			}
+		}
+	})
+}
+
+func cloneValues(v url.Values, k, val string) url.Values {
+	out := url.Values{}
+	for key, vals := range v {
+		out[key] = append([]string(nil), vals...)
+	}
+	out.Set(k, val)
+	return out
 }
