@@ -230,8 +230,24 @@ func TestBrowser(t *testing.T) {
 		b.do(
 			chromedp.SendKeys(chromedp.CSS("#f-q"), "bag "+strings.TrimPrefix(ids[0], "c_h_own_")),
 			chromedp.Submit(chromedp.CSS("#f-q")),
-			chromedp.WaitVisible(chromedp.CSS("h1")),
 		)
+		// The old page has an h1 too: wait until the filtered page has
+		// loaded, or the next navigation aborts this one. Evaluating while
+		// the page navigates fails; that is a reason to look again.
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			done, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`location.search.includes('q=') && document.readyState === 'complete' && !!document.querySelector('main')`))
+			if err == nil && done {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the filtered queue did not load: %v", err)
+			}
+			select {
+			case <-b.ctx.Done():
+				t.Fatal(b.ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 		rows, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('tr.row').length`))
 		if err != nil || rows < 1 {
 			t.Fatalf("filtered queue has %d rows (%v)", rows, err)
