@@ -1,12 +1,16 @@
 package notice
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/markwatch/markwatch/internal/domain"
 )
@@ -215,5 +219,41 @@ func TestSellerEvidence(t *testing.T) {
 	}
 	if got.Price == nil || got.Price.Reference.Amount != "250.00" || got.Price.Listing.Amount != "19.00" {
 		t.Errorf("price %+v", got.Price)
+	}
+}
+
+// TestNoticesMatchSchema: every rendered notice, in every locale, is
+// valid under configs/schemas/seller-notice.schema.json.
+func TestNoticesMatchSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	sch, err := c.Compile(filepath.Join("..", "..", "configs", "schemas", "seller-notice.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range Locales {
+		for _, d := range domain.NoticeDecisions {
+			n := sample(d, domain.ViolationPriceBelowFloor)
+			if err := Render(n, loc); err != nil {
+				t.Fatal(err)
+			}
+			data, err := json.Marshal(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sch.Validate(doc); err != nil {
+				t.Errorf("%s/%s: %v", loc, d, err)
+			}
+			if *update && loc == "en" && d == domain.NoticeTakedown {
+				pretty, _ := json.MarshalIndent(n, "", "  ")
+				if err := os.WriteFile(filepath.Join("..", "domain", "testdata", "seller-notice.good.json"), append(pretty, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
 }
