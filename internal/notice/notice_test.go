@@ -89,6 +89,14 @@ func TestGolden(t *testing.T) {
 				golden(t, loc+"_"+d, n.Subject+"\n\n"+n.Text)
 			})
 		}
+		t.Run(loc+"/reinstatement-withdrawn", func(t *testing.T) {
+			n := sample(domain.NoticeReinstatement, domain.ViolationMarkUse)
+			n.Policy, n.Automated = "withdrawn", false
+			if err := Render(n, loc); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, loc+"_reinstatement_withdrawn", n.Subject+"\n\n"+n.Text)
+		})
 		for _, v := range domain.NoticeViolations {
 			t.Run(loc+"/"+v, func(t *testing.T) {
 				n := sample(domain.NoticeTakedown, v)

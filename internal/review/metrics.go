@@ -33,7 +33,7 @@ var (
 	decisionValues = []string{store.ComplaintUpheld, store.ComplaintRejected}
 	sourceValues   = domain.ComplaintSources
 	ingestResults  = []string{"inserted", "duplicate"}
-	reinstateWhy   = []string{ReasonCounterNotice, ReasonRejectedOnReview}
+	reinstateWhy   = []string{ReasonCounterNotice, ReasonRejectedOnReview, ReasonWithdrawn}
 )
 
 func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
@@ -62,7 +62,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 			}, []string{"rule", "source"}),
 			reinstatements: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: "review", Name: "reinstatements_total",
-				Help: "Listings reinstated, by reason: counter_notice (the waiting period ran out) or rejected_on_review (a reviewer rejected the contested complaint).",
+				Help: "Listings reinstated, by reason: counter_notice (the waiting period ran out), rejected_on_review (a reviewer rejected the contested complaint) or withdrawn (the rights holder withdrew the complaint).",
 			}, []string{"reason"}),
 			repeatAfterEducation: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: "seller", Name: "repeat_after_education_total",
