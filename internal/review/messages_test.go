@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
@@ -115,6 +117,27 @@ func TestWithdraw(t *testing.T) {
 		}
 		if err := env.svc.Withdraw(ctx, "c_open", "u_owner", "again"); !errors.Is(err, ErrConflict) {
 			t.Errorf("withdraw twice: %v, want ErrConflict", err)
+		}
+	})
+}
+
+// FuzzValidMessage: whatever a seller or holder sends, an accepted
+// message is plain UTF-8 text within the cap.
+func FuzzValidMessage(f *testing.F) {
+	for _, s := range []string{"hello", "", " ", "a\x00b", "line\nline\ttab", "\xff", "<b>x</b>", "高仿 реплика"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		if validMessage("body", body) != nil {
+			return
+		}
+		if len(body) > MaxMessageBytes || !utf8.ValidString(body) || strings.TrimSpace(body) == "" {
+			t.Fatalf("accepted %q", body)
+		}
+		for _, r := range body {
+			if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+				t.Fatalf("accepted control character %U in %q", r, body)
+			}
 		}
 	})
 }
