@@ -41,7 +41,12 @@ func sample(decision, violation string) *domain.SellerNotice {
 	}
 	switch decision {
 	case domain.NoticeWarning:
+		// The educated warning: a first compatible-accessory case.
 		n.Educated, n.Strikes, n.NextStrike = true, 0, "warned"
+		if violation == domain.ViolationCounterfeitCue {
+			n.Violation = domain.ViolationCompatibleAccessory
+			n.Evidence = domain.NoticeEvidence{MatchedWords: []string{"ACME", "for ACME"}}
+		}
 	case domain.NoticeSuspension:
 		n.Strikes, n.NextStrike = 3, "strike"
 	case domain.NoticeTermination:
