@@ -94,6 +94,9 @@ type SellerNotice struct {
 	// Educated is set when the seller is warned and taught instead of
 	// struck (a first nominative-use-like mistake).
 	Educated bool `json:"educated,omitempty"`
+	// StrikeRemoved is set on a reinstatement that withdrew the
+	// complaint's strike (none was given to an educated seller).
+	StrikeRemoved bool `json:"strike_removed,omitempty"`
 	// CounterNotice says how and until when the seller may contest; absent
 	// when the decision cannot be contested (a reinstatement).
 	CounterNotice *NoticeCounterNotice `json:"counter_notice,omitempty"`

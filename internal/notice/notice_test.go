@@ -52,7 +52,7 @@ func sample(decision, violation string) *domain.SellerNotice {
 	case domain.NoticeTermination:
 		n.Strikes, n.NextStrike = 5, "none"
 	case domain.NoticeReinstatement:
-		n.Policy, n.Strikes, n.CounterNotice, n.Automated = "counter_notice", 0, nil, true
+		n.Policy, n.Strikes, n.CounterNotice, n.Automated, n.StrikeRemoved = "counter_notice", 0, nil, true, true
 	}
 	return n
 }

@@ -306,7 +306,7 @@ func (s *Service) reinstate(ctx context.Context, tx *store.Tx, c *domain.Complai
 	}
 	f := noticeFacts{
 		decision: domain.NoticeReinstatement, policy: reason, violation: notice.Violation(c, ""),
-		status: store.SellerActive, automated: actor == ActorSystem,
+		status: store.SellerActive, automated: actor == ActorSystem, strikeRemoved: removed,
 	}
 	if f.strikes, err = tx.CountActiveStrikes(ctx, c.SellerID, now); err != nil {
 		return err

@@ -56,6 +56,8 @@ type noticeFacts struct {
 	strikes                     int
 	status                      string
 	educated, automated         bool
+	// strikeRemoved: a reinstatement withdrew the complaint's strike.
+	strikeRemoved bool
 	// contestable notices tell how and until when to counter-notify.
 	contestable bool
 }
@@ -98,6 +100,7 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 		Strikes:        f.strikes,
 		NextStrike:     s.nextStrike(f.strikes, f.status),
 		Educated:       f.educated,
+		StrikeRemoved:  f.strikeRemoved,
 		Automated:      f.automated,
 		At:             now,
 	}

@@ -153,7 +153,7 @@ func TestNoticesOnReinstatement(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s: no reinstatement notice", id)
 			}
-			if n.Automated != want.automated || n.Policy != want.policy || n.Strikes != 0 || n.CounterNotice != nil ||
+			if n.Automated != want.automated || n.Policy != want.policy || n.Strikes != 0 || n.CounterNotice != nil || !n.StrikeRemoved ||
 				!strings.Contains(n.Text, "is online again") {
 				t.Errorf("%s: reinstatement notice %+v", id, n)
 			}
@@ -214,6 +214,15 @@ func TestEducateFirstNominative(t *testing.T) {
 		}
 		if got := decisions(env.notices(t, "c_3")); got != "takedown,strike,warning" {
 			t.Errorf("counterfeit case: notices %s", got)
+		}
+
+		// Withdrawn, the educated case's listing comes back with no strike
+		// to withdraw, and its notice does not pretend otherwise.
+		if err := env.svc.Withdraw(ctx, "c_1", "u_owner", "resolved"); err != nil {
+			t.Fatal(err)
+		}
+		if n := env.notices(t, "c_1")["reinstatement"]; n.StrikeRemoved || strings.Contains(n.Text, "strike for it is withdrawn") {
+			t.Errorf("reinstatement of an educated case: %+v", n)
 		}
 
 		plain := newEnv(t, e, Options{})
