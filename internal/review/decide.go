@@ -317,5 +317,9 @@ func (s *Service) reinstate(ctx context.Context, tx *store.Tx, c *domain.Complai
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
-	return s.notify(ctx, tx, c, f, now)
+	mark, holder, err := parties(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, c, &mark, holder, f, now)
 }

@@ -62,27 +62,33 @@ type noticeFacts struct {
 	contestable bool
 }
 
-// notify writes the notice of f about c to the seller-notices topic
-// through the outbox, in tx: it names the mark and holder, carries the
-// evidence the seller may see, and is rendered in the listing's language.
-// A complaint without a seller notifies nobody.
-func (s *Service) notify(ctx context.Context, tx *store.Tx, c *domain.Complaint, f noticeFacts, now time.Time) error {
-	if c.SellerID == "" {
-		return nil
-	}
+// parties loads the mark and holder a notice about c names; ids stand in
+// for names when either is gone from the registry.
+func parties(ctx context.Context, tx *store.Tx, c *domain.Complaint) (domain.Mark, domain.NoticeHolder, error) {
 	mark := domain.Mark{MarkID: c.MarkID, Name: c.MarkID, HolderID: c.HolderID}
 	switch m, err := tx.GetMark(ctx, c.MarkID); {
 	case err == nil:
 		mark = m.Body
 	case !errors.Is(err, store.ErrNotFound):
-		return err
+		return mark, domain.NoticeHolder{}, err
 	}
 	holder := domain.NoticeHolder{HolderID: mark.HolderID, Name: mark.HolderID}
 	switch h, err := tx.GetHolder(ctx, mark.HolderID); {
 	case err == nil:
 		holder.Name = h.Name
 	case !errors.Is(err, store.ErrNotFound):
-		return err
+		return mark, holder, err
+	}
+	return mark, holder, nil
+}
+
+// notify writes the notice of f about c to the seller-notices topic
+// through the outbox, in tx: it names the mark and holder (from parties),
+// carries the evidence the seller may see, and is rendered in the
+// listing's language. A complaint without a seller notifies nobody.
+func (s *Service) notify(ctx context.Context, tx *store.Tx, c *domain.Complaint, mark *domain.Mark, holder domain.NoticeHolder, f noticeFacts, now time.Time) error {
+	if c.SellerID == "" {
+		return nil
 	}
 	n := domain.SellerNotice{
 		SchemaVersion:  domain.SchemaVersion,
@@ -95,7 +101,7 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 		Mark:           domain.NoticeMark{MarkID: mark.MarkID, Name: mark.Name},
 		Holder:         holder,
 		Violation:      f.violation,
-		Evidence:       notice.SellerEvidence(c, &mark),
+		Evidence:       notice.SellerEvidence(c, mark),
 		Policy:         f.policy,
 		Strikes:        f.strikes,
 		NextStrike:     s.nextStrike(f.strikes, f.status),
@@ -134,11 +140,18 @@ func (s *Service) upholdNotices(ctx context.Context, tx *store.Tx, c *domain.Com
 			decisions = append(decisions, rungNotice[r.status])
 		}
 	}
+	if c.SellerID == "" {
+		return nil
+	}
+	mark, holder, err := parties(ctx, tx, c)
+	if err != nil {
+		return err
+	}
 	for _, d := range decisions {
 		f := base
 		f.decision = d
 		f.educated = r.educated && d == domain.NoticeWarning
-		if err := s.notify(ctx, tx, c, f, now); err != nil {
+		if err := s.notify(ctx, tx, c, &mark, holder, f, now); err != nil {
 			return err
 		}
 	}
