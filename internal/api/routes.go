@@ -115,7 +115,7 @@ func (a *API) routeTable() []route {
 		{method: "POST", pattern: "/v1/complaints/decisions", allow: roles(admin, reviewer), tenant: tenantNone, handler: a.decideBulk,
 			summary: "Decide up to 100 complaints at once; each item succeeds or fails on its own.", status: 200, in: bulkDecisionRequest{}, out: bulkDecisionResponse{}},
 		{method: "POST", pattern: "/v1/complaints/{id}/counter-notice", allow: roles(marketplace), tenant: tenantComplaintPath, handler: a.counterNotice,
-			summary: "File a seller's counter-notice against an upheld complaint.", status: 200, in: counterNoticeRequest{}, out: counterNoticeResponse{}},
+			summary: "File a seller's counter-notice against an upheld complaint; 409 when the complaint is not upheld or its counter-notice window (review.counter_notice_window after the uphold, as the seller's notices state) has closed.", status: 200, in: counterNoticeRequest{}, out: counterNoticeResponse{}},
 		{method: "POST", pattern: "/v1/complaints/{id}/escalate", allow: roles(admin, brandOwner), tenant: tenantComplaintPath, handler: a.escalate,
 			summary: "Maintain a contested complaint: the listing stays down until a reviewer decides.", status: 200, out: complaintResponse{}},
 		{method: "GET", pattern: "/v1/complaints/{id}/messages", allow: roles(admin, reviewer, brandOwner, marketplace), tenant: tenantComplaintPath, handler: a.listMessages,
