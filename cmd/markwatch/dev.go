@@ -257,6 +257,7 @@ func devTopics(t config.Topics, complaintsDLQ string) []devTopic {
 		{name: complaintsDLQ, partitions: 1},
 		{name: t.Takedowns, partitions: 3},
 		{name: t.SellerActions, partitions: 3},
+		{name: t.SellerNotices, partitions: 3},
 		{name: t.Sweeps, partitions: 1, compacted: true},
 	}
 }

@@ -92,7 +92,7 @@ func startServe(tb testing.TB) *servedProcess {
 	}
 
 	brokers := kafkatest.StartEmbedded(tb)
-	for _, topic := range []string{"complaints", "complaints.dlq", "takedowns", "seller-actions", "marks"} {
+	for _, topic := range []string{"complaints", "complaints.dlq", "takedowns", "seller-actions", "seller-notices", "marks"} {
 		kafkatest.CreateTopic(tb, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 1})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

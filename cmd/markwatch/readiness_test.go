@@ -86,7 +86,7 @@ func TestServeReadyzFollowsKafka(t *testing.T) {
 	})
 	def := config.Default()
 	for _, topic := range []string{def.Kafka.Topics.Complaints, def.Review.ComplaintsDLQ, def.Kafka.Topics.Takedowns,
-		def.Kafka.Topics.SellerActions, def.Kafka.Topics.Marks} {
+		def.Kafka.Topics.SellerActions, def.Kafka.Topics.SellerNotices, def.Kafka.Topics.Marks} {
 		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 1, ReplicationFactor: 1})
 	}
 	waitFor(t, 20*time.Second, "200 from /readyz once the broker is up", func() bool {

@@ -132,17 +132,19 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		ladder = append(ladder, review.Rung{Strikes: r.Strikes, Status: r.Status})
 	}
 	svc, err := review.New(review.Options{
-		Store:          st,
-		Ladder:         ladder,
-		StrikeTTL:      cfg.Review.StrikeTTL,
-		ReinstateAfter: cfg.Review.ReinstateAfter,
+		Store:                  st,
+		Ladder:                 ladder,
+		StrikeTTL:              cfg.Review.StrikeTTL,
+		ReinstateAfter:         cfg.Review.ReinstateAfter,
+		CounterNoticeWindow:    cfg.Review.CounterNoticeWindow,
+		EducateFirstNominative: cfg.Review.EducateFirstNominative,
 		Quality: review.Quality{
 			GoodFaithRate: cfg.Review.GoodFaithRate, MinDecisions: cfg.Review.MinDecisions,
 			ThrottleFloor: cfg.Review.ThrottleFloor,
 		},
 		Topics: review.Topics{
 			Takedowns: cfg.Kafka.Topics.Takedowns, SellerActions: cfg.Kafka.Topics.SellerActions,
-			Complaints: cfg.Kafka.Topics.Complaints,
+			SellerNotices: cfg.Kafka.Topics.SellerNotices, Complaints: cfg.Kafka.Topics.Complaints,
 		},
 		Logger:     log,
 		Registerer: reg,
@@ -177,7 +179,7 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer,
 		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, []string{
-			cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.Marks,
+			cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.SellerNotices, cfg.Kafka.Topics.Marks,
 		}),
 	}, nil
 }

@@ -40,9 +40,10 @@ func testServe(t *testing.T, brokers []string) {
 	cfg.Kafka.Topics.Complaints = kafkatest.TopicName("complaints")
 	cfg.Kafka.Topics.Takedowns = kafkatest.TopicName("takedowns")
 	cfg.Kafka.Topics.SellerActions = kafkatest.TopicName("seller-actions")
+	cfg.Kafka.Topics.SellerNotices = kafkatest.TopicName("seller-notices")
 	cfg.Review.ComplaintsDLQ = kafkatest.TopicName("complaints-dlq")
 	cfg.Review.GroupID = kafkatest.TopicName("review")
-	for _, topic := range []string{cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Review.ComplaintsDLQ} {
+	for _, topic := range []string{cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.SellerNotices, cfg.Review.ComplaintsDLQ} {
 		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 3, ReplicationFactor: 1})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -148,6 +149,28 @@ func testServe(t *testing.T, brokers []string) {
 	}
 	if id != "takedown:"+c.ComplaintID {
 		t.Errorf("takedown event id %q", id)
+	}
+	// The seller is told why, on its own topic keyed by seller id: the
+	// takedown, the strike and the warning of its first strike.
+	nr := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: cfg.Kafka.Topics.SellerNotices, GroupID: kafkatest.TopicName("notice-reader"), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
+	defer nr.Close()
+	noticeCtx, noticeCancel := context.WithTimeout(ctx, 30*time.Second)
+	defer noticeCancel()
+	seen := map[string]bool{}
+	for len(seen) < 3 {
+		m, err := nr.FetchMessage(noticeCtx)
+		if err != nil {
+			t.Fatalf("seller notices %v, want takedown, strike and warning: %v", seen, err)
+		}
+		var n domain.SellerNotice
+		if err := json.Unmarshal(m.Value, &n); err != nil || string(m.Key) != "s-bad" || n.ComplaintID != c.ComplaintID ||
+			n.Mark.Name != "Veltaro" || n.Holder.Name != "Veltaro" || n.Subject == "" {
+			t.Fatalf("seller notice key %q %s (%v)", m.Key, m.Value, err)
+		}
+		seen[n.Decision] = true
+	}
+	if !seen[domain.NoticeTakedown] || !seen[domain.NoticeStrike] || !seen[domain.NoticeWarning] {
+		t.Errorf("seller notices %v, want takedown, strike and warning", seen)
 	}
 
 	stop()

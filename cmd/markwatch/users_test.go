@@ -65,7 +65,7 @@ func TestUsersCreate(t *testing.T) {
 func TestServeCommand(t *testing.T) {
 	brokers := kafkatest.StartEmbedded(t)
 	def := config.Default()
-	for _, topic := range []string{def.Kafka.Topics.Complaints, def.Review.ComplaintsDLQ, def.Kafka.Topics.Takedowns, def.Kafka.Topics.SellerActions, def.Kafka.Topics.Marks} {
+	for _, topic := range []string{def.Kafka.Topics.Complaints, def.Review.ComplaintsDLQ, def.Kafka.Topics.Takedowns, def.Kafka.Topics.SellerActions, def.Kafka.Topics.SellerNotices, def.Kafka.Topics.Marks} {
 		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 1, ReplicationFactor: 1})
 	}
 	db := "sqlite:" + filepath.Join(t.TempDir(), "m.db")

@@ -22,6 +22,7 @@ var enumSets = map[string][]string{
 	"seller_status":    {store.SellerActive, store.SellerWarned, store.SellerSuspended, store.SellerTerminated},
 	"submitted":        {"submitted"},
 	"image_kind":       uploadFields,
+	"message_author":   {store.AuthorHolder, store.AuthorSeller},
 }
 
 // complaintStatuses are the states of a complaint, the values of the

@@ -89,6 +89,13 @@ type Review struct {
 	// ThrottleFloor: a holder below it (over at least 10 decisions) is
 	// throttled.
 	ThrottleFloor float64 `yaml:"throttle_floor"`
+	// CounterNoticeWindow is how long after an uphold a seller may
+	// counter-notify; its notices state the deadline.
+	CounterNoticeWindow time.Duration `yaml:"counter_notice_window"`
+	// EducateFirstNominative warns and educates a seller instead of
+	// striking it on its first nominative-use-like case (the brand's name
+	// in the title of a compatible accessory).
+	EducateFirstNominative bool `yaml:"educate_first_nominative"`
 }
 
 // Rung is one step of the strike ladder.
@@ -121,6 +128,8 @@ type Topics struct {
 	DLQ           string `yaml:"dlq"`
 	Takedowns     string `yaml:"takedowns"`
 	SellerActions string `yaml:"seller_actions"`
+	// SellerNotices receives the statements of reasons sent to sellers.
+	SellerNotices string `yaml:"seller_notices"`
 	// Sweeps (compacted) holds the progress of retroactive sweeps.
 	Sweeps string `yaml:"sweeps"`
 }
@@ -254,7 +263,7 @@ func Default() Config {
 			GroupID: "markwatch-detector",
 			Topics: Topics{
 				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
-				Takedowns: "takedowns", SellerActions: "seller-actions", Sweeps: "sweeps",
+				Takedowns: "takedowns", SellerActions: "seller-actions", SellerNotices: "seller-notices", Sweeps: "sweeps",
 			},
 			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
 			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,
@@ -267,6 +276,7 @@ func Default() Config {
 			StrikeTTL: 365 * 24 * time.Hour, ReinstateAfter: 10 * 24 * time.Hour, TimerInterval: time.Minute,
 			Ladder:        []Rung{{1, "warned"}, {3, "suspended"}, {5, "terminated"}},
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
+			CounterNoticeWindow: 30 * 24 * time.Hour,
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -461,6 +471,12 @@ func (c *Config) validateStreaming() error {
 		return errors.New("review.complaints_dlq: required, and not the complaints topic")
 	case c.Review.StrikeTTL <= 0 || c.Review.ReinstateAfter <= 0 || c.Review.TimerInterval <= 0:
 		return errors.New("review.strike_ttl, review.reinstate_after, review.timer_interval: must be positive")
+	case c.Review.CounterNoticeWindow <= 0:
+		return errors.New("review.counter_notice_window: must be positive")
+	case k.Topics.SellerNotices == "":
+		return errors.New("kafka.topics.seller_notices: required")
+	case k.Topics.SellerNotices == k.Topics.SellerActions || k.Topics.SellerNotices == k.Topics.Takedowns:
+		return fmt.Errorf("kafka.topics.seller_notices: %q is also the seller-actions or takedowns topic", k.Topics.SellerNotices)
 	case c.Review.GoodFaithRate <= 0 || c.Review.GoodFaithRate > 1 || c.Review.ThrottleFloor < 0 || c.Review.ThrottleFloor >= c.Review.GoodFaithRate:
 		return fmt.Errorf("review.good_faith_rate (%g) and review.throttle_floor (%g): want 0 <= floor < rate <= 1", c.Review.GoodFaithRate, c.Review.ThrottleFloor)
 	case c.Review.MinDecisions < 1:
@@ -514,7 +530,7 @@ func (c *Config) validateSweep() error {
 	switch t.Sweeps {
 	case "":
 		return errors.New("kafka.topics.sweeps: required when sweep.enabled is set")
-	case t.Listings, t.Marks, t.Complaints, t.DLQ, t.Takedowns, t.SellerActions:
+	case t.Listings, t.Marks, t.Complaints, t.DLQ, t.Takedowns, t.SellerActions, t.SellerNotices:
 		return fmt.Errorf("kafka.topics.sweeps: %q is another kafka.topics entry; sweeps needs a compacted topic of its own", t.Sweeps)
 	}
 	return nil

@@ -48,6 +48,9 @@ func TestLoadBad(t *testing.T) {
 		"ladder":      "review.ladder[1].strikes",
 		"quality":     "review.good_faith_rate",
 		"brokers":     "kafka.brokers",
+		// notices_*: the seller notices.
+		"notices_topic":  "kafka.topics.seller_notices: \"seller-actions\" is also",
+		"notices_window": "review.counter_notice_window: must be positive",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",

@@ -497,7 +497,7 @@ func TestSnapshot(t *testing.T) {
 	s := l.Snapshot()
 	want := &domain.ListingSnapshot{
 		Title: l.Title, Description: l.Description, Brand: l.Brand, Category: l.Category,
-		Price: l.Price, Images: l.Images, Marketplace: l.Marketplace,
+		Price: l.Price, Images: l.Images, Marketplace: l.Marketplace, Locale: l.Locale,
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("Snapshot = %+v, want %+v", s, want)

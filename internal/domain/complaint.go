@@ -79,6 +79,7 @@ func (c *Complaint) Validate(lim Limits) error {
 		v.maxLen("listing.brand", c.Listing.Brand, lim.MaxShortFieldBytes)
 		v.maxLen("listing.category", c.Listing.Category, lim.MaxShortFieldBytes)
 		v.maxLen("listing.marketplace", c.Listing.Marketplace, lim.MaxShortFieldBytes)
+		v.maxLen("listing.locale", c.Listing.Locale, lim.MaxShortFieldBytes)
 		v.money("listing.price", c.Listing.Price)
 		if len(c.Listing.Images) > lim.MaxImages {
 			v.fail("listing.images", "%d images, over the cap of %d", len(c.Listing.Images), lim.MaxImages)

@@ -85,6 +85,6 @@ func (v *validator) imageRef(field, s string) {
 func (l *Listing) Snapshot() *ListingSnapshot {
 	return &ListingSnapshot{
 		Title: l.Title, Description: l.Description, Brand: l.Brand, Category: l.Category,
-		Price: l.Price, Images: l.Images, Marketplace: l.Marketplace,
+		Price: l.Price, Images: l.Images, Marketplace: l.Marketplace, Locale: l.Locale,
 	}
 }

@@ -154,6 +154,9 @@ type ListingSnapshot struct {
 	Price       *Money   `json:"price,omitempty"`
 	Images      []string `json:"images,omitempty"`
 	Marketplace string   `json:"marketplace,omitempty"`
+	// Locale is the listing's locale (BCP 47, "zh-CN"); the seller's
+	// notices are written in its language.
+	Locale string `json:"locale,omitempty"`
 }
 
 // ScoreResult is one line of `markwatch score` output.

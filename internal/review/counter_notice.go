@@ -19,7 +19,9 @@ const reinstateBatch = 100
 // becomes contested, and its listing is reinstated by ReinstateDue once
 // ReinstateAfter has passed, unless the holder escalates or a reviewer
 // decides first. It returns when that will be. A complaint that is not
-// upheld, or that already had a counter-notice, is ErrConflict.
+// upheld, that already had a counter-notice, or whose counter-notice
+// window (Options.CounterNoticeWindow after the uphold, as the seller's
+// notices state) has closed, is ErrConflict.
 func (s *Service) CounterNotice(ctx context.Context, complaintID, actor, statement string) (reinstateAt time.Time, err error) {
 	switch {
 	case actor == "":
@@ -31,6 +33,15 @@ func (s *Service) CounterNotice(ctx context.Context, complaintID, actor, stateme
 	now := s.now()
 	reinstateAt = now.Add(s.reinstateAfter)
 	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.GetComplaint(ctx, complaintID)
+		if err != nil {
+			return err
+		}
+		// The window the seller's notices stated, counted from the
+		// uphold: a counter-notice after it is refused.
+		if c.Status == store.ComplaintUpheld && !c.DecidedAt.IsZero() && now.After(c.DecidedAt.Add(s.counterNoticeWindow)) {
+			return fmt.Errorf("the counter-notice window closed at %s: %w", c.DecidedAt.Add(s.counterNoticeWindow).Format(time.RFC3339), ErrConflict)
+		}
 		if err := tx.SetComplaintStatus(ctx, complaintID, store.ComplaintUpheld, store.ComplaintContested, actor); err != nil {
 			return err
 		}

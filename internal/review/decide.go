@@ -2,12 +2,14 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/notice"
 	"github.com/markwatch/markwatch/internal/store"
 )
 
@@ -124,7 +126,11 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 		return fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
 	}
 	now := s.now()
-	var c store.Complaint
+	var (
+		c         store.Complaint
+		struck    strikeResult
+		violation string
+	)
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if c, err = tx.GetComplaint(ctx, complaintID); err != nil {
@@ -166,7 +172,11 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 			if err := enqueue(ctx, tx, ev.EventID, s.topics.Takedowns, c.Body.ListingID, ev); err != nil {
 				return err
 			}
-			return s.strike(ctx, tx, &c.Body, d.Actor, now)
+			violation = notice.Violation(&c.Body, d.ReasonCode)
+			if struck, err = s.strike(ctx, tx, &c.Body, d.Actor, violation, now); err != nil {
+				return err
+			}
+			return s.upholdNotices(ctx, tx, &c.Body, d.ReasonCode, violation, struck, now)
 		case to == store.ComplaintRejected && from == store.ComplaintContested:
 			return s.reinstate(ctx, tx, &c.Body, d.Actor, ReasonRejectedOnReview, now)
 		}
@@ -180,6 +190,9 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 		decision = store.ComplaintRejected
 	}
 	s.metrics.decisions.WithLabelValues(decision, c.Body.Source).Inc()
+	if struck.repeat {
+		s.metrics.repeatAfterEducation.WithLabelValues(violation).Inc()
+	}
 	if c.Status == store.ComplaintContested && decision == store.ComplaintRejected {
 		s.metrics.reinstatements.WithLabelValues(ReasonRejectedOnReview).Inc()
 	}
@@ -195,46 +208,67 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 	return nil
 }
 
-// strike gives the seller of c a strike and climbs the ladder, in tx.
-func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint, actor string, now time.Time) error {
+// strike gives the seller of c a strike and climbs the ladder, in tx. With
+// EducateFirstNominative, a seller with no active strike, never taught
+// before, whose violation is nominative-use-like, is taught instead: no
+// strike, an audit entry that a later strike is a repeat after education.
+func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint, actor, violation string, now time.Time) (strikeResult, error) {
+	var r strikeResult
 	if c.SellerID == "" {
-		return nil // a complaint about a listing of unknown seller strikes nobody
+		return r, nil // a complaint about a listing of unknown seller strikes nobody
 	}
 	// Lock the seller first: a concurrent decision against the same
 	// seller waits here, and then counts this strike too.
 	seller, err := tx.LockSeller(ctx, c.SellerID)
 	if err != nil {
-		return err
+		return r, err
+	}
+	r.status = seller.Status
+	educatedBefore, err := tx.HasAudit(ctx, "seller", c.SellerID, auditEducated)
+	if err != nil {
+		return r, err
+	}
+	if r.strikes, err = tx.CountActiveStrikes(ctx, c.SellerID, now); err != nil {
+		return r, err
+	}
+	if s.educateFirstNominative && notice.NominativeLike(violation) && r.strikes == 0 && !educatedBefore {
+		r.educated = true
+		return r, audit(ctx, tx, actor, auditEducated, "seller", c.SellerID, map[string]any{
+			"complaint_id": c.ComplaintID, "violation": violation,
+		})
 	}
 	st, added, err := tx.AddStrike(ctx, store.Strike{
 		SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: now, ExpiresAt: now.Add(s.strikeTTL),
 	})
 	if err != nil || !added {
-		return err
+		return r, err
 	}
+	r.struck, r.repeat = true, educatedBefore
 	if err := audit(ctx, tx, actor, "strike.added", "seller", c.SellerID, map[string]any{
 		"complaint_id": c.ComplaintID, "expires_at": st.ExpiresAt,
 	}); err != nil {
-		return err
+		return r, err
 	}
 	n, err := tx.CountActiveStrikes(ctx, c.SellerID, now)
 	if err != nil {
-		return err
+		return r, err
 	}
+	r.strikes = n
 	current := seller.Status
 	// A seller only climbs: strikes that expire or are withdrawn do not
 	// lift a suspension by themselves; that is an admin's call.
 	target := s.ladder.StatusFor(n)
 	if severity(target) <= severity(current) {
-		return nil
+		return r, nil
 	}
+	r.status, r.climbed = target, true
 	if _, err := tx.SetSellerStatus(ctx, c.SellerID, target); err != nil {
-		return err
+		return r, err
 	}
 	if err := audit(ctx, tx, actor, "seller."+target, "seller", c.SellerID, map[string]any{
 		"from": current, "strikes": n, "complaint_id": c.ComplaintID,
 	}); err != nil {
-		return err
+		return r, err
 	}
 	ev := SellerActionEvent{
 		SchemaVersion: domain.SchemaVersion,
@@ -245,7 +279,7 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 		ComplaintID:   c.ComplaintID,
 		At:            now,
 	}
-	return enqueue(ctx, tx, ev.EventID, s.topics.SellerActions, c.SellerID, ev)
+	return r, enqueue(ctx, tx, ev.EventID, s.topics.SellerActions, c.SellerID, ev)
 }
 
 // reinstate withdraws c's strike and announces the listing's
@@ -264,5 +298,28 @@ func (s *Service) reinstate(ctx context.Context, tx *store.Tx, c *domain.Complai
 		}
 	}
 	ev := listingEvent(c, reinstatementEventID(c.ComplaintID), ActionReinstate, reason, now)
-	return enqueue(ctx, tx, ev.EventID, s.topics.Takedowns, c.ListingID, ev)
+	if err := enqueue(ctx, tx, ev.EventID, s.topics.Takedowns, c.ListingID, ev); err != nil {
+		return err
+	}
+	if c.SellerID == "" {
+		return nil
+	}
+	f := noticeFacts{
+		decision: domain.NoticeReinstatement, policy: reason, violation: notice.Violation(c, ""),
+		status: store.SellerActive, automated: actor == ActorSystem, strikeRemoved: removed,
+	}
+	if f.strikes, err = tx.CountActiveStrikes(ctx, c.SellerID, now); err != nil {
+		return err
+	}
+	switch seller, err := tx.GetSeller(ctx, c.SellerID); {
+	case err == nil:
+		f.status = seller.Status
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	mark, holder, err := parties(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, c, &mark, holder, f, now)
 }

@@ -41,7 +41,8 @@ type ListingEvent struct {
 	MarkID         string `json:"mark_id"`
 	HolderID       string `json:"holder_id,omitempty"`
 	// Reason is the reviewer's reason code for a takedown, or why a
-	// listing is reinstated.
+	// listing is reinstated (counter_notice, rejected_on_review,
+	// withdrawn).
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
 }

@@ -138,6 +138,11 @@ func reject(actor string) Decision {
 	return Decision{Verdict: VerdictReject, ReasonCode: "genuine", Actor: actor}
 }
 
+// upholdEvents is how many outbox events a seller's first uphold writes:
+// the takedown, the seller action (warned), and the seller's notices of
+// the takedown, the strike and the warning.
+const upholdEvents = 5
+
 // pending returns the unpublished outbox events by event id.
 func (e *env) pending(t *testing.T) map[string]store.OutboxEvent {
 	t.Helper()

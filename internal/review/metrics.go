@@ -20,6 +20,9 @@ type serviceMetrics struct {
 	counterNotices prometheus.Counter
 	reinstatements *prometheus.CounterVec
 	refused        *prometheus.CounterVec
+	// repeatAfterEducation counts strikes of sellers who were taught
+	// instead of struck before, by the new violation.
+	repeatAfterEducation *prometheus.CounterVec
 }
 
 // Label values known in advance, created at zero so that increase()
@@ -30,7 +33,7 @@ var (
 	decisionValues = []string{store.ComplaintUpheld, store.ComplaintRejected}
 	sourceValues   = domain.ComplaintSources
 	ingestResults  = []string{"inserted", "duplicate"}
-	reinstateWhy   = []string{ReasonCounterNotice, ReasonRejectedOnReview}
+	reinstateWhy   = []string{ReasonCounterNotice, ReasonRejectedOnReview, ReasonWithdrawn}
 )
 
 func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
@@ -59,8 +62,12 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 			}, []string{"rule", "source"}),
 			reinstatements: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: "review", Name: "reinstatements_total",
-				Help: "Listings reinstated, by reason: counter_notice (the waiting period ran out) or rejected_on_review (a reviewer rejected the contested complaint).",
+				Help: "Listings reinstated, by reason: counter_notice (the waiting period ran out), rejected_on_review (a reviewer rejected the contested complaint) or withdrawn (the rights holder withdrew the complaint).",
 			}, []string{"reason"}),
+			repeatAfterEducation: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "seller", Name: "repeat_after_education_total",
+				Help: "Strikes of sellers who had been warned and educated instead of struck before, by the violation of the new strike: education that did not work.",
+			}, []string{"violation"}),
 		}
 	})
 	if err != nil {
@@ -71,6 +78,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 	telemetry.Init(m.ingested, ingestResults, sourceValues)
 	telemetry.Init(m.reinstatements, reinstateWhy)
 	telemetry.Init(m.refused, Rules(), sourceValues)
+	telemetry.Init(m.repeatAfterEducation, domain.NoticeViolations)
 	return m, nil
 }
 

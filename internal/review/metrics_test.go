@@ -19,12 +19,13 @@ func TestServiceMetricsAtZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]int{
-		"markwatch_review_decisions_total":            2 * len(domain.ComplaintSources),
-		"markwatch_review_decisions_by_matcher_total": 2 * len(score.Matchers()),
-		"markwatch_complaints_ingested_total":         2 * len(domain.ComplaintSources),
-		"markwatch_complaints_refused_total":          len(Rules()) * len(domain.ComplaintSources),
-		"markwatch_review_reinstatements_total":       2,
-		"markwatch_review_counter_notices_total":      1,
+		"markwatch_review_decisions_total":              2 * len(domain.ComplaintSources),
+		"markwatch_review_decisions_by_matcher_total":   2 * len(score.Matchers()),
+		"markwatch_complaints_ingested_total":           2 * len(domain.ComplaintSources),
+		"markwatch_complaints_refused_total":            len(Rules()) * len(domain.ComplaintSources),
+		"markwatch_review_reinstatements_total":         3,
+		"markwatch_review_counter_notices_total":        1,
+		"markwatch_seller_repeat_after_education_total": len(domain.NoticeViolations),
 	} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != want {
 			t.Errorf("%s: %d series (%v), want %d", name, n, err, want)

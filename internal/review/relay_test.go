@@ -40,13 +40,13 @@ func TestRelayPublishFailsOnce(t *testing.T) {
 		if n, err := relay.PublishPending(ctx); err == nil || n != 0 {
 			t.Fatalf("first pass: %d, %v; want the publisher's error", n, err)
 		}
-		if len(env.pending(t)) != 2 {
-			t.Fatalf("after the failed publish %d events pending, want 2", len(env.pending(t)))
+		if len(env.pending(t)) != upholdEvents {
+			t.Fatalf("after the failed publish %d events pending, want %d", len(env.pending(t)), upholdEvents)
 		}
 		env.clock.Add(time.Second)
 		// The failed pass gave its claims back: no need to wait for the lease.
-		if n, err := relay.PublishPending(ctx); err != nil || n != 2 {
-			t.Fatalf("second pass: %d, %v; want 2 published", n, err)
+		if n, err := relay.PublishPending(ctx); err != nil || n != upholdEvents {
+			t.Fatalf("second pass: %d, %v; want %d published", n, err, upholdEvents)
 		}
 		for _, id := range []string{"takedown:c_1", "seller-action:s_1:warned:1"} {
 			if got := pub.count(id); got != 1 {
@@ -86,8 +86,8 @@ func TestRelayCrashBetweenCommitAndPublish(t *testing.T) {
 		}
 		// The relay that dies: it claimed, and never published or marked.
 		dead, err := env.store.ClaimEvents(ctx, 100, 30*time.Second)
-		if err != nil || len(dead) != 2 {
-			t.Fatalf("dead relay's claim: %d events (%v), want 2", len(dead), err)
+		if err != nil || len(dead) != upholdEvents {
+			t.Fatalf("dead relay's claim: %d events (%v), want %d", len(dead), err, upholdEvents)
 		}
 		pub := &fakePublisher{}
 		relay := newRelay(t, env, pub, nil)
@@ -96,8 +96,8 @@ func TestRelayCrashBetweenCommitAndPublish(t *testing.T) {
 			t.Fatalf("during the lease: %d, %v; want 0", n, err)
 		}
 		env.clock.Add(time.Second)
-		if n, err := relay.PublishPending(ctx); err != nil || n != 2 {
-			t.Fatalf("after the lease: %d, %v; want 2", n, err)
+		if n, err := relay.PublishPending(ctx); err != nil || n != upholdEvents {
+			t.Fatalf("after the lease: %d, %v; want %d", n, err, upholdEvents)
 		}
 		if n, err := relay.PublishPending(ctx); err != nil || n != 0 {
 			t.Fatalf("afterwards: %d, %v; want 0", n, err)
@@ -138,8 +138,8 @@ func TestRelayCrashBetweenPublishAndMark(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.clock.Add(31 * time.Second)
-	if n, err := newRelay(t, env, pub, nil).PublishPending(ctx); err != nil || n != 2 {
-		t.Fatalf("after the lease: %d, %v; want 2", n, err)
+	if n, err := newRelay(t, env, pub, nil).PublishPending(ctx); err != nil || n != upholdEvents {
+		t.Fatalf("after the lease: %d, %v; want %d", n, err, upholdEvents)
 	}
 	if got := pub.count("takedown:c_2"); got != 2 {
 		t.Errorf("takedown published %d times, want 2 (at least once, same id)", got)

@@ -68,6 +68,10 @@ type Topics struct {
 	// SellerActions receives seller-action events, keyed by seller id;
 	// "seller-actions" when empty.
 	SellerActions string
+	// SellerNotices receives the statements of reasons sent to sellers
+	// (domain.SellerNotice), keyed by seller id; "seller-notices" when
+	// empty.
+	SellerNotices string
 	// Complaints receives manual complaints submitted through the
 	// service, keyed by listing id, so that they flow through the same
 	// consumer as automatic ones; "complaints" when empty.
@@ -107,8 +111,18 @@ type Options struct {
 	// ReinstateAfter is the counter-notice waiting period; 10 days when
 	// zero.
 	ReinstateAfter time.Duration
-	Topics         Topics
-	Quality        Quality
+	// CounterNoticeWindow is how long after an uphold the seller may
+	// counter-notify, stated in its notices and enforced by
+	// CounterNotice; 30 days when zero.
+	CounterNoticeWindow time.Duration
+	// EducateFirstNominative warns and educates a seller, instead of
+	// striking it, on an uphold whose violation is nominative-use-like
+	// (the brand's name in the title of a compatible accessory) when the
+	// seller has no active strike and was never educated before. The
+	// listing is taken down all the same.
+	EducateFirstNominative bool
+	Topics                 Topics
+	Quality                Quality
 	// Logger receives the service's logs; none when nil.
 	Logger *slog.Logger
 	// Registerer receives the service's metrics; none when nil.
@@ -126,8 +140,11 @@ type Service struct {
 	reinstateAfter time.Duration
 	topics         Topics
 	quality        Quality
-	log            *slog.Logger
-	metrics        *serviceMetrics
+	// counterNoticeWindow and educateFirstNominative: see Options.
+	counterNoticeWindow    time.Duration
+	educateFirstNominative bool
+	log                    *slog.Logger
+	metrics                *serviceMetrics
 	// refused counts the complaints Ingest refused, by rule and source.
 	refused *prometheus.CounterVec
 }
@@ -161,6 +178,15 @@ func New(opts Options) (*Service, error) {
 	if opts.Topics.SellerActions == "" {
 		opts.Topics.SellerActions = "seller-actions"
 	}
+	if opts.Topics.SellerNotices == "" {
+		opts.Topics.SellerNotices = "seller-notices"
+	}
+	if opts.CounterNoticeWindow == 0 {
+		opts.CounterNoticeWindow = 30 * 24 * time.Hour
+	}
+	if opts.CounterNoticeWindow < 0 {
+		return nil, fmt.Errorf("review: new: counter-notice window %v is negative", opts.CounterNoticeWindow)
+	}
 	if opts.Topics.Complaints == "" {
 		opts.Topics.Complaints = "complaints"
 	}
@@ -189,16 +215,18 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("review: new: %w", err)
 	}
 	return &Service{
-		store:          opts.Store,
-		clock:          opts.Clock,
-		ladder:         opts.Ladder,
-		strikeTTL:      opts.StrikeTTL,
-		reinstateAfter: opts.ReinstateAfter,
-		topics:         opts.Topics,
-		quality:        opts.Quality,
-		log:            opts.Logger.With("component", "review"),
-		metrics:        m,
-		refused:        m.refused,
+		store:                  opts.Store,
+		clock:                  opts.Clock,
+		ladder:                 opts.Ladder,
+		strikeTTL:              opts.StrikeTTL,
+		reinstateAfter:         opts.ReinstateAfter,
+		topics:                 opts.Topics,
+		quality:                opts.Quality,
+		counterNoticeWindow:    opts.CounterNoticeWindow,
+		educateFirstNominative: opts.EducateFirstNominative,
+		log:                    opts.Logger.With("component", "review"),
+		metrics:                m,
+		refused:                m.refused,
 	}, nil
 }
 

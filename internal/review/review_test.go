@@ -115,8 +115,8 @@ func TestDecideUpholdWritesEverythingInOneTransaction(t *testing.T) {
 		if got := decode[SellerActionEvent](t, sa.Payload); got.Status != store.SellerWarned || got.Strikes != 1 || got.ComplaintID != "c_1" {
 			t.Errorf("seller action %+v", got)
 		}
-		if len(events) != 2 {
-			t.Errorf("%d events, want 2", len(events))
+		if len(events) != upholdEvents {
+			t.Errorf("%d events, want %d", len(events), upholdEvents)
 		}
 		var actions []string
 		entries, err := env.store.AuditLog(ctx, store.AuditQuery{})
@@ -234,8 +234,8 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 		}
 		events := env.pending(t)
 		if wantStatus == store.ComplaintUpheld {
-			if len(strikes) != 1 || len(events) != 2 {
-				t.Errorf("%d strikes and %d events after an uphold, want 1 and 2", len(strikes), len(events))
+			if len(strikes) != 1 || len(events) != upholdEvents {
+				t.Errorf("%d strikes and %d events after an uphold, want 1 and %d", len(strikes), len(events), upholdEvents)
 			}
 		} else if len(strikes) != 0 || len(events) != 0 {
 			t.Errorf("%d strikes and %d events after a rejection, want none", len(strikes), len(events))

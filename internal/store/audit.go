@@ -111,3 +111,16 @@ func (r runner) auditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error
 	}
 	return entries, nil
 }
+
+// HasAudit reports whether the audit log holds an entry with action about
+// the object, such as whether a seller was ever educated instead of struck.
+func (tx *Tx) HasAudit(ctx context.Context, objectType, objectID, action string) (bool, error) {
+	var n int
+	err := tx.r.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_log
+		WHERE object_type = ? AND object_id = ? AND action = ? LIMIT 1) AS found`,
+		objectType, objectID, action).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: has audit %s %s/%s: %w", action, objectType, objectID, err)
+	}
+	return n > 0, nil
+}

@@ -204,6 +204,18 @@ var migrations = []string{
 	// complaints table on SQLite.
 	`CREATE INDEX complaints_source_holder_status ON complaints (source, holder_id, status);
 	CREATE INDEX complaints_queue ON complaints (status, score DESC, created_at, id);`,
+
+	// 10: messages on a complaint between its rights holder and the
+	// listing's seller; plain text, appended only, read by reviewers too.
+	`CREATE TABLE complaint_messages (
+		id           {{serial_pk}},
+		complaint_id TEXT NOT NULL,
+		author       TEXT NOT NULL CHECK (author IN ('holder', 'seller')),
+		actor        TEXT NOT NULL,
+		body         TEXT NOT NULL,
+		created_at   BIGINT NOT NULL
+	);
+	CREATE INDEX complaint_messages_complaint ON complaint_messages (complaint_id, id);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -123,6 +123,10 @@ type complaintPage struct {
 	Reasons     reasonCodes
 	Flash       string
 	CounterNote *store.CounterNotice
+	// Messages is the complaint's thread; Owner is set for the holder's
+	// brand owner, who may post to it and withdraw the complaint.
+	Messages []store.Message
+	Owner    bool
 }
 
 // signal is one piece of evidence with its share of the score, as the
@@ -209,6 +213,10 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 	if cn, err := c.store.GetCounterNotice(r.Context(), body.ComplaintID); err == nil {
 		p.CounterNote = &cn
 	}
+	if p.Messages, err = c.review.Messages(r.Context(), body.ComplaintID, 0, 200); err != nil {
+		return err
+	}
+	p.Owner = r.isRole(identity.RoleBrandOwner)
 	decidable := cp.Status == store.ComplaintOpen || cp.Status == store.ComplaintContested
 	if p.Staff && decidable {
 		// Opening the page claims the complaint; the page renews the

@@ -33,6 +33,8 @@ func (c *Console) pageTable() []page {
 		{pattern: "GET /complaints/{id}", sameAs: "GET /v1/complaints/{id}", handler: c.complaint},
 		{pattern: "POST /complaints/{id}/decide", sameAs: "POST /v1/complaints/{id}/decision", handler: c.decide},
 		{pattern: "POST /complaints/{id}/escalate", sameAs: "POST /v1/complaints/{id}/escalate", handler: c.escalate},
+		{pattern: "POST /complaints/{id}/messages", sameAs: "POST /v1/complaints/{id}/messages", handler: c.postMessage},
+		{pattern: "POST /complaints/{id}/withdraw", sameAs: "POST /v1/complaints/{id}/withdraw", handler: c.withdraw},
 		{pattern: "POST /complaints/{id}/claim", allow: staff, handler: c.claim},
 		{pattern: "POST /complaints/{id}/release", allow: staff, handler: c.release},
 		{pattern: "GET /counter-notices", allow: staff, handler: c.counterNotices},
