@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/markwatch/markwatch/internal/api"
+	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/review"
@@ -57,6 +58,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
 		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		Calibration: calibration.Options{
+			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
+		},
 	})
 	if err != nil {
 		return err

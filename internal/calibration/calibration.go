@@ -100,8 +100,12 @@ type Bucket struct {
 	Rejected int     `json:"rejected"`
 }
 
-// Stats are the decisions on a set of complaints.
+// Stats are the decisions on a set of complaints: a mark's, or those a
+// matcher gave evidence for (a complaint counts once for each matcher
+// behind it).
 type Stats struct {
+	// Matcher names the matcher; empty for all of the mark's complaints.
+	Matcher string `json:"matcher,omitempty"`
 	// Decided and Upheld count decisions; Precision is Upheld/Decided,
 	// absent when nothing is decided.
 	Decided   int      `json:"decided"`
@@ -110,13 +114,6 @@ type Stats struct {
 	// Scores is the score distribution of the upheld and rejected
 	// complaints, in ten buckets of 0.1.
 	Scores []Bucket `json:"scores"`
-}
-
-// MatcherStats are the decisions on the complaints a matcher gave evidence
-// for. A complaint counts once for each matcher behind it.
-type MatcherStats struct {
-	Matcher string `json:"matcher"`
-	Stats
 }
 
 // WhatIf is what one threshold would have done over the window: how many
@@ -136,8 +133,9 @@ type WhatIf struct {
 type Report struct {
 	// Filed counts every automatic complaint of the window.
 	Filed int `json:"filed"`
-	Stats
-	Matchers []MatcherStats `json:"matchers"`
+	// Overall are the decisions on all of them.
+	Overall  Stats   `json:"overall"`
+	Matchers []Stats `json:"matchers"`
 	// Recommended is the lowest threshold (in steps of Step) whose
 	// decided complaints at or above it number at least MinDecisions and
 	// are upheld at Target or more; absent when there is none, and
@@ -153,7 +151,7 @@ type Report struct {
 
 // Compute calibrates from samples; o must have its defaults applied.
 func Compute(samples []Sample, o Options) Report {
-	r := Report{Filed: len(samples), Stats: stats(samples)}
+	r := Report{Filed: len(samples), Overall: stats(samples)}
 	byMatcher := map[string][]Sample{}
 	for _, s := range samples {
 		for _, m := range uniq(s.Matchers) {
@@ -165,14 +163,16 @@ func Compute(samples []Sample, o Options) Report {
 		names = append(names, m)
 	}
 	sort.Strings(names)
-	r.Matchers = make([]MatcherStats, 0, len(names))
+	r.Matchers = make([]Stats, 0, len(names))
 	for _, m := range names {
-		r.Matchers = append(r.Matchers, MatcherStats{Matcher: m, Stats: stats(byMatcher[m])})
+		st := stats(byMatcher[m])
+		st.Matcher = m
+		r.Matchers = append(r.Matchers, st)
 	}
 
 	// Decided complaints by score, highest first, so that a threshold's
 	// decisions are a prefix.
-	decided := make([]Sample, 0, r.Decided)
+	decided := make([]Sample, 0, r.Overall.Decided)
 	for _, s := range samples {
 		if s.Outcome != Undecided {
 			decided = append(decided, s)
@@ -180,8 +180,8 @@ func Compute(samples []Sample, o Options) Report {
 	}
 	slices.SortFunc(decided, func(a, b Sample) int { return cmpFloat(b.Score, a.Score) })
 	switch {
-	case r.Decided < o.MinDecisions:
-		r.Reason = fmt.Sprintf("%d decided complaints in the last %d days; a recommendation needs at least %d", r.Decided, o.WindowDays, o.MinDecisions)
+	case r.Overall.Decided < o.MinDecisions:
+		r.Reason = fmt.Sprintf("%d decided complaints in the last %d days; a recommendation needs at least %d", r.Overall.Decided, o.WindowDays, o.MinDecisions)
 	default:
 		// Lowest threshold first: the first that qualifies wins.
 		for i := 1; i <= steps(Step); i++ {

@@ -112,13 +112,13 @@ func TestStatsAndWhatIf(t *testing.T) {
 		many(1, 1, Upheld, "image"),
 	)
 	r := Compute(samples, opts(t, Options{}))
-	if r.Filed != 7 || r.Decided != 5 || r.Upheld != 4 || *r.Precision != 0.8 {
-		t.Errorf("filed %d decided %d upheld %d precision %v", r.Filed, r.Decided, r.Upheld, *r.Precision)
+	if r.Filed != 7 || r.Overall.Decided != 5 || r.Overall.Upheld != 4 || *r.Overall.Precision != 0.8 {
+		t.Errorf("filed %d decided %d upheld %d precision %v", r.Filed, r.Overall.Decided, r.Overall.Upheld, *r.Overall.Precision)
 	}
-	if b := r.Scores[9]; b.Upheld != 4 || b.Rejected != 0 || b.From != 0.9 || b.To != 1 {
+	if b := r.Overall.Scores[9]; b.Upheld != 4 || b.Rejected != 0 || b.From != 0.9 || b.To != 1 {
 		t.Errorf("top bucket %+v, want 4 upheld (1 included)", b)
 	}
-	if b := r.Scores[7]; b.Rejected != 1 {
+	if b := r.Overall.Scores[7]; b.Rejected != 1 {
 		t.Errorf("0.7 bucket %+v, want 1 rejected", b)
 	}
 	want := map[string][3]int{"image": {4, 4}, "text": {4, 3}, "price": {0, 0}}

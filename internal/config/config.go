@@ -89,6 +89,22 @@ type Review struct {
 	// ThrottleFloor: a holder below it (over at least 10 decisions) is
 	// throttled.
 	ThrottleFloor float64 `yaml:"throttle_floor"`
+	// Calibration configures what decisions recommend as a mark's
+	// threshold (GET /v1/marks/{id}/calibration).
+	Calibration Calibration `yaml:"calibration"`
+}
+
+// Calibration configures threshold recommendations from decisions.
+type Calibration struct {
+	// Target is the precision a recommended threshold keeps on the
+	// decided complaints at or above it.
+	Target float64 `yaml:"target"`
+	// MinDecisions is how many decided complaints at or above a threshold
+	// it takes before it is recommended.
+	MinDecisions int `yaml:"min_decisions"`
+	// WindowDays is how many days of complaints a calibration reads
+	// unless the request names another window.
+	WindowDays int `yaml:"window_days"`
 }
 
 // Rung is one step of the strike ladder.
@@ -267,6 +283,7 @@ func Default() Config {
 			StrikeTTL: 365 * 24 * time.Hour, ReinstateAfter: 10 * 24 * time.Hour, TimerInterval: time.Minute,
 			Ladder:        []Rung{{1, "warned"}, {3, "suspended"}, {5, "terminated"}},
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
+			Calibration: Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -463,6 +480,12 @@ func (c *Config) validateStreaming() error {
 		return errors.New("review.strike_ttl, review.reinstate_after, review.timer_interval: must be positive")
 	case c.Review.GoodFaithRate <= 0 || c.Review.GoodFaithRate > 1 || c.Review.ThrottleFloor < 0 || c.Review.ThrottleFloor >= c.Review.GoodFaithRate:
 		return fmt.Errorf("review.good_faith_rate (%g) and review.throttle_floor (%g): want 0 <= floor < rate <= 1", c.Review.GoodFaithRate, c.Review.ThrottleFloor)
+	case c.Review.Calibration.Target <= 0 || c.Review.Calibration.Target > 1:
+		return fmt.Errorf("review.calibration.target: must be in (0, 1], got %g", c.Review.Calibration.Target)
+	case c.Review.Calibration.MinDecisions < 1:
+		return fmt.Errorf("review.calibration.min_decisions: must be positive, got %d", c.Review.Calibration.MinDecisions)
+	case c.Review.Calibration.WindowDays < 1 || c.Review.Calibration.WindowDays > 365:
+		return fmt.Errorf("review.calibration.window_days: must be from 1 to 365, got %d", c.Review.Calibration.WindowDays)
 	case c.Review.MinDecisions < 1:
 		return fmt.Errorf("review.min_decisions: must be at least 1, got %d", c.Review.MinDecisions)
 	case len(c.Review.Ladder) == 0:

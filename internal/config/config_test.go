@@ -48,6 +48,9 @@ func TestLoadBad(t *testing.T) {
 		"ladder":      "review.ladder[1].strikes",
 		"quality":     "review.good_faith_rate",
 		"brokers":     "kafka.brokers",
+		// calibration_*: threshold recommendations.
+		"calibration_target": "review.calibration.target",
+		"calibration_window": "review.calibration.window_days",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",
