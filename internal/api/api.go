@@ -156,6 +156,8 @@ func New(opts Options) (*API, error) {
 		index:    newComplaintIndex(opts.Store, opts.Review, opts.Search),
 	}
 	a.calibration = co
+	a.metrics.thresholds.WithLabelValues("true") // both exist at zero
+	a.metrics.thresholds.WithLabelValues("false")
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		if err := rt.check(); err != nil {

@@ -169,6 +169,7 @@ func (a *API) setMarkThreshold(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("set mark %s threshold: %w", id, err)
 	}
+	a.metrics.thresholds.WithLabelValues(strconv.FormatBool(report.Recommended != nil && *report.Recommended == req.Threshold)).Inc()
 	writeJSON(w, http.StatusOK, newMarkResponse(&changed))
 	return nil
 }

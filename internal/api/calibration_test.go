@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/review"
@@ -57,7 +60,8 @@ func (e *env) decided(t *testing.T, score float64, uphold bool, matchers ...stri
 // recommendation beside the change.
 func TestCalibration(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
-		e := newEnv(t, eng.NewDSN(t), Options{})
+		reg := prometheus.NewRegistry()
+		e := newEnv(t, eng.NewDSN(t), Options{Registerer: reg})
 		mark := markOf[ownHolder]
 		path := "/v1/marks/" + mark + "/calibration"
 
@@ -139,6 +143,9 @@ func TestCalibration(t *testing.T) {
 		applied := decodeResponse[markResponse](t, w.Body.Bytes())
 		if applied.Version != got.Version+1 || applied.Mark.Threshold == nil || *applied.Mark.Threshold != 0.56 {
 			t.Fatalf("applied %+v", applied)
+		}
+		if n := testutil.ToFloat64(e.api.metrics.thresholds.WithLabelValues("true")); n != 1 {
+			t.Errorf("markwatch_mark_threshold_changes_total{recommended=true} = %v, want 1", n)
 		}
 		events := markEvents(t, e)
 		if len(events) != before+1 {
