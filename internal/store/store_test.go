@@ -155,6 +155,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"sweep source migration", testSweepSourceMigration},
 		{"calibration complaints", testCalibrationComplaints},
 		{"mark threshold", testMarkThreshold},
+		{"buyer reports", testBuyerReports},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
