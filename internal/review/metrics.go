@@ -20,6 +20,7 @@ type serviceMetrics struct {
 	counterNotices prometheus.Counter
 	reinstatements *prometheus.CounterVec
 	refused        *prometheus.CounterVec
+	buyerReports   *prometheus.CounterVec
 }
 
 // Label values known in advance, created at zero so that increase()
@@ -61,6 +62,10 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 				Namespace: ns, Subsystem: "review", Name: "reinstatements_total",
 				Help: "Listings reinstated, by reason: counter_notice (the waiting period ran out) or rejected_on_review (a reviewer rejected the contested complaint).",
 			}, []string{"reason"}),
+			buyerReports: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "buyer_reports", Name: "ingested_total",
+				Help: "Buyer reports ingested from the buyer-reports topic, by result (inserted, or duplicate: already stored, ignored) and reason (counterfeit, not_as_described).",
+			}, []string{"result", "reason"}),
 		}
 	})
 	if err != nil {
@@ -71,6 +76,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 	telemetry.Init(m.ingested, ingestResults, sourceValues)
 	telemetry.Init(m.reinstatements, reinstateWhy)
 	telemetry.Init(m.refused, Rules(), sourceValues)
+	telemetry.Init(m.buyerReports, ingestResults, domain.BuyerReportReasons)
 	return m, nil
 }
 

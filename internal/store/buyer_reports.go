@@ -14,6 +14,7 @@ import (
 // BuyerReport is a stored buyer report: what the aggregation reads of it.
 type BuyerReport struct {
 	ReportID   string
+	ListingID  string
 	BuyerID    string
 	SellerID   string
 	Reason     string
@@ -70,7 +71,7 @@ func (s *Store) buyerReports(ctx context.Context, what, where, key string, limit
 		return nil, nil
 	}
 	args := append(append([]any{key}, more...), limit)
-	rows, err := s.read().query(ctx, `SELECT id, buyer_id, seller_id, reason, new_account, received_at FROM buyer_reports
+	rows, err := s.read().query(ctx, `SELECT id, listing_id, buyer_id, seller_id, reason, new_account, received_at FROM buyer_reports
 		WHERE `+where+` ORDER BY received_at, id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: buyer reports of %s: %w", what, err)
@@ -83,7 +84,7 @@ func (s *Store) buyerReports(ctx context.Context, what, where, key string, limit
 			newAcct  int
 			received int64
 		)
-		if err := rows.Scan(&r.ReportID, &r.BuyerID, &r.SellerID, &r.Reason, &newAcct, &received); err != nil {
+		if err := rows.Scan(&r.ReportID, &r.ListingID, &r.BuyerID, &r.SellerID, &r.Reason, &newAcct, &received); err != nil {
 			return nil, fmt.Errorf("store: buyer reports of %s: %w", what, err)
 		}
 		r.NewAccount = newAcct == 1
