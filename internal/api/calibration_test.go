@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -185,6 +186,36 @@ func TestCalibration(t *testing.T) {
 		}
 		if n := len(markEvents(t, e)); n != before+1 {
 			t.Errorf("refused changes published %d events", n-before-1)
+		}
+	})
+}
+
+// TestComplaintBuyerReports shows a complaint's buyer reports beside it:
+// the listing's and the seller's sums, no buyer named.
+func TestComplaintBuyerReports(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{})
+		id := e.ingest(t, ownHolder)
+		for i, buyer := range []string{"b_1", "b_2", "b_2"} {
+			_, err := e.review.IngestBuyerReport(t.Context(), &domain.BuyerReport{
+				SchemaVersion: domain.SchemaVersion, ReportID: fmt.Sprintf("r_%d", i), ListingID: "l_" + id,
+				SellerID: "s_" + id, BuyerID: buyer, Reason: domain.ReasonCounterfeit, CreatedAt: time.Now(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := e.do("GET", "/v1/complaints/"+id, "", identity.RoleBrandOwner)
+		if w.Code != http.StatusOK {
+			t.Fatalf("get: %d %s", w.Code, w.Body)
+		}
+		got := decodeResponse[complaintResponse](t, w.Body.Bytes())
+		if got.BuyerReports == nil || got.BuyerReports.Listing.Reports != 3 || got.BuyerReports.Listing.Buyers != 2 ||
+			got.BuyerReports.Listing.Weight != 2 || got.BuyerReports.Seller.Listings != 1 {
+			t.Errorf("buyer reports %+v", got.BuyerReports)
+		}
+		if strings.Contains(w.Body.String(), "b_1") {
+			t.Errorf("a buyer is named: %s", w.Body)
 		}
 	})
 }
