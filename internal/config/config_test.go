@@ -49,8 +49,9 @@ func TestLoadBad(t *testing.T) {
 		"quality":     "review.good_faith_rate",
 		"brokers":     "kafka.brokers",
 		// calibration_*: threshold recommendations.
-		"calibration_target": "review.calibration.target",
-		"calibration_window": "review.calibration.window_days",
+		"calibration_target":  "review.calibration.target",
+		"calibration_window":  "review.calibration.window_days",
+		"buyer_reports_group": "review.buyer_reports.group_id",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",
