@@ -429,8 +429,14 @@ func TestBrandOwnerRegistersAndUploads(t *testing.T) {
 	if up.status != http.StatusSeeOther || !strings.Contains(up.location, "added") {
 		t.Fatalf("upload: %d %s", up.status, up.location)
 	}
-	if p := bo.get(up.location); !strings.Contains(p.body, "1 uploaded") {
+	p := bo.get(up.location)
+	if !strings.Contains(p.body, "1 uploaded") {
 		t.Errorf("mark page does not count the upload")
+	}
+	// The mark page shows its calibration from decisions (none yet).
+	if !strings.Contains(p.body, "Calibration from decisions") || !strings.Contains(p.body, "0 automatic complaints decided") ||
+		!strings.Contains(p.body, "a recommendation needs at least 30") {
+		t.Errorf("mark page lacks its calibration: %.2000s", p.body)
 	}
 	// Without the token in the query the upload is refused.
 	req, _ = http.NewRequest("POST", e.srv.URL+markPath+"/images", strings.NewReader("--x--"))
