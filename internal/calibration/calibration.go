@@ -154,8 +154,10 @@ func Compute(samples []Sample, o Options) Report {
 	r := Report{Filed: len(samples), Overall: stats(samples)}
 	byMatcher := map[string][]Sample{}
 	for _, s := range samples {
-		for _, m := range uniq(s.Matchers) {
-			byMatcher[m] = append(byMatcher[m], s)
+		for i, m := range s.Matchers {
+			if !slices.Contains(s.Matchers[:i], m) { // once per matcher
+				byMatcher[m] = append(byMatcher[m], s)
+			}
 		}
 	}
 	names := make([]string, 0, len(byMatcher))
@@ -170,15 +172,27 @@ func Compute(samples []Sample, o Options) Report {
 		r.Matchers = append(r.Matchers, st)
 	}
 
-	// Decided complaints by score, highest first, so that a threshold's
-	// decisions are a prefix.
+	// Decided complaints by score, lowest first, with the upheld among
+	// the first i in upheldBelow[i]: a threshold's decisions are a suffix,
+	// found by binary search.
 	decided := make([]Sample, 0, r.Overall.Decided)
 	for _, s := range samples {
 		if s.Outcome != Undecided {
 			decided = append(decided, s)
 		}
 	}
-	slices.SortFunc(decided, func(a, b Sample) int { return cmpFloat(b.Score, a.Score) })
+	slices.SortFunc(decided, func(a, b Sample) int { return cmpFloat(a.Score, b.Score) })
+	upheldBelow := make([]int, len(decided)+1)
+	for i, s := range decided {
+		upheldBelow[i+1] = upheldBelow[i]
+		if s.Outcome == Upheld {
+			upheldBelow[i+1]++
+		}
+	}
+	prefix := func(t float64) (n, upheld int) {
+		i := sort.Search(len(decided), func(i int) bool { return decided[i].Score >= t })
+		return len(decided) - i, upheldBelow[len(decided)] - upheldBelow[i]
+	}
 	switch {
 	case r.Overall.Decided < o.MinDecisions:
 		r.Reason = fmt.Sprintf("%d decided complaints in the last %d days; a recommendation needs at least %d", r.Overall.Decided, o.WindowDays, o.MinDecisions)
@@ -186,7 +200,7 @@ func Compute(samples []Sample, o Options) Report {
 		// Lowest threshold first: the first that qualifies wins.
 		for i := 1; i <= steps(Step); i++ {
 			t := round(float64(i) * Step)
-			n, up := prefix(decided, t)
+			n, up := prefix(t)
 			if n >= o.MinDecisions && float64(up) >= o.Target*float64(n) {
 				r.Recommended = ptr(t)
 				r.RecommendedPrecision = ptr(float64(up) / float64(n))
@@ -220,21 +234,6 @@ func Compute(samples []Sample, o Options) Report {
 		r.WhatIf = append(r.WhatIf, w)
 	}
 	return r
-}
-
-// prefix counts the decided complaints (sorted by score, highest first)
-// scoring at or above t, and how many of them were upheld.
-func prefix(decided []Sample, t float64) (n, upheld int) {
-	for _, s := range decided {
-		if s.Score < t {
-			break
-		}
-		n++
-		if s.Outcome == Upheld {
-			upheld++
-		}
-	}
-	return n, upheld
 }
 
 // stats counts the decisions on samples and their score distribution.
@@ -276,12 +275,6 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
-}
-
-func uniq(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 func ptr(f float64) *float64 { return &f }
