@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
@@ -279,9 +280,23 @@ func TestDecideAndClaims(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng.NewDSN(t), Options{})
 		first, second := e.complaint(t, ownHolder), e.complaint(t, ownHolder)
+		// Two buyers reported the first complaint's listing.
+		fc, err := e.store.GetComplaint(t.Context(), first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, buyer := range []string{"b_1", "b_2"} {
+			if _, err := e.review.IngestBuyerReport(t.Context(), &domain.BuyerReport{
+				SchemaVersion: domain.SchemaVersion, ReportID: fmt.Sprintf("r_%d", i), ListingID: fc.Body.ListingID,
+				SellerID: fc.Body.SellerID, BuyerID: buyer, Reason: domain.ReasonCounterfeit, CreatedAt: time.Now(),
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		alice, bob := e.login(t, "reviewer"), e.login(t, "reviewer2")
 		page := alice.get("/complaints/" + first)
-		for _, want := range []string{"<mark>Qui11ora</mark>", "<mark>replica</mark>", "Quillora", "25.00 EUR", `id="decide"`} {
+		for _, want := range []string{"<mark>Qui11ora</mark>", "<mark>replica</mark>", "Quillora", "25.00 EUR", `id="decide"`,
+			"Buyer reports on this listing: 2 from 2 buyer(s)", "weight 2.00"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("complaint page lacks %q", want)
 			}
