@@ -155,10 +155,13 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	// needs to cover its own marks debounce and build.
 	cfg.Sweep.Enabled = o.sweep
 	cfg.Sweep.Settle = time.Second
+	// Buyer reports trickle in beside the listings (devbuyers.go).
+	cfg.Review.BuyerReports.Enabled = true
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("dev configuration: %w", err)
 	}
-	topics := devTopics(cfg.Kafka.Topics, cfg.Review.ComplaintsDLQ)
+	topics := append(devTopics(cfg.Kafka.Topics, cfg.Review.ComplaintsDLQ),
+		devTopic{name: cfg.Kafka.Topics.BuyerReports, partitions: 3}, devTopic{name: cfg.Review.BuyerReports.DLQ, partitions: 1})
 	if err := createTopics(ctx, brokers, topics); err != nil {
 		return err
 	}
@@ -193,11 +196,19 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	defer cancel()
 	var produced, complaints atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
 	if o.rate > 0 {
 		wg.Go(func() {
 			if err := produceListings(runCtx, writer, cfg.Kafka.Topics.Listings, listings, o, &produced); err != nil {
 				errs <- fmt.Errorf("listing producer: %w", err)
+				cancel()
+			}
+		})
+	}
+	if o.rate > 0 {
+		wg.Go(func() {
+			if err := produceBuyerReports(runCtx, writer, cfg.Kafka.Topics.BuyerReports, listings, devBuyerReportPeriod); err != nil {
+				errs <- fmt.Errorf("buyer report producer: %w", err)
 				cancel()
 			}
 		})

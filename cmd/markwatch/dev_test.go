@@ -283,6 +283,11 @@ func TestDev(t *testing.T) {
 	waitFor(t, 10*time.Second, "a status line with complaints", func() bool {
 		return regexp.MustCompile(`complaints [1-9]`).MatchString(d.stdout.String())
 	})
+	// Buyer reports trickle in (one every 2 s) and are stored.
+	waitFor(t, 30*time.Second, "a buyer report stored", func() bool {
+		_, body := httpGet(t, base+"/metrics")
+		return regexp.MustCompile(`markwatch_buyer_reports_ingested_total\{reason="[a-z_]+",result="inserted"\} [1-9]`).MatchString(body)
+	})
 	d.stop(t)
 	if !strings.Contains(d.stdout.String(), "stopped:") {
 		t.Errorf("no closing line:\n%s", d.stdout.String())

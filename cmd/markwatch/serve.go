@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/markwatch/markwatch/internal/api"
+	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/review"
@@ -57,6 +58,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
 		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		Calibration: calibration.Options{
+			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
+		},
 	})
 	if err != nil {
 		return err
@@ -117,10 +121,13 @@ type reviewServer struct {
 	reg      *prometheus.Registry
 	svc      *review.Service
 	consumer *pipeline.Consumer
-	relay    *review.Relay
-	writer   io.Closer
-	interval time.Duration
-	stopping atomic.Bool
+	// buyerReports consumes the buyer-reports topic; nil unless
+	// review.buyer_reports.enabled.
+	buyerReports *pipeline.Consumer
+	relay        *review.Relay
+	writer       io.Closer
+	interval     time.Duration
+	stopping     atomic.Bool
 	// kafka is what /readyz knows of the brokers: the consumer and the
 	// relay are useless without them.
 	kafka *brokerCheck
@@ -175,12 +182,29 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		_ = writer.Close()
 		return nil, err
 	}
+	topics := []string{cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.SellerNotices, cfg.Kafka.Topics.Marks}
+	var buyerReports *pipeline.Consumer
+	if br := cfg.Review.BuyerReports; br.Enabled {
+		buyerReports, err = pipeline.NewConsumer(pipeline.Options{
+			Brokers:     cfg.Kafka.Brokers,
+			GroupID:     br.GroupID,
+			Topic:       cfg.Kafka.Topics.BuyerReports,
+			DLQTopic:    br.DLQ,
+			Concurrency: cfg.Kafka.Concurrency,
+			Logger:      log,
+			Registerer:  prometheus.WrapRegistererWith(prometheus.Labels{"consumer": "buyer_reports"}, reg),
+			Writer:      writer,
+		}, ingest.BuyerReportHandler(svc, cfg.Limits, func(err error) bool { return errors.Is(err, review.ErrInvalid) }))
+		if err != nil {
+			_ = writer.Close()
+			return nil, err
+		}
+		topics = append(topics, cfg.Kafka.Topics.BuyerReports)
+	}
 	return &reviewServer{
-		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer,
+		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
 		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
-		kafka: newBrokerCheck(cfg.Kafka.Brokers, []string{
-			cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.SellerNotices, cfg.Kafka.Topics.Marks,
-		}),
+		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
 }
 
@@ -235,7 +259,22 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 			s.log.Error("reinstatement timer stopped", "error", err)
 		}
 	})
+	// The buyer-reports consumer drains beside the complaints consumer,
+	// on the same ctx, before the writer they share is flushed.
+	var buyers sync.WaitGroup
+	var buyerErr error
+	if s.buyerReports != nil {
+		buyers.Go(func() {
+			if buyerErr = s.buyerReports.Run(ctx); buyerErr != nil && !errors.Is(buyerErr, context.Canceled) {
+				s.log.Error("buyer-reports consumer stopped", "error", buyerErr)
+			}
+		})
+	}
 	err := s.consumer.Run(ctx)
+	buyers.Wait()
+	if err == nil || errors.Is(err, context.Canceled) {
+		err = buyerErr
+	}
 	s.stopping.Store(true)
 	stopBG()
 	wg.Wait()

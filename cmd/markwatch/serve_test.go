@@ -43,7 +43,13 @@ func testServe(t *testing.T, brokers []string) {
 	cfg.Kafka.Topics.SellerNotices = kafkatest.TopicName("seller-notices")
 	cfg.Review.ComplaintsDLQ = kafkatest.TopicName("complaints-dlq")
 	cfg.Review.GroupID = kafkatest.TopicName("review")
-	for _, topic := range []string{cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.SellerNotices, cfg.Review.ComplaintsDLQ} {
+	// Buyer reports are consumed beside the complaints.
+	cfg.Review.BuyerReports.Enabled = true
+	cfg.Review.BuyerReports.GroupID = kafkatest.TopicName("buyer-reports-group")
+	cfg.Review.BuyerReports.DLQ = kafkatest.TopicName("buyer-reports-dlq")
+	cfg.Kafka.Topics.BuyerReports = kafkatest.TopicName("buyer-reports")
+	for _, topic := range []string{cfg.Kafka.Topics.Complaints, cfg.Kafka.Topics.Takedowns, cfg.Kafka.Topics.SellerActions, cfg.Kafka.Topics.SellerNotices, cfg.Review.ComplaintsDLQ,
+		cfg.Kafka.Topics.BuyerReports, cfg.Review.BuyerReports.DLQ} {
 		kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 3, ReplicationFactor: 1})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -106,6 +112,25 @@ func testServe(t *testing.T, brokers []string) {
 	}
 	if !stored {
 		t.Fatal("complaint not stored within 30 s")
+	}
+	report, _ := json.Marshal(domain.BuyerReport{
+		SchemaVersion: 1, ReportID: "br-1", ListingID: "l-9", SellerID: "s-bad", BuyerID: "b-1",
+		Reason: domain.ReasonCounterfeit, CreatedAt: time.Now().UTC(),
+	})
+	if err := w.WriteMessages(ctx, kafka.Message{Topic: cfg.Kafka.Topics.BuyerReports, Key: []byte("l-9"), Value: report}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got, err := rs.svc.ListingBuyerReports(ctx, "l-9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Reports == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("buyer report not stored within 30 s")
+		}
 	}
 	dlq := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: cfg.Review.ComplaintsDLQ, GroupID: kafkatest.TopicName("dlq-reader"), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
 	defer dlq.Close()

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
@@ -73,6 +74,10 @@ type Options struct {
 	ThrottledBurst int
 	// Marks configures the mark registry's routes (marks.go).
 	Marks MarkOptions
+	// Calibration configures GET /v1/marks/{id}/calibration: the
+	// precision target, the decisions a recommendation needs and the
+	// default window. calibration's defaults when zero.
+	Calibration calibration.Options
 	// Search is the complaint search index behind GET /v1/complaints,
 	// which the API rebuilds from the store and keeps current; an
 	// in-memory index, made on first use, when nil.
@@ -92,6 +97,9 @@ type API struct {
 	routes   []route
 	// marks is the mark registry's configuration (marks.go).
 	marks markConfig
+	// calibration is Options.Calibration with its defaults
+	// (calibration.go).
+	calibration calibration.Options
 	// index is the complaint search index (complaints_list.go).
 	index *complaintIndex
 	// inProcess is the handler Call serves through (call.go).
@@ -132,6 +140,10 @@ func New(opts Options) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: new: %w", err)
 	}
+	co, err := opts.Calibration.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("api: new: %w", err)
+	}
 	a := &API{
 		store:    opts.Store,
 		review:   opts.Review,
@@ -143,6 +155,9 @@ func New(opts Options) (*API, error) {
 		marks:    mc,
 		index:    newComplaintIndex(opts.Store, opts.Review, opts.Search),
 	}
+	a.calibration = co
+	a.metrics.thresholds.WithLabelValues("true") // both exist at zero
+	a.metrics.thresholds.WithLabelValues("false")
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		if err := rt.check(); err != nil {

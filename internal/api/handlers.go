@@ -223,6 +223,16 @@ type complaintResponse struct {
 	DecidedAt   *time.Time        `json:"decided_at,omitempty"`
 	DecidedBy   string            `json:"decided_by,omitempty"`
 	Complaint   *domain.Complaint `json:"complaint"`
+	// BuyerReports is what buyers reported of the listing and its seller
+	// (GET /v1/complaints/{id} only): evidence beside the complaint's own.
+	BuyerReports *complaintBuyerReports `json:"buyer_reports,omitempty"`
+}
+
+// complaintBuyerReports are the buyer reports of a complaint's listing (all
+// of them) and of its seller (the last 30 days), summed; no buyer is named.
+type complaintBuyerReports struct {
+	Listing review.BuyerReports `json:"listing"`
+	Seller  review.BuyerReports `json:"seller"`
 }
 
 func newComplaintResponse(c *store.Complaint) complaintResponse {
@@ -241,7 +251,17 @@ func newComplaintResponse(c *store.Complaint) complaintResponse {
 }
 
 func (a *API) getComplaint(w http.ResponseWriter, r *request) error {
-	writeJSON(w, http.StatusOK, newComplaintResponse(r.complaint))
+	resp := newComplaintResponse(r.complaint)
+	listing, err := a.review.ListingBuyerReports(r.Context(), r.complaint.Body.ListingID)
+	if err != nil {
+		return err
+	}
+	seller, err := a.review.SellerBuyerReports(r.Context(), r.complaint.Body.SellerID)
+	if err != nil {
+		return err
+	}
+	resp.BuyerReports = &complaintBuyerReports{Listing: listing, Seller: seller}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

@@ -45,6 +45,9 @@ func (l *limiters) allow(key string) bool {
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// thresholds counts applied mark thresholds by whether they were
+	// the calibration's recommendation (calibration.go).
+	thresholds *prometheus.CounterVec
 }
 
 // newMetrics declares the API's metrics on reg, or keeps them
@@ -62,6 +65,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 				Help:    "API request latency by route pattern.",
 				Buckets: prometheus.DefBuckets,
 			}, []string{"route"}),
+			thresholds: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Name: "mark_threshold_changes_total",
+				Help: "Mark thresholds applied by an admin, by whether the value was the calibration's recommendation at the time (recommended=true|false).",
+			}, []string{"recommended"}),
 		}
 	})
 }

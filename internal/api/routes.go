@@ -153,6 +153,12 @@ func (a *API) routeTable() []route {
 			summary: "Suspend a mark: detectors stop watching it (a tombstone on the marks topic).", status: 200, out: markResponse{}},
 		{method: "POST", pattern: "/v1/marks/{id}/remove", allow: roles(admin), tenant: tenantMarkPath, handler: a.removeMark,
 			summary: "Remove a mark for good (a tombstone on the marks topic); a removed mark is kept for the audit trail but cannot be verified again.", status: 200, out: markResponse{}},
+		{method: "GET", pattern: "/v1/marks/{id}/calibration", allow: roles(admin, reviewer, brandOwner), tenant: tenantMarkPath, handler: a.markCalibration,
+			summary: "How the mark's automatic complaints fared in review over the last days (default 90): precision per mark and per matcher, score distributions of upheld and rejected complaints, the recommended threshold (lowest keeping the precision target over enough decisions) and a what-if per threshold. Advice only: an admin applies it.",
+			status:  200, query: calibrationParams, out: calibrationResponse{}},
+		{method: "POST", pattern: "/v1/marks/{id}/threshold", allow: roles(admin), tenant: tenantMarkPath, handler: a.setMarkThreshold,
+			summary: "Set the mark's complaint threshold (audited with the recommendation of the time); an active mark reaches the detectors through the marks topic. 409 when version is given and the mark changed since.",
+			status:  200, in: thresholdRequest{}, out: markResponse{}},
 	}
 }
 

@@ -96,6 +96,35 @@ type Review struct {
 	// striking it on its first nominative-use-like case (the brand's name
 	// in the title of a compatible accessory).
 	EducateFirstNominative bool `yaml:"educate_first_nominative"`
+	// Calibration configures what decisions recommend as a mark's
+	// threshold (GET /v1/marks/{id}/calibration).
+	Calibration Calibration `yaml:"calibration"`
+	// BuyerReports configures the consumer of kafka.topics.buyer_reports.
+	BuyerReports BuyerReports `yaml:"buyer_reports"`
+}
+
+// BuyerReports configures the review service's consumer of buyer reports.
+type BuyerReports struct {
+	// Enabled runs the consumer in markwatch serve; off by default, so
+	// that a deployment without the topic does not wait on it.
+	Enabled bool `yaml:"enabled"`
+	// GroupID is its consumer group, apart from review.group_id.
+	GroupID string `yaml:"group_id"`
+	// DLQ receives reports that can never be stored.
+	DLQ string `yaml:"dlq"`
+}
+
+// Calibration configures threshold recommendations from decisions.
+type Calibration struct {
+	// Target is the precision a recommended threshold keeps on the
+	// decided complaints at or above it.
+	Target float64 `yaml:"target"`
+	// MinDecisions is how many decided complaints at or above a threshold
+	// it takes before it is recommended.
+	MinDecisions int `yaml:"min_decisions"`
+	// WindowDays is how many days of complaints a calibration reads
+	// unless the request names another window.
+	WindowDays int `yaml:"window_days"`
 }
 
 // Rung is one step of the strike ladder.
@@ -132,6 +161,9 @@ type Topics struct {
 	SellerNotices string `yaml:"seller_notices"`
 	// Sweeps (compacted) holds the progress of retroactive sweeps.
 	Sweeps string `yaml:"sweeps"`
+	// BuyerReports carries buyers' reports of fakes to the review
+	// service (review.buyer_reports).
+	BuyerReports string `yaml:"buyer_reports"`
 }
 
 // HTTP configures the metrics, health and API listener.
@@ -263,7 +295,7 @@ func Default() Config {
 			GroupID: "markwatch-detector",
 			Topics: Topics{
 				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
-				Takedowns: "takedowns", SellerActions: "seller-actions", SellerNotices: "seller-notices", Sweeps: "sweeps",
+				Takedowns: "takedowns", SellerActions: "seller-actions", SellerNotices: "seller-notices", Sweeps: "sweeps", BuyerReports: "buyer-reports",
 			},
 			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
 			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,
@@ -277,6 +309,8 @@ func Default() Config {
 			Ladder:        []Rung{{1, "warned"}, {3, "suspended"}, {5, "terminated"}},
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
 			CounterNoticeWindow: 30 * 24 * time.Hour,
+			Calibration:         Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
+			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq"},
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -479,6 +513,16 @@ func (c *Config) validateStreaming() error {
 		return fmt.Errorf("kafka.topics.seller_notices: %q is also the seller-actions or takedowns topic", k.Topics.SellerNotices)
 	case c.Review.GoodFaithRate <= 0 || c.Review.GoodFaithRate > 1 || c.Review.ThrottleFloor < 0 || c.Review.ThrottleFloor >= c.Review.GoodFaithRate:
 		return fmt.Errorf("review.good_faith_rate (%g) and review.throttle_floor (%g): want 0 <= floor < rate <= 1", c.Review.GoodFaithRate, c.Review.ThrottleFloor)
+	case c.Review.Calibration.Target <= 0 || c.Review.Calibration.Target > 1:
+		return fmt.Errorf("review.calibration.target: must be in (0, 1], got %g", c.Review.Calibration.Target)
+	case c.Review.Calibration.MinDecisions < 1:
+		return fmt.Errorf("review.calibration.min_decisions: must be positive, got %d", c.Review.Calibration.MinDecisions)
+	case c.Review.Calibration.WindowDays < 1 || c.Review.Calibration.WindowDays > 365:
+		return fmt.Errorf("review.calibration.window_days: must be from 1 to 365, got %d", c.Review.Calibration.WindowDays)
+	case c.Review.BuyerReports.Enabled && (c.Review.BuyerReports.GroupID == "" || c.Review.BuyerReports.GroupID == c.Review.GroupID || c.Review.BuyerReports.GroupID == c.Kafka.GroupID):
+		return fmt.Errorf("review.buyer_reports.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.BuyerReports.GroupID)
+	case c.Review.BuyerReports.Enabled && (c.Kafka.Topics.BuyerReports == "" || c.Review.BuyerReports.DLQ == "" || c.Review.BuyerReports.DLQ == c.Kafka.Topics.BuyerReports):
+		return errors.New("review.buyer_reports.dlq and kafka.topics.buyer_reports: required when review.buyer_reports.enabled is set, and different")
 	case c.Review.MinDecisions < 1:
 		return fmt.Errorf("review.min_decisions: must be at least 1, got %d", c.Review.MinDecisions)
 	case len(c.Review.Ladder) == 0:

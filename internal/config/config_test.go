@@ -51,6 +51,10 @@ func TestLoadBad(t *testing.T) {
 		// notices_*: the seller notices.
 		"notices_topic":  "kafka.topics.seller_notices: \"seller-actions\" is also",
 		"notices_window": "review.counter_notice_window: must be positive",
+		// calibration_*: threshold recommendations.
+		"calibration_target":  "review.calibration.target",
+		"calibration_window":  "review.calibration.window_days",
+		"buyer_reports_group": "review.buyer_reports.group_id",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",

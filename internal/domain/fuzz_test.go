@@ -84,6 +84,9 @@ func fuzzDecoder[T any](f *testing.F, kind string, decode func([]byte, domain.Li
 func FuzzDecodeListing(f *testing.F)   { fuzzDecoder(f, "listing", domain.DecodeListing) }
 func FuzzDecodeMark(f *testing.F)      { fuzzDecoder(f, "mark", domain.DecodeMark) }
 func FuzzDecodeComplaint(f *testing.F) { fuzzDecoder(f, "complaint", domain.DecodeComplaint) }
+func FuzzDecodeBuyerReport(f *testing.F) {
+	fuzzDecoder(f, "buyer-report", domain.DecodeBuyerReport)
+}
 
 // roundTripEdges returns a good file with every array emptied and created_at
 // written with a +00:00 offset: both decode to values that json.Marshal

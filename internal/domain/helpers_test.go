@@ -18,9 +18,10 @@ import (
 // the decoder for it. score-result has no decoder: markwatch writes it and
 // never reads it.
 var decoders = map[string]func([]byte, domain.Limits) (any, error){
-	"listing":   func(b []byte, l domain.Limits) (any, error) { return domain.DecodeListing(b, l) },
-	"mark":      func(b []byte, l domain.Limits) (any, error) { return domain.DecodeMark(b, l) },
-	"complaint": func(b []byte, l domain.Limits) (any, error) { return domain.DecodeComplaint(b, l) },
+	"listing":      func(b []byte, l domain.Limits) (any, error) { return domain.DecodeListing(b, l) },
+	"mark":         func(b []byte, l domain.Limits) (any, error) { return domain.DecodeMark(b, l) },
+	"complaint":    func(b []byte, l domain.Limits) (any, error) { return domain.DecodeComplaint(b, l) },
+	"buyer-report": func(b []byte, l domain.Limits) (any, error) { return domain.DecodeBuyerReport(b, l) },
 }
 
 // kindOf returns the message kind of a testdata file name.

@@ -67,8 +67,8 @@ func invalid(field, reason string) *InvalidError {
 // consumer dead-letters a refusal under its own class (ingest.ClassRefused).
 func (e *InvalidError) RefusedBy() string { return e.Rule }
 
-// invalidComplaint is the InvalidError of a complaint that fails
-// domain.Complaint.Validate, whose errors are *domain.FieldError.
+// invalidComplaint is the InvalidError of a complaint (or a buyer report)
+// that fails its Validate, whose errors are *domain.FieldError.
 func invalidComplaint(err error) *InvalidError {
 	var fe *domain.FieldError
 	if errors.As(err, &fe) {

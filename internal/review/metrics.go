@@ -23,6 +23,7 @@ type serviceMetrics struct {
 	// repeatAfterEducation counts strikes of sellers who were taught
 	// instead of struck before, by the new violation.
 	repeatAfterEducation *prometheus.CounterVec
+	buyerReports         *prometheus.CounterVec
 }
 
 // Label values known in advance, created at zero so that increase()
@@ -68,6 +69,10 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 				Namespace: ns, Subsystem: "seller", Name: "repeat_after_education_total",
 				Help: "Strikes of sellers who had been warned and educated instead of struck before, by the violation of the new strike: education that did not work.",
 			}, []string{"violation"}),
+			buyerReports: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "buyer_reports", Name: "ingested_total",
+				Help: "Buyer reports ingested from the buyer-reports topic, by result (inserted, or duplicate: already stored, ignored) and reason (counterfeit, not_as_described).",
+			}, []string{"result", "reason"}),
 		}
 	})
 	if err != nil {
@@ -79,6 +84,7 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 	telemetry.Init(m.reinstatements, reinstateWhy)
 	telemetry.Init(m.refused, Rules(), sourceValues)
 	telemetry.Init(m.repeatAfterEducation, domain.NoticeViolations)
+	telemetry.Init(m.buyerReports, ingestResults, domain.BuyerReportReasons)
 	return m, nil
 }
 

@@ -234,3 +234,22 @@ func knownMarkStatus(s string) bool {
 	}
 	return false
 }
+
+// SetMarkThreshold sets the mark's complaint threshold and returns the mark
+// as changed, at its next version. It is a compare-and-set on version: a
+// mark changed since the caller read it at that version is ErrConflict, so
+// that a threshold chosen from one calibration never lands on a mark that
+// moved meanwhile. The caller validates the threshold (domain.Mark does).
+func (tx *Tx) SetMarkThreshold(ctx context.Context, id string, version int64, threshold float64) (Mark, error) {
+	m, err := tx.GetMark(ctx, id)
+	if err != nil {
+		return Mark{}, fmt.Errorf("store: set mark %s threshold: %w", id, err)
+	}
+	if m.Version != version {
+		return Mark{}, fmt.Errorf("store: set mark %s threshold: it is at version %d, not %d: %w", id, m.Version, version, ErrConflict)
+	}
+	return tx.updateMark(ctx, "set mark "+id+" threshold", id, func(m *domain.Mark) error {
+		m.Threshold = &threshold
+		return nil
+	})
+}

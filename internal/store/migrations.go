@@ -216,6 +216,27 @@ var migrations = []string{
 		created_at   BIGINT NOT NULL
 	);
 	CREATE INDEX complaint_messages_complaint ON complaint_messages (complaint_id, id);`,
+
+	// 11, buyer reports: buyers' reports of fakes from the buyer-reports
+	// topic, stored once by report id. body is the domain.BuyerReport as
+	// JSON; new_account (0 or 1) is whether the buyer's account was under
+	// 30 days old when it reported; received_at is the store's clock, what
+	// a buyer's report history is counted by.
+	`CREATE TABLE buyer_reports (
+		id              TEXT PRIMARY KEY,
+		listing_id      TEXT NOT NULL,
+		listing_version BIGINT NOT NULL,
+		seller_id       TEXT NOT NULL,
+		buyer_id        TEXT NOT NULL,
+		reason          TEXT NOT NULL CHECK (reason IN ('counterfeit', 'not_as_described')),
+		new_account     INTEGER NOT NULL CHECK (new_account IN (0, 1)),
+		body            TEXT NOT NULL,
+		created_at      BIGINT NOT NULL,
+		received_at     BIGINT NOT NULL
+	);
+	CREATE INDEX buyer_reports_listing_id ON buyer_reports (listing_id);
+	CREATE INDEX buyer_reports_seller_id ON buyer_reports (seller_id, received_at);
+	CREATE INDEX buyer_reports_buyer_id ON buyer_reports (buyer_id, received_at);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -154,6 +154,9 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"busiest marks", testBusiestMarks},
 		{"sweep source migration", testSweepSourceMigration},
 		{"queue pages without full text", testQueueIDs},
+		{"calibration complaints", testCalibrationComplaints},
+		{"mark threshold", testMarkThreshold},
+		{"buyer reports", testBuyerReports},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

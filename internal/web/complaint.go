@@ -113,16 +113,19 @@ type complaintPage struct {
 	RefPrices   []domain.ReferencePrice
 	Seller      review.SellerRecord
 	History     []store.Complaint
-	Images      []int
-	RefImages   []int
-	Claim       *store.Claim
-	ClaimedBy   string
-	CanDecide   bool
-	Staff       bool
-	Prev, Next  string
-	Reasons     reasonCodes
-	Flash       string
-	CounterNote *store.CounterNotice
+	// BuyersOfListing and BuyersOfSeller sum the buyer reports of the
+	// listing and of the seller (staff only): evidence, not a verdict.
+	BuyersOfListing, BuyersOfSeller review.BuyerReports
+	Images                          []int
+	RefImages                       []int
+	Claim                           *store.Claim
+	ClaimedBy                       string
+	CanDecide                       bool
+	Staff                           bool
+	Prev, Next                      string
+	Reasons                         reasonCodes
+	Flash                           string
+	CounterNote                     *store.CounterNotice
 	// Messages is the complaint's thread; Owner is set for the holder's
 	// brand owner, who may post to it and withdraw the complaint.
 	Messages []store.Message
@@ -209,6 +212,12 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 			return err
 		}
 		p.History = slices.DeleteFunc(hist, func(h store.Complaint) bool { return h.Body.ComplaintID == body.ComplaintID })
+		if p.BuyersOfListing, err = c.review.ListingBuyerReports(r.Context(), body.ListingID); err != nil {
+			return err
+		}
+		if p.BuyersOfSeller, err = c.review.SellerBuyerReports(r.Context(), body.SellerID); err != nil {
+			return err
+		}
 	}
 	if cn, err := c.store.GetCounterNotice(r.Context(), body.ComplaintID); err == nil {
 		p.CounterNote = &cn

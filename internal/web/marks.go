@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
@@ -190,12 +192,13 @@ func (c *Console) loadMark(r *request) (store.Mark, error) {
 }
 
 type markPage struct {
-	M         store.Mark
-	RefImages []string
-	Flash     string
-	Error     string
-	Admin     bool
-	Uploaded  []domain.ImageHash
+	M           store.Mark
+	Calibration *markCalibration
+	RefImages   []string
+	Flash       string
+	Error       string
+	Admin       bool
+	Uploaded    []domain.ImageHash
 }
 
 func (c *Console) mark(w http.ResponseWriter, r *request) error {
@@ -211,6 +214,9 @@ func (c *Console) mark(w http.ResponseWriter, r *request) error {
 		if strings.HasPrefix(h.URL, "upload:") {
 			p.Uploaded = append(p.Uploaded, h)
 		}
+	}
+	if p.Calibration, err = c.markCalibration(r, m.Body.MarkID); err != nil {
+		return err
 	}
 	return c.render(w, r, http.StatusOK, "mark", "Mark "+m.Body.Name, p)
 }
@@ -378,4 +384,65 @@ func dailyChart(days []store.MarkDay, now time.Time, n int) chart {
 	}
 	ch.Label = "Complaints per day over the last " + strconv.Itoa(n) + " days, upheld darker; busiest day " + strconv.Itoa(ch.Max)
 	return ch
+}
+
+// markCalibration is the mark's calibration from decisions as the mark
+// page shows it, numbers already formatted.
+type markCalibration struct {
+	WindowDays  int
+	Decided     int
+	Upheld      int
+	Precision   string
+	Target      string
+	Threshold   string
+	Recommended string
+	Reason      string
+	// WhatIf has the rows of thresholds that would have filed anything.
+	WhatIf []markWhatIf
+}
+
+type markWhatIf struct {
+	Threshold, Precision   string
+	Filed, Decided, Upheld int
+}
+
+// markCalibration reads the mark's calibration through the API (GET
+// /v1/marks/{id}/calibration), which the mark page's viewers may read.
+func (c *Console) markCalibration(r *request, markID string) (*markCalibration, error) {
+	var resp struct {
+		Threshold  *float64           `json:"threshold"`
+		Target     float64            `json:"target"`
+		WindowDays int                `json:"window_days"`
+		Report     calibration.Report `json:"calibration"`
+	}
+	if err := c.call(r, "GET", "/v1/marks/"+url.PathEscape(markID)+"/calibration", nil, &resp); err != nil {
+		return nil, fmt.Errorf("calibration of mark %s: %w", markID, err)
+	}
+	ratio := func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return strconv.FormatFloat(*p, 'f', 3, 64)
+	}
+	rep := resp.Report
+	mc := &markCalibration{
+		WindowDays: resp.WindowDays, Decided: rep.Overall.Decided, Upheld: rep.Overall.Upheld,
+		Precision: ratio(rep.Overall.Precision), Target: strconv.FormatFloat(resp.Target, 'f', 2, 64),
+		Threshold: "default", Recommended: "none", Reason: rep.Reason,
+	}
+	if resp.Threshold != nil {
+		mc.Threshold = strconv.FormatFloat(*resp.Threshold, 'f', -1, 64)
+	}
+	if rep.Recommended != nil {
+		mc.Recommended = strconv.FormatFloat(*rep.Recommended, 'f', 2, 64)
+	}
+	for _, w := range rep.WhatIf {
+		if w.Filed > 0 {
+			mc.WhatIf = append(mc.WhatIf, markWhatIf{
+				Threshold: strconv.FormatFloat(w.Threshold, 'f', 2, 64), Precision: ratio(w.Precision),
+				Filed: w.Filed, Decided: w.Decided, Upheld: w.Upheld,
+			})
+		}
+	}
+	return mc, nil
 }

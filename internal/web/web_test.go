@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
@@ -280,9 +281,23 @@ func TestDecideAndClaims(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng.NewDSN(t), Options{})
 		first, second := e.complaint(t, ownHolder), e.complaint(t, ownHolder)
+		// Two buyers reported the first complaint's listing.
+		fc, err := e.store.GetComplaint(t.Context(), first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, buyer := range []string{"b_1", "b_2"} {
+			if _, err := e.review.IngestBuyerReport(t.Context(), &domain.BuyerReport{
+				SchemaVersion: domain.SchemaVersion, ReportID: fmt.Sprintf("r_%d", i), ListingID: fc.Body.ListingID,
+				SellerID: fc.Body.SellerID, BuyerID: buyer, Reason: domain.ReasonCounterfeit, CreatedAt: time.Now(),
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		alice, bob := e.login(t, "reviewer"), e.login(t, "reviewer2")
 		page := alice.get("/complaints/" + first)
-		for _, want := range []string{"<mark>Qui11ora</mark>", "<mark>replica</mark>", "Quillora", "25.00 EUR", `id="decide"`} {
+		for _, want := range []string{"<mark>Qui11ora</mark>", "<mark>replica</mark>", "Quillora", "25.00 EUR", `id="decide"`,
+			"Buyer reports on this listing: 2 from 2 buyer(s)", "weight 2.00"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("complaint page lacks %q", want)
 			}
@@ -430,8 +445,14 @@ func TestBrandOwnerRegistersAndUploads(t *testing.T) {
 	if up.status != http.StatusSeeOther || !strings.Contains(up.location, "added") {
 		t.Fatalf("upload: %d %s", up.status, up.location)
 	}
-	if p := bo.get(up.location); !strings.Contains(p.body, "1 uploaded") {
+	p := bo.get(up.location)
+	if !strings.Contains(p.body, "1 uploaded") {
 		t.Errorf("mark page does not count the upload")
+	}
+	// The mark page shows its calibration from decisions (none yet).
+	if !strings.Contains(p.body, "Calibration from decisions") || !strings.Contains(p.body, "0 automatic complaints decided") ||
+		!strings.Contains(p.body, "a recommendation needs at least 30") {
+		t.Errorf("mark page lacks its calibration: %.2000s", p.body)
 	}
 	// Without the token in the query the upload is refused.
 	req, _ = http.NewRequest("POST", e.srv.URL+markPath+"/images", strings.NewReader("--x--"))

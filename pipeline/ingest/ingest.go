@@ -47,27 +47,41 @@ func Handler(in Ingester, lim domain.Limits, isInvalid func(error) bool) pipelin
 	return func(ctx context.Context, msg kafka.Message) ([]kafka.Message, error) {
 		c, err := domain.DecodeComplaint(msg.Value, lim)
 		if err != nil {
-			class := pipeline.ClassValidation
-			var fe *domain.FieldError
-			if errors.As(err, &fe) && fe.Field == "" {
-				class = pipeline.ClassDecode
-			}
-			return nil, pipeline.Permanent(class, fmt.Errorf("complaint: %w", err))
+			return nil, pipeline.Permanent(decodeClass(err), fmt.Errorf("complaint: %w", err))
 		}
 		if len(msg.Key) > 0 && string(msg.Key) != c.ListingID {
 			return nil, pipeline.Permanent(pipeline.ClassValidation,
 				fmt.Errorf("complaint %s: message key %q differs from listing_id %q", c.ComplaintID, msg.Key, c.ListingID))
 		}
-		if _, err := in.Ingest(ctx, c); err != nil {
-			if isInvalid != nil && isInvalid(err) {
-				class := pipeline.ClassValidation
-				if r, ok := errors.AsType[refusal](err); ok && r.RefusedBy() != "" {
-					class = ClassRefused
-				}
-				return nil, pipeline.Permanent(class, err)
-			}
-			return nil, fmt.Errorf("ingest: %w", err)
-		}
-		return nil, nil
+		_, err = in.Ingest(ctx, c)
+		return nil, ingestError(err, isInvalid)
 	}
+}
+
+// decodeClass is the dead-letter class of a decoding error: a message
+// that is not JSON at all (no field to blame), or one that breaks a rule
+// of its format.
+func decodeClass(err error) string {
+	var fe *domain.FieldError
+	if errors.As(err, &fe) && fe.Field == "" {
+		return pipeline.ClassDecode
+	}
+	return pipeline.ClassValidation
+}
+
+// ingestError classifies an ingester's error: nil stays nil, an invalid
+// one (isInvalid) is permanent, with ClassRefused when it names a rule,
+// and anything else (the store) is transient.
+func ingestError(err error, isInvalid func(error) bool) error {
+	if err == nil {
+		return nil
+	}
+	if isInvalid != nil && isInvalid(err) {
+		class := pipeline.ClassValidation
+		if r, ok := errors.AsType[refusal](err); ok && r.RefusedBy() != "" {
+			class = ClassRefused
+		}
+		return pipeline.Permanent(class, err)
+	}
+	return fmt.Errorf("ingest: %w", err)
 }

@@ -1,0 +1,81 @@
+package evaluation_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures"
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/evaluation"
+	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// scoreFixtures scores every labeled fixture listing with the engine built
+// from the fixture marks and the default configuration.
+func scoreFixtures(t *testing.T) *evaluation.Evaluation {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Default()
+	dir := fixtures.Dir()
+	marks, err := detection.ReadMarks(filepath.Join(dir, fixtures.MarksFile), cfg.Limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher := detection.HasherFrom(cfg.Detection)
+	fetch, err := imagefetch.New(imagefetch.Options{BaseDir: dir, AllowFiles: true, MaxBytes: cfg.Detection.Image.MaxBytes, Timeout: cfg.Detection.Image.FetchTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, hasher, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared, skipped, err := detection.PrepareMarks(ctx, marks, images, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) > 0 {
+		t.Fatalf("fixture reference images not usable: %v", skipped)
+	}
+	eng, err := detection.Build(prepared, detection.OptionsFrom(cfg.Detection))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+
+	f, err := os.Open(filepath.Join(dir, fixtures.ListingsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ev := &evaluation.Evaluation{}
+	for rec := range detection.Records(f, cfg.Limits.MaxMessageBytes) {
+		if rec.Err != nil {
+			t.Fatalf("line %d: %v", rec.Line, rec.Err)
+		}
+		l, err := domain.DecodeListing(rec.Data, cfg.Limits)
+		if err != nil {
+			t.Fatalf("line %d: %v", rec.Line, err)
+		}
+		p := matchers.NewListing(l)
+		if p.Images, err = images.Listing(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range p.Images {
+			if img.Err != "" {
+				t.Errorf("listing %s: image %s: %s", l.ListingID, img.URL, img.Err)
+			}
+		}
+		res, err := eng.Score(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Add(l, res)
+	}
+	return ev
+}
