@@ -61,9 +61,12 @@ type Options struct {
 	// StallTimeout is how long messages may wait with none finishing before
 	// Healthy reports an error (default 60 s).
 	StallTimeout time.Duration
-	// LagInterval is how often the lag gauge is refreshed (default 10 s;
-	// negative turns the refresh off, Lag still works).
-	LagInterval time.Duration
+	// LagInterval is how often the lag gauge is refreshed (default 2 s,
+	// fine enough to time a drain; negative turns the refresh off, Lag
+	// still works). Values older than LagStaleAfter (default 5 intervals,
+	// at least 10 s) are dropped rather than exported as current.
+	LagInterval   time.Duration
+	LagStaleAfter time.Duration
 	// MaxOutputBytes caps the size of one output (key, value and headers;
 	// default 1,000,000, below the Writer's 1 MiB batch limit). A larger
 	// output dead-letters its input with class "output": it could never
@@ -113,7 +116,8 @@ func (o Options) withDefaults() Options {
 	def(&o.DrainTimeout, 8*time.Second)
 	def(&o.CommitTimeout, time.Second)
 	def(&o.StallTimeout, 60*time.Second)
-	def(&o.LagInterval, 10*time.Second)
+	def(&o.LagInterval, 2*time.Second)
+	def(&o.LagStaleAfter, max(5*o.LagInterval, 10*time.Second))
 	def(&o.MaxWait, 500*time.Millisecond)
 	def(&o.SessionTimeout, 10*time.Second)
 	def(&o.HeartbeatInterval, time.Second)
@@ -165,6 +169,9 @@ type Consumer struct {
 	tracker *offsetTracker
 	backoff Backoff
 	lag     *lagReporter
+	// clientID names this consumer's group reader to the coordinator,
+	// which is how the lag reporter finds the partitions it holds.
+	clientID string
 
 	running      atomic.Bool
 	started      atomic.Bool
@@ -194,8 +201,10 @@ func NewConsumer(opts Options, h Handler) (*Consumer, error) {
 		tracker: newOffsetTracker(opts.Topic),
 		backoff: Backoff{Initial: opts.InitialRetryBackoff, Max: opts.MaxRetryBackoff},
 	}
+	m.lag.topic, m.lag.staleAfter, m.lag.log = opts.Topic, opts.LagStaleAfter, log
 	if len(opts.Brokers) > 0 {
-		c.lag = newLagReporter(opts.Brokers, opts.GroupID, opts.Topic)
+		c.clientID = memberClientID(opts.GroupID)
+		c.lag = newLagReporter(opts.Brokers, opts.GroupID, opts.Topic, c.clientID)
 	}
 	return c, nil
 }
@@ -225,7 +234,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	reader := c.opts.reader
 	if reader == nil {
-		reader = newGroupReader(c.opts, c.opts.Logger)
+		reader = newGroupReader(c.opts, c.clientID, c.opts.Logger)
 	}
 	c.lastProgress.Store(time.Now().UnixNano())
 	c.started.Store(true)
@@ -252,7 +261,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	var background sync.WaitGroup
 	background.Go(func() { c.commitLoop(ctx, reader) })
 	if c.lag != nil && c.opts.LagInterval > 0 {
-		background.Go(func() { c.lag.loop(ctx, c.opts.LagInterval, c.m.lag, c.log) })
+		background.Go(func() { c.lag.loop(ctx, c.opts.LagInterval, c.m.lag) })
 	}
 
 	fetchErr := c.fetchLoop(ctx, reader, queues)
