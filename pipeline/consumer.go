@@ -306,9 +306,24 @@ func (c *Consumer) Run(ctx context.Context) error {
 // routine fetch error is logged at warn.
 const fetchFailuresWarn = 10
 
+// fetchSpinLimit is how many fetch errors in a row, each returned without
+// blocking, the fetch loop takes before it backs off: only a reader that
+// fails at once, again and again, gets there (see fetchLoop).
+const fetchSpinLimit = 256
+
 // fetchLoop fetches until ctx ends and dispatches each message to its
 // worker. It returns nil when ctx ends, or the reader's error if the reader
 // was closed under it.
+//
+// A fetch error does not pause the loop: the error is one partition's (or
+// the group's, between generations), and the messages of the other
+// partitions are already queued behind it. kafka-go's reader runs one
+// fetcher per partition, each backing off on its own (ReadBackoffMin/Max)
+// before it reports its next error, and rejoins the group after
+// JoinGroupBackoff; a wait here stopped every partition for up to
+// MaxRetryBackoff (10 s) after one partition's leader moved. The loop backs
+// off only when fetchSpinLimit errors in a row came back without
+// blocking: a reader that never blocks would otherwise spin.
 func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues []chan job) error {
 	counter, _ := reader.(rebalanceCounter)
 	rebalances := func() int64 {
@@ -317,7 +332,8 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 		}
 		return counter.Rebalances()
 	}
-	for attempt := 0; ; {
+	for attempt, spins, spinWaits := 0, 0, 0; ; {
+		fetchStart := time.Now()
 		msg, err := reader.FetchMessage(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -326,10 +342,12 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("fetch: reader closed: %w", err)
 			}
-			// kafka-go keeps healing behind FetchMessage (it rejoins the
-			// group, reconnects); an error here is reported and retried.
-			d := c.backoff.Delay(attempt)
 			attempt++
+			if time.Since(fetchStart) < time.Millisecond {
+				spins++
+			} else {
+				spins = 0
+			}
 			// Routine errors (a timeout, a closed idle connection) at
 			// debug; faults at warn or error with what to do.
 			class := ClassifyKafkaError(err)
@@ -337,16 +355,27 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 				// Routine once, not ten times in a row.
 				class.Level, class.Hint = slog.LevelWarn, "fetches keep failing: check the broker's health and the network to it"
 			}
-			attrs := []any{"error", err, "error_class", class.Class, "attempt", attempt, "delay", d}
+			if attempt > fetchFailuresWarn && !logAttempt(attempt) {
+				// A long outage on many partitions: attempts 16, 32, ...
+				class.Level = slog.LevelDebug
+			}
+			attrs := []any{"error", err, "error_class", class.Class, "attempt", attempt}
 			if class.Hint != "" {
 				attrs = append(attrs, "hint", class.Hint)
 			}
-			c.log.Log(ctx, class.Level, "fetch failed; retrying", attrs...)
+			if spins < fetchSpinLimit {
+				c.log.Log(ctx, class.Level, "fetch failed; fetching on", attrs...)
+				continue
+			}
+			d := c.backoff.Delay(spinWaits)
+			spins, spinWaits = 0, spinWaits+1
+			c.log.Log(ctx, max(class.Level, slog.LevelWarn), "fetches fail without waiting; backing off", append(attrs, "delay", d)...)
 			if !wait(ctx, d) {
 				return nil
 			}
 			continue
 		}
+		attempt, spins, spinWaits = 0, 0, 0
 		attempt = 0
 		c.m.consumed.WithLabelValues(msg.Topic).Inc()
 		pendingBefore := c.tracker.pending()

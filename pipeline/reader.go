@@ -70,6 +70,11 @@ func newGroupReader(opts Options, clientID string, log *slog.Logger) *groupReade
 		// After a failed join (the coordinator still loading, a broker
 		// restart), kafka-go waits JoinGroupBackoff, 5 s by default.
 		JoinGroupBackoff: 500 * time.Millisecond,
+		// Each partition's fetcher backs off on its own after an error, so
+		// one partition's fault never pauses the others (see fetchLoop);
+		// kafka-go's defaults, named here because fetchLoop relies on them.
+		ReadBackoffMin: 100 * time.Millisecond,
+		ReadBackoffMax: time.Second,
 		// Partitions added to the topic join the assignment by a rebalance.
 		WatchPartitionChanges: true,
 		// Routine retries (idle fetch timeouts) go to debug, faults to
