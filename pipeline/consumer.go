@@ -78,6 +78,14 @@ type Options struct {
 
 	// MaxWait is the longest a fetch waits for new data (default 500 ms).
 	MaxWait time.Duration
+	// GroupInstanceID, when set, makes this consumer a static member of
+	// the group (KIP-345) under that id: a restart within SessionTimeout
+	// gets its partitions back without a rebalance, and coordinator errors
+	// do not make it join again as a new member. It must be unique per
+	// member and stable across its restarts. Empty: kafka-go's dynamic
+	// membership.
+	GroupInstanceID string
+
 	// SessionTimeout is how long the group waits for a silent member before
 	// giving its partitions to others (default 10 s), and
 	// HeartbeatInterval how often members say they are alive (default 1 s).
@@ -234,7 +242,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	reader := c.opts.reader
 	if reader == nil {
-		reader = newGroupReader(c.opts, c.clientID, c.opts.Logger)
+		if c.opts.GroupInstanceID != "" {
+			reader = newStaticReader(c.opts, c.clientID, c.opts.Logger)
+		} else {
+			reader = newGroupReader(c.opts, c.clientID, c.opts.Logger)
+		}
 	}
 	c.lastProgress.Store(time.Now().UnixNano())
 	c.started.Store(true)
