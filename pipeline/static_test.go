@@ -130,3 +130,29 @@ func TestStaticConsumerApacheKafka(t *testing.T) {
 	checkEmitted(t, tp, outs, dlq, 0, n)
 	checkCommittedAtEnd(t, ctx, c)
 }
+
+// TestHeartbeatError reads the error code back from where kafka-go v0.4.51
+// decodes it (the throttle field), and takes kafka-go's own error if a
+// fixed version sets it.
+func TestHeartbeatError(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		name string
+		resp kafka.HeartbeatResponse
+		want error
+	}{
+		{"ok", kafka.HeartbeatResponse{}, nil},
+		{"rebalance in the throttle field", kafka.HeartbeatResponse{Throttle: ms(int(kafka.RebalanceInProgress))}, kafka.RebalanceInProgress},
+		{"unknown member in the throttle field", kafka.HeartbeatResponse{Throttle: ms(int(kafka.UnknownMemberId))}, kafka.UnknownMemberId},
+		{"fenced in the throttle field", kafka.HeartbeatResponse{Throttle: ms(int(kafka.FencedInstanceID))}, kafka.FencedInstanceID},
+		{"a real throttle is no error", kafka.HeartbeatResponse{Throttle: ms(100)}, nil},
+		{"error decoded by kafka-go", kafka.HeartbeatResponse{Error: kafka.IllegalGeneration}, kafka.IllegalGeneration},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := heartbeatError(&tt.resp); got != tt.want {
+				t.Errorf("heartbeatError = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
