@@ -79,9 +79,11 @@ func TestStaticMembershipApacheKafka(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
+	restart := time.Now()
 	a2 := member("d1")
 	defer a2.Close()
 	waitForCtx(t, ctx, "the restarted member holding partitions", func() bool { return len(held(a2)) > 0 })
+	t.Logf("restarted member got its partitions back %v after starting", time.Since(restart).Round(time.Millisecond))
 	if got := held(a2); !slices.Equal(got, aHeld) {
 		t.Errorf("restarted member holds %v, held %v before", got, aHeld)
 	}
