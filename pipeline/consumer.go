@@ -61,9 +61,12 @@ type Options struct {
 	// StallTimeout is how long messages may wait with none finishing before
 	// Healthy reports an error (default 60 s).
 	StallTimeout time.Duration
-	// LagInterval is how often the lag gauge is refreshed (default 10 s;
-	// negative turns the refresh off, Lag still works).
-	LagInterval time.Duration
+	// LagInterval is how often the lag gauge is refreshed (default 2 s,
+	// fine enough to time a drain; negative turns the refresh off, Lag
+	// still works). Values older than LagStaleAfter (default 5 intervals,
+	// at least 10 s) are dropped rather than exported as current.
+	LagInterval   time.Duration
+	LagStaleAfter time.Duration
 	// MaxOutputBytes caps the size of one output (key, value and headers;
 	// default 1,000,000, below the Writer's 1 MiB batch limit). A larger
 	// output dead-letters its input with class "output": it could never
@@ -75,6 +78,14 @@ type Options struct {
 
 	// MaxWait is the longest a fetch waits for new data (default 500 ms).
 	MaxWait time.Duration
+	// GroupInstanceID, when set, makes this consumer a static member of
+	// the group (KIP-345) under that id: a restart within SessionTimeout
+	// gets its partitions back without a rebalance, and coordinator errors
+	// do not make it join again as a new member. It must be unique per
+	// member and stable across its restarts. Empty: kafka-go's dynamic
+	// membership.
+	GroupInstanceID string
+
 	// SessionTimeout is how long the group waits for a silent member before
 	// giving its partitions to others (default 10 s), and
 	// HeartbeatInterval how often members say they are alive (default 1 s).
@@ -113,7 +124,8 @@ func (o Options) withDefaults() Options {
 	def(&o.DrainTimeout, 8*time.Second)
 	def(&o.CommitTimeout, time.Second)
 	def(&o.StallTimeout, 60*time.Second)
-	def(&o.LagInterval, 10*time.Second)
+	def(&o.LagInterval, 2*time.Second)
+	def(&o.LagStaleAfter, max(5*o.LagInterval, 10*time.Second))
 	def(&o.MaxWait, 500*time.Millisecond)
 	def(&o.SessionTimeout, 10*time.Second)
 	def(&o.HeartbeatInterval, time.Second)
@@ -165,6 +177,9 @@ type Consumer struct {
 	tracker *offsetTracker
 	backoff Backoff
 	lag     *lagReporter
+	// clientID names this consumer's group reader to the coordinator,
+	// which is how the lag reporter finds the partitions it holds.
+	clientID string
 
 	running      atomic.Bool
 	started      atomic.Bool
@@ -194,8 +209,10 @@ func NewConsumer(opts Options, h Handler) (*Consumer, error) {
 		tracker: newOffsetTracker(opts.Topic),
 		backoff: Backoff{Initial: opts.InitialRetryBackoff, Max: opts.MaxRetryBackoff},
 	}
+	m.lag.topic, m.lag.staleAfter, m.lag.log = opts.Topic, opts.LagStaleAfter, log
 	if len(opts.Brokers) > 0 {
-		c.lag = newLagReporter(opts.Brokers, opts.GroupID, opts.Topic)
+		c.clientID = memberClientID(opts.GroupID)
+		c.lag = newLagReporter(opts.Brokers, opts.GroupID, opts.Topic, c.clientID)
 	}
 	return c, nil
 }
@@ -225,7 +242,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	reader := c.opts.reader
 	if reader == nil {
-		reader = newGroupReader(c.opts, c.opts.Logger)
+		if c.opts.GroupInstanceID != "" {
+			reader = newStaticReader(c.opts, c.clientID, c.opts.Logger)
+		} else {
+			reader = newGroupReader(c.opts, c.clientID, c.opts.Logger)
+		}
 	}
 	c.lastProgress.Store(time.Now().UnixNano())
 	c.started.Store(true)
@@ -252,7 +273,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	var background sync.WaitGroup
 	background.Go(func() { c.commitLoop(ctx, reader) })
 	if c.lag != nil && c.opts.LagInterval > 0 {
-		background.Go(func() { c.lag.loop(ctx, c.opts.LagInterval, c.m.lag, c.log) })
+		background.Go(func() { c.lag.loop(ctx, c.opts.LagInterval, c.m.lag) })
 	}
 
 	fetchErr := c.fetchLoop(ctx, reader, queues)
@@ -297,9 +318,24 @@ func (c *Consumer) Run(ctx context.Context) error {
 // routine fetch error is logged at warn.
 const fetchFailuresWarn = 10
 
+// fetchSpinLimit is how many fetch errors in a row, each returned without
+// blocking, the fetch loop takes before it backs off: only a reader that
+// fails at once, again and again, gets there (see fetchLoop).
+const fetchSpinLimit = 256
+
 // fetchLoop fetches until ctx ends and dispatches each message to its
 // worker. It returns nil when ctx ends, or the reader's error if the reader
 // was closed under it.
+//
+// A fetch error does not pause the loop: the error is one partition's (or
+// the group's, between generations), and the messages of the other
+// partitions are already queued behind it. kafka-go's reader runs one
+// fetcher per partition, each backing off on its own (ReadBackoffMin/Max)
+// before it reports its next error, and rejoins the group after
+// JoinGroupBackoff; a wait here stopped every partition for up to
+// MaxRetryBackoff (10 s) after one partition's leader moved. The loop backs
+// off only when fetchSpinLimit errors in a row came back without
+// blocking: a reader that never blocks would otherwise spin.
 func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues []chan job) error {
 	counter, _ := reader.(rebalanceCounter)
 	rebalances := func() int64 {
@@ -308,7 +344,8 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 		}
 		return counter.Rebalances()
 	}
-	for attempt := 0; ; {
+	for attempt, spins, spinWaits := 0, 0, 0; ; {
+		fetchStart := time.Now()
 		msg, err := reader.FetchMessage(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -317,10 +354,12 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("fetch: reader closed: %w", err)
 			}
-			// kafka-go keeps healing behind FetchMessage (it rejoins the
-			// group, reconnects); an error here is reported and retried.
-			d := c.backoff.Delay(attempt)
 			attempt++
+			if time.Since(fetchStart) < time.Millisecond {
+				spins++
+			} else {
+				spins = 0
+			}
 			// Routine errors (a timeout, a closed idle connection) at
 			// debug; faults at warn or error with what to do.
 			class := ClassifyKafkaError(err)
@@ -328,16 +367,27 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 				// Routine once, not ten times in a row.
 				class.Level, class.Hint = slog.LevelWarn, "fetches keep failing: check the broker's health and the network to it"
 			}
-			attrs := []any{"error", err, "error_class", class.Class, "attempt", attempt, "delay", d}
+			if attempt > fetchFailuresWarn && !logAttempt(attempt) {
+				// A long outage on many partitions: attempts 16, 32, ...
+				class.Level = slog.LevelDebug
+			}
+			attrs := []any{"error", err, "error_class", class.Class, "attempt", attempt}
 			if class.Hint != "" {
 				attrs = append(attrs, "hint", class.Hint)
 			}
-			c.log.Log(ctx, class.Level, "fetch failed; retrying", attrs...)
+			if spins < fetchSpinLimit {
+				c.log.Log(ctx, class.Level, "fetch failed; fetching on", attrs...)
+				continue
+			}
+			d := c.backoff.Delay(spinWaits)
+			spins, spinWaits = 0, spinWaits+1
+			c.log.Log(ctx, max(class.Level, slog.LevelWarn), "fetches fail without waiting; backing off", append(attrs, "delay", d)...)
 			if !wait(ctx, d) {
 				return nil
 			}
 			continue
 		}
+		attempt, spins, spinWaits = 0, 0, 0
 		attempt = 0
 		c.m.consumed.WithLabelValues(msg.Topic).Inc()
 		pendingBefore := c.tracker.pending()

@@ -120,7 +120,7 @@ func testConsumerEndToEnd(t *testing.T, brokers []string) {
 	stop1 := runInBackground(t, c1)
 	waitLag(t, ctx, c1, 0)
 	waitFor(t, "lag gauge at zero on every partition", func() bool {
-		return testutil.CollectAndCount(c1.m.lag) == e2ePartitions && sumGauge(c1.m.lag) == 0
+		return testutil.CollectAndCount(c1.m.lag.lag) == e2ePartitions && sumGauge(c1.m.lag.lag) == 0
 	})
 	stop1()
 
@@ -242,7 +242,7 @@ func checkCommittedAtEnd(t *testing.T, ctx context.Context, c *Consumer) {
 // readAll reads every message of topic's partitions up to their end offsets.
 func readAll(t *testing.T, ctx context.Context, brokers []string, topic string, partitions int) []kafka.Message {
 	t.Helper()
-	lr := newLagReporter(brokers, "unused", topic)
+	lr := newLagReporter(brokers, "unused", topic, "")
 	defer lr.close()
 	parts := make([]int, partitions)
 	for i := range parts {

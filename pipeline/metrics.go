@@ -32,7 +32,7 @@ type metrics struct {
 	commitErrs  prometheus.Counter
 	emitRetries prometheus.Counter
 	rebalances  prometheus.Counter
-	lag         *prometheus.GaugeVec
+	lag         *lagGauge
 	inFlight    prometheus.Gauge
 }
 
@@ -81,10 +81,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 				Namespace: ns, Subsystem: sub, Name: "rebalances_total",
 				Help: "Consumer group generations this member joined, as reported by the reader.",
 			}),
-			lag: f.NewGaugeVec(prometheus.GaugeOpts{
-				Namespace: ns, Subsystem: sub, Name: "lag",
-				Help: "Messages not yet committed by the group: end offset minus committed offset, by topic and partition.",
-			}, []string{"topic", "partition"}),
+			lag: &lagGauge{
+				lag: f.NewGaugeVec(prometheus.GaugeOpts{
+					Namespace: ns, Subsystem: sub, Name: "lag",
+					Help: "Messages not yet committed by the group, by topic and partition, for the partitions this member holds: end offset minus committed offset. Sum over members for the group's lag.",
+				}, []string{"topic", "partition"}),
+				errors: f.NewCounter(prometheus.CounterOpts{
+					Namespace: ns, Subsystem: sub, Name: "lag_refresh_errors_total",
+					Help: "Failed refreshes of markwatch_consumer_lag (broker or coordinator unreachable, group unknown).",
+				}),
+			},
 			inFlight: f.NewGauge(prometheus.GaugeOpts{
 				Namespace: ns, Subsystem: sub, Name: "in_flight",
 				Help: "Messages fetched whose handling and output writes have not finished.",
@@ -93,6 +99,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	// The age is computed at scrape time, so it grows while refreshes fail.
+	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: telemetry.Namespace, Subsystem: "consumer", Name: "lag_refresh_age_seconds",
+		Help: "Seconds since markwatch_consumer_lag was last refreshed successfully (since the consumer started, before the first success; 0 when the refresh is off).",
+	}, func() float64 { return m.lag.age(time.Now()).Seconds() })
+	if reg != nil {
+		if err := reg.Register(age); err != nil {
+			return nil, fmt.Errorf("pipeline: register metrics: %w", err)
+		}
 	}
 	// Export every outcome and every dead-letter class from the start, so
 	// that increase() counts the first one and a rate() over one that has

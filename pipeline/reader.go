@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"time"
 
@@ -44,10 +47,13 @@ type groupReader struct {
 
 // newGroupReader builds the kafka-go Reader for opts. It starts joining the
 // group in the background at once.
-func newGroupReader(opts Options, log *slog.Logger) *groupReader {
+func newGroupReader(opts Options, clientID string, log *slog.Logger) *groupReader {
 	errLog := log.With("component", "kafka_reader")
 	return &groupReader{Reader: kafka.NewReader(kafka.ReaderConfig{
 		Brokers: opts.Brokers,
+		// The client id the coordinator lists this member under (see
+		// memberClientID); the rest as kafka.DefaultDialer.
+		Dialer:  &kafka.Dialer{ClientID: clientID, Timeout: 10 * time.Second, DualStack: true},
 		GroupID: opts.GroupID,
 		Topic:   opts.Topic,
 		// A new group reads the topic from its beginning: listings published
@@ -64,6 +70,11 @@ func newGroupReader(opts Options, log *slog.Logger) *groupReader {
 		// After a failed join (the coordinator still loading, a broker
 		// restart), kafka-go waits JoinGroupBackoff, 5 s by default.
 		JoinGroupBackoff: 500 * time.Millisecond,
+		// Each partition's fetcher backs off on its own after an error, so
+		// one partition's fault never pauses the others (see fetchLoop);
+		// kafka-go's defaults, named here because fetchLoop relies on them.
+		ReadBackoffMin: 100 * time.Millisecond,
+		ReadBackoffMax: time.Second,
 		// Partitions added to the topic join the assignment by a rebalance.
 		WatchPartitionChanges: true,
 		// Routine retries (idle fetch timeouts) go to debug, faults to
@@ -81,4 +92,15 @@ func (r *groupReader) Rebalances() int64 {
 	defer r.mu.Unlock()
 	r.rebalances += n
 	return r.rebalances
+}
+
+// memberClientID returns a client id unique to one consumer: the group's
+// DescribeGroups answer lists members by client id, and two detectors on one
+// host (or two consumers in one process) must not share one.
+func memberClientID(group string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("markwatch-%s-%s-%d-%08x", group, host, os.Getpid(), rand.Uint32())
 }

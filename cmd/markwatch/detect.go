@@ -195,15 +195,16 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	}
 	writer := pipeline.NewWriter(cfg.Kafka.Brokers, pipeline.WriterOptions{})
 	consumer, err := pipeline.NewConsumer(pipeline.Options{
-		Brokers:        cfg.Kafka.Brokers,
-		GroupID:        cfg.Kafka.GroupID,
-		Topic:          cfg.Kafka.Topics.Listings,
-		DLQTopic:       cfg.Kafka.Topics.DLQ,
-		Concurrency:    cfg.Kafka.Concurrency,
-		CommitInterval: cfg.Kafka.CommitInterval,
-		DrainTimeout:   cfg.Kafka.DrainTimeout,
-		HandlerTimeout: cfg.Kafka.HandlerTimeout,
-		Logger:         log,
+		Brokers:         cfg.Kafka.Brokers,
+		GroupID:         cfg.Kafka.GroupID,
+		GroupInstanceID: cfg.Kafka.GroupInstanceID,
+		Topic:           cfg.Kafka.Topics.Listings,
+		DLQTopic:        cfg.Kafka.Topics.DLQ,
+		Concurrency:     cfg.Kafka.Concurrency,
+		CommitInterval:  cfg.Kafka.CommitInterval,
+		DrainTimeout:    cfg.Kafka.DrainTimeout,
+		HandlerTimeout:  cfg.Kafka.HandlerTimeout,
+		Logger:          log,
 		// consumer="detector" keeps these series apart from the review
 		// service's consumer (consumer="review") when both register on one
 		// registry, as in markwatch dev.

@@ -238,7 +238,8 @@ func TestPrometheusScrapesDev(t *testing.T) {
 // quantity must have series, or the alert could never fire.
 func alertQuantities() map[string]string {
 	return map[string]string{
-		"MarkwatchConsumerLagGrowing": `sum by (topic) (markwatch_consumer_lag)`,
+		"MarkwatchConsumerLagGrowing": `sum by (topic) (max by (consumer, topic, partition) (markwatch_consumer_lag))`,
+		"MarkwatchConsumerLagStale":   `max by (instance, consumer) (markwatch_consumer_lag_refresh_age_seconds)`,
 		"MarkwatchMarksNotReady":      `markwatch_marks_ready`,
 		"MarkwatchDetectorsAbsent":    `markwatch_marks_ready`,
 		"MarkwatchInstanceDown":       `up{job=~"markwatch-.*"}`,

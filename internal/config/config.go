@@ -138,7 +138,13 @@ type Rung struct {
 type Kafka struct {
 	Brokers []string `yaml:"brokers"`
 	GroupID string   `yaml:"group_id"`
-	Topics  Topics   `yaml:"topics"`
+	// GroupInstanceID makes the detector a static member of the group
+	// (KIP-345): a restart within the session timeout gets its partitions
+	// back without a rebalance. It must be unique per detector and stable
+	// across its restarts (a StatefulSet pod name, the host name where one
+	// detector runs per host). Empty (the default): dynamic membership.
+	GroupInstanceID string `yaml:"group_instance_id"`
+	Topics          Topics `yaml:"topics"`
 	// Concurrency is the number of listings handled at once; listings with
 	// the same key are handled in order.
 	Concurrency    int           `yaml:"concurrency"`
@@ -320,6 +326,7 @@ func Default() Config {
 
 // ApplyEnv overrides the file with MARKWATCH_* environment variables:
 // MARKWATCH_KAFKA_BROKERS (comma-separated), MARKWATCH_KAFKA_GROUP_ID,
+// MARKWATCH_KAFKA_GROUP_INSTANCE_ID,
 // MARKWATCH_HTTP_LISTEN, MARKWATCH_LOG_LEVEL, MARKWATCH_STORE_DSN. getenv
 // is os.Getenv in main.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
@@ -328,6 +335,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	}
 	if v := getenv("MARKWATCH_KAFKA_GROUP_ID"); v != "" {
 		c.Kafka.GroupID = v
+	}
+	if v := getenv("MARKWATCH_KAFKA_GROUP_INSTANCE_ID"); v != "" {
+		c.Kafka.GroupInstanceID = v
 	}
 	if v := getenv("MARKWATCH_HTTP_LISTEN"); v != "" {
 		c.HTTP.Listen = v
