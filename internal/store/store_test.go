@@ -153,6 +153,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"console logins, sessions and claims", testConsole},
 		{"busiest marks", testBusiestMarks},
 		{"sweep source migration", testSweepSourceMigration},
+		{"complaint counts follow the rows", testComplaintCounts},
+		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
