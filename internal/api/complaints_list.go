@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -44,27 +46,50 @@ const (
 // longer than syncLag to commit is missed until the next rebuild.
 const syncLag = 10 * time.Second
 
+// DefaultSearchInterval is how often RunSearch catches the index up with
+// the store when Options.SearchInterval is zero.
+const DefaultSearchInterval = time.Second
+
 // complaintIndex is the search index of the complaint queue, a derived view
-// of the store: rebuilt from it on first use (or by RebuildSearch at start)
-// and caught up with complaints the store updated since, before every
-// search. Catching up from the store rather than from the writers keeps
-// every writer — the complaints consumer, decisions, counter-notices, the
-// reinstatement timer, other replicas — out of the index's business.
+// of the store. It follows the store's change stream, the complaints in
+// order of (updated_at, id) from its watermark on an index of those
+// columns (migration 9), so that every writer — the complaints consumer,
+// decisions, counter-notices, the reinstatement timer, other replicas —
+// reaches it without knowing it, and a catch-up costs the changes since the
+// last one, not the size of the queue.
+//
+// Under RunSearch (serve) requests never catch up: they query the index as
+// it is, while the loop keeps it within SearchInterval of the store, and
+// the API re-indexes a complaint it decided as soon as the decision
+// commits. A replica that starts serves from the first batch on while the
+// loop builds the rest; markwatch_search_index_lag_seconds says how stale
+// it is. Without RunSearch (tests, tools) each request catches up first,
+// which reads the index's own writes.
 type complaintIndex struct {
 	store  *store.Store
 	review *review.Service
-	mu     sync.Mutex
-	ix     *search.Index
+	log    *slog.Logger
+	// ix is safe for concurrent use; mu serializes catch-ups.
+	ix *search.Index
+	mu sync.Mutex
 	// synced is the store time of the newest update already indexed;
 	// zero until the first rebuild.
 	synced time.Time
 	built  bool
 	// goodFaith are the holders whose complaints were indexed with
-	// priority: a change of the set re-ranks their complaints.
-	goodFaith map[string]bool
+	// priority: a change of the set re-ranks their complaints. Read
+	// without mu by refresh.
+	goodFaith atomic.Pointer[map[string]bool]
 	// recent is what was indexed of the complaints updated within
 	// syncLag of synced, so that re-reading them does not re-put them.
 	recent map[string]indexedVersion
+	// running is set while RunSearch keeps the index current.
+	running atomic.Bool
+	// caughtUp is when the last complete catch-up started (Unix
+	// nanoseconds): everything the store committed syncLag before it is
+	// in the index. opened stands in until the first one.
+	caughtUp atomic.Int64
+	opened   time.Time
 }
 
 // indexedVersion is the version of a complaint the index holds.
@@ -73,26 +98,41 @@ type indexedVersion struct {
 	status  string
 }
 
-func newComplaintIndex(st *store.Store, rv *review.Service, ix *search.Index) *complaintIndex {
-	return &complaintIndex{store: st, review: rv, ix: ix}
-}
-
-// catchUp rebuilds the index on first use and afterwards puts every
-// complaint updated since the last catch-up (less syncLag). Good-faith
-// holders' complaints get priority 1, which the index orders ahead of the
-// score, so they rise in the queue; when the set of good-faith holders
-// changes, the index is rebuilt so that every complaint has its holder's
-// current priority (standing moves slowly: over tens of decisions).
-func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
-	ci.mu.Lock()
-	defer ci.mu.Unlock()
-	if ci.ix == nil {
-		ix, err := search.Open("")
-		if err != nil {
+func newComplaintIndex(st *store.Store, rv *review.Service, ix *search.Index, log *slog.Logger) (*complaintIndex, error) {
+	if ix == nil {
+		var err error
+		if ix, err = search.Open(""); err != nil {
 			return nil, fmt.Errorf("complaint index: %w", err)
 		}
-		ci.ix = ix
 	}
+	return &complaintIndex{store: st, review: rv, ix: ix, log: log, opened: time.Now()}, nil
+}
+
+// lag is how stale the index may be: the time since the start of the last
+// complete catch-up, or since the index was opened before the first.
+func (ci *complaintIndex) lag(now time.Time) time.Duration {
+	at := ci.caughtUp.Load()
+	if at == 0 {
+		return now.Sub(ci.opened)
+	}
+	return now.Sub(time.Unix(0, at))
+}
+
+// forQuery returns the index to query: as it is under RunSearch, caught up
+// first otherwise.
+func (ci *complaintIndex) forQuery(ctx context.Context) (*search.Index, error) {
+	if ci.running.Load() {
+		return ci.ix, nil
+	}
+	if err := ci.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	return ci.ix, nil
+}
+
+// goodFaithHolders are the holders whose complaints are indexed with
+// priority 1, from their current standings.
+func (ci *complaintIndex) goodFaithHolders(ctx context.Context) (map[string]bool, error) {
 	standings, err := ci.review.Standings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("complaint index: %w", err)
@@ -103,9 +143,74 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 			good[h] = true
 		}
 	}
-	if !maps.Equal(good, ci.goodFaith) {
+	return good, nil
+}
+
+// doc is the index document of c given the good-faith holders.
+func doc(c *store.Complaint, good map[string]bool) search.Doc {
+	d := search.DocFrom(&c.Body, c.Status, c.CreatedAt)
+	if good[c.Body.HolderID] {
+		d.Priority = 1
+	}
+	return d
+}
+
+// refresh re-indexes the complaints ids from the store at once, without
+// waiting for a catch-up: the API calls it after a change it made commits,
+// so that the reviewer who decided sees the decision in the next list.
+// A catch-up that read an older version and puts it after refresh is
+// corrected by the following one, which re-reads the change (it is within
+// syncLag of the watermark).
+func (ci *complaintIndex) refresh(ctx context.Context, ids ...string) error {
+	var good map[string]bool
+	if p := ci.goodFaith.Load(); p != nil {
+		good = *p
+	}
+	docs := make([]search.Doc, 0, len(ids))
+	for _, id := range ids {
+		c, err := ci.store.GetComplaint(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("complaint index: refresh: %w", err)
+		}
+		docs = append(docs, doc(&c, good))
+	}
+	if err := ci.ix.Put(ctx, docs...); err != nil {
+		return fmt.Errorf("complaint index: refresh: %w", err)
+	}
+	return nil
+}
+
+// reindex refreshes the complaints ids in the search index after a change
+// through the API committed. A failure is only logged: the change stands,
+// and the next catch-up indexes it.
+func (a *API) reindex(ctx context.Context, ids ...string) {
+	if err := a.index.refresh(ctx, ids...); err != nil && ctx.Err() == nil {
+		a.log.Warn("complaint search index refresh failed", "complaint_id", strings.Join(ids, ","), "error", err)
+	}
+}
+
+// catchUp rebuilds the index the first time and afterwards puts every
+// complaint updated since the last catch-up (less syncLag). Good-faith
+// holders' complaints get priority 1, which the index orders ahead of the
+// score, so they rise in the queue; when the set of good-faith holders
+// changes, the index is rebuilt so that every complaint has its holder's
+// current priority (standing moves slowly: over tens of decisions).
+func (ci *complaintIndex) catchUp(ctx context.Context) error {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	began := time.Now()
+	good, err := ci.goodFaithHolders(ctx)
+	if err != nil {
+		return err
+	}
+	if prev := ci.goodFaith.Load(); prev == nil || !maps.Equal(good, *prev) {
 		ci.built = false
 	}
+	// Documents put from here on carry the new priorities.
+	ci.goodFaith.Store(&good)
 	newest := ci.synced
 	seen := make(map[string]indexedVersion)
 	docs := func(yield func(search.Doc) bool) error {
@@ -122,29 +227,24 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 			if prev, ok := ci.recent[c.Body.ComplaintID]; ok && ci.built && prev == v {
 				return true
 			}
-			d := search.DocFrom(&c.Body, c.Status, c.CreatedAt)
-			if good[c.Body.HolderID] {
-				d.Priority = 1
-			}
-			return yield(d)
+			return yield(doc(&c, good))
 		})
 	}
 	if !ci.built {
 		if err := search.Rebuild(ctx, ci.ix, docs); err != nil {
-			return nil, fmt.Errorf("complaint index: %w", err)
+			return fmt.Errorf("complaint index: %w", err)
 		}
 		ci.built = true
 	} else {
 		var batch []search.Doc
 		if err := docs(func(d search.Doc) bool { batch = append(batch, d); return true }); err != nil {
-			return nil, fmt.Errorf("complaint index: catch up: %w", err)
+			return fmt.Errorf("complaint index: catch up: %w", err)
 		}
 		if err := ci.ix.Put(ctx, batch...); err != nil {
-			return nil, fmt.Errorf("complaint index: catch up: %w", err)
+			return fmt.Errorf("complaint index: catch up: %w", err)
 		}
 	}
 	ci.synced = newest
-	ci.goodFaith = good
 	for id, v := range ci.recent {
 		if _, ok := seen[id]; !ok {
 			seen[id] = v
@@ -156,18 +256,43 @@ func (ci *complaintIndex) catchUp(ctx context.Context) (*search.Index, error) {
 		}
 	}
 	ci.recent = seen
-	return ci.ix, nil
+	ci.caughtUp.Store(began.UnixNano())
+	return nil
 }
 
-// RebuildSearch rebuilds the complaint search index from the store. Serve
-// calls it at start so that the first GET /v1/complaints is fast; without
-// it the first request rebuilds.
+// RebuildSearch rebuilds the complaint search index from the store, and
+// waits for it. Tools and tests call it; serve runs RunSearch instead,
+// which builds the index in the background while requests are served.
 func (a *API) RebuildSearch(ctx context.Context) error {
 	a.index.mu.Lock()
 	a.index.built = false
 	a.index.mu.Unlock()
-	_, err := a.index.catchUp(ctx)
-	return err
+	return a.index.catchUp(ctx)
+}
+
+// RunSearch keeps the complaint search index current with the store until
+// ctx ends: it builds it, then catches up every Options.SearchInterval.
+// While it runs, GET /v1/complaints queries the index without catching up
+// (see complaintIndex). A failed catch-up is logged and retried at the
+// next tick. It returns nil when ctx ends.
+func (a *API) RunSearch(ctx context.Context) error {
+	a.index.running.Store(true)
+	defer a.index.running.Store(false)
+	t := time.NewTicker(a.searchInterval)
+	defer t.Stop()
+	for {
+		if err := a.index.catchUp(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.log.Warn("complaint search index catch-up failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // complaintListResponse is the body of GET /v1/complaints.
@@ -213,7 +338,7 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 	if err != nil {
 		return ComplaintPage{}, err
 	}
-	ix, err := a.index.catchUp(ctx)
+	ix, err := a.index.forQuery(ctx)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
