@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -122,7 +124,7 @@ func testComplaintCounts(t *testing.T, dsn string) {
 
 // testComplaintCountsMigration opens a database that holds complaints at the
 // schema before complaint_counts and checks that the migration fills the
-// counts from the rows already there.
+// counts and the queue keys from the rows already there.
 func testComplaintCountsMigration(t *testing.T, dsn string) {
 	ctx := t.Context()
 	before := -1
@@ -144,7 +146,7 @@ func testComplaintCountsMigration(t *testing.T, dsn string) {
 	for i, h := range []string{"h_1", "h_1", "h_2"} {
 		c := testComplaint(fmt.Sprintf("c_%d", i))
 		c.HolderID = h
-		if _, err := insertComplaint(ctx, old, c); err != nil {
+		if err := insertComplaintBefore9(ctx, old, c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -155,4 +157,44 @@ func testComplaintCountsMigration(t *testing.T, dsn string) {
 	if got, table := countsByKey(t, s), countsOfTable(t, s); len(got) != 2 || !maps.Equal(got, table) {
 		t.Errorf("complaint_counts after the migration = %v, table counts %v", got, table)
 	}
+	// The migration's queue keys are the ones InsertComplaint writes.
+	rows, err := s.read().query(ctx, `SELECT id, score, created_at, queue_key FROM complaints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, key string
+		var score float64
+		var created int64
+		if err := rows.Scan(&id, &score, &created, &key); err != nil {
+			t.Fatal(err)
+		}
+		if want := "1" + queueKeyRest(score, created, id); key != want {
+			t.Errorf("%s: migrated queue key %q, want %q", id, key, want)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 3 {
+		t.Fatalf("read %d keys: %v", n, err)
+	}
+}
+
+// insertComplaintBefore9 stores c as InsertComplaint did before migration
+// 9 added queue_key, for the tests that upgrade an older schema.
+func insertComplaintBefore9(ctx context.Context, s *Store, c *domain.Complaint) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	now := millis(testNow)
+	return s.WithTx(ctx, func(tx *Tx) error {
+		_, err := tx.r.exec(ctx, `INSERT INTO complaints
+			(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
+			ComplaintOpen, string(body), now, now)
+		return err
+	})
 }

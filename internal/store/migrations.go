@@ -205,7 +205,34 @@ var migrations = []string{
 	// change whatever the writer, so queue stats, holder standings and the
 	// total of a status or holder list read a few rows instead of counting
 	// the table. The triggers only fire on a change of those three columns.
-	`CREATE INDEX complaints_updated_at ON complaints (updated_at, id);
+	//
+	// queue_key is the review queue's order as one ascending string (see
+	// queueKey): priority descending, score descending, arrival ascending,
+	// id. An index of each list filter followed by queue_key serves every
+	// single-filter page of the queue, keyset-paged, in the rows of the page
+	// whatever the size of the table. It is compared bytewise: COLLATE "C" on
+	// PostgreSQL, SQLite's default BINARY. holder_priority lists the holders
+	// whose complaints come first (good-faith ones); a complaint takes its
+	// holder's priority when stored and when the holder's changes.
+	`{{postgres}}
+	ALTER TABLE complaints ADD COLUMN queue_key TEXT COLLATE "C";
+	UPDATE complaints SET queue_key = '1' || lpad(CAST(ROUND((1 - score) * 1e15) AS BIGINT)::text, 16, '0')
+		|| lpad(created_at::text, 16, '0') || id;
+	{{end}}{{sqlite}}
+	ALTER TABLE complaints ADD COLUMN queue_key TEXT;
+	UPDATE complaints SET queue_key = printf('1%016d%016d', CAST(ROUND((1 - score) * 1e15) AS INTEGER), created_at) || id;
+	{{end}}
+	CREATE TABLE holder_priority (
+		holder_id TEXT PRIMARY KEY,
+		priority  BIGINT NOT NULL
+	);
+	CREATE INDEX complaints_queue ON complaints (queue_key);
+	CREATE INDEX complaints_status_queue ON complaints (status, queue_key);
+	CREATE INDEX complaints_source_queue ON complaints (source, queue_key);
+	CREATE INDEX complaints_mark_queue ON complaints (mark_id, queue_key);
+	CREATE INDEX complaints_holder_queue ON complaints (holder_id, queue_key);
+	CREATE INDEX complaints_seller_queue ON complaints (seller_id, queue_key);
+	CREATE INDEX complaints_updated_at ON complaints (updated_at, id);
 	CREATE TABLE complaint_counts (
 		holder_id TEXT NOT NULL,
 		source    TEXT NOT NULL,

@@ -155,6 +155,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"sweep source migration", testSweepSourceMigration},
 		{"complaint counts follow the rows", testComplaintCounts},
 		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
+		{"review queue keyset pages", testListQueue},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
