@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -206,6 +209,11 @@ func (ci *complaintIndex) catchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The store's queue order follows the same holders (a no-op read
+	// when they did not change, as on almost every catch-up).
+	if err := ci.store.SetPriorityHolders(ctx, slices.Collect(maps.Keys(good))); err != nil {
+		return fmt.Errorf("complaint index: %w", err)
+	}
 	if prev := ci.goodFaith.Load(); prev == nil || !maps.Equal(good, *prev) {
 		ci.built = false
 	}
@@ -299,7 +307,9 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total"`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches, so that a total never costs more than that."`
+	// TotalEstimated tells that Total is a lower bound, not a count.
+	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, with a filter other than status, source and holder_id, which are counted exactly), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
 	// page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
@@ -310,7 +320,10 @@ func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	resp := complaintListResponse{Complaints: make([]complaintResponse, 0, len(page.Complaints)), Total: int64(page.Total), NextCursor: page.Next}
+	resp := complaintListResponse{
+		Complaints: make([]complaintResponse, 0, len(page.Complaints)),
+		Total:      int64(page.Total), TotalEstimated: page.TotalEstimated, NextCursor: page.Next,
+	}
 	for i := range page.Complaints {
 		resp.Complaints = append(resp.Complaints, newComplaintResponse(&page.Complaints[i]))
 	}
@@ -321,8 +334,10 @@ func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
 // ComplaintPage is one page of the complaint queue.
 type ComplaintPage struct {
 	Complaints []store.Complaint
-	// Total is how many complaints match, on every page.
-	Total int
+	// Total is how many complaints match, on every page; a lower bound
+	// when TotalEstimated.
+	Total          int
+	TotalEstimated bool
 	// Next, passed as cursor with the same parameters, gives the next
 	// page; empty on the last page.
 	Next string
@@ -333,11 +348,77 @@ type ComplaintPage struct {
 // holder. The console's queue pages call it, so that they list exactly
 // what the API would. Malformed parameters are an error for which
 // ClientError returns the message to show.
+//
+// A list without q is a keyset page of the store itself (store.ListQueue),
+// current and of a cost independent of the size of the queue; a search
+// with q goes to the full-text index, which may lag the store by
+// markwatch_search_index_lag_seconds.
 func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
 	q, err := parseListQuery(params, user, time.Now())
 	if err != nil {
 		return ComplaintPage{}, err
 	}
+	var out ComplaintPage
+	if strings.TrimSpace(q.Text) == "" {
+		out, err = a.listQueue(ctx, q)
+	} else {
+		out, err = a.searchText(ctx, q)
+	}
+	if err != nil {
+		return ComplaintPage{}, err
+	}
+	if out.Next != "" && params.Has("max_age") {
+		out.Next = maxAgeCursor(q.CreatedAfter, out.Next)
+	}
+	// The query filtered by holder already; this is the last word.
+	if identity.Role(user.Role) == identity.RoleBrandOwner {
+		out.Complaints = slices.DeleteFunc(out.Complaints, func(c store.Complaint) bool { return c.Body.HolderID != user.HolderID })
+	}
+	return out, nil
+}
+
+// listQueue answers a query without text from the store.
+func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, error) {
+	if !a.index.running.Load() {
+		// Without RunSearch nothing else keeps the holders' priorities
+		// current (see complaintIndex.catchUp).
+		if _, err := a.index.forQuery(ctx); err != nil {
+			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+		}
+	}
+	f := store.QueueFilter{
+		Status: q.Status, Source: q.Source, MarkID: q.MarkID, HolderID: q.HolderID, SellerID: q.SellerID,
+		MinScore: q.MinScore, MaxScore: q.MaxScore, CreatedAfter: q.CreatedAfter, CreatedBefore: q.CreatedBefore,
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = search.DefaultLimit
+	}
+	fp := queueFingerprint(f)
+	after := ""
+	if q.Cursor != "" {
+		var ok bool
+		if after, ok = decodeQueueCursor(q.Cursor, fp); !ok {
+			return ComplaintPage{}, badRequest("query parameter cursor: not a cursor of this query")
+		}
+	}
+	page, err := a.store.ListQueue(ctx, f, after, limit)
+	if err != nil {
+		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	}
+	n, estimated, err := a.store.CountQueue(ctx, f)
+	if err != nil {
+		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	}
+	out := ComplaintPage{Complaints: page.Complaints, Total: int(n), TotalEstimated: estimated}
+	if page.After != "" {
+		out.Next = encodeQueueCursor(fp, page.After)
+	}
+	return out, nil
+}
+
+// searchText answers a query with text from the search index.
+func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, error) {
 	ix, err := a.index.forQuery(ctx)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
@@ -351,11 +432,7 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 	case err != nil:
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	owner := identity.Role(user.Role) == identity.RoleBrandOwner
 	out := ComplaintPage{Complaints: make([]store.Complaint, 0, len(page.IDs)), Total: int(page.Total), Next: page.Next}
-	if page.Next != "" && params.Has("max_age") {
-		out.Next = maxAgeCursor(q.CreatedAfter, page.Next)
-	}
 	for _, id := range page.IDs {
 		c, err := a.store.GetComplaint(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -364,13 +441,52 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 		if err != nil {
 			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 		}
-		// The index filtered by holder already; the store is the truth.
-		if owner && c.Body.HolderID != user.HolderID {
-			continue
-		}
 		out.Complaints = append(out.Complaints, c)
 	}
 	return out, nil
+}
+
+// queueCursor is the decoded cursor of a list without text: the queue key
+// of the last complaint of the page and a fingerprint of the filters.
+type queueCursor struct {
+	V int    `json:"v"`
+	Q string `json:"q"`
+	K string `json:"k"`
+}
+
+// queueCursorVersion tells these cursors from the search index's (version 1).
+const queueCursorVersion = 2
+
+// maxQueueCursor bounds what decodeQueueCursor reads: a key is an id and
+// 33 characters.
+const maxQueueCursor = 4096
+
+// queueFingerprint identifies the filters of a list, so that a cursor is
+// refused on another one.
+func queueFingerprint(f store.QueueFilter) string {
+	b, _ := json.Marshal(f) // strings, floats and times always marshal
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
+}
+
+func encodeQueueCursor(fp, key string) string {
+	b, _ := json.Marshal(queueCursor{V: queueCursorVersion, Q: fp, K: key}) // strings always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeQueueCursor(s, fp string) (string, bool) {
+	if len(s) > maxQueueCursor {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return "", false
+	}
+	var c queueCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.V != queueCursorVersion || c.Q != fp || c.K == "" {
+		return "", false
+	}
+	return c.K, true
 }
 
 // ClientError returns the message of an error that SearchComplaints (or

@@ -67,7 +67,8 @@ func TestSearchFeed(t *testing.T) {
 }
 
 // TestSearchDecisionFeedsIndex checks that a decision is listed at once
-// when the background catch-up is far away.
+// when the background catch-up is far away, and that lists without text
+// come from the store.
 func TestSearchDecisionFeedsIndex(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteDSN(t), Options{SearchInterval: time.Hour})
 	e.ingestFixture(t, listFixture{"c_1", ownHolder, domain.SourceAuto, "m_acme", "s_1", "ACME bag", 0.9})
@@ -85,5 +86,12 @@ func TestSearchDecisionFeedsIndex(t *testing.T) {
 	}
 	if got := ids(e.list(t, "/v1/complaints?status=rejected", identity.RoleReviewer)); !slices.Equal(got, []string{"c_1"}) {
 		t.Errorf("rejected after the decision = %v, want c_1", got)
+	}
+	// A list without text reads the store: a complaint stored by the
+	// consumer is in it at once, an hour before the next catch-up.
+	e.ingestFixture(t, listFixture{"c_2", ownHolder, domain.SourceAuto, "m_acme", "s_2", "ACME shoe", 0.5})
+	resp := e.list(t, "/v1/complaints?status=open", identity.RoleReviewer)
+	if got := ids(resp); !slices.Equal(got, []string{"c_2"}) || resp.Total != 1 || resp.TotalEstimated {
+		t.Errorf("open after a new complaint = %v (total %d, estimated %v), want c_2, 1 exact", got, resp.Total, resp.TotalEstimated)
 	}
 }
