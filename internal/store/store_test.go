@@ -156,6 +156,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint counts follow the rows", testComplaintCounts},
 		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
 		{"review queue keyset pages", testListQueue},
+		{"bulk load of complaints", testLoadComplaints},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
