@@ -185,4 +185,3 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 	}
 	return out
 }
-
