@@ -33,7 +33,8 @@ func benchComplaints(b *testing.B) int {
 // and PostgreSQL and measures, through the HTTP handler, the requests of
 // the review queue: a page of 50 with each single filter, the next page, a
 // single complaint and a decision with all its writes. On SQLite it also
-// builds the search index and measures a full-text search. Each reports
+// builds the search index and measures a full-text search (up to 200,000
+// complaints). Each reports
 // its p95 beside the mean: the targets are p95s. As serve does,
 // the search index is taken to be kept current by RunSearch, so list
 // requests do not catch it up.
@@ -101,7 +102,10 @@ func BenchmarkQueueAtScale(b *testing.B) {
 					i++
 				})
 			})
-			if eng.name != "sqlite" {
+			// The index is the same bleve index on both engines; building it
+			// takes about 0.7 ms a complaint on the loaded machine, so above
+			// 200,000 it is left to internal/search's benchmarks.
+			if eng.name != "sqlite" || n > 200_000 {
 				return
 			}
 			start = time.Now()
