@@ -65,6 +65,7 @@ func BenchmarkQueueAtScale(b *testing.B) {
 				}
 			}
 			b.Logf("%s: loaded %d complaints in %v", eng.name, n, time.Since(start).Round(time.Millisecond))
+			logDiskSize(b, e.store, eng.name, n)
 			e.api.index.running.Store(true)
 			get := func(b *testing.B, path string) *http.Response {
 				w := e.do("GET", path, "", identity.RoleReviewer)
@@ -137,4 +138,14 @@ func timed(b *testing.B, op func()) {
 	if len(ds) > 0 {
 		b.ReportMetric(float64(ds[len(ds)*95/100].Microseconds())/1000, "p95-ms")
 	}
+}
+
+// logDiskSize logs the disk the loaded complaints take.
+func logDiskSize(b *testing.B, st *store.Store, engine string, n int) {
+	size, err := st.ComplaintsDiskSize(b.Context())
+	if err != nil {
+		b.Logf("%s: %v", engine, err)
+		return
+	}
+	b.Logf("%s: %d complaints take %.0f MB (%.0f MB a million)", engine, n, float64(size)/1e6, float64(size)/float64(n))
 }

@@ -185,3 +185,19 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 	}
 	return out
 }
+
+// ComplaintsDiskSize is the disk the complaints take with their indexes:
+// the table's total relation size on PostgreSQL, the whole database file on
+// SQLite (which keeps everything in one file). Load tests report it per
+// million complaints.
+func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
+	q := `SELECT pg_total_relation_size('complaints')`
+	if s.dialect != dialectPostgres {
+		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
+	}
+	var size int64
+	if err := s.read().queryRow(ctx, q).Scan(&size); err != nil {
+		return 0, fmt.Errorf("store: complaints disk size: %w", err)
+	}
+	return size, nil
+}

@@ -52,4 +52,23 @@ func testLoadComplaints(t *testing.T, dsn string) {
 	if n != len(cs)+1 {
 		t.Errorf("queue pages %d complaints, want %d", n, len(cs)+1)
 	}
+	// 1,200 complaints of about a kilobyte take more than a megabyte.
+	if size, err := s.ComplaintsDiskSize(ctx); err != nil || size < 1_000_000 {
+		t.Errorf("complaints disk size %d, %v", size, err)
+	}
+}
+
+// TestComplaintsDiskSize checks that the size grows with a load.
+func TestComplaintsDiskSize(t *testing.T) {
+	s := openStore(t, "sqlite:"+t.TempDir()+"/m.db")
+	before, err := s.ComplaintsDiskSize(t.Context())
+	if err != nil || before <= 0 {
+		t.Fatalf("size before %d, %v", before, err)
+	}
+	if err := s.LoadComplaints(t.Context(), SyntheticComplaints(2, 0, 2000, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := s.ComplaintsDiskSize(t.Context()); err != nil || after <= before {
+		t.Errorf("size after a load %d (%v), before %d", after, err, before)
+	}
 }
