@@ -226,6 +226,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	if o.status > 0 {
 		wg.Go(func() { printStatus(runCtx, stdout, o.status, reg, &produced, &complaints) })
 	}
+	// The search index builds in the background and follows the store;
+	// the console and the API serve from it at once.
+	wg.Go(func() { _ = rv.api.RunSearch(runCtx) })
 	wg.Go(func() {
 		if err := rv.server.run(runCtx, nil, nil); err != nil {
 			errs <- fmt.Errorf("review service: %w", err)

@@ -69,10 +69,6 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		return nil, err
 	}
 	reg.MustRegister(rs.svc.QueueCollector(0))
-	if err := a.RebuildSearch(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
 	tokens, err := demoUsers(ctx, st, filepath.Join(dataDir, devTokensFile))
 	if err != nil {
 		st.Close()

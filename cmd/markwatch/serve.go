@@ -68,9 +68,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// Queue depth, oldest open complaint and holder standings, read from
 	// the database on each scrape; the search index built from the store.
 	reg.MustRegister(rs.svc.QueueCollector(0))
-	if err := a.RebuildSearch(ctx); err != nil {
-		return fmt.Errorf("build the complaint search index: %w", err)
-	}
+	// The search index builds in the background and follows the store
+	// from then on: the replica serves from the first complaints indexed
+	// (markwatch_search_index_ready, _lag_seconds say how far it is).
+	searchCtx, stopSearch := context.WithCancel(ctx)
+	var searching sync.WaitGroup
+	searching.Go(func() { _ = a.RunSearch(searchCtx) })
+	defer func() { stopSearch(); searching.Wait() }()
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)

@@ -82,6 +82,11 @@ type Options struct {
 	// which the API rebuilds from the store and keeps current; an
 	// in-memory index, made on first use, when nil.
 	Search *search.Index
+	// SearchInterval is how often RunSearch catches the search index up
+	// with the store, the bound on how stale a list may be for changes
+	// made elsewhere (by the consumer, the timer, another replica);
+	// DefaultSearchInterval when zero.
+	SearchInterval time.Duration
 }
 
 // API serves the review service's HTTP API. It is safe for concurrent use.
@@ -100,8 +105,10 @@ type API struct {
 	// calibration is Options.Calibration with its defaults
 	// (calibration.go).
 	calibration calibration.Options
-	// index is the complaint search index (complaints_list.go).
-	index *complaintIndex
+	// index is the complaint search index (complaints_list.go), caught
+	// up every searchInterval under RunSearch.
+	index          *complaintIndex
+	searchInterval time.Duration
 	// inProcess is the handler Call serves through (call.go).
 	inProcess http.Handler
 }
@@ -132,7 +139,17 @@ func New(opts Options) (*API, error) {
 	if opts.MaxBodyBytes < 0 || opts.RateLimit < 0 || opts.RateBurst < 0 || opts.ThrottledRate < 0 || opts.ThrottledBurst < 0 {
 		return nil, fmt.Errorf("api: new: body cap %d, rate %v and burst %d must not be negative", opts.MaxBodyBytes, opts.RateLimit, opts.RateBurst)
 	}
-	m, err := newMetrics(opts.Registerer)
+	if opts.SearchInterval == 0 {
+		opts.SearchInterval = DefaultSearchInterval
+	}
+	if opts.SearchInterval < 0 {
+		return nil, fmt.Errorf("api: new: search interval %v is negative", opts.SearchInterval)
+	}
+	index, err := newComplaintIndex(opts.Store, opts.Review, opts.Search, opts.Logger.With("component", "search"))
+	if err != nil {
+		return nil, fmt.Errorf("api: new: %w", err)
+	}
+	m, err := newMetrics(opts.Registerer, index)
 	if err != nil {
 		return nil, fmt.Errorf("api: new: %w", err)
 	}
@@ -145,15 +162,16 @@ func New(opts Options) (*API, error) {
 		return nil, fmt.Errorf("api: new: %w", err)
 	}
 	a := &API{
-		store:    opts.Store,
-		review:   opts.Review,
-		log:      opts.Logger.With("component", "api"),
-		maxBody:  opts.MaxBodyBytes,
-		limiters: newLimiters(opts.RateLimit, opts.RateBurst),
-		throttle: newLimiters(opts.ThrottledRate, opts.ThrottledBurst),
-		metrics:  m,
-		marks:    mc,
-		index:    newComplaintIndex(opts.Store, opts.Review, opts.Search),
+		store:          opts.Store,
+		review:         opts.Review,
+		log:            opts.Logger.With("component", "api"),
+		maxBody:        opts.MaxBodyBytes,
+		limiters:       newLimiters(opts.RateLimit, opts.RateBurst),
+		throttle:       newLimiters(opts.ThrottledRate, opts.ThrottledBurst),
+		metrics:        m,
+		marks:          mc,
+		index:          index,
+		searchInterval: opts.SearchInterval,
 	}
 	a.calibration = co
 	a.metrics.thresholds.WithLabelValues("true") // both exist at zero

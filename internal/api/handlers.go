@@ -286,6 +286,7 @@ func (a *API) decide(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("decide: %w", err)
 	}
+	a.reindex(r.Context(), id)
 	c, err := a.store.GetComplaint(r.Context(), id)
 	if err != nil {
 		return fmt.Errorf("decide: %w", err)
@@ -317,6 +318,7 @@ func (a *API) counterNotice(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("counter-notice: %w", err)
 	}
+	a.reindex(r.Context(), id)
 	writeJSON(w, http.StatusOK, counterNoticeResponse{ComplaintID: id, Status: store.ComplaintContested, ReinstateAt: at})
 	return nil
 }
@@ -475,6 +477,7 @@ func (a *API) decideBulk(w http.ResponseWriter, r *request) error {
 		})
 		var c store.Complaint
 		if err == nil {
+			a.reindex(r.Context(), d.ComplaintID)
 			c, err = a.store.GetComplaint(r.Context(), d.ComplaintID)
 		}
 		if err != nil {

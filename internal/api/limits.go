@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,14 +50,33 @@ type metrics struct {
 	// thresholds counts applied mark thresholds by whether they were
 	// the calibration's recommendation (calibration.go).
 	thresholds *prometheus.CounterVec
+	// searchLag and searchReady are read from the complaint index.
+	searchLag, searchReady prometheus.GaugeFunc
 }
 
 // newMetrics declares the API's metrics on reg, or keeps them
-// unregistered when reg is nil.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// unregistered when reg is nil. The search index's gauges are read from ix
+// at each scrape.
+func newMetrics(reg prometheus.Registerer, ix *complaintIndex) (*metrics, error) {
 	return telemetry.Build(reg, func(f promauto.Factory) *metrics {
 		const ns, sub = telemetry.Namespace, "api"
+		// The names are markwatch_search_index_*: the index is a part of
+		// its own, whichever component feeds it.
+		lag := f.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: ns, Subsystem: "search", Name: "index_lag_seconds",
+			Help: "How stale the complaint search index may be: seconds since the start of its last complete catch-up with the store (since it was opened, before the first). A list misses at most the changes of this long plus 10s.",
+		}, func() float64 { return ix.lag(time.Now()).Seconds() })
+		ready := f.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: ns, Subsystem: "search", Name: "index_ready",
+			Help: "1 once the complaint search index has been built from the store, 0 while a replica that started is still building it (it serves the complaints indexed so far).",
+		}, func() float64 {
+			if ix.caughtUp.Load() != 0 {
+				return 1
+			}
+			return 0
+		})
 		return &metrics{
+			searchLag: lag, searchReady: ready,
 			requests: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: sub, Name: "requests_total",
 				Help: "API requests by route pattern and status code.",

@@ -226,6 +226,9 @@ func (g *schemaGen) object(t reflect.Type, strict bool) (map[string]any, error) 
 		if set != nil {
 			s["enum"] = set
 		}
+		if d := f.Tag.Get("doc"); d != "" {
+			s["description"] = d
+		}
 		optional := slices.Contains(strings.Split(opts, ","), "omitempty") || slices.Contains(strings.Split(opts, ","), "omitzero")
 		if strict && requiredField(f) {
 			// What checkRequired enforces: present, not null, and a

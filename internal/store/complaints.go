@@ -52,12 +52,15 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}
 	now := millis(tx.now)
+	// The queue key's first character is the holder's priority, read in
+	// the statement (see holder_priority in migration 9).
 	res, err := tx.r.exec(ctx, `INSERT INTO complaints
-		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE holder_id = ? AND priority > 0) THEN '0' ELSE '1' END || ?)
 		ON CONFLICT (id) DO NOTHING`,
 		c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
-		ComplaintOpen, string(body), now, now)
+		ComplaintOpen, string(body), now, now, c.HolderID, queueKeyRest(c.Score, now, c.ComplaintID))
 	if err != nil {
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}

@@ -76,10 +76,11 @@ func (r runner) getHolder(ctx context.Context, id string) (Holder, error) {
 // the seller's later objection is not the holder's fault). Automatic
 // complaints are the detector's, not the holder's, and are not counted.
 func (s *Store) HolderStats(ctx context.Context, holderID string) (decided, upheld int, err error) {
+	// complaint_counts (migration 9) holds the holder's counts per status.
 	err = s.read().queryRow(ctx, `SELECT
-			COUNT(*),
-			COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0)
-		FROM complaints
+			CAST(COALESCE(SUM(n), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN n ELSE 0 END), 0) AS BIGINT)
+		FROM complaint_counts
 		WHERE holder_id = ? AND source = ? AND status <> ?`,
 		ComplaintUpheld, ComplaintContested, ComplaintReinstated, holderID, domain.SourceRightsHolder, ComplaintOpen).
 		Scan(&decided, &upheld)

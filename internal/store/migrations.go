@@ -237,6 +237,92 @@ var migrations = []string{
 	CREATE INDEX buyer_reports_listing_id ON buyer_reports (listing_id);
 	CREATE INDEX buyer_reports_seller_id ON buyer_reports (seller_id, received_at);
 	CREATE INDEX buyer_reports_buyer_id ON buyer_reports (buyer_id, received_at);`,
+
+	// 12, scale: what the review queue reads on every request costs the same
+	// at ten million complaints as at ten thousand. complaints_updated_at is
+	// the store's change stream, which the search index follows from its
+	// watermark. complaint_counts holds how many complaints each (holder,
+	// source, status) has, kept by triggers in the transaction of the row
+	// change whatever the writer, so queue stats, holder standings and the
+	// total of a status or holder list read a few rows instead of counting
+	// the table. The triggers only fire on a change of those three columns.
+	//
+	// queue_key is the review queue's order as one ascending string (see
+	// queueKey): priority descending, score descending, arrival ascending,
+	// id. An index of each list filter followed by queue_key serves every
+	// single-filter page of the queue, keyset-paged, in the rows of the page
+	// whatever the size of the table. It is compared bytewise: COLLATE "C" on
+	// PostgreSQL, SQLite's default BINARY. holder_priority lists the holders
+	// whose complaints come first (good-faith ones); a complaint takes its
+	// holder's priority when stored and when the holder's changes.
+	`{{postgres}}
+	ALTER TABLE complaints ADD COLUMN queue_key TEXT COLLATE "C";
+	UPDATE complaints SET queue_key = '1' || lpad(CAST(ROUND((1 - score) * 1e15) AS BIGINT)::text, 16, '0')
+		|| lpad(created_at::text, 16, '0') || id;
+	{{end}}{{sqlite}}
+	ALTER TABLE complaints ADD COLUMN queue_key TEXT;
+	UPDATE complaints SET queue_key = printf('1%016d%016d', CAST(ROUND((1 - score) * 1e15) AS INTEGER), created_at) || id;
+	{{end}}
+	CREATE TABLE holder_priority (
+		holder_id TEXT PRIMARY KEY,
+		priority  BIGINT NOT NULL
+	);
+	CREATE INDEX complaints_queue_key ON complaints (queue_key);
+	CREATE INDEX complaints_status_queue ON complaints (status, queue_key);
+	CREATE INDEX complaints_source_queue ON complaints (source, queue_key);
+	CREATE INDEX complaints_mark_queue ON complaints (mark_id, queue_key);
+	CREATE INDEX complaints_holder_queue ON complaints (holder_id, queue_key);
+	CREATE INDEX complaints_seller_queue ON complaints (seller_id, queue_key);
+	CREATE INDEX complaints_updated_at ON complaints (updated_at, id);
+	CREATE TABLE complaint_counts (
+		holder_id TEXT NOT NULL,
+		source    TEXT NOT NULL,
+		status    TEXT NOT NULL,
+		n         BIGINT NOT NULL,
+		PRIMARY KEY (holder_id, source, status)
+	);
+	INSERT INTO complaint_counts (holder_id, source, status, n)
+		SELECT holder_id, source, status, COUNT(*) FROM complaints GROUP BY holder_id, source, status;
+	{{postgres}}
+	CREATE FUNCTION complaint_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF TG_OP IN ('UPDATE', 'DELETE') THEN
+			UPDATE complaint_counts SET n = n - 1
+				WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status;
+		END IF;
+		IF TG_OP IN ('INSERT', 'UPDATE') THEN
+			INSERT INTO complaint_counts (holder_id, source, status, n)
+				VALUES (NEW.holder_id, NEW.source, NEW.status, 1)
+				ON CONFLICT (holder_id, source, status) DO UPDATE SET n = complaint_counts.n + 1;
+		END IF;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER complaint_counts_insert AFTER INSERT OR DELETE ON complaints
+		FOR EACH ROW EXECUTE FUNCTION complaint_counts_track();
+	CREATE TRIGGER complaint_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
+		FOR EACH ROW WHEN (OLD.holder_id IS DISTINCT FROM NEW.holder_id OR OLD.source IS DISTINCT FROM NEW.source
+			OR OLD.status IS DISTINCT FROM NEW.status)
+		EXECUTE FUNCTION complaint_counts_track();
+	{{end}}{{sqlite}}
+	CREATE TRIGGER complaint_counts_insert AFTER INSERT ON complaints BEGIN
+		INSERT INTO complaint_counts (holder_id, source, status, n)
+			VALUES (NEW.holder_id, NEW.source, NEW.status, 1)
+			ON CONFLICT (holder_id, source, status) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER complaint_counts_delete AFTER DELETE ON complaints BEGIN
+		UPDATE complaint_counts SET n = n - 1
+			WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status;
+	END;
+	CREATE TRIGGER complaint_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
+		WHEN OLD.holder_id IS NOT NEW.holder_id OR OLD.source IS NOT NEW.source OR OLD.status IS NOT NEW.status
+	BEGIN
+		UPDATE complaint_counts SET n = n - 1
+			WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status;
+		INSERT INTO complaint_counts (holder_id, source, status, n)
+			VALUES (NEW.holder_id, NEW.source, NEW.status, 1)
+			ON CONFLICT (holder_id, source, status) DO UPDATE SET n = n + 1;
+	END;
+	{{end}}`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -157,6 +157,10 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"calibration complaints", testCalibrationComplaints},
 		{"mark threshold", testMarkThreshold},
 		{"buyer reports", testBuyerReports},
+		{"complaint counts follow the rows", testComplaintCounts},
+		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
+		{"review queue keyset pages", testListQueue},
+		{"bulk load of complaints", testLoadComplaints},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

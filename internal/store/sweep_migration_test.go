@@ -33,7 +33,7 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 		t.Fatalf("open at schema %d: %v", before, err)
 	}
 	c := testComplaint("c_before_sweep")
-	if _, err := insertComplaint(ctx, old, c); err != nil {
+	if err := insertComplaintBefore9(ctx, old, c); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.WithTx(ctx, func(tx *Tx) error {
@@ -44,7 +44,7 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 	}
 	sw := testComplaint("c_sweep_refused")
 	sw.Source = domain.SourceSweep
-	if _, err := insertComplaint(ctx, old, sw); err == nil {
+	if err := insertComplaintBefore9(ctx, old, sw); err == nil {
 		t.Fatal("the old schema stored a sweep complaint; the test would prove nothing")
 	}
 	if err := old.Close(); err != nil {

@@ -53,6 +53,12 @@ func SQLiteDSN(t *testing.T) string {
 // when t ends, and returns a DSN whose search_path is that schema.
 func PostgresDSN(t *testing.T, base string) string {
 	t.Helper()
+	return PostgresDSNFor(t, base)
+}
+
+// PostgresDSNFor is PostgresDSN for a test or a benchmark.
+func PostgresDSNFor(t testing.TB, base string) string {
+	t.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatalf("storetest: open postgres: %v", err)

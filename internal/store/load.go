@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// LoadedComplaint is one complaint for LoadComplaints, with the review
+// state it is stored in.
+type LoadedComplaint struct {
+	Body      domain.Complaint
+	Status    string
+	CreatedAt time.Time
+	// DecidedAt and DecidedBy are zero for an open complaint.
+	DecidedAt time.Time
+	DecidedBy string
+}
+
+// loadColumns are the columns LoadComplaints writes, in order.
+var loadColumns = []string{
+	"id", "source", "listing_id", "listing_version", "mark_id", "holder_id", "seller_id", "score",
+	"status", "body", "created_at", "updated_at", "decided_at", "decided_by", "queue_key",
+}
+
+// LoadComplaints stores cs as fast as the database takes them, for load
+// tests and benchmarks: one transaction, COPY on PostgreSQL (the
+// complaint_counts triggers are off for the copy and the counts recounted
+// after it, in the same transaction), batched multi-row INSERTs on SQLite.
+// It writes no audit or outbox rows and does not skip duplicates: an id
+// already stored fails the load. Holders' priorities are not applied; the
+// next SetPriorityHolders applies them to changed holders only.
+func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error {
+	rows := make([][]any, 0, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		body, err := json.Marshal(&c.Body)
+		if err != nil {
+			return fmt.Errorf("store: load complaints: %s: %w", c.Body.ComplaintID, err)
+		}
+		created := millis(c.CreatedAt)
+		updated := created
+		var decidedAt, decidedBy any
+		if !c.DecidedAt.IsZero() {
+			updated = millis(c.DecidedAt)
+			decidedAt, decidedBy = updated, c.DecidedBy
+		}
+		rows = append(rows, []any{
+			c.Body.ComplaintID, c.Body.Source, c.Body.ListingID, c.Body.ListingVersion, c.Body.MarkID,
+			c.Body.HolderID, c.Body.SellerID, c.Body.Score, c.Status, string(body), created, updated,
+			decidedAt, decidedBy, "1" + queueKeyRest(c.Body.Score, created, c.Body.ComplaintID),
+		})
+	}
+	var err error
+	if s.dialect == dialectPostgres {
+		err = s.copyComplaints(ctx, rows)
+	} else {
+		err = s.insertComplaintBatches(ctx, rows)
+	}
+	if err != nil {
+		return fmt.Errorf("store: load complaints: %w", err)
+	}
+	return nil
+}
+
+// copyComplaints copies rows in one transaction on one pgx connection.
+func (s *Store) copyComplaints(ctx context.Context, rows [][]any) error {
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `ALTER TABLE complaints DISABLE TRIGGER complaint_counts_insert`); err != nil {
+				return err
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaints"}, loadColumns, pgx.CopyFromRows(rows)); err != nil {
+				return fmt.Errorf("copy: %w", err)
+			}
+			for _, q := range []string{
+				`ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`,
+				`DELETE FROM complaint_counts`,
+				`INSERT INTO complaint_counts (holder_id, source, status, n)
+					SELECT holder_id, source, status, COUNT(*) FROM complaints GROUP BY holder_id, source, status`,
+				`ANALYZE complaints`,
+			} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// loadBatch is how many rows one SQLite INSERT carries: 500 rows of 15
+// columns stay under SQLite's limit of 32766 bound variables.
+const loadBatch = 500
+
+// insertComplaintBatches inserts rows in multi-row INSERTs in one
+// transaction; the triggers keep complaint_counts.
+func (s *Store) insertComplaintBatches(ctx context.Context, rows [][]any) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
+		row := "(?" + strings.Repeat(", ?", len(loadColumns)-1) + ")"
+		for start := 0; start < len(rows); start += loadBatch {
+			batch := rows[start:min(start+loadBatch, len(rows))]
+			args := make([]any, 0, len(batch)*len(loadColumns))
+			for _, r := range batch {
+				args = append(args, r...)
+			}
+			q := `INSERT INTO complaints (` + strings.Join(loadColumns, ", ") + `) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
+			if _, err := tx.r.exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		_, err := tx.r.exec(ctx, `ANALYZE`)
+		return err
+	})
+}
+
+// SyntheticComplaints makes n realistic complaints numbered from first, the
+// same for the same seed: holders, marks and sellers drawn with a long tail
+// (a few big brands and repeat sellers, many small ones), scores between 0.4
+// and 1, listing text from a brand and product vocabulary, arrivals spread
+// over the year before now, and review states as a queue that has been
+// worked for a while: a fifth open, the rest decided, some contested.
+func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedComplaint {
+	r := rand.New(rand.NewPCG(seed, uint64(first)))
+	brands := []string{"Acme", "Zed", "Nimbus", "Orion", "Vela", "Lumen", "Atlas", "Kairo", "Sora", "Helix"}
+	products := []string{"handbag", "sneakers", "watch", "wallet", "sunglasses", "perfume", "hoodie", "belt", "headphones", "jersey"}
+	adjectives := []string{"replica", "original", "genuine", "leather", "limited", "vintage", "new", "cheap", "premium", "AAA"}
+	// skewed draws i in [0, m) with small i far more likely.
+	skewed := func(m int) int { return int(float64(m) * r.Float64() * r.Float64() * r.Float64()) }
+	out := make([]LoadedComplaint, 0, n)
+	for i := first; i < first+n; i++ {
+		holder := skewed(200)
+		mark := holder*10 + r.IntN(10)
+		brand := brands[holder%len(brands)]
+		title := fmt.Sprintf("%s %s %s %s", adjectives[r.IntN(len(adjectives))], brand, products[r.IntN(len(products))], adjectives[r.IntN(len(adjectives))])
+		source := domain.SourceAuto
+		if r.IntN(5) == 0 {
+			source = domain.SourceRightsHolder
+		}
+		score := 0.4 + 0.6*r.Float64()
+		c := LoadedComplaint{
+			Body: domain.Complaint{
+				SchemaVersion: domain.SchemaVersion, ComplaintID: fmt.Sprintf("c_load_%09d", i), Source: source,
+				ListingID: fmt.Sprintf("l_%09d", i), ListingVersion: 1,
+				MarkID: fmt.Sprintf("m_%04d", mark), HolderID: fmt.Sprintf("h_%03d", holder), SellerID: fmt.Sprintf("s_%06d", skewed(100_000)),
+				Score:       score,
+				Explanation: fmt.Sprintf("title names %s", brand),
+				Evidence:    []domain.Evidence{{Matcher: "text", Score: score, Field: "title", Match: brand, Kind: "exact"}},
+				Listing:     &domain.ListingSnapshot{Title: title, Description: "Brand new " + title + ", fast shipping, best price.", Brand: brand},
+			},
+			Status:    ComplaintOpen,
+			CreatedAt: now.Add(-time.Duration(r.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Millisecond),
+		}
+		c.Body.CreatedAt = c.CreatedAt
+		switch d := r.IntN(20); {
+		case d < 4:
+		case d < 12:
+			c.Status = ComplaintUpheld
+		case d < 18:
+			c.Status = ComplaintRejected
+		case d < 19:
+			c.Status = ComplaintContested
+		default:
+			c.Status = ComplaintReinstated
+		}
+		if c.Status != ComplaintOpen {
+			c.DecidedAt, c.DecidedBy = c.CreatedAt.Add(time.Duration(1+r.IntN(72))*time.Hour), "u_reviewer"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// ComplaintsDiskSize is the disk the complaints take with their indexes:
+// the table's total relation size on PostgreSQL, the whole database file on
+// SQLite (which keeps everything in one file). Load tests report it per
+// million complaints.
+func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
+	q := `SELECT pg_total_relation_size('complaints')`
+	if s.dialect != dialectPostgres {
+		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
+	}
+	var size int64
+	if err := s.read().queryRow(ctx, q).Scan(&size); err != nil {
+		return 0, fmt.Errorf("store: complaints disk size: %w", err)
+	}
+	return size, nil
+}

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"maps"
+	"testing"
+)
+
+// testLoadComplaints loads synthetic complaints and checks that they read
+// back as stored, that the counts equal the table and that the queue pages
+// them all in order.
+func testLoadComplaints(t *testing.T, dsn string) {
+	s := openStore(t, dsn)
+	ctx := t.Context()
+	cs := SyntheticComplaints(1, 0, 1200, testNow)
+	if err := s.LoadComplaints(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetComplaint(ctx, cs[7].Body.ComplaintID)
+	if err != nil || got.Status != cs[7].Status || got.Body.Listing.Title != cs[7].Body.Listing.Title || !got.CreatedAt.Equal(cs[7].CreatedAt) {
+		t.Errorf("loaded complaint %+v, %v; want %+v", got, err, cs[7])
+	}
+	if counts, table := countsByKey(t, s), countsOfTable(t, s); !maps.Equal(counts, table) {
+		t.Errorf("complaint_counts after a load = %v, table %v", counts, table)
+	}
+	// A complaint inserted after the load is counted by the triggers again.
+	c := testComplaint("c_after_load")
+	if _, err := insertComplaint(ctx, s, c); err != nil {
+		t.Fatal(err)
+	}
+	if counts, table := countsByKey(t, s), countsOfTable(t, s); !maps.Equal(counts, table) {
+		t.Errorf("complaint_counts after an insert = %v, table %v", counts, table)
+	}
+	n, after, prev := 0, "", ""
+	for {
+		p, err := s.ListQueue(ctx, QueueFilter{}, after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p.Complaints {
+			key := "1" + queueKeyRest(c.Body.Score, millis(c.CreatedAt), c.Body.ComplaintID)
+			if key <= prev {
+				t.Fatalf("%s out of order", c.Body.ComplaintID)
+			}
+			prev = key
+		}
+		n += len(p.Complaints)
+		if p.After == "" {
+			break
+		}
+		after = p.After
+	}
+	if n != len(cs)+1 {
+		t.Errorf("queue pages %d complaints, want %d", n, len(cs)+1)
+	}
+	// 1,200 complaints of about a kilobyte take more than a megabyte.
+	if size, err := s.ComplaintsDiskSize(ctx); err != nil || size < 1_000_000 {
+		t.Errorf("complaints disk size %d, %v", size, err)
+	}
+}
+
+// TestComplaintsDiskSize checks that the size grows with a load.
+func TestComplaintsDiskSize(t *testing.T) {
+	s := openStore(t, "sqlite:"+t.TempDir()+"/m.db")
+	before, err := s.ComplaintsDiskSize(t.Context())
+	if err != nil || before <= 0 {
+		t.Fatalf("size before %d, %v", before, err)
+	}
+	if err := s.LoadComplaints(t.Context(), SyntheticComplaints(2, 0, 2000, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := s.ComplaintsDiskSize(t.Context()); err != nil || after <= before {
+		t.Errorf("size after a load %d (%v), before %d", after, err, before)
+	}
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// queueKeyRest is a complaint's queue key without its first character, the
+// priority ('0' first, '1' after): the score descending as sixteen digits of
+// (1 − score)·10¹⁵, the arrival in milliseconds as sixteen digits, then the
+// id. Ascending order of the whole key is the review queue's order.
+// Migration 9 computes the same string in SQL for the rows it finds.
+func queueKeyRest(score float64, createdMillis int64, id string) string {
+	inv := int64(math.Round((1 - score) * 1e15))
+	return fmt.Sprintf("%016d%016d%s", max(inv, 0), max(createdMillis, 0), id)
+}
+
+// QueueFilter selects complaints of the review queue. Every non-empty
+// filter must hold; within one list any value may match. Zero values are
+// no filter.
+type QueueFilter struct {
+	Status, Source, MarkID, HolderID, SellerID []string
+	// MinScore and MaxScore bound the score, both inclusive.
+	MinScore, MaxScore *float64
+	// CreatedAfter (inclusive) and CreatedBefore (exclusive) bound the
+	// store arrival time.
+	CreatedAfter, CreatedBefore time.Time
+}
+
+// QueueCountCap is where CountQueue stops counting rows: past it the count
+// is a lower bound, so that a total never costs more than this many index
+// entries.
+const QueueCountCap = 10_000
+
+// QueuePage is one page of ListQueue.
+type QueuePage struct {
+	Complaints []Complaint
+	// After is the queue key of the last complaint, to pass as after for
+	// the next page; empty when this is the last page.
+	After string
+}
+
+// where is the SQL condition of f and its arguments.
+func (f QueueFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	for _, c := range []struct {
+		col  string
+		vals []string
+	}{
+		{"status", f.Status}, {"source", f.Source}, {"mark_id", f.MarkID},
+		{"holder_id", f.HolderID}, {"seller_id", f.SellerID},
+	} {
+		if len(c.vals) == 0 {
+			continue
+		}
+		conds = append(conds, c.col+" IN (?"+strings.Repeat(", ?", len(c.vals)-1)+")")
+		for _, v := range c.vals {
+			args = append(args, v)
+		}
+	}
+	if f.MinScore != nil {
+		conds, args = append(conds, "score >= ?"), append(args, *f.MinScore)
+	}
+	if f.MaxScore != nil {
+		conds, args = append(conds, "score <= ?"), append(args, *f.MaxScore)
+	}
+	// Arrival is kept in milliseconds: t ≥ a ⇔ ms ≥ ⌈a⌉ and t < b ⇔ ms < ⌈b⌉.
+	ceilMillis := func(t time.Time) int64 {
+		ms := t.UnixMilli()
+		if t.Sub(time.UnixMilli(ms)) > 0 {
+			ms++
+		}
+		return ms
+	}
+	if !f.CreatedAfter.IsZero() {
+		conds, args = append(conds, "created_at >= ?"), append(args, ceilMillis(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		conds, args = append(conds, "created_at < ?"), append(args, ceilMillis(f.CreatedBefore))
+	}
+	if len(conds) == 0 {
+		return "1 = 1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListQueue returns up to limit complaints of f in queue order (priority,
+// then score descending, then arrival, then id) after the queue key after
+// (from the start when empty). It is a keyset page: with any single filter
+// the database walks the index of that filter and queue_key (migration 9)
+// from after and reads limit+1 rows, whatever the size of the queue.
+func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limit int) (QueuePage, error) {
+	if limit < 1 {
+		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
+	}
+	cond, args := f.where()
+	if after != "" {
+		cond += " AND queue_key > ?"
+		args = append(args, after)
+	}
+	args = append(args, limit+1)
+	rows, err := s.read().query(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by, queue_key
+		FROM complaints WHERE `+cond+` ORDER BY queue_key LIMIT ?`, args...)
+	if err != nil {
+		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+	}
+	defer rows.Close()
+	var page QueuePage
+	var last string
+	for rows.Next() {
+		var (
+			c                Complaint
+			body, key        string
+			created, updated int64
+			decidedAt        sql.NullInt64
+			decidedBy        sql.NullString
+		)
+		if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy, &key); err != nil {
+			return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+		}
+		if len(page.Complaints) == limit {
+			page.After = last
+			break
+		}
+		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
+			return QueuePage{}, fmt.Errorf("store: list queue: decode body: %w", err)
+		}
+		c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+		c.DecidedAt, c.DecidedBy = fromNullMillis(decidedAt), decidedBy.String
+		page.Complaints = append(page.Complaints, c)
+		last = key
+	}
+	if err := rows.Err(); err != nil {
+		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+	}
+	return page, nil
+}
+
+// CountQueue counts the complaints of f. When f filters on nothing but
+// status, source and holder, the count is exact and reads complaint_counts
+// (migration 9); otherwise the rows are counted up to QueueCountCap, and
+// past it the count is QueueCountCap and estimated is true (a lower bound).
+func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimated bool, err error) {
+	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && f.MinScore == nil && f.MaxScore == nil &&
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() {
+		cond, args := QueueFilter{Status: f.Status, Source: f.Source, HolderID: f.HolderID}.where()
+		if err := s.read().queryRow(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM complaint_counts WHERE `+cond, args...).Scan(&n); err != nil {
+			return 0, false, fmt.Errorf("store: count queue: %w", err)
+		}
+		return n, false, nil
+	}
+	cond, args := f.where()
+	args = append(args, QueueCountCap+1)
+	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM complaints WHERE `+cond+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("store: count queue: %w", err)
+	}
+	if n > QueueCountCap {
+		return QueueCountCap, true, nil
+	}
+	return n, false, nil
+}
+
+// SetPriorityHolders makes holders exactly the holders whose complaints
+// come first in the queue, re-keying the complaints of each holder whose
+// priority changed (an index range per holder) in one transaction. It
+// writes nothing when the set is unchanged, so the search index calls it on
+// every catch-up; replicas that call it at once agree, since the result
+// depends only on holders.
+func (s *Store) SetPriorityHolders(ctx context.Context, holders []string) error {
+	want := make(map[string]bool, len(holders))
+	for _, h := range holders {
+		want[h] = true
+	}
+	have, err := s.priorityHolders(ctx, s.read())
+	if err != nil {
+		return err
+	}
+	if maps.Equal(have, want) {
+		return nil
+	}
+	err = s.WithTx(ctx, func(tx *Tx) error {
+		have, err := s.priorityHolders(ctx, tx.r)
+		if err != nil {
+			return err
+		}
+		var changed []string
+		for h := range want {
+			if !have[h] {
+				changed = append(changed, h)
+			}
+		}
+		for h := range have {
+			if !want[h] {
+				changed = append(changed, h)
+			}
+		}
+		slices.Sort(changed)
+		for _, h := range changed {
+			prefix := "1"
+			if want[h] {
+				prefix = "0"
+				if _, err := tx.r.exec(ctx, `INSERT INTO holder_priority (holder_id, priority) VALUES (?, 1)
+					ON CONFLICT (holder_id) DO UPDATE SET priority = 1`, h); err != nil {
+					return err
+				}
+			} else if _, err := tx.r.exec(ctx, `DELETE FROM holder_priority WHERE holder_id = ?`, h); err != nil {
+				return err
+			}
+			if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = ? || substr(queue_key, 2)
+				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?`, prefix, h, prefix); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set priority holders: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) priorityHolders(ctx context.Context, r runner) (map[string]bool, error) {
+	rows, err := r.query(ctx, `SELECT holder_id FROM holder_priority WHERE priority > 0`)
+	if err != nil {
+		return nil, fmt.Errorf("store: priority holders: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]bool)
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("store: priority holders: %w", err)
+		}
+		out[h] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: priority holders: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// testListQueue checks the keyset-paged queue against a sort of the same
+// complaints in memory: the order (priority, score descending, arrival,
+// id), each single filter, pages that neither skip nor repeat, a change of
+// priority holders, and the counts.
+func testListQueue(t *testing.T, dsn string) {
+	s, clock := openClockStore(t, dsn)
+	ctx := t.Context()
+	type row struct {
+		id, holder, status, mark, seller, source string
+		score                                    float64
+		at                                       time.Time
+	}
+	var all []row
+	for i := range 40 {
+		r := row{
+			id:     fmt.Sprintf("c_%02d", i),
+			holder: fmt.Sprintf("h_%d", i%3),
+			mark:   fmt.Sprintf("m_%d", i%4),
+			seller: fmt.Sprintf("s_%d", i%5),
+			source: []string{domain.SourceAuto, domain.SourceRightsHolder}[i%2],
+			score:  float64(i%7) / 7,
+			status: ComplaintOpen,
+		}
+		c := testComplaint(r.id)
+		c.HolderID, c.MarkID, c.SellerID, c.Source, c.Score = r.holder, r.mark, r.seller, r.source, r.score
+		r.at = clock.Now()
+		if _, err := insertComplaint(ctx, s, c); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 1 {
+			if err := s.WithTx(ctx, func(tx *Tx) error { return tx.SetComplaintStatus(ctx, r.id, ComplaintOpen, ComplaintRejected, "u_1") }); err != nil {
+				t.Fatal(err)
+			}
+			r.status = ComplaintRejected
+		}
+		all = append(all, r)
+		if i%2 == 0 {
+			clock.Add(time.Second) // some arrive in the same millisecond
+		}
+	}
+	expect := func(good map[string]bool, keep func(row) bool) []string {
+		var rs []row
+		for _, r := range all {
+			if keep(r) {
+				rs = append(rs, r)
+			}
+		}
+		sort.SliceStable(rs, func(i, j int) bool {
+			a, b := rs[i], rs[j]
+			switch {
+			case good[a.holder] != good[b.holder]:
+				return good[a.holder]
+			case a.score != b.score:
+				return a.score > b.score
+			case !a.at.Equal(b.at):
+				return a.at.Before(b.at)
+			}
+			return a.id < b.id
+		})
+		out := []string{}
+		for _, r := range rs {
+			out = append(out, r.id)
+		}
+		return out
+	}
+	page := func(f QueueFilter, limit int) []string {
+		t.Helper()
+		out := []string{}
+		after := ""
+		for range 100 {
+			p, err := s.ListQueue(ctx, f, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range p.Complaints {
+				out = append(out, c.Body.ComplaintID)
+			}
+			if p.After == "" {
+				return out
+			}
+			after = p.After
+		}
+		t.Fatal("pages never end")
+		return nil
+	}
+	check := func(good map[string]bool) {
+		t.Helper()
+		for _, tc := range []struct {
+			name string
+			f    QueueFilter
+			keep func(row) bool
+		}{
+			{"all", QueueFilter{}, func(row) bool { return true }},
+			{"status", QueueFilter{Status: []string{ComplaintOpen}}, func(r row) bool { return r.status == ComplaintOpen }},
+			{"source", QueueFilter{Source: []string{domain.SourceAuto}}, func(r row) bool { return r.source == domain.SourceAuto }},
+			{"mark", QueueFilter{MarkID: []string{"m_1"}}, func(r row) bool { return r.mark == "m_1" }},
+			{"holder", QueueFilter{HolderID: []string{"h_2"}}, func(r row) bool { return r.holder == "h_2" }},
+			{"seller", QueueFilter{SellerID: []string{"s_3", "s_4"}}, func(r row) bool { return r.seller == "s_3" || r.seller == "s_4" }},
+			{"status and holder", QueueFilter{Status: []string{ComplaintRejected}, HolderID: []string{"h_1"}}, func(r row) bool { return r.status == ComplaintRejected && r.holder == "h_1" }},
+			{"score", QueueFilter{MinScore: ptrFloat(0.3), MaxScore: ptrFloat(0.6)}, func(r row) bool { return r.score >= 0.3 && r.score <= 0.6 }},
+			{"arrival", QueueFilter{CreatedAfter: testNow.Add(3 * time.Second), CreatedBefore: testNow.Add(9 * time.Second)}, func(r row) bool {
+				return !r.at.Before(testNow.Add(3*time.Second)) && r.at.Before(testNow.Add(9*time.Second))
+			}},
+		} {
+			want := expect(good, tc.keep)
+			for _, limit := range []int{1, 7, 50} {
+				if got := page(tc.f, limit); !slices.Equal(got, want) {
+					t.Errorf("%s, pages of %d: %v, want %v", tc.name, limit, got, want)
+				}
+			}
+			n, est, err := s.CountQueue(ctx, tc.f)
+			if err != nil || est || n != int64(len(want)) {
+				t.Errorf("%s: count %d estimated %v (%v), want %d exact", tc.name, n, est, err, len(want))
+			}
+		}
+	}
+	check(nil)
+	if err := s.SetPriorityHolders(ctx, []string{"h_2"}); err != nil {
+		t.Fatal(err)
+	}
+	check(map[string]bool{"h_2": true})
+	// A complaint stored after the change takes its holder's priority.
+	c := testComplaint("c_late")
+	c.HolderID, c.MarkID, c.SellerID, c.Source, c.Score = "h_2", "m_9", "s_9", domain.SourceAuto, 0
+	if _, err := insertComplaint(ctx, s, c); err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, row{id: "c_late", holder: "h_2", mark: "m_9", seller: "s_9", source: domain.SourceAuto, status: ComplaintOpen, at: clock.Now()})
+	if err := s.SetPriorityHolders(ctx, []string{"h_0"}); err != nil {
+		t.Fatal(err)
+	}
+	check(map[string]bool{"h_0": true})
+	if err := s.SetPriorityHolders(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	check(nil)
+}
+
+func ptrFloat(f float64) *float64 { return &f }
