@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -15,12 +16,22 @@ const (
 	NoticeSuspension    = "suspension"
 	NoticeTermination   = "termination"
 	NoticeReinstatement = "reinstatement"
+	// NoticeSuspensionLifted: an admin returned a suspended seller to
+	// active. It is about the account, not a complaint: its listing,
+	// complaint, mark, holder and violation are empty.
+	NoticeSuspensionLifted = "suspension_lifted"
 )
+
+// PolicyLiftedOnReview is the Policy of a NoticeSuspensionLifted: a person
+// reviewed the account and lifted its suspension. The admin's own reason
+// stays in the audit log, like every reviewer's note.
+const PolicyLiftedOnReview = "lifted_on_review"
 
 // NoticeDecisions are the valid values of SellerNotice.Decision, in the
 // order the JSON schema lists them.
 var NoticeDecisions = []string{
 	NoticeTakedown, NoticeStrike, NoticeWarning, NoticeSuspension, NoticeTermination, NoticeReinstatement,
+	NoticeSuspensionLifted,
 }
 
 // Violation kinds: the mistake a notice explains, so that its education
@@ -63,7 +74,8 @@ var NoticeViolations = []string{
 type SellerNotice struct {
 	SchemaVersion int `json:"schema_version"`
 	// NoticeID is NoticeID(complaint_id, decision): a replayed decision
-	// announces the same notice.
+	// announces the same notice. A suspension_lifted notice has no
+	// complaint: its id is SuspensionLiftedNoticeID.
 	NoticeID string `json:"notice_id"`
 	// TemplateVersion names the versioned templates Subject and Text came
 	// from ("v1").
@@ -153,4 +165,14 @@ func NoticeID(complaintID, decision string) string {
 		fmt.Fprintf(h, "%d:%s|", len(part), part)
 	}
 	return "n_" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// SuspensionLiftedNoticeID is the deterministic id of the notice announcing
+// the lift of sellerID's suspension at liftedAt: NoticeID of
+// "seller-lift:"+sellerID+":"+the lift's time in milliseconds, the same
+// instant the lift's seller-action event id carries. A replay of the same
+// lift announces the same notice; a seller suspended and lifted twice
+// receives two.
+func SuspensionLiftedNoticeID(sellerID string, liftedAt time.Time) string {
+	return NoticeID("seller-lift:"+sellerID+":"+strconv.FormatInt(liftedAt.UnixMilli(), 10), NoticeSuspensionLifted)
 }

@@ -53,6 +53,13 @@ func sample(decision, violation string) *domain.SellerNotice {
 		n.Strikes, n.NextStrike = 5, "none"
 	case domain.NoticeReinstatement:
 		n.Policy, n.Strikes, n.CounterNotice, n.Automated, n.StrikeRemoved = "counter_notice", 0, nil, true, true
+	case domain.NoticeSuspensionLifted:
+		// About the account: no listing, complaint, mark, holder or
+		// evidence, as review.LiftSuspension writes it.
+		*n = domain.SellerNotice{
+			SchemaVersion: domain.SchemaVersion, NoticeID: domain.SuspensionLiftedNoticeID("s_1", t0),
+			SellerID: "s_1", Decision: decision, Policy: domain.PolicyLiftedOnReview, Strikes: 3, NextStrike: "suspended", At: t0,
+		}
 	}
 	return n
 }
@@ -235,6 +242,20 @@ func TestSellerEvidence(t *testing.T) {
 	}
 }
 
+// validate checks n, as JSON, against sch.
+func validate(t *testing.T, sch *jsonschema.Schema, n *domain.SellerNotice) error {
+	t.Helper()
+	data, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch.Validate(doc)
+}
+
 // TestNoticesMatchSchema: every rendered notice, in every locale, is
 // valid under configs/schemas/seller-notice.schema.json.
 func TestNoticesMatchSchema(t *testing.T) {
@@ -250,15 +271,7 @@ func TestNoticesMatchSchema(t *testing.T) {
 			if err := Render(n, loc); err != nil {
 				t.Fatal(err)
 			}
-			data, err := json.Marshal(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(doc); err != nil {
+			if err := validate(t, sch, n); err != nil {
 				t.Errorf("%s/%s: %v", loc, d, err)
 			}
 			if *update && loc == "en" && d == domain.NoticeTakedown {
@@ -268,5 +281,43 @@ func TestNoticesMatchSchema(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSchemaTiesAccountFields: only a suspension_lifted notice may lack a
+// listing, complaint and violation, and only it may carry the policy
+// lifted_on_review.
+func TestSchemaTiesAccountFields(t *testing.T) {
+	sch, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "configs", "schemas", "seller-notice.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]func(*domain.SellerNotice){
+		"takedown without complaint": func(n *domain.SellerNotice) { n.ComplaintID = "" },
+		"takedown without listing":   func(n *domain.SellerNotice) { n.ListingID = "" },
+		"takedown without violation": func(n *domain.SellerNotice) { n.Violation = "" },
+		"takedown lifted_on_review":  func(n *domain.SellerNotice) { n.Policy = domain.PolicyLiftedOnReview },
+		"lift with complaint": func(n *domain.SellerNotice) {
+			*n = *sample(domain.NoticeSuspensionLifted, "")
+			n.ComplaintID = "c_1"
+		},
+		"lift with violation": func(n *domain.SellerNotice) {
+			*n = *sample(domain.NoticeSuspensionLifted, "")
+			n.Violation = domain.ViolationMarkUse
+		},
+		"lift for counterfeit": func(n *domain.SellerNotice) {
+			*n = *sample(domain.NoticeSuspensionLifted, "")
+			n.Policy = "counterfeit"
+		},
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			n := sample(domain.NoticeTakedown, domain.ViolationMarkUse)
+			mutate(n)
+			n.TemplateVersion, n.Locale, n.Subject, n.Text = TemplateVersion, "en", "s", "t"
+			if err := validate(t, sch, n); err == nil {
+				t.Errorf("schema accepts %+v", n)
+			}
+		})
 	}
 }

@@ -260,3 +260,77 @@ func TestCounterNoticeWindow(t *testing.T) {
 		}
 	})
 }
+
+// liftNotices returns the suspension_lifted notices in the outbox by id.
+func (e *env) liftNotices(t *testing.T) map[string]domain.SellerNotice {
+	t.Helper()
+	out := map[string]domain.SellerNotice{}
+	for id, ev := range e.pending(t) {
+		if ev.Topic != "seller-notices" {
+			continue
+		}
+		if n := decode[domain.SellerNotice](t, ev.Payload); n.Decision == domain.NoticeSuspensionLifted {
+			if ev.EventID != n.NoticeID || ev.Key != n.SellerID {
+				t.Errorf("lift notice event %s key %s carries id %s seller %s", ev.EventID, ev.Key, n.NoticeID, n.SellerID)
+			}
+			out[id] = n
+		}
+	}
+	return out
+}
+
+// TestNoticeOnLiftedSuspension: lifting a suspension tells the seller, in
+// the lift's transaction, that it may sell again with its strikes still
+// counting, without the admin's reason; each lift of a seller suspended
+// twice is its own notice, and a refused lift tells nothing.
+func TestNoticeOnLiftedSuspension(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		env := newEnv(t, e, Options{})
+		ctx := t.Context()
+		for _, id := range []string{"c_1", "c_2", "c_3"} {
+			env.ingest(t, complaint(id, "s_1"))
+			if err := env.svc.Decide(ctx, id, uphold("u_rev")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := env.svc.LiftSuspension(ctx, "s_1", "u_admin", "secret: holder's lawyer agreed"); err != nil {
+			t.Fatal(err)
+		}
+		got := env.liftNotices(t)
+		first := domain.SuspensionLiftedNoticeID("s_1", t0)
+		n, ok := got[first]
+		if len(got) != 1 || !ok {
+			t.Fatalf("lift notices %v, want one with id %s", got, first)
+		}
+		if n.SellerID != "s_1" || n.Policy != domain.PolicyLiftedOnReview || n.Strikes != 3 || n.NextStrike != store.SellerSuspended ||
+			n.Automated || n.CounterNotice != nil || n.ComplaintID != "" || n.ListingID != "" || n.Locale != "en" || !n.At.Equal(t0) ||
+			!strings.Contains(n.Text, "suspension of your selling account is lifted") || !strings.Contains(n.Text, "3 active strike(s)") {
+			t.Errorf("lift notice %+v", n)
+		}
+		for _, ev := range env.pending(t) {
+			if ev.Topic == "seller-notices" && strings.Contains(string(ev.Payload), "lawyer") {
+				t.Errorf("notice %s reveals the admin's reason", ev.EventID)
+			}
+		}
+		if _, err := env.svc.LiftSuspension(ctx, "s_1", "u_admin", "again"); !errors.Is(err, ErrConflict) {
+			t.Fatalf("lift of an active seller = %v, want ErrConflict", err)
+		}
+		if got := env.liftNotices(t); len(got) != 1 {
+			t.Errorf("a refused lift wrote a notice: %v", got)
+		}
+		// A fourth strike suspends the seller again; the second lift is
+		// a second notice.
+		env.clock.Add(time.Hour)
+		env.ingest(t, complaint("c_4", "s_1"))
+		if err := env.svc.Decide(ctx, "c_4", uphold("u_rev")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.svc.LiftSuspension(ctx, "s_1", "u_admin", "second appeal"); err != nil {
+			t.Fatal(err)
+		}
+		second := domain.SuspensionLiftedNoticeID("s_1", t0.Add(time.Hour))
+		if got := env.liftNotices(t); len(got) != 2 || got[second].Strikes != 4 || second == first {
+			t.Errorf("lift notices after the second lift %v, want %s and %s", got, first, second)
+		}
+	})
+}
