@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
@@ -28,7 +30,7 @@ const replicaInterval = 200 * time.Millisecond
 // newReplica is a second serve replica of first: its own connection pool
 // on first's database, its own review service and search index, and the
 // users (tokens) first created. RunSearch runs on it until the test ends.
-func newReplica(t *testing.T, dsn string, first *env, opts Options) *env {
+func newReplica(t testing.TB, dsn string, first *env, opts Options) *env {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
@@ -159,4 +161,55 @@ func TestReplicasSeeEachOther(t *testing.T) {
 	waitFor(t, "the decision through B reaches A's text search", bound, func() bool {
 		return slices.Equal(textIDs(a, "/v1/complaints?q=sneakers&status=rejected"), []string{"c_shoe"})
 	})
+}
+
+// BenchmarkReplicaPropagation measures how long a decision through replica
+// A takes to reach replica B's text search on one PostgreSQL database, both
+// under RunSearch with the interval of TestReplicasSeeEachOther: about half
+// an interval on average plus one catch-up. Each op decides a complaint
+// through A's handler and polls B every 5 ms until its text search lists
+// the complaint as upheld; max-ms is the slowest op.
+func BenchmarkReplicaPropagation(bm *testing.B) {
+	dsn := storetest.PostgresDSNFor(bm, testenv.PostgresURL(bm))
+	opts := func() Options {
+		return Options{Registerer: prometheus.NewRegistry(), SearchInterval: replicaInterval}
+	}
+	a := newEnv(bm, dsn, opts())
+	b := newReplica(bm, dsn, a, opts())
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, e := range []*env{a, b} {
+		wg.Go(func() { _ = e.api.RunSearch(ctx) })
+	}
+	bm.Cleanup(func() { cancel(); wg.Wait() })
+	// poll waits until path lists id through B, or fails after 10 s.
+	poll := func(path, id string) {
+		deadline := time.Now().Add(10 * time.Second)
+		for !slices.Equal(ids(b.list(bm, path, identity.RoleReviewer)), []string{id}) {
+			if time.Now().After(deadline) {
+				bm.Fatalf("%s: %s not listed through B within 10s", path, id)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	var worst time.Duration
+	for i := 0; bm.Loop(); i++ {
+		bm.StopTimer()
+		id, word := fmt.Sprintf("c_prop_%d", i), fmt.Sprintf("zq%d", i)
+		a.ingestFixture(bm, listFixture{id, ownHolder, domain.SourceAuto, "m_acme", "s_" + id, "ACME " + word, 0.5})
+		poll("/v1/complaints?q="+word+"&status=open", id)
+		// The poll ends just after one of B's catch-ups; deciding at a
+		// random point of B's interval measures the average, not the
+		// worst case.
+		time.Sleep(rand.N(replicaInterval))
+		bm.StartTimer()
+		start := time.Now()
+		w := a.do("POST", "/v1/complaints/"+id+"/decision", `{"decision":"uphold","reason_code":"counterfeit"}`, identity.RoleReviewer)
+		if w.Code != http.StatusOK {
+			bm.Fatalf("decision through A: %d %s", w.Code, w.Body)
+		}
+		poll("/v1/complaints?q="+word+"&status=upheld", id)
+		worst = max(worst, time.Since(start))
+	}
+	bm.ReportMetric(float64(worst.Milliseconds()), "max-ms")
 }
