@@ -201,11 +201,11 @@ func (m *Matcher) findField(hits []hit, field int, text string, toks []normalize
 			}
 			if !ok && j == i && len(buf) > 4 && buf[len(buf)-1] == 's' && !t.CJK {
 				// "Veltaros", "Veltaro's": a plural or possessive is the name.
-				ps = m.keys[string(buf[:len(buf)-1])]
+				ps, ok = m.keys[string(buf[:len(buf)-1])]
 			}
 			if !ok && j == i && t.Alt != "" {
 				// The other reading of a 1 or | (KV1 is kvi or kvl).
-				ps, ok = m.keys[t.Alt]
+				ps = m.keys[t.Alt]
 			}
 			for _, p := range ps {
 				kind := classify(p, j-i+1, obf, toks[i:j+1])
