@@ -166,7 +166,7 @@ func findComplaint(t *testing.T, brokers string, limit time.Duration, want func(
 // keeps the broker's data and does not publish the marks again.
 func TestDev(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a broker and the detector")
+		t.Skip("-short: starts a broker and the detector")
 	}
 	data := t.TempDir()
 	d := startDev(t, data)

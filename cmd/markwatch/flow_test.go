@@ -46,7 +46,7 @@ func readmeFlow(t *testing.T) string {
 // var/dev).
 func TestFlowRegistryToTakedown(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a broker, the detector and the review service, and builds the binary")
+		t.Skip("-short: starts a broker, the detector and the review service, and builds the binary")
 	}
 	bash, err := exec.LookPath("bash")
 	if err != nil {

@@ -240,7 +240,7 @@ func procStatus(tb testing.TB, pid int, field string) int64 {
 // the fixes of issue 7 one such round took the process past 2 GB.
 func TestServeMemoryUnderHostileInputs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary")
+		t.Skip("-short: builds and runs the binary")
 	}
 	s := startServe(t)
 	pid := s.cmd.Process.Pid

@@ -31,10 +31,10 @@ import (
 // watches has series), and the precision shown must equal the decisions
 // made. The table of results is logged (go test -v).
 func TestPrometheusScrapesDev(t *testing.T) {
-	promBin := testenv.Binary(t, "prometheus", "apt-get install prometheus")
 	if testing.Short() {
-		t.Skip("starts markwatch dev and Prometheus")
+		t.Skip("-short: starts markwatch dev and Prometheus")
 	}
+	promBin := testenv.Binary(t, "prometheus", "apt-get install prometheus")
 	data := t.TempDir()
 	d := startDev(t, data)
 	toks, err := readTokens(filepath.Join(data, "demo-tokens.txt"))
