@@ -147,7 +147,11 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, log, reg)
+	// One hasher, so one decode budget (detection.image.decode_concurrency,
+	// max_decoding_bytes) for the whole process: the live stream and the
+	// sweeper share it.
+	hasher := detection.HasherFrom(cfg.Detection)
+	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, hasher, log, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +183,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, hasher, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -220,14 +224,15 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 }
 
 // newSweeper wires the retroactive sweeper when sweep.enabled is set: its
-// own writer and image preparer (with its own concurrency bound), so that a
+// own writer and image preparer (with its own fetch concurrency), so that a
 // sweep never queues behind, or ahead of, the live stream's complaints and
-// images. Both results are nil when sweeps are off.
-func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
+// fetches; decoding goes through hasher, the process's one decode budget.
+// Both results are nil when sweeps are off.
+func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, hasher detection.Hasher, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
 	if !cfg.Sweep.Enabled {
 		return nil, nil, nil
 	}
-	images, err := detection.ImagesFrom(cfg.Detection, fetch, detection.HasherFrom(cfg.Detection), reg)
+	images, err := detection.ImagesFrom(cfg.Detection, fetch, hasher, reg)
 	if err != nil {
 		return nil, nil, err
 	}
