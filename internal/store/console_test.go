@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
@@ -138,45 +137,5 @@ func testConsole(t *testing.T, dsn string) {
 	}
 	if c := claim("u_b", testNow.Add(time.Minute)); c.UserID != "u_b" {
 		t.Fatalf("claim after release went to %s", c.UserID)
-	}
-}
-
-func testQueueIDs(t *testing.T, dsn string) {
-	s := openStore(t, dsn)
-	ctx := t.Context()
-	// Scores 0.1 .. 0.9; holder h_good owns every third complaint.
-	if err := s.WithTx(ctx, func(tx *Tx) error {
-		for i := 1; i <= 9; i++ {
-			holder := "h_x"
-			if i%3 == 0 {
-				holder = "h_good"
-			}
-			c := &domain.Complaint{ComplaintID: "c_" + string(rune('0'+i)), Source: domain.SourceAuto, ListingID: "l", MarkID: "m", HolderID: holder, Score: float64(i) / 10}
-			if _, err := tx.InsertComplaint(ctx, c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	min := 0.2
-	tests := []struct {
-		name  string
-		q     QueueQuery
-		want  []string
-		total int
-	}{
-		{"by score", QueueQuery{Limit: 4}, []string{"c_9", "c_8", "c_7", "c_6"}, 9},
-		{"good faith first", QueueQuery{First: []string{"h_good"}, Limit: 4}, []string{"c_9", "c_6", "c_3", "c_8"}, 9},
-		{"second page crosses the parts", QueueQuery{First: []string{"h_good"}, Offset: 2, Limit: 3}, []string{"c_3", "c_8", "c_7"}, 9},
-		{"past the first part", QueueQuery{First: []string{"h_good"}, Offset: 4, Limit: 10}, []string{"c_7", "c_5", "c_4", "c_2", "c_1"}, 9},
-		{"filters", QueueQuery{HolderID: []string{"h_x"}, MinScore: &min, Status: []string{ComplaintOpen}, Limit: 10}, []string{"c_8", "c_7", "c_5", "c_4", "c_2"}, 5},
-	}
-	for _, tc := range tests {
-		got, total, err := s.QueueIDs(ctx, tc.q)
-		if err != nil || !reflect.DeepEqual(got, tc.want) || total != tc.total {
-			t.Errorf("%s: %v (%d), %v; want %v (%d)", tc.name, got, total, err, tc.want, tc.total)
-		}
 	}
 }

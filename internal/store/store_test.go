@@ -153,7 +153,6 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"console logins, sessions and claims", testConsole},
 		{"busiest marks", testBusiestMarks},
 		{"sweep source migration", testSweepSourceMigration},
-		{"queue pages without full text", testQueueIDs},
 		{"calibration complaints", testCalibrationComplaints},
 		{"mark threshold", testMarkThreshold},
 		{"buyer reports", testBuyerReports},

@@ -149,7 +149,6 @@ func BenchmarkQueuePage(b *testing.B) {
 	for _, bc := range []struct{ name, path string }{
 		{"open", "/queue"},
 		{"filtered", "/queue?source=auto&min_score=0.5&mark_id=m_007"},
-		{"page-20", "/queue?offset=1000"},
 		{"text", "/queue?q=replica+bag"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

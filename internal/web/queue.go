@@ -10,7 +10,6 @@ import (
 
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/domain"
-	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 )
 
@@ -109,30 +108,21 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 // who holds each row. next holds the parameters of the following page, nil
 // on the last.
 //
-// With full text (q) the API's search index answers. Without, the store
-// does (store.QueueIDs), in the same order — good-faith holders first,
-// then score, then age — from an index, because the search index sorts
-// every match to find a page (see docs/BENCHMARKS.md, Console); the
-// filters are parsed and confined to the brand owner's holder by the
-// API's own ParseComplaintQuery either way.
+// The page is the API's own answer (api.SearchComplaints): without full
+// text a keyset page read from the store on the queue's indexes, with it
+// the search index; the filters are parsed and confined to the brand
+// owner's holder there, so the console lists exactly what the API would.
 func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, total int, next url.Values, err error) {
 	if q.Get("limit") == "" {
 		q.Set("limit", strconv.Itoa(queueLimit))
 	}
-	var cs []store.Complaint
-	if q.Get("q") == "" && q.Get("cursor") == "" {
-		cs, total, next, err = c.storeQueue(r, q)
-	} else {
-		q.Del("offset")
-		var page api.ComplaintPage
-		page, err = c.api.SearchComplaints(r.Context(), r.user, q)
-		cs, total = page.Complaints, page.Total
-		if page.Next != "" {
-			next = url.Values{"cursor": {page.Next}}
-		}
-	}
+	page, err := c.api.SearchComplaints(r.Context(), r.user, q)
 	if err != nil {
 		return nil, 0, nil, err
+	}
+	cs, total := page.Complaints, page.Total
+	if page.Next != "" {
+		next = url.Values{"cursor": {page.Next}}
 	}
 	ids := make([]string, 0, len(cs))
 	for _, cp := range cs {
@@ -159,66 +149,6 @@ func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, total in
 		rows = append(rows, row)
 	}
 	return rows, total, next, nil
-}
-
-// storeQueue is queueRows without full text, from the store.
-func (c *Console) storeQueue(r *request, q url.Values) ([]store.Complaint, int, url.Values, error) {
-	offset := 0
-	if s := q.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 1_000_000 {
-			return nil, 0, nil, badInput("offset: a whole number")
-		}
-		offset = n
-	}
-	q.Del("offset")
-	sq, err := api.ParseComplaintQuery(q, r.user)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	standings, err := c.review.Standings(r.Context())
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	var first []string
-	for h, st := range standings {
-		if st == review.StandingGoodFaith {
-			first = append(first, h)
-		}
-	}
-	slices.Sort(first)
-	limit := sq.Limit
-	if limit == 0 {
-		limit = queueLimit
-	}
-	// The plain queue of one status is counted by the cached status
-	// counts, not by a scan of the queue per page view.
-	statusOnly := len(sq.Status) == 1 && len(sq.Source)+len(sq.MarkID)+len(sq.HolderID)+len(sq.SellerID) == 0 &&
-		sq.MinScore == nil && sq.MaxScore == nil && sq.CreatedAfter.IsZero() && sq.CreatedBefore.IsZero()
-	ids, total, err := c.store.QueueIDs(r.Context(), store.QueueQuery{
-		Status: sq.Status, Source: sq.Source, MarkID: sq.MarkID, HolderID: sq.HolderID, SellerID: sq.SellerID,
-		MinScore: sq.MinScore, MaxScore: sq.MaxScore, CreatedAfter: sq.CreatedAfter, CreatedBefore: sq.CreatedBefore,
-		First: first, Offset: offset, Limit: limit, NoTotal: statusOnly,
-	})
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	if statusOnly {
-		counts, err := c.statusCounts(r)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		total = counts[sq.Status[0]]
-	}
-	cs, err := c.store.GetComplaints(r.Context(), ids)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	var next url.Values
-	if offset+len(ids) < total && len(ids) == limit {
-		next = url.Values{"offset": {strconv.Itoa(offset + limit)}}
-	}
-	return cs, total, next, nil
 }
 
 // userName is a user's name for display, or its id.
