@@ -123,6 +123,26 @@ type Evidence struct {
 	// Kind is a machine-readable class of the evidence, e.g. "exact",
 	// "leet", "fuzzy", "cue", "below_floor", "official_photo", "authorized".
 	Kind string `json:"kind,omitempty"`
+	// Reference names the mark's reference image that matched (a logo or
+	// official photo, by its id or file name) when the evidence is an
+	// image match.
+	Reference string `json:"reference,omitempty"`
+	// Region is where in the listing's image the evidence was found, so the
+	// console can draw it; nil when the whole image matched or the evidence
+	// is not an image.
+	Region *Region `json:"region,omitempty"`
+}
+
+// Region is an axis-aligned box in a listing image, in pixels of the image
+// as decoded (before any scaling the matcher did), with the image's own
+// size so a viewer that shows it scaled can scale the box too.
+type Region struct {
+	X      int `json:"x"`
+	Y      int `json:"y"`
+	W      int `json:"w"`
+	H      int `json:"h"`
+	ImageW int `json:"image_w"`
+	ImageH int `json:"image_h"`
 }
 
 // Complaint is one claim that a listing infringes a mark. Automatic and
