@@ -180,6 +180,16 @@ type Consumer struct {
 	// clientID names this consumer's group reader to the coordinator,
 	// which is how the lag reporter finds the partitions it holds.
 	clientID string
+	// reader is the reader Run uses; set before the reader starts.
+	reader messageReader
+	// owned: the reader is markwatch's group member, which says which
+	// partitions it owns (partitionListener); messages of others are
+	// dropped and nothing is fenced by generation.
+	owned bool
+	// commitMu makes commits one at a time: a revocation commits beside
+	// the commit loop, and an older commit landing after a newer one
+	// would move the group's offset back.
+	commitMu sync.Mutex
 
 	running      atomic.Bool
 	started      atomic.Bool
@@ -241,12 +251,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return errors.New("pipeline: consumer: Run called twice")
 	}
 	reader := c.opts.reader
+	var member *staticReader
 	if reader == nil {
 		if c.opts.GroupInstanceID != "" {
-			reader = newStaticReader(c.opts, c.clientID, c.opts.Logger)
+			member = newStaticReader(c.opts, c.clientID, c.opts.Logger, c)
+			reader, c.owned = member, true
 		} else {
 			reader = newGroupReader(c.opts, c.clientID, c.opts.Logger)
 		}
+	}
+	c.reader = reader
+	if member != nil {
+		member.start()
 	}
 	c.lastProgress.Store(time.Now().UnixNano())
 	c.started.Store(true)
@@ -391,8 +407,19 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 		attempt = 0
 		c.m.consumed.WithLabelValues(msg.Topic).Inc()
 		pendingBefore := c.tracker.pending()
-		// The count is read right after the fetch: see offsetTracker.add.
-		tok, rewound, rebalanced := c.tracker.add(msg.Partition, msg.Offset, rebalances())
+		var tok offsetToken
+		var rewound bool
+		var rebalanced int64
+		if c.owned {
+			var ok bool
+			if tok, rewound, ok = c.tracker.addOwned(msg.Partition, msg.Offset); !ok {
+				// Revoked between the fetch and now: its next owner reads it.
+				continue
+			}
+		} else {
+			// The count is read right after the fetch: see offsetTracker.add.
+			tok, rewound, rebalanced = c.tracker.add(msg.Partition, msg.Offset, rebalances())
+		}
 		if pendingBefore == 0 {
 			// Work arrives after an idle spell: progress is judged from now.
 			c.lastProgress.Store(time.Now().UnixNano())
@@ -441,6 +468,10 @@ func workerFor(msg kafka.Message, n int) int {
 // written them. A message abandoned at shutdown is left unfinished.
 func (c *Consumer) work(ctx context.Context, jobs <-chan job, emits chan<- emission, handle Handler) {
 	for j := range jobs {
+		if !c.tracker.live(j.tok) {
+			// Its partition was given up: the next owner handles it.
+			continue
+		}
 		outs, err := handle(ctx, j.msg)
 		if err != nil {
 			// The chain turns every permanent error into a dead letter and
@@ -451,6 +482,11 @@ func (c *Consumer) work(ctx context.Context, jobs <-chan job, emits chan<- emiss
 		}
 		if len(outs) == 0 {
 			c.finish(j.tok)
+			continue
+		}
+		if !c.tracker.live(j.tok) {
+			// Revoked while it was handled: no complaint for a partition
+			// this member no longer owns.
 			continue
 		}
 		select {
@@ -492,6 +528,9 @@ func (c *Consumer) emit(ctx context.Context, emits <-chan emission) {
 				break gather
 			}
 		}
+		if c.owned {
+			batch, msgs = c.liveOnly(batch, msgs)
+		}
 		if !c.write(ctx, msgs) {
 			return
 		}
@@ -507,12 +546,29 @@ func (c *Consumer) emit(ctx context.Context, emits <-chan emission) {
 	}
 }
 
+// liveOnly drops from batch the emissions of partitions given up since
+// they were handled, and rebuilds msgs to match: no complaint is written
+// for a partition this member no longer owns.
+func (c *Consumer) liveOnly(batch []emission, msgs []kafka.Message) ([]emission, []kafka.Message) {
+	kept, msgs := batch[:0], msgs[:0]
+	for _, e := range batch {
+		if c.tracker.live(e.tok) {
+			kept = append(kept, e)
+			msgs = append(msgs, e.msgs...)
+		}
+	}
+	return kept, msgs
+}
+
 // write writes msgs until all are acknowledged, retrying failures with
 // backoff: a write failure is transient (a broker restarting, a leader
 // moving). After a partial failure only the failed messages are written
 // again. It reports false when ctx ended first.
 func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) bool {
 	pending := msgs
+	if len(pending) == 0 {
+		return true
+	}
 	for attempt := 0; ; attempt++ {
 		err := c.opts.Writer.WriteMessages(ctx, pending...)
 		if err == nil {
@@ -579,6 +635,8 @@ func (c *Consumer) commitLoop(ctx context.Context, reader messageReader) {
 // new generation the reader does not re-deliver, and the next commit would
 // pass messages still in flight.
 func (c *Consumer) commit(ctx context.Context, reader messageReader) error {
+	c.commitMu.Lock()
+	defer c.commitMu.Unlock()
 	if counter, ok := reader.(rebalanceCounter); ok {
 		if n := c.tracker.observeRebalances(counter.Rebalances()); n > 0 {
 			c.m.rebalances.Add(float64(n))

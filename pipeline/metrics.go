@@ -32,8 +32,14 @@ type metrics struct {
 	commitErrs  prometheus.Counter
 	emitRetries prometheus.Counter
 	rebalances  prometheus.Counter
-	lag         *lagGauge
-	inFlight    prometheus.Gauge
+	// assignedParts, revokedParts and lostParts count partitions this
+	// member gained, gave up after committing, and lost without a commit
+	// (markwatch's own group membership only).
+	assignedParts prometheus.Counter
+	revokedParts  prometheus.Counter
+	lostParts     prometheus.Counter
+	lag           *lagGauge
+	inFlight      prometheus.Gauge
 }
 
 // newMetrics declares the collectors on reg; a nil reg leaves them
@@ -80,6 +86,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			rebalances: f.NewCounter(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: sub, Name: "rebalances_total",
 				Help: "Consumer group generations this member joined, as reported by the reader.",
+			}),
+			assignedParts: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "partitions_assigned_total",
+				Help: "Partitions this member started fetching after a rebalance (markwatch's group membership; kept partitions do not count).",
+			}),
+			revokedParts: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "partitions_revoked_total",
+				Help: "Partitions this member gave up in a rebalance after finishing and committing their fetched work (cooperative rebalancing revokes only partitions that move).",
+			}),
+			lostParts: f.NewCounter(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: sub, Name: "partitions_lost_total",
+				Help: "Partitions this member dropped without committing, because the coordinator no longer counted it a member (silent beyond the session timeout, or its instance id taken).",
 			}),
 			lag: &lagGauge{
 				lag: f.NewGaugeVec(prometheus.GaugeOpts{

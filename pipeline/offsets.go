@@ -47,6 +47,13 @@ type partitionOffsets struct {
 	// fenced partition until a message fetched after the rebalance shows
 	// the reader still reads it (see the package documentation).
 	fenced bool
+
+	// base is the first epoch of this ownership of the partition (see
+	// assign): a token of an earlier ownership is not live.
+	base uint64
+	// revoking: the partition is being given up (see revoking); no new
+	// message of it is taken.
+	revoking bool
 }
 
 // offsetTracker keeps, per partition, which fetched messages are finished,
@@ -61,6 +68,14 @@ type offsetTracker struct {
 	partitions map[int]*partitionOffsets
 	rebalances int64 // reader's rebalance count when last looked at
 	inFlight   int   // entries not done, across partitions and epochs
+	// epochs is the last epoch given out, over all partitions, so that an
+	// epoch is never reused when a partition is released and assigned
+	// again.
+	epochs uint64
+	// assigned: the reader says which partitions it owns (assign,
+	// revoking, release); messages of other partitions are refused.
+	// Otherwise partitions are tracked as their messages arrive.
+	assigned bool
 }
 
 func newOffsetTracker(topic string) *offsetTracker {
@@ -96,9 +111,29 @@ func (t *offsetTracker) add(partition int, offset int64, rebalances int64) (tok 
 		p = &partitionOffsets{finished: -1, committed: -1}
 		t.partitions[partition] = p
 	}
+	tok, rewound = t.addLocked(p, partition, offset)
+	return tok, rewound, rebalanced
+}
+
+// addOwned records a fetched message of a partition the reader assigned
+// (see assign); ok is false, and nothing is recorded, when the partition
+// is not owned or is being revoked: the message must not be handled.
+func (t *offsetTracker) addOwned(partition int, offset int64) (tok offsetToken, rewound, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.partitions[partition]
+	if p == nil || p.revoking {
+		return offsetToken{}, false, false
+	}
+	tok, rewound = t.addLocked(p, partition, offset)
+	return tok, rewound, true
+}
+
+func (t *offsetTracker) addLocked(p *partitionOffsets, partition int, offset int64) (tok offsetToken, rewound bool) {
 	if p.fetched && offset <= p.lastFetched {
 		rewound = true
-		p.epoch++
+		t.epochs++
+		p.epoch = t.epochs
 		cut := sort.Search(len(p.entries), func(i int) bool { return p.entries[i].offset >= offset })
 		for _, e := range p.entries[cut:] {
 			if !e.done {
@@ -117,7 +152,102 @@ func (t *offsetTracker) add(partition int, offset int64, rebalances int64) (tok 
 	p.lastFetched = offset
 	p.entries = append(p.entries, offsetEntry{offset: offset, epoch: p.epoch})
 	t.inFlight++
-	return offsetToken{partition: partition, offset: offset, epoch: p.epoch}, rewound, rebalanced
+	return offsetToken{partition: partition, offset: offset, epoch: p.epoch}, rewound
+}
+
+// assign starts tracking parts, newly owned, afresh: the reader fetches
+// them from the group's committed offset. From the first call on, only
+// assigned partitions are tracked (addOwned).
+func (t *offsetTracker) assign(parts []int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.assigned = true
+	for _, id := range parts {
+		t.releaseLocked(id)
+		t.epochs++
+		t.partitions[id] = &partitionOffsets{finished: -1, committed: -1, epoch: t.epochs, base: t.epochs}
+	}
+}
+
+// revoking marks parts as being given up: their messages already taken
+// finish and are committed, new ones are refused.
+func (t *offsetTracker) revoking(parts []int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range parts {
+		if p := t.partitions[id]; p != nil {
+			p.revoking = true
+		}
+	}
+}
+
+// drained reports whether every message taken from parts is finished
+// (handled and its outputs acknowledged).
+func (t *offsetTracker) drained(parts []int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range parts {
+		if p := t.partitions[id]; p != nil {
+			for _, e := range p.entries {
+				if !e.done {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// settled reports whether everything finished on parts is committed
+// (advance has passed every entry and the commit point caught up).
+func (t *offsetTracker) settled(parts []int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range parts {
+		if p := t.partitions[id]; p != nil && (len(p.entries) > 0 || p.finished > p.committed) {
+			return false
+		}
+	}
+	return true
+}
+
+// release forgets parts: their unfinished messages are abandoned (their
+// tokens are no longer live) and nothing more of them is committed.
+// It returns how many messages were abandoned.
+func (t *offsetTracker) release(parts []int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, id := range parts {
+		n += t.releaseLocked(id)
+	}
+	return n
+}
+
+func (t *offsetTracker) releaseLocked(id int) int {
+	p := t.partitions[id]
+	if p == nil {
+		return 0
+	}
+	n := 0
+	for _, e := range p.entries {
+		if !e.done {
+			n++
+		}
+	}
+	t.inFlight -= n
+	delete(t.partitions, id)
+	return n
+}
+
+// live reports whether tok's message still belongs to a partition this
+// member tracks in the ownership it was taken under. A message of a
+// released partition is not handled, and its outputs are not emitted.
+func (t *offsetTracker) live(tok offsetToken) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.partitions[tok.partition]
+	return p != nil && tok.epoch >= p.base
 }
 
 // done marks a message finished: handled and its outputs acknowledged. It

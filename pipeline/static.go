@@ -6,22 +6,43 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/joingroup"
+	"github.com/segmentio/kafka-go/protocol/syncgroup"
 )
 
-// staticReader is a consumer-group member with static membership
-// (KIP-345), built on kafka.Client: it joins with a stable group.instance.id,
-// so that a restart within the session timeout gets its partitions back
-// without a rebalance, and it keeps its member id through coordinator
-// errors (it keeps heartbeating and fetching, where kafka-go's
-// ConsumerGroup ends the generation, drops its member id and joins again
-// as a new member, kafka-go #1215). It fetches each assigned partition with
-// its own kafka-go partition Reader, so one partition's errors back off
-// alone. Assignment is range, computed by the leader.
+// staticReader is markwatch's own consumer-group member, built on
+// kafka-go's kafka.Client and Transport, with two things kafka-go's
+// ConsumerGroup lacks:
+//
+//   - static membership (KIP-345): it joins with a stable
+//     group.instance.id, so that a restart within the session timeout gets
+//     its partitions back without a rebalance, and it keeps its member id
+//     through coordinator errors (it keeps heartbeating and fetching, where
+//     kafka-go's ConsumerGroup ends the generation, drops its member id and
+//     joins again as a new member, kafka-go #1215);
+//   - incremental cooperative rebalancing (KIP-429, the
+//     "cooperative-sticky" protocol, assignor on the client, see
+//     stickyAssign): it joins with the partitions it owns, keeps fetching
+//     them through the rebalance, and gives up only those the leader takes
+//     away. A partition that moves is first revoked by its old owner —
+//     fetcher stopped, fetched work finished and committed through the
+//     partitionListener — which then joins again, and the new owner gets
+//     it in that second rebalance. A coordinator move or a rejoin with
+//     unchanged membership revokes nothing.
+//
+// It fetches each owned partition with its own kafka-go partition Reader,
+// so one partition's errors back off alone.
+//
+// JoinGroup and SyncGroup are sent as raw protocol messages through the
+// Transport (which routes them to the coordinator), so that the members'
+// metadata bytes, untrusted input from other processes, are decoded by
+// decodeSubscription, with its checks, rather than inside kafka-go.
 //
 // Close does not leave the group: a static member that leaves would lose
 // the point of being static. Its partitions move to others only after the
@@ -32,25 +53,64 @@ type staticReader struct {
 	client     *kafka.Client
 	transport  *kafka.Transport
 	log        *slog.Logger
+	listener   partitionListener
 
 	msgs   chan fetched
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// fetchers end with ctx of run; their WaitGroup is waited for at the end.
+	fetchers sync.WaitGroup
+
 	mu         sync.Mutex
 	memberID   string
 	generation int
-	held       []int // partitions of the current generation, sorted
-	joined     int64 // generations joined, the Rebalances total
+	protocol   string // of the current generation
+	// owned are the partitions this member fetches and may commit,
+	// including those being revoked until their work is committed.
+	owned  map[int]*ownedPartition
+	epochs uint64 // last epoch given to an owned partition
+	joined int64  // generations joined
+	// revoked and assigned count partitions given up and gained.
+	revoked, assigned int64
+}
+
+// ownedPartition is one partition this member fetches.
+type ownedPartition struct {
+	// epoch tells this ownership from an earlier one of the same
+	// partition: messages fetched under an older one are dropped.
+	epoch    uint64
+	revoking bool
+	stop     context.CancelFunc
+	stopped  chan struct{}
 }
 
 // fetched is one fetch result of a partition fetcher, tagged with the
-// generation it was fetched for.
+// ownership it was fetched under.
 type fetched struct {
-	gen int
-	msg kafka.Message
-	err error
+	epoch uint64
+	msg   kafka.Message
+	err   error
+}
+
+// partitionListener is told by a group member which partitions it gains
+// and gives up. The Consumer implements it. Calls come from the member's
+// goroutine, one at a time.
+type partitionListener interface {
+	// partitionsAssigned: parts are now fetched, each from the group's
+	// committed offset.
+	partitionsAssigned(parts []int)
+	// partitionsRevoked: parts are being given up; their fetchers have
+	// stopped. It returns once the work fetched from them is finished and
+	// committed (the member still accepts their commits), or ctx ends;
+	// then it forgets them: nothing more of parts is handled or emitted.
+	partitionsRevoked(ctx context.Context, parts []int)
+	// partitionsLost: parts were taken away with no chance to commit (the
+	// member was dropped from the group): forget them at once.
+	partitionsLost(parts []int)
+	// generationJoined: the member is in a new generation.
+	generationJoined(generation int)
 }
 
 // staticRebalanceTimeout is how long the coordinator waits for members to
@@ -61,44 +121,53 @@ const staticRebalanceTimeout = 30 * time.Second
 // SyncGroup.
 const requestTimeout = 5 * time.Second
 
-// newStaticReader starts joining the group in the background.
-func newStaticReader(opts Options, clientID string, log *slog.Logger) *staticReader {
+// newStaticReader builds a member; start begins joining the group.
+// listener may be nil.
+func newStaticReader(opts Options, clientID string, log *slog.Logger, listener partitionListener) *staticReader {
 	t := &kafka.Transport{ClientID: clientID}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &staticReader{
-		opts: opts, instanceID: opts.GroupInstanceID, transport: t,
-		// JoinGroup and SyncGroup are answered when the rebalance is over,
-		// up to the rebalance timeout: a shorter client timeout would give
-		// up on a join the coordinator still counts. Other requests take
-		// requestTimeout.
-		client: &kafka.Client{Addr: kafka.TCP(opts.Brokers...), Timeout: staticRebalanceTimeout + 5*time.Second, Transport: t},
+	return &staticReader{
+		opts: opts, instanceID: opts.GroupInstanceID, transport: t, listener: listener,
+		client: &kafka.Client{Addr: kafka.TCP(opts.Brokers...), Timeout: requestTimeout, Transport: t},
 		log:    log.With("component", "group_member", "group_instance_id", opts.GroupInstanceID),
 		msgs:   make(chan fetched, 256),
 		ctx:    ctx, cancel: cancel, done: make(chan struct{}),
+		owned: map[int]*ownedPartition{},
 	}
-	go r.run()
-	return r
 }
 
+// start joins the group in the background, until Close.
+func (r *staticReader) start() { go r.run() }
+
+// errRejoin asks run to join again at once: partitions were revoked, and
+// the rebalance that hands them over has to be started.
+var errRejoin = errors.New("partitions revoked; joining again to hand them over")
+
 // run joins, fetches and heartbeats until Close, joining again whenever
-// the coordinator asks for it.
+// the coordinator asks for it. Fetchers of kept partitions run on through
+// every rejoin.
 func (r *staticReader) run() {
 	defer close(r.done)
+	// Every fetcher runs under r.ctx, which Close cancels.
+	defer r.fetchers.Wait()
 	backoff := Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second}
 	for attempt := 0; r.ctx.Err() == nil; {
+		if r.currentProtocol() == protocolRange {
+			// Eager: a member that does not speak cooperative-sticky is in
+			// the group, and its leader may hand our partitions to others
+			// in the next generation: give them all up before joining.
+			r.revoke(r.ownedParts())
+		}
 		gen, parts, err := r.join(r.ctx)
 		if err != nil {
 			if r.ctx.Err() != nil {
 				return
 			}
-			if errors.Is(err, kafka.UnknownMemberId) {
-				r.setMember("")
-			}
+			r.onMembershipError(err)
 			d := backoff.Delay(attempt)
 			attempt++
 			// One failed sync is routine: a member joining meanwhile ends
-			// the generation being synced (kafka-go reports that answer
-			// as an unexpected EOF).
+			// the generation being synced.
 			level := slog.LevelInfo
 			if attempt >= 3 {
 				level = slog.LevelWarn
@@ -110,89 +179,164 @@ func (r *staticReader) run() {
 			continue
 		}
 		attempt = 0
-		r.log.Info("group joined", "generation", gen, "partitions", parts)
-		fctx, stop := context.WithCancel(r.ctx)
-		var fetchers sync.WaitGroup
-		if err := r.startFetchers(fctx, &fetchers, gen, parts); err != nil {
-			r.log.Warn("reading committed offsets failed; joining again", "error", err)
-			stop()
-			fetchers.Wait()
-			wait(r.ctx, backoff.Delay(0))
-			continue
+		err = r.apply(gen, parts)
+		if err == nil {
+			err = r.heartbeat(r.ctx, gen)
 		}
-		err = r.heartbeat(r.ctx, gen)
-		stop()
-		fetchers.Wait()
-		switch {
-		case r.ctx.Err() != nil:
+		if r.ctx.Err() != nil {
 			return
-		case errors.Is(err, kafka.UnknownMemberId):
-			// The coordinator forgot us (silent beyond the session
-			// timeout): join as a new member.
-			r.setMember("")
-		case errors.Is(err, kafka.FencedInstanceID):
-			r.log.Error("another process uses this group.instance.id; set a distinct kafka.group_instance_id per detector", "error", err)
-			wait(r.ctx, r.opts.SessionTimeout)
 		}
-		r.log.Info("group rebalancing; joining again", "reason", err)
+		r.onMembershipError(err)
+		if !errors.Is(err, errRejoin) {
+			r.log.Info("group rebalancing; joining again", "reason", err)
+		}
 	}
 }
 
-// join runs JoinGroup and SyncGroup (assigning partitions when leader) and
-// returns the generation and this member's partitions.
+// onMembershipError reacts to an error of the coordinator about this
+// member: a member the coordinator no longer knows, or whose instance id
+// another process took, has lost its partitions (others may hold them
+// now), so they are dropped without a commit.
+func (r *staticReader) onMembershipError(err error) {
+	switch {
+	case errors.Is(err, kafka.UnknownMemberId):
+		// Silent beyond the session timeout: join as a new member.
+		r.setMember("")
+		r.lose("member unknown to the coordinator")
+	case errors.Is(err, kafka.IllegalGeneration):
+		r.lose("generation ended without this member")
+	case errors.Is(err, kafka.FencedInstanceID):
+		r.lose("group.instance.id taken by another process")
+		r.log.Error("another process uses this group.instance.id; set a distinct kafka.group_instance_id per detector", "error", err)
+		wait(r.ctx, r.opts.SessionTimeout)
+	}
+}
+
+// apply makes the owned partitions those of the assignment: revokes what
+// is no longer assigned (then asks for the rejoin that hands it over) and
+// starts fetching what is new.
+func (r *staticReader) apply(gen int, parts []int) error {
+	owned := r.ownedParts()
+	revoked := difference(owned, parts)
+	added := difference(parts, owned)
+	r.log.Info("group joined", "generation", gen, "partitions", parts, "revoked", revoked, "assigned", added)
+	if len(revoked) > 0 {
+		r.revoke(revoked)
+		if r.currentProtocol() == protocolCooperative {
+			return errRejoin
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	if err := r.startFetchers(added); err != nil {
+		// Not owned, so not claimed at the next join: the leader hands
+		// them out again.
+		r.log.Warn("reading committed offsets failed; joining again", "error", err)
+		wait(r.ctx, 100*time.Millisecond)
+		return fmt.Errorf("start fetching: %w", err)
+	}
+	return nil
+}
+
+// join runs JoinGroup, claiming the owned partitions, and SyncGroup
+// (assigning partitions when leader), and returns the generation and this
+// member's partitions.
 func (r *staticReader) join(ctx context.Context) (int, []int, error) {
 	r.mu.Lock()
-	member := r.memberID
+	member, claimGen := r.memberID, int32(r.generation)
+	var claim []int32
+	for p, o := range r.owned {
+		if !o.revoking {
+			claim = append(claim, int32(p))
+		}
+	}
 	r.mu.Unlock()
-	req := &kafka.JoinGroupRequest{
-		GroupID: r.opts.GroupID, SessionTimeout: r.opts.SessionTimeout, RebalanceTimeout: staticRebalanceTimeout,
-		MemberID: member, GroupInstanceID: r.instanceID, ProtocolType: "consumer",
-		Protocols: []kafka.GroupProtocol{{Name: "range", Metadata: kafka.GroupProtocolSubscription{Topics: []string{r.opts.Topic}}}},
+	if len(claim) == 0 {
+		claimGen = noGeneration
 	}
-	jr, err := r.client.JoinGroup(ctx, req)
-	if err == nil {
-		err = jr.Error
+	sub := encodeSubscription([]string{r.opts.Topic}, map[string][]int32{r.opts.Topic: claim}, claimGen)
+	req := &joingroup.Request{
+		GroupID: r.opts.GroupID, SessionTimeoutMS: int32(r.opts.SessionTimeout.Milliseconds()),
+		RebalanceTimeoutMS: int32(staticRebalanceTimeout.Milliseconds()),
+		MemberID:           member, GroupInstanceID: r.instanceID, ProtocolType: "consumer",
+		Protocols: []joingroup.RequestProtocol{{Name: protocolCooperative, Metadata: sub}, {Name: protocolRange, Metadata: sub}},
 	}
+	jr, err := r.joinGroup(ctx, req)
 	if errors.Is(err, kafka.MemberIDRequired) && jr != nil {
 		// KIP-394: the first join of a member without an id is answered
 		// with its id, to be sent back.
 		req.MemberID = jr.MemberID
-		if jr, err = r.client.JoinGroup(ctx, req); err == nil {
-			err = jr.Error
-		}
+		jr, err = r.joinGroup(ctx, req)
 	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("join group %s: %w", r.opts.GroupID, err)
 	}
 	r.setMember(jr.MemberID)
-	var assignments []kafka.SyncGroupRequestAssignment
+	var assignments []syncgroup.RequestAssignment
 	if jr.LeaderID == jr.MemberID && len(jr.Members) > 0 {
-		if assignments, err = r.assign(ctx, jr.Members); err != nil {
+		if assignments, err = r.assign(ctx, jr.ProtocolName, jr.Members); err != nil {
 			return 0, nil, err
 		}
 	}
-	sr, err := r.client.SyncGroup(ctx, &kafka.SyncGroupRequest{
+	sctx, cancel := context.WithTimeout(ctx, staticRebalanceTimeout+requestTimeout)
+	defer cancel()
+	m, err := r.transport.RoundTrip(sctx, r.client.Addr, &syncgroup.Request{
 		GroupID: r.opts.GroupID, GenerationID: jr.GenerationID, MemberID: jr.MemberID, GroupInstanceID: r.instanceID,
 		ProtocolType: "consumer", ProtocolName: jr.ProtocolName, Assignments: assignments,
 	})
+	var a assignment
 	if err == nil {
-		err = sr.Error
+		sr := m.(*syncgroup.Response)
+		if err = errorCode(sr.ErrorCode); err == nil {
+			a, err = decodeAssignment(sr.Assignments)
+		}
 	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("sync group %s generation %d: %w", r.opts.GroupID, jr.GenerationID, err)
 	}
-	parts := slices.Sorted(slices.Values(sr.Assignment.AssignedPartitions[r.opts.Topic]))
+	parts := make([]int, 0, len(a.Partitions[r.opts.Topic]))
+	for _, p := range a.Partitions[r.opts.Topic] {
+		parts = append(parts, int(p))
+	}
+	parts = slices.Compact(slices.Sorted(slices.Values(parts)))
 	r.mu.Lock()
-	r.generation, r.held = jr.GenerationID, parts
+	r.generation, r.protocol = int(jr.GenerationID), jr.ProtocolName
 	r.joined++
 	r.mu.Unlock()
-	return jr.GenerationID, parts, nil
+	if r.listener != nil {
+		r.listener.generationJoined(int(jr.GenerationID))
+	}
+	return int(jr.GenerationID), parts, nil
 }
 
-// assign spreads the topic's partitions over members by range, members in
-// the order of their instance ids (member ids for dynamic members), so that
-// the same members get the same partitions every time.
-func (r *staticReader) assign(ctx context.Context, members []kafka.JoinGroupResponseMember) ([]kafka.SyncGroupRequestAssignment, error) {
+// joinGroup sends one JoinGroup; the answer comes when the rebalance is
+// over, up to the rebalance timeout. The answer is returned with its
+// error, for MemberIDRequired.
+func (r *staticReader) joinGroup(ctx context.Context, req *joingroup.Request) (*joingroup.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, staticRebalanceTimeout+requestTimeout)
+	defer cancel()
+	m, err := r.transport.RoundTrip(ctx, r.client.Addr, req)
+	if err != nil {
+		return nil, err
+	}
+	jr := m.(*joingroup.Response)
+	return jr, errorCode(jr.ErrorCode)
+}
+
+// errorCode turns a Kafka error code into an error, nil for 0.
+func errorCode(code int16) error {
+	if code == 0 {
+		return nil
+	}
+	return kafka.Error(code)
+}
+
+// assign computes every member's assignment as the leader: cooperative
+// sticky (stickyAssign), or range by instance id when the group chose
+// range. A member whose metadata does not decode, or that does not
+// subscribe to the topic, gets nothing and owns nothing.
+func (r *staticReader) assign(ctx context.Context, protocolName string, raw []joingroup.ResponseMember) ([]syncgroup.RequestAssignment, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	meta, err := r.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{r.opts.Topic}})
@@ -210,34 +354,65 @@ func (r *staticReader) assign(ctx context.Context, members []kafka.JoinGroupResp
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("assign: topic %s has no partitions", r.opts.Topic)
 	}
-	return rangeAssign(members, slices.Sorted(slices.Values(parts)), r.opts.Topic), nil
+	members := make([]groupMember, 0, len(raw))
+	for _, m := range raw {
+		sub, err := decodeSubscription(m.Metadata)
+		if err != nil {
+			r.log.Warn("a member's group metadata does not decode; it gets no partitions", "member_id", m.MemberID,
+				"member_instance_id", m.GroupInstanceID, "error", err)
+			continue
+		}
+		if !slices.Contains(sub.Topics, r.opts.Topic) {
+			r.log.Warn("a member does not subscribe to the topic; it gets no partitions", "member_id", m.MemberID, "topics", sub.Topics)
+			continue
+		}
+		gm := groupMember{ID: m.MemberID, InstanceID: m.GroupInstanceID, Generation: sub.Generation}
+		for _, p := range sub.Owned[r.opts.Topic] {
+			gm.Owned = append(gm.Owned, int(p))
+		}
+		members = append(members, gm)
+	}
+	var byMember map[string][]int
+	if protocolName == protocolRange {
+		byMember = rangeAssign(members, parts)
+	} else {
+		byMember = stickyAssign(members, parts)
+	}
+	out := make([]syncgroup.RequestAssignment, 0, len(raw))
+	for _, m := range raw {
+		ps := make([]int32, 0, len(byMember[m.MemberID]))
+		for _, p := range byMember[m.MemberID] {
+			ps = append(ps, int32(p))
+		}
+		out = append(out, syncgroup.RequestAssignment{MemberID: m.MemberID, Assignment: encodeAssignment(map[string][]int32{r.opts.Topic: ps})})
+	}
+	r.log.Info("assigned the group's partitions as leader", "protocol", protocolName, "members", len(members), "assignment", byMember)
+	return out, nil
 }
 
-// rangeAssign gives each member a contiguous range of parts: len/n each,
+// rangeAssign gives each member a contiguous range of parts, members in
+// the order of their instance ids (member ids for dynamic members), so
+// that the same members get the same partitions every time: len/n each,
 // the first len%n members one more.
-func rangeAssign(members []kafka.JoinGroupResponseMember, parts []int, topic string) []kafka.SyncGroupRequestAssignment {
-	key := func(m kafka.JoinGroupResponseMember) string {
-		if m.GroupInstanceID != "" {
-			return m.GroupInstanceID
-		}
-		return m.ID
-	}
-	ms := slices.SortedFunc(slices.Values(members), func(a, b kafka.JoinGroupResponseMember) int {
-		if c := compareStrings(key(a), key(b)); c != 0 {
+func rangeAssign(members []groupMember, parts []int) map[string][]int {
+	ms := slices.SortedFunc(slices.Values(members), func(a, b groupMember) int {
+		if c := compareStrings(a.key(), b.key()); c != 0 {
 			return c
 		}
 		return compareStrings(a.ID, b.ID)
 	})
-	out := make([]kafka.SyncGroupRequestAssignment, len(ms))
+	parts = slices.Sorted(slices.Values(parts))
+	out := make(map[string][]int, len(ms))
+	if len(ms) == 0 {
+		return out
+	}
 	each, extra, next := len(parts)/len(ms), len(parts)%len(ms), 0
 	for i, m := range ms {
 		n := each
 		if i < extra {
 			n++
 		}
-		out[i] = kafka.SyncGroupRequestAssignment{MemberID: m.ID, Assignment: kafka.GroupProtocolAssignment{
-			AssignedPartitions: map[string][]int{topic: slices.Clone(parts[next : next+n])},
-		}}
+		out[m.ID] = slices.Clone(parts[next : next+n])
 		next += n
 	}
 	return out
@@ -254,12 +429,9 @@ func compareStrings(a, b string) int {
 }
 
 // startFetchers starts one partition Reader per part at the group's
-// committed offset (the first offset where none).
-func (r *staticReader) startFetchers(ctx context.Context, wg *sync.WaitGroup, gen int, parts []int) error {
-	if len(parts) == 0 {
-		return nil
-	}
-	octx, cancel := context.WithTimeout(ctx, requestTimeout)
+// committed offset (the first offset where none), and tells the listener.
+func (r *staticReader) startFetchers(parts []int) error {
+	octx, cancel := context.WithTimeout(r.ctx, requestTimeout)
 	defer cancel()
 	resp, err := r.client.OffsetFetch(octx, &kafka.OffsetFetchRequest{GroupID: r.opts.GroupID, Topics: map[string][]int{r.opts.Topic: parts}})
 	if err == nil {
@@ -275,6 +447,10 @@ func (r *staticReader) startFetchers(ctx context.Context, wg *sync.WaitGroup, ge
 		}
 		committed[p.Partition] = p.CommittedOffset
 	}
+	// The listener first: a message of a new partition must find it known.
+	if r.listener != nil {
+		r.listener.partitionsAssigned(parts)
+	}
 	errLog := KafkaLogger(r.log.With("component", "kafka_reader"))
 	for _, p := range parts {
 		offset, ok := committed[p]
@@ -286,18 +462,29 @@ func (r *staticReader) startFetchers(ctx context.Context, wg *sync.WaitGroup, ge
 			ReadBackoffMin: 100 * time.Millisecond, ReadBackoffMax: time.Second, ErrorLogger: errLog,
 		})
 		if err := pr.SetOffset(offset); err != nil {
-			_ = pr.Close()
-			return fmt.Errorf("start %s/%d at %d: %w", r.opts.Topic, p, offset, err)
+			_ = pr.Close() // an error here is a bug (a negative offset), not I/O
+			continue
 		}
-		wg.Go(func() {
+		ctx, stop := context.WithCancel(r.ctx)
+		r.mu.Lock()
+		r.epochs++
+		o := &ownedPartition{epoch: r.epochs, stop: stop, stopped: make(chan struct{})}
+		r.owned[p] = o
+		r.assigned++
+		r.mu.Unlock()
+		r.fetchers.Go(func() {
+			defer close(o.stopped)
 			defer pr.Close()
 			for {
 				m, err := pr.FetchMessage(ctx)
 				if ctx.Err() != nil {
 					return
 				}
+				if err != nil {
+					m = kafka.Message{Topic: r.opts.Topic, Partition: p}
+				}
 				select {
-				case r.msgs <- fetched{gen: gen, msg: m, err: err}:
+				case r.msgs <- fetched{epoch: o.epoch, msg: m, err: err}:
 				case <-ctx.Done():
 					return
 				}
@@ -305,6 +492,71 @@ func (r *staticReader) startFetchers(ctx context.Context, wg *sync.WaitGroup, ge
 		})
 	}
 	return nil
+}
+
+// stopFetchers stops the fetchers of parts and waits for them.
+func (r *staticReader) stopFetchers(parts []int) {
+	r.mu.Lock()
+	var stopped []chan struct{}
+	for _, p := range parts {
+		if o := r.owned[p]; o != nil {
+			o.revoking = true
+			o.stop()
+			stopped = append(stopped, o.stopped)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range stopped {
+		<-s
+	}
+}
+
+// revoke gives parts up: stops their fetchers, lets the listener finish
+// and commit their work (bounded by half the session timeout, so that the
+// member is back to the coordinator before it is counted dead, and by
+// DrainTimeout), then forgets them.
+func (r *staticReader) revoke(parts []int) {
+	if len(parts) == 0 {
+		return
+	}
+	start := time.Now()
+	r.stopFetchers(parts)
+	if r.listener != nil {
+		ctx, cancel := context.WithTimeout(r.ctx, min(r.opts.SessionTimeout/2, r.opts.DrainTimeout))
+		r.listener.partitionsRevoked(ctx, parts)
+		cancel()
+	}
+	r.forget(parts)
+	r.mu.Lock()
+	r.revoked += int64(len(parts))
+	r.mu.Unlock()
+	r.log.Info("partitions revoked", "partitions", parts, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// lose drops every owned partition without committing (see
+// partitionListener.partitionsLost).
+func (r *staticReader) lose(why string) {
+	parts := r.ownedParts()
+	if len(parts) == 0 {
+		return
+	}
+	r.stopFetchers(parts)
+	if r.listener != nil {
+		r.listener.partitionsLost(parts)
+	}
+	r.forget(parts)
+	r.mu.Lock()
+	r.revoked += int64(len(parts))
+	r.mu.Unlock()
+	r.log.Warn("partitions lost; their uncommitted work is delivered again to their next owner", "partitions", parts, "reason", why)
+}
+
+func (r *staticReader) forget(parts []int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range parts {
+		delete(r.owned, p)
+	}
 }
 
 // heartbeat beats every HeartbeatInterval until the coordinator asks for
@@ -359,15 +611,30 @@ func (r *staticReader) setMember(id string) {
 	r.memberID = id
 }
 
-// current returns the generation, member id and partitions.
+func (r *staticReader) currentProtocol() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.protocol
+}
+
+// ownedParts returns the owned partitions, sorted.
+func (r *staticReader) ownedParts() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.owned))
+}
+
+// current returns the generation, member id and owned partitions (those
+// being revoked included).
 func (r *staticReader) current() (int, string, []int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.generation, r.memberID, r.held
+	return r.generation, r.memberID, slices.Sorted(maps.Keys(r.owned))
 }
 
-// FetchMessage returns the next message of the current generation (or a
-// partition's fetch error); io.EOF once closed.
+// FetchMessage returns the next message of an owned partition (or a
+// partition's fetch error); io.EOF once closed. Messages of a partition
+// revoked since they were fetched are dropped.
 func (r *staticReader) FetchMessage(ctx context.Context) (kafka.Message, error) {
 	for {
 		select {
@@ -376,8 +643,12 @@ func (r *staticReader) FetchMessage(ctx context.Context) (kafka.Message, error) 
 		case <-r.done:
 			return kafka.Message{}, io.EOF
 		case f := <-r.msgs:
-			if gen, _, _ := r.current(); f.gen != gen {
-				continue // fetched for a generation that is over
+			r.mu.Lock()
+			o := r.owned[f.msg.Partition]
+			live := o != nil && o.epoch == f.epoch && !o.revoking
+			r.mu.Unlock()
+			if !live {
+				continue
 			}
 			return f.msg, f.err
 		}
@@ -385,8 +656,8 @@ func (r *staticReader) FetchMessage(ctx context.Context) (kafka.Message, error) 
 }
 
 // CommitMessages commits offset+1 of each message's partition, for the
-// partitions this member holds in the current generation; others are
-// skipped, as their new owner commits them.
+// partitions this member owns (being revoked included) in the current
+// generation; others are skipped, as their new owner commits them.
 func (r *staticReader) CommitMessages(ctx context.Context, msgs ...kafka.Message) error {
 	gen, member, held := r.current()
 	offsets := map[string][]kafka.OffsetCommit{}
@@ -415,8 +686,8 @@ func (r *staticReader) CommitMessages(ctx context.Context, msgs ...kafka.Message
 	return nil
 }
 
-// Rebalances returns the generations joined so far.
-func (r *staticReader) Rebalances() int64 {
+// joins returns the generations joined so far.
+func (r *staticReader) joins() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.joined
@@ -429,6 +700,17 @@ func (r *staticReader) Close() error {
 	<-r.done
 	r.transport.CloseIdleConnections()
 	return nil
+}
+
+// difference returns the elements of a not in b; both sorted.
+func difference(a, b []int) []int {
+	var out []int
+	for _, x := range a {
+		if _, ok := slices.BinarySearch(b, x); !ok {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // heartbeatError returns the error of a Heartbeat answer. kafka-go v0.4.51
