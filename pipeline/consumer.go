@@ -102,6 +102,9 @@ type Options struct {
 
 	// reader replaces the kafka-go group Reader in tests.
 	reader messageReader
+	// wrapTransport wraps the group member's transport in tests, to
+	// inject coordinator errors.
+	wrapTransport func(*kafka.Transport) kafka.RoundTripper
 }
 
 // withDefaults returns o with defaults filled in.

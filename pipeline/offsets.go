@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -348,4 +349,12 @@ func (t *offsetTracker) pending() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.inFlight
+}
+
+// ownedPartitions returns the partitions tracked, sorted: with an
+// assigning reader, those this member owns.
+func (t *offsetTracker) ownedPartitions() []int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Sorted(maps.Keys(t.partitions))
 }

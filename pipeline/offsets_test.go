@@ -197,3 +197,69 @@ func FuzzOffsetTracker(f *testing.F) {
 		}
 	})
 }
+
+// TestOffsetTrackerOwnership follows partitions assigned, revoked and
+// assigned again by markwatch's group member: messages of partitions not
+// owned are refused, a revoked partition drains and settles before it is
+// released, and a token of an earlier ownership is never live again.
+func TestOffsetTrackerOwnership(t *testing.T) {
+	tr := newOffsetTracker("listings")
+	if _, _, ok := tr.addOwned(0, 0); ok {
+		t.Fatal("a message of a partition never assigned was taken")
+	}
+	tr.assign([]int{0, 1})
+	a0, _, ok0 := tr.addOwned(0, 10)
+	a1, _, ok1 := tr.addOwned(0, 11)
+	b0, _, okb := tr.addOwned(1, 5)
+	if !ok0 || !ok1 || !okb || !tr.live(a0) || !tr.live(b0) {
+		t.Fatal("messages of owned partitions refused or not live")
+	}
+
+	tr.revoking([]int{0})
+	if _, _, ok := tr.addOwned(0, 12); ok {
+		t.Error("a message of a partition being revoked was taken")
+	}
+	if _, _, ok := tr.addOwned(1, 6); !ok {
+		t.Error("a message of a kept partition was refused during another's revocation")
+	}
+	tr.done(a0)
+	if tr.drained([]int{0}) {
+		t.Error("drained with offset 11 unfinished")
+	}
+	tr.done(a1)
+	if !tr.drained([]int{0}) || tr.settled([]int{0}) {
+		t.Errorf("after both finished: drained %v settled %v, want true false", tr.drained([]int{0}), tr.settled([]int{0}))
+	}
+	points := tr.advance()
+	if !slices.Equal(points, []commitPoint{{partition: 0, offset: 11}}) {
+		t.Fatalf("commit points %v, want 0@11", points)
+	}
+	tr.committed(points)
+	if !tr.settled([]int{0}) {
+		t.Error("not settled after the commit")
+	}
+	if n := tr.release([]int{0}); n != 0 {
+		t.Errorf("release abandoned %d, want 0", n)
+	}
+	if tr.live(a0) {
+		t.Error("a token of a released partition is live")
+	}
+	if got := tr.pending(); got != 2 {
+		t.Errorf("pending %d, want 2 (partition 1)", got)
+	}
+
+	// Assigned again: a token of the first ownership stays dead, even for
+	// the same offset.
+	tr.assign([]int{0})
+	c0, _, ok := tr.addOwned(0, 10)
+	if !ok || !tr.live(c0) || tr.live(a0) || c0.epoch == a0.epoch {
+		t.Errorf("second ownership: ok %v, live new %v, live old %v", ok, tr.live(c0), tr.live(a0))
+	}
+	// Released with work unfinished: abandoned, not committed.
+	if n := tr.release([]int{0, 1}); n != 3 {
+		t.Errorf("release abandoned %d, want 3", n)
+	}
+	if got := tr.pending(); got != 0 || len(tr.advance()) != 0 {
+		t.Errorf("after release: pending %d, points %v", got, tr.advance())
+	}
+}

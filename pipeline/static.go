@@ -52,8 +52,10 @@ type staticReader struct {
 	instanceID string
 	client     *kafka.Client
 	transport  *kafka.Transport
-	log        *slog.Logger
-	listener   partitionListener
+	// rt is transport, or the tests' wrapper of it (Options.wrapTransport).
+	rt       kafka.RoundTripper
+	log      *slog.Logger
+	listener partitionListener
 
 	msgs   chan fetched
 	ctx    context.Context
@@ -125,10 +127,14 @@ const requestTimeout = 5 * time.Second
 // listener may be nil.
 func newStaticReader(opts Options, clientID string, log *slog.Logger, listener partitionListener) *staticReader {
 	t := &kafka.Transport{ClientID: clientID}
+	var rt kafka.RoundTripper = t
+	if opts.wrapTransport != nil {
+		rt = opts.wrapTransport(t)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &staticReader{
-		opts: opts, instanceID: opts.GroupInstanceID, transport: t, listener: listener,
-		client: &kafka.Client{Addr: kafka.TCP(opts.Brokers...), Timeout: requestTimeout, Transport: t},
+		opts: opts, instanceID: opts.GroupInstanceID, transport: t, rt: rt, listener: listener,
+		client: &kafka.Client{Addr: kafka.TCP(opts.Brokers...), Timeout: requestTimeout, Transport: rt},
 		log:    log.With("component", "group_member", "group_instance_id", opts.GroupInstanceID),
 		msgs:   make(chan fetched, 256),
 		ctx:    ctx, cancel: cancel, done: make(chan struct{}),
@@ -281,7 +287,7 @@ func (r *staticReader) join(ctx context.Context) (int, []int, error) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, staticRebalanceTimeout+requestTimeout)
 	defer cancel()
-	m, err := r.transport.RoundTrip(sctx, r.client.Addr, &syncgroup.Request{
+	m, err := r.rt.RoundTrip(sctx, r.client.Addr, &syncgroup.Request{
 		GroupID: r.opts.GroupID, GenerationID: jr.GenerationID, MemberID: jr.MemberID, GroupInstanceID: r.instanceID,
 		ProtocolType: "consumer", ProtocolName: jr.ProtocolName, Assignments: assignments,
 	})
@@ -316,7 +322,7 @@ func (r *staticReader) join(ctx context.Context) (int, []int, error) {
 func (r *staticReader) joinGroup(ctx context.Context, req *joingroup.Request) (*joingroup.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, staticRebalanceTimeout+requestTimeout)
 	defer cancel()
-	m, err := r.transport.RoundTrip(ctx, r.client.Addr, req)
+	m, err := r.rt.RoundTrip(ctx, r.client.Addr, req)
 	if err != nil {
 		return nil, err
 	}
