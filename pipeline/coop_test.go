@@ -442,14 +442,18 @@ func TestCooperativeCommitFencingApacheKafka(t *testing.T) {
 // stream (one listing per partition every 20 ms), with markwatch's
 // cooperative membership and with kafka-go's ConsumerGroup: kept-pause-ms
 // is the longest time without a handled message on the partitions the
-// first member keeps, moved-pause-ms on those that move. Run with
+// first member keeps, moved-pause-ms on those that move,
+// before-join-gap-ms the same over the second before the join (what the
+// stream and the machine give without a rebalance), kept-dups and
+// moved-dups the messages handled twice. Run with
 // -benchtime 1x; the broker of scripts/kafka.sh is shared, so figures are
 // upper bounds.
 func BenchmarkJoinPause(b *testing.B) {
 	brokers := testenv.KafkaBrokers(b)
 	for _, mode := range []struct{ name, instance string }{{"cooperative", "x"}, {"kafka-go", ""}} {
 		b.Run(mode.name, func(b *testing.B) {
-			var kept, moved time.Duration
+			var kept, moved, baseline time.Duration
+			var dupKept, dupMoved int
 			for i := 0; b.Loop(); i++ {
 				h := newGroupHarness(b, brokers, fmt.Sprintf("bench-%s-%d", mode.name, i))
 				h.produceSteadily(20 * time.Millisecond)
@@ -477,9 +481,16 @@ func BenchmarkJoinPause(b *testing.B) {
 				}
 				kept += h.maxGap(keptParts, joined, end)
 				moved += h.maxGap(movedParts, joined, end)
+				baseline += h.maxGap([]int{0, 1, 2, 3, 4, 5}, joined.Add(-time.Second), joined)
+				dupKept += h.duplicates(keptParts)
+				dupMoved += h.duplicates(movedParts)
 			}
-			b.ReportMetric(float64(kept.Milliseconds())/float64(b.N), "kept-pause-ms")
-			b.ReportMetric(float64(moved.Milliseconds())/float64(b.N), "moved-pause-ms")
+			n := float64(b.N)
+			b.ReportMetric(float64(kept.Milliseconds())/n, "kept-pause-ms")
+			b.ReportMetric(float64(moved.Milliseconds())/n, "moved-pause-ms")
+			b.ReportMetric(float64(baseline.Milliseconds())/n, "before-join-gap-ms")
+			b.ReportMetric(float64(dupKept)/n, "kept-dups")
+			b.ReportMetric(float64(dupMoved)/n, "moved-dups")
 		})
 	}
 }

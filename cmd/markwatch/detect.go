@@ -88,8 +88,11 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	f.register(fs)
 	var sweepOn bool
 	fs.BoolVar(&sweepOn, "sweep", false, "also run retroactive sweeps (overrides sweep.enabled; the sweepers of all detectors elect one to sweep)")
+	var membership, instanceID string
+	fs.StringVar(&membership, "membership", "", "consumer-group client: static (static membership, cooperative rebalancing) or kafka-go (deprecated) (overrides kafka.membership)")
+	fs.StringVar(&instanceID, "group-instance-id", "", "this detector's group.instance.id, unique and stable across restarts (overrides kafka.group_instance_id; default: host name and a free index)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markwatch detect [-config F] [-brokers B] [-listen A] [-sweep]\n\nRuns the streaming detector: reads listings, follows marks, emits complaints.\nWith -sweep it also scores the listings already published against marks that\nbecome active or change (complaints with source sweep).\nMetrics on /metrics, liveness on /healthz, readiness on /readyz.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: markwatch detect [-config F] [-brokers B] [-listen A] [-sweep] [-membership M] [-group-instance-id ID]\n\nRuns the streaming detector: reads listings, follows marks, emits complaints.\nWith -sweep it also scores the listings already published against marks that\nbecome active or change (complaints with source sweep).\nMetrics on /metrics, liveness on /healthz, readiness on /readyz.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -101,9 +104,15 @@ func runDetect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	if sweepOn {
 		cfg.Sweep.Enabled = true
-		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("flags: %w", err)
-		}
+	}
+	if membership != "" {
+		cfg.Kafka.Membership = membership
+	}
+	if instanceID != "" {
+		cfg.Kafka.GroupInstanceID = instanceID
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("flags: %w", err)
 	}
 	log := newLogger(cfg.Log, stderr)
 	reg := processRegistry(cfg.Detection.RuleVersion)
@@ -132,7 +141,10 @@ type detector struct {
 	// sweeper and its writer are nil unless sweep.enabled.
 	sweeper     *sweep.Sweeper
 	sweepWriter io.Closer
-	stopping    atomic.Bool
+	// instance holds the detector's group.instance.id index (see
+	// groupInstanceID) until it stops.
+	instance io.Closer
+	stopping atomic.Bool
 }
 
 func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*detector, error) {
@@ -197,11 +209,20 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
+	// markwatch's own group member (static, cooperative) unless the
+	// deprecated kafka-go ConsumerGroup is asked for: the pipeline uses
+	// the latter when the instance id is empty.
+	instanceID, instance := "", io.Closer(io.NopCloser(nil))
+	if cfg.Kafka.Membership == config.MembershipKafkaGo {
+		log.Warn("kafka.membership kafka-go is deprecated and goes in the next release: every rebalance stops every partition, and a coordinator loss costs a session timeout more; remove the setting to use static membership with cooperative rebalancing")
+	} else if instanceID, instance, err = groupInstanceID(cfg.Kafka); err != nil {
+		return nil, err
+	}
 	writer := pipeline.NewWriter(cfg.Kafka.Brokers, pipeline.WriterOptions{})
 	consumer, err := pipeline.NewConsumer(pipeline.Options{
 		Brokers:         cfg.Kafka.Brokers,
 		GroupID:         cfg.Kafka.GroupID,
-		GroupInstanceID: cfg.Kafka.GroupInstanceID,
+		GroupInstanceID: instanceID,
 		Topic:           cfg.Kafka.Topics.Listings,
 		DLQTopic:        cfg.Kafka.Topics.DLQ,
 		Concurrency:     cfg.Kafka.Concurrency,
@@ -217,10 +238,14 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	}, stage.Handle)
 	if err != nil {
 		_ = writer.Close()
+		_ = instance.Close()
 		return nil, err
 	}
+	if instanceID != "" {
+		log.Info("group membership: static, cooperative rebalancing", "group_instance_id", instanceID)
+	}
 	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer,
-		watched: watched, sweeper: sweeper, sweepWriter: sweepWriter}, nil
+		watched: watched, sweeper: sweeper, sweepWriter: sweepWriter, instance: instance}, nil
 }
 
 // newSweeper wires the retroactive sweeper when sweep.enabled is set: its
@@ -306,6 +331,11 @@ func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 // → writer closed → marks follower stopped → HTTP server shut down with a
 // deadline.
 func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.ServeMux)) error {
+	// The instance index is free again only when run returns: a detector
+	// starting meanwhile must not take this one's id while it consumes.
+	if d.instance != nil {
+		defer d.instance.Close()
+	}
 	stopHTTP := startHTTP(ln, d.handler(extra))
 
 	fctx, stopFollower := context.WithCancel(context.Background())

@@ -138,12 +138,25 @@ type Rung struct {
 type Kafka struct {
 	Brokers []string `yaml:"brokers"`
 	GroupID string   `yaml:"group_id"`
-	// GroupInstanceID makes the detector a static member of the group
-	// (KIP-345): a restart within the session timeout gets its partitions
-	// back without a rebalance. It must be unique per detector and stable
-	// across its restarts (a StatefulSet pod name, the host name where one
-	// detector runs per host). Empty (the default): dynamic membership.
+	// Membership chooses the detector's consumer-group client:
+	// MembershipStatic (the default), markwatch's own member with static
+	// membership (KIP-345) and incremental cooperative rebalancing
+	// (KIP-429), or MembershipKafkaGo, kafka-go's ConsumerGroup (dynamic
+	// membership, eager rebalancing), deprecated and kept for one release
+	// as a way back.
+	Membership string `yaml:"membership"`
+	// GroupInstanceID is the detector's group.instance.id with static
+	// membership: a restart within the session timeout gets its
+	// partitions back without a rebalance. It must be unique per detector
+	// and stable across its restarts (a StatefulSet pod name). Empty (the
+	// default): the host name, a dash and GroupInstanceIndex.
 	GroupInstanceID string `yaml:"group_instance_id"`
+	// GroupInstanceIndex is the index in the default GroupInstanceID. A
+	// negative value (the default, -1) takes the lowest index that no
+	// other detector of this group on this host holds (a lock file in the
+	// temporary directory), so that several detectors on one host get
+	// distinct ids and a restarted one gets its id back.
+	GroupInstanceIndex int `yaml:"group_instance_index"`
 	Topics          Topics `yaml:"topics"`
 	// Concurrency is the number of listings handled at once; listings with
 	// the same key are handled in order.
@@ -154,6 +167,24 @@ type Kafka struct {
 	// MarksDebounce gathers mark updates before an index rebuild.
 	MarksDebounce time.Duration `yaml:"marks_debounce"`
 }
+
+// ValidInstanceID reports whether id is empty or a group.instance.id
+// Kafka accepts: at most 249 of [a-zA-Z0-9._-], not "." or "..". The
+// broker refuses others with a less clear error.
+func ValidInstanceID(id string) bool {
+	if len(id) > 249 || id == "." || id == ".." {
+		return false
+	}
+	return !strings.ContainsFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	})
+}
+
+// The values of Kafka.Membership.
+const (
+	MembershipStatic  = "static"
+	MembershipKafkaGo = "kafka-go"
+)
 
 // Topics names the topics markwatch reads and writes.
 type Topics struct {
@@ -299,6 +330,9 @@ func Default() Config {
 		Kafka: Kafka{
 			Brokers: []string{"127.0.0.1:9092"},
 			GroupID: "markwatch-detector",
+			// Static membership with cooperative rebalancing; the
+			// instance id from the host name and a free index.
+			Membership: MembershipStatic, GroupInstanceIndex: -1,
 			Topics: Topics{
 				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
 				Takedowns: "takedowns", SellerActions: "seller-actions", SellerNotices: "seller-notices", Sweeps: "sweeps", BuyerReports: "buyer-reports",
@@ -326,7 +360,7 @@ func Default() Config {
 
 // ApplyEnv overrides the file with MARKWATCH_* environment variables:
 // MARKWATCH_KAFKA_BROKERS (comma-separated), MARKWATCH_KAFKA_GROUP_ID,
-// MARKWATCH_KAFKA_GROUP_INSTANCE_ID,
+// MARKWATCH_KAFKA_GROUP_INSTANCE_ID, MARKWATCH_KAFKA_MEMBERSHIP,
 // MARKWATCH_HTTP_LISTEN, MARKWATCH_LOG_LEVEL, MARKWATCH_STORE_DSN. getenv
 // is os.Getenv in main.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
@@ -338,6 +372,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	}
 	if v := getenv("MARKWATCH_KAFKA_GROUP_INSTANCE_ID"); v != "" {
 		c.Kafka.GroupInstanceID = v
+	}
+	if v := getenv("MARKWATCH_KAFKA_MEMBERSHIP"); v != "" {
+		c.Kafka.Membership = v
 	}
 	if v := getenv("MARKWATCH_HTTP_LISTEN"); v != "" {
 		c.HTTP.Listen = v
@@ -483,6 +520,10 @@ func (c *Config) validateStreaming() error {
 		return fmt.Errorf("kafka.drain_timeout: must be positive, got %s", k.DrainTimeout)
 	case k.MarksDebounce < 0 || k.MarksDebounce > 4*time.Second:
 		return fmt.Errorf("kafka.marks_debounce: must be in [0, 4s] so a new mark is watched within 5 s, got %s", k.MarksDebounce)
+	case k.Membership != "" && k.Membership != MembershipStatic && k.Membership != MembershipKafkaGo:
+		return fmt.Errorf("kafka.membership: want %q or %q (deprecated), got %q", MembershipStatic, MembershipKafkaGo, k.Membership)
+	case !ValidInstanceID(k.GroupInstanceID):
+		return fmt.Errorf("kafka.group_instance_id: at most 249 of [a-zA-Z0-9._-], not . or .., got %q", k.GroupInstanceID)
 	case c.HTTP.Listen == "":
 		return errors.New("http.listen: required (host:port)")
 	}

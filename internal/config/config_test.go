@@ -59,6 +59,7 @@ func TestLoadBad(t *testing.T) {
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",
 		"sweep_group":  "sweep.group_id: \"markwatch-detector\" is also kafka.group_id",
+		"membership":   "kafka.membership: want \"static\" or \"kafka-go\" (deprecated), got \"eager\"",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
