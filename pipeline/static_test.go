@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch/internal/testenv"
+	"github.com/markwatch/markwatch/pipeline/kafkatest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 )
@@ -91,12 +92,24 @@ func TestStaticMembershipApacheKafka(t *testing.T) {
 	if gen, _, _ := b.current(); gen != genBefore || b.joins() != bJoins {
 		t.Errorf("the other member went from generation %d (%d joins) to %d (%d joins): a rebalance", genBefore, bJoins, gen, b.joins())
 	}
+	if b.revoked != 0 || a2.revoked != 0 {
+		t.Errorf("partitions revoked by a restart within the session timeout: %d by the other member, %d by the restarted one", b.revoked, a2.revoked)
+	}
 }
 
 // TestStaticConsumerApacheKafka runs a Consumer with a GroupInstanceID end
 // to end: every listing handled once, committed to the end.
 func TestStaticConsumerApacheKafka(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
+	testStaticConsumer(t, testenv.KafkaBrokers(t))
+}
+
+// TestStaticConsumerEmbedded runs it on the embedded kfake broker of
+// markwatch dev, where the detector uses this membership by default.
+func TestStaticConsumerEmbedded(t *testing.T) {
+	testStaticConsumer(t, kafkatest.StartEmbedded(t))
+}
+
+func testStaticConsumer(t *testing.T, brokers []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	tp := newE2ETopics(t, brokers, t.Name())
