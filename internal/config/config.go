@@ -156,8 +156,8 @@ type Kafka struct {
 	// other detector of this group on this host holds (a lock file in the
 	// temporary directory), so that several detectors on one host get
 	// distinct ids and a restarted one gets its id back.
-	GroupInstanceIndex int `yaml:"group_instance_index"`
-	Topics          Topics `yaml:"topics"`
+	GroupInstanceIndex int    `yaml:"group_instance_index"`
+	Topics             Topics `yaml:"topics"`
 	// Concurrency is the number of listings handled at once; listings with
 	// the same key are handled in order.
 	Concurrency    int           `yaml:"concurrency"`
