@@ -43,9 +43,8 @@ type groupHarness struct {
 
 	mu     sync.Mutex
 	events []handledEvent
-	// produced counts listings written (those of a write that failed at
-	// the end may be in the topic too).
-	produced atomic.Int64
+	// next is the sequence number of the next listing produced.
+	next atomic.Int64
 }
 
 func newGroupHarness(t testing.TB, brokers []string, prefix string) *groupHarness {
@@ -75,13 +74,13 @@ func (h *groupHarness) produceSteadily(interval time.Duration) (stop func()) {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for ctx.Err() == nil {
-			n := h.produced.Load()
+			n := h.next.Load()
 			msgs := make([]kafka.Message, e2ePartitions)
 			for i := range msgs {
 				msgs[i] = kafka.Message{Topic: h.tp.in, Key: []byte(fmt.Sprintf("listing-%d", n+int64(i))), Value: []byte(strconv.FormatInt(n+int64(i), 10))}
 			}
 			if err := w.WriteMessages(ctx, msgs...); err == nil {
-				h.produced.Add(int64(len(msgs)))
+				h.next.Add(int64(len(msgs)))
 			}
 			select {
 			case <-ctx.Done():
@@ -208,6 +207,21 @@ func (h *groupHarness) distinct() int {
 	return len(seen)
 }
 
+// inTopic returns how many listings the input topic holds (a new topic
+// starts at offset 0), asked through c's lag reporter.
+func (h *groupHarness) inTopic(c *Consumer) int {
+	h.t.Helper()
+	ends, err := c.lag.offsets(h.ctx, []int{0, 1, 2, 3, 4, 5}, kafka.LastOffsetOf)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n := 0
+	for _, end := range ends {
+		n += int(end)
+	}
+	return n
+}
+
 // maxGap returns the longest time without a message of one of parts being
 // handled, by any member, between from and to.
 func (h *groupHarness) maxGap(parts []int, from, to time.Time) time.Duration {
@@ -292,14 +306,7 @@ func TestCooperativeJoinLeaveApacheKafka(t *testing.T) {
 	stopProducing()
 	waitLag(t, h.ctx, a, 0)
 	stopA()
-	ends, err := a.lag.offsets(h.ctx, []int{0, 1, 2, 3, 4, 5}, kafka.LastOffsetOf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	produced := 0
-	for _, end := range ends {
-		produced += int(end) // a new topic starts at offset 0
-	}
+	produced := h.inTopic(a)
 	if got := h.distinct(); got != produced {
 		t.Errorf("%d distinct listings handled, %d produced", got, produced)
 	}
@@ -432,8 +439,8 @@ func TestCooperativeCommitFencingApacheKafka(t *testing.T) {
 	if got := committed(moved); got != 20 {
 		t.Errorf("partition %d committed at %d after its new owner's commit, want 20", moved, got)
 	}
-	if a.revoked != 3 || b.revoked != 0 {
-		t.Errorf("revoked: a %d b %d, want 3 0", a.revoked, b.revoked)
+	if a.revokedCount() != 3 || b.revokedCount() != 0 {
+		t.Errorf("revoked: a %d b %d, want 3 0", a.revokedCount(), b.revokedCount())
 	}
 }
 
@@ -493,4 +500,33 @@ func BenchmarkJoinPause(b *testing.B) {
 			b.ReportMetric(float64(dupMoved)/n, "moved-dups")
 		})
 	}
+}
+
+// TestMixedGroupApacheKafka: during a rolling upgrade a detector on
+// kafka-go's ConsumerGroup (range, eager) and one on markwatch's member
+// share the group: the coordinator picks range, both consume, and every
+// listing is handled.
+func TestMixedGroupApacheKafka(t *testing.T) {
+	h := newGroupHarness(t, testenv.KafkaBrokers(t), t.Name())
+	stopProducing := h.produceSteadily(20 * time.Millisecond)
+	old := h.member("old", "", nil)
+	stopOld := h.run(old)
+	h.waitFor("the old member handling all partitions", func() bool { return len(h.handledBy("old", time.Time{})) == e2ePartitions })
+	ours := h.member("new", h.tp.group+"-new", nil)
+	stopOurs := h.run(ours)
+	h.waitFor("both members handling partitions", func() bool {
+		since := time.Now().Add(-500 * time.Millisecond)
+		return len(h.handledBy("new", since)) > 0 && len(h.handledBy("old", since)) > 0
+	})
+	stopProducing()
+	stopOld() // kafka-go leaves the group: ours takes every partition
+	h.waitFor("ours holding every partition", func() bool { return len(ours.tracker.ownedPartitions()) == e2ePartitions })
+	waitLag(t, h.ctx, ours, 0)
+	stopOurs()
+	produced := h.inTopic(ours)
+	if got := h.distinct(); got != produced {
+		t.Errorf("%d distinct listings handled, %d produced", got, produced)
+	}
+	t.Logf("mixed group: %d listings, %d duplicates; ours revoked %d, assigned %d", produced, h.duplicates([]int{0, 1, 2, 3, 4, 5}),
+		counter(ours.m.revokedParts), counter(ours.m.assignedParts))
 }

@@ -74,8 +74,8 @@ type staticReader struct {
 	owned  map[int]*ownedPartition
 	epochs uint64 // last epoch given to an owned partition
 	joined int64  // generations joined
-	// revoked and assigned count partitions given up and gained.
-	revoked, assigned int64
+	// revoked counts partitions given up (lost ones included).
+	revoked int64
 }
 
 // ownedPartition is one partition this member fetches.
@@ -476,7 +476,6 @@ func (r *staticReader) startFetchers(parts []int) error {
 		r.epochs++
 		o := &ownedPartition{epoch: r.epochs, stop: stop, stopped: make(chan struct{})}
 		r.owned[p] = o
-		r.assigned++
 		r.mu.Unlock()
 		r.fetchers.Go(func() {
 			defer close(o.stopped)
@@ -690,6 +689,14 @@ func (r *staticReader) CommitMessages(ctx context.Context, msgs ...kafka.Message
 		}
 	}
 	return nil
+}
+
+// revokedCount returns how many partitions this member gave up so far
+// (lost ones included).
+func (r *staticReader) revokedCount() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.revoked
 }
 
 // joins returns the generations joined so far.
