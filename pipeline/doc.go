@@ -49,7 +49,32 @@
 //
 // # Rebalances
 //
-// kafka-go's group Reader hides partition assignment: no callback says
+// With Options.GroupInstanceID set (the detector's default) the consumer
+// is a member of its group through markwatch's own client (static.go):
+// static membership (KIP-345) and incremental cooperative rebalancing
+// (KIP-429, protocol "cooperative-sticky", assignor in sticky.go, protocol
+// bytes in groupproto.go). That member says which partitions it owns, so
+// fencing is per partition (revoke.go):
+//
+//   - A partition is tracked from its assignment to its release; messages
+//     of other partitions are dropped unhandled.
+//   - A partition the leader takes away is revoked before it moves: its
+//     fetcher stops, new messages of it are refused, the work already
+//     taken finishes and is committed (bounded by half the session timeout
+//     and DrainTimeout), then it is released. Work unfinished at release
+//     is neither handled nor emitted any more, and never committed; the
+//     next owner, which gets the partition only in the following
+//     rebalance, does it again.
+//   - Partitions that stay are never stopped, fenced or delivered again: a
+//     rebalance, a coordinator move or a rejoin with unchanged membership
+//     costs them nothing.
+//   - A member the coordinator dropped (silent beyond the session
+//     timeout, or its instance id taken) loses its partitions at once,
+//     without a commit.
+//
+// Without it the consumer uses kafka-go's group Reader (deprecated for the
+// detector, kept for one release and for the review service's
+// consumers), which hides partition assignment: no callback says
 // which partitions were revoked, its queue may still hand out messages
 // fetched for the previous generation (kafka-go #1398), and CommitMessages
 // commits whatever it is given under the current generation, even for a
