@@ -78,12 +78,14 @@ type Options struct {
 
 	// MaxWait is the longest a fetch waits for new data (default 500 ms).
 	MaxWait time.Duration
-	// GroupInstanceID, when set, makes this consumer a static member of
-	// the group (KIP-345) under that id: a restart within SessionTimeout
-	// gets its partitions back without a rebalance, and coordinator errors
-	// do not make it join again as a new member. It must be unique per
-	// member and stable across its restarts. Empty: kafka-go's dynamic
-	// membership.
+	// GroupInstanceID, when set, makes this consumer a member of the group
+	// through markwatch's own client: a static member (KIP-345) under that
+	// id — a restart within SessionTimeout gets its partitions back without
+	// a rebalance, and coordinator errors do not make it join again as a
+	// new member — with incremental cooperative rebalancing (KIP-429): a
+	// rebalance revokes only the partitions that move. It must be unique
+	// per member and stable across its restarts. Empty: kafka-go's
+	// ConsumerGroup (dynamic membership, eager rebalancing).
 	GroupInstanceID string
 
 	// SessionTimeout is how long the group waits for a silent member before
