@@ -128,22 +128,7 @@ func (h *groupHarness) member(name, instance string, tweak func(*Options)) *Cons
 }
 
 // run runs c until the returned stop.
-func (h *groupHarness) run(c *Consumer) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				h.t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	h.t.Cleanup(stop)
-	return stop
-}
+func (h *groupHarness) run(c *Consumer) (stop func()) { return runInBackground(h.t, c) }
 
 // waitFor polls cond until it holds or the harness times out.
 func (h *groupHarness) waitFor(what string, cond func() bool) {
@@ -171,41 +156,32 @@ func (h *groupHarness) handledBy(member string, since time.Time) []int {
 	return out
 }
 
-// duplicates returns how many times messages of parts were handled more
-// than once, by any member.
-func (h *groupHarness) duplicates(parts []int) int {
+// handledCounts returns how many times each message of parts was
+// handled, by any member.
+func (h *groupHarness) handledCounts(parts []int) map[[2]int64]int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	type key struct {
-		p int
-		o int64
-	}
-	seen := map[key]int{}
-	dups := 0
+	n := map[[2]int64]int{}
 	for _, e := range h.events {
 		if slices.Contains(parts, e.partition) {
-			if seen[key{e.partition, e.offset}]++; seen[key{e.partition, e.offset}] > 1 {
-				dups++
-			}
+			n[[2]int64{int64(e.partition), e.offset}]++
 		}
+	}
+	return n
+}
+
+// duplicates returns how many times messages of parts were handled more
+// than once.
+func (h *groupHarness) duplicates(parts []int) int {
+	dups := 0
+	for _, n := range h.handledCounts(parts) {
+		dups += n - 1
 	}
 	return dups
 }
 
 // distinct returns how many different messages were handled.
-func (h *groupHarness) distinct() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	type key struct {
-		p int
-		o int64
-	}
-	seen := map[key]bool{}
-	for _, e := range h.events {
-		seen[key{e.partition, e.offset}] = true
-	}
-	return len(seen)
-}
+func (h *groupHarness) distinct() int { return len(h.handledCounts([]int{0, 1, 2, 3, 4, 5})) }
 
 // inTopic returns how many listings the input topic holds (a new topic
 // starts at offset 0), asked through c's lag reporter.
@@ -399,16 +375,7 @@ func TestCooperativeCommitFencingApacheKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	tp := newE2ETopics(t, brokers, t.Name())
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	member := func(instance string) *staticReader {
-		r := newStaticReader(Options{
-			Brokers: brokers, GroupID: tp.group, Topic: tp.in, GroupInstanceID: instance, MaxWait: 100 * time.Millisecond,
-			SessionTimeout: 6 * time.Second, HeartbeatInterval: 200 * time.Millisecond, DrainTimeout: time.Second,
-		}, memberClientID(tp.group), log, nil)
-		r.start()
-		t.Cleanup(func() { _ = r.Close() })
-		return r
-	}
+	member := func(instance string) *staticReader { return startTestMember(t, brokers, tp, instance) }
 	lr := newLagReporter(brokers, tp.group, tp.in, "")
 	defer lr.close()
 	committed := func(p int) int64 {

@@ -163,7 +163,7 @@ func testConsumerEndToEnd(t *testing.T, brokers []string) {
 
 // runInBackground runs c until the returned stop is called; stop fails the
 // test if Run returns an error or takes longer than its drain bounds.
-func runInBackground(t *testing.T, c *Consumer) (stop func()) {
+func runInBackground(t testing.TB, c *Consumer) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()

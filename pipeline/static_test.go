@@ -39,6 +39,19 @@ func TestRangeAssign(t *testing.T) {
 	}
 }
 
+// startTestMember starts a group member of tp's group with no listener,
+// closed when the test ends.
+func startTestMember(t testing.TB, brokers []string, tp e2eTopics, instance string) *staticReader {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	r := newStaticReader(Options{
+		Brokers: brokers, GroupID: tp.group, Topic: tp.in, GroupInstanceID: instance, MaxWait: 100 * time.Millisecond,
+		SessionTimeout: 10 * time.Second, HeartbeatInterval: 200 * time.Millisecond, DrainTimeout: time.Second,
+	}, memberClientID(tp.group), log, nil)
+	r.start()
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
 // TestStaticMembershipApacheKafka checks static membership on the broker of
 // scripts/kafka.sh: two members share the partitions; one is closed and
 // started again under its instance id within the session timeout and gets
@@ -49,19 +62,9 @@ func TestStaticMembershipApacheKafka(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	tp := newE2ETopics(t, brokers, t.Name())
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	member := func(instance string) *staticReader {
-		opts := Options{
-			Brokers: brokers, GroupID: tp.group, Topic: tp.in, GroupInstanceID: instance,
-			MaxWait: 100 * time.Millisecond, SessionTimeout: 10 * time.Second, HeartbeatInterval: 200 * time.Millisecond,
-		}
-		r := newStaticReader(opts, memberClientID(tp.group), log, nil)
-		r.start()
-		return r
-	}
+	member := func(instance string) *staticReader { return startTestMember(t, brokers, tp, instance) }
 	a := member("d1")
 	b := member("d2")
-	defer b.Close()
 	held := func(r *staticReader) []int { _, _, h := r.current(); return h }
 	waitForCtx(t, ctx, "both members holding 3 partitions", func() bool {
 		return len(held(a)) == 3 && len(held(b)) == 3
@@ -81,7 +84,6 @@ func TestStaticMembershipApacheKafka(t *testing.T) {
 	}
 	restart := time.Now()
 	a2 := member("d1")
-	defer a2.Close()
 	waitForCtx(t, ctx, "the restarted member holding partitions", func() bool { return len(held(a2)) > 0 })
 	t.Logf("restarted member got its partitions back %v after starting", time.Since(restart).Round(time.Millisecond))
 	if got := held(a2); !slices.Equal(got, aHeld) {
