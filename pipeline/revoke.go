@@ -30,13 +30,19 @@ func (c *Consumer) partitionsRevoked(ctx context.Context, parts []int) {
 	start := time.Now()
 	c.tracker.revoking(parts)
 	for {
+		delay := revokePoll
 		if c.tracker.drained(parts) {
 			err := c.commit(ctx, c.reader)
 			if err == nil && c.tracker.settled(parts) {
 				break
 			}
+			if err != nil {
+				// A rebalance started meanwhile, or the coordinator is
+				// moving: try again, without hammering it.
+				delay = 10 * revokePoll
+			}
 		}
-		if !wait(ctx, revokePoll) {
+		if !wait(ctx, delay) {
 			break
 		}
 	}
