@@ -187,9 +187,8 @@ type Consumer struct {
 	clientID string
 	// reader is the reader Run uses; set before the reader starts.
 	reader messageReader
-	// owned: the reader is markwatch's group member, which says which
-	// partitions it owns (partitionListener); messages of others are
-	// dropped and nothing is fenced by generation.
+	// owned: the reader says which partitions it owns (assigningReader);
+	// messages of others are dropped and nothing is fenced by generation.
 	owned bool
 	// commitMu makes commits one at a time: a revocation commits beside
 	// the commit loop, and an older commit landing after a newer one
@@ -259,13 +258,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 	var member *staticReader
 	if reader == nil {
 		if c.opts.GroupInstanceID != "" {
-			member = newStaticReader(c.opts, c.clientID, c.opts.Logger, c)
-			reader, c.owned = member, true
+			member = newStaticReader(c.opts, c.clientID, c.opts.Logger, nil)
+			reader = member
 		} else {
 			reader = newGroupReader(c.opts, c.clientID, c.opts.Logger)
 		}
 	}
 	c.reader = reader
+	if ar, ok := reader.(assigningReader); ok {
+		ar.listen(c)
+		c.owned = true
+	}
 	if member != nil {
 		member.start()
 	}

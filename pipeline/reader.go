@@ -37,6 +37,18 @@ type rebalanceCounter interface {
 	Rebalances() int64
 }
 
+// assigningReader is a reader that says which partitions it owns, as
+// markwatch's group member does: listen, called once before the first
+// FetchMessage, gives it the listener it tells of every partition it
+// gains and gives up (see partitionListener). The consumer then fences
+// per partition instead of by generation: messages of partitions not
+// owned are dropped, and a revoked partition's work is finished and
+// committed, or abandoned, before it moves.
+type assigningReader interface {
+	messageReader
+	listen(partitionListener)
+}
+
 // groupReader is a kafka-go group Reader that also counts rebalances.
 type groupReader struct {
 	*kafka.Reader

@@ -124,7 +124,7 @@ const staticRebalanceTimeout = 30 * time.Second
 const requestTimeout = 5 * time.Second
 
 // newStaticReader builds a member; start begins joining the group.
-// listener may be nil.
+// listener may be nil, or set later by listen, before start.
 func newStaticReader(opts Options, clientID string, log *slog.Logger, listener partitionListener) *staticReader {
 	t := &kafka.Transport{ClientID: clientID}
 	var rt kafka.RoundTripper = t
@@ -144,6 +144,9 @@ func newStaticReader(opts Options, clientID string, log *slog.Logger, listener p
 
 // start joins the group in the background, until Close.
 func (r *staticReader) start() { go r.run() }
+
+// listen makes staticReader an assigningReader; call it before start.
+func (r *staticReader) listen(l partitionListener) { r.listener = l }
 
 // errRejoin asks run to join again at once: partitions were revoked, and
 // the rebalance that hands them over has to be started.
