@@ -57,8 +57,11 @@ func TestSIGKILLChaos(t *testing.T) {
 
 	d := startDetector(t, s, "detector-0")
 	// About 70 s of production at 285 listings/s, so every kill lands while
-	// listings are arriving. A restarted member waits for the group to drop
-	// the killed one (the 10 s session timeout) before it gets partitions.
+	// listings are arriving. A restarted detector takes the killed one's
+	// group.instance.id (the host's lowest free index) and with it the
+	// partitions, at once: static membership, the default. With
+	// kafka.membership kafka-go it would wait for the group to drop the
+	// killed member (the 10 s session timeout).
 	fed := feed(t, newWriter(t, brokers, s.listings), msgs, 100, 350*time.Millisecond)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	start := time.Now()
