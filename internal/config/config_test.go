@@ -121,3 +121,32 @@ func TestSweepSection(t *testing.T) {
 		t.Errorf("sweep section %+v, topic %q", s, cfg.Kafka.Topics.Sweeps)
 	}
 }
+
+// TestMembership: the detector's group membership is static with
+// cooperative rebalancing by default, the instance index automatic; the
+// environment selects the deprecated kafka-go path and the instance id,
+// and a bad id or membership is named.
+func TestMembership(t *testing.T) {
+	c := Default()
+	if c.Kafka.Membership != MembershipStatic || c.Kafka.GroupInstanceIndex != -1 || c.Kafka.GroupInstanceID != "" {
+		t.Errorf("defaults: membership %q, index %d, id %q", c.Kafka.Membership, c.Kafka.GroupInstanceIndex, c.Kafka.GroupInstanceID)
+	}
+	env := map[string]string{"MARKWATCH_KAFKA_MEMBERSHIP": "kafka-go", "MARKWATCH_KAFKA_GROUP_INSTANCE_ID": "detector-3"}
+	if err := c.ApplyEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Kafka.Membership != MembershipKafkaGo || c.Kafka.GroupInstanceID != "detector-3" {
+		t.Errorf("after the environment: membership %q, id %q", c.Kafka.Membership, c.Kafka.GroupInstanceID)
+	}
+	for _, tt := range []struct{ id, want string }{
+		{"pod name/1", "kafka.group_instance_id"},
+		{"..", "kafka.group_instance_id"},
+		{strings.Repeat("x", 250), "kafka.group_instance_id"},
+	} {
+		c := Default()
+		c.Kafka.GroupInstanceID = tt.id
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("id %.20q: error %v, want one naming %s", tt.id, err, tt.want)
+		}
+	}
+}
