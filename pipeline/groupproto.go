@@ -79,8 +79,23 @@ type assignment struct {
 // errProtocol is wrapped by every decoding error.
 var errProtocol = errors.New("malformed group protocol bytes")
 
-// encodeSubscription writes s at subscriptionVersion; s.Generation goes
-// into the user data.
+// encodeRangeSubscription writes the subscription offered with the range
+// protocol: version 0, topics only. kafka-go's ConsumerGroup, the member
+// that makes a group choose range, refuses member metadata with bytes
+// after the v0 fields when it leads the group.
+func encodeRangeSubscription(topics []string) []byte {
+	var w protoWriter
+	w.int16(0)
+	w.int32(int32(len(topics)))
+	for _, t := range topics {
+		w.string(t)
+	}
+	w.bytes(nil)
+	return w.b
+}
+
+// encodeSubscription writes a cooperative-sticky subscription at
+// subscriptionVersion; generation goes into the user data.
 func encodeSubscription(topics []string, owned map[string][]int32, generation int32) []byte {
 	var w protoWriter
 	w.int16(subscriptionVersion)
@@ -95,14 +110,27 @@ func encodeSubscription(topics []string, owned map[string][]int32, generation in
 	return w.b
 }
 
-// encodeAssignment writes an assignment (version 1, no user data).
-func encodeAssignment(parts map[string][]int32) []byte {
+// encodeAssignment writes an assignment at version 1. inTransit goes
+// into the user data (see assignment.inTransit).
+func encodeAssignment(parts map[string][]int32, inTransit bool) []byte {
 	var w protoWriter
 	w.int16(1)
 	w.topicPartitions(parts)
-	w.bytes(nil)
+	if inTransit {
+		w.bytes([]byte{1})
+	} else {
+		w.bytes(nil)
+	}
 	return w.b
 }
+
+// inTransit reports whether the leader held partitions back in this
+// generation (one user data byte 1, markwatch's own): they are being
+// revoked by their owners, and the next rebalance, which every member has
+// to join, hands them over. Members heartbeat fast meanwhile, so that
+// they learn of that rebalance at once rather than one heartbeat interval
+// later. Other clients' assignments carry no such byte.
+func (a assignment) inTransit() bool { return len(a.UserData) == 1 && a.UserData[0] == 1 }
 
 // decodeSubscription reads a member's metadata.
 func decodeSubscription(b []byte) (subscription, error) {

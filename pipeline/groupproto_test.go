@@ -83,14 +83,30 @@ func TestSubscriptionKafkaBytes(t *testing.T) {
 	}
 }
 
+// TestRangeSubscription: the range protocol's metadata is version 0 with
+// nothing after its fields, which kafka-go's ConsumerGroup requires.
+func TestRangeSubscription(t *testing.T) {
+	b := encodeRangeSubscription([]string{"listings"})
+	s, err := decodeSubscription(b)
+	if err != nil || s.Version != 0 || !slices.Equal(s.Topics, []string{"listings"}) || s.UserData != nil {
+		t.Fatalf("decoded %+v, %v", s, err)
+	}
+	if want := 2 + 4 + 2 + len("listings") + 4; len(b) != want {
+		t.Errorf("%d bytes, want exactly the v0 fields (%d)", len(b), want)
+	}
+}
+
 func TestAssignmentRoundTrip(t *testing.T) {
 	want := map[string][]int32{"listings": {0, 4}, "other": {}}
-	a, err := decodeAssignment(encodeAssignment(want))
+	a, err := decodeAssignment(encodeAssignment(want, true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(a.Partitions["listings"], want["listings"]) || len(a.Partitions["other"]) != 0 {
+	if !slices.Equal(a.Partitions["listings"], want["listings"]) || len(a.Partitions["other"]) != 0 || !a.inTransit() {
 		t.Errorf("decoded %+v", a)
+	}
+	if a, err := decodeAssignment(encodeAssignment(want, false)); err != nil || a.inTransit() {
+		t.Errorf("without partitions in transit: %+v, %v", a, err)
 	}
 	if a, err := decodeAssignment(nil); err != nil || len(a.Partitions) != 0 {
 		t.Errorf("empty assignment: %+v, %v", a, err)
@@ -130,7 +146,7 @@ func FuzzDecodeSubscription(f *testing.F) {
 // FuzzDecodeAssignment: the leader's assignment never panics the decoder,
 // and what decodes encodes back to the same partitions.
 func FuzzDecodeAssignment(f *testing.F) {
-	f.Add(encodeAssignment(map[string][]int32{"listings": {0, 1}}))
+	f.Add(encodeAssignment(map[string][]int32{"listings": {0, 1}}, false))
 	f.Add([]byte{})
 	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 1, 't', 0x7f, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -141,9 +157,12 @@ func FuzzDecodeAssignment(f *testing.F) {
 			}
 			return
 		}
-		again, err := decodeAssignment(encodeAssignment(a.Partitions))
+		again, err := decodeAssignment(encodeAssignment(a.Partitions, a.inTransit()))
 		if err != nil {
 			t.Fatalf("re-encoded assignment does not decode: %v", err)
+		}
+		if again.inTransit() != a.inTransit() {
+			t.Fatalf("round trip of the in-transit flag: %v, then %v", a.inTransit(), again.inTransit())
 		}
 		if !maps.EqualFunc(again.Partitions, a.Partitions, func(x, y []int32) bool {
 			return slices.Equal(x, slices.Sorted(slices.Values(y)))

@@ -72,7 +72,10 @@ type staticReader struct {
 	// owned are the partitions this member fetches and may commit,
 	// including those being revoked until their work is committed.
 	owned  map[int]*ownedPartition
-	epochs uint64 // last epoch given to an owned partition
+	// inTransit: the leader held partitions back in this generation
+	// (assignment.inTransit); heartbeats go fast until the next one.
+	inTransit bool
+	epochs    uint64 // last epoch given to an owned partition
 	joined int64  // generations joined
 	// revoked counts partitions given up (lost ones included).
 	revoked int64
@@ -118,6 +121,10 @@ type partitionListener interface {
 // staticRebalanceTimeout is how long the coordinator waits for members to
 // join during a rebalance (kafka-go's default).
 const staticRebalanceTimeout = 30 * time.Second
+
+// fastHeartbeat is the heartbeat interval while partitions are in
+// transit (see assignment.inTransit).
+const fastHeartbeat = 100 * time.Millisecond
 
 // requestTimeout bounds the member's requests other than JoinGroup and
 // SyncGroup.
@@ -269,7 +276,10 @@ func (r *staticReader) join(ctx context.Context) (int, []int, error) {
 		GroupID: r.opts.GroupID, SessionTimeoutMS: int32(r.opts.SessionTimeout.Milliseconds()),
 		RebalanceTimeoutMS: int32(staticRebalanceTimeout.Milliseconds()),
 		MemberID:           member, GroupInstanceID: r.instanceID, ProtocolType: "consumer",
-		Protocols: []joingroup.RequestProtocol{{Name: protocolCooperative, Metadata: sub}, {Name: protocolRange, Metadata: sub}},
+		Protocols: []joingroup.RequestProtocol{
+			{Name: protocolCooperative, Metadata: sub},
+			{Name: protocolRange, Metadata: encodeRangeSubscription([]string{r.opts.Topic})},
+		},
 	}
 	jr, err := r.joinGroup(ctx, req)
 	if errors.Is(err, kafka.MemberIDRequired) && jr != nil {
@@ -310,7 +320,7 @@ func (r *staticReader) join(ctx context.Context) (int, []int, error) {
 	}
 	parts = slices.Compact(slices.Sorted(slices.Values(parts)))
 	r.mu.Lock()
-	r.generation, r.protocol = int(jr.GenerationID), jr.ProtocolName
+	r.generation, r.protocol, r.inTransit = int(jr.GenerationID), jr.ProtocolName, a.inTransit()
 	r.joined++
 	r.mu.Unlock()
 	if r.listener != nil {
@@ -387,15 +397,21 @@ func (r *staticReader) assign(ctx context.Context, protocolName string, raw []jo
 	} else {
 		byMember = stickyAssign(members, parts)
 	}
+	given := 0
+	for _, ps := range byMember {
+		given += len(ps)
+	}
+	inTransit := given < len(parts)
 	out := make([]syncgroup.RequestAssignment, 0, len(raw))
 	for _, m := range raw {
 		ps := make([]int32, 0, len(byMember[m.MemberID]))
 		for _, p := range byMember[m.MemberID] {
 			ps = append(ps, int32(p))
 		}
-		out = append(out, syncgroup.RequestAssignment{MemberID: m.MemberID, Assignment: encodeAssignment(map[string][]int32{r.opts.Topic: ps})})
+		out = append(out, syncgroup.RequestAssignment{MemberID: m.MemberID, Assignment: encodeAssignment(map[string][]int32{r.opts.Topic: ps}, inTransit)})
 	}
-	r.log.Info("assigned the group's partitions as leader", "protocol", protocolName, "members", len(members), "assignment", byMember)
+	r.log.Info("assigned the group's partitions as leader", "protocol", protocolName, "members", len(members),
+		"assignment", byMember, "in_transit", len(parts)-given)
 	return out, nil
 }
 
@@ -573,7 +589,18 @@ func (r *staticReader) forget(parts []int) {
 // the partitions stay, fetching goes on, and the next beat finds the new
 // coordinator.
 func (r *staticReader) heartbeat(ctx context.Context, gen int) error {
-	t := time.NewTicker(r.opts.HeartbeatInterval)
+	r.mu.Lock()
+	fast := r.inTransit
+	r.mu.Unlock()
+	interval := r.opts.HeartbeatInterval
+	// While partitions are in transit the next rebalance is near: beat
+	// fast to join it at once, but not for longer than a session timeout
+	// (a revoking member that died never starts it).
+	fastUntil := time.Now().Add(r.opts.SessionTimeout)
+	if fast {
+		interval = min(interval, fastHeartbeat)
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	var failingSince time.Time
 	for {
@@ -581,6 +608,10 @@ func (r *staticReader) heartbeat(ctx context.Context, gen int) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+		if fast && time.Now().After(fastUntil) {
+			fast = false
+			t.Reset(r.opts.HeartbeatInterval)
 		}
 		r.mu.Lock()
 		member := r.memberID
