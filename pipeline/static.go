@@ -71,12 +71,12 @@ type staticReader struct {
 	protocol   string // of the current generation
 	// owned are the partitions this member fetches and may commit,
 	// including those being revoked until their work is committed.
-	owned  map[int]*ownedPartition
+	owned map[int]*ownedPartition
 	// inTransit: the leader held partitions back in this generation
 	// (assignment.inTransit); heartbeats go fast until the next one.
 	inTransit bool
 	epochs    uint64 // last epoch given to an owned partition
-	joined int64  // generations joined
+	joined    int64  // generations joined
 	// revoked counts partitions given up (lost ones included).
 	revoked int64
 }
