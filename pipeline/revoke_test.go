@@ -31,26 +31,26 @@ func (f *assigningFake) listener() partitionListener {
 	return f.l
 }
 
-// TestConsumerRevocation drives the consumer's side of cooperative
-// rebalancing with a fake member: messages of partitions not owned are
-// not handled; a revoked partition's finished work is committed before
-// the revocation returns; work still running when the revocation gives up
-// is neither emitted nor committed; kept partitions go on throughout.
-func TestConsumerRevocation(t *testing.T) {
+// startAssigning runs a consumer on an assigningFake and returns the
+// fake, the writer, the running consumer and its listener.
+func startAssigning(t *testing.T, h Handler) (*assigningFake, *fakeWriter, *running, partitionListener) {
+	t.Helper()
 	r := &assigningFake{fakeReader: newFakeReader()}
 	w := &fakeWriter{}
 	opts := testOptions(r.fakeReader, w)
 	opts.reader = r
 	opts.Registerer = prometheus.NewRegistry()
-	gate := make(chan struct{})
-	var mu sync.Mutex
-	handled := map[int]int{}
-	h := func(ctx context.Context, m kafka.Message) ([]kafka.Message, error) {
-		mu.Lock()
-		handled[m.Partition]++
-		mu.Unlock()
-		if m.Partition == 1 {
-			select { // partition 1's listings are slow
+	run := start(t, opts, h)
+	waitFor(t, "the listener", func() bool { return r.listener() != nil })
+	return r, w, run, r.listener()
+}
+
+// gated returns a handler that holds a listing of the partitions slow
+// says until gate is closed, then echoes it.
+func gated(gate <-chan struct{}, slow func(partition int) bool) Handler {
+	return func(ctx context.Context, m kafka.Message) ([]kafka.Message, error) {
+		if slow(m.Partition) {
+			select {
 			case <-gate:
 			case <-ctx.Done():
 				return nil, ctx.Err()
@@ -58,9 +58,24 @@ func TestConsumerRevocation(t *testing.T) {
 		}
 		return echo(ctx, m)
 	}
-	run := start(t, opts, h)
-	waitFor(t, "the listener", func() bool { return r.listener() != nil })
-	l := r.listener()
+}
+
+// TestConsumerRevocation drives the consumer's side of cooperative
+// rebalancing with a fake member: messages of partitions not owned are
+// not handled; a revoked partition's finished work is committed before
+// the revocation returns; work still running when the revocation gives up
+// is neither emitted nor committed; kept partitions go on throughout.
+func TestConsumerRevocation(t *testing.T) {
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	handled := map[int]int{}
+	slow := gated(gate, func(p int) bool { return p == 1 }) // partition 1's listings are slow
+	r, w, run, l := startAssigning(t, func(ctx context.Context, m kafka.Message) ([]kafka.Message, error) {
+		mu.Lock()
+		handled[m.Partition]++
+		mu.Unlock()
+		return slow(ctx, m)
+	})
 	count := func(p int) int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -128,23 +143,8 @@ func TestConsumerRevocation(t *testing.T) {
 // TestConsumerPartitionsLost: lost partitions are released at once, their
 // work neither emitted nor committed.
 func TestConsumerPartitionsLost(t *testing.T) {
-	r := &assigningFake{fakeReader: newFakeReader()}
-	w := &fakeWriter{}
-	opts := testOptions(r.fakeReader, w)
-	opts.reader = r
-	opts.Registerer = prometheus.NewRegistry()
 	gate := make(chan struct{})
-	h := func(ctx context.Context, m kafka.Message) ([]kafka.Message, error) {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return echo(ctx, m)
-	}
-	run := start(t, opts, h)
-	waitFor(t, "the listener", func() bool { return r.listener() != nil })
-	l := r.listener()
+	r, w, run, l := startAssigning(t, gated(gate, func(int) bool { return true }))
 	l.partitionsAssigned([]int{3})
 	r.deliver(msg(3, 0, "a", "p3-0"))
 	waitFor(t, "the listing in flight", func() bool { return run.c.tracker.pending() == 1 })
