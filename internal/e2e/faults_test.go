@@ -54,6 +54,12 @@ func TestClusterFaults(t *testing.T) {
 	c := openCluster(t)
 	testStart := time.Now()
 	c.waitHealthy(time.Minute)
+	// Leaders where they belong, as on a fresh cluster (earlier runs may
+	// have moved them): then the coordinator's broker is its partition's
+	// preferred leader, and the election after its restart moves the
+	// coordinator back to it.
+	c.must("tool", "leader-election", "--bootstrap-server", strings.Join(c.brokers, ","),
+		"--election-type", "PREFERRED", "--all-topic-partitions")
 	s := newStack(t, c.brokers, stackOptions{partitions: listingPartitions, replication: 3})
 	marks := fixtureMarks(t)
 	publishMarks(t, s, marks...)
@@ -72,7 +78,16 @@ func TestClusterFaults(t *testing.T) {
 	if !progress.waitAll(time.Now(), 90*time.Second) {
 		t.Fatalf("not every listings partition produced a complaint within 90 s of the start: %v", progress.lastPerPartition())
 	}
-	strategy, err := c.groupStrategy(s.group)
+	// The strategy shows once the group is stable ("-" before).
+	var strategy string
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		strategy, err = c.groupStrategy(s.group)
+		if err == nil && strategy != "-" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
 	if err != nil {
 		t.Fatalf("group strategy: %v", err)
 	}
@@ -152,7 +167,13 @@ func TestClusterFaults(t *testing.T) {
 		f.at = time.Now()
 		out := c.must("tool", "leader-election", "--bootstrap-server", strings.Join(c.brokers, ","),
 			"--election-type", "PREFERRED", "--all-topic-partitions")
-		coordAfter, _ := c.coordinator(s.group)
+		// The new leader loads the group before it answers as its
+		// coordinator.
+		coordAfter := coordBefore
+		for deadline := time.Now().Add(5 * time.Second); coordAfter == coordBefore && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+			coordAfter, _ = c.coordinator(s.group)
+		}
 		f.note = fmt.Sprintf("coordinator %d -> %d; %s", coordBefore, coordAfter, firstLine(out))
 		time.Sleep(sessionTimeout)
 		f.end = time.Now()
@@ -423,36 +444,30 @@ func (f *feeder) stop() []kafka.Message {
 func (f *feeder) availableAt(at, until time.Time) time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var latest time.Time
+	latest := at
 	for p := range listingPartitions {
-		var failed bool
-		var back time.Time
+		var window []attempt
 		for _, a := range f.attempts[p] {
-			if a.end.Before(at) {
-				continue
+			if !a.end.Before(at) && !a.start.After(until) {
+				window = append(window, a)
 			}
-			if a.start.After(until) {
-				break
-			}
+		}
+		lastFail := -1
+		for i, a := range window {
 			if !a.ok {
-				failed, back = true, time.Time{}
-				continue
-			}
-			if back.IsZero() && (failed || !a.start.Before(at)) {
-				back = a.end
-				if !failed {
-					break
-				}
+				lastFail = i
 			}
 		}
-		if back.IsZero() {
-			return time.Time{}
+		if lastFail < 0 {
+			if len(window) == 0 {
+				return time.Time{} // not asked yet
+			}
+			continue
 		}
-		if !failed {
-			// Never failed: available as soon as it was asked.
-			back = at
+		if lastFail == len(window)-1 {
+			return time.Time{} // still failing
 		}
-		latest = later(latest, back)
+		latest = later(latest, window[lastFail+1].end)
 	}
 	return latest
 }
