@@ -94,19 +94,24 @@ func TestClusterFaults(t *testing.T) {
 	cooperative := strings.Contains(strategy, "cooperative")
 	t.Logf("group %s assignment strategy (kafka-consumer-groups --describe --state): %s", s.group, strategy)
 
-	var faults []*fault
-	baseline := &fault{name: "none (baseline)", at: time.Now()}
-	time.Sleep(8 * time.Second)
-	baseline.end = time.Now()
-	faults = append(faults, baseline)
-
+	// rebalances returns each detector's generations joined, and with
+	// them the counters the fault's row reports, under "name metric".
 	rebalances := func() map[string]float64 {
 		out := map[string]float64{}
 		for name, d := range ds {
 			out[name], _ = d.metric("markwatch_consumer_rebalances_total", "")
+			for _, m := range faultCounters {
+				out[name+" "+m], _ = d.metric(m, "")
+			}
 		}
 		return out
 	}
+
+	var faults []*fault
+	baseline := &fault{name: "none (baseline)", at: time.Now(), before: rebalances()}
+	time.Sleep(8 * time.Second)
+	baseline.end, baseline.after = time.Now(), rebalances()
+	faults = append(faults, baseline)
 
 	// revocations counts, per detector, the partitions it gave up
 	// (revoked after a commit, or lost without one); 0 where the detector
@@ -261,6 +266,29 @@ func TestClusterFaults(t *testing.T) {
 	t.Logf("fault timeline (%d listings, %d complaints expected and present, %d duplicate copies in all, strategy %s, %s in all):\n%s",
 		len(listings), len(want), dups, strategy, time.Since(testStart).Round(time.Second),
 		timeline(faults, feeder, progress, testStart))
+}
+
+// faultCounters are the detector counters a fault moves, reported per
+// fault (summed over the detectors) in the timeline.
+var faultCounters = []string{
+	"markwatch_consumer_emit_retries_total",
+	"markwatch_consumer_commit_errors_total",
+	"markwatch_consumer_lag_refresh_errors_total",
+}
+
+// counterDelta sums metric's increase over the detectors in the fault's
+// window; a detector restarted in it (a counter that went down) counts
+// from zero.
+func (f *fault) counterDelta(metric string) float64 {
+	total := 0.0
+	for _, name := range []string{"a", "b"} {
+		before, after := f.before[name+" "+metric], f.after[name+" "+metric]
+		if after < before {
+			before = 0
+		}
+		total += after - before
+	}
+	return total
 }
 
 // fault is one inflicted fault and what was measured around it.
@@ -656,8 +684,8 @@ func (p *progress) allStall(from, to time.Time) time.Duration {
 // partitions at once), rebalances.
 func timeline(faults []*fault, f *feeder, p *progress, start time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-7s %-29s %-4s %-44s %7s %12s %9s %9s %5s %-9s %s\n",
-		"t", "fault", "node", "node was", "kafka", "stall worst", "beyond", "stall all", "dups", "rebal a/b", "note")
+	fmt.Fprintf(&b, "%-7s %-29s %-4s %-44s %7s %12s %9s %9s %5s %-9s %-14s %s\n",
+		"t", "fault", "node", "node was", "kafka", "stall worst", "beyond", "stall all", "dups", "rebal a/b", "emit/commit/lag", "note")
 	for _, ft := range faults {
 		kafkaOut, down := "-", time.Duration(0)
 		if ft.node != 0 || ft.name == "preferred-leader election" {
@@ -679,20 +707,25 @@ func timeline(faults []*fault, f *feeder, p *progress, start time.Time) string {
 		if ft.node != 0 {
 			node = strconv.Itoa(ft.node)
 		}
-		reb := "-"
+		reb, errs := "-", "-"
 		if ft.before != nil {
 			reb = fmt.Sprintf("+%v/+%v", ft.after["a"]-ft.before["a"], ft.after["b"]-ft.before["b"])
+			var parts []string
+			for _, m := range faultCounters {
+				parts = append(parts, strconv.FormatFloat(ft.counterDelta(m), 'f', -1, 64))
+			}
+			errs = strings.Join(parts, "/")
 		}
 		beyond := "-"
 		if kafkaOut != "-" {
 			beyond = max(worst-down, 0).Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(&b, "%-7s %-29s %-4s %-44s %7s %12s %9s %9s %5d %-9s %s\n",
+		fmt.Fprintf(&b, "%-7s %-29s %-4s %-44s %7s %12s %9s %9s %5d %-9s %-14s %s\n",
 			"+"+ft.at.Sub(start).Round(time.Second).String(), ft.name, node, ft.roles, kafkaOut,
 			fmt.Sprintf("%s p%d", worst.Round(100*time.Millisecond), wp), beyond,
-			p.allStall(ft.at, ft.end).Round(100*time.Millisecond), p.duplicates(ft.at, ft.end), reb, ft.note)
+			p.allStall(ft.at, ft.end).Round(100*time.Millisecond), p.duplicates(ft.at, ft.end), reb, errs, ft.note)
 	}
-	b.WriteString("kafka: until an acks=all write succeeded again on every listings partition; stall worst: the longest time one listings partition (pN) produced no new complaint in the fault's window (baseline: the same in a quiet window); beyond: stall worst minus kafka; stall all: the longest time no partition produced any; dups: duplicate complaint copies that arrived in the window; rebal: generations joined by detector a/b in the window (b's restart counts its own join).")
+	b.WriteString("kafka: until an acks=all write succeeded again on every listings partition; stall worst: the longest time one listings partition (pN) produced no new complaint in the fault's window (baseline: the same in a quiet window); beyond: stall worst minus kafka; stall all: the longest time no partition produced any; dups: duplicate complaint copies that arrived in the window; rebal: generations joined by detector a/b in the window (b's restart counts its own join); emit/commit/lag: increase of markwatch_consumer_emit_retries_total, commit_errors_total and lag_refresh_errors_total over both detectors.")
 	return b.String()
 }
 
