@@ -20,7 +20,7 @@
 #   scripts/kafka.sh cluster-env         print the export line for
 #                                        MARKWATCH_KAFKA_CLUSTER
 #   scripts/kafka.sh cluster-status      one line per node; fails if one is down
-#   scripts/kafka.sh cluster-stop        stop every node and delete the data
+#   scripts/kafka.sh cluster-stop        SIGKILL every node and delete the data
 #   scripts/kafka.sh cluster-kill ID     SIGKILL node ID (1-3), keeping its data
 #   scripts/kafka.sh cluster-restart ID  start node ID again on its data (after
 #                                        stopping it if it runs) and wait for it
@@ -509,12 +509,23 @@ cluster_restart() {
 	say "node $1 ready on $addr after $((SECONDS - t0)) s"
 }
 
+# cluster_stop SIGKILLs every node and deletes the data. Not SIGTERM: the
+# data goes anyway, and the last broker standing would wait 30 s for a
+# controlled shutdown that needs a controller quorum no longer there.
 cluster_stop() {
-	local id
+	local id pid i
 	for ((id = 1; id <= cluster_nodes; id++)); do
 		node_vars "$id"
-		stop_broker
-		rm -f "$props"
+		if alive; then
+			pid="$(cat "$pidfile")"
+			kill -KILL "$pid" 2>/dev/null || true
+			for ((i = 0; i < 250; i++)); do
+				alive || break
+				sleep 0.02
+			done
+			say "stopped node $id (pid $pid)"
+		fi
+		rm -f "$pidfile" "$run/probe.err" "$props"
 		rm -rf "$run"/data.*
 	done
 }
