@@ -149,8 +149,13 @@ func TestClusterFaults(t *testing.T) {
 		f := &fault{name: name, node: id, roles: c.roles(id, s), before: rebalances()}
 		f.at = time.Now()
 		c.kill(id)
-		feeder.waitAvailable(f.at, 60*time.Second)
-		avail := feeder.availableAt(f.at, time.Now())
+		f.killed = time.Now()
+		feeder.waitAvailable(f.killed, 60*time.Second)
+		avail := feeder.availableAt(f.killed, time.Now())
+		if avail.IsZero() {
+			t.Errorf("%s: Kafka took no write on some listings partition within 60 s", name)
+			avail = time.Now()
+		}
 		if !progress.waitAll(avail, 60*time.Second) {
 			t.Errorf("%s: some listings partition produced no complaint within 60 s of Kafka's recovery: %v", name, progress.lastPerPartition())
 		}
@@ -320,6 +325,7 @@ type fault struct {
 	roles  string // what the node was when killed
 	note   string
 	at     time.Time // when it was inflicted
+	killed time.Time // when the node was gone (at, for other faults)
 	end    time.Time // end of the observation window
 	before map[string]float64
 	after  map[string]float64
@@ -488,9 +494,9 @@ func (f *feeder) stop() []kafka.Message {
 
 // availableAt returns when every partition had accepted a write again
 // after at: for each partition, the end of the first successful write
-// after its last failure in [at, until] (at itself for a partition that
-// never failed); the latest of those. The zero time means some partition
-// has not recovered yet.
+// after its last failure in [at, until], or, for a partition that did not
+// fail, of its first successful write started at or after at; the latest
+// of those. The zero time means some partition has not recovered yet.
 func (f *feeder) availableAt(at, until time.Time) time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -502,22 +508,24 @@ func (f *feeder) availableAt(at, until time.Time) time.Time {
 				window = append(window, a)
 			}
 		}
-		lastFail := -1
+		from := 0
 		for i, a := range window {
 			if !a.ok {
-				lastFail = i
+				from = i + 1
 			}
 		}
-		if lastFail < 0 {
-			if len(window) == 0 {
-				return time.Time{} // not asked yet
+		back := time.Time{}
+		for _, a := range window[from:] {
+			// Without a failure, a write begun before at proves nothing.
+			if a.ok && (from > 0 || !a.start.Before(at)) {
+				back = a.end
+				break
 			}
-			continue
 		}
-		if lastFail == len(window)-1 {
-			return time.Time{} // still failing
+		if back.IsZero() {
+			return time.Time{}
 		}
-		latest = later(latest, window[lastFail+1].end)
+		latest = later(latest, back)
 	}
 	return latest
 }
@@ -711,7 +719,7 @@ func timeline(faults []*fault, f *feeder, p *progress, start time.Time) string {
 	for _, ft := range faults {
 		kafkaOut, down := "-", time.Duration(0)
 		if ft.node != 0 || ft.name == "preferred-leader election" {
-			if back := f.availableAt(ft.at, ft.end); !back.IsZero() {
+			if back := f.availableAt(later(ft.killed, ft.at), ft.end); !back.IsZero() {
 				down = back.Sub(ft.at)
 				kafkaOut = down.Round(100 * time.Millisecond).String()
 			} else {
