@@ -50,6 +50,8 @@ const (
 // asserted: per fault, Kafka's own unavailability (until an acks=all write
 // succeeds on every listings partition again) and the detectors' stall
 // (the longest time a listings partition produced no new complaint).
+// A last idle window (no listings, so no commits) longer than the session
+// timeout logs whether heartbeats alone kept the members in the group.
 // MARKWATCH_FAULT_MEMBERSHIP=dynamic runs the detectors without instance
 // ids (kafka-go's ConsumerGroup), for comparison.
 func TestClusterFaults(t *testing.T) {
@@ -265,6 +267,16 @@ func TestClusterFaults(t *testing.T) {
 	}
 	s.waitLagZero(t, time.Minute)
 	waitCaughtUp(t, complaints, c.brokers, s.complaints, 3)
+	// Idle past a session timeout: no listings, so no commits; only
+	// heartbeats keep the members in the group.
+	idle := &fault{name: "idle (no listings)", roles: "-", idle: true, before: rebalances()}
+	idle.at = time.Now()
+	time.Sleep(sessionTimeout + 5*time.Second)
+	idle.end, idle.after = time.Now(), rebalances()
+	faults = append(faults, idle)
+	if n := idle.after["a"] - idle.before["a"] + idle.after["b"] - idle.before["b"]; n != 0 {
+		t.Logf("IDLE: the group rebalanced %v time(s) while idle for %s: the members' heartbeats did not keep them in the group", n, sessionTimeout+5*time.Second)
+	}
 	counts := complaintCounts(t, complaints.snapshot())
 	dups := compareComplaints(t, counts, want)
 	if out, err := c.script("tool", "consumer-groups", "--bootstrap-server", strings.Join(c.brokers, ","),
@@ -326,6 +338,7 @@ type fault struct {
 	note   string
 	at     time.Time // when it was inflicted
 	killed time.Time // when the node was gone (at, for other faults)
+	idle   bool      // no listings in the window: no stall to measure
 	end    time.Time // end of the observation window
 	before map[string]float64
 	after  map[string]float64
@@ -750,10 +763,14 @@ func timeline(faults []*fault, f *feeder, p *progress, start time.Time) string {
 		if kafkaOut != "-" {
 			beyond = max(worst-down, 0).Round(100 * time.Millisecond).String()
 		}
+		worstOut := fmt.Sprintf("%s p%d", worst.Round(100*time.Millisecond), wp)
+		allOut := p.allStall(ft.at, ft.end).Round(100 * time.Millisecond).String()
+		if ft.idle {
+			worstOut, allOut = "-", "-"
+		}
 		fmt.Fprintf(&b, "%-7s %-29s %-4s %-44s %7s %12s %9s %9s %5d %-9s %-14s %s\n",
 			"+"+ft.at.Sub(start).Round(time.Second).String(), ft.name, node, ft.roles, kafkaOut,
-			fmt.Sprintf("%s p%d", worst.Round(100*time.Millisecond), wp), beyond,
-			p.allStall(ft.at, ft.end).Round(100*time.Millisecond), p.duplicates(ft.at, ft.end), reb, errs, ft.note)
+			worstOut, beyond, allOut, p.duplicates(ft.at, ft.end), reb, errs, ft.note)
 	}
 	b.WriteString("kafka: until an acks=all write succeeded again on every listings partition; stall worst: the longest time one listings partition (pN) produced no new complaint in the fault's window (baseline: the same in a quiet window); beyond: stall worst minus kafka; stall all: the longest time no partition produced any; dups: duplicate complaint copies that arrived in the window; rebal: generations joined by detector a/b in the window (b's restart counts its own join); emit/commit/lag: increase of markwatch_consumer_emit_retries_total, commit_errors_total and lag_refresh_errors_total over both detectors.")
 	return b.String()
