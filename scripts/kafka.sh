@@ -350,6 +350,13 @@ node_vars() {
 	min_brokers=$cluster_nodes
 }
 
+# gone reports whether process $1 has exited (or is a zombie). Not alive:
+# an exiting process loses its command line before it closes its sockets,
+# and the ports must be free when a node starts again.
+gone() {
+	! kill -0 "$1" 2>/dev/null || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 # cluster_addrs prints the nodes' client addresses, comma-separated.
 cluster_addrs() {
 	local id out=()
@@ -487,10 +494,10 @@ cluster_kill() {
 	pid="$(cat "$pidfile")"
 	kill -KILL "$pid"
 	for ((i = 0; i < 250; i++)); do
-		alive || break
+		gone "$pid" && break
 		sleep 0.02
 	done
-	alive && die "node $1 (pid $pid) survived SIGKILL"
+	gone "$pid" || die "node $1 (pid $pid) survived SIGKILL"
 	rm -f "$pidfile"
 	say "node $1 (pid $pid) killed"
 }
@@ -520,7 +527,7 @@ cluster_stop() {
 			pid="$(cat "$pidfile")"
 			kill -KILL "$pid" 2>/dev/null || true
 			for ((i = 0; i < 250; i++)); do
-				alive || break
+				gone "$pid" && break
 				sleep 0.02
 			done
 			say "stopped node $id (pid $pid)"
