@@ -38,7 +38,8 @@ type WriterOptions struct {
 	// NoCompression turns compression off, for brokers or tools that
 	// cannot read snappy.
 	NoCompression bool
-	// Transport carries the connections (default a new kafka.Transport).
+	// Transport carries the connections (default a new kafka.Transport
+	// with a 1 s metadata TTL).
 	// Writer.Close does not close a Transport's idle connections: use
 	// CloseWriter, which does.
 	Transport *kafka.Transport
@@ -77,7 +78,13 @@ func NewWriter(brokers []string, opts WriterOptions) *kafka.Writer {
 		opts.Compression = 0
 	}
 	if opts.Transport == nil {
-		opts.Transport = &kafka.Transport{}
+		// kafka-go's Transport learns a partition's new leader only when
+		// its cached metadata expires (it does not refresh on
+		// NOT_LEADER_OR_FOLLOWER); at the default 6 s every leader move —
+		// a broker loss, a preferred-leader election — held complaint
+		// writes back for seconds after the cluster took them again
+		// (TestClusterFaults). One metadata request a second is cheap.
+		opts.Transport = &kafka.Transport{MetadataTTL: time.Second}
 	}
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),

@@ -50,6 +50,9 @@ type stackOptions struct {
 	partitions int
 	// concurrency is kafka.concurrency (default 8, the shipped default).
 	concurrency int
+	// replication is every topic's replication factor (default 1, for the
+	// single test broker).
+	replication int
 }
 
 // newStack creates the four topics with random names and writes the
@@ -71,11 +74,12 @@ func newStack(t testing.TB, brokers []string, o stackOptions) *stack {
 		group:      kafkatest.TopicName("detector"),
 		partitions: o.partitions,
 	}
-	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.listings, NumPartitions: o.partitions})
-	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.marks, NumPartitions: 1,
+	rf := max(o.replication, 1)
+	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.listings, NumPartitions: o.partitions, ReplicationFactor: rf})
+	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.marks, NumPartitions: 1, ReplicationFactor: rf,
 		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}})
-	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.complaints, NumPartitions: 3})
-	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.dlq, NumPartitions: 1})
+	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.complaints, NumPartitions: 3, ReplicationFactor: rf})
+	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: s.dlq, NumPartitions: 1, ReplicationFactor: rf})
 
 	// The same text is the detector's file and the in-process oracle's
 	// configuration, so both score with the same options.
@@ -132,6 +136,13 @@ func startDetector(t testing.TB, s *stack, name string) *detector {
 // launchDetector starts the process without waiting for readiness.
 func launchDetector(t testing.TB, s *stack, name string) *detector {
 	t.Helper()
+	return launchDetectorEnv(t, s, name)
+}
+
+// launchDetectorEnv is launchDetector with extra environment variables
+// (KEY=value) for the process, such as MARKWATCH_KAFKA_GROUP_INSTANCE_ID.
+func launchDetectorEnv(t testing.TB, s *stack, name string, env ...string) *detector {
+	t.Helper()
 	d := &detector{t: t, name: name, addr: freeAddr(t), exited: make(chan struct{})}
 	d.logPath = filepath.Join(t.TempDir(), name+".log")
 	logFile, err := os.Create(d.logPath)
@@ -140,6 +151,9 @@ func launchDetector(t testing.TB, s *stack, name string) *detector {
 	}
 	d.cmd = exec.Command(binaryPath, "detect", "-config", s.cfgPath,
 		"-brokers", strings.Join(s.brokers, ","), "-listen", d.addr, "-group", s.group)
+	if len(env) > 0 {
+		d.cmd.Env = append(os.Environ(), env...)
+	}
 	d.cmd.Stdout = logFile
 	d.cmd.Stderr = logFile
 	d.started = time.Now()
@@ -246,6 +260,24 @@ func (d *detector) metric(name, labelMatch string) (float64, error) {
 		return 0, fmt.Errorf("scrape %s: %s", d.name, resp.Status)
 	}
 	return sumMetric(resp.Body, name, labelMatch)
+}
+
+// exports reports whether the process's /metrics has a series of name.
+func (d *detector) exports(name string) bool {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + d.addr + "/metrics")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), name); ok && (strings.HasPrefix(rest, "{") || strings.HasPrefix(rest, " ")) {
+			return true
+		}
+	}
+	return false
 }
 
 // sumMetric adds up the samples of one metric in the Prometheus text

@@ -31,6 +31,10 @@ const (
 	// EnvPostgresURL holds a postgres:// connection URL, as printed by
 	// `scripts/postgres.sh env`.
 	EnvPostgresURL = "MARKWATCH_POSTGRES_URL"
+	// EnvKafkaCluster holds the comma-separated client addresses of the
+	// 3-node fault-test cluster, as printed by `scripts/kafka.sh
+	// cluster-env`; scripts/test.sh sets it.
+	EnvKafkaCluster = "MARKWATCH_KAFKA_CLUSTER"
 )
 
 // Require reports whether integration tests must run: true when
@@ -71,6 +75,28 @@ func KafkaBrokers(tb testing.TB) []string {
 	if len(brokers) == 0 {
 		missing(tb, EnvKafkaBrokers, "a Kafka broker",
 			`scripts/kafka.sh start && eval "$(scripts/kafka.sh env)"`)
+		return nil
+	}
+	return brokers
+}
+
+// KafkaCluster returns the client addresses of the multi-node test cluster
+// from MARKWATCH_KAFKA_CLUSTER. Unlike KafkaBrokers, an unset variable
+// skips the test even when Require() is true: the cluster costs three JVMs,
+// so only scripts/test.sh (CI) and those who start it on purpose run the
+// tests that kill its nodes. Once it is set, the test is required like any
+// other: callers fail when it does not answer and Require() is true. An
+// entry that is not host:port fails the test.
+func KafkaCluster(tb testing.TB) []string {
+	tb.Helper()
+	brokers, err := parseBrokers(os.Getenv(EnvKafkaCluster))
+	if err != nil {
+		tb.Fatalf("testenv: %s: %v", EnvKafkaCluster, err)
+		return nil
+	}
+	if len(brokers) == 0 {
+		tb.Skipf("testenv: %s is not set; skipping (needs the 3-node test cluster; start it with "+
+			"`scripts/kafka.sh cluster-start && eval \"$(scripts/kafka.sh cluster-env)\"`, as scripts/test.sh does)", EnvKafkaCluster)
 		return nil
 	}
 	return brokers

@@ -107,6 +107,38 @@ func TestKafkaBrokers(t *testing.T) {
 	}
 }
 
+func TestKafkaCluster(t *testing.T) {
+	tests := []struct {
+		name, cluster, require, outcome string
+		want                            []string
+	}{
+		{name: "three nodes", cluster: "127.0.0.1:39092,127.0.0.1:39094,127.0.0.1:39096", outcome: "run",
+			want: []string{"127.0.0.1:39092", "127.0.0.1:39094", "127.0.0.1:39096"}},
+		{name: "unset skips", outcome: "skip"},
+		// The cluster is opt-in: only scripts/test.sh or a deliberate
+		// cluster-start sets the variable.
+		{name: "unset skips even when required", require: "1", outcome: "skip"},
+		{name: "malformed fails", cluster: "127.0.0.1", outcome: "fail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(EnvKafkaCluster, tt.cluster)
+			t.Setenv(EnvRequire, tt.require)
+			f := &fakeTB{}
+			got := KafkaCluster(f)
+			if f.outcome() != tt.outcome {
+				t.Fatalf("outcome %s (%q), want %s", f.outcome(), f.msg, tt.outcome)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("brokers %q, want %q", got, tt.want)
+			}
+			if tt.outcome == "skip" && !strings.Contains(f.msg, "scripts/kafka.sh cluster-start") {
+				t.Errorf("message %q does not say how to start the cluster", f.msg)
+			}
+		})
+	}
+}
+
 func TestPostgresURL(t *testing.T) {
 	const good = "postgres://postgres@127.0.0.1:15432/markwatch_test?sslmode=disable"
 	tests := []struct {
