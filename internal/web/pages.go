@@ -49,6 +49,7 @@ func (c *Console) pageTable() []page {
 		{pattern: "GET /marks/new", sameAs: "POST /v1/marks", handler: c.markForm},
 		{pattern: "POST /marks", sameAs: "POST /v1/marks", handler: c.createMark},
 		{pattern: "GET /marks/{id}", sameAs: "GET /v1/marks/{id}", handler: c.mark},
+		{pattern: "POST /marks/{id}/edit", sameAs: "PATCH /v1/marks/{id}", handler: c.editMark},
 		{pattern: "POST /marks/{id}/images", sameAs: "POST /v1/marks/{id}/images", handler: c.uploadImages},
 		{pattern: "GET /portal/complaints", allow: owners, handler: c.portalComplaints},
 		{pattern: "GET /portal/complaints/new", sameAs: "POST /v1/complaints", handler: c.complaintForm},
