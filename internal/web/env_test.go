@@ -189,6 +189,11 @@ func (e *env) complaintScored(t testing.TB, holder string, score float64) string
 		Evidence: []domain.Evidence{
 			{Matcher: "text", Score: 0.6, Field: "title", Match: "Qui11ora", Kind: "leet", Detail: "Quillora"},
 			{Matcher: "cue", Score: 0.3, Field: "title", Match: "replica", Kind: "cue", Detail: "en"},
+			// A logo found inside the seller's photo: the region and the
+			// reference that matched, as logo detection reports them.
+			{Matcher: "image", Score: 0.4, Field: "images[0]", Match: "https://img.example/" + id + ".jpg", Kind: "logo",
+				Detail: "logo in the photo (distance 6/64)", Reference: "https://img.example/logo-m_" + holder + ".png",
+				Region: &domain.Region{X: 120, Y: 20, W: 60, H: 40, ImageW: 200, ImageH: 200}},
 		},
 		Listing: &domain.ListingSnapshot{
 			Title: fmt.Sprintf("Qui11ora replica bag %d", n), Description: "AAA replica, mirror quality",
