@@ -34,8 +34,8 @@ func TestMatchFigures(t *testing.T) {
 			e:     domain.Evidence{Matcher: "logo", Kind: "logo", Field: "images[0]", Region: &domain.Region{X: 350, Y: 0, W: 100, H: 10, ImageW: 400, ImageH: 300}},
 			label: []string{"outside the photo, not drawn"}},
 		{name: "an image the proxy does not serve", images: 1,
-			e:     domain.Evidence{Matcher: "logo", Kind: "logo", Field: "images[3]", Reference: "logo-7", Region: &domain.Region{X: 0, Y: 0, W: 10, H: 10, ImageW: 100, ImageH: 100}},
-			box:   true, label: []string{"A listing photo (not shown)", "reference logo-7"}},
+			e:   domain.Evidence{Matcher: "logo", Kind: "logo", Field: "images[3]", Reference: "logo-7", Region: &domain.Region{X: 0, Y: 0, W: 10, H: 10, ImageW: 100, ImageH: 100}},
+			box: true, label: []string{"A listing photo (not shown)", "reference logo-7"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
