@@ -49,7 +49,7 @@ func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]ui
 	}
 	p := planes[0]
 	regions := p.p.listingRegions(p.trim)
-	out, from, err := p.p.hashRegions(regions)
+	out, from, _, err := p.p.hashRegions(regions)
 	if err != nil {
 		return nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
@@ -103,25 +103,48 @@ func (p *plane) box(r rect) *domain.Region {
 // ground near the first and lighter than its ground near the second.
 // Only when both are blank is the image featureless.
 func (h *Hasher) HashReference(ctx context.Context, data []byte) ([]uint64, error) {
+	out, _, err := h.hashReference(ctx, data)
+	return out, err
+}
+
+// hashReference is HashReference, also returning the planes it decoded
+// with whether each had anything to hash (InspectReference reports on
+// them).
+func (h *Hasher) hashReference(ctx context.Context, data []byte) ([]uint64, []hashedPlane, error) {
 	planes, err := h.load(ctx, data, true)
 	if err != nil {
-		return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+		return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 	}
-	var lists [][]uint64
+	var (
+		lists  [][]uint64
+		hashed []hashedPlane
+	)
 	for _, d := range planes {
-		hs, err := d.p.hashes(d.p.referenceRegions(d.trim))
+		regions := d.p.referenceRegions(d.trim)
+		hs, _, flat, err := d.p.hashRegions(regions)
 		if errors.Is(err, ErrFeatureless) {
+			hashed = append(hashed, hashedPlane{decoded: d, regions: len(regions), flat: flat})
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+			return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 		}
 		lists = append(lists, hs)
+		hashed = append(hashed, hashedPlane{decoded: d, hashes: len(hs), regions: len(regions), flat: flat})
 	}
 	if len(lists) == 0 {
-		return nil, fmt.Errorf("imagematch: hash reference image: %w", ErrFeatureless)
+		return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", ErrFeatureless)
 	}
-	return interleave(lists, maxReferenceHashes), nil
+	return interleave(lists, maxReferenceHashes), hashed, nil
+}
+
+// hashedPlane is a plane of a reference image with how many distinct
+// hashes it gave (0: featureless on that ground).
+type hashedPlane struct {
+	decoded
+	hashes int
+	// regions were hashed, flat of them too flat to give a hash.
+	regions, flat int
 }
 
 // interleave merges lists, taking one hash of each in turn and dropping
@@ -298,19 +321,16 @@ func (p *plane) referenceRegions(trim rect) []region {
 // duplicates and regions too flat to hash. An image none of whose regions
 // can be hashed is featureless.
 func (p *plane) hashes(regions []region) ([]uint64, error) {
-	out, _, err := p.hashRegions(regions)
+	out, _, _, err := p.hashRegions(regions)
 	return out, err
 }
 
 // hashRegions is hashes that also returns, for each hash, the index in
-// regions of the region it was first computed from.
-func (p *plane) hashRegions(regions []region) ([]uint64, []int, error) {
+// regions of the region it was first computed from, and how many regions
+// were too flat to hash.
+func (p *plane) hashRegions(regions []region) (out []uint64, from []int, flat int, err error) {
 	cells := make([]float32, hashSide*hashSide)
 	grid := make([]float64, hashSide*hashSide)
-	var (
-		out  []uint64
-		from []int
-	)
 	add := func(h uint64, i int) {
 		if !slices.Contains(out, h) {
 			out, from = append(out, h), append(from, i)
@@ -323,6 +343,7 @@ func (p *plane) hashRegions(regions []region) ([]uint64, []int, error) {
 		}
 		h, m, ok := phash(grid)
 		if !ok {
+			flat++
 			continue
 		}
 		add(h^r.mask, i)
@@ -331,12 +352,12 @@ func (p *plane) hashRegions(regions []region) ([]uint64, []int, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, nil, ErrFeatureless
+		return nil, nil, flat, ErrFeatureless
 	}
 	if len(out) > maxReferenceHashes {
 		out, from = out[:maxReferenceHashes], from[:maxReferenceHashes]
 	}
-	return out, from, nil
+	return out, from, flat, nil
 }
 
 func appendNew(s []uint64, h uint64) []uint64 {
