@@ -12,15 +12,17 @@ import (
 )
 
 // markEditRequest is the body of PATCH /v1/marks/{id}: the parts of a mark
-// its holder keeps current after registration. A field left out (or null)
-// stays as it is; a field given replaces the mark's list whole, so an empty
-// list clears it. Variants carry transliterations too (耐克 for Nike).
+// its holder keeps current after registration, from the version read. A
+// list left out (or null)
+// stays as it is; a list given replaces the mark's whole, so an empty list
+// clears it. Variants carry transliterations too (耐克 for Nike).
 // What proves the holder's rights (name, registration) and what an admin
 // decides (status, threshold) are not edited here.
 type markEditRequest struct {
-	// Version, when given, makes the edit a compare-and-set: a mark
-	// changed since the caller read it at that version is 409.
-	Version           *int64                   `json:"version,omitempty"`
+	// Version is the mark's version the edit was made from: the edit is
+	// a compare-and-set, and a mark changed since is 409, so that an edit
+	// never silently undoes another.
+	Version           int64                    `json:"version"`
 	Variants          *[]string                `json:"variants,omitempty"`
 	AuthorizedSellers *[]string                `json:"authorized_sellers,omitempty"`
 	ReferencePrices   *[]domain.ReferencePrice `json:"reference_prices,omitempty"`
@@ -43,9 +45,9 @@ func (a *API) editMark(w http.ResponseWriter, r *request) error {
 	if cur.Body.Status == domain.MarkRemoved {
 		return &apiError{status: http.StatusConflict, code: "conflict", msg: "mark is removed; a removed mark is kept as it was for the audit trail"}
 	}
-	if req.Version != nil && *req.Version != cur.Version {
+	if req.Version != cur.Version {
 		return &apiError{status: http.StatusConflict, code: "conflict",
-			msg: fmt.Sprintf("mark is at version %d, not %d: it changed since you read it", cur.Version, *req.Version)}
+			msg: fmt.Sprintf("mark is at version %d, not %d: it changed since you read it", cur.Version, req.Version)}
 	}
 	edit := store.MarkEdit{Variants: req.Variants, AuthorizedSellers: req.AuthorizedSellers, ReferencePrices: req.ReferencePrices}
 	next := cur.Body

@@ -17,7 +17,7 @@ import (
 // holder's, reviewers and marketplaces 403.
 func init() {
 	examples["PATCH /v1/marks/{id}"] = func(t *testing.T, e *env, holder string) (string, string) {
-		return "/v1/marks/" + e.mark(t, holder, domain.MarkPending), fmt.Sprintf(`{"variants":["ACME %d"]}`, e.seq.Add(1))
+		return "/v1/marks/" + e.mark(t, holder, domain.MarkPending), fmt.Sprintf(`{"version":1,"variants":["ACME %d"]}`, e.seq.Add(1))
 	}
 }
 
@@ -52,7 +52,7 @@ func TestEditMark(t *testing.T) {
 		}
 
 		// Fields left out stay; an empty list clears.
-		w = e.do("PATCH", "/v1/marks/"+id, `{"authorized_sellers":[]}`, identity.RoleAdmin)
+		w = e.do("PATCH", "/v1/marks/"+id, `{"version":2,"authorized_sellers":[]}`, identity.RoleAdmin)
 		if w.Code != http.StatusOK {
 			t.Fatalf("clear sellers: %d %s", w.Code, w.Body)
 		}
@@ -65,7 +65,7 @@ func TestEditMark(t *testing.T) {
 		}
 
 		// An edit that changes nothing makes no version, event or entry.
-		if w = e.do("PATCH", "/v1/marks/"+id, `{"variants":["ACME","阿克米"]}`, identity.RoleBrandOwner); w.Code != http.StatusOK {
+		if w = e.do("PATCH", "/v1/marks/"+id, `{"version":3,"variants":["ACME","阿克米"]}`, identity.RoleBrandOwner); w.Code != http.StatusOK {
 			t.Fatalf("no-op edit: %d %s", w.Code, w.Body)
 		}
 		if got := decodeResponse[markResponse](t, w.Body.Bytes()); got.Version != 3 {
@@ -78,12 +78,13 @@ func TestEditMark(t *testing.T) {
 			field      string
 		}{
 			{"stale version", `{"version":1,"variants":["X"]}`, http.StatusConflict, "version"},
-			{"bad currency", `{"reference_prices":[{"amount":"10.00","currency":"euro"}]}`, http.StatusBadRequest, "reference_prices[0].currency"},
-			{"bad amount", `{"reference_prices":[{"amount":"ten","currency":"EUR"}]}`, http.StatusBadRequest, "reference_prices[0].amount"},
-			{"blank variant", `{"variants":["ok",""]}`, http.StatusBadRequest, "variants[1]"},
-			{"name is not editable", `{"name":"Other"}`, http.StatusBadRequest, "name"},
-			{"nothing", `{}`, http.StatusBadRequest, "nothing to change"},
-			{"status is not editable", `{"status":"active"}`, http.StatusBadRequest, "status"},
+			{"bad currency", `{"version":3,"reference_prices":[{"amount":"10.00","currency":"euro"}]}`, http.StatusBadRequest, "reference_prices[0].currency"},
+			{"bad amount", `{"version":3,"reference_prices":[{"amount":"ten","currency":"EUR"}]}`, http.StatusBadRequest, "reference_prices[0].amount"},
+			{"blank variant", `{"version":3,"variants":["ok",""]}`, http.StatusBadRequest, "variants[1]"},
+			{"version is required", `{"variants":["X"]}`, http.StatusBadRequest, "field version: required"},
+			{"name is not editable", `{"version":3,"name":"Other"}`, http.StatusBadRequest, "name"},
+			{"nothing", `{"version":3}`, http.StatusBadRequest, "nothing to change"},
+			{"status is not editable", `{"version":3,"status":"active"}`, http.StatusBadRequest, "status"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				w := e.do("PATCH", "/v1/marks/"+id, tc.body, identity.RoleBrandOwner)
@@ -110,21 +111,21 @@ func TestEditMark(t *testing.T) {
 		// A pending mark is edited but not published; a removed one is
 		// not edited.
 		pending := e.mark(t, ownHolder, domain.MarkPending)
-		if w = e.do("PATCH", "/v1/marks/"+pending, `{"variants":["P"]}`, identity.RoleBrandOwner); w.Code != http.StatusOK {
+		if w = e.do("PATCH", "/v1/marks/"+pending, `{"version":1,"variants":["P"]}`, identity.RoleBrandOwner); w.Code != http.StatusOK {
 			t.Fatalf("edit pending: %d %s", w.Code, w.Body)
 		}
 		if n := len(markEvents(t, e)); n != 2 {
 			t.Errorf("editing a pending mark published it (%d events)", n)
 		}
 		removed := e.mark(t, ownHolder, domain.MarkRemoved)
-		if w = e.do("PATCH", "/v1/marks/"+removed, `{"variants":["R"]}`, identity.RoleAdmin); w.Code != http.StatusConflict {
+		if w = e.do("PATCH", "/v1/marks/"+removed, `{"version":1,"variants":["R"]}`, identity.RoleAdmin); w.Code != http.StatusConflict {
 			t.Errorf("edit removed: %d %s", w.Code, w.Body)
 		}
 		// Another holder's mark is as unknown as a missing one, and
 		// unchanged.
 		other := e.mark(t, otherHolder, domain.MarkActive)
 		for _, target := range []string{other, "m_missing"} {
-			w = e.do("PATCH", "/v1/marks/"+target, `{"variants":["mine"]}`, identity.RoleBrandOwner)
+			w = e.do("PATCH", "/v1/marks/"+target, `{"version":1,"variants":["mine"]}`, identity.RoleBrandOwner)
 			if w.Code != http.StatusNotFound || checkEnvelope(t, w.Body.Bytes()).Error.Message != "mark not found" {
 				t.Errorf("edit %s as another holder's brand owner: %d %s", target, w.Code, w.Body)
 			}

@@ -145,7 +145,7 @@ func (a *API) routeTable() []route {
 		{method: "GET", pattern: "/v1/marks/{id}", allow: roles(admin, brandOwner), tenant: tenantMarkPath, handler: a.getMark,
 			summary: "A mark with its status and image hashes.", status: 200, out: markResponse{}},
 		{method: "PATCH", pattern: "/v1/marks/{id}", allow: roles(admin, brandOwner), tenant: tenantMarkPath, handler: a.editMark,
-			summary: "Edit what a holder keeps current on its mark: variants (and transliterations), authorized sellers, reference prices. A field given replaces that list whole, one left out stays; version, when given, makes it a compare-and-set (409 when the mark changed since). Validated like a registration, audited (mark.edit), at the next version; an active mark is published to the marks topic, and new variants are swept again. 409 for a removed mark.",
+			summary: "Edit what a holder keeps current on its mark: variants (and transliterations), authorized sellers, reference prices. A list given replaces the mark's whole, one left out stays; version is the mark's version the edit starts from (409 when the mark changed since, so no edit silently undoes another). Validated like a registration, audited (mark.edit), at the next version; an active mark is published to the marks topic, and new variants are swept again. 409 for a removed mark.",
 			status:  200, in: markEditRequest{}, out: markResponse{}},
 		{method: "POST", pattern: "/v1/marks/{id}/images", allow: roles(admin, brandOwner), tenant: tenantMarkPath, handler: a.addMarkImages,
 			summary: "Upload reference images as multipart/form-data, files in fields logo or official (JPEG, PNG, GIF or WebP); their perceptual hashes join the mark's image_hashes as upload:<sha256>.",
