@@ -311,3 +311,22 @@ func markWithLogo(id, logo string) *domain.Mark {
 type clockFunc func() time.Time
 
 func (f clockFunc) Now() time.Time { return f() }
+
+// previewSHA names the upload preview env.preview stores.
+const previewSHA = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
+
+// preview stores the preview of an upload of the mark (once) and returns
+// the upload's sha256, as the API keeps it for an uploaded file.
+func (e *env) preview(t testing.TB, markID string) string {
+	t.Helper()
+	err := e.store.WithTx(context.Background(), func(tx *store.Tx) error {
+		return tx.PutMarkPreview(context.Background(), store.MarkPreview{
+			MarkID: markID, URL: "upload:" + previewSHA, Kind: "logo", FileName: "logo.png",
+			Report: store.UploadReport{Width: 40, Height: 40, Content: domain.Region{W: 40, H: 40, ImageW: 40, ImageH: 40}, Hashes: 20},
+		}, testPNG(t, 40, 40))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return previewSHA
+}

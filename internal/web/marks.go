@@ -221,6 +221,8 @@ type markPage struct {
 	Error       string
 	Admin       bool
 	Uploaded    []domain.ImageHash
+	// Previews are what the matcher made of each upload.
+	Previews []uploadFigure
 	// Edit is the edit form, nil for a removed mark.
 	Edit *markEditForm
 }
@@ -326,6 +328,13 @@ func (c *Console) renderMark(w http.ResponseWriter, r *request, status int, m st
 		if strings.HasPrefix(h.URL, "upload:") {
 			p.Uploaded = append(p.Uploaded, h)
 		}
+	}
+	previews, err := c.store.MarkPreviews(r.Context(), m.Body.MarkID)
+	if err != nil {
+		return err
+	}
+	for _, pv := range previews {
+		p.Previews = append(p.Previews, newUploadFigure(pv))
 	}
 	if p.Calibration, err = c.markCalibration(r, m.Body.MarkID); err != nil {
 		return err
@@ -557,4 +566,36 @@ func (c *Console) markCalibration(r *request, markID string) (*markCalibration, 
 		}
 	}
 	return mc, nil
+}
+
+// uploadFigure is an uploaded reference image on the mark page: the
+// picture of what is matched, and in words its size, the box and the
+// warnings.
+type uploadFigure struct {
+	Src, Alt, Caption string
+	Width, Height     int
+	Warnings          []string
+}
+
+func newUploadFigure(pv store.MarkPreview) uploadFigure {
+	rep := pv.Report
+	c := rep.Content
+	sha := strings.TrimPrefix(pv.URL, "upload:")
+	f := uploadFigure{Src: "/img/marks/" + url.PathEscape(pv.MarkID) + "/uploads/" + url.PathEscape(sha), Warnings: rep.Warnings}
+	// Drawn at most 200 pixels a side, in the box's aspect.
+	scale := min(1, 200/float64(max(c.W, c.H, 1)))
+	f.Width, f.Height = max(1, int(float64(c.W)*scale+0.5)), max(1, int(float64(c.H)*scale+0.5))
+	what := "the whole image"
+	if c.W != rep.Width || c.H != rep.Height {
+		what = fmt.Sprintf("the %d×%d box at x %d, y %d inside its borders", c.W, c.H, c.X, c.Y)
+	}
+	f.Alt = fmt.Sprintf("What is matched of %s: %s, in grey as the matcher sees it", pv.FileName, what)
+	f.Caption = fmt.Sprintf("%s (%s), %d×%d pixels: %s is matched, %d fingerprints", pv.FileName, pv.Kind, rep.Width, rep.Height, what, rep.Hashes)
+	if rep.ContentOnly {
+		f.Caption += "; the canvas around it is ignored"
+	}
+	if len(rep.Grounds) > 0 {
+		f.Caption += "; seen on " + strings.Join(rep.Grounds, " and ") + " grounds"
+	}
+	return f
 }

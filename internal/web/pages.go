@@ -43,6 +43,10 @@ func (c *Console) pageTable() []page {
 		// A mark's reference images are evidence on the complaint page:
 		// reviewers see them, unlike the mark's record (GET /v1/marks/{id}).
 		{pattern: "GET /img/marks/{id}/{n}", allow: []identity.Role{admin, reviewer, brandOwner}, handler: c.markImage},
+		// What is matched of an uploaded reference image: its holder's
+		// brand owner sees it on the mark page, reviewers beside the
+		// evidence it matched.
+		{pattern: "GET /img/marks/{id}/uploads/{sha}", allow: []identity.Role{admin, reviewer, brandOwner}, handler: c.uploadPreview},
 
 		// Brand owners (and admins, who act for any holder).
 		{pattern: "GET /marks", sameAs: "GET /v1/marks", handler: c.marks},
