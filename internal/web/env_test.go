@@ -180,12 +180,22 @@ func (e *env) complaint(t testing.TB, holder string) string {
 // complaintScored is complaint with the given score.
 func (e *env) complaintScored(t testing.TB, holder string, score float64) string {
 	t.Helper()
+	return e.complaintBy(t, holder, score, "")
+}
+
+// complaintBy is complaintScored about the listing of seller (a new
+// seller for each complaint when "").
+func (e *env) complaintBy(t testing.TB, holder string, score float64, seller string) string {
+	t.Helper()
 	n := e.seq.Add(1)
 	id := fmt.Sprintf("c_%s_%d", holder, n)
+	if seller == "" {
+		seller = fmt.Sprintf("s_%d", n)
+	}
 	c := &domain.Complaint{
 		SchemaVersion: domain.SchemaVersion, ComplaintID: id, Source: domain.SourceAuto,
 		ListingID: fmt.Sprintf("l_%d", n), ListingVersion: 1, MarkID: "m_" + holder, HolderID: holder,
-		SellerID: fmt.Sprintf("s_%d", n), Score: score, Explanation: "the mark with a replica cue",
+		SellerID: seller, Score: score, Explanation: "the mark with a replica cue",
 		Evidence: []domain.Evidence{
 			{Matcher: "text", Score: 0.6, Field: "title", Match: "Qui11ora", Kind: "leet", Detail: "Quillora"},
 			{Matcher: "cue", Score: 0.3, Field: "title", Match: "replica", Kind: "cue", Detail: "en"},

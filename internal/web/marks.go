@@ -223,6 +223,8 @@ type markPage struct {
 	Uploaded    []domain.ImageHash
 	// Previews are what the matcher made of each upload.
 	Previews []uploadFigure
+	// Figures are the mark's charts over time.
+	Figures []barChart
 	// Edit is the edit form, nil for a removed mark.
 	Edit *markEditForm
 }
@@ -329,6 +331,15 @@ func (c *Console) renderMark(w http.ResponseWriter, r *request, status int, m st
 			p.Uploaded = append(p.Uploaded, h)
 		}
 	}
+	days, err := c.store.MarkFigures(r.Context(), m.Body.HolderID, c.now().AddDate(0, 0, -chartDays))
+	if err != nil {
+		return err
+	}
+	repeat, err := c.store.RepeatSellerTimes(r.Context(), m.Body.MarkID)
+	if err != nil {
+		return err
+	}
+	p.Figures = markFigures(m.Body.MarkID, days, repeat, c.now(), chartDays)
 	previews, err := c.store.MarkPreviews(r.Context(), m.Body.MarkID)
 	if err != nil {
 		return err
@@ -594,8 +605,8 @@ func newUploadFigure(pv store.MarkPreview) uploadFigure {
 	if rep.ContentOnly {
 		f.Caption += "; the canvas around it is ignored"
 	}
-	if len(rep.Grounds) > 0 {
-		f.Caption += "; seen on " + strings.Join(rep.Grounds, " and ") + " grounds"
+	if rep.Transparent > 0 {
+		f.Caption += fmt.Sprintf("; %.0f%% transparent, seen on %s grounds", 100*rep.Transparent, strings.Join(rep.Grounds, " and "))
 	}
 	return f
 }
