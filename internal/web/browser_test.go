@@ -343,6 +343,14 @@ func TestBrowser(t *testing.T) {
 		b.login("brand_owner")
 		b.axe("marks")
 		b.shot("marks")
+		// The holder's watched mark, with its figures drawn from the
+		// complaints decided above.
+		b.open("/marks/m_" + ownHolder)
+		if n := b.eval(`String(document.querySelectorAll('.figures svg[role=img]').length)`); n != "4" {
+			t.Errorf("%s charts on the mark page, want 4", n)
+		}
+		b.axe("mark page with figures")
+		b.shot("mark")
 		b.open("/marks/new")
 		b.axe("mark registration")
 		b.do(
