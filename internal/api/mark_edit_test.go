@@ -135,3 +135,30 @@ func TestEditMark(t *testing.T) {
 		}
 	})
 }
+
+// FuzzMarkEditRequest sends PATCH /v1/marks/{id} arbitrary bodies: each is
+// answered with a mark or the error envelope, never a 5xx, and whatever it
+// stored is a valid mark.
+func FuzzMarkEditRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"version":1,"variants":["ACME","阿克米"],"authorized_sellers":["s_1"],"reference_prices":[{"amount":"10.00","currency":"EUR"}]}`,
+		`{"version":1,"variants":[]}`, `{"version":1}`, `{"variants":["x"]}`, `{"version":"1","variants":["x"]}`,
+		`{"version":1,"reference_prices":[{"amount":"1e9","currency":"eur","category":"` + "\xff" + `"}]}`,
+		`{"version":1,"variants":[null]}`, `{"version":1,"variants":null}`, `{"version":1,"name":"x"}`,
+		`{"version":-1,"authorized_sellers":["` + strings.Repeat("s", 300) + `"]}`, `[]`, `null`, ``, `{`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f, fuzzDSN(f), Options{})
+	id := e.mark(f, ownHolder, domain.MarkActive)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzRequest(t, e, "PATCH", "/v1/marks/"+id, identity.RoleBrandOwner, body)
+		m, err := e.store.GetMark(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Body.Validate(domain.Limits{}); err != nil {
+			t.Fatalf("body %q stored an invalid mark: %v", body, err)
+		}
+	})
+}
