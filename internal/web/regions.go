@@ -65,7 +65,9 @@ func matchFigures(ev []domain.Evidence, listingImages int, markID string, refs, 
 		if r := e.Region; r != nil && validRegion(r) {
 			f.Box = r
 			f.ViewW, f.ViewH = r.ImageW, r.ImageH
-			f.Height = max(1, figureWidth*r.ImageH/r.ImageW)
+			// At most four times as high as wide: a sliver of an image
+			// must not push the page down.
+			f.Height = max(1, min(4*figureWidth, figureWidth*r.ImageH/r.ImageW))
 		}
 		f.RefName = e.Reference
 		if i := slices.Index(refs, e.Reference); i >= 0 && e.Reference != "" {
@@ -91,11 +93,21 @@ func imageIndex(field string) (int, bool) {
 	return n, ok && err == nil && n >= 0
 }
 
+// maxRegionSide bounds every number of a region the page draws: evidence
+// may come from a manual complaint, and no decodable image is wider
+// (imagematch caps pixels at 40 million). It keeps the arithmetic below
+// far from overflowing.
+const maxRegionSide = 1 << 26
+
 // validRegion tells whether r is a non-empty box inside its image: a
 // region that is not cannot be drawn truthfully.
 func validRegion(r *domain.Region) bool {
-	return r.ImageW > 0 && r.ImageH > 0 && r.W > 0 && r.H > 0 && r.X >= 0 && r.Y >= 0 &&
-		r.X+r.W <= r.ImageW && r.Y+r.H <= r.ImageH
+	for _, v := range []int{r.X, r.Y, r.W, r.H, r.ImageW, r.ImageH} {
+		if v < 0 || v > maxRegionSide {
+			return false
+		}
+	}
+	return r.ImageW > 0 && r.ImageH > 0 && r.W > 0 && r.H > 0 && r.X+r.W <= r.ImageW && r.Y+r.H <= r.ImageH
 }
 
 // describe says in words what the figure shows: which photo, where the
@@ -110,7 +122,7 @@ func (f *matchFigure) describe() string {
 	switch r := f.E.Region; {
 	case f.Box != nil:
 		fmt.Fprintf(&b, ": the matched region is outlined, %d×%d pixels at x %d, y %d of the %d×%d photo (%s, %d%% of its area)",
-			r.W, r.H, r.X, r.Y, r.ImageW, r.ImageH, placeOf(r), 100*r.W*r.H/(r.ImageW*r.ImageH))
+			r.W, r.H, r.X, r.Y, r.ImageW, r.ImageH, placeOf(r), int64(100)*int64(r.W)*int64(r.H)/(int64(r.ImageW)*int64(r.ImageH)))
 	case r != nil:
 		b.WriteString(": the evidence names a region outside the photo, not drawn")
 	default:
