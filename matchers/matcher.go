@@ -95,6 +95,11 @@ type ListingImage struct {
 	// Hashes are perceptual hashes of the image and of its variants
 	// (trimmed borders, mirror); empty when the image could not be had.
 	Hashes []uint64
+	// Regions, when set, has one entry per hash: the part of the image
+	// the hash was computed from (imagematch.Hasher.HashListingImageRegions),
+	// nil for the whole image. The image matcher reports the region of
+	// the hash that matched.
+	Regions []*domain.Region
 	// Err says why the image could not be fetched or decoded, if so.
 	Err string
 	// Cause classifies how the image was had, or why not, in a word from

@@ -12,7 +12,12 @@ import (
 // fuzzBody sends body to path as role and fails on a 5xx or an error
 // response that is not the envelope.
 func fuzzBody(t *testing.T, e *env, path string, role identity.Role, body []byte) {
-	w := e.do("POST", path, string(body), role)
+	fuzzRequest(t, e, "POST", path, role, body)
+}
+
+// fuzzRequest is fuzzBody with another method.
+func fuzzRequest(t *testing.T, e *env, method, path string, role identity.Role, body []byte) {
+	w := e.do(method, path, string(body), role)
 	if w.Code >= 500 {
 		t.Fatalf("status %d for body %q: %s", w.Code, body, w.Body)
 	}

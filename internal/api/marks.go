@@ -13,6 +13,7 @@ package api
 // Uploading the same file again changes nothing.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
 	"io"
 	"mime"
 	"net/http"
@@ -80,6 +82,14 @@ type MarkOptions struct {
 // ErrTooLarge or ErrFeatureless. It is called concurrently.
 type ReferenceHasher interface {
 	HashReference(ctx context.Context, data []byte) ([]uint64, error)
+}
+
+// ReferenceInspector is a ReferenceHasher that also reports what of an
+// image is matched and why it is weak (*imagematch.Hasher): an upload
+// through one keeps that report and a picture of the matched box, which
+// the console shows the brand owner. Its hashes are HashReference's.
+type ReferenceInspector interface {
+	InspectReference(ctx context.Context, data []byte) ([]uint64, imagematch.ReferenceReport, error)
 }
 
 // markConfig is MarkOptions with the defaults applied and the hasher built.
@@ -371,11 +381,29 @@ func auditDetail(v map[string]string) json.RawMessage {
 	return b
 }
 
-// markImagesResponse answers an image upload: the mark and how many of the
-// uploaded images were new to it.
+// markImagesResponse answers an image upload: the mark, how many of the
+// uploaded images were new to it, and what the matcher makes of each
+// (when the process's hasher says).
 type markImagesResponse struct {
-	Added int          `json:"added"`
-	Mark  markResponse `json:"mark"`
+	Added    int             `json:"added"`
+	Mark     markResponse    `json:"mark"`
+	Uploaded []uploadedImage `json:"uploaded,omitempty"`
+}
+
+// uploadedImage is one uploaded file: its name in the mark
+// (upload:<sha256>), kind, file name, and the matcher's report on it.
+type uploadedImage struct {
+	URL      string             `json:"url"`
+	Kind     string             `json:"kind"`
+	FileName string             `json:"file_name"`
+	Report   store.UploadReport `json:"report"`
+}
+
+// uploadPreview is an uploaded file's report and picture, kept beside the
+// mark by the upload's transaction.
+type uploadPreview struct {
+	uploadedImage
+	png []byte
 }
 
 func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
@@ -387,7 +415,10 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return badRequest("multipart body: %v", err)
 	}
-	var hashes []domain.ImageHash
+	var (
+		hashes   []domain.ImageHash
+		previews []uploadPreview
+	)
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -400,7 +431,7 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 			}
 			return badRequest("multipart body: %v", err)
 		}
-		h, err := a.hashPart(r.Context(), part)
+		h, pv, err := a.hashPart(r.Context(), part)
 		part.Close()
 		if err == errDecodeBusy {
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(a.marks.wait.Round(time.Second), time.Second)/time.Second)))
@@ -409,6 +440,9 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 			return err
 		}
 		hashes = append(hashes, h)
+		if pv != nil {
+			previews = append(previews, *pv)
+		}
 		if len(hashes) > domain.DefaultLimits.MaxListItems {
 			return badRequest("too many files: at most %d reference images per mark", domain.DefaultLimits.MaxListItems)
 		}
@@ -431,6 +465,13 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 		}
 		if err := changed.Body.Validate(domain.Limits{}); err != nil {
 			return err
+		}
+		for _, pv := range previews {
+			if err := tx.PutMarkPreview(r.Context(), store.MarkPreview{
+				MarkID: id, URL: pv.URL, Kind: pv.Kind, FileName: pv.FileName, Report: pv.Report,
+			}, pv.png); err != nil {
+				return err
+			}
 		}
 		if changed.Version == before.Version {
 			return nil // every file was already there
@@ -455,7 +496,11 @@ func (a *API) addMarkImages(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return fmt.Errorf("add mark %s images: %w", id, err)
 	}
-	writeJSON(w, http.StatusOK, markImagesResponse{Added: added, Mark: newMarkResponse(&changed)})
+	resp := markImagesResponse{Added: added, Mark: newMarkResponse(&changed)}
+	for _, pv := range previews {
+		resp.Uploaded = append(resp.Uploaded, pv.uploadedImage)
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
@@ -477,36 +522,47 @@ var errDecodeBusy = &apiError{status: http.StatusServiceUnavailable, code: "busy
 
 // hashPart reads one uploaded file, at most the per-file cap, and hashes it
 // as a reference image, waiting at most DecodeWait for its turn to be
-// decoded. Its errors name the file.
-func (a *API) hashPart(ctx context.Context, part uploadPart) (domain.ImageHash, error) {
+// decoded; with a ReferenceInspector it also returns the file's preview
+// (nil without). Its errors name the file.
+func (a *API) hashPart(ctx context.Context, part uploadPart) (domain.ImageHash, *uploadPreview, error) {
 	kind := part.FormName()
 	name := part.FileName()
 	if len(name) > 200 {
 		name = name[:200]
 	}
 	if !slices.Contains(uploadFields, kind) {
-		return domain.ImageHash{}, badRequest("field %q: unknown; upload images in fields logo or official", kind)
+		return domain.ImageHash{}, nil, badRequest("field %q: unknown; upload images in fields logo or official", kind)
 	}
 	data, err := io.ReadAll(io.LimitReader(part, a.marks.maxImage+1))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return domain.ImageHash{}, err
+			return domain.ImageHash{}, nil, err
 		}
-		return domain.ImageHash{}, badRequest("file %q (%s): %v", name, kind, err)
+		return domain.ImageHash{}, nil, badRequest("file %q (%s): %v", name, kind, err)
 	}
 	if int64(len(data)) > a.marks.maxImage {
-		return domain.ImageHash{}, &apiError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large",
+		return domain.ImageHash{}, nil, &apiError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large",
 			msg: fmt.Sprintf("file %q (%s): over the %d-byte cap per image", name, kind, a.marks.maxImage)}
 	}
 	wctx, cancel := context.WithTimeout(ctx, a.marks.wait)
 	defer cancel()
-	sums, err := a.marks.hasher.HashReference(wctx, data)
+	var (
+		sums   []uint64
+		report *imagematch.ReferenceReport
+	)
+	if in, ok := a.marks.hasher.(ReferenceInspector); ok {
+		var rep imagematch.ReferenceReport
+		sums, rep, err = in.InspectReference(wctx, data)
+		report = &rep
+	} else {
+		sums, err = a.marks.hasher.HashReference(wctx, data)
+	}
 	if errors.Is(err, imagematch.ErrBusy) {
 		if ctx.Err() != nil {
-			return domain.ImageHash{}, ctx.Err() // the client went away
+			return domain.ImageHash{}, nil, ctx.Err() // the client went away
 		}
-		return domain.ImageHash{}, errDecodeBusy
+		return domain.ImageHash{}, nil, errDecodeBusy
 	}
 	if err != nil {
 		// Every refusal says why, from the image's header and bytes
@@ -518,12 +574,27 @@ func (a *API) hashPart(ctx context.Context, part uploadPart) (domain.ImageHash, 
 				reason = strings.TrimPrefix(err.Error(), "imagematch: hash reference image: ")
 			}
 		}
-		return domain.ImageHash{}, badRequest("file %q (%s): %s", name, kind, reason)
+		return domain.ImageHash{}, nil, badRequest("file %q (%s): %s", name, kind, reason)
 	}
 	sum := sha256.Sum256(data)
 	h := domain.ImageHash{Kind: kind, URL: "upload:" + hex.EncodeToString(sum[:])}
 	for _, x := range sums {
 		h.Hashes = append(h.Hashes, matchers.FormatHash(x))
 	}
-	return h, nil
+	if report == nil {
+		return h, nil, nil
+	}
+	var png bytes.Buffer
+	if err := pngEncoder.Encode(&png, report.Preview); err != nil {
+		return domain.ImageHash{}, nil, fmt.Errorf("file %q: encode preview: %w", name, err)
+	}
+	pv := &uploadPreview{png: png.Bytes(), uploadedImage: uploadedImage{URL: h.URL, Kind: kind, FileName: name, Report: store.UploadReport{
+		Width: report.Width, Height: report.Height, Content: report.Content, ContentOnly: report.ContentOnly,
+		Hashes: report.Hashes, Transparent: report.Transparent, Grounds: report.Grounds, Warnings: report.Warnings,
+	}}}
+	return h, pv, nil
 }
+
+// pngEncoder encodes previews: small grey pictures, compressed hard since
+// they are stored.
+var pngEncoder = png.Encoder{CompressionLevel: png.BestCompression}

@@ -63,7 +63,7 @@ func TestOpenAPIGolden(t *testing.T) {
 		t.Errorf("openapi %q", parsed.OpenAPI)
 	}
 	for _, rt := range e.api.routes {
-		op, ok := parsed.Paths[rt.pattern][map[string]string{"GET": "get", "POST": "post"}[rt.method]]
+		op, ok := parsed.Paths[rt.pattern][strings.ToLower(rt.method)]
 		if !ok {
 			t.Errorf("route %s %s missing from the document", rt.method, rt.pattern)
 			continue

@@ -30,6 +30,21 @@ type Hasher interface {
 	HashReference(ctx context.Context, data []byte) ([]uint64, error)
 }
 
+// RegionHasher is a Hasher that also says which part of a listing image
+// each hash was computed from (matchers.ListingImage.Regions), so that
+// image evidence can name the region that matched. matchers/imagematch
+// implements it; a Hasher without it leaves the regions unknown.
+type RegionHasher interface {
+	HashListingImageRegions(ctx context.Context, data []byte) ([]uint64, []*domain.Region, error)
+}
+
+// hashSet is what the caches keep of one image: its hashes and, for a
+// listing image hashed by a RegionHasher, their regions.
+type hashSet struct {
+	hashes  []uint64
+	regions []*domain.Region
+}
+
 // ImageOptions configures image preparation.
 type ImageOptions struct {
 	// Concurrency bounds the images fetched and hashed at once (default 8).
@@ -50,8 +65,8 @@ type Images struct {
 	fetch   Fetcher
 	hash    Hasher
 	sem     chan struct{}
-	byURL   *lru.Cache[string, []uint64]
-	byBytes *lru.Cache[[32]byte, []uint64]
+	byURL   *lru.Cache[string, hashSet]
+	byBytes *lru.Cache[[32]byte, hashSet]
 	metrics *imageMetrics
 }
 
@@ -66,11 +81,11 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if o.CacheSize <= 0 {
 		o.CacheSize = 10000
 	}
-	byURL, err := lru.New[string, []uint64](o.CacheSize)
+	byURL, err := lru.New[string, hashSet](o.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
-	byBytes, err := lru.New[[32]byte, []uint64](o.CacheSize)
+	byBytes, err := lru.New[[32]byte, hashSet](o.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
@@ -92,35 +107,52 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 		h, ok := im.byURL.Get(ref)
 		im.metrics.lookups.WithLabelValues(cacheURL, hitOrMiss(ok)).Inc()
 		if ok {
-			out[i].Hashes, out[i].Cause = h, CauseCached
+			out[i].Hashes, out[i].Regions, out[i].Cause = h.hashes, h.regions, CauseCached
 			continue
 		}
 		wg.Go(func() {
-			h, err := im.load(ctx, ref, im.hash.HashListingImage)
+			h, err := im.load(ctx, ref, im.hashListing)
 			out[i].Cause = ImageCause(err)
 			if err != nil {
 				out[i].Err = err.Error()
 				return
 			}
 			im.byURL.Add(ref, h)
-			out[i].Hashes = h
+			out[i].Hashes, out[i].Regions = h.hashes, h.regions
 		})
 	}
 	wg.Wait()
 	return out, ctx.Err()
 }
 
+// hashListing hashes a listing image, with its regions when the hasher
+// knows them.
+func (im *Images) hashListing(ctx context.Context, data []byte) (hashSet, error) {
+	if rh, ok := im.hash.(RegionHasher); ok {
+		h, r, err := rh.HashListingImageRegions(ctx, data)
+		return hashSet{hashes: h, regions: r}, err
+	}
+	h, err := im.hash.HashListingImage(ctx, data)
+	return hashSet{hashes: h}, err
+}
+
+// hashReference hashes a mark's reference image.
+func (im *Images) hashReference(ctx context.Context, data []byte) (hashSet, error) {
+	h, err := im.hash.HashReference(ctx, data)
+	return hashSet{hashes: h}, err
+}
+
 // load fetches ref and hashes it with fn, under the concurrency bound.
-func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) ([]uint64, error)) ([]uint64, error) {
+func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) (hashSet, error)) (hashSet, error) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return hashSet{}, ctx.Err()
 	}
 	defer func() { <-im.sem }()
 	data, err := im.fetch.Fetch(ctx, ref)
 	if err != nil {
-		return nil, err
+		return hashSet{}, err
 	}
 	sum := sha256.Sum256(data)
 	h, ok := im.byBytes.Get(sum)
@@ -130,7 +162,7 @@ func (im *Images) load(ctx context.Context, ref string, fn func(context.Context,
 	}
 	h, err = fn(ctx, data)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", ref, err)
+		return hashSet{}, fmt.Errorf("image %s: %w", ref, err)
 	}
 	im.byBytes.Add(sum, h)
 	return h, nil
@@ -210,12 +242,12 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, s
 	var wg sync.WaitGroup
 	for i := range refs {
 		wg.Go(func() {
-			h, err := im.load(ctx, refs[i].URL, im.hash.HashReference)
+			h, err := im.load(ctx, refs[i].URL, im.hashReference)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			for _, x := range h {
+			for _, x := range h.hashes {
 				refs[i].Hashes = append(refs[i].Hashes, matchers.FormatHash(x))
 			}
 		})

@@ -264,3 +264,36 @@ func (s *Store) GetComplaints(ctx context.Context, ids []string) ([]Complaint, e
 	}
 	return out, nil
 }
+
+// RepeatSellerTimes returns, oldest first, when each seller with more
+// than one upheld complaint about the mark became a repeat seller: the
+// arrival of its second upheld complaint (upheld, contested or
+// reinstated, as RepeatSellers counts them). The brand owner's chart of
+// repeat sellers over time counts these.
+func (s *Store) RepeatSellerTimes(ctx context.Context, markID string) ([]time.Time, error) {
+	rows, err := s.read().query(ctx, `SELECT seller_id, created_at FROM complaints
+		WHERE mark_id = ? AND seller_id <> '' AND status IN (?, ?, ?) ORDER BY created_at, id`,
+		markID, ComplaintUpheld, ComplaintContested, ComplaintReinstated)
+	if err != nil {
+		return nil, fmt.Errorf("store: repeat sellers of mark %s: %w", markID, err)
+	}
+	defer rows.Close()
+	seen := map[string]int{}
+	var out []time.Time
+	for rows.Next() {
+		var (
+			seller string
+			at     int64
+		)
+		if err := rows.Scan(&seller, &at); err != nil {
+			return nil, fmt.Errorf("store: repeat sellers of mark %s: %w", markID, err)
+		}
+		if seen[seller]++; seen[seller] == 2 {
+			out = append(out, fromMillis(at))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: repeat sellers of mark %s: %w", markID, err)
+	}
+	return out, nil
+}

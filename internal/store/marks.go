@@ -253,3 +253,42 @@ func (tx *Tx) SetMarkThreshold(ctx context.Context, id string, version int64, th
 		return nil
 	})
 }
+
+// MarkEdit is a change to the lists of a mark its holder keeps current.
+// A nil field leaves the mark's list as it is; a non-nil one replaces it.
+type MarkEdit struct {
+	Variants          *[]string
+	AuthorizedSellers *[]string
+	ReferencePrices   *[]domain.ReferencePrice
+}
+
+// Apply makes the edit on m.
+func (e MarkEdit) Apply(m *domain.Mark) {
+	if e.Variants != nil {
+		m.Variants = *e.Variants
+	}
+	if e.AuthorizedSellers != nil {
+		m.AuthorizedSellers = *e.AuthorizedSellers
+	}
+	if e.ReferencePrices != nil {
+		m.ReferencePrices = *e.ReferencePrices
+	}
+}
+
+// EditMark applies edit to the mark and returns it as changed, at its next
+// version. It is a compare-and-set on version, like SetMarkThreshold: a
+// mark changed since the caller read it at that version is ErrConflict.
+// The caller validates the result (domain.Mark.Validate).
+func (tx *Tx) EditMark(ctx context.Context, id string, version int64, edit MarkEdit) (Mark, error) {
+	m, err := tx.GetMark(ctx, id)
+	if err != nil {
+		return Mark{}, fmt.Errorf("store: edit mark %s: %w", id, err)
+	}
+	if m.Version != version {
+		return Mark{}, fmt.Errorf("store: edit mark %s: it is at version %d, not %d: %w", id, m.Version, version, ErrConflict)
+	}
+	return tx.updateMark(ctx, "edit mark "+id, id, func(m *domain.Mark) error {
+		edit.Apply(m)
+		return nil
+	})
+}

@@ -323,6 +323,21 @@ var migrations = []string{
 			ON CONFLICT (holder_id, source, status) DO UPDATE SET n = n + 1;
 	END;
 	{{end}}`,
+
+	// 13: what the matcher makes of each uploaded reference image, shown to
+	// the brand owner as it uploads: the report (size, the trimmed box that
+	// is matched, warnings) and a small grey PNG of that box. Uploads keep
+	// only their hashes in the mark; this is their picture.
+	`CREATE TABLE mark_image_previews (
+		mark_id    TEXT NOT NULL,
+		url        TEXT NOT NULL,
+		kind       TEXT NOT NULL,
+		file_name  TEXT NOT NULL,
+		report     TEXT NOT NULL,
+		image      {{sqlite}}BLOB{{end}}{{postgres}}BYTEA{{end}} NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (mark_id, url)
+	)`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

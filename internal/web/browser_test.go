@@ -187,6 +187,9 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(2 * time.Millisecond) // distinct ages, a stable order
 	}
 	otherID := e.complaint(t, otherHolder)
+	// The brand owner's mark registered in the browser and its upload's
+	// preview, which another holder's owner must not reach.
+	var ownMarkID, previewURL string
 
 	t.Run("log in and out", func(t *testing.T) {
 		b := e.person(t, root)
@@ -258,6 +261,15 @@ func TestBrowser(t *testing.T) {
 		b.do(chromedp.WaitVisible(chromedp.CSS("#decide")))
 		id := b.eval(`document.querySelector('.complaint').dataset.id`)
 		b.axe("complaint")
+		// The logo region of the fixture's evidence is drawn over the
+		// listing photo, described in words, beside the reference image.
+		drawn := b.eval(`(() => { const s = document.querySelector('svg.region'); if (!s) return 'none';
+			const r = s.querySelector('rect.box'), cap = document.getElementById(s.getAttribute('aria-labelledby'));
+			return [r ? r.getAttribute('x') + ',' + r.getAttribute('y') + ',' + r.getAttribute('width') + ',' + r.getAttribute('height') : 'no box',
+				Math.round(s.getBoundingClientRect().width), cap ? cap.textContent : 'no caption'].join('|'); })()`)
+		if !strings.HasPrefix(drawn, "120,20,60,40|240|Listing photo 1: the matched region is outlined") {
+			t.Errorf("the matched region is drawn as %q", drawn)
+		}
 		b.shot("complaint")
 		b.key("?")
 		if open := b.eval(`String(document.getElementById('help').open)`); open != "true" {
@@ -331,6 +343,14 @@ func TestBrowser(t *testing.T) {
 		b.login("brand_owner")
 		b.axe("marks")
 		b.shot("marks")
+		// The holder's watched mark, with its figures drawn from the
+		// complaints decided above.
+		b.open("/marks/m_" + ownHolder)
+		if n := b.eval(`String(document.querySelectorAll('.figures svg[role=img]').length)`); n != "4" {
+			t.Errorf("%s charts on the mark page, want 4", n)
+		}
+		b.axe("mark page with figures")
+		b.shot("mark")
 		b.open("/marks/new")
 		b.axe("mark registration")
 		b.do(
@@ -347,15 +367,56 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(logo, testPNG(t, 96, 96), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		b.do(chromedp.SetUploadFiles(chromedp.CSS("#u-file"), []string{logo}), chromedp.WaitVisible(chromedp.CSS("#preview figcaption.warn")))
-		if cap := b.text("#preview figcaption"); !strings.Contains(cap, "96×96") || !strings.Contains(cap, "weak") {
-			t.Errorf("preview says %q, want the size and a weak-image warning", cap)
-		}
-		b.shot("mark-upload")
+		b.do(chromedp.SetUploadFiles(chromedp.CSS("#u-file"), []string{logo}), chromedp.WaitVisible(chromedp.CSS("#preview figcaption")))
 		b.navigates(chromedp.Click(chromedp.CSS("#upload button")))
 		if f := b.text("p.flash"); !strings.Contains(f, "1 image(s) added") {
 			t.Errorf("after upload: %q", f)
 		}
+		// The server's preview: the picture of what is matched, loaded
+		// through the console, with the matcher's warning.
+		b.do(chromedp.WaitVisible(chromedp.CSS("figure.upload-preview img")))
+		loaded := b.eval(`new Promise(ok => { const i = document.querySelector('figure.upload-preview img');
+			const done = () => ok(String(i.naturalWidth) + 'x' + String(i.naturalHeight));
+			if (i.complete) done(); else i.onload = i.onerror = done; })`)
+		if loaded == "0x0" {
+			t.Errorf("the preview image did not load")
+		}
+		if cap := b.text("figure.upload-preview figcaption"); !strings.Contains(cap, "96×96 pixels") || !strings.Contains(cap, "Weak: small") {
+			t.Errorf("preview says %q, want the size and a weak-image warning", cap)
+		}
+		b.axe("mark page with an upload preview")
+		b.shot("mark-upload")
+		markPath := b.eval(`location.pathname`)
+		ownMarkID = strings.TrimPrefix(markPath, "/marks/")
+		previewURL = b.eval(`new URL(document.querySelector('figure.upload-preview img').src).pathname`)
+
+		// Edit a variant and a price on the same page.
+		b.do(
+			chromedp.SetValue(chromedp.CSS("#e-variants"), "Quilora Atelier\n奎罗拉"),
+			chromedp.SetValue(chromedp.CSS("#e-prices"), "1350.00 EUR handbags"),
+		)
+		b.navigates(chromedp.Click(chromedp.CSS("#edit button[type=submit]")))
+		if f := b.text("p.flash"); !strings.Contains(f, "mark updated") {
+			t.Errorf("after the edit: %q", f)
+		}
+		m, err := e.store.GetMark(context.Background(), ownMarkID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(m.Body.Variants, ",") != "Quilora Atelier,奎罗拉" || len(m.Body.ReferencePrices) != 1 || m.Body.ReferencePrices[0].Amount != "1350.00" {
+			t.Errorf("edited mark: variants %q, prices %+v", m.Body.Variants, m.Body.ReferencePrices)
+		}
+		// A refused edit shows the API's message beside the field.
+		b.do(chromedp.SetValue(chromedp.CSS("#e-prices"), "1350.00 euros"))
+		b.navigates(chromedp.Click(chromedp.CSS("#edit button[type=submit]")))
+		if msg := b.text("#e-prices-error"); !strings.Contains(msg, "currency") {
+			t.Errorf("beside the prices: %q", msg)
+		}
+		if inv := b.eval(`document.getElementById('e-prices').getAttribute('aria-invalid') || ''`); inv != "true" {
+			t.Errorf("the refused field is not marked invalid")
+		}
+		b.axe("mark edit form with an error")
+		b.shot("mark-edit")
 		b.open("/portal/complaints")
 		b.axe("brand owner's complaints")
 		b.shot("portal-complaints")
@@ -364,7 +425,12 @@ func TestBrowser(t *testing.T) {
 	t.Run("tenant isolation by URL", func(t *testing.T) {
 		b := e.person(t, root)
 		b.login("other_owner")
-		for _, path := range []string{"/complaints/" + ids[0], "/marks/m_" + ownHolder, "/img/complaints/" + ids[0] + "/0", "/img/marks/m_" + ownHolder + "/0"} {
+		paths := []string{"/complaints/" + ids[0], "/marks/m_" + ownHolder, "/img/complaints/" + ids[0] + "/0", "/img/marks/m_" + ownHolder + "/0",
+			"/img/marks/m_" + ownHolder + "/uploads/" + e.preview(t, "m_"+ownHolder)}
+		if ownMarkID != "" {
+			paths = append(paths, "/marks/"+ownMarkID, previewURL)
+		}
+		for _, path := range paths {
 			resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(e.srv.URL+path))
 			if err != nil {
 				t.Fatal(err)

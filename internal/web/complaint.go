@@ -118,14 +118,16 @@ type complaintPage struct {
 	BuyersOfListing, BuyersOfSeller review.BuyerReports
 	Images                          []int
 	RefImages                       []int
-	Claim                           *store.Claim
-	ClaimedBy                       string
-	CanDecide                       bool
-	Staff                           bool
-	Prev, Next                      string
-	Reasons                         reasonCodes
-	Flash                           string
-	CounterNote                     *store.CounterNotice
+	// Matches are the image evidence, drawn with its regions.
+	Matches     []matchFigure
+	Claim       *store.Claim
+	ClaimedBy   string
+	CanDecide   bool
+	Staff       bool
+	Prev, Next  string
+	Reasons     reasonCodes
+	Flash       string
+	CounterNote *store.CounterNotice
 	// Messages is the complaint's thread; Owner is set for the holder's
 	// brand owner, who may post to it and withdraw the complaint.
 	Messages []store.Message
@@ -203,6 +205,18 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	var refs, uploads []string
+	if p.Mark != nil && c.images != nil {
+		refs = markImageRefs(&p.Mark.Body)
+	}
+	if p.Mark != nil {
+		for _, h := range p.Mark.Body.ImageHashes {
+			if strings.HasPrefix(h.URL, "upload:") {
+				uploads = append(uploads, h.URL)
+			}
+		}
+	}
+	p.Matches = matchFigures(body.Evidence, len(p.Images), body.MarkID, refs, uploads)
 	if p.Staff && body.SellerID != "" {
 		if p.Seller, err = c.review.Seller(r.Context(), body.SellerID); err != nil {
 			return err

@@ -180,15 +180,30 @@ func (e *env) complaint(t testing.TB, holder string) string {
 // complaintScored is complaint with the given score.
 func (e *env) complaintScored(t testing.TB, holder string, score float64) string {
 	t.Helper()
+	return e.complaintBy(t, holder, score, "")
+}
+
+// complaintBy is complaintScored about the listing of seller (a new
+// seller for each complaint when "").
+func (e *env) complaintBy(t testing.TB, holder string, score float64, seller string) string {
+	t.Helper()
 	n := e.seq.Add(1)
 	id := fmt.Sprintf("c_%s_%d", holder, n)
+	if seller == "" {
+		seller = fmt.Sprintf("s_%d", n)
+	}
 	c := &domain.Complaint{
 		SchemaVersion: domain.SchemaVersion, ComplaintID: id, Source: domain.SourceAuto,
 		ListingID: fmt.Sprintf("l_%d", n), ListingVersion: 1, MarkID: "m_" + holder, HolderID: holder,
-		SellerID: fmt.Sprintf("s_%d", n), Score: score, Explanation: "the mark with a replica cue",
+		SellerID: seller, Score: score, Explanation: "the mark with a replica cue",
 		Evidence: []domain.Evidence{
 			{Matcher: "text", Score: 0.6, Field: "title", Match: "Qui11ora", Kind: "leet", Detail: "Quillora"},
 			{Matcher: "cue", Score: 0.3, Field: "title", Match: "replica", Kind: "cue", Detail: "en"},
+			// A logo found inside the seller's photo: the region and the
+			// reference that matched, as logo detection reports them.
+			{Matcher: "image", Score: 0.4, Field: "images[0]", Match: "https://img.example/" + id + ".jpg", Kind: "logo",
+				Detail: "logo in the photo (distance 6/64)", Reference: "https://img.example/logo-m_" + holder + ".png",
+				Region: &domain.Region{X: 120, Y: 20, W: 60, H: 40, ImageW: 200, ImageH: 200}},
 		},
 		Listing: &domain.ListingSnapshot{
 			Title: fmt.Sprintf("Qui11ora replica bag %d", n), Description: "AAA replica, mirror quality",
@@ -306,3 +321,22 @@ func markWithLogo(id, logo string) *domain.Mark {
 type clockFunc func() time.Time
 
 func (f clockFunc) Now() time.Time { return f() }
+
+// previewSHA names the upload preview env.preview stores.
+const previewSHA = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
+
+// preview stores the preview of an upload of the mark (once) and returns
+// the upload's sha256, as the API keeps it for an uploaded file.
+func (e *env) preview(t testing.TB, markID string) string {
+	t.Helper()
+	err := e.store.WithTx(context.Background(), func(tx *store.Tx) error {
+		return tx.PutMarkPreview(context.Background(), store.MarkPreview{
+			MarkID: markID, URL: "upload:" + previewSHA, Kind: "logo", FileName: "logo.png",
+			Report: store.UploadReport{Width: 40, Height: 40, Content: domain.Region{W: 40, H: 40, ImageW: 40, ImageH: 40}, Hashes: 20},
+		}, testPNG(t, 40, 40))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return previewSHA
+}

@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/store"
 )
 
 // The image proxy: reviewers' and brand owners' browsers never fetch a
@@ -62,6 +64,25 @@ func markImageRefs(m *domain.Mark) []string {
 	return out
 }
 
+// uploadPreview serves the picture of what is matched of an uploaded
+// reference image (what the matcher made of the upload, kept by the API),
+// addressed by the mark and the file's sha256: the mark's tenant check
+// covers it, and another holder's answers 404 like a missing one.
+func (c *Console) uploadPreview(w http.ResponseWriter, r *request) error {
+	m, err := c.loadMark(r)
+	if err != nil {
+		return err
+	}
+	pic, err := c.store.MarkPreviewImage(r.Context(), m.Body.MarkID, "upload:"+r.PathValue("sha"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return writeImage(w, cachedImage{contentType: "image/png", body: pic})
+}
+
 func (c *Console) serveImage(w http.ResponseWriter, r *request, refs []string) error {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 0 || n >= len(refs) || c.images == nil {
@@ -87,12 +108,18 @@ func (c *Console) serveImage(w http.ResponseWriter, r *request, refs []string) e
 		img = cachedImage{contentType: ct, body: body}
 		c.imgCache.Add(ref, img)
 	}
+	return writeImage(w, img)
+}
+
+// writeImage writes an image the console serves: private, briefly cached,
+// sandboxed.
+func writeImage(w http.ResponseWriter, img cachedImage) error {
 	h := w.Header()
 	h.Set("Content-Type", img.contentType)
 	h.Set("Content-Length", strconv.Itoa(len(img.body)))
 	h.Set("Cache-Control", "private, max-age=300")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	_, err = w.Write(img.body)
+	_, err := w.Write(img.body)
 	return err
 }
 

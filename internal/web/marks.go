@@ -90,6 +90,39 @@ func (c *Console) markForm(w http.ResponseWriter, r *request) error {
 	return c.render(w, r, http.StatusOK, "mark_new", "Register a mark", markForm{Admin: r.isRole(identity.RoleAdmin), Values: map[string]string{}})
 }
 
+// errPriceLine is the help a badly written reference price line gets.
+var errPriceLine = errors.New("one per line, as AMOUNT CURRENCY [CATEGORY], e.g. 1200.00 EUR handbags")
+
+// parsePrices reads reference prices written one a line as AMOUNT
+// CURRENCY [CATEGORY]; the API validates the amounts and currencies.
+func parsePrices(s string) ([]domain.ReferencePrice, error) {
+	prices := []domain.ReferencePrice{}
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 2 || len(f) > 3 {
+			return nil, errPriceLine
+		}
+		p := domain.ReferencePrice{Amount: f[0], Currency: f[1]}
+		if len(f) == 3 {
+			p.Category = f[2]
+		}
+		prices = append(prices, p)
+	}
+	return prices, nil
+}
+
+// formatPrices writes prices as parsePrices reads them.
+func formatPrices(ps []domain.ReferencePrice) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strings.TrimSpace(p.Amount + " " + p.Currency + " " + p.Category)
+	}
+	return strings.Join(out, "\n")
+}
+
 // lines splits a textarea or comma list into trimmed non-empty entries.
 func lines(s string) []string {
 	var out []string
@@ -136,20 +169,9 @@ func (c *Console) createMark(w http.ResponseWriter, r *request) error {
 	}
 	reg["classes"] = classes
 	req["registration"] = reg
-	var prices []domain.ReferencePrice
-	for _, line := range strings.Split(v["reference_prices"], "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 2 || len(f) > 3 {
-			return fail("Reference prices: one per line, as AMOUNT CURRENCY [CATEGORY], e.g. 1200.00 EUR handbags.")
-		}
-		p := domain.ReferencePrice{Amount: f[0], Currency: f[1]}
-		if len(f) == 3 {
-			p.Category = f[2]
-		}
-		prices = append(prices, p)
+	prices, err := parsePrices(v["reference_prices"])
+	if err != nil {
+		return fail("Reference prices: " + err.Error())
 	}
 	req["reference_prices"] = prices
 	if s := strings.TrimSpace(v["threshold"]); s != "" {
@@ -165,7 +187,7 @@ func (c *Console) createMark(w http.ResponseWriter, r *request) error {
 	var resp struct {
 		MarkID string `json:"mark_id"`
 	}
-	err := c.call(r, "POST", "/v1/marks", req, &resp)
+	err = c.call(r, "POST", "/v1/marks", req, &resp)
 	var he *httpError
 	if errors.As(err, &he) && he.status < 500 {
 		return fail(he.msg)
@@ -199,6 +221,36 @@ type markPage struct {
 	Error       string
 	Admin       bool
 	Uploaded    []domain.ImageHash
+	// Previews are what the matcher made of each upload.
+	Previews []uploadFigure
+	// Figures are the mark's charts over time.
+	Figures []barChart
+	// Edit is the edit form, nil for a removed mark.
+	Edit *markEditForm
+}
+
+// markEditForm is the form editing a mark's variants, authorized sellers
+// and reference prices: its values (the mark's, or what was sent), and the
+// API's refusal beside the field it names (Errors by form field; "" for
+// the form as a whole).
+type markEditForm struct {
+	Version int64
+	Values  map[string]string
+	Errors  map[string]string
+}
+
+// editFields are the edit form's fields, named as the API's.
+var editFields = []string{"variants", "authorized_sellers", "reference_prices"}
+
+func newMarkEditForm(m *store.Mark) *markEditForm {
+	if m.Body.Status == domain.MarkRemoved {
+		return nil
+	}
+	return &markEditForm{Version: m.Version, Errors: map[string]string{}, Values: map[string]string{
+		"variants":           strings.Join(m.Body.Variants, "\n"),
+		"authorized_sellers": strings.Join(m.Body.AuthorizedSellers, "\n"),
+		"reference_prices":   formatPrices(m.Body.ReferencePrices),
+	}}
 }
 
 func (c *Console) mark(w http.ResponseWriter, r *request) error {
@@ -206,7 +258,71 @@ func (c *Console) mark(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	p := markPage{M: m, Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error"), Admin: r.isRole(identity.RoleAdmin)}
+	return c.renderMark(w, r, http.StatusOK, m, newMarkEditForm(&m))
+}
+
+// editMark edits the mark through the API (PATCH /v1/marks/{id}) with the
+// version the form was read at, so that an edit made meanwhile by someone
+// else is refused rather than overwritten. A refusal shows the form again
+// with the message beside the field it names.
+func (c *Console) editMark(w http.ResponseWriter, r *request) error {
+	m, err := c.loadMark(r)
+	if err != nil {
+		return err
+	}
+	form := &markEditForm{Values: map[string]string{}, Errors: map[string]string{}, Version: m.Version}
+	for _, k := range editFields {
+		form.Values[k] = r.PostFormValue(k)
+	}
+	if v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64); err == nil {
+		form.Version = v
+	}
+	prices, err := parsePrices(form.Values["reference_prices"])
+	if err != nil {
+		form.Errors["reference_prices"] = err.Error()
+		return c.renderMark(w, r, http.StatusBadRequest, m, form)
+	}
+	req := map[string]any{
+		"version":            form.Version,
+		"variants":           orEmpty(lines(form.Values["variants"])),
+		"authorized_sellers": orEmpty(lines(form.Values["authorized_sellers"])),
+		"reference_prices":   prices,
+	}
+	id := url.PathEscape(m.Body.MarkID)
+	err = c.call(r, "PATCH", "/v1/marks/"+id, req, nil)
+	var he *httpError
+	if errors.As(err, &he) && he.status < 500 {
+		// The API names the refused field first, as "field variants: …"
+		// or as a path, "reference_prices[0].currency: …".
+		field, rest := "", strings.TrimPrefix(he.msg, "field ")
+		if name := rest[:strings.IndexAny(rest+".[:", ".[:")]; slices.Contains(editFields, name) {
+			field = name
+		}
+		if he.status == http.StatusConflict {
+			he.msg += " Reload the page to see the mark as it is now."
+		}
+		form.Errors[field] = he.msg
+		return c.renderMark(w, r, he.status, m, form)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r.Request, "/marks/"+id+"?done="+url.QueryEscape("mark updated"), http.StatusSeeOther)
+	return nil
+}
+
+// orEmpty is s, or an empty list for none: the API replaces a list given
+// empty and keeps one left out.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (c *Console) renderMark(w http.ResponseWriter, r *request, status int, m store.Mark, edit *markEditForm) error {
+	p := markPage{M: m, Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error"), Admin: r.isRole(identity.RoleAdmin), Edit: edit}
+	var err error
 	if c.images != nil {
 		p.RefImages = markImageRefs(&m.Body)
 	}
@@ -215,10 +331,26 @@ func (c *Console) mark(w http.ResponseWriter, r *request) error {
 			p.Uploaded = append(p.Uploaded, h)
 		}
 	}
+	days, err := c.store.MarkFigures(r.Context(), m.Body.HolderID, c.now().AddDate(0, 0, -chartDays))
+	if err != nil {
+		return err
+	}
+	repeat, err := c.store.RepeatSellerTimes(r.Context(), m.Body.MarkID)
+	if err != nil {
+		return err
+	}
+	p.Figures = markFigures(m.Body.MarkID, days, repeat, c.now(), chartDays)
+	previews, err := c.store.MarkPreviews(r.Context(), m.Body.MarkID)
+	if err != nil {
+		return err
+	}
+	for _, pv := range previews {
+		p.Previews = append(p.Previews, newUploadFigure(pv))
+	}
 	if p.Calibration, err = c.markCalibration(r, m.Body.MarkID); err != nil {
 		return err
 	}
-	return c.render(w, r, http.StatusOK, "mark", "Mark "+m.Body.Name, p)
+	return c.render(w, r, status, "mark", "Mark "+m.Body.Name, p)
 }
 
 // uploadImages passes the multipart upload to the API as it came, so that
@@ -445,4 +577,36 @@ func (c *Console) markCalibration(r *request, markID string) (*markCalibration, 
 		}
 	}
 	return mc, nil
+}
+
+// uploadFigure is an uploaded reference image on the mark page: the
+// picture of what is matched, and in words its size, the box and the
+// warnings.
+type uploadFigure struct {
+	Src, Alt, Caption string
+	Width, Height     int
+	Warnings          []string
+}
+
+func newUploadFigure(pv store.MarkPreview) uploadFigure {
+	rep := pv.Report
+	c := rep.Content
+	sha := strings.TrimPrefix(pv.URL, "upload:")
+	f := uploadFigure{Src: "/img/marks/" + url.PathEscape(pv.MarkID) + "/uploads/" + url.PathEscape(sha), Warnings: rep.Warnings}
+	// Drawn at most 200 pixels a side, in the box's aspect.
+	scale := min(1, 200/float64(max(c.W, c.H, 1)))
+	f.Width, f.Height = max(1, int(float64(c.W)*scale+0.5)), max(1, int(float64(c.H)*scale+0.5))
+	what := "the whole image"
+	if c.W != rep.Width || c.H != rep.Height {
+		what = fmt.Sprintf("the %d×%d box at x %d, y %d inside its borders", c.W, c.H, c.X, c.Y)
+	}
+	f.Alt = fmt.Sprintf("What is matched of %s: %s, in grey as the matcher sees it", pv.FileName, what)
+	f.Caption = fmt.Sprintf("%s (%s), %d×%d pixels: %s is matched, %d fingerprints", pv.FileName, pv.Kind, rep.Width, rep.Height, what, rep.Hashes)
+	if rep.ContentOnly {
+		f.Caption += "; the canvas around it is ignored"
+	}
+	if rep.Transparent > 0 {
+		f.Caption += fmt.Sprintf("; %.0f%% transparent, seen on %s grounds", 100*rep.Transparent, strings.Join(rep.Grounds, " and "))
+	}
+	return f
 }

@@ -43,12 +43,17 @@ func (c *Console) pageTable() []page {
 		// A mark's reference images are evidence on the complaint page:
 		// reviewers see them, unlike the mark's record (GET /v1/marks/{id}).
 		{pattern: "GET /img/marks/{id}/{n}", allow: []identity.Role{admin, reviewer, brandOwner}, handler: c.markImage},
+		// What is matched of an uploaded reference image: its holder's
+		// brand owner sees it on the mark page, reviewers beside the
+		// evidence it matched.
+		{pattern: "GET /img/marks/{id}/uploads/{sha}", allow: []identity.Role{admin, reviewer, brandOwner}, handler: c.uploadPreview},
 
 		// Brand owners (and admins, who act for any holder).
 		{pattern: "GET /marks", sameAs: "GET /v1/marks", handler: c.marks},
 		{pattern: "GET /marks/new", sameAs: "POST /v1/marks", handler: c.markForm},
 		{pattern: "POST /marks", sameAs: "POST /v1/marks", handler: c.createMark},
 		{pattern: "GET /marks/{id}", sameAs: "GET /v1/marks/{id}", handler: c.mark},
+		{pattern: "POST /marks/{id}/edit", sameAs: "PATCH /v1/marks/{id}", handler: c.editMark},
 		{pattern: "POST /marks/{id}/images", sameAs: "POST /v1/marks/{id}/images", handler: c.uploadImages},
 		{pattern: "GET /portal/complaints", allow: owners, handler: c.portalComplaints},
 		{pattern: "GET /portal/complaints/new", sameAs: "POST /v1/complaints", handler: c.complaintForm},

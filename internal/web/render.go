@@ -50,7 +50,10 @@ func parseTemplates() (map[string]*template.Template, error) {
 			}
 			return "in " + human(d)
 		},
-		"add":   func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
+		"fieldOf": func(f *markEditForm, name, id, label, rows string) formField {
+			return formField{Name: name, ID: id, Label: label, Rows: rows, Value: f.Values[name], Error: f.Errors[name]}
+		},
 		"split": strings.Fields,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
@@ -203,4 +206,10 @@ func human(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(math.Round(d.Hours()/24)))
+}
+
+// formField is one labelled textarea of a form, with the error of its
+// last submission beside it (see the "editField" template).
+type formField struct {
+	Name, ID, Label, Rows, Value, Error string
 }

@@ -186,21 +186,24 @@ var pageExamples = map[string]func(e *env, t *testing.T, holder string) string{
 	"GET /second-look":             func(*env, *testing.T, string) string { return "/second-look" },
 	"GET /img/complaints/{id}/{n}": func(e *env, t *testing.T, h string) string { return "/img/complaints/" + e.complaint(t, h) + "/0" },
 	"GET /img/marks/{id}/{n}":      func(e *env, t *testing.T, h string) string { return "/img/marks/m_" + h + "/0" },
-	"GET /marks":                   func(*env, *testing.T, string) string { return "/marks" },
-	"GET /marks/new":               func(*env, *testing.T, string) string { return "/marks/new" },
-	"GET /marks/{id}":              func(e *env, t *testing.T, h string) string { return "/marks/m_" + h },
-	"GET /portal/complaints":       func(*env, *testing.T, string) string { return "/portal/complaints" },
-	"GET /portal/complaints/new":   func(*env, *testing.T, string) string { return "/portal/complaints/new" },
-	"GET /admin/marks":             func(*env, *testing.T, string) string { return "/admin/marks" },
-	"GET /admin/sellers":           func(*env, *testing.T, string) string { return "/admin/sellers" },
-	"GET /admin/holders":           func(*env, *testing.T, string) string { return "/admin/holders" },
-	"GET /admin/users":             func(*env, *testing.T, string) string { return "/admin/users" },
-	"GET /admin/audit":             func(*env, *testing.T, string) string { return "/admin/audit?object_type=user" },
-	"GET /login":                   func(*env, *testing.T, string) string { return "/login" },
+	"GET /img/marks/{id}/uploads/{sha}": func(e *env, t *testing.T, h string) string {
+		return "/img/marks/m_" + h + "/uploads/" + e.preview(t, "m_"+h)
+	},
+	"GET /marks":                 func(*env, *testing.T, string) string { return "/marks" },
+	"GET /marks/new":             func(*env, *testing.T, string) string { return "/marks/new" },
+	"GET /marks/{id}":            func(e *env, t *testing.T, h string) string { return "/marks/m_" + h },
+	"GET /portal/complaints":     func(*env, *testing.T, string) string { return "/portal/complaints" },
+	"GET /portal/complaints/new": func(*env, *testing.T, string) string { return "/portal/complaints/new" },
+	"GET /admin/marks":           func(*env, *testing.T, string) string { return "/admin/marks" },
+	"GET /admin/sellers":         func(*env, *testing.T, string) string { return "/admin/sellers" },
+	"GET /admin/holders":         func(*env, *testing.T, string) string { return "/admin/holders" },
+	"GET /admin/users":           func(*env, *testing.T, string) string { return "/admin/users" },
+	"GET /admin/audit":           func(*env, *testing.T, string) string { return "/admin/audit?object_type=user" },
+	"GET /login":                 func(*env, *testing.T, string) string { return "/login" },
 }
 
 // objectPages name a holder's object: another tenant's answers 404.
-var objectPages = []string{"GET /complaints/{id}", "GET /img/complaints/{id}/{n}", "GET /img/marks/{id}/{n}", "GET /marks/{id}"}
+var objectPages = []string{"GET /complaints/{id}", "GET /img/complaints/{id}/{n}", "GET /img/marks/{id}/{n}", "GET /img/marks/{id}/uploads/{sha}", "GET /marks/{id}"}
 
 // TestPageMatrix requests every page as every role and anonymously, for an
 // object of the brand owner's holder and of another, and checks what the

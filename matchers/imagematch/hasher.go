@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/markwatch/markwatch/internal/domain"
 )
 
 // Hasher computes the perceptual hashes of listing and reference images
@@ -29,25 +31,61 @@ func NewHasher(lim Limits) *Hasher {
 // shows it. It waits for its turn to decode until ctx ends. Errors wrap
 // ErrFormat, ErrTooLarge, ErrFeatureless or ErrBusy.
 func (h *Hasher) HashListingImage(ctx context.Context, data []byte) ([]uint64, error) {
+	out, _, err := h.HashListingImageRegions(ctx, data)
+	return out, err
+}
+
+// HashListingImageRegions is HashListingImage that also says, for each
+// hash, which part of the image it was computed from: the box (in the
+// image's pixels) of the content inside its borders, or of the image
+// without a band a banner or sticker may hide, nil for the whole image.
+// The hashes are HashListingImage's, in the same order; the Matcher
+// reports the box of the hash that matched as the evidence's Region
+// (matchers.ListingImage.Regions).
+func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]uint64, []*domain.Region, error) {
 	planes, err := h.load(ctx, data, false)
 	if err != nil {
-		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+		return nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
 	p := planes[0]
-	out, err := p.p.hashes(p.p.listingRegions(p.trim))
+	regions := p.p.listingRegions(p.trim)
+	out, from, _, err := p.p.hashRegions(regions)
 	if err != nil {
-		return nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+		return nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+	}
+	boxes := make([]*domain.Region, len(out))
+	for i, k := range from {
+		boxes[i] = p.p.box(regions[k].clip)
 	}
 	if q, ok := p.p.unbanner(); ok {
 		// A banner across the middle: hash the image once more with the
 		// band filled in (see banner.go). Too flat to hash is no error.
+		// Those hashes are of the whole image, painted over.
 		if extra, err := q.hashes(q.bases(q.trim())); err == nil {
 			for _, h := range extra {
-				out = appendNew(out, h)
+				if !slices.Contains(out, h) {
+					out = append(out, h)
+					boxes = append(boxes, nil)
+				}
 			}
 		}
 	}
-	return out, nil
+	return out, boxes, nil
+}
+
+// box is r in the source image's pixels, nil for the whole image.
+func (p *plane) box(r rect) *domain.Region {
+	if r == fullRect {
+		return nil
+	}
+	x0, y0 := int(r.x0*float64(p.imgW)+0.5), int(r.y0*float64(p.imgH)+0.5)
+	x1, y1 := int(r.x1*float64(p.imgW)+0.5), int(r.y1*float64(p.imgH)+0.5)
+	x0, y0 = max(x0, 0), max(y0, 0)
+	x1, y1 = min(x1, p.imgW), min(y1, p.imgH)
+	if x1 <= x0 || y1 <= y0 {
+		return nil
+	}
+	return &domain.Region{X: x0, Y: y0, W: x1 - x0, H: y1 - y0, ImageW: p.imgW, ImageH: p.imgH}
 }
 
 // HashReference decodes a mark's logo or official photo and returns the
@@ -65,25 +103,48 @@ func (h *Hasher) HashListingImage(ctx context.Context, data []byte) ([]uint64, e
 // ground near the first and lighter than its ground near the second.
 // Only when both are blank is the image featureless.
 func (h *Hasher) HashReference(ctx context.Context, data []byte) ([]uint64, error) {
+	out, _, err := h.hashReference(ctx, data)
+	return out, err
+}
+
+// hashReference is HashReference, also returning the planes it decoded
+// with whether each had anything to hash (InspectReference reports on
+// them).
+func (h *Hasher) hashReference(ctx context.Context, data []byte) ([]uint64, []hashedPlane, error) {
 	planes, err := h.load(ctx, data, true)
 	if err != nil {
-		return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+		return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 	}
-	var lists [][]uint64
+	var (
+		lists  [][]uint64
+		hashed []hashedPlane
+	)
 	for _, d := range planes {
-		hs, err := d.p.hashes(d.p.referenceRegions(d.trim))
+		regions := d.p.referenceRegions(d.trim)
+		hs, _, flat, err := d.p.hashRegions(regions)
 		if errors.Is(err, ErrFeatureless) {
+			hashed = append(hashed, hashedPlane{decoded: d, regions: len(regions), flat: flat})
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("imagematch: hash reference image: %w", err)
+			return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 		}
 		lists = append(lists, hs)
+		hashed = append(hashed, hashedPlane{decoded: d, hashes: len(hs), regions: len(regions), flat: flat})
 	}
 	if len(lists) == 0 {
-		return nil, fmt.Errorf("imagematch: hash reference image: %w", ErrFeatureless)
+		return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", ErrFeatureless)
 	}
-	return interleave(lists, maxReferenceHashes), nil
+	return interleave(lists, maxReferenceHashes), hashed, nil
+}
+
+// hashedPlane is a plane of a reference image with how many distinct
+// hashes it gave (0: featureless on that ground).
+type hashedPlane struct {
+	decoded
+	hashes int
+	// regions were hashed, flat of them too flat to give a hash.
+	regions, flat int
 }
 
 // interleave merges lists, taking one hash of each in turn and dropping
@@ -260,30 +321,43 @@ func (p *plane) referenceRegions(trim rect) []region {
 // duplicates and regions too flat to hash. An image none of whose regions
 // can be hashed is featureless.
 func (p *plane) hashes(regions []region) ([]uint64, error) {
+	out, _, _, err := p.hashRegions(regions)
+	return out, err
+}
+
+// hashRegions is hashes that also returns, for each hash, the index in
+// regions of the region it was first computed from, and how many regions
+// were too flat to hash.
+func (p *plane) hashRegions(regions []region) (out []uint64, from []int, flat int, err error) {
 	cells := make([]float32, hashSide*hashSide)
 	grid := make([]float64, hashSide*hashSide)
-	var out []uint64
-	for _, r := range regions {
+	add := func(h uint64, i int) {
+		if !slices.Contains(out, h) {
+			out, from = append(out, h), append(from, i)
+		}
+	}
+	for i, r := range regions {
 		p.sample(r, hashSide, hashSide, cells)
 		for k, v := range cells {
 			grid[k] = float64(v)
 		}
 		h, m, ok := phash(grid)
 		if !ok {
+			flat++
 			continue
 		}
-		out = appendNew(out, h^r.mask)
+		add(h^r.mask, i)
 		if r.mirror {
-			out = appendNew(out, m^r.mask)
+			add(m^r.mask, i)
 		}
 	}
 	if len(out) == 0 {
-		return nil, ErrFeatureless
+		return nil, nil, flat, ErrFeatureless
 	}
 	if len(out) > maxReferenceHashes {
-		out = out[:maxReferenceHashes]
+		out, from = out[:maxReferenceHashes], from[:maxReferenceHashes]
 	}
-	return out, nil
+	return out, from, flat, nil
 }
 
 func appendNew(s []uint64, h uint64) []uint64 {

@@ -221,6 +221,18 @@ type imageMatch struct {
 	img  *matchers.ListingImage
 	ref  *matchers.ReferenceImage
 	dist int
+	// at is the index of the listing image's hash that matched.
+	at int
+}
+
+// region is the part of the listing image whose hash matched, when the
+// image's regions are known; nil for the whole image.
+func (f imageMatch) region() *domain.Region {
+	if f.at >= len(f.img.Regions) || f.img.Regions[f.at] == nil {
+		return nil
+	}
+	r := *f.img.Regions[f.at]
+	return &r
 }
 
 func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, near []int) matchers.Signal {
@@ -233,10 +245,10 @@ func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, near []int) mat
 		best := imageMatch{dist: limit + 1}
 		for j := range mk.References {
 			ref := &mk.References[j]
-			for _, a := range img.Hashes {
+			for k, a := range img.Hashes {
 				for _, b := range ref.Hashes {
 					if d := Distance(a, b); d < best.dist {
-						best = imageMatch{img, ref, d}
+						best = imageMatch{img, ref, d, k}
 					}
 				}
 			}
@@ -264,6 +276,10 @@ func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, near []int) mat
 			Match:   f.img.URL,
 			Detail:  fmt.Sprintf("matches %s %s (distance %d/64)", what, f.ref.URL, f.dist),
 			Kind:    kind,
+			// The reference is named as the mark names it: its URL, or
+			// upload:<sha256> for an uploaded file.
+			Reference: f.ref.URL,
+			Region:    f.region(),
 		})
 	}
 	return sig

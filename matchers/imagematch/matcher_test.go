@@ -161,6 +161,9 @@ func TestMatchEvidence(t *testing.T) {
 				if e.Match != tc.listing.Images[len(tc.listing.Images)-1].URL {
 					t.Errorf("evidence match %q, want the listing image URL", e.Match)
 				}
+				if e.Reference != tc.wantRef {
+					t.Errorf("evidence reference %q, want %s", e.Reference, tc.wantRef)
+				}
 				if !strings.Contains(e.Detail, tc.wantRef) || !strings.Contains(e.Detail, "/64)") {
 					t.Errorf("detail %q does not name %s and the distance", e.Detail, tc.wantRef)
 				}

@@ -107,7 +107,9 @@
     }, 60000);
   }
 
-  // Upload preview: what will be hashed, with a warning for small images.
+  // Upload selection: the files picked, before they are sent. What will be
+  // matched, and whether an image is weak, is the server's verdict, shown
+  // on the page after the upload (rendered from the matcher's own view).
   var upload = document.getElementById("upload");
   if (upload) {
     var file = document.getElementById("u-file");
@@ -124,10 +126,8 @@
         img.className = "photo";
         cap.textContent = f.name + ": reading…";
         img.onload = function () {
-          var small = Math.min(img.naturalWidth, img.naturalHeight) < 128;
           cap.textContent = f.name + ": " + img.naturalWidth + "×" + img.naturalHeight +
-            (small ? " — weak: under 128 pixels on a side, matches will be unreliable" : " — the whole image will be hashed, borders trimmed");
-          if (small) cap.className = "warn";
+            " selected — upload it to see what will be matched";
         };
         img.onerror = function () {
           cap.textContent = f.name + ": refused — not an image this browser can read (JPEG, PNG, GIF or WebP)";
