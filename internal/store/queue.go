@@ -30,6 +30,8 @@ type QueueFilter struct {
 	// Matcher keeps the complaints whose evidence names one of these
 	// matchers (text, image, price, cue, seller, logo...; migration 13).
 	Matcher []string `json:",omitempty"`
+	// ListingID keeps the complaints about these listings.
+	ListingID []string `json:",omitempty"`
 	// IDs, when not nil, keeps only these complaints: the full-text
 	// search's matches, ordered and paged by the store. It is not part of
 	// a cursor's fingerprint (the search's text is).
@@ -85,7 +87,7 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 		vals []string
 	}{
 		{"c.status", f.Status}, {"c.source", f.Source}, {"c.mark_id", f.MarkID},
-		{"c.holder_id", f.HolderID}, {"c.seller_id", f.SellerID},
+		{"c.holder_id", f.HolderID}, {"c.seller_id", f.SellerID}, {"c.listing_id", f.ListingID},
 	} {
 		if len(c.vals) > 0 {
 			in, a := inList(c.col, c.vals)
@@ -230,7 +232,7 @@ func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimat
 // are counted up to limit, and past it the count is limit and capped is
 // true (a lower bound).
 func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
-	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
+	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
 		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1 {
 		table, conds, args := "complaint_counts", []string{"1 = 1"}, []any{}
 		if len(f.Matcher) == 1 {

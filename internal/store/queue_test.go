@@ -139,6 +139,7 @@ func testListQueue(t *testing.T, dsn string) {
 				return (r.id == "c_03" || r.id == "c_07" || r.id == "c_11") && r.status == ComplaintOpen
 			}},
 			{"no ids", QueueFilter{IDs: []string{}}, func(r row) bool { return false }},
+			{"listing", QueueFilter{ListingID: []string{"l_1"}, HolderID: []string{"h_1"}}, func(r row) bool { return r.holder == "h_1" }},
 			{"arrival", QueueFilter{CreatedAfter: testNow.Add(3 * time.Second), CreatedBefore: testNow.Add(9 * time.Second)}, func(r row) bool {
 				return !r.at.Before(testNow.Add(3*time.Second)) && r.at.Before(testNow.Add(9*time.Second))
 			}},
