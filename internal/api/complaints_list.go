@@ -331,7 +331,8 @@ type facetCounts struct {
 	Matcher []facetCount `json:"matcher"`
 	MaxAge  []facetCount `json:"max_age" doc:"Per max_age option (1h, 24h, 72h, 168h)."`
 	MarkID  []facetCount `json:"mark_id" doc:"The mark_id values given, each alone; empty without mark_id."`
-	// HolderID is empty for a brand owner: its one holder is the list.
+	// HolderID is a brand owner's own holder for a brand owner, whose
+	// list is always confined to it.
 	HolderID []facetCount `json:"holder_id" doc:"The holder_id values given, each alone; empty without holder_id."`
 }
 
@@ -341,6 +342,8 @@ type facetCount struct {
 	Count int64  `json:"count" doc:"Exact unless capped is true; then a lower bound: counting stopped at 1000."`
 	// Capped tells that Count stopped at FacetCountCap.
 	Capped bool `json:"capped" doc:"True when count stopped at 1000 (more match): show it as 1000+. Counts of status, source and matcher options are exact, from counts kept by triggers, when the other filters are only status, source, holder_id and one matcher."`
+	// Unknown tells that the count was not finished in time.
+	Unknown bool `json:"unknown" doc:"True when this option was not counted within the list's time budget (a rare option under broad filters can take a scan to count); count is then 0 and means nothing."`
 }
 
 func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
@@ -366,7 +369,7 @@ func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
 		} {
 			*f.dst = make([]facetCount, 0, len(f.src))
 			for _, c := range f.src {
-				*f.dst = append(*f.dst, facetCount{Value: c.Value, Count: c.Count, Capped: c.Capped})
+				*f.dst = append(*f.dst, facetCount{Value: c.Value, Count: c.Count, Capped: c.Capped, Unknown: c.Unknown})
 			}
 		}
 		resp.Counts = fc
@@ -397,11 +400,13 @@ type Facets struct {
 }
 
 // FacetCount is how many complaints one filter option lists; past
-// FacetCountCap the count stops and Capped is set.
+// FacetCountCap the count stops and Capped is set. Unknown is set when the
+// count did not finish within the list's budget (facetBudget).
 type FacetCount struct {
-	Value  string
-	Count  int64
-	Capped bool
+	Value   string
+	Count   int64
+	Capped  bool
+	Unknown bool
 }
 
 // Options of the per-filter counts.
@@ -507,48 +512,6 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 		out.Next = encodeQueueCursor(fp, page.After)
 	}
 	return out, nil
-}
-
-// facets counts, for each filter, the complaints each of its options
-// would list with the other filters of q as they are: exact from the
-// trigger-kept counts where the store has them (see
-// store.CountQueueUpTo), otherwise up to FacetCountCap.
-func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facets, error) {
-	base := queueFilter(q)
-	var fs Facets
-	count := func(dst *[]FacetCount, value string, f store.QueueFilter) error {
-		n, capped, err := a.store.CountQueueUpTo(ctx, f, FacetCountCap)
-		if err != nil {
-			return fmt.Errorf("list complaints: counts: %w", err)
-		}
-		*dst = append(*dst, FacetCount{Value: value, Count: n, Capped: capped})
-		return nil
-	}
-	for _, dim := range []struct {
-		dst    *[]FacetCount
-		values []string
-		set    func(f *store.QueueFilter, v string)
-	}{
-		{&fs.Status, enumSets[queryEnums["status"]], func(f *store.QueueFilter, v string) { f.Status = []string{v} }},
-		{&fs.Source, enumSets[queryEnums["source"]], func(f *store.QueueFilter, v string) { f.Source = []string{v} }},
-		{&fs.Matcher, FacetMatchers, func(f *store.QueueFilter, v string) { f.Matcher = []string{v} }},
-		{&fs.MaxAge, FacetMaxAges, func(f *store.QueueFilter, v string) {
-			d, _ := time.ParseDuration(v) // FacetMaxAges parse
-			f.CreatedAfter = now.Add(-d).Truncate(time.Second)
-		}},
-		{&fs.MarkID, q.MarkID, func(f *store.QueueFilter, v string) { f.MarkID = []string{v} }},
-		{&fs.HolderID, q.HolderID, func(f *store.QueueFilter, v string) { f.HolderID = []string{v} }},
-	} {
-		*dim.dst = []FacetCount{}
-		for _, v := range dim.values {
-			f := base
-			dim.set(&f, v)
-			if err := count(dim.dst, v, f); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return &fs, nil
 }
 
 // Bounds of the full-text search's work per page (variables so that tests

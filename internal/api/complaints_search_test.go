@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
@@ -104,7 +105,8 @@ func TestSearchTextQueueOrder(t *testing.T) {
 // otherwise; a brand owner's counts are its own holder's.
 func TestListCounts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
-		e := newEnv(t, eng.NewDSN(t), Options{})
+		// Room for a loaded machine: every count must finish here.
+		e := newEnv(t, eng.NewDSN(t), Options{CountBudget: time.Minute})
 		for _, f := range listFixtures {
 			e.ingestFixture(t, f)
 		}
@@ -140,7 +142,7 @@ func TestListCounts(t *testing.T) {
 					}
 					v.Set(dim.param, c.Value)
 					list := e.list(t, "/v1/complaints?limit=500&"+v.Encode(), tc.role)
-					if c.Capped || c.Count != int64(len(list.Complaints)) {
+					if c.Capped || c.Unknown || c.Count != int64(len(list.Complaints)) {
 						t.Errorf("?%s: %s=%s counted %d (capped %v), the list has %d", tc.query, dim.param, c.Value, c.Count, c.Capped, len(list.Complaints))
 					}
 				}

@@ -185,7 +185,9 @@ func facetTexts(f *api.Facets) map[string]map[string]string {
 	} {
 		out[name] = map[string]string{}
 		for _, fc := range counts {
-			out[name][fc.Value] = countText(fc.Count, fc.Capped)
+			if !fc.Unknown {
+				out[name][fc.Value] = countText(fc.Count, fc.Capped)
+			}
 		}
 	}
 	return out

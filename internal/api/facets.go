@@ -1,0 +1,129 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/markwatch/markwatch/internal/search"
+	"github.com/markwatch/markwatch/internal/store"
+)
+
+// Per-filter counts are a few dozen small queries. A reviewer pages through
+// one list and comes back to it: the counts of a list are kept for
+// facetTTL, so that a page (the cursor is not part of the key) costs them
+// once, and a count is at most that old, like the queue stats beside it.
+const (
+	facetTTL     = 5 * time.Second
+	facetEntries = 256
+	// facetWorkers is how many count queries one list runs at once.
+	facetWorkers = 4
+)
+
+// facetCache keeps recent lists' counts by the fingerprint of their
+// filters (which holds a brand owner's holder, so that no two tenants
+// share an entry).
+type facetCache struct {
+	entries *lru.Cache[string, facetEntry] // safe for concurrent use
+}
+
+type facetEntry struct {
+	at     time.Time
+	facets *Facets
+}
+
+func newFacetCache() *facetCache {
+	c, _ := lru.New[string, facetEntry](facetEntries) // a positive size never fails
+	return &facetCache{entries: c}
+}
+
+func (fc *facetCache) get(key string, now time.Time) (*Facets, bool) {
+	e, ok := fc.entries.Get(key)
+	if !ok || now.Sub(e.at) > facetTTL || now.Before(e.at) {
+		return nil, false
+	}
+	return e.facets, true
+}
+
+func (fc *facetCache) put(key string, f *Facets, now time.Time) {
+	fc.entries.Add(key, facetEntry{at: now, facets: f})
+}
+
+// facets counts, for each filter, the complaints each of its options
+// would list with the other filters of q as they are: exact from the
+// trigger-kept counts where the store has them (see
+// store.CountQueueUpTo), otherwise up to FacetCountCap. The queries run a
+// few at a time; the answer is kept for facetTTL.
+func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facets, error) {
+	base := queueFilter(q)
+	key := queueFingerprint(base)
+	if f, ok := a.facetCache.get(key, now); ok {
+		return f, nil
+	}
+	type option struct {
+		dst   *[]FacetCount
+		value string
+		f     store.QueueFilter
+	}
+	var fs Facets
+	var opts []option
+	for _, dim := range []struct {
+		dst    *[]FacetCount
+		values []string
+		set    func(f *store.QueueFilter, v string)
+	}{
+		{&fs.Status, enumSets[queryEnums["status"]], func(f *store.QueueFilter, v string) { f.Status = []string{v} }},
+		{&fs.Source, enumSets[queryEnums["source"]], func(f *store.QueueFilter, v string) { f.Source = []string{v} }},
+		{&fs.Matcher, FacetMatchers, func(f *store.QueueFilter, v string) { f.Matcher = []string{v} }},
+		{&fs.MaxAge, FacetMaxAges, func(f *store.QueueFilter, v string) {
+			d, _ := time.ParseDuration(v) // FacetMaxAges parse
+			f.CreatedAfter = now.Add(-d).Truncate(time.Second)
+		}},
+		{&fs.MarkID, q.MarkID, func(f *store.QueueFilter, v string) { f.MarkID = []string{v} }},
+		{&fs.HolderID, q.HolderID, func(f *store.QueueFilter, v string) { f.HolderID = []string{v} }},
+	} {
+		*dim.dst = make([]FacetCount, len(dim.values))
+		for _, v := range dim.values {
+			f := base
+			dim.set(&f, v)
+			opts = append(opts, option{dim.dst, v, f})
+		}
+	}
+	// Each option has its own slot: the workers share no writes.
+	slot := make(map[*[]FacetCount]int)
+	// A capped count is cheap when its option is common and may read the
+	// whole base list when it is rare (an option that matches nothing
+	// proves it only at the end): what is not counted within the budget
+	// is reported unknown rather than slowing the page.
+	bctx, cancel := context.WithTimeout(ctx, a.countBudget)
+	defer cancel()
+	g, gctx := errgroup.WithContext(bctx)
+	g.SetLimit(facetWorkers)
+	for _, o := range opts {
+		i := slot[o.dst]
+		slot[o.dst]++
+		(*o.dst)[i] = FacetCount{Value: o.value, Unknown: true}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil // over the budget: stays unknown
+			}
+			n, capped, err := a.store.CountQueueUpTo(gctx, o.f, FacetCountCap)
+			if err != nil {
+				if bctx.Err() != nil && ctx.Err() == nil {
+					return nil // over the budget: stays unknown
+				}
+				return fmt.Errorf("list complaints: counts: %w", err)
+			}
+			(*o.dst)[i] = FacetCount{Value: o.value, Count: n, Capped: capped}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	a.facetCache.put(key, &fs, now)
+	return &fs, nil
+}
