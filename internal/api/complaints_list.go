@@ -522,6 +522,12 @@ var (
 	// the search is broad and walks the queue instead. It is also the cap
 	// of a full-text total.
 	narrowMatches = 1000
+	// midMatches is how many matches a search may have for the walk of
+	// the queue to test its candidates against a set of every match's id
+	// read from the index; past it the candidates are tested against the
+	// index a batch at a time (a lookup per id and index segment, cheap
+	// only for the few candidates a dense search needs).
+	midMatches = 10_000
 	// walkFirstBatch and walkMaxBatch bound each batch of queue
 	// candidates tested against the index: the first is a few pages'
 	// worth, each next one twice the last.
@@ -534,15 +540,17 @@ var (
 )
 
 // searchText answers a query with text, in queue order like every list.
-// The full-text index gives the matches, the store orders and pages them:
-// a narrow search (at most narrowMatches matches of the text and the
-// filters, taken from the index without scoring or sorting) is one store
-// query over those ids; a broad one walks the store's queue with the
-// filters from the cursor, a batch of candidates at a time, and keeps the
-// candidates the index matches, until the page is full. Either way a page
-// costs about narrowMatches index entries or the candidates before its
-// last row, never every match: sorting every match of a broad search was
-// what made it slow. The total of a broad search is a lower bound.
+// The full-text index gives the matches, the store orders and pages them.
+// The matches of the text and the filters are first counted up to
+// midMatches, without scoring, sorting or reading ids. A narrow search (at
+// most narrowMatches) is one store query over its matches' ids; a mid one
+// (at most midMatches) and a broad one walk the store's queue with the
+// filters from the cursor, a batch of candidates at a time, keeping those
+// in the set of the matches' ids (mid) or those the index matches (broad)
+// until the page is full. A page so costs at most midMatches index entries
+// and the candidates before its last row (fewer than limit×Q/midMatches
+// for a broad search over a queue of Q), never a sort of every match:
+// that is what made a broad search slow. Its total is then a lower bound.
 func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, error) {
 	ix, err := a.index.forQuery(ctx)
 	if err != nil {
@@ -558,12 +566,18 @@ func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, er
 	if err != nil {
 		return ComplaintPage{}, err
 	}
-	matches, broad, err := ix.Matches(ctx, q, narrowMatches)
+	n, broad, err := ix.CountMatches(ctx, q, midMatches)
 	if err != nil {
 		return ComplaintPage{}, searchErr(err)
 	}
-	var out ComplaintPage
+	var matches []string
 	if !broad {
+		if matches, _, err = ix.Matches(ctx, q, midMatches); err != nil {
+			return ComplaintPage{}, searchErr(err)
+		}
+	}
+	var out ComplaintPage
+	if !broad && n <= narrowMatches {
 		f.IDs = matches
 		page, err := a.store.ListQueue(ctx, f, after, limit)
 		if err != nil {
@@ -578,6 +592,16 @@ func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, er
 			out.Next = encodeQueueCursor(fp, page.After)
 		}
 		return out, nil
+	}
+	// A mid search tests candidates against its matches' ids, a broad one
+	// against the index.
+	matching := func(ids []string) (map[string]bool, error) { return ix.Matching(ctx, q.Text, ids) }
+	if !broad {
+		set := make(map[string]bool, len(matches))
+		for _, id := range matches {
+			set[id] = true
+		}
+		matching = func([]string) (map[string]bool, error) { return set, nil }
 	}
 	var (
 		ids     []string
@@ -597,7 +621,7 @@ func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, er
 		for i, c := range cands {
 			cid[i] = c.ID
 		}
-		hit, err := ix.Matching(ctx, q.Text, cid)
+		hit, err := matching(cid)
 		if err != nil {
 			return ComplaintPage{}, searchErr(err)
 		}
@@ -624,9 +648,10 @@ func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, er
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	// At least narrowMatches match the text and the filters the index
-	// knows; with a matcher filter beside them, at least what was found.
-	total := narrowMatches
+	// n (more than narrowMatches; a lower bound when broad) match the
+	// text and the filters the index knows; with a matcher filter beside
+	// them, at least what was found.
+	total := n
 	if len(f.Matcher) > 0 {
 		total = len(cs)
 		if more {

@@ -59,10 +59,11 @@ func TestSearchTextQueueOrder(t *testing.T) {
 				return !strings.Contains(titles[id], word) || (holder != "" && (id[len(id)-1]-'0')%2 != map[string]byte{ownHolder: 0, otherHolder: 1}[holder])
 			})
 		}
-		for _, narrow := range []int{1000, 4} {
-			t.Run(fmt.Sprintf("narrow up to %d", narrow), func(t *testing.T) {
-				defer func(n, b int) { narrowMatches, walkFirstBatch = n, b }(narrowMatches, walkFirstBatch)
-				narrowMatches, walkFirstBatch = narrow, 3
+		for _, tier := range []struct{ narrow, mid int }{{1000, 10_000}, {4, 1000}, {4, 20}, {4, 4}} {
+			narrow := tier.narrow
+			t.Run(fmt.Sprintf("narrow up to %d, mid up to %d", tier.narrow, tier.mid), func(t *testing.T) {
+				defer func(n, m, b int) { narrowMatches, midMatches, walkFirstBatch = n, m, b }(narrowMatches, midMatches, walkFirstBatch)
+				narrowMatches, midMatches, walkFirstBatch = tier.narrow, tier.mid, 3
 				for _, tc := range []struct{ query, word, holder string }{
 					{"q=replica", "replica", ""},
 					{"q=rare", "rare", ""},

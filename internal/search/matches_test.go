@@ -48,6 +48,9 @@ func TestMatches(t *testing.T) {
 						t.Fatalf("max %d: %s does not match", max, id)
 					}
 				}
+				if n, cmore, err := ix.CountMatches(t.Context(), tc.q, max); err != nil || cmore != more || n != len(got) {
+					t.Fatalf("max %d: count %d more %v (%v), want %d %v", max, n, cmore, err, len(got), more)
+				}
 				if !more {
 					slices.Sort(got)
 					if !slices.Equal(got, want) {

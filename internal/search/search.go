@@ -506,7 +506,7 @@ func (ix *Index) Matches(ctx context.Context, q Query, max int) (ids []string, m
 		return nil, false, err
 	}
 	ids = make([]string, 0, min(max, 1024))
-	err = ix.each(ctx, bq, func(id string) bool {
+	err = ix.each(ctx, bq, true, func(id string) bool {
 		if len(ids) == max {
 			more = true
 			return false
@@ -518,6 +518,29 @@ func (ix *Index) Matches(ctx context.Context, q Query, max int) (ids []string, m
 		return nil, false, err
 	}
 	return ids, more, nil
+}
+
+// CountMatches counts the complaints that match q's text and filters
+// (Matcher, Limit and Cursor aside) up to max, and tells whether more
+// match. It reads no ids, the cheapest way to learn how broad a search is.
+func (ix *Index) CountMatches(ctx context.Context, q Query, max int) (n int, more bool, err error) {
+	q.Matcher, q.Limit, q.Cursor = nil, 0, ""
+	bq, _, err := build(q)
+	if err != nil {
+		return 0, false, err
+	}
+	err = ix.each(ctx, bq, false, func(string) bool {
+		if n == max {
+			more = true
+			return false
+		}
+		n++
+		return true
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return n, more, nil
 }
 
 // Matching reports which of ids match text (as Query.Text does; no other
@@ -532,7 +555,7 @@ func (ix *Index) Matching(ctx context.Context, text string, ids []string) (map[s
 	if err != nil {
 		return nil, err
 	}
-	err = ix.each(ctx, bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), tq), func(id string) bool {
+	err = ix.each(ctx, bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), tq), true, func(id string) bool {
 		out[id] = true
 		return true
 	})
@@ -542,10 +565,11 @@ func (ix *Index) Matching(ctx context.Context, text string, ids []string) (map[s
 	return out, nil
 }
 
-// each calls fn with the id of every document matching bq, in the index's
-// internal order, until fn returns false. It drives bleve's searcher
-// directly, without a collector, so that it can stop early.
-func (ix *Index) each(ctx context.Context, bq query.Query, fn func(id string) bool) error {
+// each calls fn with the id of every document matching bq (the empty
+// string unless withIDs: reading an id costs a stored-field lookup), in
+// the index's internal order, until fn returns false. It drives bleve's
+// searcher directly, without a collector, so that it can stop early.
+func (ix *Index) each(ctx context.Context, bq query.Query, withIDs bool, fn func(id string) bool) error {
 	adv, err := ix.idx.Advanced()
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
@@ -574,9 +598,11 @@ func (ix *Index) each(ctx context.Context, bq query.Query, fn func(id string) bo
 		if dm == nil {
 			return nil
 		}
-		id, err := r.ExternalID(dm.IndexInternalID)
-		if err != nil {
-			return fmt.Errorf("search: %w", err)
+		var id string
+		if withIDs {
+			if id, err = r.ExternalID(dm.IndexInternalID); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
 		}
 		sctx.DocumentMatchPool.Put(dm)
 		if !fn(id) {
