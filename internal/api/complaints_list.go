@@ -314,9 +314,9 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 for a full-text search, whose matches are not counted past that), so that a total never costs more than that."`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search over 1000 matches, the matches counted in the index."`
 	// TotalEstimated tells that Total is a lower bound, not a count.
-	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or more than 1000 match a full-text search), false when it is exact."`
+	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or more than 1000 match a full-text search), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
 	// page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
@@ -503,7 +503,13 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	n, estimated, err := a.store.CountQueue(ctx, f)
+	// A count through the matcher index probes a complaint per row: it
+	// stops ten times sooner than one over the complaints' own indexes.
+	countCap := store.QueueCountCap
+	if len(f.Matcher) > 0 {
+		countCap = FacetCountCap
+	}
+	n, estimated, err := a.store.CountQueueUpTo(ctx, f, countCap)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
