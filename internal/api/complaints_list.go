@@ -197,6 +197,8 @@ func (ci *complaintIndex) refresh(ctx context.Context, ids ...string) error {
 // through the API committed. A failure is only logged: the change stands,
 // and the next catch-up indexes it.
 func (a *API) reindex(ctx context.Context, ids ...string) {
+	// Counts kept for a few seconds must not hide one's own decision.
+	a.facetCache.entries.Purge()
 	if err := a.index.refresh(ctx, ids...); err != nil && ctx.Err() == nil {
 		a.log.Warn("complaint search index refresh failed", "complaint_id", strings.Join(ids, ","), "error", err)
 	}

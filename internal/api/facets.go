@@ -15,7 +15,8 @@ import (
 // Per-filter counts are a few dozen small queries. A reviewer pages through
 // one list and comes back to it: the counts of a list are kept for
 // facetTTL, so that a page (the cursor is not part of the key) costs them
-// once, and a count is at most that old, like the queue stats beside it.
+// once, and a count is at most that old; a change made through this API
+// (reindex) drops them at once.
 const (
 	facetTTL     = 5 * time.Second
 	facetEntries = 256
