@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
@@ -93,37 +95,76 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facet
 			opts = append(opts, option{dim.dst, v, f})
 		}
 	}
-	// Each option has its own slot: the workers share no writes.
-	slot := make(map[*[]FacetCount]int)
 	// A capped count is cheap when its option is common and may read the
 	// whole base list when it is rare (an option that matches nothing
 	// proves it only at the end): what is not counted within the budget
-	// is reported unknown rather than slowing the page.
+	// is reported unknown, and the page does not wait for it (a cancelled
+	// query can take a while to stop).
 	bctx, cancel := context.WithTimeout(ctx, a.countBudget)
-	defer cancel()
-	g, gctx := errgroup.WithContext(bctx)
-	g.SetLimit(facetWorkers)
-	for _, o := range opts {
-		i := slot[o.dst]
-		slot[o.dst]++
-		(*o.dst)[i] = FacetCount{Value: o.value, Unknown: true}
-		g.Go(func() error {
-			if gctx.Err() != nil {
-				return nil // over the budget: stays unknown
-			}
-			n, capped, err := a.store.CountQueueUpTo(gctx, o.f, FacetCountCap)
-			if err != nil {
-				if bctx.Err() != nil && ctx.Err() == nil {
-					return nil // over the budget: stays unknown
-				}
-				return fmt.Errorf("list complaints: counts: %w", err)
-			}
-			(*o.dst)[i] = FacetCount{Value: o.value, Count: n, Capped: capped}
-			return nil
-		})
+	var (
+		mu      sync.Mutex
+		res     = make([]FacetCount, len(opts))
+		left    = len(opts)
+		errs    []error
+		done    = make(chan struct{})
+		pending = make(chan int, len(opts))
+	)
+	for i, o := range opts {
+		res[i] = FacetCount{Value: o.value, Unknown: true}
+		pending <- i
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	close(pending)
+	for range min(facetWorkers, len(opts)) {
+		go func() {
+			for i := range pending {
+				var fc FacetCount
+				var err error
+				if bctx.Err() == nil {
+					var n int64
+					var capped bool
+					n, capped, err = a.store.CountQueueUpTo(bctx, opts[i].f, FacetCountCap)
+					fc = FacetCount{Value: opts[i].value, Count: n, Capped: capped}
+				}
+				mu.Lock()
+				switch {
+				case bctx.Err() != nil && (err != nil || fc.Value == ""):
+					// over the budget: stays unknown
+				case err != nil:
+					errs = append(errs, err)
+				default:
+					res[i] = fc
+				}
+				if left--; left == 0 {
+					close(done)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	complete := true
+	select {
+	case <-done:
+	case <-bctx.Done():
+		complete = false
+	}
+	cancel()
+	mu.Lock()
+	snapshot := slices.Clone(res)
+	err := errors.Join(errs...)
+	mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("list complaints: counts: %w", err)
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("list complaints: counts: %w", ctx.Err())
+	}
+	slot := make(map[*[]FacetCount]int)
+	for i, o := range opts {
+		(*o.dst)[slot[o.dst]] = snapshot[i]
+		slot[o.dst]++
+	}
+	if !complete {
+		return &fs, nil // not kept: the next view may count more
 	}
 	a.facetCache.put(key, &fs, now)
 	return &fs, nil
