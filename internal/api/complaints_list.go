@@ -371,7 +371,7 @@ func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
 		} {
 			*f.dst = make([]facetCount, 0, len(f.src))
 			for _, c := range f.src {
-				*f.dst = append(*f.dst, facetCount{Value: c.Value, Count: c.Count, Capped: c.Capped, Unknown: c.Unknown})
+				*f.dst = append(*f.dst, facetCount(c))
 			}
 		}
 		resp.Counts = fc
