@@ -141,11 +141,9 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facet
 			}
 		}()
 	}
-	complete := true
 	select {
 	case <-done:
 	case <-bctx.Done():
-		complete = false
 	}
 	cancel()
 	mu.Lock()
@@ -163,9 +161,8 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facet
 		(*o.dst)[slot[o.dst]] = snapshot[i]
 		slot[o.dst]++
 	}
-	if !complete {
-		return &fs, nil // not kept: the next view may count more
-	}
+	// Kept even when incomplete: counting again at the next view would
+	// spend the whole budget again on what did not fit in it.
 	a.facetCache.put(key, &fs, now)
 	return &fs, nil
 }

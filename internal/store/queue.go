@@ -253,9 +253,17 @@ func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n
 		}
 		return n, false, nil
 	}
-	from, _, cond, args := f.sql()
+	from, key, cond, args := f.sql()
 	args = append(args, limit+1)
-	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+cond+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
+	// Through the matcher index the rows are read in its order, so that
+	// the count probes a complaint per row up to the cap; unordered,
+	// PostgreSQL may merge-join on the complaints' primary key and read
+	// many more complaints than the cap.
+	order := ""
+	if len(f.Matcher) == 1 {
+		order = ` ORDER BY ` + key
+	}
+	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+cond+order+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("store: count queue: %w", err)
 	}
 	if n > int64(limit) {
