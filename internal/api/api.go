@@ -87,7 +87,14 @@ type Options struct {
 	// made elsewhere (by the consumer, the timer, another replica);
 	// DefaultSearchInterval when zero.
 	SearchInterval time.Duration
+	// CountBudget bounds the time a list spends on its per-filter counts
+	// (counts=true); what is not counted by then is reported unknown.
+	// DefaultCountBudget when zero.
+	CountBudget time.Duration
 }
+
+// DefaultCountBudget is Options.CountBudget when zero.
+const DefaultCountBudget = 30 * time.Millisecond
 
 // API serves the review service's HTTP API. It is safe for concurrent use.
 type API struct {
@@ -111,6 +118,9 @@ type API struct {
 	searchInterval time.Duration
 	// inProcess is the handler Call serves through (call.go).
 	inProcess http.Handler
+	// facetCache keeps lists' per-filter counts a few seconds (facets.go).
+	facetCache  *facetCache
+	countBudget time.Duration
 }
 
 // New returns the API over opts.Store and opts.Review.
@@ -142,6 +152,9 @@ func New(opts Options) (*API, error) {
 	if opts.SearchInterval == 0 {
 		opts.SearchInterval = DefaultSearchInterval
 	}
+	if opts.CountBudget == 0 {
+		opts.CountBudget = DefaultCountBudget
+	}
 	if opts.SearchInterval < 0 {
 		return nil, fmt.Errorf("api: new: search interval %v is negative", opts.SearchInterval)
 	}
@@ -172,6 +185,8 @@ func New(opts Options) (*API, error) {
 		marks:          mc,
 		index:          index,
 		searchInterval: opts.SearchInterval,
+		facetCache:     newFacetCache(),
+		countBudget:    opts.CountBudget,
 	}
 	a.calibration = co
 	a.metrics.thresholds.WithLabelValues("true") // both exist at zero

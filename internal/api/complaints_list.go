@@ -29,11 +29,18 @@ import (
 var listParams = []string{
 	"q", "status", "source", "mark_id", "holder_id", "seller_id",
 	"min_score", "max_score", "created_after", "created_before", "max_age",
-	"cursor", "limit",
+	"cursor", "limit", "matcher", "counts",
+}
+
+// queryParamDocs describe query parameters in the OpenAPI document, by
+// name (only names no two routes use differently).
+var queryParamDocs = map[string]string{
+	"matcher": "Complaints whose evidence names this matcher (text, image, logo, price, cue, seller, or any other a detector reports); repeated or comma-separated, any may match. Served from an index of (matcher, queue order), keyset-paged like every list.",
+	"counts":  "true adds counts: for each filter option, how many complaints it would list (exact where kept by triggers, else capped at 1000 with capped: true). Ignored with q.",
 }
 
 // listMultiParams may be repeated or comma-separated; any value matches.
-var listMultiParams = []string{"status", "source", "mark_id", "holder_id", "seller_id"}
+var listMultiParams = []string{"status", "source", "mark_id", "holder_id", "seller_id", "matcher"}
 
 // Bounds of the list query, so that a request cannot make the index work
 // on arbitrarily large filters.
@@ -190,6 +197,8 @@ func (ci *complaintIndex) refresh(ctx context.Context, ids ...string) error {
 // through the API committed. A failure is only logged: the change stands,
 // and the next catch-up indexes it.
 func (a *API) reindex(ctx context.Context, ids ...string) {
+	// Counts kept for a few seconds must not hide one's own decision.
+	a.facetCache.entries.Purge()
 	if err := a.index.refresh(ctx, ids...); err != nil && ctx.Err() == nil {
 		a.log.Warn("complaint search index refresh failed", "complaint_id", strings.Join(ids, ","), "error", err)
 	}
@@ -307,12 +316,36 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches, so that a total never costs more than that."`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search over 1000 matches, the matches counted in the index."`
 	// TotalEstimated tells that Total is a lower bound, not a count.
-	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, with a filter other than status, source and holder_id, which are counted exactly), false when it is exact."`
+	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or more than 1000 match a full-text search), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
 	// page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
+	// Counts are the per-filter counts asked for with counts=true.
+	Counts *facetCounts `json:"counts,omitempty" doc:"With counts=true and no q: for each filter, how many complaints each of its options would list with the other filters as given (mark_id and holder_id: the values given). Absent otherwise."`
+}
+
+// facetCounts are the counts per filter option of one list.
+type facetCounts struct {
+	Status  []facetCount `json:"status"`
+	Source  []facetCount `json:"source"`
+	Matcher []facetCount `json:"matcher"`
+	MaxAge  []facetCount `json:"max_age" doc:"Per max_age option (1h, 24h, 72h, 168h)."`
+	MarkID  []facetCount `json:"mark_id" doc:"The mark_id values given, each alone; empty without mark_id."`
+	// HolderID is a brand owner's own holder for a brand owner, whose
+	// list is always confined to it.
+	HolderID []facetCount `json:"holder_id" doc:"The holder_id values given, each alone; empty without holder_id."`
+}
+
+// facetCount is how many complaints one filter option lists.
+type facetCount struct {
+	Value string `json:"value"`
+	Count int64  `json:"count" doc:"Exact unless capped is true; then a lower bound: counting stopped at 1000."`
+	// Capped tells that Count stopped at FacetCountCap.
+	Capped bool `json:"capped" doc:"True when count stopped at 1000 (more match): show it as 1000+. Counts of status, source and matcher options are exact, from counts kept by triggers, when the other filters are only status, source, holder_id and one matcher."`
+	// Unknown tells that the count was not finished in time.
+	Unknown bool `json:"unknown" doc:"True when this option was not counted within the list's time budget (a rare option under broad filters can take a scan to count); count is then 0 and means nothing."`
 }
 
 func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
@@ -326,6 +359,22 @@ func (a *API) listComplaints(w http.ResponseWriter, r *request) error {
 	}
 	for i := range page.Complaints {
 		resp.Complaints = append(resp.Complaints, newComplaintResponse(&page.Complaints[i]))
+	}
+	if page.Counts != nil {
+		fc := &facetCounts{}
+		for _, f := range []struct {
+			dst *[]facetCount
+			src []FacetCount
+		}{
+			{&fc.Status, page.Counts.Status}, {&fc.Source, page.Counts.Source}, {&fc.Matcher, page.Counts.Matcher},
+			{&fc.MaxAge, page.Counts.MaxAge}, {&fc.MarkID, page.Counts.MarkID}, {&fc.HolderID, page.Counts.HolderID},
+		} {
+			*f.dst = make([]facetCount, 0, len(f.src))
+			for _, c := range f.src {
+				*f.dst = append(*f.dst, facetCount(c))
+			}
+		}
+		resp.Counts = fc
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -341,7 +390,39 @@ type ComplaintPage struct {
 	// Next, passed as cursor with the same parameters, gives the next
 	// page; empty on the last page.
 	Next string
+	// Counts are the counts per filter option, when the parameters ask
+	// for them (counts=true) and have no text; nil otherwise.
+	Counts *Facets
 }
+
+// Facets are how many complaints each option of each filter would list,
+// the other filters kept as given.
+type Facets struct {
+	Status, Source, Matcher, MaxAge, MarkID, HolderID []FacetCount
+}
+
+// FacetCount is how many complaints one filter option lists; past
+// FacetCountCap the count stops and Capped is set. Unknown is set when the
+// count did not finish within the list's budget (facetBudget).
+type FacetCount struct {
+	Value   string
+	Count   int64
+	Capped  bool
+	Unknown bool
+}
+
+// Options of the per-filter counts.
+var (
+	// FacetMatchers are the matchers counted, the detectors' and the
+	// logo detection's.
+	FacetMatchers = []string{"text", "image", "logo", "price", "cue", "seller"}
+	// FacetMaxAges are the max_age options counted.
+	FacetMaxAges = []string{"1h", "24h", "72h", "168h"}
+)
+
+// FacetCountCap is where a per-filter count that is not kept by triggers
+// stops: each costs at most this many index entries.
+const FacetCountCap = 1000
 
 // SearchComplaints answers the query parameters of GET /v1/complaints for
 // user: the same filters, order and confinement of a brand owner to its own
@@ -349,10 +430,10 @@ type ComplaintPage struct {
 // what the API would. Malformed parameters are an error for which
 // ClientError returns the message to show.
 //
-// A list without q is a keyset page of the store itself (store.ListQueue),
-// current and of a cost independent of the size of the queue; a search
-// with q goes to the full-text index, which may lag the store by
-// markwatch_search_index_lag_seconds.
+// Every list is in queue order, keyset-paged by the store (store.ListQueue),
+// current and of a cost independent of the size of the queue. A search
+// with q takes its matches from the full-text index, which may lag the
+// store by markwatch_search_index_lag_seconds (see searchText).
 func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
 	q, err := parseListQuery(params, user, time.Now())
 	if err != nil {
@@ -360,9 +441,12 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 	}
 	var out ComplaintPage
 	if strings.TrimSpace(q.Text) == "" {
-		out, err = a.listQueue(ctx, q)
+		out, err = a.listQueue(ctx, q.Query)
+		if err == nil && q.Counts {
+			out.Counts, err = a.facets(ctx, q.Query, time.Now())
+		}
 	} else {
-		out, err = a.searchText(ctx, q)
+		out, err = a.searchText(ctx, q.Query)
 	}
 	if err != nil {
 		return ComplaintPage{}, err
@@ -377,6 +461,27 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 	return out, nil
 }
 
+// queueFilter is the store filter of q's filters.
+func queueFilter(q search.Query) store.QueueFilter {
+	return store.QueueFilter{
+		Status: q.Status, Source: q.Source, MarkID: q.MarkID, HolderID: q.HolderID, SellerID: q.SellerID, Matcher: q.Matcher,
+		MinScore: q.MinScore, MaxScore: q.MaxScore, CreatedAfter: q.CreatedAfter, CreatedBefore: q.CreatedBefore,
+	}
+}
+
+// pageCursor is the store key q's cursor resumes after, checked against
+// the fingerprint fp of the query it was made for; empty without cursor.
+func pageCursor(q search.Query, fp string) (string, error) {
+	if q.Cursor == "" {
+		return "", nil
+	}
+	after, ok := decodeQueueCursor(q.Cursor, fp)
+	if !ok {
+		return "", badRequest("query parameter cursor: not a cursor of this query")
+	}
+	return after, nil
+}
+
 // listQueue answers a query without text from the store.
 func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, error) {
 	if !a.index.running.Load() {
@@ -386,27 +491,27 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 		}
 	}
-	f := store.QueueFilter{
-		Status: q.Status, Source: q.Source, MarkID: q.MarkID, HolderID: q.HolderID, SellerID: q.SellerID,
-		MinScore: q.MinScore, MaxScore: q.MaxScore, CreatedAfter: q.CreatedAfter, CreatedBefore: q.CreatedBefore,
-	}
+	f := queueFilter(q)
 	limit := q.Limit
 	if limit == 0 {
 		limit = search.DefaultLimit
 	}
 	fp := queueFingerprint(f)
-	after := ""
-	if q.Cursor != "" {
-		var ok bool
-		if after, ok = decodeQueueCursor(q.Cursor, fp); !ok {
-			return ComplaintPage{}, badRequest("query parameter cursor: not a cursor of this query")
-		}
+	after, err := pageCursor(q, fp)
+	if err != nil {
+		return ComplaintPage{}, err
 	}
 	page, err := a.store.ListQueue(ctx, f, after, limit)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	n, estimated, err := a.store.CountQueue(ctx, f)
+	// A count through the matcher index probes a complaint per row: it
+	// stops ten times sooner than one over the complaints' own indexes.
+	countCap := store.QueueCountCap
+	if len(f.Matcher) > 0 {
+		countCap = FacetCountCap
+	}
+	n, estimated, err := a.store.CountQueueUpTo(ctx, f, countCap)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
@@ -417,28 +522,166 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 	return out, nil
 }
 
-// searchText answers a query with text from the search index.
+// Bounds of the full-text search's work per page (variables so that tests
+// can make a small queue take the broad path).
+var (
+	// narrowMatches is how many matches a search may have for the store
+	// to order them all (IN a list of ids on its primary key); past it
+	// the search is broad and walks the queue instead. It is also the cap
+	// of a full-text total.
+	narrowMatches = 1000
+	// midMatches is how many matches a search may have for the walk of
+	// the queue to test its candidates against a set of every match's id
+	// read from the index; past it the candidates are tested against the
+	// index a batch at a time (a lookup per id and index segment, cheap
+	// only for the few candidates a dense search needs).
+	midMatches = 10_000
+	// walkFirstBatch and walkMaxBatch bound each batch of queue
+	// candidates tested against the index: the first is a few pages'
+	// worth, each next one twice the last.
+	walkFirstBatch = 4 * search.DefaultLimit
+	walkMaxBatch   = 4096
+	// walkMaxCandidates bounds the candidates one page tests: a page of
+	// a search whose matches are rare in the queue may hold fewer rows
+	// than the limit, with a cursor to go on.
+	walkMaxCandidates = 50_000
+)
+
+// searchText answers a query with text, in queue order like every list.
+// The full-text index gives the matches, the store orders and pages them.
+// The matches of the text and the filters are first counted up to
+// midMatches, without scoring, sorting or reading ids. A narrow search (at
+// most narrowMatches) is one store query over its matches' ids; a mid one
+// (at most midMatches) and a broad one walk the store's queue with the
+// filters from the cursor, a batch of candidates at a time, keeping those
+// in the set of the matches' ids (mid) or those the index matches (broad)
+// until the page is full. A page so costs at most midMatches index entries
+// and the candidates before its last row (fewer than limit×Q/midMatches
+// for a broad search over a queue of Q), never a sort of every match:
+// that is what made a broad search slow. Its total is then a lower bound.
 func (a *API) searchText(ctx context.Context, q search.Query) (ComplaintPage, error) {
 	ix, err := a.index.forQuery(ctx)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	page, err := ix.Search(ctx, q)
-	switch {
-	case errors.Is(err, search.ErrBadCursor):
-		return ComplaintPage{}, badRequest("query parameter cursor: not a cursor of this query")
-	case errors.Is(err, search.ErrBadQuery):
-		return ComplaintPage{}, badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
-	case err != nil:
-		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	f := queueFilter(q)
+	limit := q.Limit
+	if limit == 0 {
+		limit = search.DefaultLimit
 	}
-	// One query for the page (complaints the index holds but the store
-	// no longer does are left out).
-	cs, err := a.store.GetComplaints(ctx, page.IDs)
+	fp := textFingerprint(f, q.Text)
+	after, err := pageCursor(q, fp)
+	if err != nil {
+		return ComplaintPage{}, err
+	}
+	n, broad, err := ix.CountMatches(ctx, q, midMatches)
+	if err != nil {
+		return ComplaintPage{}, searchErr(err)
+	}
+	var matches []string
+	if !broad {
+		if matches, _, err = ix.Matches(ctx, q, midMatches); err != nil {
+			return ComplaintPage{}, searchErr(err)
+		}
+	}
+	var out ComplaintPage
+	if !broad && n <= narrowMatches {
+		f.IDs = matches
+		page, err := a.store.ListQueue(ctx, f, after, limit)
+		if err != nil {
+			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+		}
+		n, capped, err := a.store.CountQueue(ctx, f)
+		if err != nil {
+			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+		}
+		out = ComplaintPage{Complaints: page.Complaints, Total: int(n), TotalEstimated: capped}
+		if page.After != "" {
+			out.Next = encodeQueueCursor(fp, page.After)
+		}
+		return out, nil
+	}
+	// A mid search tests candidates against its matches' ids, a broad one
+	// against the index.
+	matching := func(ids []string) (map[string]bool, error) { return ix.Matching(ctx, q.Text, ids) }
+	if !broad {
+		set := make(map[string]bool, len(matches))
+		for _, id := range matches {
+			set[id] = true
+		}
+		matching = func([]string) (map[string]bool, error) { return set, nil }
+	}
+	var (
+		ids     []string
+		last    string // the key of the last row kept or candidate tested
+		more    bool
+		ended   bool // the walk reached the end of the queue
+		tested  int
+		batchSz = walkFirstBatch
+	)
+	key := after
+	for len(ids) <= limit && tested < walkMaxCandidates {
+		cands, err := a.store.QueueKeys(ctx, f, key, batchSz)
+		if err != nil {
+			return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+		}
+		cid := make([]string, len(cands))
+		for i, c := range cands {
+			cid[i] = c.ID
+		}
+		hit, err := matching(cid)
+		if err != nil {
+			return ComplaintPage{}, searchErr(err)
+		}
+		for _, c := range cands {
+			tested++
+			if hit[c.ID] {
+				if len(ids) == limit {
+					more = true
+					break
+				}
+				ids = append(ids, c.ID)
+			}
+			last = c.Key
+		}
+		if ended = len(cands) < batchSz; more || ended {
+			break
+		}
+		if len(cands) > 0 {
+			key = cands[len(cands)-1].Key
+		}
+		batchSz = min(2*batchSz, walkMaxBatch)
+	}
+	cs, err := a.store.GetComplaints(ctx, ids)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	return ComplaintPage{Complaints: cs, Total: int(page.Total), Next: page.Next}, nil
+	// n (more than narrowMatches; a lower bound when broad) match the
+	// text and the filters the index knows; with a matcher filter beside
+	// them, at least what was found.
+	total := n
+	if len(f.Matcher) > 0 {
+		total = len(cs)
+		if more {
+			total++
+		}
+	}
+	out = ComplaintPage{Complaints: cs, Total: total, TotalEstimated: true}
+	if more || (!ended && tested >= walkMaxCandidates) {
+		out.Next = encodeQueueCursor(fp, last)
+	}
+	return out, nil
+}
+
+// searchErr is the API error of a search index error.
+func searchErr(err error) error {
+	switch {
+	case errors.Is(err, search.ErrBadCursor):
+		return badRequest("query parameter cursor: not a cursor of this query")
+	case errors.Is(err, search.ErrBadQuery):
+		return badRequest("%s", strings.TrimPrefix(err.Error(), "search: "))
+	}
+	return fmt.Errorf("list complaints: %w", err)
 }
 
 // SearchComplaintIDs is SearchComplaints reduced to the complaints' ids in
@@ -480,6 +723,23 @@ func queueFingerprint(f store.QueueFilter) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
+// textFingerprint is queueFingerprint of a search with text.
+func textFingerprint(f store.QueueFilter, text string) string {
+	b, _ := json.Marshal(struct {
+		F    store.QueueFilter
+		Text string
+	}{f, strings.TrimSpace(text)}) // as in queueFingerprint
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
+}
+
+// listQuery is a parsed GET /v1/complaints: the search and whether the
+// counts per filter are asked for.
+type listQuery struct {
+	search.Query
+	Counts bool
+}
+
 func encodeQueueCursor(fp, key string) string {
 	b, _ := json.Marshal(queueCursor{V: queueCursorVersion, Q: fp, K: key}) // strings always marshal
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -513,8 +773,8 @@ func ClientError(err error) (string, bool) {
 // parseListQuery turns the query parameters of GET /v1/complaints into a
 // search query for user at time now. A brand owner is always confined to
 // its own holder, from its credentials; naming another holder is a 400.
-func parseListQuery(v url.Values, user *store.User, now time.Time) (search.Query, error) {
-	var q search.Query
+func parseListQuery(v url.Values, user *store.User, now time.Time) (listQuery, error) {
+	var q listQuery
 	for k, vals := range v {
 		if !slices.Contains(listParams, k) {
 			return q, badRequest("query parameter %s: unknown; want one of %s", k, strings.Join(listParams, ", "))
@@ -558,6 +818,9 @@ func parseListQuery(v url.Values, user *store.User, now time.Time) (search.Query
 		{"mark_id", &q.MarkID, nil},
 		{"holder_id", &q.HolderID, nil},
 		{"seller_id", &q.SellerID, nil},
+		// Not a closed set: a new matcher (logo) is filtered on as soon
+		// as its evidence is stored.
+		{"matcher", &q.Matcher, nil},
 	} {
 		if *f.dst, err = list(f.name); err != nil {
 			return q, err
@@ -643,6 +906,13 @@ func parseListQuery(v url.Values, user *store.User, now time.Time) (search.Query
 	}
 	if q.Cursor == "" {
 		q.Cursor = v.Get("cursor")
+	}
+	switch v.Get("counts") {
+	case "", "false":
+	case "true":
+		q.Counts = true
+	default:
+		return q, badRequest("query parameter counts: want true or false")
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -43,7 +43,11 @@ func (a *API) OpenAPI() ([]byte, error) {
 			if set, ok := enumSets[queryEnums[q]]; ok {
 				schema["enum"] = set
 			}
-			params = append(params, map[string]any{"name": q, "in": "query", "schema": schema})
+			param := map[string]any{"name": q, "in": "query", "schema": schema}
+			if d := queryParamDocs[q]; d != "" {
+				param["description"] = d
+			}
+			params = append(params, param)
 		}
 		if params != nil {
 			op["parameters"] = params

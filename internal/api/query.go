@@ -14,5 +14,6 @@ import (
 // without full text from the store with it; the meaning of every filter
 // stays the API's.
 func ParseComplaintQuery(params url.Values, user *store.User) (search.Query, error) {
-	return parseListQuery(params, user, time.Now())
+	q, err := parseListQuery(params, user, time.Now())
+	return q.Query, err
 }

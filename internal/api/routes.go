@@ -135,7 +135,7 @@ func (a *API) routeTable() []route {
 		{method: "GET", pattern: "/v1/audit", allow: roles(admin), tenant: tenantNone, handler: a.auditLog,
 			summary: "The audit log, oldest first, a page at a time.", status: 200, query: auditParams, out: auditResponse{}},
 		{method: "GET", pattern: "/v1/complaints", allow: roles(admin, reviewer, brandOwner), tenant: tenantCredentials, handler: a.listComplaints,
-			summary: "The complaint queue, good-faith holders first, then by score and age: filters, full-text search (q) and cursor pagination; a brand owner sees only its own holder's complaints.",
+			summary: "The complaint queue, good-faith holders first, then by score and age (with q too): filters (matcher among them), full-text search (q), counts per filter option (counts=true) and cursor pagination; a brand owner sees only its own holder's complaints.",
 			status:  200, query: listParams, out: complaintListResponse{}},
 		{method: "POST", pattern: "/v1/marks", allow: roles(admin, brandOwner), tenant: tenantCredentials, handler: a.createMark,
 			summary: "Register a mark with the proof of its rights; it starts pending until an admin verifies it. A brand owner registers for its own holder.",

@@ -31,6 +31,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -310,6 +311,11 @@ type Query struct {
 	MarkID   []string
 	HolderID []string
 	SellerID []string
+	// Matcher keeps complaints whose evidence names one of these
+	// matchers. The index does not hold matchers: the store applies this
+	// filter (see the API's listing), and Search refuses a query with it
+	// rather than ignore it.
+	Matcher []string
 	// MinScore and MaxScore bound the score, both inclusive.
 	MinScore, MaxScore *float64
 	// CreatedAfter (inclusive) and CreatedBefore (exclusive) bound the
@@ -345,6 +351,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Page, error) {
 		limit = DefaultLimit
 	case limit > MaxLimit:
 		limit = MaxLimit
+	}
+	if len(q.Matcher) > 0 {
+		return Page{}, fmt.Errorf("search: %w: the index has no matcher field", ErrBadQuery)
 	}
 	bq, relevance, err := build(q)
 	if err != nil {
@@ -482,6 +491,124 @@ func build(q Query) (query.Query, bool, error) {
 		return must[0], relevance, nil
 	}
 	return bleve.NewConjunctionQuery(must...), relevance, nil
+}
+
+// Matches returns the ids of up to max complaints that match q's text and
+// filters (Matcher, Limit and Cursor aside), in no particular order, and
+// whether more match. It stops at the max+1st match: unlike Search it
+// neither scores nor sorts, so its cost is that of max matches however
+// many there are. The API takes a narrow search's matches from it and lets
+// the store order and page them.
+func (ix *Index) Matches(ctx context.Context, q Query, max int) (ids []string, more bool, err error) {
+	q.Matcher, q.Limit, q.Cursor = nil, 0, ""
+	bq, _, err := build(q)
+	if err != nil {
+		return nil, false, err
+	}
+	ids = make([]string, 0, min(max, 1024))
+	err = ix.each(ctx, bq, true, func(id string) bool {
+		if len(ids) == max {
+			more = true
+			return false
+		}
+		ids = append(ids, id)
+		return true
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return ids, more, nil
+}
+
+// CountMatches counts the complaints that match q's text and filters
+// (Matcher, Limit and Cursor aside) up to max, and tells whether more
+// match. It reads no ids, the cheapest way to learn how broad a search is.
+func (ix *Index) CountMatches(ctx context.Context, q Query, max int) (n int, more bool, err error) {
+	q.Matcher, q.Limit, q.Cursor = nil, 0, ""
+	bq, _, err := build(q)
+	if err != nil {
+		return 0, false, err
+	}
+	err = ix.each(ctx, bq, false, func(string) bool {
+		if n == max {
+			more = true
+			return false
+		}
+		n++
+		return true
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return n, more, nil
+}
+
+// Matching reports which of ids match text (as Query.Text does; no other
+// filter). The API walks the store's queue in order and keeps the
+// candidates this admits, for a search too broad for Matches.
+func (ix *Index) Matching(ctx context.Context, text string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	if len(ids) == 0 || strings.TrimSpace(text) == "" {
+		return out, nil
+	}
+	tq, _, err := build(Query{Text: text})
+	if err != nil {
+		return nil, err
+	}
+	err = ix.each(ctx, bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), tq), true, func(id string) bool {
+		out[id] = true
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// each calls fn with the id of every document matching bq (the empty
+// string unless withIDs: reading an id costs a stored-field lookup), in
+// the index's internal order, until fn returns false. It drives bleve's
+// searcher directly, without a collector, so that it can stop early.
+func (ix *Index) each(ctx context.Context, bq query.Query, withIDs bool, fn func(id string) bool) error {
+	adv, err := ix.idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return fmt.Errorf("search: open reader: %w", err)
+	}
+	defer r.Close()
+	sr, err := bq.Searcher(ctx, r, ix.idx.Mapping(), bsearch.SearcherOptions{Score: "none"})
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	defer sr.Close()
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0), IndexReader: r}
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+		}
+		dm, err := sr.Next(sctx)
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		if dm == nil {
+			return nil
+		}
+		var id string
+		if withIDs {
+			if id, err = r.ExternalID(dm.IndexInternalID); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+		}
+		sctx.DocumentMatchPool.Put(dm)
+		if !fn(id) {
+			return nil
+		}
+	}
 }
 
 // hasCJKRun reports whether s has two CJK characters in a row: such a query

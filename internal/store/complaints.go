@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -68,7 +69,31 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 	if err != nil {
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}
-	return n == 1, nil
+	if n != 1 {
+		return false, nil
+	}
+	// The matchers its evidence names, under the queue key just written
+	// (migration 13); the redelivery above wrote nothing and adds nothing.
+	for _, m := range EvidenceMatchers(c) {
+		if _, err := tx.r.exec(ctx, `INSERT INTO complaint_matchers (complaint_id, matcher, queue_key)
+			SELECT id, ?, queue_key FROM complaints WHERE id = ?`, m, c.ComplaintID); err != nil {
+			return false, fmt.Errorf("store: insert complaint %s: matcher %s: %w", c.ComplaintID, m, err)
+		}
+	}
+	return true, nil
+}
+
+// EvidenceMatchers are the distinct non-empty matcher names of c's
+// evidence, in order of first appearance: what the queue's matcher filter
+// finds c by.
+func EvidenceMatchers(c *domain.Complaint) []string {
+	var out []string
+	for _, e := range c.Evidence {
+		if e.Matcher != "" && !slices.Contains(out, e.Matcher) {
+			out = append(out, e.Matcher)
+		}
+	}
+	return out
 }
 
 // SetComplaintStatus moves a complaint from status from to status to on

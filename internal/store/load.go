@@ -40,6 +40,7 @@ var loadColumns = []string{
 // next SetPriorityHolders applies them to changed holders only.
 func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error {
 	rows := make([][]any, 0, len(cs))
+	var matchers [][]any
 	for i := range cs {
 		c := &cs[i]
 		body, err := json.Marshal(&c.Body)
@@ -53,17 +54,21 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 			updated = millis(c.DecidedAt)
 			decidedAt, decidedBy = updated, c.DecidedBy
 		}
+		key := "1" + queueKeyRest(c.Body.Score, created, c.Body.ComplaintID)
 		rows = append(rows, []any{
 			c.Body.ComplaintID, c.Body.Source, c.Body.ListingID, c.Body.ListingVersion, c.Body.MarkID,
 			c.Body.HolderID, c.Body.SellerID, c.Body.Score, c.Status, string(body), created, updated,
-			decidedAt, decidedBy, "1" + queueKeyRest(c.Body.Score, created, c.Body.ComplaintID),
+			decidedAt, decidedBy, key,
 		})
+		for _, m := range EvidenceMatchers(&c.Body) {
+			matchers = append(matchers, []any{c.Body.ComplaintID, m, key})
+		}
 	}
 	var err error
 	if s.dialect == dialectPostgres {
-		err = s.copyComplaints(ctx, rows)
+		err = s.copyComplaints(ctx, rows, matchers)
 	} else {
-		err = s.insertComplaintBatches(ctx, rows)
+		err = s.insertComplaintBatches(ctx, rows, matchers)
 	}
 	if err != nil {
 		return fmt.Errorf("store: load complaints: %w", err)
@@ -72,7 +77,7 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 }
 
 // copyComplaints copies rows in one transaction on one pgx connection.
-func (s *Store) copyComplaints(ctx context.Context, rows [][]any) error {
+func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) error {
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return err
@@ -84,15 +89,28 @@ func (s *Store) copyComplaints(ctx context.Context, rows [][]any) error {
 			if _, err := tx.Exec(ctx, `ALTER TABLE complaints DISABLE TRIGGER complaint_counts_insert`); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, `ALTER TABLE complaint_matchers DISABLE TRIGGER complaint_matchers_insert`); err != nil {
+				return err
+			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaints"}, loadColumns, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("copy: %w", err)
 			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_matchers"}, matcherColumns, pgx.CopyFromRows(matchers)); err != nil {
+				return fmt.Errorf("copy matchers: %w", err)
+			}
 			for _, q := range []string{
 				`ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`,
+				`ALTER TABLE complaint_matchers ENABLE TRIGGER complaint_matchers_insert`,
 				`DELETE FROM complaint_counts`,
 				`INSERT INTO complaint_counts (holder_id, source, status, n)
 					SELECT holder_id, source, status, COUNT(*) FROM complaints GROUP BY holder_id, source, status`,
+				`DELETE FROM complaint_matcher_counts`,
+				`INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+					SELECT m.matcher, c.holder_id, c.source, c.status, COUNT(*)
+					FROM complaint_matchers m JOIN complaints c ON c.id = m.complaint_id
+					GROUP BY m.matcher, c.holder_id, c.source, c.status`,
 				`ANALYZE complaints`,
+				`ANALYZE complaint_matchers`,
 			} {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return err
@@ -109,25 +127,34 @@ const loadBatch = 500
 
 // insertComplaintBatches inserts rows in multi-row INSERTs in one
 // transaction; the triggers keep complaint_counts.
-func (s *Store) insertComplaintBatches(ctx context.Context, rows [][]any) error {
+func (s *Store) insertComplaintBatches(ctx context.Context, rows, matchers [][]any) error {
 	return s.WithTx(ctx, func(tx *Tx) error {
-		row := "(?" + strings.Repeat(", ?", len(loadColumns)-1) + ")"
-		for start := 0; start < len(rows); start += loadBatch {
-			batch := rows[start:min(start+loadBatch, len(rows))]
-			args := make([]any, 0, len(batch)*len(loadColumns))
-			for _, r := range batch {
-				args = append(args, r...)
-			}
-			q := `INSERT INTO complaints (` + strings.Join(loadColumns, ", ") + `) VALUES ` +
-				strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
-			if _, err := tx.r.exec(ctx, q, args...); err != nil {
-				return err
+		for _, t := range []struct {
+			table string
+			cols  []string
+			rows  [][]any
+		}{{"complaints", loadColumns, rows}, {"complaint_matchers", matcherColumns, matchers}} {
+			row := "(?" + strings.Repeat(", ?", len(t.cols)-1) + ")"
+			for start := 0; start < len(t.rows); start += loadBatch {
+				batch := t.rows[start:min(start+loadBatch, len(t.rows))]
+				args := make([]any, 0, len(batch)*len(t.cols))
+				for _, r := range batch {
+					args = append(args, r...)
+				}
+				q := `INSERT INTO ` + t.table + ` (` + strings.Join(t.cols, ", ") + `) VALUES ` +
+					strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
+				if _, err := tx.r.exec(ctx, q, args...); err != nil {
+					return err
+				}
 			}
 		}
 		_, err := tx.r.exec(ctx, `ANALYZE`)
 		return err
 	})
 }
+
+// matcherColumns are the complaint_matchers columns LoadComplaints writes.
+var matcherColumns = []string{"complaint_id", "matcher", "queue_key"}
 
 // SyntheticComplaints makes n realistic complaints numbered from first, the
 // same for the same seed: holders, marks and sellers drawn with a long tail
@@ -167,6 +194,17 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 			CreatedAt: now.Add(-time.Duration(r.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Millisecond),
 		}
 		c.Body.CreatedAt = c.CreatedAt
+		// More matchers on some, from the title already drawn, so that
+		// the queue's matcher filter has something to select.
+		if strings.HasPrefix(title, "replica") || strings.HasPrefix(title, "AAA") {
+			c.Body.Evidence = append(c.Body.Evidence, domain.Evidence{Matcher: "cue", Score: 0.3, Field: "title", Match: strings.Fields(title)[0], Kind: "cue"})
+		}
+		if strings.HasSuffix(title, "cheap") {
+			c.Body.Evidence = append(c.Body.Evidence, domain.Evidence{Matcher: "price", Score: 0.2, Field: "price", Kind: "below_floor"})
+		}
+		if i%7 == 0 {
+			c.Body.Evidence = append(c.Body.Evidence, domain.Evidence{Matcher: "image", Score: 0.5, Field: "images[0]", Kind: "official_photo"})
+		}
 		switch d := r.IntN(20); {
 		case d < 4:
 		case d < 12:

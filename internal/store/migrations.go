@@ -338,6 +338,110 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		PRIMARY KEY (mark_id, url)
 	)`,
+
+	// 13, matcher filter: which matchers a complaint's evidence names, one
+	// row per (complaint, matcher), written by InsertComplaint in the
+	// complaint's transaction. queue_key is the complaint's own, copied so
+	// that (matcher, queue_key) serves a keyset page of one matcher's
+	// complaints in queue order, like the indexes of migration 12;
+	// SetPriorityHolders re-keys these rows with the complaints'.
+	// complaint_matcher_counts is complaint_counts by matcher, kept by
+	// triggers: on a matcher row's insert (the complaint's holder, source
+	// and status) and on a change of those three columns of the complaint,
+	// so that per-matcher totals of a status, source or holder read a few
+	// rows. The rows already stored are filled from their JSON bodies
+	// before the triggers exist.
+	`{{postgres}}
+	CREATE TABLE complaint_matchers (
+		complaint_id TEXT NOT NULL,
+		matcher      TEXT NOT NULL,
+		queue_key    TEXT COLLATE "C" NOT NULL,
+		PRIMARY KEY (complaint_id, matcher)
+	);
+	INSERT INTO complaint_matchers (complaint_id, matcher, queue_key)
+		SELECT DISTINCT c.id, e->>'matcher', c.queue_key
+		FROM complaints c, jsonb_array_elements(CASE WHEN jsonb_typeof(c.body::jsonb->'evidence') = 'array'
+			THEN c.body::jsonb->'evidence' ELSE '[]'::jsonb END) e
+		WHERE COALESCE(e->>'matcher', '') <> '' AND c.queue_key IS NOT NULL;
+	{{end}}{{sqlite}}
+	CREATE TABLE complaint_matchers (
+		complaint_id TEXT NOT NULL,
+		matcher      TEXT NOT NULL,
+		queue_key    TEXT NOT NULL,
+		PRIMARY KEY (complaint_id, matcher)
+	);
+	INSERT INTO complaint_matchers (complaint_id, matcher, queue_key)
+		SELECT DISTINCT c.id, json_extract(e.value, '$.matcher'), c.queue_key
+		FROM complaints c, json_each(c.body, '$.evidence') e
+		WHERE json_type(c.body, '$.evidence') = 'array' AND e.type = 'object'
+			AND COALESCE(json_extract(e.value, '$.matcher'), '') <> '' AND c.queue_key IS NOT NULL;
+	{{end}}
+	CREATE INDEX complaint_matchers_queue ON complaint_matchers (matcher, queue_key);
+	CREATE TABLE complaint_matcher_counts (
+		matcher   TEXT NOT NULL,
+		holder_id TEXT NOT NULL,
+		source    TEXT NOT NULL,
+		status    TEXT NOT NULL,
+		n         BIGINT NOT NULL,
+		PRIMARY KEY (matcher, holder_id, source, status)
+	);
+	INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+		SELECT m.matcher, c.holder_id, c.source, c.status, COUNT(*)
+		FROM complaint_matchers m JOIN complaints c ON c.id = m.complaint_id
+		GROUP BY m.matcher, c.holder_id, c.source, c.status;
+	{{postgres}}
+	CREATE FUNCTION complaint_matcher_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+			SELECT NEW.matcher, holder_id, source, status, 1 FROM complaints WHERE id = NEW.complaint_id
+			ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = complaint_matcher_counts.n + 1;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER complaint_matchers_insert AFTER INSERT ON complaint_matchers
+		FOR EACH ROW EXECUTE FUNCTION complaint_matcher_counts_add();
+	CREATE FUNCTION complaint_matcher_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		UPDATE complaint_matcher_counts k SET n = k.n - 1 FROM complaint_matchers m
+			WHERE m.complaint_id = OLD.id AND k.matcher = m.matcher
+				AND k.holder_id = OLD.holder_id AND k.source = OLD.source AND k.status = OLD.status;
+		IF TG_OP = 'UPDATE' THEN
+			INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+				SELECT matcher, NEW.holder_id, NEW.source, NEW.status, 1 FROM complaint_matchers WHERE complaint_id = NEW.id
+				ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = complaint_matcher_counts.n + 1;
+		ELSE
+			DELETE FROM complaint_matchers WHERE complaint_id = OLD.id;
+		END IF;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER complaint_matcher_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
+		FOR EACH ROW WHEN (OLD.holder_id IS DISTINCT FROM NEW.holder_id OR OLD.source IS DISTINCT FROM NEW.source
+			OR OLD.status IS DISTINCT FROM NEW.status)
+		EXECUTE FUNCTION complaint_matcher_counts_move();
+	CREATE TRIGGER complaint_matcher_counts_delete AFTER DELETE ON complaints
+		FOR EACH ROW EXECUTE FUNCTION complaint_matcher_counts_move();
+	{{end}}{{sqlite}}
+	CREATE TRIGGER complaint_matchers_insert AFTER INSERT ON complaint_matchers BEGIN
+		INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+			SELECT NEW.matcher, holder_id, source, status, 1 FROM complaints WHERE id = NEW.complaint_id
+			ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER complaint_matcher_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
+		WHEN OLD.holder_id IS NOT NEW.holder_id OR OLD.source IS NOT NEW.source OR OLD.status IS NOT NEW.status
+	BEGIN
+		UPDATE complaint_matcher_counts SET n = n - 1
+			WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status
+				AND matcher IN (SELECT matcher FROM complaint_matchers WHERE complaint_id = OLD.id);
+		INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+			SELECT matcher, NEW.holder_id, NEW.source, NEW.status, 1 FROM complaint_matchers WHERE complaint_id = NEW.id
+			ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER complaint_matcher_counts_delete AFTER DELETE ON complaints BEGIN
+		UPDATE complaint_matcher_counts SET n = n - 1
+			WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status
+				AND matcher IN (SELECT matcher FROM complaint_matchers WHERE complaint_id = OLD.id);
+		DELETE FROM complaint_matchers WHERE complaint_id = OLD.id;
+	END;
+	{{end}}`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

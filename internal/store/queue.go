@@ -27,6 +27,15 @@ func queueKeyRest(score float64, createdMillis int64, id string) string {
 // no filter.
 type QueueFilter struct {
 	Status, Source, MarkID, HolderID, SellerID []string
+	// Matcher keeps the complaints whose evidence names one of these
+	// matchers (text, image, price, cue, seller, logo...; migration 13).
+	Matcher []string `json:",omitempty"`
+	// ListingID keeps the complaints about these listings.
+	ListingID []string `json:",omitempty"`
+	// IDs, when not nil, keeps only these complaints: the full-text
+	// search's matches, ordered and paged by the store. It is not part of
+	// a cursor's fingerprint (the search's text is).
+	IDs []string `json:"-"`
 	// MinScore and MaxScore bound the score, both inclusive.
 	MinScore, MaxScore *float64
 	// CreatedAfter (inclusive) and CreatedBefore (exclusive) bound the
@@ -47,30 +56,57 @@ type QueuePage struct {
 	After string
 }
 
-// where is the SQL condition of f and its arguments.
-func (f QueueFilter) where() (string, []any) {
+// inList is "col IN (?, ...)" and its arguments.
+func inList(col string, vals []string) (string, []any) {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + " IN (?" + strings.Repeat(", ?", len(vals)-1) + ")", args
+}
+
+// sql is the FROM clause, the queue key column to order and page by, and
+// the condition with its arguments of f. The complaints are c. One
+// matcher reads the matcher index m in its queue order (migration 13) and
+// joins each row's complaint; several test each complaint for any of them.
+func (f QueueFilter) sql() (from, key, cond string, args []any) {
+	from, key = "complaints c", "c.queue_key"
 	var conds []string
-	var args []any
+	add := func(c string, a ...any) { conds, args = append(conds, c), append(args, a...) }
+	switch len(f.Matcher) {
+	case 0:
+	case 1:
+		from, key = "complaint_matchers m JOIN complaints c ON c.id = m.complaint_id", "m.queue_key"
+		add("m.matcher = ?", f.Matcher[0])
+	default:
+		in, a := inList("m.matcher", f.Matcher)
+		add("EXISTS (SELECT 1 FROM complaint_matchers m WHERE m.complaint_id = c.id AND "+in+")", a...)
+	}
 	for _, c := range []struct {
 		col  string
 		vals []string
 	}{
-		{"status", f.Status}, {"source", f.Source}, {"mark_id", f.MarkID},
-		{"holder_id", f.HolderID}, {"seller_id", f.SellerID},
+		{"c.status", f.Status}, {"c.source", f.Source}, {"c.mark_id", f.MarkID},
+		{"c.holder_id", f.HolderID}, {"c.seller_id", f.SellerID}, {"c.listing_id", f.ListingID},
 	} {
-		if len(c.vals) == 0 {
-			continue
+		if len(c.vals) > 0 {
+			in, a := inList(c.col, c.vals)
+			add(in, a...)
 		}
-		conds = append(conds, c.col+" IN (?"+strings.Repeat(", ?", len(c.vals)-1)+")")
-		for _, v := range c.vals {
-			args = append(args, v)
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			add("1 = 0")
+		} else {
+			in, a := inList("c.id", f.IDs)
+			add(in, a...)
 		}
 	}
 	if f.MinScore != nil {
-		conds, args = append(conds, "score >= ?"), append(args, *f.MinScore)
+		add("c.score >= ?", *f.MinScore)
 	}
 	if f.MaxScore != nil {
-		conds, args = append(conds, "score <= ?"), append(args, *f.MaxScore)
+		add("c.score <= ?", *f.MaxScore)
 	}
 	// Arrival is kept in milliseconds: t ≥ a ⇔ ms ≥ ⌈a⌉ and t < b ⇔ ms < ⌈b⌉.
 	ceilMillis := func(t time.Time) int64 {
@@ -81,34 +117,35 @@ func (f QueueFilter) where() (string, []any) {
 		return ms
 	}
 	if !f.CreatedAfter.IsZero() {
-		conds, args = append(conds, "created_at >= ?"), append(args, ceilMillis(f.CreatedAfter))
+		add("c.created_at >= ?", ceilMillis(f.CreatedAfter))
 	}
 	if !f.CreatedBefore.IsZero() {
-		conds, args = append(conds, "created_at < ?"), append(args, ceilMillis(f.CreatedBefore))
+		add("c.created_at < ?", ceilMillis(f.CreatedBefore))
 	}
 	if len(conds) == 0 {
-		return "1 = 1", nil
+		return from, key, "1 = 1", nil
 	}
-	return strings.Join(conds, " AND "), args
+	return from, key, strings.Join(conds, " AND "), args
 }
 
 // ListQueue returns up to limit complaints of f in queue order (priority,
 // then score descending, then arrival, then id) after the queue key after
 // (from the start when empty). It is a keyset page: with any single filter
-// the database walks the index of that filter and queue_key (migration 9)
-// from after and reads limit+1 rows, whatever the size of the queue.
+// the database walks the index of that filter and queue_key (migrations 12
+// and 13) from after and reads limit+1 rows, whatever the size of the
+// queue.
 func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limit int) (QueuePage, error) {
 	if limit < 1 {
 		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
 	}
-	cond, args := f.where()
+	from, key, cond, args := f.sql()
 	if after != "" {
-		cond += " AND queue_key > ?"
+		cond += " AND " + key + " > ?"
 		args = append(args, after)
 	}
 	args = append(args, limit+1)
-	rows, err := s.read().query(ctx, `SELECT status, body, created_at, updated_at, decided_at, decided_by, queue_key
-		FROM complaints WHERE `+cond+` ORDER BY queue_key LIMIT ?`, args...)
+	rows, err := s.read().query(ctx, `SELECT c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key+`
+		FROM `+from+` WHERE `+cond+` ORDER BY `+key+` LIMIT ?`, args...)
 	if err != nil {
 		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
 	}
@@ -144,26 +181,93 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 	return page, nil
 }
 
-// CountQueue counts the complaints of f. When f filters on nothing but
-// status, source and holder, the count is exact and reads complaint_counts
-// (migration 9); otherwise the rows are counted up to QueueCountCap, and
-// past it the count is QueueCountCap and estimated is true (a lower bound).
+// QueueEntry is a complaint's place in the queue.
+type QueueEntry struct {
+	ID, Key string
+}
+
+// QueueKeys is ListQueue without the complaints: up to limit ids and queue
+// keys of f in queue order after the key after, read from the indexes
+// alone where the filter allows. The full-text search walks the queue with
+// it and tests each batch against the text index.
+func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limit int) ([]QueueEntry, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("store: queue keys: limit %d", limit)
+	}
+	from, key, cond, args := f.sql()
+	if after != "" {
+		cond += " AND " + key + " > ?"
+		args = append(args, after)
+	}
+	args = append(args, limit)
+	rows, err := s.read().query(ctx, `SELECT c.id, `+key+` FROM `+from+` WHERE `+cond+` ORDER BY `+key+` LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue keys: %w", err)
+	}
+	defer rows.Close()
+	out := make([]QueueEntry, 0, limit)
+	for rows.Next() {
+		var e QueueEntry
+		if err := rows.Scan(&e.ID, &e.Key); err != nil {
+			return nil, fmt.Errorf("store: queue keys: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue keys: %w", err)
+	}
+	return out, nil
+}
+
+// CountQueue counts the complaints of f: CountQueueUpTo with
+// QueueCountCap.
 func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimated bool, err error) {
-	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && f.MinScore == nil && f.MaxScore == nil &&
-		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() {
-		cond, args := QueueFilter{Status: f.Status, Source: f.Source, HolderID: f.HolderID}.where()
-		if err := s.read().queryRow(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM complaint_counts WHERE `+cond, args...).Scan(&n); err != nil {
+	return s.CountQueueUpTo(ctx, f, QueueCountCap)
+}
+
+// CountQueueUpTo counts the complaints of f. When f filters on nothing but
+// status, source, holder and at most one matcher, the count is exact and
+// reads the trigger-kept complaint_counts (migration 12) or
+// complaint_matcher_counts (migration 13), a few rows; otherwise the rows
+// are counted up to limit, and past it the count is limit and capped is
+// true (a lower bound).
+func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
+	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1 {
+		table, conds, args := "complaint_counts", []string{"1 = 1"}, []any{}
+		if len(f.Matcher) == 1 {
+			table = "complaint_matcher_counts"
+			conds, args = append(conds, "matcher = ?"), append(args, f.Matcher[0])
+		}
+		for _, c := range []struct {
+			col  string
+			vals []string
+		}{{"status", f.Status}, {"source", f.Source}, {"holder_id", f.HolderID}} {
+			if len(c.vals) > 0 {
+				in, a := inList(c.col, c.vals)
+				conds, args = append(conds, in), append(args, a...)
+			}
+		}
+		if err := s.read().queryRow(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM `+table+` WHERE `+strings.Join(conds, " AND "), args...).Scan(&n); err != nil {
 			return 0, false, fmt.Errorf("store: count queue: %w", err)
 		}
 		return n, false, nil
 	}
-	cond, args := f.where()
-	args = append(args, QueueCountCap+1)
-	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM complaints WHERE `+cond+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
+	from, key, cond, args := f.sql()
+	args = append(args, limit+1)
+	// Through the matcher index the rows are read in its order, so that
+	// the count probes a complaint per row up to the cap; unordered,
+	// PostgreSQL may merge-join on the complaints' primary key and read
+	// many more complaints than the cap.
+	order := ""
+	if len(f.Matcher) == 1 {
+		order = ` ORDER BY ` + key
+	}
+	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+cond+order+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("store: count queue: %w", err)
 	}
-	if n > QueueCountCap {
-		return QueueCountCap, true, nil
+	if n > int64(limit) {
+		return int64(limit), true, nil
 	}
 	return n, false, nil
 }
@@ -216,6 +320,12 @@ func (s *Store) SetPriorityHolders(ctx context.Context, holders []string) error 
 			}
 			if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = ? || substr(queue_key, 2)
 				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?`, prefix, h, prefix); err != nil {
+				return err
+			}
+			// The matcher index's copies of the keys (migration 13).
+			if _, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = ? || substr(queue_key, 2)
+				WHERE complaint_id IN (SELECT id FROM complaints WHERE holder_id = ?) AND substr(queue_key, 1, 1) <> ?`,
+				prefix, h, prefix); err != nil {
 				return err
 			}
 		}

@@ -21,6 +21,7 @@ func testListQueue(t *testing.T, dsn string) {
 		id, holder, status, mark, seller, source string
 		score                                    float64
 		at                                       time.Time
+		matchers                                 []string
 	}
 	var all []row
 	for i := range 40 {
@@ -35,6 +36,19 @@ func testListQueue(t *testing.T, dsn string) {
 		}
 		c := testComplaint(r.id)
 		c.HolderID, c.MarkID, c.SellerID, c.Source, c.Score = r.holder, r.mark, r.seller, r.source, r.score
+		// Evidence of several matchers, one named twice, some of none.
+		c.Evidence = nil
+		for _, m := range []struct {
+			every int
+			name  string
+		}{{2, "text"}, {3, "cue"}, {5, "image"}, {3, "cue"}} {
+			if i%m.every == 0 {
+				c.Evidence = append(c.Evidence, domain.Evidence{Matcher: m.name, Score: 0.5})
+				if !slices.Contains(r.matchers, m.name) {
+					r.matchers = append(r.matchers, m.name)
+				}
+			}
+		}
 		r.at = clock.Now()
 		if _, err := insertComplaint(ctx, s, c); err != nil {
 			t.Fatal(err)
@@ -110,6 +124,22 @@ func testListQueue(t *testing.T, dsn string) {
 			{"seller", QueueFilter{SellerID: []string{"s_3", "s_4"}}, func(r row) bool { return r.seller == "s_3" || r.seller == "s_4" }},
 			{"status and holder", QueueFilter{Status: []string{ComplaintRejected}, HolderID: []string{"h_1"}}, func(r row) bool { return r.status == ComplaintRejected && r.holder == "h_1" }},
 			{"score", QueueFilter{MinScore: ptrFloat(0.3), MaxScore: ptrFloat(0.6)}, func(r row) bool { return r.score >= 0.3 && r.score <= 0.6 }},
+			{"matcher", QueueFilter{Matcher: []string{"cue"}}, func(r row) bool { return slices.Contains(r.matchers, "cue") }},
+			{"matchers", QueueFilter{Matcher: []string{"image", "cue"}}, func(r row) bool {
+				return slices.Contains(r.matchers, "image") || slices.Contains(r.matchers, "cue")
+			}},
+			{"matcher and status", QueueFilter{Matcher: []string{"text"}, Status: []string{ComplaintOpen}}, func(r row) bool {
+				return slices.Contains(r.matchers, "text") && r.status == ComplaintOpen
+			}},
+			{"matcher, holder and source", QueueFilter{Matcher: []string{"image"}, HolderID: []string{"h_0", "h_1"}, Source: []string{domain.SourceAuto}}, func(r row) bool {
+				return slices.Contains(r.matchers, "image") && (r.holder == "h_0" || r.holder == "h_1") && r.source == domain.SourceAuto
+			}},
+			{"matcher no complaint has", QueueFilter{Matcher: []string{"logo"}}, func(r row) bool { return false }},
+			{"ids", QueueFilter{IDs: []string{"c_03", "c_07", "c_11", "c_nope"}, Status: []string{ComplaintOpen}}, func(r row) bool {
+				return (r.id == "c_03" || r.id == "c_07" || r.id == "c_11") && r.status == ComplaintOpen
+			}},
+			{"no ids", QueueFilter{IDs: []string{}}, func(r row) bool { return false }},
+			{"listing", QueueFilter{ListingID: []string{"l_1"}, HolderID: []string{"h_1"}}, func(r row) bool { return r.holder == "h_1" }},
 			{"arrival", QueueFilter{CreatedAfter: testNow.Add(3 * time.Second), CreatedBefore: testNow.Add(9 * time.Second)}, func(r row) bool {
 				return !r.at.Before(testNow.Add(3*time.Second)) && r.at.Before(testNow.Add(9*time.Second))
 			}},
@@ -124,6 +154,23 @@ func testListQueue(t *testing.T, dsn string) {
 			if err != nil || est || n != int64(len(want)) {
 				t.Errorf("%s: count %d estimated %v (%v), want %d exact", tc.name, n, est, err, len(want))
 			}
+			if len(want) > 2 {
+				n, capped, err := s.CountQueueUpTo(ctx, tc.f, 2)
+				if exact := n == int64(len(want)) && !capped; err != nil || !(exact || (n == 2 && capped)) {
+					t.Errorf("%s: count up to 2: %d capped %v (%v), want 2 capped or %d exact", tc.name, n, capped, err, len(want))
+				}
+			}
+			keys, err := s.QueueKeys(ctx, tc.f, "", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := []string{}
+			for _, k := range keys {
+				ids = append(ids, k.ID)
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("%s: queue keys %v, want %v", tc.name, ids, want)
+			}
 		}
 	}
 	check(nil)
@@ -137,7 +184,7 @@ func testListQueue(t *testing.T, dsn string) {
 	if _, err := insertComplaint(ctx, s, c); err != nil {
 		t.Fatal(err)
 	}
-	all = append(all, row{id: "c_late", holder: "h_2", mark: "m_9", seller: "s_9", source: domain.SourceAuto, status: ComplaintOpen, at: clock.Now()})
+	all = append(all, row{id: "c_late", holder: "h_2", mark: "m_9", seller: "s_9", source: domain.SourceAuto, status: ComplaintOpen, at: clock.Now(), matchers: []string{"text"}})
 	if err := s.SetPriorityHolders(ctx, []string{"h_0"}); err != nil {
 		t.Fatal(err)
 	}

@@ -159,6 +159,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint counts follow the rows", testComplaintCounts},
 		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
 		{"review queue keyset pages", testListQueue},
+		{"complaint matcher counts follow the rows", testComplaintMatcherCounts},
+		{"complaint matchers migration fills from the rows", testComplaintMatchersMigration},
 		{"bulk load of complaints", testLoadComplaints},
 	}
 	for _, tc := range cases {

@@ -299,6 +299,102 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("queue matcher filter and counts", func(t *testing.T) {
+		b := e.person(t, root)
+		b.login("reviewer2")
+		open := b.eval(`String(document.querySelectorAll('tr.row').length)`)
+		// Every complaint of the test has text and cue evidence, none an
+		// image: the counts beside the options say so.
+		if got := b.eval(`document.querySelector('#f-matcher option[value=cue]').textContent`); got != "cue ("+open+")" {
+			t.Errorf("cue option %q, want the %s open complaints", got, open)
+		}
+		if got := b.eval(`document.querySelector('#f-matcher option[value=image]').textContent`); got != "image (0)" {
+			t.Errorf("image option %q, want 0", got)
+		}
+		if got := b.eval(`document.querySelector('#f-status option[value=open]').textContent`); got != "open ("+open+")" {
+			t.Errorf("open option %q, want %s", got, open)
+		}
+		b.navigates(chromedp.SetValue(chromedp.CSS("#f-matcher"), "image"), chromedp.Submit(chromedp.CSS("#f-matcher")))
+		if n := b.eval(`String(document.querySelectorAll('tr.row').length)`); n != "0" {
+			t.Errorf("matcher=image lists %s rows", n)
+		}
+		if got := b.eval(`location.search`); !strings.Contains(got, "matcher=image") {
+			t.Errorf("filtered queue at %q", got)
+		}
+		b.navigates(chromedp.SetValue(chromedp.CSS("#f-matcher"), "cue"), chromedp.Submit(chromedp.CSS("#f-matcher")))
+		if n := b.eval(`String(document.querySelectorAll('tr.row').length)`); n != open {
+			t.Errorf("matcher=cue lists %s rows, want %s", n, open)
+		}
+		if sel := b.eval(`document.getElementById('f-matcher').value`); sel != "cue" {
+			t.Errorf("the matcher select shows %q after filtering", sel)
+		}
+		b.axe("queue filtered by matcher")
+	})
+
+	t.Run("Ctrl-K palette", func(t *testing.T) {
+		ctrlK := chromedp.KeyEvent("k", chromedp.KeyModifiers(chromedp.ModifierCtrl))
+		b := e.person(t, root)
+		b.login("reviewer2")
+		b.open("/queue")
+		b.do(chromedp.Focus(chromedp.CSS("#f-q")), ctrlK, chromedp.WaitVisible(chromedp.CSS("#palette-list li")))
+		if a := b.eval(`document.activeElement.id`); a != "palette-q" {
+			t.Errorf("Ctrl-K put the focus on %q, want the palette's input", a)
+		}
+		labels := b.eval(`Array.from(document.querySelectorAll('#palette-list li')).map(li => li.textContent).join('|')`)
+		for _, want := range []string{"Review queue", "Second look", "Decide selected"} {
+			if !strings.Contains(labels, want) {
+				t.Errorf("reviewer's palette lacks %q: %s", want, labels)
+			}
+		}
+		for _, not := range []string{"Users", "Audit log", "Register a mark"} {
+			if strings.Contains(labels, not) {
+				t.Errorf("reviewer's palette offers %q: %s", not, labels)
+			}
+		}
+		b.axe("Ctrl-K palette")
+		b.shot("palette")
+		// Escape closes it and gives the focus back.
+		b.key(kb.Escape)
+		if got := b.eval(`String(document.getElementById('palette').open) + ' ' + document.activeElement.id`); got != "false f-q" {
+			t.Errorf("after Escape: open and focus %q, want closed and back on f-q", got)
+		}
+		// Jump to a complaint by its id, by keyboard alone.
+		target := ids[3]
+		b.do(chromedp.Focus(chromedp.CSS("main")), ctrlK, chromedp.WaitVisible(chromedp.CSS("#palette-q")), chromedp.SendKeys(chromedp.CSS("#palette-q"), target))
+		b.do(chromedp.WaitVisible(chromedp.CSS(`#palette-list li[aria-selected=true]`)))
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.eval(`(document.querySelector('#palette-list li') || {}).textContent || ''`), target); {
+			if time.Now().After(deadline) {
+				t.Fatalf("no entry for %s: %s", target, b.eval(`document.getElementById('palette-list').textContent`))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if ad := b.eval(`document.getElementById('palette-q').getAttribute('aria-activedescendant')`); ad != "palette-opt-0" {
+			t.Errorf("aria-activedescendant %q", ad)
+		}
+		b.key(kb.ArrowDown)
+		b.key(kb.ArrowUp)
+		b.navigates(chromedp.KeyEvent(kb.Enter))
+		if loc := b.eval(`location.pathname`); loc != "/complaints/"+target {
+			t.Errorf("Enter went to %s, want /complaints/%s", loc, target)
+		}
+		// A brand owner is offered neither the staff's pages nor another
+		// holder's complaint, whatever it types.
+		o := e.person(t, root)
+		o.login("other_owner")
+		got := o.eval(`fetch('/palette?q=` + ids[0] + `').then(r => r.json()).then(d => d.items.map(i => i.href).join(' '))`)
+		if strings.Contains(got, "/complaints/") || strings.Contains(got, "/queue") || strings.Contains(got, "/admin/") {
+			t.Errorf("other holder's owner is offered %q", got)
+		}
+		got = o.eval(`fetch('/palette?q=` + otherID + `').then(r => r.json()).then(d => d.items.map(i => i.href).join(' '))`)
+		if !strings.Contains(got, "/complaints/"+otherID) {
+			t.Errorf("owner's own complaint: %q", got)
+		}
+		got = o.eval(`fetch('/palette?q=').then(r => r.json()).then(d => d.items.map(i => i.href).join(' '))`)
+		if !strings.Contains(got, "/marks") || !strings.Contains(got, "/portal/complaints") || strings.Contains(got, "/queue") || strings.Contains(got, "/admin/") {
+			t.Errorf("owner's pages: %q", got)
+		}
+	})
+
 	t.Run("claim conflict between two people", func(t *testing.T) {
 		alice, bob := e.person(t, root), e.person(t, root)
 		alice.login("reviewer")

@@ -26,6 +26,9 @@ func (c *Console) pageTable() []page {
 		{pattern: "POST /login", public: true, handler: c.login},
 		{pattern: "POST /logout", allow: everyone, handler: c.logout},
 		{pattern: "GET /account", allow: everyone, handler: c.account},
+		// The Ctrl-K palette's lookups; each entry is checked against the
+		// page it links to (palette.go).
+		{pattern: "GET /palette", allow: everyone, handler: c.palette},
 
 		// Reviewers.
 		{pattern: "GET /queue", allow: staff, handler: c.queue},

@@ -14,7 +14,7 @@ import (
 )
 
 // queueFilters are the queue's filters, the API's list parameters.
-var queueFilters = []string{"q", "status", "source", "mark_id", "holder_id", "seller_id", "min_score", "max_score", "max_age", "cursor", "offset"}
+var queueFilters = []string{"q", "status", "source", "matcher", "mark_id", "holder_id", "seller_id", "min_score", "max_score", "max_age", "cursor", "offset"}
 
 // queueLimit is the rows per queue page.
 const queueLimit = 50
@@ -30,13 +30,19 @@ type queueRow struct {
 }
 
 type queuePage struct {
-	Filters  map[string]string
-	Rows     []queueRow
-	Total    int
-	Next     string
-	Counts   map[string]int
+	Filters map[string]string
+	Rows    []queueRow
+	Total   int
+	// TotalText is Total as shown ("1,000+" when a lower bound).
+	TotalText string
+	Next      string
+	// Counts are the counts shown beside each filter option, by filter
+	// then option ("1,000+" when capped); none with full text.
+	Counts   map[string]map[string]string
 	Statuses []string
 	Sources  []string
+	Matchers []string
+	Ages     []string
 	Reasons  reasonCodes
 	Error    string
 	Flash    []string
@@ -67,17 +73,24 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 	p := queuePage{
 		Filters: shown, Heading: "Review queue", Action: "/queue",
 		Statuses: []string{store.ComplaintOpen, store.ComplaintContested, store.ComplaintUpheld, store.ComplaintRejected, store.ComplaintReinstated},
-		Sources:  []string{domain.SourceAuto, domain.SourceRightsHolder},
+		Sources:  domain.ComplaintSources,
+		Matchers: api.FacetMatchers,
+		Ages:     api.FacetMaxAges,
 		Reasons:  reasons,
 		Flash:    r.URL.Query()["done"],
 	}
-	rows, total, next, err := c.queueRows(r, q)
+	if q.Get("q") == "" {
+		q.Set("counts", "true")
+	}
+	rows, page, next, err := c.queueRows(r, q)
 	if msg, ok := api.ClientError(err); ok {
 		p.Error = msg
 	} else if err != nil {
 		return err
 	}
-	p.Rows, p.Total = rows, total
+	p.Rows, p.Total = rows, page.Total
+	p.TotalText = countText(int64(page.Total), page.TotalEstimated)
+	p.Counts = facetTexts(page.Counts)
 	delete(shown, "cursor")
 	delete(shown, "offset")
 	if len(r.URL.Query()) == 0 {
@@ -98,9 +111,6 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 		}
 		p.Next = "/queue?" + nq.Encode()
 	}
-	if p.Counts, err = c.statusCounts(r); err != nil {
-		return err
-	}
 	return c.render(w, r, http.StatusOK, "queue", "Review queue", p)
 }
 
@@ -112,15 +122,15 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 // text a keyset page read from the store on the queue's indexes, with it
 // the search index; the filters are parsed and confined to the brand
 // owner's holder there, so the console lists exactly what the API would.
-func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, total int, next url.Values, err error) {
+func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, page api.ComplaintPage, next url.Values, err error) {
 	if q.Get("limit") == "" {
 		q.Set("limit", strconv.Itoa(queueLimit))
 	}
-	page, err := c.api.SearchComplaints(r.Context(), r.user, q)
+	page, err = c.api.SearchComplaints(r.Context(), r.user, q)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, page, nil, err
 	}
-	cs, total := page.Complaints, page.Total
+	cs := page.Complaints
 	if page.Next != "" {
 		next = url.Values{"cursor": {page.Next}}
 	}
@@ -130,7 +140,7 @@ func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, total in
 	}
 	claims, err := c.review.Claims(r.Context(), ids)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, page, nil, err
 	}
 	rows = make([]queueRow, 0, len(cs))
 	for _, cp := range cs {
@@ -148,7 +158,39 @@ func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, total in
 		}
 		rows = append(rows, row)
 	}
-	return rows, total, next, nil
+	return rows, page, next, nil
+}
+
+// countText shows a count, with thousands separators and a "+" when it is
+// a lower bound.
+func countText(n int64, capped bool) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if capped {
+		s += "+"
+	}
+	return s
+}
+
+// facetTexts are the page's counts by filter and option, as shown.
+func facetTexts(f *api.Facets) map[string]map[string]string {
+	if f == nil {
+		return nil
+	}
+	out := map[string]map[string]string{}
+	for name, counts := range map[string][]api.FacetCount{
+		"status": f.Status, "source": f.Source, "matcher": f.Matcher, "max_age": f.MaxAge, "mark_id": f.MarkID, "holder_id": f.HolderID,
+	} {
+		out[name] = map[string]string{}
+		for _, fc := range counts {
+			if !fc.Unknown {
+				out[name][fc.Value] = countText(fc.Count, fc.Capped)
+			}
+		}
+	}
+	return out
 }
 
 // userName is a user's name for display, or its id.
@@ -264,23 +306,3 @@ func (c *Console) secondLook(w http.ResponseWriter, r *request) error {
 	p := queuePage{Rows: rows, Total: len(rows), Heading: "Second look: complaints of throttled holders", Reasons: reasons, Filters: map[string]string{}}
 	return c.render(w, r, http.StatusOK, "second_look", "Second look", p)
 }
-
-// statusCounts are the queue's counts by status, read at most every
-// countsTTL: they label the status filter, and a count a few seconds old
-// is as useful as a fresh one without a scan of the queue per page view.
-func (c *Console) statusCounts(r *request) (map[string]int, error) {
-	c.countsMu.Lock()
-	defer c.countsMu.Unlock()
-	if c.counts != nil && c.now().Sub(c.countsAt) < countsTTL {
-		return c.counts, nil
-	}
-	stats, err := c.store.QueueStats(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	c.counts, c.countsAt = stats.ByStatus, c.now()
-	return c.counts, nil
-}
-
-// countsTTL is how long statusCounts keeps its answer.
-const countsTTL = 5 * time.Second

@@ -31,7 +31,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -101,10 +100,6 @@ type Console struct {
 	imgCache  *lru.Cache[string, cachedImage]
 	handler   http.Handler
 	pageRoles map[string][]identity.Role
-	// counts caches the queue's counts by status (queue.go).
-	countsMu sync.Mutex
-	counts   map[string]int
-	countsAt time.Time
 	// order remembers each reviewer's queue order (complaint.go).
 	order queueOrders
 }

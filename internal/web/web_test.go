@@ -180,6 +180,7 @@ func TestCSRF(t *testing.T) {
 var pageExamples = map[string]func(e *env, t *testing.T, holder string) string{
 	"GET /{$}":                     func(*env, *testing.T, string) string { return "/" },
 	"GET /account":                 func(*env, *testing.T, string) string { return "/account" },
+	"GET /palette":                 func(*env, *testing.T, string) string { return "/palette?q=queue" },
 	"GET /queue":                   func(*env, *testing.T, string) string { return "/queue?q=bag&source=auto&min_score=0.5" },
 	"GET /complaints/{id}":         func(e *env, t *testing.T, h string) string { return "/complaints/" + e.complaint(t, h) },
 	"GET /counter-notices":         func(*env, *testing.T, string) string { return "/counter-notices" },

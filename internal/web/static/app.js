@@ -155,3 +155,137 @@
     if (reason.selectedOptions.length && reason.selectedOptions[0].parentNode.disabled) reason.value = "";
   });
 })();
+
+// The Ctrl-K (⌘-K) command palette: jump to a complaint, listing, seller or
+// mark by id (a mark by name too), to a page the role may open, or run an
+// action of this page. The server answers the lookups (GET /palette) and
+// lists only what the user may open; this page's actions are its own
+// buttons. A combobox over a listbox, the active option named by
+// aria-activedescendant; Escape closes and focus goes back where it was.
+(function () {
+  "use strict";
+  var dlg = document.getElementById("palette");
+  if (!dlg || !dlg.showModal) return;
+  var input = document.getElementById("palette-q");
+  var list = document.getElementById("palette-list");
+  var items = [];
+  var active = -1;
+  var back = null;
+  var timer = 0;
+  var seq = 0;
+  var pending = null;
+
+  // This page's actions: its submit buttons and button links, by label.
+  function pageActions(q) {
+    var out = [];
+    var els = document.querySelectorAll("main button[type=submit], main a.button");
+    Array.prototype.forEach.call(els, function (el) {
+      var label = (el.textContent || "").trim();
+      if (!label || el.disabled || el.closest("dialog")) return;
+      if (q && label.toLowerCase().indexOf(q) < 0) return;
+      out.push({ label: label, kind: "action", el: el });
+    });
+    return out.slice(0, 10);
+  }
+
+  function setActive(i) {
+    if (!items.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
+    active = (i + items.length) % items.length;
+    Array.prototype.forEach.call(list.children, function (li, j) {
+      li.setAttribute("aria-selected", j === active ? "true" : "false");
+    });
+    var li = list.children[active];
+    input.setAttribute("aria-activedescendant", li.id);
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  function render() {
+    list.textContent = "";
+    items.forEach(function (it, i) {
+      var li = document.createElement("li");
+      li.id = "palette-opt-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      var label = document.createElement("span");
+      label.textContent = it.label;
+      var kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = it.kind;
+      li.appendChild(label);
+      li.appendChild(kind);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); go(i); });
+      list.appendChild(li);
+    });
+    setActive(0);
+  }
+
+  function lookup() {
+    timer = 0;
+    var q = input.value.trim();
+    var mine = ++seq;
+    pending = fetch("/palette?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (data) {
+        if (mine !== seq) return; // a later lookup is on its way
+        items = (data.items || []).concat(pageActions(q.toLowerCase()));
+        render();
+      })
+      .catch(function () { if (mine === seq) { items = pageActions(q.toLowerCase()); render(); } })
+      .then(function () { if (mine === seq) pending = null; });
+    return pending;
+  }
+
+  function go(i) {
+    var it = items[i];
+    if (!it) return;
+    dlg.close();
+    if (it.href) { location.href = it.href; return; }
+    if (it.el) {
+      // A form with required fields asks for them rather than submitting.
+      var form = it.el.form || it.el.closest("form");
+      var first = form && form.querySelector("[required]:invalid");
+      if (first) first.focus(); else it.el.click();
+    }
+  }
+
+  function open() {
+    if (dlg.open) { input.select(); return; }
+    back = document.activeElement;
+    input.value = "";
+    items = [];
+    list.textContent = "";
+    dlg.showModal();
+    input.focus();
+    lookup();
+  }
+
+  dlg.addEventListener("close", function () {
+    if (back && back.focus && document.contains(back)) back.focus();
+    back = null;
+  });
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(lookup, 120);
+  });
+  input.addEventListener("keydown", function (e) {
+    switch (e.key) {
+      case "ArrowDown": setActive(active + 1); break;
+      case "ArrowUp": setActive(active - 1); break;
+      case "Enter":
+        // Enter before the lookup of the last keystroke came back waits
+        // for it, so that it goes where the typed text points.
+        var wait = pending;
+        if (timer) { clearTimeout(timer); wait = lookup(); }
+        if (wait) wait.then(function () { go(active); }); else go(active);
+        break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  document.addEventListener("keydown", function (e) {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "k" || e.key === "K")) {
+      e.preventDefault();
+      open();
+    }
+  });
+})();
