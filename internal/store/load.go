@@ -28,7 +28,7 @@ type LoadedComplaint struct {
 // loadColumns are the columns LoadComplaints writes, in order.
 var loadColumns = []string{
 	"id", "source", "listing_id", "listing_version", "mark_id", "holder_id", "seller_id", "score",
-	"status", "body", "created_at", "updated_at", "decided_at", "decided_by", "queue_key",
+	"status", "body", "created_at", "updated_at", "decided_at", "decided_by", "queue_key", "period",
 }
 
 // LoadComplaints stores cs as fast as the database takes them, for load
@@ -56,7 +56,7 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 		rows = append(rows, []any{
 			c.Body.ComplaintID, c.Body.Source, c.Body.ListingID, c.Body.ListingVersion, c.Body.MarkID,
 			c.Body.HolderID, c.Body.SellerID, c.Body.Score, c.Status, string(body), created, updated,
-			decidedAt, decidedBy, "1" + queueKeyRest(c.Body.Score, created, c.Body.ComplaintID),
+			decidedAt, decidedBy, "1" + queueKeyRest(c.Body.Score, created, c.Body.ComplaintID), periodOf(created),
 		})
 	}
 	var err error
@@ -71,8 +71,26 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 	return nil
 }
 
-// copyComplaints copies rows in one transaction on one pgx connection.
+// copyComplaints copies rows in one transaction on one pgx connection,
+// with their ids into complaint_ids, after making sure their months have
+// partitions. The counts of the copied rows are added to complaint_counts
+// from the rows, not recounted from the table, so that loading in chunks
+// costs the same for the last chunk as for the first.
 func (s *Store) copyComplaints(ctx context.Context, rows [][]any) error {
+	type countKey struct{ holder, source, status string }
+	counts := map[countKey]int64{}
+	periods := map[int]bool{}
+	ids := make([][]any, len(rows))
+	for i, r := range rows {
+		counts[countKey{r[5].(string), r[1].(string), r[8].(string)}]++
+		periods[r[len(r)-1].(int)] = true
+		ids[i] = []any{r[0]}
+	}
+	for p := range periods {
+		if _, err := s.EnsurePartitions(ctx, periodStart(p), 1); err != nil {
+			return err
+		}
+	}
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return err
@@ -84,26 +102,29 @@ func (s *Store) copyComplaints(ctx context.Context, rows [][]any) error {
 			if _, err := tx.Exec(ctx, `ALTER TABLE complaints DISABLE TRIGGER complaint_counts_insert`); err != nil {
 				return err
 			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_ids"}, []string{"id"}, pgx.CopyFromRows(ids)); err != nil {
+				return fmt.Errorf("copy ids: %w", err)
+			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaints"}, loadColumns, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("copy: %w", err)
 			}
-			for _, q := range []string{
-				`ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`,
-				`DELETE FROM complaint_counts`,
-				`INSERT INTO complaint_counts (holder_id, source, status, n)
-					SELECT holder_id, source, status, COUNT(*) FROM complaints GROUP BY holder_id, source, status`,
-				`ANALYZE complaints`,
-			} {
-				if _, err := tx.Exec(ctx, q); err != nil {
+			if _, err := tx.Exec(ctx, `ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`); err != nil {
+				return err
+			}
+			for k, n := range counts {
+				if _, err := tx.Exec(ctx, `INSERT INTO complaint_counts (holder_id, source, status, n) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (holder_id, source, status) DO UPDATE SET n = complaint_counts.n + excluded.n`,
+					k.holder, k.source, k.status, n); err != nil {
 					return err
 				}
 			}
-			return nil
+			_, err := tx.Exec(ctx, `ANALYZE complaints`)
+			return err
 		})
 	})
 }
 
-// loadBatch is how many rows one SQLite INSERT carries: 500 rows of 15
+// loadBatch is how many rows one SQLite INSERT carries: 500 rows of 16
 // columns stay under SQLite's limit of 32766 bound variables.
 const loadBatch = 500
 
@@ -187,11 +208,14 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 }
 
 // ComplaintsDiskSize is the disk the complaints take with their indexes:
-// the table's total relation size on PostgreSQL, the whole database file on
+// the partitions' total relation size and complaint_ids on PostgreSQL, the whole database file on
 // SQLite (which keeps everything in one file). Load tests report it per
 // million complaints.
 func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
-	q := `SELECT pg_total_relation_size('complaints')`
+	// A partitioned table takes no space itself: its partitions do, and
+	// complaint_ids beside them.
+	q := `SELECT CAST(COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) AS BIGINT) + pg_total_relation_size('complaint_ids')
+		FROM pg_inherits WHERE inhparent = to_regclass('complaints')`
 	if s.dialect != dialectPostgres {
 		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
 	}

@@ -160,6 +160,10 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
 		{"review queue keyset pages", testListQueue},
 		{"bulk load of complaints", testLoadComplaints},
+		{"partition migration keeps the data", testPartitionMigration},
+		{"partitions are created ahead and on demand", testPartitionCreation},
+		{"queue order across partitions", testQueueAcrossPartitions},
+		{"retention", testRetention},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
