@@ -22,6 +22,7 @@ import (
 	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/retention"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
@@ -129,9 +130,12 @@ type reviewServer struct {
 	// review.buyer_reports.enabled.
 	buyerReports *pipeline.Consumer
 	relay        *review.Relay
-	writer       io.Closer
-	interval     time.Duration
-	stopping     atomic.Bool
+	// retention deletes old complaints and records and makes the coming
+	// months' partitions (review.retention).
+	retention *retention.Job
+	writer    io.Closer
+	interval  time.Duration
+	stopping  atomic.Bool
 	// kafka is what /readyz knows of the brokers: the consumer and the
 	// relay are useless without them.
 	kafka *brokerCheck
@@ -205,9 +209,18 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		}
 		topics = append(topics, cfg.Kafka.Topics.BuyerReports)
 	}
+	rt := cfg.Review.Retention
+	keeper, err := retention.New(retention.Options{
+		Store: st, DecidedComplaints: rt.DecidedComplaints, Records: rt.Records, Interval: rt.Interval,
+		Batch: rt.Batch, PartitionsAhead: rt.PartitionsAhead, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
 	return &reviewServer{
 		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
-		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
+		relay: relay, retention: keeper, writer: writer, interval: cfg.Review.TimerInterval,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
 }
@@ -263,6 +276,7 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 			s.log.Error("reinstatement timer stopped", "error", err)
 		}
 	})
+	wg.Go(func() { _ = s.retention.Run(bg) }) // logs and retries its own failures
 	// The buyer-reports consumer drains beside the complaints consumer,
 	// on the same ctx, before the writer they share is flushed.
 	var buyers sync.WaitGroup
