@@ -24,6 +24,7 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/retention"
 	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/ingest"
@@ -56,8 +57,18 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// On disk, the search index outlives the process: the next start
+	// serves text search from it at once and catches up from its
+	// watermark instead of rebuilding.
+	var ix *search.Index
+	if cfg.Review.SearchIndex != "" {
+		if ix, err = search.Open(cfg.Review.SearchIndex); err != nil {
+			return err
+		}
+		defer ix.Close()
+	}
 	a, err := api.New(api.Options{
-		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
+		Store: st, Review: rs.svc, Logger: log, Registerer: reg, Search: ix,
 		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
