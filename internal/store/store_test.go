@@ -164,6 +164,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"partitions are created ahead and on demand", testPartitionCreation},
 		{"queue order across partitions", testQueueAcrossPartitions},
 		{"retention", testRetention},
+		{"bulk load without the complaints indexes", testLoadWithoutIndexes},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
