@@ -262,6 +262,10 @@ func (s *Store) WithoutComplaintIndexes(ctx context.Context, load func() error) 
 	}
 	loadErr := load()
 	for name, def := range defs {
+		// pg_indexes shows a partitioned table's index as made ON ONLY
+		// the parent, which would build no partition's index: build them
+		// all.
+		def = strings.Replace(def, " ON ONLY ", " ON ", 1)
 		if _, err := s.writer.ExecContext(ctx, def); err != nil {
 			return errors.Join(loadErr, fmt.Errorf("store: rebuild index %s: %w", name, err))
 		}

@@ -109,6 +109,24 @@ func testLoadWithoutIndexes(t *testing.T, dsn string) {
 	if after := names(); !slices.Equal(after, before) {
 		t.Errorf("indexes after the load %v, before %v", after, before)
 	}
+	if s.dialect == dialectPostgres {
+		// Every partition has every index again, and the parent's are
+		// valid (an index made ON ONLY the parent is neither).
+		var partitions, missing, invalid int
+		err := s.read().queryRow(ctx, `SELECT
+				(SELECT COUNT(*) FROM pg_inherits WHERE inhparent = to_regclass('complaints')),
+				(SELECT COUNT(*) FROM pg_inherits p CROSS JOIN pg_indexes i
+					WHERE p.inhparent = to_regclass('complaints') AND i.schemaname = current_schema() AND i.tablename = 'complaints'
+					AND NOT EXISTS (SELECT 1 FROM pg_index x JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid
+						WHERE x.indrelid = p.inhrelid AND ii.inhparent = to_regclass(i.indexname))),
+				(SELECT COUNT(*) FROM pg_index WHERE indrelid = to_regclass('complaints') AND NOT indisvalid)`).Scan(&partitions, &missing, &invalid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if partitions == 0 || missing != 0 || invalid != 0 {
+			t.Errorf("%d partitions, %d partition indexes missing, %d invalid parent indexes", partitions, missing, invalid)
+		}
+	}
 	open := 0
 	for _, c := range cs {
 		if c.Status == ComplaintOpen {
