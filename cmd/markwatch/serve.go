@@ -22,7 +22,9 @@ import (
 	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/retention"
 	"github.com/markwatch/markwatch/internal/review"
+	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/ingest"
@@ -55,8 +57,18 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// On disk, the search index outlives the process: the next start
+	// serves text search from it at once and catches up from its
+	// watermark instead of rebuilding.
+	var ix *search.Index
+	if cfg.Review.SearchIndex != "" {
+		if ix, err = search.Open(cfg.Review.SearchIndex); err != nil {
+			return err
+		}
+		defer ix.Close()
+	}
 	a, err := api.New(api.Options{
-		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
+		Store: st, Review: rs.svc, Logger: log, Registerer: reg, Search: ix,
 		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
@@ -129,9 +141,12 @@ type reviewServer struct {
 	// review.buyer_reports.enabled.
 	buyerReports *pipeline.Consumer
 	relay        *review.Relay
-	writer       io.Closer
-	interval     time.Duration
-	stopping     atomic.Bool
+	// retention deletes old complaints and records and makes the coming
+	// months' partitions (review.retention).
+	retention *retention.Job
+	writer    io.Closer
+	interval  time.Duration
+	stopping  atomic.Bool
 	// kafka is what /readyz knows of the brokers: the consumer and the
 	// relay are useless without them.
 	kafka *brokerCheck
@@ -205,9 +220,18 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		}
 		topics = append(topics, cfg.Kafka.Topics.BuyerReports)
 	}
+	rt := cfg.Review.Retention
+	keeper, err := retention.New(retention.Options{
+		Store: st, DecidedComplaints: rt.DecidedComplaints, Records: rt.Records, Interval: rt.Interval,
+		Batch: rt.Batch, PartitionsAhead: rt.PartitionsAhead, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
 	return &reviewServer{
 		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
-		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
+		relay: relay, retention: keeper, writer: writer, interval: cfg.Review.TimerInterval,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
 }
@@ -263,6 +287,7 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 			s.log.Error("reinstatement timer stopped", "error", err)
 		}
 	})
+	wg.Go(func() { _ = s.retention.Run(bg) }) // logs and retries its own failures
 	// The buyer-reports consumer drains beside the complaints consumer,
 	// on the same ctx, before the writer they share is flushed.
 	var buyers sync.WaitGroup

@@ -67,6 +67,10 @@ func newEnv(t testing.TB, dsn string, opts Options) *env {
 	e := &env{store: st, review: rv, api: a, h: a.Handler(), tokens: map[identity.Role]string{}}
 	err = st.WithTx(ctx, func(tx *store.Tx) error {
 		for _, h := range []string{ownHolder, otherHolder} {
+			// A benchmark may reuse a loaded database (MARKWATCH_BENCH_POSTGRES_URL).
+			if _, err := tx.GetHolder(ctx, h); err == nil {
+				continue
+			}
 			if _, err := tx.CreateHolder(ctx, store.Holder{ID: h, Name: h}); err != nil {
 				return err
 			}

@@ -100,6 +100,8 @@ type complaintIndex struct {
 	// in the index. opened stands in until the first one.
 	caughtUp atomic.Int64
 	opened   time.Time
+	// saved is the watermark last persisted in the index.
+	saved watermark
 }
 
 // indexedVersion is the version of a complaint the index holds.
@@ -115,7 +117,70 @@ func newComplaintIndex(st *store.Store, rv *review.Service, ix *search.Index, lo
 			return nil, fmt.Errorf("complaint index: %w", err)
 		}
 	}
-	return &complaintIndex{store: st, review: rv, ix: ix, log: log, opened: time.Now()}, nil
+	ci := &complaintIndex{store: st, review: rv, ix: ix, log: log, opened: time.Now()}
+	if err := ci.resume(); err != nil {
+		return nil, fmt.Errorf("complaint index: %w", err)
+	}
+	return ci, nil
+}
+
+// watermarkKey is the index metadata under which catchUp persists its
+// watermark.
+const watermarkKey = "watermark"
+
+// watermark is how far an index has followed the store, stored in the
+// index itself after every catch-up that changed it, so that an index on
+// disk resumes where it stopped (search.Open) instead of being rebuilt.
+type watermark struct {
+	// Synced is the store time of the newest update indexed (Unix ns).
+	Synced int64 `json:"synced"`
+	// CaughtUp is when the catch-up that wrote it started (Unix ns).
+	CaughtUp int64 `json:"caught_up"`
+	// GoodFaith are the holders indexed with priority.
+	GoodFaith []string `json:"good_faith"`
+}
+
+// resume reads the watermark of an index that was built before (on disk):
+// the index serves at once, its staleness is the time since that catch-up
+// (markwatch_search_index_lag_seconds), and the first catch-up reads only
+// the store's changes since the watermark. An index without one (new, or
+// in memory) is built by the first catch-up.
+func (ci *complaintIndex) resume() error {
+	b, err := ci.ix.Meta(watermarkKey)
+	if err != nil || b == nil {
+		return err
+	}
+	var w watermark
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("watermark: %w", err)
+	}
+	good := make(map[string]bool, len(w.GoodFaith))
+	for _, h := range w.GoodFaith {
+		good[h] = true
+	}
+	ci.synced, ci.built, ci.saved = time.Unix(0, w.Synced), true, w
+	ci.goodFaith.Store(&good)
+	ci.caughtUp.Store(w.CaughtUp)
+	return nil
+}
+
+// persist stores the watermark of the catch-up that began at began, unless
+// it is what the index holds already (an idle store writes nothing).
+func (ci *complaintIndex) persist(began time.Time, good map[string]bool) error {
+	w := watermark{Synced: ci.synced.UnixNano(), GoodFaith: slices.Sorted(maps.Keys(good))}
+	if w.Synced == ci.saved.Synced && slices.Equal(w.GoodFaith, ci.saved.GoodFaith) {
+		return nil
+	}
+	w.CaughtUp = began.UnixNano()
+	b, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	if err := ci.ix.SetMeta(watermarkKey, b); err != nil {
+		return err
+	}
+	ci.saved = w
+	return nil
 }
 
 // lag is how stale the index may be: the time since the start of the last
@@ -273,6 +338,9 @@ func (ci *complaintIndex) catchUp(ctx context.Context) error {
 		}
 	}
 	ci.recent = seen
+	if err := ci.persist(began, good); err != nil {
+		return fmt.Errorf("complaint index: %w", err)
+	}
 	ci.caughtUp.Store(began.UnixNano())
 	return nil
 }

@@ -101,6 +101,37 @@ type Review struct {
 	Calibration Calibration `yaml:"calibration"`
 	// BuyerReports configures the consumer of kafka.topics.buyer_reports.
 	BuyerReports BuyerReports `yaml:"buyer_reports"`
+	// Retention configures how long decided complaints and the records
+	// of the review flow are kept (internal/retention).
+	Retention Retention `yaml:"retention"`
+	// SearchIndex is the directory of serve's complaint search index.
+	// Empty (the default) keeps it in memory, built from the store at
+	// every start; on disk, a restart serves from it at once and catches
+	// up with the changes since it stopped. One directory per replica.
+	SearchIndex string `yaml:"search_index"`
+}
+
+// Retention configures the retention job of markwatch serve. A zero
+// period keeps its kind forever, the default: deleting is opted into.
+type Retention struct {
+	// DecidedComplaints is how long a decided complaint (upheld, rejected,
+	// reinstated) is kept after the month it arrived in, unless a strike
+	// or counter-notice still kept refers to it.
+	DecidedComplaints time.Duration `yaml:"decided_complaints"`
+	// Records is how long strikes are kept after they expire, closed
+	// counter-notices after they closed, and audit entries after the
+	// month they were written in: the record keeping the law asks for.
+	// When both are set it must be at least DecidedComplaints, so that a
+	// complaint never outlives the audit of its decision.
+	Records time.Duration `yaml:"records"`
+	// Interval is how often the job runs; it also makes the partitions
+	// of the coming months on PostgreSQL.
+	Interval time.Duration `yaml:"interval"`
+	// Batch is how many rows one deleting transaction takes.
+	Batch int `yaml:"batch"`
+	// PartitionsAhead is how many months of partitions, the current one
+	// included, the job keeps made on PostgreSQL.
+	PartitionsAhead int `yaml:"partitions_ahead"`
 }
 
 // BuyerReports configures the review service's consumer of buyer reports.
@@ -351,6 +382,7 @@ func Default() Config {
 			CounterNoticeWindow: 30 * 24 * time.Hour,
 			Calibration:         Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
 			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq"},
+			Retention:           Retention{Interval: time.Hour, Batch: 1000, PartitionsAhead: 3},
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -576,6 +608,12 @@ func (c *Config) validateStreaming() error {
 		return errors.New("review.buyer_reports.dlq and kafka.topics.buyer_reports: required when review.buyer_reports.enabled is set, and different")
 	case c.Review.MinDecisions < 1:
 		return fmt.Errorf("review.min_decisions: must be at least 1, got %d", c.Review.MinDecisions)
+	case c.Review.Retention.DecidedComplaints < 0 || c.Review.Retention.Records < 0:
+		return errors.New("review.retention.decided_complaints, review.retention.records: must not be negative (0 keeps forever)")
+	case c.Review.Retention.Records > 0 && c.Review.Retention.Records < c.Review.Retention.DecidedComplaints:
+		return fmt.Errorf("review.retention.records (%v): must be at least review.retention.decided_complaints (%v), or 0", c.Review.Retention.Records, c.Review.Retention.DecidedComplaints)
+	case c.Review.Retention.Interval <= 0 || c.Review.Retention.Batch < 1 || c.Review.Retention.PartitionsAhead < 1:
+		return errors.New("review.retention.interval, review.retention.batch, review.retention.partitions_ahead: must be positive")
 	case len(c.Review.Ladder) == 0:
 		return errors.New("review.ladder: at least one rung ({strikes, status}) is required")
 	}

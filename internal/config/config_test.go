@@ -55,6 +55,7 @@ func TestLoadBad(t *testing.T) {
 		"calibration_target":  "review.calibration.target",
 		"calibration_window":  "review.calibration.window_days",
 		"buyer_reports_group": "review.buyer_reports.group_id",
+		"retention_records":   "review.retention.records (720h0m0s): must be at least",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",

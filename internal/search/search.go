@@ -173,6 +173,28 @@ func Open(path string) (*Index, error) {
 	return &Index{idx: idx}, nil
 }
 
+// metaPrefix keeps the caller's metadata apart from the index's own.
+const metaPrefix = "markwatch.meta."
+
+// SetMeta stores value under key beside the documents: on disk it is
+// written with the index and read back by the next Open, which is how a
+// caller persists how far the index has followed its source.
+func (ix *Index) SetMeta(key string, value []byte) error {
+	if err := ix.idx.SetInternal([]byte(metaPrefix+key), value); err != nil {
+		return fmt.Errorf("search: set meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// Meta returns what SetMeta stored under key, nil when nothing.
+func (ix *Index) Meta(key string) ([]byte, error) {
+	v, err := ix.idx.GetInternal([]byte(metaPrefix + key))
+	if err != nil {
+		return nil, fmt.Errorf("search: meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
 func newMapping() *mapping.IndexMappingImpl {
 	kw := func() *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()

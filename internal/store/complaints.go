@@ -53,15 +53,33 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}
 	now := millis(tx.now)
+	unique := "ON CONFLICT (id) DO NOTHING"
+	if tx.r.dialect == dialectPostgres {
+		// A partitioned table has no unique index on id alone
+		// (migration 13): the id is claimed in complaint_ids first, which
+		// waits for a concurrent insert of the same id to commit or roll
+		// back, as the unique index did.
+		res, err := tx.r.exec(ctx, `INSERT INTO complaint_ids (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, c.ComplaintID)
+		if err != nil {
+			return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
+			}
+			return false, nil
+		}
+		unique = ""
+	}
 	// The queue key's first character is the holder's priority, read in
 	// the statement (see holder_priority in migration 9).
 	res, err := tx.r.exec(ctx, `INSERT INTO complaints
-		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key)
+		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key, period)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE holder_id = ? AND priority > 0) THEN '0' ELSE '1' END || ?)
-		ON CONFLICT (id) DO NOTHING`,
+			CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE holder_id = ? AND priority > 0) THEN '0' ELSE '1' END || ?, ?)
+		`+unique,
 		c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
-		ComplaintOpen, string(body), now, now, c.HolderID, queueKeyRest(c.Score, now, c.ComplaintID))
+		ComplaintOpen, string(body), now, now, c.HolderID, queueKeyRest(c.Score, now, c.ComplaintID), periodOf(now))
 	if err != nil {
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}

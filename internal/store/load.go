@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -28,7 +29,7 @@ type LoadedComplaint struct {
 // loadColumns are the columns LoadComplaints writes, in order.
 var loadColumns = []string{
 	"id", "source", "listing_id", "listing_version", "mark_id", "holder_id", "seller_id", "score",
-	"status", "body", "created_at", "updated_at", "decided_at", "decided_by", "queue_key",
+	"status", "body", "created_at", "updated_at", "decided_at", "decided_by", "queue_key", "period",
 }
 
 // LoadComplaints stores cs as fast as the database takes them, for load
@@ -58,7 +59,7 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 		rows = append(rows, []any{
 			c.Body.ComplaintID, c.Body.Source, c.Body.ListingID, c.Body.ListingVersion, c.Body.MarkID,
 			c.Body.HolderID, c.Body.SellerID, c.Body.Score, c.Status, string(body), created, updated,
-			decidedAt, decidedBy, key,
+			decidedAt, decidedBy, key, periodOf(created),
 		})
 		for _, m := range EvidenceMatchers(&c.Body) {
 			matchers = append(matchers, []any{c.Body.ComplaintID, m, key})
@@ -76,8 +77,35 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 	return nil
 }
 
-// copyComplaints copies rows in one transaction on one pgx connection.
+// copyComplaints copies rows and their matcher rows in one transaction on
+// one pgx connection, with their ids into complaint_ids, after making sure
+// their months have partitions. The counting triggers are off for the copy
+// and the counts of the copied rows are added to complaint_counts and
+// complaint_matcher_counts from the rows, not recounted from the table, so
+// that loading in chunks costs the same for the last chunk as for the
+// first.
 func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) error {
+	type countKey struct{ matcher, holder, source, status string }
+	counts := map[countKey]int64{}
+	matcherCounts := map[countKey]int64{}
+	periods := map[int]bool{}
+	ids := make([][]any, len(rows))
+	byID := make(map[string][]any, len(rows))
+	for i, r := range rows {
+		counts[countKey{"", r[5].(string), r[1].(string), r[8].(string)}]++
+		periods[r[len(r)-1].(int)] = true
+		ids[i] = []any{r[0]}
+		byID[r[0].(string)] = r
+	}
+	for _, m := range matchers {
+		r := byID[m[0].(string)]
+		matcherCounts[countKey{m[1].(string), r[5].(string), r[1].(string), r[8].(string)}]++
+	}
+	for p := range periods {
+		if _, err := s.EnsurePartitions(ctx, periodStart(p), 1); err != nil {
+			return err
+		}
+	}
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return err
@@ -86,11 +114,17 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 	return conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `ALTER TABLE complaints DISABLE TRIGGER complaint_counts_insert`); err != nil {
-				return err
+			for _, q := range []string{
+				`ALTER TABLE complaints DISABLE TRIGGER complaint_counts_insert`,
+				`ALTER TABLE complaints DISABLE TRIGGER complaint_matcher_counts_insert`,
+				`ALTER TABLE complaint_matchers DISABLE TRIGGER complaint_matchers_insert`,
+			} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
 			}
-			if _, err := tx.Exec(ctx, `ALTER TABLE complaint_matchers DISABLE TRIGGER complaint_matchers_insert`); err != nil {
-				return err
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_ids"}, []string{"id"}, pgx.CopyFromRows(ids)); err != nil {
+				return fmt.Errorf("copy ids: %w", err)
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaints"}, loadColumns, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("copy: %w", err)
@@ -100,18 +134,28 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 			}
 			for _, q := range []string{
 				`ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`,
+				`ALTER TABLE complaints ENABLE TRIGGER complaint_matcher_counts_insert`,
 				`ALTER TABLE complaint_matchers ENABLE TRIGGER complaint_matchers_insert`,
-				`DELETE FROM complaint_counts`,
-				`INSERT INTO complaint_counts (holder_id, source, status, n)
-					SELECT holder_id, source, status, COUNT(*) FROM complaints GROUP BY holder_id, source, status`,
-				`DELETE FROM complaint_matcher_counts`,
-				`INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
-					SELECT m.matcher, c.holder_id, c.source, c.status, COUNT(*)
-					FROM complaint_matchers m JOIN complaints c ON c.id = m.complaint_id
-					GROUP BY m.matcher, c.holder_id, c.source, c.status`,
-				`ANALYZE complaints`,
-				`ANALYZE complaint_matchers`,
 			} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			for k, n := range counts {
+				if _, err := tx.Exec(ctx, `INSERT INTO complaint_counts (holder_id, source, status, n) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (holder_id, source, status) DO UPDATE SET n = complaint_counts.n + excluded.n`,
+					k.holder, k.source, k.status, n); err != nil {
+					return err
+				}
+			}
+			for k, n := range matcherCounts {
+				if _, err := tx.Exec(ctx, `INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n) VALUES ($1, $2, $3, $4, $5)
+					ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = complaint_matcher_counts.n + excluded.n`,
+					k.matcher, k.holder, k.source, k.status, n); err != nil {
+					return err
+				}
+			}
+			for _, q := range []string{`ANALYZE complaints`, `ANALYZE complaint_matchers`} {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return err
 				}
@@ -121,7 +165,7 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 	})
 }
 
-// loadBatch is how many rows one SQLite INSERT carries: 500 rows of 15
+// loadBatch is how many rows one SQLite INSERT carries: 500 rows of 16
 // columns stay under SQLite's limit of 32766 bound variables.
 const loadBatch = 500
 
@@ -225,11 +269,14 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 }
 
 // ComplaintsDiskSize is the disk the complaints take with their indexes:
-// the table's total relation size on PostgreSQL, the whole database file on
+// the partitions' total relation size and complaint_ids on PostgreSQL, the whole database file on
 // SQLite (which keeps everything in one file). Load tests report it per
 // million complaints.
 func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
-	q := `SELECT pg_total_relation_size('complaints')`
+	// A partitioned table takes no space itself: its partitions do, and
+	// complaint_ids beside them.
+	q := `SELECT CAST(COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) AS BIGINT) + pg_total_relation_size('complaint_ids')
+		FROM pg_inherits WHERE inhparent = to_regclass('complaints')`
 	if s.dialect != dialectPostgres {
 		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
 	}
@@ -238,4 +285,53 @@ func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: complaints disk size: %w", err)
 	}
 	return size, nil
+}
+
+// WithoutComplaintIndexes runs load with the secondary indexes of the
+// complaints table dropped, and builds them again after it, once, by
+// sorting: a bulk load into a store of millions of rows is several times
+// faster than keeping a dozen indexes current row by row. For loading a
+// store for a benchmark, never beside live traffic (lists without their
+// indexes scan the table meanwhile). On SQLite it only runs load.
+func (s *Store) WithoutComplaintIndexes(ctx context.Context, load func() error) error {
+	if s.dialect != dialectPostgres {
+		return load()
+	}
+	rows, err := s.read().query(ctx, `SELECT indexname::text, indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename = 'complaints' AND indexname <> 'complaints_pkey'`)
+	if err != nil {
+		return fmt.Errorf("store: complaint indexes: %w", err)
+	}
+	defs := map[string]string{}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: complaint indexes: %w", err)
+		}
+		defs[name] = def
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: complaint indexes: %w", err)
+	}
+	for name := range defs {
+		if _, err := s.writer.ExecContext(ctx, `DROP INDEX `+pgIdent(name)); err != nil {
+			return fmt.Errorf("store: drop index %s: %w", name, err)
+		}
+	}
+	loadErr := load()
+	for name, def := range defs {
+		// pg_indexes shows a partitioned table's index as made ON ONLY
+		// the parent, which would build no partition's index: build them
+		// all.
+		def = strings.Replace(def, " ON ONLY ", " ON ", 1)
+		if _, err := s.writer.ExecContext(ctx, def); err != nil {
+			return errors.Join(loadErr, fmt.Errorf("store: rebuild index %s: %w", name, err))
+		}
+	}
+	if _, err := s.writer.ExecContext(ctx, `ANALYZE complaints`); err != nil {
+		return errors.Join(loadErr, fmt.Errorf("store: analyze: %w", err))
+	}
+	return loadErr
 }

@@ -339,6 +339,149 @@ var migrations = []string{
 		PRIMARY KEY (mark_id, url)
 	)`,
 
+	// 13, growth: partitions and retention. On PostgreSQL complaints are
+	// partitioned by period — the month of arrival as YYYYMM, or 0 for a
+	// complaint kept past its month because a strike or counter-notice still
+	// needs it (complaints_kept) — and audit_log by month of at, so that
+	// retention drops whole months (store.ApplyRetention). PostgreSQL wants
+	// the partition key in every unique constraint, so the primary key is
+	// (id, period) and the id alone is unique in complaint_ids, a narrow
+	// table the idempotent insert claims first and that strikes,
+	// counter-notices and claims now refer to. A period is derived from the
+	// store's arrival time and never changes except to 0, a row movement
+	// the complaint_counts triggers see as a delete and an insert. Existing
+	// rows are copied into the partitions of their months; partitions of
+	// later months are created by store.EnsurePartitions (at open, by the
+	// retention job, and by the first write of a month that has none).
+	//
+	// Also on both: complaints_queue (migration 9) goes, since no query
+	// orders by score alone any more (ListQueue reads queue_key); so do
+	// complaints_mark_id and complaints_seller_id, prefixes of
+	// complaints_mark_queue and complaints_seller_queue. Hot tables leave
+	// room on each page (fillfactor) so that updates of unindexed columns
+	// (complaint_counts.n, sellers.status, outbox.claimed_until) stay on the
+	// page as HOT updates, without index writes.
+	`{{postgres}}
+	CREATE TABLE complaint_ids (id TEXT PRIMARY KEY);
+	INSERT INTO complaint_ids (id) SELECT id FROM complaints;
+	ALTER TABLE strikes DROP CONSTRAINT strikes_complaint_id_fkey;
+	ALTER TABLE counter_notices DROP CONSTRAINT counter_notices_complaint_id_fkey;
+	ALTER TABLE claims DROP CONSTRAINT claims_complaint_id_fkey;
+	ALTER TABLE strikes ADD CONSTRAINT strikes_complaint_id_fkey FOREIGN KEY (complaint_id) REFERENCES complaint_ids (id);
+	ALTER TABLE counter_notices ADD CONSTRAINT counter_notices_complaint_id_fkey FOREIGN KEY (complaint_id) REFERENCES complaint_ids (id);
+	ALTER TABLE claims ADD CONSTRAINT claims_complaint_id_fkey FOREIGN KEY (complaint_id) REFERENCES complaint_ids (id);
+
+	ALTER TABLE complaints RENAME TO complaints_before_partitioning;
+	ALTER TABLE complaints_before_partitioning DROP CONSTRAINT complaints_pkey;
+	DROP INDEX complaints_status_created_at, complaints_holder_id, complaints_mark_id, complaints_seller_id,
+		complaints_listing_id, complaints_source_holder_status, complaints_queue, complaints_queue_key,
+		complaints_status_queue, complaints_source_queue, complaints_mark_queue, complaints_holder_queue,
+		complaints_seller_queue, complaints_updated_at;
+	CREATE TABLE complaints (
+		id              TEXT NOT NULL,
+		source          TEXT NOT NULL CHECK (source IN ('auto', 'rights_holder', 'sweep')),
+		listing_id      TEXT NOT NULL,
+		listing_version BIGINT NOT NULL,
+		mark_id         TEXT NOT NULL,
+		holder_id       TEXT NOT NULL,
+		seller_id       TEXT NOT NULL,
+		score           DOUBLE PRECISION NOT NULL,
+		status          TEXT NOT NULL CHECK (status IN ('open', 'upheld', 'rejected', 'contested', 'reinstated')),
+		body            TEXT NOT NULL,
+		created_at      BIGINT NOT NULL,
+		updated_at      BIGINT NOT NULL,
+		decided_at      BIGINT,
+		decided_by      TEXT,
+		queue_key       TEXT COLLATE "C",
+		period          INTEGER NOT NULL,
+		PRIMARY KEY (id, period)
+	) PARTITION BY RANGE (period);
+	CREATE TABLE complaints_kept PARTITION OF complaints FOR VALUES FROM (MINVALUE) TO (1) WITH (fillfactor = 90);
+	CREATE FUNCTION markwatch_period(ms BIGINT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS
+		$$ SELECT CAST(to_char(to_timestamp(ms / 1000.0) AT TIME ZONE 'UTC', 'YYYYMM') AS INTEGER) $$;
+	CREATE FUNCTION markwatch_next_period(p INTEGER) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS
+		$$ SELECT CASE WHEN p % 100 = 12 THEN p + 89 ELSE p + 1 END $$;
+	CREATE FUNCTION markwatch_period_millis(p INTEGER) RETURNS BIGINT LANGUAGE sql IMMUTABLE AS
+		$$ SELECT CAST(EXTRACT(EPOCH FROM make_timestamptz(p / 100, p % 100, 1, 0, 0, 0, 'UTC')) * 1000 AS BIGINT) $$;
+	DO $$
+	DECLARE p INTEGER;
+	BEGIN
+		FOR p IN SELECT DISTINCT markwatch_period(created_at) FROM complaints_before_partitioning
+			UNION SELECT markwatch_period(CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT))
+		LOOP
+			EXECUTE format('CREATE TABLE %I PARTITION OF complaints FOR VALUES FROM (%s) TO (%s) WITH (fillfactor = 90)',
+				'complaints_p' || p, p, markwatch_next_period(p));
+		END LOOP;
+	END $$;
+	INSERT INTO complaints (id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status,
+			body, created_at, updated_at, decided_at, decided_by, queue_key, period)
+		SELECT id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status,
+			body, created_at, updated_at, decided_at, decided_by, queue_key, markwatch_period(created_at)
+		FROM complaints_before_partitioning;
+	DROP TABLE complaints_before_partitioning;
+	CREATE INDEX complaints_status_created_at ON complaints (status, created_at);
+	CREATE INDEX complaints_holder_id ON complaints (holder_id, created_at);
+	CREATE INDEX complaints_listing_id ON complaints (listing_id);
+	CREATE INDEX complaints_source_holder_status ON complaints (source, holder_id, status);
+	CREATE INDEX complaints_queue_key ON complaints (queue_key);
+	CREATE INDEX complaints_status_queue ON complaints (status, queue_key);
+	CREATE INDEX complaints_source_queue ON complaints (source, queue_key);
+	CREATE INDEX complaints_mark_queue ON complaints (mark_id, queue_key);
+	CREATE INDEX complaints_holder_queue ON complaints (holder_id, queue_key);
+	CREATE INDEX complaints_seller_queue ON complaints (seller_id, queue_key);
+	CREATE INDEX complaints_updated_at ON complaints (updated_at, id);
+	CREATE TRIGGER complaint_counts_insert AFTER INSERT OR DELETE ON complaints
+		FOR EACH ROW EXECUTE FUNCTION complaint_counts_track();
+	CREATE TRIGGER complaint_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
+		FOR EACH ROW WHEN (OLD.holder_id IS DISTINCT FROM NEW.holder_id OR OLD.source IS DISTINCT FROM NEW.source
+			OR OLD.status IS DISTINCT FROM NEW.status)
+		EXECUTE FUNCTION complaint_counts_track();
+
+	ALTER TABLE audit_log RENAME TO audit_log_before_partitioning;
+	ALTER TABLE audit_log_before_partitioning DROP CONSTRAINT audit_log_pkey;
+	ALTER TABLE audit_log_before_partitioning ALTER COLUMN id DROP IDENTITY;
+	DROP INDEX audit_log_object;
+	CREATE TABLE audit_log (
+		id          BIGINT GENERATED BY DEFAULT AS IDENTITY,
+		at          BIGINT NOT NULL,
+		actor       TEXT NOT NULL,
+		action      TEXT NOT NULL,
+		object_type TEXT NOT NULL,
+		object_id   TEXT NOT NULL,
+		detail      TEXT NOT NULL,
+		PRIMARY KEY (id, at)
+	) PARTITION BY RANGE (at);
+	DO $$
+	DECLARE p INTEGER;
+	BEGIN
+		FOR p IN SELECT DISTINCT markwatch_period(at) FROM audit_log_before_partitioning
+			UNION SELECT markwatch_period(CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT))
+		LOOP
+			EXECUTE format('CREATE TABLE %I PARTITION OF audit_log FOR VALUES FROM (%s) TO (%s)',
+				'audit_log_p' || p, markwatch_period_millis(p), markwatch_period_millis(markwatch_next_period(p)));
+		END LOOP;
+	END $$;
+	INSERT INTO audit_log (id, at, actor, action, object_type, object_id, detail)
+		SELECT id, at, actor, action, object_type, object_id, detail FROM audit_log_before_partitioning;
+	DROP TABLE audit_log_before_partitioning;
+	SELECT setval(pg_get_serial_sequence('audit_log', 'id'), COALESCE((SELECT MAX(id) FROM audit_log), 0) + 1, false);
+	CREATE INDEX audit_log_object ON audit_log (object_type, object_id, id);
+
+	ALTER TABLE complaint_counts SET (fillfactor = 50);
+	ALTER TABLE sellers SET (fillfactor = 80);
+	ALTER TABLE outbox SET (fillfactor = 80);
+	ALTER TABLE claims SET (fillfactor = 80);
+	ALTER TABLE counter_notices SET (fillfactor = 90);
+	{{end}}{{sqlite}}
+	ALTER TABLE complaints ADD COLUMN period INTEGER NOT NULL DEFAULT 0;
+	UPDATE complaints SET period = CAST(strftime('%Y%m', created_at / 1000, 'unixepoch') AS INTEGER);
+	DROP INDEX complaints_queue;
+	DROP INDEX complaints_mark_id;
+	DROP INDEX complaints_seller_id;
+	CREATE INDEX audit_log_at ON audit_log (at);
+	{{end}}
+	CREATE INDEX strikes_expires_at ON strikes (expires_at);`,
+
 	// 13, matcher filter: which matchers a complaint's evidence names, one
 	// row per (complaint, matcher), written by InsertComplaint in the
 	// complaint's transaction. queue_key is the complaint's own, copied so
@@ -350,7 +493,11 @@ var migrations = []string{
 	// and status) and on a change of those three columns of the complaint,
 	// so that per-matcher totals of a status, source or holder read a few
 	// rows. The rows already stored are filled from their JSON bodies
-	// before the triggers exist.
+	// before the triggers exist. On PostgreSQL a complaint moving to the
+	// kept partition (retention) is a delete and an insert: the delete
+	// counts its matcher rows out and the insert counts them back in, so
+	// the matcher rows stay; the store deletes them with the complaint
+	// (retention's deleteComplaints and dropComplaintPeriod).
 	`{{postgres}}
 	CREATE TABLE complaint_matchers (
 		complaint_id TEXT NOT NULL,
@@ -408,11 +555,18 @@ var migrations = []string{
 			INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
 				SELECT matcher, NEW.holder_id, NEW.source, NEW.status, 1 FROM complaint_matchers WHERE complaint_id = NEW.id
 				ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = complaint_matcher_counts.n + 1;
-		ELSE
-			DELETE FROM complaint_matchers WHERE complaint_id = OLD.id;
 		END IF;
 		RETURN NULL;
 	END $$;
+	CREATE FUNCTION complaint_matcher_counts_back() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+			SELECT matcher, NEW.holder_id, NEW.source, NEW.status, 1 FROM complaint_matchers WHERE complaint_id = NEW.id
+			ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = complaint_matcher_counts.n + 1;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER complaint_matcher_counts_insert AFTER INSERT ON complaints
+		FOR EACH ROW EXECUTE FUNCTION complaint_matcher_counts_back();
 	CREATE TRIGGER complaint_matcher_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
 		FOR EACH ROW WHEN (OLD.holder_id IS DISTINCT FROM NEW.holder_id OR OLD.source IS DISTINCT FROM NEW.source
 			OR OLD.status IS DISTINCT FROM NEW.status)

@@ -85,7 +85,15 @@ type Store struct {
 	reader  *sql.DB
 	dialect dialect
 	now     func() time.Time
+	// version is the schema version, set once migrated.
+	version int
+	// parts are the partition months known to exist (PostgreSQL).
+	parts partitions
 }
+
+// partitionsAhead is how many months of partitions Open makes sure of,
+// the current one included.
+const partitionsAhead = 3
 
 // Open opens the database named by dsn (see Options.DSN) with default
 // options and applies any pending migrations.
@@ -125,6 +133,11 @@ func OpenOptions(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.version = len(migrations)
+	if _, err := s.EnsurePartitions(ctx, s.now(), partitionsAhead); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -240,6 +253,13 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	tx := &Tx{r: runner{q: sqlTx, dialect: s.dialect}, now: s.now()}
+	if s.partitioned() {
+		// Complaints and audit entries written in this transaction land
+		// in the partitions of tx.now's month.
+		if err := s.ensurePeriod(ctx, tx.r, periodOf(millis(tx.now))); err != nil {
+			return err
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}

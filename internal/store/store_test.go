@@ -162,6 +162,11 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint matcher counts follow the rows", testComplaintMatcherCounts},
 		{"complaint matchers migration fills from the rows", testComplaintMatchersMigration},
 		{"bulk load of complaints", testLoadComplaints},
+		{"partition migration keeps the data", testPartitionMigration},
+		{"partitions are created ahead and on demand", testPartitionCreation},
+		{"queue order across partitions", testQueueAcrossPartitions},
+		{"retention", testRetention},
+		{"bulk load without the complaints indexes", testLoadWithoutIndexes},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
