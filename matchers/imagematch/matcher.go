@@ -264,6 +264,9 @@ func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, near []int) mat
 			Match:   f.img.URL,
 			Detail:  fmt.Sprintf("matches %s %s (distance %d/64)", what, f.ref.URL, f.dist),
 			Kind:    kind,
+			// Names the reference, so that a quarantine of one image
+			// can tell its matches from the mark's others.
+			Reference: f.ref.URL,
 		})
 	}
 	return sig
