@@ -125,6 +125,8 @@ type detector struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	follower *marks.Follower[*detection.Engine]
+	// bank follows the negative-banks topic; nil when it is off.
+	bank     *detect.BankFollower
 	consumer *pipeline.Consumer
 	writer   io.Closer
 	// watched answers whether a mark is watched (GET /detector/marks/{id}).
@@ -187,13 +189,25 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	stage, err := detect.New[*detection.Engine](follower, detect.Options{
+	var bank *detect.BankFollower
+	stageOpts := detect.Options{
 		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
 		Limits:          cfg.Limits,
 		Images:          images,
 		Logger:          log,
 		Registerer:      reg,
-	})
+	}
+	if cfg.Kafka.Topics.NegativeBanks != "" {
+		bank, err = detect.NewBankFollower(detect.BankOptions{
+			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topics.NegativeBanks,
+			Debounce: cfg.Kafka.MarksDebounce, Limits: cfg.Limits, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			return nil, err
+		}
+		stageOpts.Bank = bank
+	}
+	stage, err := detect.New[*detection.Engine](follower, stageOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +233,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		_ = writer.Close()
 		return nil, err
 	}
-	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer,
+	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, bank: bank, consumer: consumer, writer: writer,
 		watched: watched, sweeper: sweeper, sweepWriter: sweepWriter}, nil
 }
 
@@ -289,6 +303,8 @@ func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 			return "", errors.New("shutting down")
 		case !d.follower.Ready():
 			return "", errors.New("marks not loaded yet")
+		case d.bank != nil && !d.bank.Ready():
+			return "", errors.New("negative bank not loaded yet")
 		}
 		return fmt.Sprintf("ready: %d marks", d.follower.Marks()), nil
 	})
@@ -312,6 +328,10 @@ func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.Se
 	var wg sync.WaitGroup
 	followErr := make(chan error, 1)
 	wg.Go(func() { followErr <- d.follower.Run(fctx) })
+	if d.bank != nil {
+		// The bank's Run only returns on cancellation, like the marks'.
+		wg.Go(func() { _ = d.bank.Run(fctx) })
+	}
 	// The sweeper runs beside the live stream with its own readers, and
 	// stops before the writers close. It only returns on cancellation.
 	sctx, stopSweeper := context.WithCancel(context.Background())
@@ -334,7 +354,7 @@ func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.Se
 	var consumerErr error
 	ready := time.NewTicker(50 * time.Millisecond)
 waitReady:
-	for !d.follower.Ready() {
+	for !d.follower.Ready() || d.bank != nil && !d.bank.Ready() {
 		select {
 		case <-ctx.Done():
 			break waitReady
@@ -361,6 +381,9 @@ waitReady:
 	stopFollower()
 	wg.Wait()
 	d.follower.Close()
+	if d.bank != nil {
+		d.bank.Close()
+	}
 	if err := stopHTTP(); err != nil {
 		return err
 	}

@@ -170,6 +170,10 @@ type Topics struct {
 	// BuyerReports carries buyers' reports of fakes to the review
 	// service (review.buyer_reports).
 	BuyerReports string `yaml:"buyer_reports"`
+	// NegativeBanks (compacted) carries the evidence reviewers marked as
+	// not distinctive, from the review service to every detector; empty
+	// turns the bank off in detectors (quarantines still apply).
+	NegativeBanks string `yaml:"negative_banks"`
 }
 
 // HTTP configures the metrics, health and API listener.
@@ -302,6 +306,7 @@ func Default() Config {
 			Topics: Topics{
 				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
 				Takedowns: "takedowns", SellerActions: "seller-actions", SellerNotices: "seller-notices", Sweeps: "sweeps", BuyerReports: "buyer-reports",
+				NegativeBanks: "negative-banks",
 			},
 			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
 			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,

@@ -79,9 +79,13 @@ func NewBankFollower(o BankOptions) (*BankFollower, error) {
 			}
 			return b, err
 		},
-		Debounce:  o.Debounce,
-		Limits:    o.Limits,
-		Component: "negative_bank",
-		Logger:    o.Logger,
+		Debounce: o.Debounce,
+		// The topic is optional: until the registry creates it (with the
+		// first entry) the bank is empty, and a detector need not wait.
+		AbsentIsEmpty:          true,
+		PartitionCheckInterval: 5 * time.Second,
+		Limits:                 o.Limits,
+		Component:              "negative_bank",
+		Logger:                 o.Logger,
 	})
 }

@@ -170,12 +170,7 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 	}
 
 	t := time.Now()
-	var results []score.Result
-	if se, ok := any(eng).(suppressingEngine); ok {
-		results, err = se.ScoreSuppressed(ctx, p, bank)
-	} else {
-		results, err = eng.Score(ctx, p)
-	}
+	results, err := ScoreSuppressed(ctx, eng, p, bank)
 	s.metrics.stage.WithLabelValues("score").Observe(time.Since(t).Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("detect: score %s: %w", l.ListingID, err)
@@ -207,6 +202,29 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 	s.metrics.complaints.Add(float64(len(out)))
 	s.metrics.stage.WithLabelValues("total").Observe(time.Since(start).Seconds())
 	return out, nil
+}
+
+// ScoreSuppressed scores p with eng, leaving out the evidence that the
+// marks' quarantines and bank (nil: quarantines only) suppress when eng
+// can (*detection.Engine can); other engines score as they are. The
+// retroactive sweep scores through it too.
+func ScoreSuppressed(ctx context.Context, eng interface {
+	Score(ctx context.Context, l *matchers.Listing) ([]score.Result, error)
+}, p *matchers.Listing, bank *suppress.Bank) ([]score.Result, error) {
+	if se, ok := eng.(suppressingEngine); ok {
+		return se.ScoreSuppressed(ctx, p, bank)
+	}
+	return eng.Score(ctx, p)
+}
+
+// Files reports whether a scored result files a complaint: it is flagged
+// and its mark is not in quarantine as a whole.
+func Files(r score.Result) bool {
+	if !r.Flagged {
+		return false
+	}
+	_, quarantined := r.Mark.Quarantined(domain.QuarantineMark, "")
+	return !quarantined
 }
 
 // files reports whether result r becomes an auto complaint, and counts and

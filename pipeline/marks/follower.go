@@ -66,6 +66,12 @@ type TableOptions[V, E any] struct {
 	PartitionCheckInterval time.Duration
 	// Limits are the caps Decode enforces; zero fields take defaults.
 	Limits domain.Limits
+	// AbsentIsEmpty makes a topic that does not exist read as empty: the
+	// follower builds from no records and is Ready at once, and reads the
+	// topic from its beginning when it appears (found by the partition
+	// poll). For optional topics such as the negative banks; the marks
+	// topic waits for its topic instead, since no marks means no watching.
+	AbsentIsEmpty bool
 	// Component tags the follower's logs (default "marks").
 	Component string
 	// Logger receives the follower's logs; nil discards them.

@@ -2,6 +2,7 @@ package marks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -55,6 +56,10 @@ func (f *Table[V, E]) discover(ctx context.Context, client *kafka.Client) ([]par
 		rs, err := f.ranges(ctx, client)
 		if err == nil {
 			return rs, nil
+		}
+		if f.opts.AbsentIsEmpty && errors.Is(err, kafka.UnknownTopicOrPartition) {
+			f.log.Info("topic does not exist yet; following it as empty until it does")
+			return nil, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -275,13 +275,15 @@ func (sc *scorer) score(ctx context.Context, m kafka.Message) (string, []kafka.M
 			return "", nil, fmt.Errorf("images of %s: %w", l.ListingID, err)
 		}
 	}
-	results, err := sc.eng.Score(ctx, p)
+	// A quarantine holds for sweeps as for the live stream: the flood it
+	// stops is often a sweep's, of a newly uploaded reference image.
+	results, err := detect.ScoreSuppressed(ctx, sc.eng, p, nil)
 	if err != nil {
 		return "", nil, fmt.Errorf("score %s: %w", l.ListingID, err)
 	}
 	var out []kafka.Message
 	for _, r := range results {
-		if !r.Flagged {
+		if !detect.Files(r) {
 			continue
 		}
 		if !strict {
