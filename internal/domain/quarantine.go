@@ -36,7 +36,15 @@ type Quarantine struct {
 	// figures that tripped it.
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
+	// ReleasedAt and ReleasedBy are set when an admin released it: it no
+	// longer holds, and stays on the mark as its history (the review
+	// service does not quarantine it again for the baseline window).
+	ReleasedAt time.Time `json:"released_at,omitzero"`
+	ReleasedBy string    `json:"released_by,omitempty"`
 }
+
+// Active reports whether the quarantine holds (it was not released).
+func (q Quarantine) Active() bool { return q.ReleasedAt.IsZero() }
 
 // Key is the quarantine's identity within its mark: kind and ref.
 func (q Quarantine) Key() string { return q.Kind + ":" + q.Ref }
@@ -63,12 +71,18 @@ func (q Quarantine) validate(v *validator, field string, lim Limits) {
 	if q.Since.IsZero() {
 		v.fail(field+".since", "required")
 	}
+	if !q.ReleasedAt.IsZero() {
+		v.id(field+".released_by", q.ReleasedBy)
+	} else if q.ReleasedBy != "" {
+		v.fail(field+".released_by", "only with released_at")
+	}
 }
 
-// Quarantined returns the mark's quarantine of kind and ref, if any.
+// Quarantined returns the mark's quarantine of kind and ref that holds
+// (not released), if any.
 func (m *Mark) Quarantined(kind, ref string) (Quarantine, bool) {
 	for _, q := range m.Quarantines {
-		if q.Kind == kind && q.Ref == ref {
+		if q.Kind == kind && q.Ref == ref && q.Active() {
 			return q, true
 		}
 	}

@@ -160,6 +160,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
 		{"review queue keyset pages", testListQueue},
 		{"bulk load of complaints", testLoadComplaints},
+		{"negative bank", testNegativeBank},
+		{"complaint rates and mark quarantines", testComplaintRatesAndQuarantines},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
