@@ -13,8 +13,8 @@ import (
 // CalibrationComplaint is an automatic complaint as calibration sees it:
 // its score, its review status and the matchers of its evidence.
 type CalibrationComplaint struct {
-	Score     float64
-	Status    string
+	Score    float64
+	Status   string
 	Matchers []string
 	// References are the reference images and variants its evidence
 	// matched, as "image:<url>" and "variant:<phrase>", each once: what
