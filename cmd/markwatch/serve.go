@@ -22,6 +22,7 @@ import (
 	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/quarantine"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/pipeline"
@@ -57,7 +58,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
-		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		Marks:             api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		NegativeBankTopic: cfg.Kafka.Topics.NegativeBanks,
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
 		},
@@ -121,10 +123,12 @@ func redactDSN(dsn string) string {
 
 // reviewServer is the review service's parts, wired.
 type reviewServer struct {
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	svc      *review.Service
-	consumer *pipeline.Consumer
+	// quarantine is the flood quarantine's watcher; nil when disabled.
+	quarantine *quarantine.Watcher
+	log        *slog.Logger
+	reg        *prometheus.Registry
+	svc        *review.Service
+	consumer   *pipeline.Consumer
 	// buyerReports consumes the buyer-reports topic; nil unless
 	// review.buyer_reports.enabled.
 	buyerReports *pipeline.Consumer
@@ -205,8 +209,23 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		}
 		topics = append(topics, cfg.Kafka.Topics.BuyerReports)
 	}
+	var watcher *quarantine.Watcher
+	if q := cfg.Review.Quarantine; !q.Disabled {
+		watcher, err = quarantine.NewWatcher(st, quarantine.WatcherOptions{
+			Options: quarantine.Options{
+				Window: q.Window, Baseline: q.Baseline, Factor: q.Factor, MinCount: q.MinCount,
+				PrecisionWindow: q.PrecisionWindow, PrecisionFloor: q.PrecisionFloor, MinDecisions: q.MinDecisions, Share: q.Share,
+			},
+			MarksTopic: cfg.Kafka.Topics.Marks, Interval: q.Interval, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			_ = writer.Close()
+			return nil, err
+		}
+	}
 	return &reviewServer{
-		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
+		quarantine: watcher,
+		log:        log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
 		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
@@ -263,6 +282,10 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 			s.log.Error("reinstatement timer stopped", "error", err)
 		}
 	})
+	if s.quarantine != nil {
+		// Only returns on cancellation; its errors are logged and retried.
+		wg.Go(func() { _ = s.quarantine.Run(bg) })
+	}
 	// The buyer-reports consumer drains beside the complaints consumer,
 	// on the same ctx, before the writer they share is flushed.
 	var buyers sync.WaitGroup
