@@ -153,7 +153,19 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	// max_decoding_bytes) for the whole process: the live stream and the
 	// sweeper share it.
 	hasher := detection.HasherFrom(cfg.Detection)
-	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, hasher, log, reg)
+	// The negative bank, when its topic is configured: the live stream
+	// and the sweeper suppress what it holds.
+	var bank *detect.BankFollower
+	if cfg.Kafka.Topics.NegativeBanks != "" {
+		bank, err = detect.NewBankFollower(detect.BankOptions{
+			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topics.NegativeBanks,
+			Debounce: cfg.Kafka.MarksDebounce, Limits: cfg.Limits, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, hasher, bank, log, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +201,6 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	var bank *detect.BankFollower
 	stageOpts := detect.Options{
 		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
 		Limits:          cfg.Limits,
@@ -197,14 +208,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		Logger:          log,
 		Registerer:      reg,
 	}
-	if cfg.Kafka.Topics.NegativeBanks != "" {
-		bank, err = detect.NewBankFollower(detect.BankOptions{
-			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topics.NegativeBanks,
-			Debounce: cfg.Kafka.MarksDebounce, Limits: cfg.Limits, Logger: log, Registerer: reg,
-		})
-		if err != nil {
-			return nil, err
-		}
+	if bank != nil {
 		stageOpts.Bank = bank
 	}
 	stage, err := detect.New[*detection.Engine](follower, stageOpts)
@@ -242,7 +246,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 // sweep never queues behind, or ahead of, the live stream's complaints and
 // fetches; decoding goes through hasher, the process's one decode budget.
 // Both results are nil when sweeps are off.
-func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, hasher detection.Hasher, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
+func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, hasher detection.Hasher, bank *detect.BankFollower, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
 	if !cfg.Sweep.Enabled {
 		return nil, nil, nil
 	}
@@ -269,6 +273,7 @@ func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fet
 		},
 		Writer:             writer,
 		Images:             images,
+		Bank:               bankSource(bank),
 		Lookback:           lookback,
 		Rate:               rate,
 		Settle:             cfg.Sweep.Settle,
@@ -284,6 +289,15 @@ func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fet
 		return nil, nil, err
 	}
 	return s, closerFunc(func() error { return pipeline.CloseWriter(writer) }), nil
+}
+
+// bankSource is bank as an optional detect.BankSource: nil stays a nil
+// interface, not an interface holding a nil pointer.
+func bankSource(bank *detect.BankFollower) detect.BankSource {
+	if bank == nil {
+		return nil
+	}
+	return bank
 }
 
 // closerFunc adapts a function to io.Closer.
