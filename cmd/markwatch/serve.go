@@ -58,11 +58,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
-		Marks:             api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
-		NegativeBankTopic: cfg.Kafka.Topics.NegativeBanks,
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
 		},
+		NegativeBankTopic: cfg.Kafka.Topics.NegativeBanks,
 	})
 	if err != nil {
 		return err
@@ -123,12 +123,10 @@ func redactDSN(dsn string) string {
 
 // reviewServer is the review service's parts, wired.
 type reviewServer struct {
-	// quarantine is the flood quarantine's watcher; nil when disabled.
-	quarantine *quarantine.Watcher
-	log        *slog.Logger
-	reg        *prometheus.Registry
-	svc        *review.Service
-	consumer   *pipeline.Consumer
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	svc      *review.Service
+	consumer *pipeline.Consumer
 	// buyerReports consumes the buyer-reports topic; nil unless
 	// review.buyer_reports.enabled.
 	buyerReports *pipeline.Consumer
@@ -139,6 +137,8 @@ type reviewServer struct {
 	// kafka is what /readyz knows of the brokers: the consumer and the
 	// relay are useless without them.
 	kafka *brokerCheck
+	// quarantine is the flood quarantine's watcher; nil when disabled.
+	quarantine *quarantine.Watcher
 }
 
 func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*reviewServer, error) {
@@ -224,9 +224,8 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		}
 	}
 	return &reviewServer{
-		quarantine: watcher,
-		log:        log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
-		relay: relay, writer: writer, interval: cfg.Review.TimerInterval,
+		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
+		relay: relay, writer: writer, interval: cfg.Review.TimerInterval, quarantine: watcher,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
 }

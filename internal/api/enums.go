@@ -13,16 +13,18 @@ import (
 // its set on the way in (checkEnums) and listed as an enum in the OpenAPI
 // document on the way out, so the two are one list.
 var enumSets = map[string][]string{
-	"verdict":            review.Verdicts(),
-	"reason_code":        review.ReasonCodes(),
-	"complaint_status":   complaintStatuses,
-	"source":             domain.ComplaintSources,
-	"mark_status":        {domain.MarkPending, domain.MarkActive, domain.MarkSuspended, domain.MarkRemoved},
-	"standing":           {string(review.StandingGoodFaith), string(review.StandingNormal), string(review.StandingThrottled)},
-	"seller_status":      {store.SellerActive, store.SellerWarned, store.SellerSuspended, store.SellerTerminated},
-	"submitted":          {"submitted"},
-	"image_kind":         uploadFields,
-	"message_author":     {store.AuthorHolder, store.AuthorSeller},
+	"verdict":          review.Verdicts(),
+	"reason_code":      review.ReasonCodes(),
+	"complaint_status": complaintStatuses,
+	"source":           domain.ComplaintSources,
+	"mark_status":      {domain.MarkPending, domain.MarkActive, domain.MarkSuspended, domain.MarkRemoved},
+	"standing":         {string(review.StandingGoodFaith), string(review.StandingNormal), string(review.StandingThrottled)},
+	"seller_status":    {store.SellerActive, store.SellerWarned, store.SellerSuspended, store.SellerTerminated},
+	"submitted":        {"submitted"},
+	"image_kind":       uploadFields,
+	"message_author":   {store.AuthorHolder, store.AuthorSeller},
+
+	// Learning from decisions (learning.go).
 	"bank_scope":         {bankScopeMark, bankScopeGlobal},
 	"bank_kind":          {domain.BankImage, domain.BankPhrase},
 	"quarantine_kind":    {domain.QuarantineMark, domain.QuarantineImage, domain.QuarantineVariant},
@@ -37,9 +39,10 @@ var complaintStatuses = []string{store.ComplaintOpen, store.ComplaintUpheld, sto
 // which carry no API tags of their own: type, then JSON field name, then
 // set name.
 var domainEnums = map[reflect.Type]map[string]string{
-	reflect.TypeFor[domain.Complaint]():  {"source": "source"},
-	reflect.TypeFor[domain.Mark]():       {"status": "mark_status"},
-	reflect.TypeFor[domain.ImageHash]():  {"kind": "image_kind"},
+	reflect.TypeFor[domain.Complaint](): {"source": "source"},
+	reflect.TypeFor[domain.Mark]():      {"status": "mark_status"},
+	reflect.TypeFor[domain.ImageHash](): {"kind": "image_kind"},
+
 	reflect.TypeFor[domain.BankEntry]():  {"kind": "bank_kind"},
 	reflect.TypeFor[domain.Quarantine](): {"kind": "quarantine_kind", "trigger": "quarantine_trigger"},
 }
