@@ -17,12 +17,12 @@ package suppress
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
-	"github.com/markwatch/markwatch/matchers/imagematch"
 	"github.com/markwatch/markwatch/matchers/normalize"
 )
 
@@ -174,7 +174,9 @@ func (b *Bank) Suppress(l *matchers.Listing, mk *matchers.Mark, e *domain.Eviden
 func (b *Bank) nearAny(img, banked []uint64) bool {
 	for _, h := range img {
 		for _, x := range banked {
-			if imagematch.Distance(h, x) <= b.maxDist {
+			// The Hamming distance, as imagematch.Distance: this package
+			// imports no matcher.
+			if bits.OnesCount64(h^x) <= b.maxDist {
 				return true
 			}
 		}
