@@ -134,6 +134,8 @@ type detector struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	follower *marks.Follower[*detection.Engine]
+	// bank follows the negative-banks topic; nil when it is off.
+	bank     *detect.BankFollower
 	consumer *pipeline.Consumer
 	writer   io.Closer
 	// watched answers whether a mark is watched (GET /detector/marks/{id}).
@@ -163,7 +165,19 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	// max_decoding_bytes) for the whole process: the live stream and the
 	// sweeper share it.
 	hasher := detection.HasherFrom(cfg.Detection)
-	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, hasher, log, reg)
+	// The negative bank, when its topic is configured: the live stream
+	// and the sweeper suppress what it holds.
+	var bank *detect.BankFollower
+	if cfg.Kafka.Topics.NegativeBanks != "" {
+		bank, err = detect.NewBankFollower(detect.BankOptions{
+			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topics.NegativeBanks,
+			Debounce: cfg.Kafka.MarksDebounce, Limits: cfg.Limits, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sweeper, sweepWriter, err := newSweeper(cfg, opts, fetch, hasher, bank, log, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -199,13 +213,17 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if err != nil {
 		return nil, err
 	}
-	stage, err := detect.New[*detection.Engine](follower, detect.Options{
+	stageOpts := detect.Options{
 		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
 		Limits:          cfg.Limits,
 		Images:          images,
 		Logger:          log,
 		Registerer:      reg,
-	})
+	}
+	if bank != nil {
+		stageOpts.Bank = bank
+	}
+	stage, err := detect.New[*detection.Engine](follower, stageOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +262,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 	if instanceID != "" {
 		log.Info("group membership: static, cooperative rebalancing", "group_instance_id", instanceID)
 	}
-	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, consumer: consumer, writer: writer,
+	return &detector{log: log.With("component", "detector"), reg: reg, follower: follower, bank: bank, consumer: consumer, writer: writer,
 		watched: watched, sweeper: sweeper, sweepWriter: sweepWriter, instance: instance}, nil
 }
 
@@ -253,7 +271,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 // sweep never queues behind, or ahead of, the live stream's complaints and
 // fetches; decoding goes through hasher, the process's one decode budget.
 // Both results are nil when sweeps are off.
-func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, hasher detection.Hasher, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
+func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fetcher, hasher detection.Hasher, bank *detect.BankFollower, log *slog.Logger, reg prometheus.Registerer) (*sweep.Sweeper, io.Closer, error) {
 	if !cfg.Sweep.Enabled {
 		return nil, nil, nil
 	}
@@ -280,6 +298,7 @@ func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fet
 		},
 		Writer:             writer,
 		Images:             images,
+		Bank:               bankSource(bank),
 		Lookback:           lookback,
 		Rate:               rate,
 		Settle:             cfg.Sweep.Settle,
@@ -295,6 +314,15 @@ func newSweeper(cfg config.Config, opts detection.Options, fetch *imagefetch.Fet
 		return nil, nil, err
 	}
 	return s, closerFunc(func() error { return pipeline.CloseWriter(writer) }), nil
+}
+
+// bankSource is bank as an optional detect.BankSource: nil stays a nil
+// interface, not an interface holding a nil pointer.
+func bankSource(bank *detect.BankFollower) detect.BankSource {
+	if bank == nil {
+		return nil
+	}
+	return bank
 }
 
 // closerFunc adapts a function to io.Closer.
@@ -314,6 +342,8 @@ func (d *detector) handler(extra func(*http.ServeMux)) http.Handler {
 			return "", errors.New("shutting down")
 		case !d.follower.Ready():
 			return "", errors.New("marks not loaded yet")
+		case d.bank != nil && !d.bank.Ready():
+			return "", errors.New("negative bank not loaded yet")
 		}
 		return fmt.Sprintf("ready: %d marks", d.follower.Marks()), nil
 	})
@@ -342,6 +372,10 @@ func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.Se
 	var wg sync.WaitGroup
 	followErr := make(chan error, 1)
 	wg.Go(func() { followErr <- d.follower.Run(fctx) })
+	if d.bank != nil {
+		// The bank's Run only returns on cancellation, like the marks'.
+		wg.Go(func() { _ = d.bank.Run(fctx) })
+	}
 	// The sweeper runs beside the live stream with its own readers, and
 	// stops before the writers close. It only returns on cancellation.
 	sctx, stopSweeper := context.WithCancel(context.Background())
@@ -364,7 +398,7 @@ func (d *detector) run(ctx context.Context, ln net.Listener, extra func(*http.Se
 	var consumerErr error
 	ready := time.NewTicker(50 * time.Millisecond)
 waitReady:
-	for !d.follower.Ready() {
+	for !d.follower.Ready() || d.bank != nil && !d.bank.Ready() {
 		select {
 		case <-ctx.Done():
 			break waitReady
@@ -391,6 +425,9 @@ waitReady:
 	stopFollower()
 	wg.Wait()
 	d.follower.Close()
+	if d.bank != nil {
+		d.bank.Close()
+	}
 	if err := stopHTTP(); err != nil {
 		return err
 	}

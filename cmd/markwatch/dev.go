@@ -273,6 +273,7 @@ func devTopics(t config.Topics, complaintsDLQ string) []devTopic {
 		{name: t.SellerActions, partitions: 3},
 		{name: t.SellerNotices, partitions: 3},
 		{name: t.Sweeps, partitions: 1, compacted: true},
+		{name: t.NegativeBanks, partitions: 1, compacted: true},
 	}
 }
 

@@ -61,7 +61,7 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		return nil, err
 	}
 	a, err := api.New(api.Options{
-		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
+		Store: st, Review: rs.svc, Logger: log, Registerer: reg, NegativeBankTopic: cfg.Kafka.Topics.NegativeBanks,
 		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
 	})
 	if err != nil {

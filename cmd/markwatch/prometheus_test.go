@@ -252,6 +252,7 @@ func alertQuantities() map[string]string {
 		"MarkwatchOutboxRelayFailing": `sum by (instance) (increase(markwatch_outbox_relay_failures_total[10m]))`,
 		"MarkwatchAPIErrors":          `markwatch:api_5xx:ratio5m`,
 		"MarkwatchComplaintsRefused":  `sum by (rule, source) (increase(markwatch_complaints_refused_total[15m]))`,
+		"MarkwatchQuarantineActive":   `max by (kind) (markwatch_quarantines_active)`,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/markwatch/markwatch/internal/calibration"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/quarantine"
 	"github.com/markwatch/markwatch/internal/retention"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
@@ -73,6 +74,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
 		},
+		NegativeBankTopic: cfg.Kafka.Topics.NegativeBanks,
 	})
 	if err != nil {
 		return err
@@ -150,6 +152,8 @@ type reviewServer struct {
 	// kafka is what /readyz knows of the brokers: the consumer and the
 	// relay are useless without them.
 	kafka *brokerCheck
+	// quarantine is the flood quarantine's watcher; nil when disabled.
+	quarantine *quarantine.Watcher
 }
 
 func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *prometheus.Registry) (*reviewServer, error) {
@@ -229,9 +233,23 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		_ = writer.Close()
 		return nil, err
 	}
+	var watcher *quarantine.Watcher
+	if q := cfg.Review.Quarantine; !q.Disabled {
+		watcher, err = quarantine.NewWatcher(st, quarantine.WatcherOptions{
+			Options: quarantine.Options{
+				Window: q.Window, Baseline: q.Baseline, Factor: q.Factor, MinCount: q.MinCount,
+				PrecisionWindow: q.PrecisionWindow, PrecisionFloor: q.PrecisionFloor, MinDecisions: q.MinDecisions, Share: q.Share,
+			},
+			MarksTopic: cfg.Kafka.Topics.Marks, Interval: q.Interval, Logger: log, Registerer: reg,
+		})
+		if err != nil {
+			_ = writer.Close()
+			return nil, err
+		}
+	}
 	return &reviewServer{
 		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
-		relay: relay, retention: keeper, writer: writer, interval: cfg.Review.TimerInterval,
+		relay: relay, retention: keeper, writer: writer, interval: cfg.Review.TimerInterval, quarantine: watcher,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
 }
@@ -288,6 +306,10 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { _ = s.retention.Run(bg) }) // logs and retries its own failures
+	if s.quarantine != nil {
+		// Only returns on cancellation; its errors are logged and retried.
+		wg.Go(func() { _ = s.quarantine.Run(bg) })
+	}
 	// The buyer-reports consumer drains beside the complaints consumer,
 	// on the same ctx, before the writer they share is flushed.
 	var buyers sync.WaitGroup

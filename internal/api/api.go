@@ -20,6 +20,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/markwatch/markwatch/internal/calibration"
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
@@ -74,6 +76,9 @@ type Options struct {
 	ThrottledBurst int
 	// Marks configures the mark registry's routes (marks.go).
 	Marks MarkOptions
+	// NegativeBankTopic is the compacted topic negative-bank entries are
+	// published to (learning.go); DefaultNegativeBankTopic when empty.
+	NegativeBankTopic string
 	// Calibration configures GET /v1/marks/{id}/calibration: the
 	// precision target, the decisions a recommendation needs and the
 	// default window. calibration's defaults when zero.
@@ -116,6 +121,8 @@ type API struct {
 	// up every searchInterval under RunSearch.
 	index          *complaintIndex
 	searchInterval time.Duration
+	// bankTopic is Options.NegativeBankTopic with its default.
+	bankTopic string
 	// inProcess is the handler Call serves through (call.go).
 	inProcess http.Handler
 	// facetCache keeps lists' per-filter counts a few seconds (facets.go).
@@ -189,8 +196,17 @@ func New(opts Options) (*API, error) {
 		countBudget:    opts.CountBudget,
 	}
 	a.calibration = co
+	a.bankTopic = cmp.Or(opts.NegativeBankTopic, DefaultNegativeBankTopic)
 	a.metrics.thresholds.WithLabelValues("true") // both exist at zero
 	a.metrics.thresholds.WithLabelValues("false")
+	for _, action := range []string{"add", "undo"} {
+		for _, kind := range []string{domain.BankImage, domain.BankPhrase} {
+			a.metrics.bank.WithLabelValues(action, kind)
+		}
+	}
+	for _, kind := range []string{domain.QuarantineMark, domain.QuarantineImage, domain.QuarantineVariant} {
+		a.metrics.releases.WithLabelValues(kind)
+	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		if err := rt.check(); err != nil {

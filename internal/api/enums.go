@@ -23,6 +23,12 @@ var enumSets = map[string][]string{
 	"submitted":        {"submitted"},
 	"image_kind":       uploadFields,
 	"message_author":   {store.AuthorHolder, store.AuthorSeller},
+
+	// Learning from decisions (learning.go).
+	"bank_scope":         {bankScopeMark, bankScopeGlobal},
+	"bank_kind":          {domain.BankImage, domain.BankPhrase},
+	"quarantine_kind":    {domain.QuarantineMark, domain.QuarantineImage, domain.QuarantineVariant},
+	"quarantine_trigger": {domain.TriggerFlood, domain.TriggerPrecision},
 }
 
 // complaintStatuses are the states of a complaint, the values of the
@@ -36,6 +42,9 @@ var domainEnums = map[reflect.Type]map[string]string{
 	reflect.TypeFor[domain.Complaint](): {"source": "source"},
 	reflect.TypeFor[domain.Mark]():      {"status": "mark_status"},
 	reflect.TypeFor[domain.ImageHash](): {"kind": "image_kind"},
+
+	reflect.TypeFor[domain.BankEntry]():  {"kind": "bank_kind"},
+	reflect.TypeFor[domain.Quarantine](): {"kind": "quarantine_kind", "trigger": "quarantine_trigger"},
 }
 
 // queryEnums are the closed sets of query parameters, by parameter name.

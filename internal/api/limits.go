@@ -50,6 +50,10 @@ type metrics struct {
 	// thresholds counts applied mark thresholds by whether they were
 	// the calibration's recommendation (calibration.go).
 	thresholds *prometheus.CounterVec
+	// bank counts negative-bank changes by action (add, undo) and kind;
+	// releases counts quarantines released by kind.
+	bank     *prometheus.CounterVec
+	releases *prometheus.CounterVec
 	// searchLag and searchReady are read from the complaint index.
 	searchLag, searchReady prometheus.GaugeFunc
 }
@@ -90,6 +94,14 @@ func newMetrics(reg prometheus.Registerer, ix *complaintIndex) (*metrics, error)
 				Namespace: ns, Name: "mark_threshold_changes_total",
 				Help: "Mark thresholds applied by an admin, by whether the value was the calibration's recommendation at the time (recommended=true|false).",
 			}, []string{"recommended"}),
+			bank: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "negative_bank", Name: "changes_total",
+				Help: "Negative-bank entries added by reviewers (action=add) or undone (action=undo), by kind (image, phrase).",
+			}, []string{"action", "kind"}),
+			releases: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Name: "quarantine_releases_total",
+				Help: "Quarantines released by an admin, by kind (mark, image, variant).",
+			}, []string{"kind"}),
 		}
 	})
 }

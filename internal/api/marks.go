@@ -361,18 +361,7 @@ func (a *API) setMarkStatus(w http.ResponseWriter, r *request, action, to string
 // when it is active, otherwise a tombstone, so that detectors stop watching
 // it. The event id names the version, so each change is one event.
 func (a *API) publishMark(ctx context.Context, tx *store.Tx, m *store.Mark) error {
-	var payload json.RawMessage
-	if m.Body.Active() {
-		var err error
-		if payload, err = json.Marshal(&m.Body); err != nil {
-			return fmt.Errorf("encode mark %s: %w", m.Body.MarkID, err)
-		}
-	}
-	_, err := tx.EnqueueEvent(ctx, store.OutboxEvent{
-		EventID: "mark:" + m.Body.MarkID + ":" + strconv.FormatInt(m.Version, 10),
-		Topic:   a.marks.topic, Key: m.Body.MarkID, Payload: payload,
-	})
-	return err
+	return tx.EnqueueMark(ctx, a.marks.topic, m)
 }
 
 // auditDetail encodes an audit detail; a map of strings always encodes.

@@ -162,6 +162,18 @@ func (a *API) routeTable() []route {
 		{method: "POST", pattern: "/v1/marks/{id}/threshold", allow: roles(admin), tenant: tenantMarkPath, handler: a.setMarkThreshold,
 			summary: "Set the mark's complaint threshold (audited with the recommendation of the time); an active mark reaches the detectors through the marks topic. 409 when version is given and the mark changed since.",
 			status:  200, in: thresholdRequest{}, out: markResponse{}},
+		{method: "POST", pattern: "/v1/marks/{id}/quarantine/release", allow: roles(admin), tenant: tenantMarkPath, handler: a.releaseQuarantine,
+			summary: "Release a quarantine of the mark (kind and ref as in mark.quarantines), with a reason; audited, and an active mark reaches the detectors through the marks topic. The review service does not quarantine it again within its baseline window. 409 not_quarantined when no such quarantine holds.",
+			status:  200, in: releaseRequest{}, out: markResponse{}},
+		{method: "POST", pattern: "/v1/complaints/{id}/negative-bank", allow: roles(admin, reviewer), tenant: tenantComplaintPath, handler: a.addToBank,
+			summary: "Mark a piece of a rejected complaint's evidence as not distinctive: an image match banks the reference image's hashes, a text match its phrase, for the complaint's mark (scope mark) or every mark (global). Audited; detectors suppress such matches from then on through the negative-banks topic. 409 not_rejected unless the complaint is rejected.",
+			status:  201, in: bankRequest{}, out: bankEntryResponse{}},
+		{method: "GET", pattern: "/v1/negative-bank", allow: roles(admin, reviewer), tenant: tenantNone, handler: a.listBank,
+			summary: "The negative bank, newest first: with mark_id that mark's entries and the global ones, without it every entry; removed=true includes undone entries.",
+			status:  200, query: bankListParams, out: bankListResponse{}},
+		{method: "POST", pattern: "/v1/negative-bank/{id}/undo", allow: roles(admin, reviewer), tenant: tenantNone, handler: a.undoBank,
+			summary: "Undo a negative-bank entry: audited, and a tombstone on the negative-banks topic makes detectors file such matches again. 404 when the entry does not exist or was undone already.",
+			status:  200, out: bankEntryResponse{}},
 	}
 }
 

@@ -101,6 +101,8 @@ type Review struct {
 	Calibration Calibration `yaml:"calibration"`
 	// BuyerReports configures the consumer of kafka.topics.buyer_reports.
 	BuyerReports BuyerReports `yaml:"buyer_reports"`
+	// Quarantine configures the flood quarantine (internal/quarantine).
+	Quarantine Quarantine `yaml:"quarantine"`
 	// Retention configures how long decided complaints and the records
 	// of the review flow are kept (internal/retention).
 	Retention Retention `yaml:"retention"`
@@ -132,6 +134,28 @@ type Retention struct {
 	// PartitionsAhead is how many months of partitions, the current one
 	// included, the job keeps made on PostgreSQL.
 	PartitionsAhead int `yaml:"partitions_ahead"`
+}
+
+// Quarantine configures the flood quarantine the review service runs: a
+// mark, reference image or variant that files far more complaints than its
+// baseline, or whose decided complaints fall under a precision floor, stops
+// filing until an admin releases it. Zero fields take the package's
+// defaults (1h window, 7-day baseline, 10x, 50 complaints, 7-day precision
+// window, floor 0.2 over 20 decisions, 80% share, checked every minute).
+type Quarantine struct {
+	// Disabled turns the watcher off (quarantines already set still hold
+	// until released).
+	Disabled        bool          `yaml:"disabled"`
+	Interval        time.Duration `yaml:"interval"`
+	Window          time.Duration `yaml:"window"`
+	Baseline        time.Duration `yaml:"baseline"`
+	Factor          float64       `yaml:"factor"`
+	MinCount        int           `yaml:"min_count"`
+	PrecisionWindow time.Duration `yaml:"precision_window"`
+	// PrecisionFloor below 0 turns the precision trigger off.
+	PrecisionFloor float64 `yaml:"precision_floor"`
+	MinDecisions   int     `yaml:"min_decisions"`
+	Share          float64 `yaml:"share"`
 }
 
 // BuyerReports configures the review service's consumer of buyer reports.
@@ -232,6 +256,10 @@ type Topics struct {
 	// BuyerReports carries buyers' reports of fakes to the review
 	// service (review.buyer_reports).
 	BuyerReports string `yaml:"buyer_reports"`
+	// NegativeBanks (compacted) carries the evidence reviewers marked as
+	// not distinctive, from the review service to every detector; empty
+	// turns the bank off in detectors (quarantines still apply).
+	NegativeBanks string `yaml:"negative_banks"`
 }
 
 // HTTP configures the metrics, health and API listener.
@@ -367,6 +395,7 @@ func Default() Config {
 			Topics: Topics{
 				Listings: "listings", Marks: "marks", Complaints: "complaints", DLQ: "listings.dlq",
 				Takedowns: "takedowns", SellerActions: "seller-actions", SellerNotices: "seller-notices", Sweeps: "sweeps", BuyerReports: "buyer-reports",
+				NegativeBanks: "negative-banks",
 			},
 			Concurrency: 8, CommitInterval: 500 * time.Millisecond, DrainTimeout: 8 * time.Second,
 			HandlerTimeout: 30 * time.Second, MarksDebounce: 250 * time.Millisecond,
@@ -596,6 +625,12 @@ func (c *Config) validateStreaming() error {
 		return fmt.Errorf("kafka.topics.seller_notices: %q is also the seller-actions or takedowns topic", k.Topics.SellerNotices)
 	case c.Review.GoodFaithRate <= 0 || c.Review.GoodFaithRate > 1 || c.Review.ThrottleFloor < 0 || c.Review.ThrottleFloor >= c.Review.GoodFaithRate:
 		return fmt.Errorf("review.good_faith_rate (%g) and review.throttle_floor (%g): want 0 <= floor < rate <= 1", c.Review.GoodFaithRate, c.Review.ThrottleFloor)
+	case c.Review.Quarantine.Interval < 0 || c.Review.Quarantine.Window < 0 || c.Review.Quarantine.Baseline < 0 || c.Review.Quarantine.PrecisionWindow < 0:
+		return errors.New("review.quarantine: interval, window, baseline and precision_window must not be negative")
+	case c.Review.Quarantine.Factor < 0 || c.Review.Quarantine.MinCount < 0 || c.Review.Quarantine.MinDecisions < 0:
+		return errors.New("review.quarantine: factor, min_count and min_decisions must not be negative")
+	case c.Review.Quarantine.PrecisionFloor > 1 || c.Review.Quarantine.Share < 0 || c.Review.Quarantine.Share > 1:
+		return fmt.Errorf("review.quarantine: precision_floor must be at most 1 and share in [0, 1], got %g and %g", c.Review.Quarantine.PrecisionFloor, c.Review.Quarantine.Share)
 	case c.Review.Calibration.Target <= 0 || c.Review.Calibration.Target > 1:
 		return fmt.Errorf("review.calibration.target: must be in (0, 1], got %g", c.Review.Calibration.Target)
 	case c.Review.Calibration.MinDecisions < 1:

@@ -98,6 +98,13 @@ var badFiles = map[string]string{
 	"complaint.snapshot-image-javascript.bad.json": "listing.images[0]",
 	"complaint.snapshot-price.bad.json":            "listing.price.amount",
 	"complaint.created-at-text.bad.json":           "created_at",
+
+	"negative-bank-entry.image-no-hashes.bad.json":    "hashes",
+	"negative-bank-entry.kind-unknown.bad.json":       "kind",
+	"negative-bank-entry.phrase-with-hashes.bad.json": "hashes",
+	"negative-bank-entry.hash-uppercase.bad.json":     "hashes[0]",
+	"negative-bank-entry.unknown-field.bad.json":      "extra",
+	"mark.quarantine-kind.bad.json":                   "quarantines[0].kind",
 }
 
 func TestBadFilesListed(t *testing.T) {

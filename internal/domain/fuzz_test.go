@@ -88,6 +88,12 @@ func FuzzDecodeBuyerReport(f *testing.F) {
 	fuzzDecoder(f, "buyer-report", domain.DecodeBuyerReport)
 }
 
+// FuzzDecodeBankEntry fuzzes the decoder of the negative-banks topic, which
+// every detector runs on whatever the topic holds.
+func FuzzDecodeBankEntry(f *testing.F) {
+	fuzzDecoder(f, "negative-bank-entry", domain.DecodeBankEntry)
+}
+
 // roundTripEdges returns a good file with every array emptied and created_at
 // written with a +00:00 offset: both decode to values that json.Marshal
 // writes differently (no key, "Z").

@@ -22,6 +22,9 @@ var decoders = map[string]func([]byte, domain.Limits) (any, error){
 	"mark":         func(b []byte, l domain.Limits) (any, error) { return domain.DecodeMark(b, l) },
 	"complaint":    func(b []byte, l domain.Limits) (any, error) { return domain.DecodeComplaint(b, l) },
 	"buyer-report": func(b []byte, l domain.Limits) (any, error) { return domain.DecodeBuyerReport(b, l) },
+	"negative-bank-entry": func(b []byte, l domain.Limits) (any, error) {
+		return domain.DecodeBankEntry(b, l)
+	},
 }
 
 // kindOf returns the message kind of a testdata file name.

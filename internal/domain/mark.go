@@ -89,6 +89,12 @@ func (m *Mark) Validate(lim Limits) error {
 			}
 		}
 	}
+	if len(m.Quarantines) > lim.MaxListItems {
+		v.fail("quarantines", "%d items, over the cap of %d", len(m.Quarantines), lim.MaxListItems)
+	}
+	for i, q := range m.Quarantines {
+		q.validate(v, fmt.Sprintf("quarantines[%d]", i), lim)
+	}
 	return v.err
 }
 

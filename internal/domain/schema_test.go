@@ -19,7 +19,7 @@ import (
 )
 
 // schemaKinds are the message kinds with a schema in configs/schemas.
-var schemaKinds = []string{"listing", "mark", "complaint", "score-result", "seller-notice", "buyer-report"}
+var schemaKinds = []string{"listing", "mark", "complaint", "score-result", "seller-notice", "buyer-report", "negative-bank-entry"}
 
 // schemaDir is configs/schemas, found from this file so that the test runs
 // from any working directory.

@@ -107,6 +107,11 @@ type Mark struct {
 	Status    string   `json:"status"`
 	// ImageHashes are filled in by the registry from Logos and OfficialImages.
 	ImageHashes []ImageHash `json:"image_hashes,omitempty"`
+	// Quarantines are the parts of the mark whose matches file no auto
+	// complaints for now (a flood, or precision under the floor), set by
+	// the review service and lifted by an admin. They travel with the mark
+	// so that every detector stops filing within one marks update.
+	Quarantines []Quarantine `json:"quarantines,omitempty"`
 }
 
 // Evidence is one explainable piece of a match.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -12,10 +13,14 @@ import (
 // CalibrationComplaint is an automatic complaint as calibration sees it:
 // its score, its review status and the matchers of its evidence.
 type CalibrationComplaint struct {
-	Score     float64
-	Status    string
-	Matchers  []string
-	CreatedAt time.Time
+	Score    float64
+	Status   string
+	Matchers []string
+	// References are the reference images and variants its evidence
+	// matched, as "image:<url>" and "variant:<phrase>", each once: what
+	// the flood quarantine attributes a complaint to.
+	References []string
+	CreatedAt  time.Time
 }
 
 // CalibrationComplaints returns the automatic complaints (sources auto and
@@ -48,7 +53,8 @@ func (s *Store) CalibrationComplaints(ctx context.Context, markID string, since 
 		// narrow struct skips the listing snapshot and the rest.
 		var ev struct {
 			Evidence []struct {
-				Matcher string `json:"matcher"`
+				Matcher   string `json:"matcher"`
+				Reference string `json:"reference"`
 			} `json:"evidence"`
 		}
 		if err := json.Unmarshal([]byte(body), &ev); err != nil {
@@ -58,6 +64,9 @@ func (s *Store) CalibrationComplaints(ctx context.Context, markID string, since 
 			if e.Matcher != "" {
 				c.Matchers = append(c.Matchers, e.Matcher)
 			}
+			if ref := evidenceReference(e.Matcher, e.Reference); ref != "" && !slices.Contains(c.References, ref) {
+				c.References = append(c.References, ref)
+			}
 		}
 		c.CreatedAt = fromMillis(created)
 		out = append(out, c)
@@ -66,4 +75,20 @@ func (s *Store) CalibrationComplaints(ctx context.Context, markID string, since 
 		return nil, fmt.Errorf("store: calibration complaints of mark %s: %w", markID, err)
 	}
 	return out, nil
+}
+
+// evidenceReference is the quarantine key of a piece of evidence's
+// reference: image matches by their reference image, text matches by the
+// name or variant; "" for the rest.
+func evidenceReference(matcher, ref string) string {
+	if ref == "" {
+		return ""
+	}
+	switch matcher {
+	case "image":
+		return domain.QuarantineImage + ":" + ref
+	case "text":
+		return domain.QuarantineVariant + ":" + ref
+	}
+	return ""
 }

@@ -596,6 +596,26 @@ var migrations = []string{
 		DELETE FROM complaint_matchers WHERE complaint_id = OLD.id;
 	END;
 	{{end}}`,
+	// 13, learning from decisions: the negative bank, evidence reviewers
+	// marked as not distinctive. body is the domain.BankEntry published on
+	// the negative-banks topic; an undone entry keeps its row with
+	// removed_at and removed_by, so the bank's history stays readable
+	// beside the audit log. mark_id is '' for a global entry.
+	// complaints_created_at serves the flood quarantine's per-mark counts
+	// over its baseline window.
+	`CREATE TABLE negative_bank (
+		id           TEXT PRIMARY KEY,
+		kind         TEXT NOT NULL CHECK (kind IN ('image', 'phrase')),
+		mark_id      TEXT NOT NULL,
+		complaint_id TEXT NOT NULL,
+		body         TEXT NOT NULL,
+		created_by   TEXT NOT NULL,
+		created_at   BIGINT NOT NULL,
+		removed_at   BIGINT,
+		removed_by   TEXT
+	);
+	CREATE INDEX negative_bank_mark_id ON negative_bank (mark_id, created_at);
+	CREATE INDEX complaints_created_at ON complaints (created_at);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

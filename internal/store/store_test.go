@@ -167,6 +167,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"queue order across partitions", testQueueAcrossPartitions},
 		{"retention", testRetention},
 		{"bulk load without the complaints indexes", testLoadWithoutIndexes},
+		{"negative bank", testNegativeBank},
+		{"complaint rates and mark quarantines", testComplaintRatesAndQuarantines},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

@@ -128,6 +128,8 @@ type complaintPage struct {
 	Reasons     reasonCodes
 	Flash       string
 	CounterNote *store.CounterNotice
+	// Bank is the negative-bank control of a rejected complaint (staff).
+	Bank *bankView
 	// Messages is the complaint's thread; Owner is set for the holder's
 	// brand owner, who may post to it and withdraw the complaint.
 	Messages []store.Message
@@ -240,6 +242,9 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	p.Owner = r.isRole(identity.RoleBrandOwner)
+	if p.Bank, err = c.bankViewOf(r, &cp, p.Staff); err != nil {
+		return err
+	}
 	decidable := cp.Status == store.ComplaintOpen || cp.Status == store.ComplaintContested
 	if p.Staff && decidable {
 		// Opening the page claims the complaint; the page renews the

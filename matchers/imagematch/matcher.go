@@ -277,7 +277,8 @@ func (m *Matcher) signal(l *matchers.Listing, mk *matchers.Mark, near []int) mat
 			Detail:  fmt.Sprintf("matches %s %s (distance %d/64)", what, f.ref.URL, f.dist),
 			Kind:    kind,
 			// The reference is named as the mark names it: its URL, or
-			// upload:<sha256> for an uploaded file.
+			// upload:<sha256> for an uploaded file; a quarantine of one
+			// image tells its matches from the mark's others by it.
 			Reference: f.ref.URL,
 			Region:    f.region(),
 		})

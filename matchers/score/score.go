@@ -142,6 +142,24 @@ type Result struct {
 	// Signals holds each matcher's score by matcher name, for evaluation
 	// per matcher.
 	Signals map[string]float64
+	// Suppressed names, once each, why a Suppressor dropped evidence of
+	// this result (nil when nothing was dropped); Score, Flagged and
+	// Evidence are those without it.
+	Suppressed []string
+	// FlaggedUnsuppressed is whether the result would have been flagged
+	// with the suppressed evidence: a complaint the suppression stopped
+	// when it is true and Flagged is not.
+	FlaggedUnsuppressed bool
+}
+
+// Suppressor drops use evidence that must not count for one mark: a
+// reference image under quarantine, a photo or phrase in a negative bank.
+// It must be safe for concurrent use and cheap: it is asked about every
+// piece of use evidence of every candidate mark.
+type Suppressor interface {
+	// Suppress returns why evidence e of mark mk in listing l must not
+	// count, or "" to keep it.
+	Suppress(l *matchers.Listing, mk *matchers.Mark, e *domain.Evidence) string
 }
 
 // Scorer scores listings against a fixed set of marks. It is immutable and
@@ -184,6 +202,15 @@ func (s *Scorer) Marks() int { return len(s.byID) }
 // Score returns a result per candidate mark any matcher found evidence
 // for (a dampened result may score 0 and still explain why), best first. Ties are broken by mark id so the order is deterministic.
 func (s *Scorer) Score(ctx context.Context, l *matchers.Listing) ([]Result, error) {
+	return s.ScoreSuppressed(ctx, l, nil)
+}
+
+// ScoreSuppressed is Score with the use evidence sup drops taken out
+// before the signals combine: a use signal that loses evidence scores as
+// its strongest evidence left, as a contextual spelling out of context
+// does. Each result says what was suppressed and whether it would have
+// been flagged without. A nil sup is Score.
+func (s *Scorer) ScoreSuppressed(ctx context.Context, l *matchers.Listing, sup Suppressor) ([]Result, error) {
 	cands, pre, err := s.candidates(ctx, l)
 	if err != nil || len(cands) == 0 {
 		return nil, err
@@ -208,7 +235,12 @@ func (s *Scorer) Score(ctx context.Context, l *matchers.Listing) ([]Result, erro
 	var out []Result
 	for j, mk := range cands {
 		r := s.combine(l, mk, j, sigs)
-		if len(r.Evidence) > 0 {
+		if sup != nil {
+			r = s.suppress(l, mk, j, sigs, sup, r)
+		}
+		// A match whose every evidence was suppressed stays, unflagged,
+		// when it would have filed: the detector counts what it stopped.
+		if len(r.Evidence) > 0 || r.FlaggedUnsuppressed {
 			out = append(out, r)
 		}
 	}
@@ -336,6 +368,60 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	r.Explanation = explain(use, aggr, damp)
 	r.ComplaintID = domain.ComplaintID(l.ListingID, l.Version, mk.MarkID, s.opts.RuleVersion)
 	return r
+}
+
+// suppress recombines mark j's signals without the use evidence sup drops,
+// and returns r unchanged when it drops nothing. Only the column of mark j
+// is copied, so a listing with nothing to suppress costs one call per use
+// evidence and no allocation.
+func (s *Scorer) suppress(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][]matchers.Signal, sup Suppressor, r Result) Result {
+	var reasons []string
+	var kept [][]matchers.Signal
+	for i, m := range s.matchers {
+		if roles[m.Name()] != roleUse {
+			continue
+		}
+		sig := sigs[i][j]
+		var out *matchers.Signal
+		for k := range sig.Evidence {
+			why := sup.Suppress(l, mk, &sig.Evidence[k])
+			if why == "" {
+				if out != nil {
+					out.Evidence = append(out.Evidence, sig.Evidence[k])
+					out.Score = max(out.Score, sig.Evidence[k].Score)
+				}
+				continue
+			}
+			if !slices.Contains(reasons, why) {
+				reasons = append(reasons, why)
+			}
+			if out == nil {
+				out = &matchers.Signal{Evidence: slices.Clone(sig.Evidence[:k])}
+				for _, e := range out.Evidence {
+					out.Score = max(out.Score, e.Score)
+				}
+			}
+		}
+		if out == nil {
+			continue
+		}
+		if kept == nil {
+			// One column per matcher, holding mark j only, so that
+			// combine sees index 0.
+			kept = make([][]matchers.Signal, len(sigs))
+			for x := range sigs {
+				kept[x] = []matchers.Signal{sigs[x][j]}
+			}
+		}
+		kept[i][0] = *out
+	}
+	if kept == nil {
+		return r
+	}
+	got := s.combine(l, mk, 0, kept)
+	got.Suppressed = reasons
+	got.FlaggedUnsuppressed = r.Flagged
+	return got
 }
 
 // contextual lists the evidence kinds that are a use of a mark only in

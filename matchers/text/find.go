@@ -74,6 +74,9 @@ func (h *hit) evidence() domain.Evidence {
 		Match:   h.orig,
 		Kind:    h.kind,
 		Detail:  h.detail(),
+		// The registered name or variant that matched, so that a
+		// quarantine of one variant can tell its matches apart.
+		Reference: h.phrase,
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/markwatch/markwatch/internal/telemetry"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/score"
+	"github.com/markwatch/markwatch/matchers/suppress"
 	"github.com/markwatch/markwatch/pipeline"
 )
 
@@ -44,6 +45,19 @@ type Engine interface {
 // *marks.Follower[*detection.Engine] implements it.
 type EngineSource[E Engine] interface {
 	Acquire() (e E, release func(), ok bool)
+}
+
+// BankSource hands out the current negative bank, as EngineSource the
+// engine. *BankFollower implements it.
+type BankSource interface {
+	Acquire() (b *suppress.Bank, release func(), ok bool)
+}
+
+// suppressingEngine is an Engine that can leave out suppressed evidence;
+// *detection.Engine is one. Engines that are not (test fakes) are scored
+// as they are.
+type suppressingEngine interface {
+	ScoreSuppressed(ctx context.Context, l *matchers.Listing, sup score.Suppressor) ([]score.Result, error)
 }
 
 // Images fetches and hashes a listing's images. *detection.Images
@@ -65,6 +79,10 @@ type Options struct {
 	Limits domain.Limits
 	// Images fetches listing images; nil scores text only.
 	Images Images
+	// Bank is the negative bank's source; nil applies the marks'
+	// quarantines only. With a source, listings wait (ErrNotReady) until
+	// its first bank is built, so nothing banked is filed at start.
+	Bank BankSource
 	// Now is the clock of complaints' created_at (default time.Now).
 	Now func() time.Time
 	// Logger and Registerer: nil means none.
@@ -141,8 +159,18 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 		}
 	}
 
+	var bank *suppress.Bank // nil: quarantines only
+	if s.opts.Bank != nil {
+		b, releaseBank, ok := s.opts.Bank.Acquire()
+		if !ok {
+			return nil, ErrNotReady
+		}
+		defer releaseBank()
+		bank = b
+	}
+
 	t := time.Now()
-	results, err := eng.Score(ctx, p)
+	results, err := ScoreSuppressed(ctx, eng, p, bank)
 	s.metrics.stage.WithLabelValues("score").Observe(time.Since(t).Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("detect: score %s: %w", l.ListingID, err)
@@ -156,7 +184,7 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 				s.metrics.matches.WithLabelValues(name).Inc()
 			}
 		}
-		if !r.Flagged {
+		if !s.files(l, r) {
 			continue
 		}
 		m, err := s.complaint(l, p, r, eng.Options().RuleVersion)
@@ -174,6 +202,64 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 	s.metrics.complaints.Add(float64(len(out)))
 	s.metrics.stage.WithLabelValues("total").Observe(time.Since(start).Seconds())
 	return out, nil
+}
+
+// ScoreSuppressed scores p with eng, leaving out the evidence that the
+// marks' quarantines and bank (nil: quarantines only) suppress when eng
+// can (*detection.Engine can); other engines score as they are. The
+// retroactive sweep scores through it too.
+func ScoreSuppressed(ctx context.Context, eng interface {
+	Score(ctx context.Context, l *matchers.Listing) ([]score.Result, error)
+}, p *matchers.Listing, bank *suppress.Bank) ([]score.Result, error) {
+	if se, ok := eng.(suppressingEngine); ok {
+		return se.ScoreSuppressed(ctx, p, bank)
+	}
+	return eng.Score(ctx, p)
+}
+
+// Files reports whether a scored result files a complaint: it is flagged
+// and its mark is not in quarantine as a whole.
+func Files(r score.Result) bool {
+	if !r.Flagged {
+		return false
+	}
+	_, quarantined := r.Mark.Quarantined(domain.QuarantineMark, "")
+	return !quarantined
+}
+
+// files reports whether result r becomes an auto complaint, and counts and
+// logs the ones a quarantine or the negative bank stopped: a flagged result
+// of a mark in quarantine as a whole, or a result flagged only with
+// evidence that was suppressed.
+func (s *Stage[E]) files(l *domain.Listing, r score.Result) bool {
+	if r.Flagged {
+		q, ok := r.Mark.Quarantined(domain.QuarantineMark, "")
+		if !ok {
+			return true
+		}
+		s.metrics.quarantined.WithLabelValues(domain.QuarantineMark).Inc()
+		s.log.Info("match not filed: mark in quarantine", "listing_id", l.ListingID, "mark_id", r.Mark.MarkID,
+			"score", r.Score, "trigger", q.Trigger)
+		return false
+	}
+	if !r.FlaggedUnsuppressed {
+		return false
+	}
+	for _, why := range r.Suppressed {
+		switch why {
+		case suppress.QuarantineImage:
+			s.metrics.quarantined.WithLabelValues(domain.QuarantineImage).Inc()
+		case suppress.QuarantineVariant:
+			s.metrics.quarantined.WithLabelValues(domain.QuarantineVariant).Inc()
+		case suppress.BankImage:
+			s.metrics.banked.WithLabelValues(domain.BankImage).Inc()
+		case suppress.BankPhrase:
+			s.metrics.banked.WithLabelValues(domain.BankPhrase).Inc()
+		}
+	}
+	s.log.Info("match not filed: evidence suppressed", "listing_id", l.ListingID, "mark_id", r.Mark.MarkID,
+		"score", r.Score, "suppressed", r.Suppressed)
+	return false
 }
 
 // complaint builds the complaint message of one flagged result.
@@ -236,6 +322,10 @@ type metrics struct {
 	images     *prometheus.CounterVec
 	scores     prometheus.Histogram
 	stage      *prometheus.HistogramVec
+	// quarantined and banked count the complaints not filed, by what
+	// stopped them.
+	quarantined *prometheus.CounterVec
+	banked      *prometheus.CounterVec
 }
 
 // Label values of the stage's metrics known in advance, created at zero.
@@ -276,12 +366,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 				Help:    "Time spent per detector stage (decode, images, score, total).",
 				Buckets: telemetry.ExponentialBuckets(0.00005, 2.5, 12), // 50 µs .. 1.2 s
 			}, []string{"stage"}),
+			quarantined: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Name: "quarantined_matches_total",
+				Help: "Matches that would have filed an auto complaint but did not, because the mark (kind mark), one of its reference images (image) or variants (variant) is in flood quarantine.",
+			}, []string{"kind"}),
+			banked: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "negative_bank", Name: "suppressed_total",
+				Help: "Matches that would have filed an auto complaint but did not, because their evidence is in the negative bank, by kind (image, phrase).",
+			}, []string{"kind"}),
 		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("detect: %w", err)
 	}
 	telemetry.Init(m.listings, listingOutcomes)
+	telemetry.Init(m.quarantined, []string{domain.QuarantineMark, domain.QuarantineImage, domain.QuarantineVariant})
+	telemetry.Init(m.banked, []string{domain.BankImage, domain.BankPhrase})
 	telemetry.Init(m.matches, score.Matchers())
 	telemetry.Init(m.images, []string{outcomeOK}, []string{detection.CauseOK, detection.CauseCached})
 	telemetry.Init(m.images, []string{outcomeFailed}, detection.FailureCauses())

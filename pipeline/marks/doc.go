@@ -1,5 +1,10 @@
 // Package marks follows the compacted marks topic and keeps a detection
-// engine built from every active mark (DESIGN.md, Flow: marks).
+// engine built from every active mark (DESIGN.md, Flow: marks). The
+// follower is a Table over any compacted topic of records keyed by their
+// id: Follower is the Table of marks, and the detector follows the
+// negative-banks topic with another (pipeline/detect.BankFollower). What
+// follows says marks; it holds for every record type (Options.Decode says
+// what a record is and whether it is live).
 //
 // The topic's key is the mark_id and its value a domain.Mark in JSON; an
 // empty value is a tombstone. A Follower reads every partition from the

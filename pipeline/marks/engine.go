@@ -34,7 +34,7 @@ func (g *engine[E]) tryAcquire() bool {
 // engine for all the work on one listing. release may be called more than
 // once; only the first call counts. Acquire is safe for concurrent use and
 // takes no lock.
-func (f *Follower[E]) Acquire() (e E, release func(), ok bool) {
+func (f *Table[V, E]) Acquire() (e E, release func(), ok bool) {
 	for {
 		g := f.current.Load()
 		if g == nil {
@@ -56,7 +56,7 @@ func (f *Follower[E]) Acquire() (e E, release func(), ok bool) {
 
 // Marks returns the number of active marks in the current engine, 0 before
 // the first build.
-func (f *Follower[E]) Marks() int {
+func (f *Table[V, E]) Marks() int {
 	if g := f.current.Load(); g != nil {
 		return g.marks
 	}
@@ -69,7 +69,7 @@ func (f *Follower[E]) Marks() int {
 // retire the engine itself, so that a detector can finish its in-flight
 // listings after the follower has stopped. An engine Run builds after Close is
 // closed at once.
-func (f *Follower[E]) Close() {
+func (f *Table[V, E]) Close() {
 	f.mu.Lock()
 	f.closed = true
 	old := f.current.Swap(nil)
@@ -82,7 +82,7 @@ func (f *Follower[E]) Close() {
 
 // install makes e the current engine and drops the follower's reference to
 // the one it replaces, which is closed now or when its last user releases it.
-func (f *Follower[E]) install(e E, marks int) {
+func (f *Table[V, E]) install(e E, marks int) {
 	g := &engine[E]{e: e, marks: marks}
 	g.refs.Store(1)
 	f.mu.Lock()
@@ -102,7 +102,7 @@ func (f *Follower[E]) install(e E, marks int) {
 // drop releases one reference to g and closes g if it was the last. Close
 // runs on the goroutine that drops the last reference: a user's release or
 // the follower's loop.
-func (f *Follower[E]) drop(g *engine[E]) {
+func (f *Table[V, E]) drop(g *engine[E]) {
 	if g.refs.Add(-1) == 0 && f.opts.Close != nil {
 		f.opts.Close(g.e)
 	}

@@ -34,18 +34,24 @@ const (
 	maxBuildBackoff = time.Minute
 )
 
-// Options configure a Follower. Brokers, Topic and Build are required.
-type Options[E any] struct {
+// TableOptions configure a Table. Brokers, Topic, Decode and Build are
+// required.
+type TableOptions[V, E any] struct {
 	// Brokers are the Kafka bootstrap brokers, host:port.
 	Brokers []string
-	// Topic is the compacted marks topic.
+	// Topic is the compacted topic followed.
 	Topic string
-	// Build builds an engine from the full set of active marks, sorted by
-	// mark_id. It is called once the topic has been read to the end offsets
+	// Decode strictly decodes one non-empty record value and returns the
+	// record's id, which must equal the record's key, and whether the
+	// record is live (false removes it, as a tombstone does). New fills
+	// it in for marks.
+	Decode func(value []byte, lim domain.Limits) (v V, id string, live bool, err error)
+	// Build builds an engine from the full set of live records, sorted by
+	// key. It is called once the topic has been read to the end offsets
 	// seen at start, and after each batch of updates; never concurrently.
-	// It must not modify the marks, which later builds share. An error
+	// It must not modify the records, which later builds share. An error
 	// keeps the previous engine. ctx is Run's context.
-	Build func(ctx context.Context, marks []*domain.Mark) (E, error)
+	Build func(ctx context.Context, records []V) (E, error)
 	// Close releases an engine that is no longer current, once no user
 	// holds it (may be nil). It runs on the goroutine that drops the last
 	// reference, a user's release or the follower's loop, so it should
@@ -58,20 +64,34 @@ type Options[E any] struct {
 	// PartitionCheckInterval is how often the topic's metadata is polled
 	// for partitions added after start (default 30s).
 	PartitionCheckInterval time.Duration
-	// Limits are the caps DecodeMark enforces; zero fields take defaults.
+	// Limits are the caps Decode enforces; zero fields take defaults.
 	Limits domain.Limits
+	// AbsentIsEmpty makes a topic that does not exist read as empty: the
+	// follower builds from no records and is Ready at once, and reads the
+	// topic from its beginning when it appears (found by the partition
+	// poll). For optional topics such as the negative banks; the marks
+	// topic waits for its topic instead, since no marks means no watching.
+	AbsentIsEmpty bool
+	// Component tags the follower's logs (default "marks").
+	Component string
 	// Logger receives the follower's logs; nil discards them.
 	Logger *slog.Logger
-	// Registerer receives the follower's metrics; nil registers none.
+	// Registerer receives the follower's metrics, markwatch_marks_*; nil
+	// registers none. The names are the marks topic's: a process that
+	// follows another topic too leaves this nil for it and exports what
+	// it needs of that topic's state itself.
 	Registerer prometheus.Registerer
 }
 
-// Follower keeps an engine built from the compacted marks topic (key =
-// mark_id, value = domain.Mark JSON, tombstone = empty or nil value). Run
-// reads and follows the topic; Ready, Acquire and Marks may be called from
-// any goroutine at any time.
-type Follower[E any] struct {
-	opts    Options[E]
+// Options configure a Follower of the marks topic; Decode may be left nil.
+type Options[E any] = TableOptions[*domain.Mark, E]
+
+// Table keeps an engine built from a compacted topic of records V (key =
+// the record's id, tombstone = empty or nil value). Run reads and follows
+// the topic; Ready, Acquire and Marks may be called from any goroutine at
+// any time. The marks topic and the negative-banks topic are both Tables.
+type Table[V, E any] struct {
+	opts    TableOptions[V, E]
 	log     *slog.Logger
 	m       *metrics
 	running atomic.Bool
@@ -82,13 +102,29 @@ type Follower[E any] struct {
 	closed bool
 }
 
-// New validates o, fills in its defaults and registers the follower's metrics.
+// Follower keeps an engine built from the compacted marks topic (key =
+// mark_id, value = domain.Mark JSON, tombstone = empty or nil value).
+type Follower[E any] = Table[*domain.Mark, E]
+
+// New validates o, fills in its defaults and registers the follower's
+// metrics: a Table of the marks topic.
 func New[E any](o Options[E]) (*Follower[E], error) {
+	if o.Decode == nil {
+		o.Decode = decodeMark
+	}
+	return NewTable(o)
+}
+
+// NewTable validates o, fills in its defaults and registers the
+// follower's metrics.
+func NewTable[V, E any](o TableOptions[V, E]) (*Table[V, E], error) {
 	switch {
 	case len(o.Brokers) == 0:
 		return nil, errors.New("marks: options: brokers: required")
 	case o.Topic == "":
 		return nil, errors.New("marks: options: topic: required")
+	case o.Decode == nil:
+		return nil, errors.New("marks: options: decode: required")
 	case o.Build == nil:
 		return nil, errors.New("marks: options: build: required")
 	case o.Debounce < 0:
@@ -102,6 +138,9 @@ func New[E any](o Options[E]) (*Follower[E], error) {
 	if o.PartitionCheckInterval == 0 {
 		o.PartitionCheckInterval = DefaultPartitionCheckInterval
 	}
+	if o.Component == "" {
+		o.Component = "marks"
+	}
 	o.Limits = o.Limits.WithDefaults()
 	o.Brokers = append([]string(nil), o.Brokers...)
 	log := o.Logger
@@ -112,16 +151,16 @@ func New[E any](o Options[E]) (*Follower[E], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Follower[E]{
+	return &Table[V, E]{
 		opts: o,
-		log:  log.With("component", "marks", "topic", o.Topic),
+		log:  log.With("component", o.Component, "topic", o.Topic),
 		m:    m,
 	}, nil
 }
 
 // Ready reports whether the topic has been read to the end offsets seen at
 // start and an engine built from it, and Run is still following the topic.
-func (f *Follower[E]) Ready() bool { return f.ready.Load() }
+func (f *Table[V, E]) Ready() bool { return f.ready.Load() }
 
 // Run reads every partition of the topic from the beginning until it reaches
 // the end offsets it saw at start, builds the first engine and becomes Ready;
@@ -129,7 +168,7 @@ func (f *Follower[E]) Ready() bool { return f.ready.Load() }
 // changes. Broker errors are retried with backoff for as long as ctx lasts.
 // Run returns nil once ctx is cancelled, after its readers have stopped; it
 // leaves the current engine in place (see Close). It may be called once.
-func (f *Follower[E]) Run(ctx context.Context) error {
+func (f *Table[V, E]) Run(ctx context.Context) error {
 	if !f.running.CompareAndSwap(false, true) {
 		return errors.New("marks: Run called twice")
 	}
@@ -158,7 +197,7 @@ func (f *Follower[E]) Run(ctx context.Context) error {
 	if err != nil {
 		return nil // only cancellation ends discovery
 	}
-	updates := make(chan update, updateBuffer)
+	updates := make(chan update[V], updateBuffer)
 	added := make(chan []int)
 	readFrom := func(p int) { wg.Go(func() { f.readPartition(ctx, p, updates) }) }
 
@@ -175,15 +214,15 @@ func (f *Follower[E]) Run(ctx context.Context) error {
 	wg.Go(func() { f.watchPartitions(ctx, client, known, added) })
 	f.log.Info("reading marks topic", "partitions", len(ranges), "records_before_start", totalRecords(ranges))
 
-	l := &loop[E]{f: f, set: markSet{}, pending: pending, start: start}
+	l := &loop[V, E]{f: f, set: recordSet[V]{}, pending: pending, start: start}
 	l.run(ctx, updates, added, readFrom)
 	return nil
 }
 
 // loop is the state of Run's single goroutine that owns the mark set.
-type loop[E any] struct {
-	f       *Follower[E]
-	set     markSet
+type loop[V, E any] struct {
+	f       *Table[V, E]
+	set     recordSet[V]
 	pending map[int]int64 // partition -> end offset at start, until reached
 	start   time.Time
 	read    int  // records applied so far
@@ -194,7 +233,7 @@ type loop[E any] struct {
 
 // run applies updates until ctx ends. The timer fires a debounced rebuild or
 // a build retry; armed tells whether it is set, retrying whether for a retry.
-func (l *loop[E]) run(ctx context.Context, updates <-chan update, added <-chan []int, readFrom func(int)) {
+func (l *loop[V, E]) run(ctx context.Context, updates <-chan update[V], added <-chan []int, readFrom func(int)) {
 	f := l.f
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -258,7 +297,7 @@ func (l *loop[E]) run(ctx context.Context, updates <-chan update, added <-chan [
 }
 
 // caughtUp logs the end of the initial read.
-func (l *loop[E]) caughtUp() {
+func (l *loop[V, E]) caughtUp() {
 	l.dirty = true // the first engine is built even from an empty set
 	l.f.log.Info("read marks topic to its end offsets at start", "records", l.read, "marks", len(l.set),
 		"seconds", time.Since(l.start).Seconds())
@@ -266,7 +305,7 @@ func (l *loop[E]) caughtUp() {
 
 // build builds and installs an engine from the current set if it changed,
 // and reports whether the current engine is now up to date.
-func (l *loop[E]) build(ctx context.Context) bool {
+func (l *loop[V, E]) build(ctx context.Context) bool {
 	f := l.f
 	if !l.dirty {
 		return true
@@ -297,14 +336,14 @@ func (l *loop[E]) build(ctx context.Context) bool {
 }
 
 // count records u in the metrics, and logs it when it is invalid.
-func (f *Follower[E]) count(u update) {
+func (f *Table[V, E]) count(u update[V]) {
 	f.m.updates.WithLabelValues(u.kind.String()).Inc()
 	if u.kind != kindInvalid {
 		return
 	}
 	f.m.invalid.WithLabelValues(u.reason).Inc()
-	f.log.Warn("invalid record on the marks topic; keeping the last good version of the mark",
-		"mark_id", logKey(u.key), "partition", u.partition, "offset", u.offset, "reason", u.reason, "error", u.err)
+	f.log.Warn("invalid record on the topic; keeping the last good version of the record",
+		"key", logKey(u.key), "partition", u.partition, "offset", u.offset, "reason", u.reason, "error", u.err)
 }
 
 // logKey bounds a key taken from the topic before it is logged: it is

@@ -2,6 +2,7 @@ package marks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -49,12 +50,16 @@ func totalRecords(rs []partitionRange) int64 {
 // discover looks up the topic's partitions and their offset ranges, retrying
 // with backoff until it succeeds or ctx ends. A topic that does not exist yet
 // is retried too: the registry may create it after the detector starts.
-func (f *Follower[E]) discover(ctx context.Context, client *kafka.Client) ([]partitionRange, error) {
+func (f *Table[V, E]) discover(ctx context.Context, client *kafka.Client) ([]partitionRange, error) {
 	var b backoff
 	for {
 		rs, err := f.ranges(ctx, client)
 		if err == nil {
 			return rs, nil
+		}
+		if f.opts.AbsentIsEmpty && errors.Is(err, kafka.UnknownTopicOrPartition) {
+			f.log.Info("topic does not exist yet; following it as empty until it does")
+			return nil, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -69,7 +74,7 @@ func (f *Follower[E]) discover(ctx context.Context, client *kafka.Client) ([]par
 }
 
 // ranges asks the cluster for the topic's partitions and offset ranges, once.
-func (f *Follower[E]) ranges(ctx context.Context, client *kafka.Client) ([]partitionRange, error) {
+func (f *Table[V, E]) ranges(ctx context.Context, client *kafka.Client) ([]partitionRange, error) {
 	parts, err := f.partitions(ctx, client)
 	if err != nil {
 		return nil, err
@@ -94,7 +99,7 @@ func (f *Follower[E]) ranges(ctx context.Context, client *kafka.Client) ([]parti
 // partitions returns the topic's partition ids in order. Metadata is asked
 // without auto-creation, so a missing topic is an error, never a new topic
 // with the broker's default (non-compacted) config.
-func (f *Follower[E]) partitions(ctx context.Context, client *kafka.Client) ([]int, error) {
+func (f *Table[V, E]) partitions(ctx context.Context, client *kafka.Client) ([]int, error) {
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{f.opts.Topic}})
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
@@ -153,7 +158,7 @@ func listOffsets(ctx context.Context, client *kafka.Client, topic string, parts 
 // and leader errors itself; errors it surfaces are counted, logged and
 // retried here after a backoff. Decoding happens here, one goroutine per
 // partition, so that catch-up uses every core.
-func (f *Follower[E]) readPartition(ctx context.Context, p int, out chan<- update) {
+func (f *Table[V, E]) readPartition(ctx context.Context, p int, out chan<- update[V]) {
 	log := f.log.With("partition", p)
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:   f.opts.Brokers,
@@ -188,7 +193,7 @@ func (f *Follower[E]) readPartition(ctx context.Context, p int, out chan<- updat
 			continue
 		}
 		b.reset()
-		u := decodeUpdate(m.Key, m.Value, f.opts.Limits)
+		u := decodeRecord(m.Key, m.Value, f.opts.Limits, f.opts.Decode)
 		u.partition, u.offset = p, m.Offset
 		select {
 		case out <- u:
@@ -200,7 +205,7 @@ func (f *Follower[E]) readPartition(ctx context.Context, p int, out chan<- updat
 
 // watchPartitions polls the topic's metadata and sends partitions that are
 // not in known yet to out, until ctx ends. Errors are left to the next poll.
-func (f *Follower[E]) watchPartitions(ctx context.Context, client *kafka.Client, known map[int]bool, out chan<- []int) {
+func (f *Table[V, E]) watchPartitions(ctx context.Context, client *kafka.Client, known map[int]bool, out chan<- []int) {
 	t := time.NewTicker(f.opts.PartitionCheckInterval)
 	defer t.Stop()
 	for {

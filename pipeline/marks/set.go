@@ -1,7 +1,6 @@
 package marks
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
@@ -37,28 +36,42 @@ func (k updateKind) String() string {
 
 // Reasons a record is invalid: the reason label of markwatch_marks_invalid_total.
 const (
-	reasonDecode = "decode" // the value is not a valid domain.Mark
-	reasonKey    = "key"    // the key is empty or is not the mark's mark_id
+	reasonDecode = "decode" // the value is not a valid record
+	reasonKey    = "key"    // the key is empty or is not the record's id
 )
 
-// update is one decoded record of the marks topic.
-type update struct {
+// update is one decoded record of the topic.
+type update[V any] struct {
 	partition int
 	offset    int64
 	key       string
 	kind      updateKind
-	mark      *domain.Mark // set for kindUpsert only
-	reason    string       // set for kindInvalid only
-	err       error        // set for kindInvalid only
+	value     V      // set for kindUpsert only
+	reason    string // set for kindInvalid only
+	err       error  // set for kindInvalid only
 }
 
-// decodeUpdate classifies one record. kafka-go returns a nil Value for both a
-// null and an empty value, and an empty value cannot be a mark anyway, so any
-// empty value is a tombstone. A record is only acted on when its key is the
-// mark's id: a mismatch would leave the compacted topic holding the mark under
-// a key that a later tombstone for mark_id does not delete.
-func decodeUpdate(key, value []byte, lim domain.Limits) update {
-	u := update{key: string(key)}
+// decodeMark is the Decode of the marks topic.
+func decodeMark(value []byte, lim domain.Limits) (*domain.Mark, string, bool, error) {
+	m, err := domain.DecodeMark(value, lim)
+	if err != nil {
+		return nil, "", false, fmt.Errorf("decode mark: %w", err)
+	}
+	return m, m.MarkID, m.Active(), nil
+}
+
+// decodeUpdate classifies one record of the marks topic.
+func decodeUpdate(key, value []byte, lim domain.Limits) update[*domain.Mark] {
+	return decodeRecord(key, value, lim, decodeMark)
+}
+
+// decodeRecord classifies one record. kafka-go returns a nil Value for both
+// a null and an empty value, and an empty value cannot be a record anyway,
+// so any empty value is a tombstone. A record is only acted on when its key
+// is the record's id: a mismatch would leave the compacted topic holding
+// the record under a key that a later tombstone for the id does not delete.
+func decodeRecord[V any](key, value []byte, lim domain.Limits, decode func([]byte, domain.Limits) (V, string, bool, error)) update[V] {
+	u := update[V]{key: string(key)}
 	if len(key) == 0 {
 		u.kind, u.reason, u.err = kindInvalid, reasonKey, errors.New("empty key")
 		return u
@@ -67,38 +80,41 @@ func decodeUpdate(key, value []byte, lim domain.Limits) update {
 		u.kind = kindRemove
 		return u
 	}
-	m, err := domain.DecodeMark(value, lim)
+	v, id, live, err := decode(value, lim)
 	if err != nil {
-		u.kind, u.reason, u.err = kindInvalid, reasonDecode, fmt.Errorf("decode mark: %w", err)
+		u.kind, u.reason, u.err = kindInvalid, reasonDecode, err
 		return u
 	}
-	if m.MarkID != u.key {
-		u.kind, u.reason, u.err = kindInvalid, reasonKey, fmt.Errorf("key %q is not the mark_id %q", u.key, m.MarkID)
+	if id != u.key {
+		u.kind, u.reason, u.err = kindInvalid, reasonKey, fmt.Errorf("key %q is not the id %q", u.key, id)
 		return u
 	}
-	if !m.Active() {
+	if !live {
 		u.kind = kindRemove
 		return u
 	}
-	u.kind, u.mark = kindUpsert, m
+	u.kind, u.value = kindUpsert, v
 	return u
 }
 
-// markSet is the set of active marks by mark_id, as the records read so far
+// recordSet is the set of live records by key, as the records read so far
 // leave it. It is owned by the follower's loop and never shared.
-type markSet map[string]*domain.Mark
+type recordSet[V any] map[string]V
+
+// markSet is the record set of the marks topic.
+type markSet = recordSet[*domain.Mark]
 
 // apply applies u and reports whether the set changed, so that an identical
 // re-publish (a registry that re-sends every mark periodically) or a
-// tombstone for a mark never seen does not cost a rebuild. An invalid update
-// changes nothing: the last good version of the mark stays.
-func (s markSet) apply(u update) bool {
+// tombstone for a record never seen does not cost a rebuild. An invalid
+// update changes nothing: the last good version of the record stays.
+func (s recordSet[V]) apply(u update[V]) bool {
 	switch u.kind {
 	case kindUpsert:
-		if old, ok := s[u.key]; ok && reflect.DeepEqual(old, u.mark) {
+		if old, ok := s[u.key]; ok && reflect.DeepEqual(old, u.value) {
 			return false
 		}
-		s[u.key] = u.mark
+		s[u.key] = u.value
 		return true
 	case kindRemove:
 		if _, ok := s[u.key]; !ok {
@@ -110,14 +126,18 @@ func (s markSet) apply(u update) bool {
 	return false
 }
 
-// active returns the marks in mark_id order, so that the same set always
-// builds the same engine. The marks are shared with the set, not copied:
-// decoded marks are never modified, and Build must not modify them either.
-func (s markSet) active() []*domain.Mark {
-	out := make([]*domain.Mark, 0, len(s))
-	for _, m := range s {
-		out = append(out, m)
+// active returns the records in key order, so that the same set always
+// builds the same engine. The records are shared with the set, not copied:
+// decoded records are never modified, and Build must not modify them either.
+func (s recordSet[V]) active() []V {
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
 	}
-	slices.SortFunc(out, func(a, b *domain.Mark) int { return cmp.Compare(a.MarkID, b.MarkID) })
+	slices.Sort(keys)
+	out := make([]V, len(keys))
+	for i, k := range keys {
+		out[i] = s[k]
+	}
 	return out
 }

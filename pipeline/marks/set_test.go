@@ -50,7 +50,7 @@ func TestDecodeUpdate(t *testing.T) {
 			wantKind: kindInvalid, wantReason: reasonDecode, wantErr: "x"},
 		{name: "unknown status", key: []byte("m-a"), value: markValue(t, "m-a", "Acme", "paused"), wantKind: kindInvalid, wantReason: reasonDecode, wantErr: "status"},
 		{name: "key is not mark_id", key: []byte("m-b"), value: markValue(t, "m-a", "Acme", domain.MarkActive),
-			wantKind: kindInvalid, wantReason: reasonKey, wantErr: `"m-b" is not the mark_id "m-a"`},
+			wantKind: kindInvalid, wantReason: reasonKey, wantErr: `"m-b" is not the id "m-a"`},
 		{name: "key mismatch on a suspension", key: []byte("m-b"), value: markValue(t, "m-a", "Acme", domain.MarkSuspended),
 			wantKind: kindInvalid, wantReason: reasonKey},
 		{name: "empty key", key: nil, value: markValue(t, "m-a", "Acme", domain.MarkActive), wantKind: kindInvalid, wantReason: reasonKey, wantErr: "empty key"},
@@ -76,8 +76,8 @@ func TestDecodeUpdate(t *testing.T) {
 			case u.err != nil && !strings.Contains(u.err.Error(), tt.wantErr):
 				t.Errorf("error %q does not mention %q", u.err, tt.wantErr)
 			}
-			if (u.mark != nil) != (tt.wantKind == kindUpsert) {
-				t.Errorf("mark %v for kind %s", u.mark, u.kind)
+			if (u.value != nil) != (tt.wantKind == kindUpsert) {
+				t.Errorf("mark %v for kind %s", u.value, u.kind)
 			}
 		})
 	}

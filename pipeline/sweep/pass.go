@@ -13,6 +13,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/suppress"
 	"github.com/markwatch/markwatch/pipeline/detect"
 )
 
@@ -216,7 +217,8 @@ func (l *lastOffsets) size() int { return len(l.last) }
 // scorer is the scoring path of a pass: one record in, its complaints out.
 type scorer struct {
 	eng    Engine
-	images detect.Images // nil: text only
+	images detect.Images     // nil: text only
+	bank   detect.BankSource // nil: quarantines only
 	latest *lastOffsets
 	topic  string
 	rule   string
@@ -227,7 +229,7 @@ type scorer struct {
 // scorer returns the scoring path over eng. Images are fetched only when a
 // mark of the pass has reference images to compare them with.
 func (s *Sweeper) scorer(eng Engine, marks []*domain.Mark) *scorer {
-	sc := &scorer{eng: eng, topic: s.opts.ComplaintsTopic, rule: eng.Options().RuleVersion, limits: s.opts.Limits, now: s.opts.Now}
+	sc := &scorer{eng: eng, bank: s.opts.Bank, topic: s.opts.ComplaintsTopic, rule: eng.Options().RuleVersion, limits: s.opts.Limits, now: s.opts.Now}
 	if s.opts.Images != nil && slices.ContainsFunc(marks, func(m *domain.Mark) bool { return len(m.ImageHashes) > 0 }) {
 		sc.images = s.opts.Images
 	}
@@ -275,13 +277,23 @@ func (sc *scorer) score(ctx context.Context, m kafka.Message) (string, []kafka.M
 			return "", nil, fmt.Errorf("images of %s: %w", l.ListingID, err)
 		}
 	}
-	results, err := sc.eng.Score(ctx, p)
+	// A quarantine holds for sweeps as for the live stream: the flood it
+	// stops is often a sweep's, of a newly uploaded reference image. So
+	// does the negative bank, once read.
+	var bank *suppress.Bank
+	if sc.bank != nil {
+		if b, release, ok := sc.bank.Acquire(); ok {
+			defer release()
+			bank = b
+		}
+	}
+	results, err := detect.ScoreSuppressed(ctx, sc.eng, p, bank)
 	if err != nil {
 		return "", nil, fmt.Errorf("score %s: %w", l.ListingID, err)
 	}
 	var out []kafka.Message
 	for _, r := range results {
-		if !r.Flagged {
+		if !detect.Files(r) {
 			continue
 		}
 		if !strict {

@@ -81,6 +81,10 @@ type Options struct {
 	// Images fetches and hashes listing images, used only in passes with
 	// a mark that has reference images; nil sweeps text only.
 	Images detect.Images
+	// Bank is the detector's negative bank; nil sweeps with the marks'
+	// quarantines only. A bank not read yet is not waited for: the live
+	// stream waits, a sweep files what it would have filed before.
+	Bank detect.BankSource
 	// Lookback is how far back, from a pass's start, the listings topic is
 	// read (default 30 days; negative: from the first offset retained).
 	Lookback time.Duration
