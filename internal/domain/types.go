@@ -59,6 +59,12 @@ type Listing struct {
 	Images        []string  `json:"images,omitempty"`
 	CreatedAt     time.Time `json:"created_at,omitzero"`
 	Label         *Label    `json:"label,omitempty"`
+	// ShipFrom is where the seller ships from, as the marketplace knows
+	// it; PayoutAccountHash a hash of the account the seller is paid to
+	// (the marketplace hashes it, markwatch never sees the account). Both
+	// optional; sellers that share one are linked into a network.
+	ShipFrom          string `json:"ship_from,omitempty"`
+	PayoutAccountHash string `json:"payout_account_hash,omitempty"`
 }
 
 // Registration is a mark's proof of rights.
