@@ -323,6 +323,44 @@ var migrations = []string{
 			ON CONFLICT (holder_id, source, status) DO UPDATE SET n = n + 1;
 	END;
 	{{end}}`,
+
+	// 13, seller networks: seller_keys is what each seller was seen with
+	// (a contact handle, a photo hash, a ship-from, a payout account hash,
+	// internal/linking), once per (key, seller), with the first listing it
+	// was seen in: the evidence of every link. seller_key_stats counts a
+	// key's sellers; a key past the cap is common (a courier's phone, a
+	// stock photo), its seller_keys rows are dropped and it links nobody.
+	// seller_networks is the union-find of linked sellers, flattened: every
+	// seller in a network of two or more names the network's id (one of its
+	// sellers); a seller without a row is alone. seller_priority lists the
+	// sellers whose network has a strike (an upheld complaint): their
+	// complaints come first in the queue, like a priority holder's.
+	`CREATE TABLE seller_keys (
+		kind       TEXT NOT NULL,
+		value      TEXT NOT NULL,
+		seller_id  TEXT NOT NULL,
+		listing_id TEXT NOT NULL,
+		first_seen BIGINT NOT NULL,
+		PRIMARY KEY (kind, value, seller_id)
+	);
+	CREATE INDEX seller_keys_seller_id ON seller_keys (seller_id);
+	CREATE TABLE seller_key_stats (
+		kind    TEXT NOT NULL,
+		value   TEXT NOT NULL,
+		sellers BIGINT NOT NULL,
+		common  INTEGER NOT NULL CHECK (common IN (0, 1)),
+		PRIMARY KEY (kind, value)
+	);
+	CREATE TABLE seller_networks (
+		seller_id  TEXT PRIMARY KEY,
+		network_id TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX seller_networks_network_id ON seller_networks (network_id);
+	CREATE TABLE seller_priority (
+		seller_id TEXT PRIMARY KEY,
+		since     BIGINT NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -214,8 +214,12 @@ func (s *Store) SetPriorityHolders(ctx context.Context, holders []string) error 
 			} else if _, err := tx.r.exec(ctx, `DELETE FROM holder_priority WHERE holder_id = ?`, h); err != nil {
 				return err
 			}
+			// A complaint whose seller has priority (seller_priority,
+			// migration 13) keeps it when its holder loses its own.
 			if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = ? || substr(queue_key, 2)
-				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?`, prefix, h, prefix); err != nil {
+				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?
+				AND (? = '0' OR NOT EXISTS (SELECT 1 FROM seller_priority sp WHERE sp.seller_id = complaints.seller_id))`,
+				prefix, h, prefix, prefix); err != nil {
 				return err
 			}
 		}

@@ -160,6 +160,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"complaint counts migration fills from the rows", testComplaintCountsMigration},
 		{"review queue keyset pages", testListQueue},
 		{"bulk load of complaints", testLoadComplaints},
+		{"seller networks", testSellerNetworks},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

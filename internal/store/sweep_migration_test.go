@@ -36,8 +36,11 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 	if err := insertComplaintBefore9(ctx, old, c); err != nil {
 		t.Fatal(err)
 	}
+	// The strike as the schema of the time stored it (AddStrike now also
+	// reads the seller networks of migration 13).
 	if err := old.WithTx(ctx, func(tx *Tx) error {
-		_, _, err := tx.AddStrike(ctx, Strike{SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)})
+		_, err := tx.r.exec(ctx, `INSERT INTO strikes (seller_id, complaint_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			c.SellerID, c.ComplaintID, millis(testNow), millis(testNow.Add(time.Hour)))
 		return err
 	}); err != nil {
 		t.Fatal(err)
