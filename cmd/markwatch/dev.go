@@ -157,6 +157,8 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	cfg.Sweep.Settle = time.Second
 	// Buyer reports trickle in beside the listings (devbuyers.go).
 	cfg.Review.BuyerReports.Enabled = true
+	// Sellers are linked into networks from the same listings.
+	cfg.Review.Networks.Enabled = true
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("dev configuration: %w", err)
 	}

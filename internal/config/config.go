@@ -101,6 +101,24 @@ type Review struct {
 	Calibration Calibration `yaml:"calibration"`
 	// BuyerReports configures the consumer of kafka.topics.buyer_reports.
 	BuyerReports BuyerReports `yaml:"buyer_reports"`
+	// Networks configures seller networks (GET /v1/sellers/{id}/network).
+	Networks Networks `yaml:"networks"`
+}
+
+// Networks configures the review service's consumer of the listings topic
+// that links sellers into networks.
+type Networks struct {
+	// Enabled runs the consumer in markwatch serve; off by default.
+	Enabled bool `yaml:"enabled"`
+	// GroupID is its consumer group on kafka.topics.listings, apart from
+	// the detectors' kafka.group_id.
+	GroupID string `yaml:"group_id"`
+	// CommonAt: a handle, photo, ship-from or payout account shared by
+	// more sellers than this is common and links nobody.
+	CommonAt int `yaml:"common_at"`
+	// Photos links sellers by listing photo too, fetching and hashing
+	// each listing image under detection.image's limits.
+	Photos bool `yaml:"photos"`
 }
 
 // BuyerReports configures the review service's consumer of buyer reports.
@@ -317,6 +335,7 @@ func Default() Config {
 			CounterNoticeWindow: 30 * 24 * time.Hour,
 			Calibration:         Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
 			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq"},
+			Networks:            Networks{GroupID: "markwatch-networks", CommonAt: 100, Photos: true},
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -533,6 +552,10 @@ func (c *Config) validateStreaming() error {
 		return fmt.Errorf("review.buyer_reports.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.BuyerReports.GroupID)
 	case c.Review.BuyerReports.Enabled && (c.Kafka.Topics.BuyerReports == "" || c.Review.BuyerReports.DLQ == "" || c.Review.BuyerReports.DLQ == c.Kafka.Topics.BuyerReports):
 		return errors.New("review.buyer_reports.dlq and kafka.topics.buyer_reports: required when review.buyer_reports.enabled is set, and different")
+	case c.Review.Networks.Enabled && (c.Review.Networks.GroupID == "" || c.Review.Networks.GroupID == c.Review.GroupID || c.Review.Networks.GroupID == c.Kafka.GroupID):
+		return fmt.Errorf("review.networks.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.Networks.GroupID)
+	case c.Review.Networks.CommonAt < 1:
+		return fmt.Errorf("review.networks.common_at: must be at least 1, got %d", c.Review.Networks.CommonAt)
 	case c.Review.MinDecisions < 1:
 		return fmt.Errorf("review.min_decisions: must be at least 1, got %d", c.Review.MinDecisions)
 	case len(c.Review.Ladder) == 0:

@@ -55,6 +55,8 @@ func TestLoadBad(t *testing.T) {
 		"calibration_target":  "review.calibration.target",
 		"calibration_window":  "review.calibration.window_days",
 		"buyer_reports_group": "review.buyer_reports.group_id",
+		"networks_group":      "review.networks.group_id",
+		"networks_common":     "review.networks.common_at",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",
