@@ -132,9 +132,9 @@ type reviewServer struct {
 	// review.networks.enabled (networks.go).
 	networks *pipeline.Consumer
 	relay    *review.Relay
-	writer       io.Closer
-	interval     time.Duration
-	stopping     atomic.Bool
+	writer   io.Closer
+	interval time.Duration
+	stopping atomic.Bool
 	// kafka is what /readyz knows of the brokers: the consumer and the
 	// relay are useless without them.
 	kafka *brokerCheck
