@@ -112,21 +112,85 @@ func ExtractHandles(text string) []Key {
 		seen[k] = true
 		out = append(out, k)
 	}
-	// URLs first, and blanked out, so that their digits and dots are
-	// not read again as phone numbers or addresses.
-	rest := []byte(text)
-	for _, loc := range urlRe.FindAllStringIndex(text, -1) {
-		add(urlKey(text[loc[0]:loc[1]]))
-		blank(rest, loc)
+	// Go's regexp tries every start position: a cheap test on the
+	// lowercased text skips a pattern that cannot match.
+	lower := strings.ToLower(text)
+	has := func(subs ...string) bool {
+		for _, sub := range subs {
+			if strings.Contains(lower, sub) {
+				return true
+			}
+		}
+		return false
 	}
-	text = string(rest)
-	for _, m := range emailRe.FindAllStringSubmatchIndex(text, -1) {
-		if k, ok := emailKey(text[m[2]:m[3]], text[m[4]:m[5]]); ok {
-			add(k)
-			blank(rest, m[:2])
+	// URLs first, and blanked out, so that their digits and dots are
+	// not read again as phone numbers or addresses; then addresses.
+	rest := []byte(text)
+	if has("http", "www.", ".me/") {
+		for _, loc := range urlRe.FindAllStringIndex(text, -1) {
+			add(urlKey(text[loc[0]:loc[1]]))
+			blank(rest, loc)
+		}
+		text = string(rest)
+	}
+	if at := atSigns(lower); len(at) > 0 {
+		emails(text, at, rest, add)
+		text = string(rest)
+	}
+	if has("telegram", "tg", "wechat", "weixin", "wx", "vx", "微信") {
+		messengers(text, add)
+	}
+	if strings.ContainsAny(text, "0123456789") {
+		for _, loc := range phoneRe.FindAllStringIndex(text, -1) {
+			if k, ok := phoneCandidate(text[max(0, loc[0]-24):loc[0]], text[loc[0]:loc[1]]); ok {
+				add(k)
+			}
 		}
 	}
-	text = string(rest)
+	return out
+}
+
+// atSigns returns where lower (the lowercased text) has an "@" or a
+// spelt-out one (" at ", "(at)", "[at]"): where an address can be.
+func atSigns(lower string) []int {
+	var out []int
+	for i := 0; i < len(lower); i++ {
+		switch lower[i] {
+		case '@':
+			out = append(out, i)
+		case 'a':
+			if i > 0 && i+2 < len(lower) && lower[i+1] == 't' && strings.IndexByte(" \t\n([{<", lower[i-1]) >= 0 &&
+				strings.IndexByte(" \t\n)]}>", lower[i+2]) >= 0 {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// emails adds the addresses around the at signs at, reading only a window
+// around each (an address is at most 64 bytes before its "@" and a few
+// hundred after), and blanks each address found in rest.
+func emails(text string, at []int, rest []byte, add func(Key)) {
+	const before, after = 80, 300
+	done := 0 // text before done was read already
+	for _, i := range at {
+		if i < done {
+			continue
+		}
+		lo, hi := max(0, i-before, done), min(len(text), i+after)
+		for _, m := range emailRe.FindAllStringSubmatchIndex(text[lo:hi], -1) {
+			if k, ok := emailKey(text[lo+m[2]:lo+m[3]], text[lo+m[4]:lo+m[5]]); ok {
+				add(k)
+				blank(rest, []int{lo + m[0], lo + m[1]})
+				done = max(done, lo+m[1])
+			}
+		}
+	}
+}
+
+// messengers adds the Telegram and WeChat ids named in text.
+func messengers(text string, add func(Key)) {
 	for _, m := range messengerRe.FindAllStringSubmatch(text, -1) {
 		kind, id := m[1], m[2]
 		if kind == "" {
@@ -139,12 +203,6 @@ func ExtractHandles(text string) []Key {
 			add(Key{KindWeChat, strings.ToLower(id)})
 		}
 	}
-	for _, loc := range phoneRe.FindAllStringIndex(text, -1) {
-		if k, ok := phoneCandidate(text[max(0, loc[0]-24):loc[0]], text[loc[0]:loc[1]]); ok {
-			add(k)
-		}
-	}
-	return out
 }
 
 // blank overwrites text[loc[0]:loc[1]] with spaces.
@@ -213,9 +271,11 @@ func emailKey(local, domain string) (Key, bool) {
 // phoneCandidate decides whether s, found after before, is a phone number,
 // and normalizes it. It is one when it has 8 to 15 digits (E.164's most),
 // is not a date, and either starts with "+" or "00" (international form),
-// or follows a phone cue ("tel", "WhatsApp", "电话"), or is written in at
-// least two separated groups of 10 digits or more with no decimal point
-// (a formatted national number, not a price or a SKU).
+// or follows a phone cue ("tel", "WhatsApp", "电话"), or is a formatted
+// national number of 10 digits or more: three or more groups of at most
+// five digits ("138-1234-5678", "020 7946 0958") or an area code in
+// parentheses, with no decimal point — not a price, a SKU or an order
+// number ("20240115-1234").
 //
 // The key is the number's last ten digits: without a region, "+86 138
 // 1234 5678" and "138 1234 5678" can only be told to be the same number
@@ -227,18 +287,18 @@ func phoneCandidate(before, s string) (Key, bool) {
 		return Key{}, false
 	}
 	digits := make([]byte, 0, len(s))
-	groups := 0
-	inGroup := false
+	groups, group, longest := 0, 0, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= '0' && c <= '9' {
 			digits = append(digits, c)
-			if !inGroup {
+			if group == 0 {
 				groups++
 			}
-			inGroup = true
+			group++
+			longest = max(longest, group)
 		} else {
-			inGroup = false
+			group = 0
 		}
 	}
 	international := strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00")
@@ -249,7 +309,8 @@ func phoneCandidate(before, s string) (Key, bool) {
 		return Key{}, false
 	}
 	cued := phoneCueRe.MatchString(before)
-	formatted := groups >= 2 && len(digits) >= 10 && !strings.Contains(s, ".")
+	formatted := len(digits) >= 10 && !strings.Contains(s, ".") &&
+		(groups >= 3 && longest <= 5 || strings.HasPrefix(s, "(") && groups >= 2)
 	if !international && !cued && !formatted {
 		return Key{}, false
 	}

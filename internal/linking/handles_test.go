@@ -31,6 +31,8 @@ func TestExtractHandles(t *testing.T) {
 		{"price is no phone", "now 1299.00 was 2599.00", ""},
 		{"date is no phone", "shipped 2024-01-15 fast", ""},
 		{"sku is no phone", "EAN 4006381333931", ""},
+		{"order number is no phone", "order 20240115-1234 shipped", ""},
+		{"two groups are no phone", "item 12345 67890", ""},
 		{"whatsapp link", "https://wa.me/15551234567?text=hi", "phone:5551234567"},
 		{"whatsapp api link", "https://api.whatsapp.com/send?phone=8613812345678", "phone:3812345678"},
 		{"whatsapp cue", "WhatsApp: +1 555 123 4567", "phone:5551234567"},
@@ -129,4 +131,19 @@ func FuzzExtractHandles(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkExtractHandles measures extraction from a listing description
+// of about 400 bytes with two handles, never seen before.
+func BenchmarkExtractHandles(b *testing.B) {
+	i := 0
+	for b.Loop() {
+		i++
+		text := fmt.Sprintf("Brand new with tags, 100%% authentic quality. Ships in 2 days from our warehouse in Guangzhou. "+
+			"Contact us for wholesale prices: WhatsApp +86 139 %04d 7777 or mail shop%d [at] example [dot] com. "+
+			"Payment on delivery possible, size 30x20x10 cm, weight 1.2 kg, order 20240115-%d. Fast shipping worldwide!", i%10000, i, i)
+		if len(ExtractHandles(text)) != 2 {
+			b.Fatal("want two handles")
+		}
+	}
 }
