@@ -133,7 +133,7 @@ func ExtractHandles(text string) []Key {
 		}
 		text = string(rest)
 	}
-	if at := atSigns(lower); len(at) > 0 {
+	if at := atSigns(text); len(at) > 0 {
 		emails(text, at, rest, add)
 		text = string(rest)
 	}
@@ -150,17 +150,18 @@ func ExtractHandles(text string) []Key {
 	return out
 }
 
-// atSigns returns where lower (the lowercased text) has an "@" or a
-// spelt-out one (" at ", "(at)", "[at]"): where an address can be.
-func atSigns(lower string) []int {
+// atSigns returns where text has an "@" or a spelt-out one (" at ",
+// "(at)", "[at]", any case): where an address can be. It reads text's own
+// bytes, since lowercasing may change the length of non-ASCII text.
+func atSigns(text string) []int {
 	var out []int
-	for i := 0; i < len(lower); i++ {
-		switch lower[i] {
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
 		case '@':
 			out = append(out, i)
-		case 'a':
-			if i > 0 && i+2 < len(lower) && lower[i+1] == 't' && strings.IndexByte(" \t\n([{<", lower[i-1]) >= 0 &&
-				strings.IndexByte(" \t\n)]}>", lower[i+2]) >= 0 {
+		case 'a', 'A':
+			if i > 0 && i+2 < len(text) && (text[i+1] == 't' || text[i+1] == 'T') &&
+				strings.IndexByte(" \t\n([{<", text[i-1]) >= 0 && strings.IndexByte(" \t\n)]}>", text[i+2]) >= 0 {
 				out = append(out, i)
 			}
 		}
