@@ -53,17 +53,17 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 	}
 	now := millis(tx.now)
 	// The queue key's first character is the priority, read in the
-	// statement: '0' when the holder is a priority holder (holder_priority,
-	// migration 12) or the seller is in a network with a strike
-	// (seller_priority, migration 13).
+	// statement: '0' when the holder, the seller or the listing has
+	// priority (hasPriority, spelt here on the new row's values).
 	res, err := tx.r.exec(ctx, `INSERT INTO complaints
 		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE holder_id = ? AND priority > 0)
-				OR EXISTS (SELECT 1 FROM seller_priority WHERE seller_id = ?) THEN '0' ELSE '1' END || ?)
+				OR EXISTS (SELECT 1 FROM seller_priority WHERE seller_id = ?)
+				OR EXISTS (SELECT 1 FROM listing_priority WHERE listing_id = ?) THEN '0' ELSE '1' END || ?)
 		ON CONFLICT (id) DO NOTHING`,
 		c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
-		ComplaintOpen, string(body), now, now, c.HolderID, c.SellerID, queueKeyRest(c.Score, now, c.ComplaintID))
+		ComplaintOpen, string(body), now, now, c.HolderID, c.SellerID, c.ListingID, queueKeyRest(c.Score, now, c.ComplaintID))
 	if err != nil {
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}

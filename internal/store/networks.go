@@ -344,8 +344,7 @@ func (tx *Tx) refreshPriority(ctx context.Context, members []string) error {
 }
 
 // setSellerPriority puts seller's complaints first in the queue, or takes
-// them back unless their holder is a priority holder: the queue key's
-// first character is '0' when the holder or the seller has priority.
+// them back unless another priority holds (hasPriority).
 func (tx *Tx) setSellerPriority(ctx context.Context, seller string, on bool) error {
 	if on {
 		if _, err := tx.r.exec(ctx, `INSERT INTO seller_priority (seller_id, since) VALUES (?, ?)
@@ -360,8 +359,7 @@ func (tx *Tx) setSellerPriority(ctx context.Context, seller string, on bool) err
 		return err
 	}
 	_, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = '1' || substr(queue_key, 2)
-		WHERE seller_id = ? AND substr(queue_key, 1, 1) <> '1'
-		AND NOT EXISTS (SELECT 1 FROM holder_priority hp WHERE hp.holder_id = complaints.holder_id AND hp.priority > 0)`, seller)
+		WHERE seller_id = ? AND substr(queue_key, 1, 1) <> '1' AND NOT `+hasPriority, seller)
 	return err
 }
 

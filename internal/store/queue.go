@@ -22,6 +22,35 @@ func queueKeyRest(score float64, createdMillis int64, id string) string {
 	return fmt.Sprintf("%016d%016d%s", max(inv, 0), max(createdMillis, 0), id)
 }
 
+// hasPriority is the SQL condition that a row of complaints comes first in
+// the queue: its holder is a priority holder (holder_priority, migration
+// 12), its seller is in a network with a strike (seller_priority, 13), or
+// its listing has enough buyer reports (listing_priority, 14). The queue
+// key's first character is '0' exactly when it holds; whatever changes one
+// of the three re-keys the complaints it touches with it.
+const hasPriority = `(EXISTS (SELECT 1 FROM holder_priority hp WHERE hp.holder_id = complaints.holder_id AND hp.priority > 0)
+	OR EXISTS (SELECT 1 FROM seller_priority sp WHERE sp.seller_id = complaints.seller_id)
+	OR EXISTS (SELECT 1 FROM listing_priority lp WHERE lp.listing_id = complaints.listing_id))`
+
+// SetListingPriority puts the complaints of a listing first in the queue,
+// now and when they arrive, and tells whether the listing had no priority
+// before. Buyer reports raise it; nothing lowers it.
+func (tx *Tx) SetListingPriority(ctx context.Context, listingID string) (bool, error) {
+	res, err := tx.r.exec(ctx, `INSERT INTO listing_priority (listing_id, since) VALUES (?, ?)
+		ON CONFLICT (listing_id) DO NOTHING`, listingID, millis(tx.now))
+	if err != nil {
+		return false, fmt.Errorf("store: listing priority %s: %w", listingID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = '0' || substr(queue_key, 2)
+		WHERE listing_id = ? AND substr(queue_key, 1, 1) <> '0'`, listingID); err != nil {
+		return false, fmt.Errorf("store: listing priority %s: %w", listingID, err)
+	}
+	return true, nil
+}
+
 // QueueFilter selects complaints of the review queue. Every non-empty
 // filter must hold; within one list any value may match. Zero values are
 // no filter.
@@ -214,11 +243,11 @@ func (s *Store) SetPriorityHolders(ctx context.Context, holders []string) error 
 			} else if _, err := tx.r.exec(ctx, `DELETE FROM holder_priority WHERE holder_id = ?`, h); err != nil {
 				return err
 			}
-			// A complaint whose seller has priority (seller_priority,
-			// migration 13) keeps it when its holder loses its own.
+			// A complaint whose seller or listing has priority
+			// (migrations 13, 14) keeps it when its holder loses its own.
 			if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = ? || substr(queue_key, 2)
 				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?
-				AND (? = '0' OR NOT EXISTS (SELECT 1 FROM seller_priority sp WHERE sp.seller_id = complaints.seller_id))`,
+				AND (? = '0' OR NOT `+hasPriority+`)`,
 				prefix, h, prefix, prefix); err != nil {
 				return err
 			}

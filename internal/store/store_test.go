@@ -161,6 +161,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"review queue keyset pages", testListQueue},
 		{"bulk load of complaints", testLoadComplaints},
 		{"seller networks", testSellerNetworks},
+		{"buyer source migration", testBuyerSourceMigration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })
