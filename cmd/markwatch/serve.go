@@ -152,6 +152,7 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		ReinstateAfter:         cfg.Review.ReinstateAfter,
 		CounterNoticeWindow:    cfg.Review.CounterNoticeWindow,
 		EducateFirstNominative: cfg.Review.EducateFirstNominative,
+		BuyerComplaintWeight:   cfg.Review.BuyerReports.ComplaintWeight,
 		Quality: review.Quality{
 			GoodFaithRate: cfg.Review.GoodFaithRate, MinDecisions: cfg.Review.MinDecisions,
 			ThrottleFloor: cfg.Review.ThrottleFloor,

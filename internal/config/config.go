@@ -130,6 +130,11 @@ type BuyerReports struct {
 	GroupID string `yaml:"group_id"`
 	// DLQ receives reports that can never be stored.
 	DLQ string `yaml:"dlq"`
+	// ComplaintWeight is the weight of independent counterfeit reports
+	// (distinct buyers; a new account a quarter; a heavy reporter thinned)
+	// at which a listing becomes a buyer complaint or its complaint comes
+	// first in the queue.
+	ComplaintWeight float64 `yaml:"complaint_weight"`
 }
 
 // Calibration configures threshold recommendations from decisions.
@@ -334,7 +339,7 @@ func Default() Config {
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
 			CounterNoticeWindow: 30 * 24 * time.Hour,
 			Calibration:         Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
-			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq"},
+			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq", ComplaintWeight: 3},
 			Networks:            Networks{GroupID: "markwatch-networks", CommonAt: 100, Photos: true},
 		},
 		Sweep: Sweep{
@@ -554,6 +559,8 @@ func (c *Config) validateStreaming() error {
 		return errors.New("review.buyer_reports.dlq and kafka.topics.buyer_reports: required when review.buyer_reports.enabled is set, and different")
 	case c.Review.Networks.Enabled && (c.Review.Networks.GroupID == "" || c.Review.Networks.GroupID == c.Review.GroupID || c.Review.Networks.GroupID == c.Kafka.GroupID):
 		return fmt.Errorf("review.networks.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.Networks.GroupID)
+	case c.Review.BuyerReports.ComplaintWeight <= 0:
+		return fmt.Errorf("review.buyer_reports.complaint_weight: must be positive, got %g", c.Review.BuyerReports.ComplaintWeight)
 	case c.Review.Networks.CommonAt < 1:
 		return fmt.Errorf("review.networks.common_at: must be at least 1, got %d", c.Review.Networks.CommonAt)
 	case c.Review.MinDecisions < 1:
