@@ -118,17 +118,17 @@ type complaintPage struct {
 	BuyersOfListing, BuyersOfSeller review.BuyerReports
 	// Network is the seller's network (staff only), when it has other
 	// sellers: who they are and what links them.
-	Network *store.SellerNetwork
-	Images                          []int
-	RefImages                       []int
-	Claim                           *store.Claim
-	ClaimedBy                       string
-	CanDecide                       bool
-	Staff                           bool
-	Prev, Next                      string
-	Reasons                         reasonCodes
-	Flash                           string
-	CounterNote                     *store.CounterNotice
+	Network     *store.SellerNetwork
+	Images      []int
+	RefImages   []int
+	Claim       *store.Claim
+	ClaimedBy   string
+	CanDecide   bool
+	Staff       bool
+	Prev, Next  string
+	Reasons     reasonCodes
+	Flash       string
+	CounterNote *store.CounterNotice
 	// Messages is the complaint's thread; Owner is set for the holder's
 	// brand owner, who may post to it and withdraw the complaint.
 	Messages []store.Message
