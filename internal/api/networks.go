@@ -2,7 +2,11 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+
+	"github.com/markwatch/markwatch/internal/review"
 )
 
 // maxNetworkSellers caps the sellers of one network response; past it the
@@ -69,6 +73,69 @@ func (a *API) getSellerNetwork(w http.ResponseWriter, r *request) error {
 			link.Sellers = append(link.Sellers, networkLinkSellerEntry{SellerID: s, ListingID: l.Listings[i]})
 		}
 		resp.Links = append(resp.Links, link)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// networkActionRequest is the body of POST /v1/sellers/{id}/network/decisions:
+// one decision, applied to the open complaints of each seller named.
+type networkActionRequest struct {
+	Decision   string `json:"decision" enum:"verdict"`
+	ReasonCode string `json:"reason_code" enum:"reason_code"`
+	Note       string `json:"note,omitempty"`
+	// SellerIDs are the network's sellers the reviewer decided to act
+	// on, each named: at most 100.
+	SellerIDs []string `json:"seller_ids"`
+}
+
+// networkActionResponse has one result per seller named, by seller id.
+type networkActionResponse struct {
+	NetworkID string                `json:"network_id"`
+	Results   []networkActionResult `json:"results"`
+}
+
+// networkActionResult is what the action did for one seller: the
+// complaints decided, those whose decision failed and why, or why the
+// seller was left alone.
+type networkActionResult struct {
+	SellerID string               `json:"seller_id"`
+	Decided  []string             `json:"decided"`
+	Failed   []bulkDecisionResult `json:"failed"`
+	Error    *envelopeError       `json:"error,omitempty"`
+}
+
+func (a *API) decideNetwork(w http.ResponseWriter, r *request) error {
+	var req networkActionRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	netID, results, err := a.review.NetworkAction(r.Context(), r.PathValue("id"), review.Decision{
+		Verdict: req.Decision, ReasonCode: req.ReasonCode, Note: req.Note, Actor: r.user.ID,
+	}, req.SellerIDs)
+	for _, res := range results {
+		for _, id := range res.Decided {
+			a.reindex(r.Context(), id)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("network action: %w", err)
+	}
+	resp := networkActionResponse{NetworkID: netID, Results: []networkActionResult{}}
+	for _, res := range results {
+		out := networkActionResult{SellerID: res.SellerID, Decided: res.Decided, Failed: []bulkDecisionResult{}}
+		if out.Decided == nil {
+			out.Decided = []string{}
+		}
+		if res.Err != nil {
+			ae := a.toAPIError(res.Err)
+			out.Error = &envelopeError{Code: ae.code, Message: ae.msg}
+		}
+		for _, id := range slices.Sorted(maps.Keys(res.Failed)) {
+			ae := a.toAPIError(res.Failed[id])
+			out.Failed = append(out.Failed, bulkDecisionResult{ComplaintID: id, Error: &envelopeError{Code: ae.code, Message: ae.msg}})
+		}
+		resp.Results = append(resp.Results, out)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
