@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/testenv"
 )
 
 func TestExtractHandles(t *testing.T) {
@@ -137,6 +138,7 @@ func FuzzExtractHandles(f *testing.F) {
 // of about 400 bytes with two handles, never seen before.
 func BenchmarkExtractHandles(b *testing.B) {
 	i := 0
+	defer testenv.ReportCPUPerOp(b)()
 	for b.Loop() {
 		i++
 		text := fmt.Sprintf("Brand new with tags, 100%% authentic quality. Ships in 2 days from our warehouse in Guangzhou. "+

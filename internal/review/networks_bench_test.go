@@ -41,6 +41,8 @@ func BenchmarkLinkListing(b *testing.B) {
 			}
 			rng := rand.New(rand.NewPCG(1, uint64(b.N)))
 			i := 0
+			report := testenv.ReportCPUPerOp(b)
+			defer report()
 			for b.Loop() {
 				i++
 				var handle string
