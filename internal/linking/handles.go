@@ -71,6 +71,8 @@ var (
 	// ending in "at home. Great" is not an address.
 	emailRe = regexp.MustCompile(`(?i)([a-z0-9][a-z0-9._%+\-]{0,63})\s*(?:@|[\[({<]\s*at\s*[\])}>]|\sat\s)\s*` +
 		`([a-z0-9][a-z0-9\-]{0,62}(?:(?:\.|\s*[\[({<]\s*dot\s*[\])}>]\s*|\sdot\s)[a-z0-9][a-z0-9\-]{0,62}){1,4})`)
+	// emailAtRe is emailRe anchored at the start of its input.
+	emailAtRe = regexp.MustCompile(`^(?:` + emailRe.String() + `)`)
 	dotWordRe = regexp.MustCompile(`(?i)\s*[\[({<]\s*dot\s*[\])}>]\s*|\sdot\s`)
 	tldRe     = regexp.MustCompile(`^[a-z]{2,12}$`)
 
@@ -169,26 +171,50 @@ func atSigns(text string) []int {
 	return out
 }
 
-// emails adds the addresses around the at signs at, reading only a window
-// around each (an address is at most 64 bytes before its "@" and a few
-// hundred after), and blanks each address found in rest.
+// emails adds the address at each at sign in at, and blanks it in rest.
+// The regexp is anchored at the address's first character, found by
+// walking back from the at sign over the local part, so that it runs once
+// per at sign on at most a few hundred bytes instead of from every
+// position of the text.
 func emails(text string, at []int, rest []byte, add func(Key)) {
-	const before, after = 80, 300
-	done := 0 // text before done was read already
+	const after = 200 // bytes of domain read after the at sign
+	done := 0         // text before done is part of an address found
 	for _, i := range at {
 		if i < done {
 			continue
 		}
-		lo, hi := max(0, i-before, done), min(len(text), i+after)
-		for _, m := range emailRe.FindAllStringSubmatchIndex(text[lo:hi], -1) {
-			if k, ok := emailKey(text[lo+m[2]:lo+m[3]], text[lo+m[4]:lo+m[5]]); ok {
-				add(k)
-				blank(rest, []int{lo + m[0], lo + m[1]})
-				done = max(done, lo+m[1])
-			}
+		j := i
+		// Back over " [", " (", spaces, then the local part.
+		for j > done && (text[j-1] == ' ' || text[j-1] == '\t' || strings.IndexByte("[({<", text[j-1]) >= 0) && i-j < 8 {
+			j--
+		}
+		k := j
+		for k > done && j-k < 64 && isLocalByte(text[k-1]) {
+			k--
+		}
+		for k < j && !isAlnum(text[k]) {
+			k++
+		}
+		if k == j {
+			continue
+		}
+		m := emailAtRe.FindStringSubmatchIndex(text[k:min(len(text), i+after)])
+		if m == nil {
+			continue
+		}
+		if key, ok := emailKey(text[k+m[2]:k+m[3]], text[k+m[4]:k+m[5]]); ok {
+			add(key)
+			blank(rest, []int{k + m[0], k + m[1]})
+			done = k + m[1]
 		}
 	}
 }
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isLocalByte(c byte) bool { return isAlnum(c) || strings.IndexByte("._%+-", c) >= 0 }
 
 // messengers adds the Telegram and WeChat ids named in text.
 func messengers(text string, add func(Key)) {
