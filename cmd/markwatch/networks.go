@@ -44,13 +44,7 @@ func newNetworkConsumer(cfg config.Config, st *store.Store, w pipeline.MessageWr
 	}
 	var photos review.PhotoHasher
 	if n.Photos {
-		fetch, err := imagefetch.New(imagefetch.Options{
-			AllowHosts:   cfg.Detection.Image.AllowHosts,
-			AllowPrivate: cfg.Detection.Image.AllowPrivate,
-			MaxBytes:     cfg.Detection.Image.MaxBytes,
-			Timeout:      cfg.Detection.Image.FetchTimeout,
-			UserAgent:    "markwatch/" + version,
-		})
+		fetch, err := listingImageFetcher(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -76,4 +70,17 @@ func newNetworkConsumer(cfg config.Config, st *store.Store, w pipeline.MessageWr
 		Registerer:  prometheus.WrapRegistererWith(prometheus.Labels{"consumer": "networks"}, reg),
 		Writer:      w,
 	}, ingest.NetworkHandler(linker, cfg.Limits))
+}
+
+// listingImageFetcher fetches listing images under detection.image's
+// settings (hosts, caps, timeout): the detector, the console's image proxy
+// and the seller-network linker reach exactly the same hosts.
+func listingImageFetcher(cfg config.Config) (*imagefetch.Fetcher, error) {
+	return imagefetch.New(imagefetch.Options{
+		AllowHosts:   cfg.Detection.Image.AllowHosts,
+		AllowPrivate: cfg.Detection.Image.AllowPrivate,
+		MaxBytes:     cfg.Detection.Image.MaxBytes,
+		Timeout:      cfg.Detection.Image.FetchTimeout,
+		UserAgent:    "markwatch/" + version,
+	})
 }

@@ -18,23 +18,7 @@ import (
 // refused.
 func testBuyerSourceMigration(t *testing.T, dsn string) {
 	ctx := t.Context()
-	before := -1
-	for i, m := range migrations {
-		if strings.Contains(m, "'buyer'") {
-			before = i
-			break
-		}
-	}
-	if before < 0 {
-		t.Fatal("no migration adds source 'buyer'")
-	}
-	all := migrations
-	migrations = all[:before]
-	old, err := OpenOptions(ctx, Options{DSN: dsn, Now: func() time.Time { return testNow }})
-	migrations = all
-	if err != nil {
-		t.Fatalf("open at schema %d: %v", before, err)
-	}
+	old := openBefore(t, dsn, "'buyer'")
 	// Rows as schema 13 wrote them (today's InsertComplaint reads
 	// listing_priority): c_1 first in the queue, c_2 upheld with a strike.
 	for i, id := range []string{"c_1", "c_2"} {

@@ -15,23 +15,7 @@ import (
 // sweep complaint can be stored; an unknown source is still refused.
 func testSweepSourceMigration(t *testing.T, dsn string) {
 	ctx := t.Context()
-	before := -1
-	for i, m := range migrations {
-		if strings.Contains(m, "'sweep'") {
-			before = i
-			break
-		}
-	}
-	if before < 0 {
-		t.Fatal("no migration adds source 'sweep'")
-	}
-	all := migrations
-	migrations = all[:before]
-	old, err := OpenOptions(ctx, Options{DSN: dsn, Now: func() time.Time { return testNow }})
-	migrations = all
-	if err != nil {
-		t.Fatalf("open at schema %d: %v", before, err)
-	}
+	old := openBefore(t, dsn, "'sweep'")
 	c := testComplaint("c_before_sweep")
 	if err := insertComplaintBefore9(ctx, old, c); err != nil {
 		t.Fatal(err)
@@ -93,4 +77,28 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 	if s.dialect == dialectPostgres && err == nil {
 		t.Error("a strike for a missing complaint was stored")
 	}
+}
+
+// openBefore opens dsn at the schema just before the first migration that
+// contains marker, for a test of that migration.
+func openBefore(t *testing.T, dsn, marker string) *Store {
+	t.Helper()
+	before := -1
+	for i, m := range migrations {
+		if strings.Contains(m, marker) {
+			before = i
+			break
+		}
+	}
+	if before < 0 {
+		t.Fatalf("no migration contains %s", marker)
+	}
+	all := migrations
+	migrations = all[:before]
+	old, err := OpenOptions(t.Context(), Options{DSN: dsn, Now: func() time.Time { return testNow }})
+	migrations = all
+	if err != nil {
+		t.Fatalf("open at schema %d: %v", before, err)
+	}
+	return old
 }
