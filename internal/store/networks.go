@@ -155,6 +155,9 @@ func (s *Store) LinkSeller(ctx context.Context, sellerID, listingID string, keys
 		if len(members) > 1 {
 			res.NetworkID = id
 		}
+		if res.Unions == 0 {
+			return nil // the same network as before: the same priority
+		}
 		return tx.refreshPriority(ctx, members)
 	})
 	if err != nil {
@@ -328,12 +331,18 @@ func (tx *Tx) refreshPriority(ctx context.Context, members []string) error {
 			}
 		}
 	}
-	for _, m := range members {
-		var n int
-		if err := tx.r.queryRow(ctx, `SELECT COUNT(*) FROM seller_priority WHERE seller_id = ?`, m).Scan(&n); err != nil {
+	have := map[string]bool{}
+	for chunk := range slices.Chunk(members, 500) {
+		got, err := tx.r.strings(ctx, `SELECT seller_id FROM seller_priority WHERE seller_id IN (`+placeholders(len(chunk))+`)`, anySlice(chunk)...)
+		if err != nil {
 			return err
 		}
-		if (n > 0) == want {
+		for _, g := range got {
+			have[g] = true
+		}
+	}
+	for _, m := range members {
+		if have[m] == want {
 			continue
 		}
 		if err := tx.setSellerPriority(ctx, m, want); err != nil {
