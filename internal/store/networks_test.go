@@ -162,3 +162,37 @@ func testSellerNetworks(t *testing.T, dsn string) {
 		t.Error("priority kept after the strike was removed")
 	}
 }
+
+// testConcurrentLinks links sellers from many goroutines at once, as
+// several serve replicas and consumer workers do: every union lands, and
+// every seller names the same network (no merge on a stale find).
+func testConcurrentLinks(t *testing.T, dsn string) {
+	s := openStore(t, dsn)
+	ctx := t.Context()
+	const n = 12
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			// s_i shares k_i with s_(i+1): a chain, linked in any order.
+			keys := []SellerKey{{"email", fmt.Sprintf("k%d@x.example", i)}, {"email", fmt.Sprintf("k%d@x.example", (i+n-1)%n)}}
+			_, err := s.LinkSeller(ctx, fmt.Sprintf("s_%02d", i), fmt.Sprintf("l_%d", i), keys, 10)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	net, err := s.SellerNetwork(ctx, "s_00", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(net.Sellers) != n || len(net.Links) != n {
+		t.Errorf("network of %d sellers and %d links, want %d and %d", len(net.Sellers), len(net.Links), n, n)
+	}
+	var ids int
+	if err := s.reader.QueryRowContext(ctx, `SELECT COUNT(DISTINCT network_id) FROM seller_networks`).Scan(&ids); err != nil || ids != 1 {
+		t.Errorf("%d network ids (%v), want 1", ids, err)
+	}
+}

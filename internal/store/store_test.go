@@ -161,6 +161,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"review queue keyset pages", testListQueue},
 		{"bulk load of complaints", testLoadComplaints},
 		{"seller networks", testSellerNetworks},
+		{"concurrent seller links", testConcurrentLinks},
 		{"buyer source migration", testBuyerSourceMigration},
 	}
 	for _, tc := range cases {
