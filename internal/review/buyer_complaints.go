@@ -68,29 +68,36 @@ func (s *Service) escalateBuyerReports(ctx context.Context, r *domain.BuyerRepor
 	if sum.Weight < s.buyerComplaintWeight {
 		return "", nil
 	}
-	mark, err := s.markOfBrand(ctx, r.ListingBrand)
+	// What to do, read first outside the transaction: later reports on
+	// a listing already handled cost one read, and the marks are read
+	// only when a complaint is to be filed. The transaction checks again.
+	existing, err := s.store.ListingComplaints(ctx, r.ListingID)
 	if err != nil {
 		return "", err
 	}
-	c := buyerComplaint(r, mark, sum, s.buyerComplaintWeight, s.now())
+	action := escalationFor(existing)
+	if action == "" {
+		return "", nil
+	}
+	var c *domain.Complaint
+	if action == EscalationFiled {
+		mark, err := s.markOfBrand(ctx, r.ListingBrand)
+		if err != nil {
+			return "", err
+		}
+		c = buyerComplaint(r, mark, sum, s.buyerComplaintWeight, s.now())
+	}
 	var outcome string
 	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		existing, err := tx.ListingComplaints(ctx, r.ListingID)
 		if err != nil {
 			return err
 		}
-		underReview := false
-		for _, e := range existing {
-			switch {
-			case e.Source == domain.SourceBuyer:
-				return nil // filed already (or decided): one buyer complaint per listing
-			case e.Status == store.ComplaintUpheld:
-				return nil // down already
-			case e.Status == store.ComplaintOpen || e.Status == store.ComplaintContested:
-				underReview = true
-			}
+		now := escalationFor(existing)
+		if now == "" || now == EscalationFiled && c == nil {
+			return nil // handled meanwhile, or a complaint withdrawn meanwhile: the next report decides
 		}
-		if underReview {
+		if now == EscalationPrioritized {
 			raised, err := tx.SetListingPriority(ctx, r.ListingID)
 			if err != nil || !raised {
 				return err
@@ -120,6 +127,26 @@ func (s *Service) escalateBuyerReports(ctx context.Context, r *domain.BuyerRepor
 		}
 	}
 	return outcome, nil
+}
+
+// escalationFor says what a listing with enough reports needs, given its
+// complaints: nothing ("") when it has a buyer complaint already (one per
+// listing) or an upheld one (it is down); EscalationPrioritized when one
+// is under review (open or contested); EscalationFiled otherwise.
+func escalationFor(existing []store.ListingComplaint) string {
+	underReview := false
+	for _, e := range existing {
+		switch {
+		case e.Source == domain.SourceBuyer, e.Status == store.ComplaintUpheld:
+			return ""
+		case e.Status == store.ComplaintOpen || e.Status == store.ComplaintContested:
+			underReview = true
+		}
+	}
+	if underReview {
+		return EscalationPrioritized
+	}
+	return EscalationFiled
 }
 
 // buyerComplaint is the complaint of a listing with enough reports. Its

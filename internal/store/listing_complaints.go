@@ -15,8 +15,18 @@ type ListingComplaint struct {
 // ListingComplaints returns the complaints of a listing (any version),
 // oldest first, at most 100.
 func (tx *Tx) ListingComplaints(ctx context.Context, listingID string) ([]ListingComplaint, error) {
+	return tx.r.listingComplaints(ctx, listingID)
+}
+
+// ListingComplaints returns the complaints of a listing (any version),
+// oldest first, at most 100.
+func (s *Store) ListingComplaints(ctx context.Context, listingID string) ([]ListingComplaint, error) {
+	return s.read().listingComplaints(ctx, listingID)
+}
+
+func (r runner) listingComplaints(ctx context.Context, listingID string) ([]ListingComplaint, error) {
 	var out []ListingComplaint
-	err := tx.r.each(ctx, func(rows *sql.Rows) error {
+	err := r.each(ctx, func(rows *sql.Rows) error {
 		var c ListingComplaint
 		if err := rows.Scan(&c.ID, &c.Source, &c.Status, &c.MarkID); err != nil {
 			return err
