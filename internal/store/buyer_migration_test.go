@@ -104,14 +104,7 @@ func testBuyerSourceMigration(t *testing.T, dsn string) {
 	if got := queueKeys(t, s); got != "c_1=0 c_2=0 c_buyer=0 " {
 		t.Errorf("queue keys with listing l_1 first: %s", got)
 	}
-	var n int
-	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaints' AND name LIKE 'complaints_%'`
-	if s.dialect == dialectPostgres {
-		q = `SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'complaints' AND schemaname = current_schema() AND indexname LIKE 'complaints_%' AND indexname <> 'complaints_pkey'`
-	}
-	if err := s.reader.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	n := complaintIndexes(t, s)
 	if n != 14 {
 		t.Errorf("%d complaints indexes after the migration, want 14", n)
 	}

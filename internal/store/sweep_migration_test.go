@@ -57,14 +57,7 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 		t.Error("stored a complaint of source robot")
 	}
 	// The indexes came back with the table.
-	var n int
-	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaints' AND name LIKE 'complaints_%'`
-	if s.dialect == dialectPostgres {
-		q = `SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'complaints' AND schemaname = current_schema() AND indexname LIKE 'complaints_%' AND indexname <> 'complaints_pkey'`
-	}
-	if err := s.reader.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	n := complaintIndexes(t, s)
 	if n < 5 {
 		t.Errorf("%d complaints indexes after the migration, want at least 5", n)
 	}
@@ -101,4 +94,19 @@ func openBefore(t *testing.T, dsn, marker string) *Store {
 		t.Fatalf("open at schema %d: %v", before, err)
 	}
 	return old
+}
+
+// complaintIndexes counts the complaints table's indexes named
+// complaints_*, the primary key's aside.
+func complaintIndexes(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaints' AND name LIKE 'complaints_%'`
+	if s.dialect == dialectPostgres {
+		q = `SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'complaints' AND schemaname = current_schema() AND indexname LIKE 'complaints_%' AND indexname <> 'complaints_pkey'`
+	}
+	if err := s.reader.QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
