@@ -15,7 +15,6 @@ import (
 	"github.com/markwatch/markwatch/internal/api"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/identity"
-	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/web"
@@ -25,13 +24,7 @@ import (
 // image proxy fetches with the detector's image settings (hosts, caps,
 // timeout), so that it reaches exactly the hosts detection does.
 func newConsole(cfg config.Config, st *store.Store, svc *review.Service, a *api.API, log *slog.Logger) (*web.Console, error) {
-	fetch, err := imagefetch.New(imagefetch.Options{
-		AllowHosts:   cfg.Detection.Image.AllowHosts,
-		AllowPrivate: cfg.Detection.Image.AllowPrivate,
-		MaxBytes:     cfg.Detection.Image.MaxBytes,
-		Timeout:      cfg.Detection.Image.FetchTimeout,
-		UserAgent:    "markwatch/" + version,
-	})
+	fetch, err := listingImageFetcher(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}

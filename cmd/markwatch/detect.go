@@ -151,13 +151,7 @@ type detector struct {
 
 func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*detector, error) {
 	opts := detection.OptionsFrom(cfg.Detection)
-	fetch, err := imagefetch.New(imagefetch.Options{
-		AllowHosts:   cfg.Detection.Image.AllowHosts,
-		AllowPrivate: cfg.Detection.Image.AllowPrivate,
-		MaxBytes:     cfg.Detection.Image.MaxBytes,
-		Timeout:      cfg.Detection.Image.FetchTimeout,
-		UserAgent:    "markwatch/" + version,
-	})
+	fetch, err := listingImageFetcher(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -157,6 +157,11 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	cfg.Sweep.Settle = time.Second
 	// Buyer reports trickle in beside the listings (devbuyers.go).
 	cfg.Review.BuyerReports.Enabled = true
+	// Sellers are linked into networks from the same listings, on their
+	// text and fields: hashing every photo a second time would halve the
+	// one-process detector's image throughput.
+	cfg.Review.Networks.Enabled = true
+	cfg.Review.Networks.Photos = false
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("dev configuration: %w", err)
 	}

@@ -42,6 +42,9 @@ func produceBuyerReports(ctx context.Context, w pipeline.MessageWriter, topic st
 			ListingID: l.ListingID, ListingVersion: l.Version, SellerID: l.SellerID,
 			BuyerID: fmt.Sprintf("buyer-%02d", buyer), Reason: domain.ReasonCounterfeit,
 			BuyerSince: now.Add(-400 * 24 * time.Hour), CreatedAt: now,
+			// As a marketplace forwards them: the brand field names the
+			// mark of a buyer complaint, when it is one.
+			ListingTitle: l.Title, ListingBrand: l.Brand,
 		}
 		if buyer%4 == 0 {
 			r.BuyerSince = now.Add(-3 * 24 * time.Hour) // a new account

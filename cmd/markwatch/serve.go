@@ -142,7 +142,10 @@ type reviewServer struct {
 	// buyerReports consumes the buyer-reports topic; nil unless
 	// review.buyer_reports.enabled.
 	buyerReports *pipeline.Consumer
-	relay        *review.Relay
+	// networks links sellers from the listings topic; nil unless
+	// review.networks.enabled (networks.go).
+	networks *pipeline.Consumer
+	relay    *review.Relay
 	// retention deletes old complaints and records and makes the coming
 	// months' partitions (review.retention).
 	retention *retention.Job
@@ -168,6 +171,7 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		ReinstateAfter:         cfg.Review.ReinstateAfter,
 		CounterNoticeWindow:    cfg.Review.CounterNoticeWindow,
 		EducateFirstNominative: cfg.Review.EducateFirstNominative,
+		BuyerComplaintWeight:   cfg.Review.BuyerReports.ComplaintWeight,
 		Quality: review.Quality{
 			GoodFaithRate: cfg.Review.GoodFaithRate, MinDecisions: cfg.Review.MinDecisions,
 			ThrottleFloor: cfg.Review.ThrottleFloor,
@@ -224,6 +228,11 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		}
 		topics = append(topics, cfg.Kafka.Topics.BuyerReports)
 	}
+	networks, err := newNetworkConsumer(cfg, st, writer, log, reg)
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
 	rt := cfg.Review.Retention
 	keeper, err := retention.New(retention.Options{
 		Store: st, DecidedComplaints: rt.DecidedComplaints, Records: rt.Records, Interval: rt.Interval,
@@ -247,8 +256,11 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 			return nil, err
 		}
 	}
+	if networks != nil {
+		topics = append(topics, cfg.Kafka.Topics.Listings)
+	}
 	return &reviewServer{
-		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports,
+		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports, networks: networks,
 		relay: relay, retention: keeper, writer: writer, interval: cfg.Review.TimerInterval, quarantine: watcher,
 		kafka: newBrokerCheck(cfg.Kafka.Brokers, topics),
 	}, nil
@@ -321,10 +333,22 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 			}
 		})
 	}
+	// So does the seller-network consumer of the listings topic.
+	var networkErr error
+	if s.networks != nil {
+		buyers.Go(func() {
+			if networkErr = s.networks.Run(ctx); networkErr != nil && !errors.Is(networkErr, context.Canceled) {
+				s.log.Error("seller-network consumer stopped", "error", networkErr)
+			}
+		})
+	}
 	err := s.consumer.Run(ctx)
 	buyers.Wait()
 	if err == nil || errors.Is(err, context.Canceled) {
 		err = buyerErr
+	}
+	if err == nil || errors.Is(err, context.Canceled) {
+		err = networkErr
 	}
 	s.stopping.Store(true)
 	stopBG()

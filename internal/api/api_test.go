@@ -211,8 +211,12 @@ var examples = map[string]example{
 	"POST /v1/complaints/decisions": func(t *testing.T, e *env, holder string) (string, string) {
 		return "/v1/complaints/decisions", `{"decisions":[{"complaint_id":"` + e.ingest(t, holder) + `","decision":"reject","reason_code":"genuine"}]}`
 	},
-	"GET /v1/openapi.json": func(*testing.T, *env, string) (string, string) { return "/v1/openapi.json", "" },
-	"GET /v1/sellers/{id}": func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1", "" },
+	"GET /v1/openapi.json":         func(*testing.T, *env, string) (string, string) { return "/v1/openapi.json", "" },
+	"GET /v1/sellers/{id}":         func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1", "" },
+	"GET /v1/sellers/{id}/network": func(*testing.T, *env, string) (string, string) { return "/v1/sellers/s_1/network", "" },
+	"POST /v1/sellers/{id}/network/decisions": func(*testing.T, *env, string) (string, string) {
+		return "/v1/sellers/s_1/network/decisions", `{"decision":"reject","reason_code":"genuine","seller_ids":["s_1"]}`
+	},
 	"POST /v1/sellers/{id}/lift-suspension": func(t *testing.T, e *env, _ string) (string, string) {
 		id := e.suspendedSeller(t)
 		return "/v1/sellers/" + id + "/lift-suspension", `{"reason":"appeal upheld"}`

@@ -129,6 +129,16 @@ func (a *API) routeTable() []route {
 			status:  200, in: withdrawRequest{}, out: complaintResponse{}},
 		{method: "GET", pattern: "/v1/sellers/{id}", allow: roles(admin, reviewer, marketplace), tenant: tenantNone, handler: a.getSeller,
 			summary: "A seller's status and strikes.", status: 200, out: sellerResponse{}},
+		// Not brand owners: a network names other sellers and their
+		// contact handles, evidence about sellers beyond one holder's
+		// complaints; not the marketplace: links are markwatch's
+		// inference for review, not a seller action.
+		{method: "GET", pattern: "/v1/sellers/{id}/network", allow: roles(admin, reviewer), tenant: tenantNone, handler: a.getSellerNetwork,
+			summary: "The seller's network: the sellers linked to it by a shared contact handle, listing photo, ship-from or payout account (each a link's evidence, with the listing it was seen in), and their strikes. A key shared by more sellers than review.networks.common_at links nobody. A seller never linked is a network of itself.",
+			status:  200, out: networkResponse{}},
+		{method: "POST", pattern: "/v1/sellers/{id}/network/decisions", allow: roles(admin, reviewer), tenant: tenantNone, handler: a.decideNetwork,
+			summary: "Propose one decision for the seller's network and apply it to the open complaints of each seller named in seller_ids (at most 100, each a seller of the network, decided on its own): every complaint is decided in its own transaction, as by POST /v1/complaints/{id}/decision, and the results say per seller what was decided and what failed. The proposal and each seller's outcome are audited.",
+			status:  200, in: networkActionRequest{}, out: networkActionResponse{}},
 		{method: "POST", pattern: "/v1/sellers/{id}/lift-suspension", allow: roles(admin), tenant: tenantNone, handler: a.liftSuspension,
 			summary: "Return a suspended seller to active (audited, with a seller-action event); 409 when the seller is not suspended.",
 			status:  200, in: liftRequest{}, out: sellerResponse{}},

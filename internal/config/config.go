@@ -111,6 +111,24 @@ type Review struct {
 	// every start; on disk, a restart serves from it at once and catches
 	// up with the changes since it stopped. One directory per replica.
 	SearchIndex string `yaml:"search_index"`
+	// Networks configures seller networks (GET /v1/sellers/{id}/network).
+	Networks Networks `yaml:"networks"`
+}
+
+// Networks configures the review service's consumer of the listings topic
+// that links sellers into networks.
+type Networks struct {
+	// Enabled runs the consumer in markwatch serve; off by default.
+	Enabled bool `yaml:"enabled"`
+	// GroupID is its consumer group on kafka.topics.listings, apart from
+	// the detectors' kafka.group_id.
+	GroupID string `yaml:"group_id"`
+	// CommonAt: a handle, photo, ship-from or payout account shared by
+	// more sellers than this is common and links nobody.
+	CommonAt int `yaml:"common_at"`
+	// Photos links sellers by listing photo too, fetching and hashing
+	// each listing image under detection.image's limits.
+	Photos bool `yaml:"photos"`
 }
 
 // Retention configures the retention job of markwatch serve. A zero
@@ -167,6 +185,11 @@ type BuyerReports struct {
 	GroupID string `yaml:"group_id"`
 	// DLQ receives reports that can never be stored.
 	DLQ string `yaml:"dlq"`
+	// ComplaintWeight is the weight of independent counterfeit reports
+	// (distinct buyers; a new account a quarter; a heavy reporter thinned)
+	// at which a listing becomes a buyer complaint or its complaint comes
+	// first in the queue.
+	ComplaintWeight float64 `yaml:"complaint_weight"`
 }
 
 // Calibration configures threshold recommendations from decisions.
@@ -410,8 +433,9 @@ func Default() Config {
 			GoodFaithRate: 0.9, MinDecisions: 50, ThrottleFloor: 0.5,
 			CounterNoticeWindow: 30 * 24 * time.Hour,
 			Calibration:         Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
-			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq"},
+			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq", ComplaintWeight: 3},
 			Retention:           Retention{Interval: time.Hour, Batch: 1000, PartitionsAhead: 3},
+			Networks:            Networks{GroupID: "markwatch-networks", CommonAt: 100, Photos: true},
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -641,6 +665,12 @@ func (c *Config) validateStreaming() error {
 		return fmt.Errorf("review.buyer_reports.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.BuyerReports.GroupID)
 	case c.Review.BuyerReports.Enabled && (c.Kafka.Topics.BuyerReports == "" || c.Review.BuyerReports.DLQ == "" || c.Review.BuyerReports.DLQ == c.Kafka.Topics.BuyerReports):
 		return errors.New("review.buyer_reports.dlq and kafka.topics.buyer_reports: required when review.buyer_reports.enabled is set, and different")
+	case c.Review.Networks.Enabled && (c.Review.Networks.GroupID == "" || c.Review.Networks.GroupID == c.Review.GroupID || c.Review.Networks.GroupID == c.Kafka.GroupID):
+		return fmt.Errorf("review.networks.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.Networks.GroupID)
+	case c.Review.BuyerReports.ComplaintWeight <= 0:
+		return fmt.Errorf("review.buyer_reports.complaint_weight: must be positive, got %g", c.Review.BuyerReports.ComplaintWeight)
+	case c.Review.Networks.CommonAt < 1:
+		return fmt.Errorf("review.networks.common_at: must be at least 1, got %d", c.Review.Networks.CommonAt)
 	case c.Review.MinDecisions < 1:
 		return fmt.Errorf("review.min_decisions: must be at least 1, got %d", c.Review.MinDecisions)
 	case c.Review.Retention.DecidedComplaints < 0 || c.Review.Retention.Records < 0:

@@ -52,10 +52,13 @@ func TestLoadBad(t *testing.T) {
 		"notices_topic":  "kafka.topics.seller_notices: \"seller-actions\" is also",
 		"notices_window": "review.counter_notice_window: must be positive",
 		// calibration_*: threshold recommendations.
-		"calibration_target":  "review.calibration.target",
-		"calibration_window":  "review.calibration.window_days",
-		"buyer_reports_group": "review.buyer_reports.group_id",
-		"retention_records":   "review.retention.records (720h0m0s): must be at least",
+		"calibration_target":   "review.calibration.target",
+		"calibration_window":   "review.calibration.window_days",
+		"buyer_reports_group":  "review.buyer_reports.group_id",
+		"networks_group":       "review.networks.group_id",
+		"buyer_reports_weight": "review.buyer_reports.complaint_weight",
+		"networks_common":      "review.networks.common_at",
+		"retention_records":    "review.retention.records (720h0m0s): must be at least",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",
 		"sweep_topic":  "kafka.topics.sweeps: \"marks\" is another",

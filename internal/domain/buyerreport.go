@@ -31,6 +31,11 @@ type BuyerReport struct {
 	// like a listing's images).
 	Text   string   `json:"text,omitempty"`
 	Photos []string `json:"photos,omitempty"`
+	// ListingTitle and ListingBrand are the listing's title and brand
+	// field as the marketplace shows them, optional: a buyer complaint
+	// names the active mark its brand resolves to.
+	ListingTitle string `json:"listing_title,omitempty"`
+	ListingBrand string `json:"listing_brand,omitempty"`
 	// BuyerSince is when the buyer's account was opened, when the
 	// marketplace says: reports from new accounts weigh less.
 	BuyerSince time.Time `json:"buyer_since,omitzero"`
@@ -76,6 +81,8 @@ func (r *BuyerReport) Validate(lim Limits) error {
 		v.fail("reason", "want counterfeit or not_as_described, got %q", r.Reason)
 	}
 	v.maxLen("text", r.Text, lim.MaxDescriptionBytes)
+	v.maxLen("listing_title", r.ListingTitle, lim.MaxTitleBytes)
+	v.maxLen("listing_brand", r.ListingBrand, lim.MaxShortFieldBytes)
 	if len(r.Photos) > lim.MaxImages {
 		v.fail("photos", "%d photos, over the cap of %d", len(r.Photos), lim.MaxImages)
 	}

@@ -88,6 +88,7 @@ var badFiles = map[string]string{
 	"buyer-report.unknown-field.bad.json":          "rating",
 	"complaint.missing-listing-id.bad.json":        "listing_id",
 	"complaint.missing-mark-id.bad.json":           "mark_id",
+	"complaint.auto-empty-mark.bad.json":           "mark_id",
 	"complaint.schema-version-0.bad.json":          "schema_version",
 	"complaint.score-high.bad.json":                "score",
 	"complaint.score-string.bad.json":              "score",

@@ -40,17 +40,22 @@ func (c *Complaint) Validate(lim Limits) error {
 	v.schema(c.SchemaVersion)
 	v.id("complaint_id", c.ComplaintID)
 	switch c.Source {
-	case SourceAuto, SourceRightsHolder, SourceSweep:
+	case SourceAuto, SourceRightsHolder, SourceSweep, SourceBuyer:
 	case "":
 		v.fail("source", "required")
 	default:
-		v.fail("source", "want auto, rights_holder or sweep, got %q", c.Source)
+		v.fail("source", "want auto, rights_holder, sweep or buyer, got %q", c.Source)
 	}
 	v.id("listing_id", c.ListingID)
 	if c.ListingVersion < 0 {
 		v.fail("listing_version", "must not be negative")
 	}
-	v.id("mark_id", c.MarkID)
+	if c.Source == SourceBuyer && c.MarkID == "" {
+		// A buyer complaint may name no mark (SourceBuyer).
+		v.maxLen("mark_id", c.MarkID, lim.MaxIDBytes)
+	} else {
+		v.id("mark_id", c.MarkID)
+	}
 	v.maxLen("holder_id", c.HolderID, lim.MaxIDBytes)
 	v.maxLen("seller_id", c.SellerID, lim.MaxIDBytes)
 	if math.IsNaN(c.Score) || c.Score < 0 || c.Score > 1 {

@@ -34,6 +34,7 @@ func (l *Listing) Validate(lim Limits) error {
 	v.maxLen("description", l.Description, lim.MaxDescriptionBytes)
 	for _, f := range []struct{ name, val string }{
 		{"marketplace", l.Marketplace}, {"locale", l.Locale}, {"brand", l.Brand}, {"category", l.Category},
+		{"ship_from", l.ShipFrom}, {"payout_account_hash", l.PayoutAccountHash},
 	} {
 		v.maxLen(f.name, f.val, lim.MaxShortFieldBytes)
 	}

@@ -14,11 +14,21 @@ const (
 	// live listings scored again against a mark that became active or
 	// changed (pipeline/sweep). Same id scheme as SourceAuto.
 	SourceSweep = "sweep"
+	// SourceBuyer is a complaint filed by the review service itself when
+	// a listing has enough independent buyer reports (review,
+	// buyer_reports.go). MarkID and HolderID are those of the active mark
+	// the listing's brand names, or empty: a marketplace-level item that
+	// a reviewer may reject but never uphold. Its id is
+	// ComplaintID(listing, version, mark or "", BuyerRuleVersion).
+	SourceBuyer = "buyer"
 )
+
+// BuyerRuleVersion is the rule version of buyer complaints.
+const BuyerRuleVersion = "buyer-reports-v1"
 
 // ComplaintSources are the valid values of Complaint.Source, in the order
 // the JSON schema lists them.
-var ComplaintSources = []string{SourceAuto, SourceRightsHolder, SourceSweep}
+var ComplaintSources = []string{SourceAuto, SourceRightsHolder, SourceSweep, SourceBuyer}
 
 // Mark statuses. Only active marks are watched.
 const (
@@ -59,6 +69,12 @@ type Listing struct {
 	Images        []string  `json:"images,omitempty"`
 	CreatedAt     time.Time `json:"created_at,omitzero"`
 	Label         *Label    `json:"label,omitempty"`
+	// ShipFrom is where the seller ships from, as the marketplace knows
+	// it; PayoutAccountHash a hash of the account the seller is paid to
+	// (the marketplace hashes it, markwatch never sees the account). Both
+	// optional; sellers that share one are linked into a network.
+	ShipFrom          string `json:"ship_from,omitempty"`
+	PayoutAccountHash string `json:"payout_account_hash,omitempty"`
 }
 
 // Registration is a mark's proof of rights.

@@ -52,7 +52,8 @@ type BuyerReports struct {
 // IngestBuyerReport stores r unless a report with its id is already
 // stored, and tells which happened; redeliveries change nothing. r is
 // validated first: an invalid report is ErrInvalid, for the consumer to
-// dead-letter.
+// dead-letter. Then the listing's reports may bring it to review
+// (buyer_complaints.go).
 func (s *Service) IngestBuyerReport(ctx context.Context, r *domain.BuyerReport) (inserted bool, err error) {
 	if r == nil {
 		return false, fmt.Errorf("review: ingest buyer report: %w", invalid("", "nil buyer report"))
@@ -72,6 +73,11 @@ func (s *Service) IngestBuyerReport(ctx context.Context, r *domain.BuyerReport) 
 		result = "inserted"
 	}
 	s.metrics.buyerReports.WithLabelValues(result, r.Reason).Inc()
+	// A redelivery escalates too: the report may have been stored by a
+	// run that stopped before escalating. Escalation is idempotent.
+	if _, err := s.escalateBuyerReports(ctx, r); err != nil {
+		return inserted, fmt.Errorf("review: escalate buyer reports of listing %s: %w", r.ListingID, err)
+	}
 	return inserted, nil
 }
 

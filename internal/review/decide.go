@@ -140,6 +140,10 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 		if d.Verdict == VerdictReject {
 			to = store.ComplaintRejected
 		}
+		if to == store.ComplaintUpheld && c.Body.Source == domain.SourceBuyer && c.Body.MarkID == "" {
+			// Buyer reports alone take nothing down (buyer_complaints.go).
+			return invalid("decision", "a buyer complaint that names no mark cannot be upheld: reject it, or file a complaint through the mark the listing infringes")
+		}
 		from := c.Status
 		switch from {
 		case store.ComplaintOpen:

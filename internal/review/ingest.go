@@ -32,6 +32,12 @@ func (s *Service) Ingest(ctx context.Context, c *domain.Complaint) (inserted boo
 	if err := c.Validate(domain.Limits{}); err != nil {
 		return false, fmt.Errorf("review: ingest complaint %s: %w", c.ComplaintID, invalidComplaint(err))
 	}
+	if c.Source == domain.SourceBuyer {
+		// Only the review service files buyer complaints, from the
+		// buyer-reports topic; one on the complaints topic is forged.
+		return false, fmt.Errorf("review: ingest complaint %s: %w", c.ComplaintID,
+			invalid("source", "buyer complaints are filed by the review service from buyer reports, not received"))
+	}
 	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		// A complaint stored before its mark was suspended stays as it
 		// is: a replay of the topic is a duplicate, not a refusal.

@@ -24,6 +24,9 @@ type serviceMetrics struct {
 	// instead of struck before, by the new violation.
 	repeatAfterEducation *prometheus.CounterVec
 	buyerReports         *prometheus.CounterVec
+	// buyerEscalations counts listings that buyer reports brought to
+	// review, by outcome (EscalationFiled, EscalationPrioritized).
+	buyerEscalations *prometheus.CounterVec
 }
 
 // Label values known in advance, created at zero so that increase()
@@ -73,11 +76,16 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 				Namespace: ns, Subsystem: "buyer_reports", Name: "ingested_total",
 				Help: "Buyer reports ingested from the buyer-reports topic, by result (inserted, or duplicate: already stored, ignored) and reason (counterfeit, not_as_described).",
 			}, []string{"result", "reason"}),
+			buyerEscalations: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "buyer_reports", Name: "escalated_total",
+				Help: "Listings whose independent counterfeit reports reached review.buyer_reports.complaint_weight, by outcome: filed (a complaint of source buyer) or prioritized (its complaint under review put first).",
+			}, []string{"outcome"}),
 		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("review: %w", err)
 	}
+	telemetry.Init(m.buyerEscalations, []string{EscalationFiled, EscalationPrioritized})
 	telemetry.Init(m.decisions, decisionValues, sourceValues)
 	telemetry.Init(m.byMatcher, decisionValues, score.Matchers())
 	telemetry.Init(m.ingested, ingestResults, sourceValues)

@@ -123,6 +123,11 @@ type Options struct {
 	EducateFirstNominative bool
 	Topics                 Topics
 	Quality                Quality
+	// BuyerComplaintWeight is the weight of independent counterfeit
+	// reports (BuyerReports.Weight) at which a listing becomes a buyer
+	// complaint or its complaint comes first; DefaultBuyerComplaintWeight
+	// when zero.
+	BuyerComplaintWeight float64
 	// Logger receives the service's logs; none when nil.
 	Logger *slog.Logger
 	// Registerer receives the service's metrics; none when nil.
@@ -143,6 +148,7 @@ type Service struct {
 	// counterNoticeWindow and educateFirstNominative: see Options.
 	counterNoticeWindow    time.Duration
 	educateFirstNominative bool
+	buyerComplaintWeight   float64
 	log                    *slog.Logger
 	metrics                *serviceMetrics
 	// refused counts the complaints Ingest refused, by rule and source.
@@ -207,6 +213,12 @@ func New(opts Options) (*Service, error) {
 		q.MinDecisions < 1 || q.ThrottleMinDecisions < 1 {
 		return nil, fmt.Errorf("review: new: quality %+v: want 0 <= throttle floor <= good-faith rate <= 1 and positive minimums", *q)
 	}
+	if opts.BuyerComplaintWeight == 0 {
+		opts.BuyerComplaintWeight = DefaultBuyerComplaintWeight
+	}
+	if opts.BuyerComplaintWeight < 0 {
+		return nil, fmt.Errorf("review: new: buyer complaint weight %g is negative", opts.BuyerComplaintWeight)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -224,6 +236,7 @@ func New(opts Options) (*Service, error) {
 		quality:                opts.Quality,
 		counterNoticeWindow:    opts.CounterNoticeWindow,
 		educateFirstNominative: opts.EducateFirstNominative,
+		buyerComplaintWeight:   opts.BuyerComplaintWeight,
 		log:                    opts.Logger.With("component", "review"),
 		metrics:                m,
 		refused:                m.refused,

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -148,12 +150,7 @@ func testComplaintMatchersMigration(t *testing.T, dsn string) {
 		withMatchers("c_2", "h_2", "image"),
 		withMatchers("c_3", "h_2"),
 	} {
-		if err := insertComplaintBefore9(ctx, old, c); err != nil {
-			t.Fatal(err)
-		}
-		// As InsertComplaint wrote it at that schema (migration 12).
-		if _, err := old.writer.ExecContext(ctx, old.dialect.rebind(`UPDATE complaints SET queue_key = ? WHERE id = ?`),
-			"1"+queueKeyRest(c.Score, millis(testNow), c.ComplaintID), c.ComplaintID); err != nil {
+		if err := insertComplaintBeforeMatchers(ctx, old, c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,4 +171,28 @@ func testComplaintMatchersMigration(t *testing.T, dsn string) {
 	if err != nil || len(p.Complaints) != 1 || p.Complaints[0].Body.ComplaintID != "c_1" {
 		t.Errorf("cue complaints after the migration: %+v, %v", p.Complaints, err)
 	}
+}
+
+// insertComplaintBeforeMatchers stores c as InsertComplaint did at the
+// schema before complaint_matchers: its id claimed in complaint_ids on
+// PostgreSQL, the queue key and period written, no matcher rows.
+func insertComplaintBeforeMatchers(ctx context.Context, s *Store, c *domain.Complaint) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	now := millis(testNow)
+	return s.WithTx(ctx, func(tx *Tx) error {
+		if tx.r.dialect == dialectPostgres {
+			if _, err := tx.r.exec(ctx, `INSERT INTO complaint_ids (id) VALUES (?)`, c.ComplaintID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.r.exec(ctx, `INSERT INTO complaints
+			(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key, period)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
+			ComplaintOpen, string(body), now, now, "1"+queueKeyRest(c.Score, now, c.ComplaintID), periodOf(now))
+		return err
+	})
 }

@@ -56,7 +56,7 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 	unique := "ON CONFLICT (id) DO NOTHING"
 	if tx.r.dialect == dialectPostgres {
 		// A partitioned table has no unique index on id alone
-		// (migration 13): the id is claimed in complaint_ids first, which
+		// (migration 16): the id is claimed in complaint_ids first, which
 		// waits for a concurrent insert of the same id to commit or roll
 		// back, as the unique index did.
 		res, err := tx.r.exec(ctx, `INSERT INTO complaint_ids (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, c.ComplaintID)
@@ -71,15 +71,18 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 		}
 		unique = ""
 	}
-	// The queue key's first character is the holder's priority, read in
-	// the statement (see holder_priority in migration 9).
+	// The queue key's first character is the priority, read in the
+	// statement: '0' when the holder, the seller or the listing has
+	// priority (hasPriority, spelt here on the new row's values).
 	res, err := tx.r.exec(ctx, `INSERT INTO complaints
 		(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key, period)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE holder_id = ? AND priority > 0) THEN '0' ELSE '1' END || ?, ?)
+			CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE holder_id = ? AND priority > 0)
+				OR EXISTS (SELECT 1 FROM seller_priority WHERE seller_id = ?)
+				OR EXISTS (SELECT 1 FROM listing_priority WHERE listing_id = ?) THEN '0' ELSE '1' END || ?, ?)
 		`+unique,
 		c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
-		ComplaintOpen, string(body), now, now, c.HolderID, queueKeyRest(c.Score, now, c.ComplaintID), periodOf(now))
+		ComplaintOpen, string(body), now, now, c.HolderID, c.SellerID, c.ListingID, queueKeyRest(c.Score, now, c.ComplaintID), periodOf(now))
 	if err != nil {
 		return false, fmt.Errorf("store: insert complaint %s: %w", c.ComplaintID, err)
 	}
@@ -91,7 +94,7 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 		return false, nil
 	}
 	// The matchers its evidence names, under the queue key just written
-	// (migration 13); the redelivery above wrote nothing and adds nothing.
+	// (migration 17); the redelivery above wrote nothing and adds nothing.
 	for _, m := range EvidenceMatchers(c) {
 		if _, err := tx.r.exec(ctx, `INSERT INTO complaint_matchers (complaint_id, matcher, queue_key)
 			SELECT id, ?, queue_key FROM complaints WHERE id = ?`, m, c.ComplaintID); err != nil {

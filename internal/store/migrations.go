@@ -339,7 +339,123 @@ var migrations = []string{
 		PRIMARY KEY (mark_id, url)
 	)`,
 
-	// 13, growth: partitions and retention. On PostgreSQL complaints are
+	// 14, seller networks: seller_keys is what each seller was seen with
+	// (a contact handle, a photo hash, a ship-from, a payout account hash,
+	// internal/linking), once per (key, seller), with the first listing it
+	// was seen in: the evidence of every link. seller_key_stats counts a
+	// key's sellers; a key past the cap is common (a courier's phone, a
+	// stock photo), its seller_keys rows are dropped and it links nobody.
+	// seller_networks is the union-find of linked sellers, flattened: every
+	// seller in a network of two or more names the network's id (one of its
+	// sellers); a seller without a row is alone. seller_priority lists the
+	// sellers whose network has a strike (an upheld complaint): their
+	// complaints come first in the queue, like a priority holder's.
+	`CREATE TABLE seller_keys (
+		kind       TEXT NOT NULL,
+		value      TEXT NOT NULL,
+		seller_id  TEXT NOT NULL,
+		listing_id TEXT NOT NULL,
+		first_seen BIGINT NOT NULL,
+		PRIMARY KEY (kind, value, seller_id)
+	);
+	CREATE INDEX seller_keys_seller_id ON seller_keys (seller_id);
+	CREATE TABLE seller_key_stats (
+		kind    TEXT NOT NULL,
+		value   TEXT NOT NULL,
+		sellers BIGINT NOT NULL,
+		common  INTEGER NOT NULL CHECK (common IN (0, 1)),
+		PRIMARY KEY (kind, value)
+	);
+	CREATE TABLE seller_networks (
+		seller_id  TEXT PRIMARY KEY,
+		network_id TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX seller_networks_network_id ON seller_networks (network_id);
+	CREATE TABLE seller_priority (
+		seller_id TEXT PRIMARY KEY,
+		since     BIGINT NOT NULL
+	);`,
+
+	// 15, buyer complaints: a listing with enough independent buyer
+	// reports becomes a complaint of source 'buyer' (mark_id may be empty:
+	// a marketplace-level item), or puts an existing complaint on the
+	// listing first: listing_priority lists those listings, and the queue
+	// key's priority is holder OR seller OR listing. Only the CHECK on
+	// complaints.source changes in complaints. PostgreSQL swaps the
+	// constraint; SQLite rebuilds the table as migration 8 did, with the
+	// columns named (queue_key from 12 included), then its indexes (3, 9,
+	// 12) and, after the rows are back so that they do not count twice,
+	// the complaint_counts triggers of 12.
+	`{{postgres}}
+	ALTER TABLE complaints DROP CONSTRAINT complaints_source_check;
+	ALTER TABLE complaints ADD CONSTRAINT complaints_source_check CHECK (source IN ('auto', 'rights_holder', 'sweep', 'buyer'));
+	{{end}}{{sqlite}}
+	PRAGMA defer_foreign_keys = ON;
+	CREATE TABLE complaints_before_buyer AS SELECT id, source, listing_id, listing_version, mark_id, holder_id, seller_id,
+		score, status, body, created_at, updated_at, decided_at, decided_by, queue_key FROM complaints;
+	DROP TABLE complaints;
+	CREATE TABLE complaints (
+		id              TEXT PRIMARY KEY,
+		source          TEXT NOT NULL CHECK (source IN ('auto', 'rights_holder', 'sweep', 'buyer')),
+		listing_id      TEXT NOT NULL,
+		listing_version BIGINT NOT NULL,
+		mark_id         TEXT NOT NULL,
+		holder_id       TEXT NOT NULL,
+		seller_id       TEXT NOT NULL,
+		score           DOUBLE PRECISION NOT NULL,
+		status          TEXT NOT NULL CHECK (status IN ('open', 'upheld', 'rejected', 'contested', 'reinstated')),
+		body            TEXT NOT NULL,
+		created_at      BIGINT NOT NULL,
+		updated_at      BIGINT NOT NULL,
+		decided_at      BIGINT,
+		decided_by      TEXT,
+		queue_key       TEXT
+	);
+	INSERT INTO complaints (id, source, listing_id, listing_version, mark_id, holder_id, seller_id,
+		score, status, body, created_at, updated_at, decided_at, decided_by, queue_key)
+		SELECT id, source, listing_id, listing_version, mark_id, holder_id, seller_id,
+		score, status, body, created_at, updated_at, decided_at, decided_by, queue_key FROM complaints_before_buyer;
+	DROP TABLE complaints_before_buyer;
+	CREATE INDEX complaints_status_created_at ON complaints (status, created_at);
+	CREATE INDEX complaints_holder_id ON complaints (holder_id, created_at);
+	CREATE INDEX complaints_mark_id ON complaints (mark_id);
+	CREATE INDEX complaints_seller_id ON complaints (seller_id);
+	CREATE INDEX complaints_listing_id ON complaints (listing_id);
+	CREATE INDEX complaints_source_holder_status ON complaints (source, holder_id, status);
+	CREATE INDEX complaints_queue ON complaints (status, score DESC, created_at, id);
+	CREATE INDEX complaints_queue_key ON complaints (queue_key);
+	CREATE INDEX complaints_status_queue ON complaints (status, queue_key);
+	CREATE INDEX complaints_source_queue ON complaints (source, queue_key);
+	CREATE INDEX complaints_mark_queue ON complaints (mark_id, queue_key);
+	CREATE INDEX complaints_holder_queue ON complaints (holder_id, queue_key);
+	CREATE INDEX complaints_seller_queue ON complaints (seller_id, queue_key);
+	CREATE INDEX complaints_updated_at ON complaints (updated_at, id);
+	CREATE TRIGGER complaint_counts_insert AFTER INSERT ON complaints BEGIN
+		INSERT INTO complaint_counts (holder_id, source, status, n)
+			VALUES (NEW.holder_id, NEW.source, NEW.status, 1)
+			ON CONFLICT (holder_id, source, status) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER complaint_counts_delete AFTER DELETE ON complaints BEGIN
+		UPDATE complaint_counts SET n = n - 1
+			WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status;
+	END;
+	CREATE TRIGGER complaint_counts_update AFTER UPDATE OF holder_id, source, status ON complaints
+		WHEN OLD.holder_id IS NOT NEW.holder_id OR OLD.source IS NOT NEW.source OR OLD.status IS NOT NEW.status
+	BEGIN
+		UPDATE complaint_counts SET n = n - 1
+			WHERE holder_id = OLD.holder_id AND source = OLD.source AND status = OLD.status;
+		INSERT INTO complaint_counts (holder_id, source, status, n)
+			VALUES (NEW.holder_id, NEW.source, NEW.status, 1)
+			ON CONFLICT (holder_id, source, status) DO UPDATE SET n = n + 1;
+	END;
+	{{end}}
+	CREATE TABLE listing_priority (
+		listing_id TEXT PRIMARY KEY,
+		since      BIGINT NOT NULL
+	);`,
+
+	// 16, growth: partitions and retention. On PostgreSQL complaints are
 	// partitioned by period — the month of arrival as YYYYMM, or 0 for a
 	// complaint kept past its month because a strike or counter-notice still
 	// needs it (complaints_kept) — and audit_log by month of at, so that
@@ -379,7 +495,7 @@ var migrations = []string{
 		complaints_seller_queue, complaints_updated_at;
 	CREATE TABLE complaints (
 		id              TEXT NOT NULL,
-		source          TEXT NOT NULL CHECK (source IN ('auto', 'rights_holder', 'sweep')),
+		source          TEXT NOT NULL CHECK (source IN ('auto', 'rights_holder', 'sweep', 'buyer')),
 		listing_id      TEXT NOT NULL,
 		listing_version BIGINT NOT NULL,
 		mark_id         TEXT NOT NULL,
@@ -482,7 +598,7 @@ var migrations = []string{
 	{{end}}
 	CREATE INDEX strikes_expires_at ON strikes (expires_at);`,
 
-	// 13, matcher filter: which matchers a complaint's evidence names, one
+	// 17, matcher filter: which matchers a complaint's evidence names, one
 	// row per (complaint, matcher), written by InsertComplaint in the
 	// complaint's transaction. queue_key is the complaint's own, copied so
 	// that (matcher, queue_key) serves a keyset page of one matcher's
@@ -596,7 +712,8 @@ var migrations = []string{
 		DELETE FROM complaint_matchers WHERE complaint_id = OLD.id;
 	END;
 	{{end}}`,
-	// 13, learning from decisions: the negative bank, evidence reviewers
+
+	// 18, learning from decisions: the negative bank, evidence reviewers
 	// marked as not distinctive. body is the domain.BankEntry published on
 	// the negative-banks topic; an undone entry keeps its row with
 	// removed_at and removed_by, so the bank's history stays readable

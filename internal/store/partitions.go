@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// A period is the retention bucket of a complaint (migration 13): the month
+// A period is the retention bucket of a complaint (migration 16): the month
 // of its arrival in the store as YYYYMM, UTC. On PostgreSQL complaints and
 // audit_log are partitioned by it (audit_log by the millisecond range of the
 // month), so that retention drops whole months. periodKept (0) holds the
@@ -62,9 +62,15 @@ func (p *partitions) forget(period int) {
 	delete(p.known, period)
 }
 
+// partitionedSchema is the schema version whose migration partitions
+// complaints and audit_log on PostgreSQL (migration 16).
+const partitionedSchema = 16
+
 // partitioned tells whether the store's tables are partitioned: PostgreSQL
-// at schema version 13 or later.
-func (s *Store) partitioned() bool { return s.dialect == dialectPostgres && s.version >= 13 }
+// at schema version partitionedSchema or later.
+func (s *Store) partitioned() bool {
+	return s.dialect == dialectPostgres && s.version >= partitionedSchema
+}
 
 // EnsurePartitions creates on PostgreSQL the partitions of complaints and
 // audit_log for the month of from and the months after it, months in all,

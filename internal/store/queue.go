@@ -22,13 +22,56 @@ func queueKeyRest(score float64, createdMillis int64, id string) string {
 	return fmt.Sprintf("%016d%016d%s", max(inv, 0), max(createdMillis, 0), id)
 }
 
+// hasPriority is the SQL condition that a row of complaints comes first in
+// the queue: its holder is a priority holder (holder_priority, migration
+// 12), its seller is in a network with a strike (seller_priority, 14), or
+// its listing has enough buyer reports (listing_priority, 15). The queue
+// key's first character is '0' exactly when it holds; whatever changes one
+// of the three re-keys the complaints it touches with it.
+const hasPriority = `(EXISTS (SELECT 1 FROM holder_priority hp WHERE hp.holder_id = complaints.holder_id AND hp.priority > 0)
+	OR EXISTS (SELECT 1 FROM seller_priority sp WHERE sp.seller_id = complaints.seller_id)
+	OR EXISTS (SELECT 1 FROM listing_priority lp WHERE lp.listing_id = complaints.listing_id))`
+
+// SetListingPriority puts the complaints of a listing first in the queue,
+// now and when they arrive, and tells whether the listing had no priority
+// before. Buyer reports raise it; nothing lowers it.
+func (tx *Tx) SetListingPriority(ctx context.Context, listingID string) (bool, error) {
+	res, err := tx.r.exec(ctx, `INSERT INTO listing_priority (listing_id, since) VALUES (?, ?)
+		ON CONFLICT (listing_id) DO NOTHING`, listingID, millis(tx.now))
+	if err != nil {
+		return false, fmt.Errorf("store: listing priority %s: %w", listingID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = '0' || substr(queue_key, 2)
+		WHERE listing_id = ? AND substr(queue_key, 1, 1) <> '0'`, listingID); err != nil {
+		return false, fmt.Errorf("store: listing priority %s: %w", listingID, err)
+	}
+	if err := tx.rekeyMatchers(ctx, "listing_id", listingID); err != nil {
+		return false, fmt.Errorf("store: listing priority %s: %w", listingID, err)
+	}
+	return true, nil
+}
+
+// rekeyMatchers copies into complaint_matchers the queue keys of the
+// complaints whose column (holder_id, seller_id or listing_id) is value,
+// after a priority change re-keyed them: the matcher filter pages in the
+// same order as the queue. Rows whose key did not change are not written.
+func (tx *Tx) rekeyMatchers(ctx context.Context, column, value string) error {
+	const key = `(SELECT c.queue_key FROM complaints c WHERE c.id = complaint_matchers.complaint_id)`
+	_, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = `+key+`
+		WHERE complaint_id IN (SELECT id FROM complaints WHERE `+column+` = ?) AND queue_key <> `+key, value)
+	return err
+}
+
 // QueueFilter selects complaints of the review queue. Every non-empty
 // filter must hold; within one list any value may match. Zero values are
 // no filter.
 type QueueFilter struct {
 	Status, Source, MarkID, HolderID, SellerID []string
 	// Matcher keeps the complaints whose evidence names one of these
-	// matchers (text, image, price, cue, seller, logo...; migration 13).
+	// matchers (text, image, price, cue, seller, logo...; migration 17).
 	Matcher []string `json:",omitempty"`
 	// ListingID keeps the complaints about these listings.
 	ListingID []string `json:",omitempty"`
@@ -67,7 +110,7 @@ func inList(col string, vals []string) (string, []any) {
 
 // sql is the FROM clause, the queue key column to order and page by, and
 // the condition with its arguments of f. The complaints are c. One
-// matcher reads the matcher index m in its queue order (migration 13) and
+// matcher reads the matcher index m in its queue order (migration 17) and
 // joins each row's complaint; several test each complaint for any of them.
 func (f QueueFilter) sql() (from, key, cond string, args []any) {
 	from, key = "complaints c", "c.queue_key"
@@ -228,7 +271,7 @@ func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimat
 // CountQueueUpTo counts the complaints of f. When f filters on nothing but
 // status, source, holder and at most one matcher, the count is exact and
 // reads the trigger-kept complaint_counts (migration 12) or
-// complaint_matcher_counts (migration 13), a few rows; otherwise the rows
+// complaint_matcher_counts (migration 17), a few rows; otherwise the rows
 // are counted up to limit, and past it the count is limit and capped is
 // true (a lower bound).
 func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
@@ -318,14 +361,16 @@ func (s *Store) SetPriorityHolders(ctx context.Context, holders []string) error 
 			} else if _, err := tx.r.exec(ctx, `DELETE FROM holder_priority WHERE holder_id = ?`, h); err != nil {
 				return err
 			}
+			// A complaint whose seller or listing has priority
+			// (migrations 14, 15) keeps it when its holder loses its own.
 			if _, err := tx.r.exec(ctx, `UPDATE complaints SET queue_key = ? || substr(queue_key, 2)
-				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?`, prefix, h, prefix); err != nil {
+				WHERE holder_id = ? AND substr(queue_key, 1, 1) <> ?
+				AND (? = '0' OR NOT `+hasPriority+`)`,
+				prefix, h, prefix, prefix); err != nil {
 				return err
 			}
-			// The matcher index's copies of the keys (migration 13).
-			if _, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = ? || substr(queue_key, 2)
-				WHERE complaint_id IN (SELECT id FROM complaints WHERE holder_id = ?) AND substr(queue_key, 1, 1) <> ?`,
-				prefix, h, prefix); err != nil {
+			// The matcher index's copies of the keys (migration 17).
+			if err := tx.rekeyMatchers(ctx, "holder_id", h); err != nil {
 				return err
 			}
 		}

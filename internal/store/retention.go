@@ -315,9 +315,6 @@ func (s *Store) retainAudit(ctx context.Context, cut int, batch int, res *Retent
 // pgIdent quotes a PostgreSQL identifier.
 func pgIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-// placeholders is n comma-separated ? placeholders.
-func placeholders(n int) string { return "?" + strings.Repeat(", ?", n-1) }
-
 // anys converts strings into query arguments.
 func anys(ss []string) []any {
 	out := make([]any, len(ss))

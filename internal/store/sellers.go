@@ -130,6 +130,10 @@ func (tx *Tx) AddStrike(ctx context.Context, st Strike) (Strike, bool, error) {
 	if err != nil {
 		return Strike{}, false, fmt.Errorf("store: add strike for %s: %w", st.ComplaintID, err)
 	}
+	// A strike gives the seller's network priority in the queue.
+	if err := tx.refreshSellerNetworkPriority(ctx, st.SellerID); err != nil {
+		return Strike{}, false, err
+	}
 	return st, true, nil
 }
 
@@ -138,15 +142,19 @@ func (tx *Tx) AddStrike(ctx context.Context, st Strike) (Strike, bool, error) {
 // reinstated after a counter-notice) must not count against the seller. The
 // audit log keeps the history.
 func (tx *Tx) RemoveStrike(ctx context.Context, complaintID string) (bool, error) {
-	res, err := tx.r.exec(ctx, `DELETE FROM strikes WHERE complaint_id = ?`, complaintID)
+	var seller string
+	err := tx.r.queryRow(ctx, `DELETE FROM strikes WHERE complaint_id = ? RETURNING seller_id`, complaintID).Scan(&seller)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: remove strike for %s: %w", complaintID, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: remove strike for %s: %w", complaintID, err)
+	// The seller's network may have lost its last strike.
+	if err := tx.refreshSellerNetworkPriority(ctx, seller); err != nil {
+		return false, err
 	}
-	return n > 0, nil
+	return true, nil
 }
 
 // CountActiveStrikes returns how many of the seller's strikes expire after

@@ -169,6 +169,9 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"bulk load without the complaints indexes", testLoadWithoutIndexes},
 		{"negative bank", testNegativeBank},
 		{"complaint rates and mark quarantines", testComplaintRatesAndQuarantines},
+		{"seller networks", testSellerNetworks},
+		{"concurrent seller links", testConcurrentLinks},
+		{"buyer source migration", testBuyerSourceMigration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

@@ -15,29 +15,16 @@ import (
 // sweep complaint can be stored; an unknown source is still refused.
 func testSweepSourceMigration(t *testing.T, dsn string) {
 	ctx := t.Context()
-	before := -1
-	for i, m := range migrations {
-		if strings.Contains(m, "'sweep'") {
-			before = i
-			break
-		}
-	}
-	if before < 0 {
-		t.Fatal("no migration adds source 'sweep'")
-	}
-	all := migrations
-	migrations = all[:before]
-	old, err := OpenOptions(ctx, Options{DSN: dsn, Now: func() time.Time { return testNow }})
-	migrations = all
-	if err != nil {
-		t.Fatalf("open at schema %d: %v", before, err)
-	}
+	old := openBefore(t, dsn, "'sweep'")
 	c := testComplaint("c_before_sweep")
 	if err := insertComplaintBefore9(ctx, old, c); err != nil {
 		t.Fatal(err)
 	}
+	// The strike as the schema of the time stored it (AddStrike now also
+	// reads the seller networks of migration 14).
 	if err := old.WithTx(ctx, func(tx *Tx) error {
-		_, _, err := tx.AddStrike(ctx, Strike{SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)})
+		_, err := tx.r.exec(ctx, `INSERT INTO strikes (seller_id, complaint_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			c.SellerID, c.ComplaintID, millis(testNow), millis(testNow.Add(time.Hour)))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -70,14 +57,7 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 		t.Error("stored a complaint of source robot")
 	}
 	// The indexes came back with the table.
-	var n int
-	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaints' AND name LIKE 'complaints_%'`
-	if s.dialect == dialectPostgres {
-		q = `SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'complaints' AND schemaname = current_schema() AND indexname LIKE 'complaints_%' AND indexname <> 'complaints_pkey'`
-	}
-	if err := s.reader.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	n := complaintIndexes(t, s)
 	if n < 5 {
 		t.Errorf("%d complaints indexes after the migration, want at least 5", n)
 	}
@@ -90,4 +70,43 @@ func testSweepSourceMigration(t *testing.T, dsn string) {
 	if s.dialect == dialectPostgres && err == nil {
 		t.Error("a strike for a missing complaint was stored")
 	}
+}
+
+// openBefore opens dsn at the schema just before the first migration that
+// contains marker, for a test of that migration.
+func openBefore(t *testing.T, dsn, marker string) *Store {
+	t.Helper()
+	before := -1
+	for i, m := range migrations {
+		if strings.Contains(m, marker) {
+			before = i
+			break
+		}
+	}
+	if before < 0 {
+		t.Fatalf("no migration contains %s", marker)
+	}
+	all := migrations
+	migrations = all[:before]
+	old, err := OpenOptions(t.Context(), Options{DSN: dsn, Now: func() time.Time { return testNow }})
+	migrations = all
+	if err != nil {
+		t.Fatalf("open at schema %d: %v", before, err)
+	}
+	return old
+}
+
+// complaintIndexes counts the complaints table's indexes named
+// complaints_*, the primary key's aside.
+func complaintIndexes(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaints' AND name LIKE 'complaints_%'`
+	if s.dialect == dialectPostgres {
+		q = `SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'complaints' AND schemaname = current_schema() AND indexname LIKE 'complaints_%' AND indexname <> 'complaints_pkey'`
+	}
+	if err := s.reader.QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -116,8 +116,11 @@ type complaintPage struct {
 	// BuyersOfListing and BuyersOfSeller sum the buyer reports of the
 	// listing and of the seller (staff only): evidence, not a verdict.
 	BuyersOfListing, BuyersOfSeller review.BuyerReports
-	Images                          []int
-	RefImages                       []int
+	// Network is the seller's network (staff only), when it has other
+	// sellers: who they are and what links them.
+	Network   *store.SellerNetwork
+	Images    []int
+	RefImages []int
 	// Matches are the image evidence, drawn with its regions.
 	Matches     []matchFigure
 	Claim       *store.Claim
@@ -233,6 +236,13 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 		}
 		if p.BuyersOfSeller, err = c.review.SellerBuyerReports(r.Context(), body.SellerID); err != nil {
 			return err
+		}
+		net, err := c.store.SellerNetwork(r.Context(), body.SellerID, 20)
+		if err != nil {
+			return err
+		}
+		if len(net.Sellers) > 1 {
+			p.Network = &net
 		}
 	}
 	if cn, err := c.store.GetCounterNotice(r.Context(), body.ComplaintID); err == nil {

@@ -298,10 +298,17 @@ func TestDecideAndClaims(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// The seller shares a phone with another: a network of two.
+		for _, s := range []string{fc.Body.SellerID, "s_linked"} {
+			if _, err := e.store.LinkSeller(t.Context(), s, "l_"+s, []store.SellerKey{{Kind: "phone", Value: "5550001111"}}, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
 		alice, bob := e.login(t, "reviewer"), e.login(t, "reviewer2")
 		page := alice.get("/complaints/" + first)
 		for _, want := range []string{"<mark>Qui11ora</mark>", "<mark>replica</mark>", "Quillora", "25.00 EUR", `id="decide"`,
-			"Buyer reports on this listing: 2 from 2 buyer(s)", "weight 2.00"} {
+			"Buyer reports on this listing: 2 from 2 buyer(s)", "weight 2.00",
+			"Seller network: 2 linked seller(s)", "phone <code>5550001111</code>: ", "s_linked"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("complaint page lacks %q", want)
 			}

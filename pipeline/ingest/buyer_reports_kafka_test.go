@@ -106,6 +106,22 @@ func TestBuyerReportsFromKafka(t *testing.T) {
 	if got := stored(); got != n {
 		t.Errorf("%d reports stored, want %d: a redelivery was stored twice", got, n)
 	}
+	// Every listing has five independent buyers: each became one buyer
+	// complaint (no brand, so no mark), however often its reports came.
+	page, err := st.ListQueue(ctx, store.QueueFilter{Source: []string{domain.SourceBuyer}}, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listings := map[string]int{}
+	for _, c := range page.Complaints {
+		listings[c.Body.ListingID]++
+		if c.Body.MarkID != "" {
+			t.Errorf("buyer complaint %s names mark %q without a brand", c.Body.ComplaintID, c.Body.MarkID)
+		}
+	}
+	if len(listings) != 4 || listings["l_0"] != 1 || listings["l_3"] != 1 {
+		t.Errorf("buyer complaints per listing %v, want one on each of l_0..l_3", listings)
+	}
 }
 
 // readOne reads the first message of topic.
