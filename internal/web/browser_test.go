@@ -303,22 +303,25 @@ func TestBrowser(t *testing.T) {
 		b := e.person(t, root)
 		b.login("reviewer2")
 		open := b.eval(`String(document.querySelectorAll('tr.row').length)`)
-		// Every complaint of the test has text and cue evidence, none an
-		// image: the counts beside the options say so.
+		// Every complaint of the test has text, cue and image evidence,
+		// none a price signal: the counts beside the options say so.
 		if got := b.eval(`document.querySelector('#f-matcher option[value=cue]').textContent`); got != "cue ("+open+")" {
 			t.Errorf("cue option %q, want the %s open complaints", got, open)
 		}
-		if got := b.eval(`document.querySelector('#f-matcher option[value=image]').textContent`); got != "image (0)" {
-			t.Errorf("image option %q, want 0", got)
+		if got := b.eval(`document.querySelector('#f-matcher option[value=image]').textContent`); got != "image ("+open+")" {
+			t.Errorf("image option %q, want the %s open complaints", got, open)
+		}
+		if got := b.eval(`document.querySelector('#f-matcher option[value=price]').textContent`); got != "price (0)" {
+			t.Errorf("price option %q, want 0", got)
 		}
 		if got := b.eval(`document.querySelector('#f-status option[value=open]').textContent`); got != "open ("+open+")" {
 			t.Errorf("open option %q, want %s", got, open)
 		}
-		b.navigates(chromedp.SetValue(chromedp.CSS("#f-matcher"), "image"), chromedp.Submit(chromedp.CSS("#f-matcher")))
+		b.navigates(chromedp.SetValue(chromedp.CSS("#f-matcher"), "price"), chromedp.Submit(chromedp.CSS("#f-matcher")))
 		if n := b.eval(`String(document.querySelectorAll('tr.row').length)`); n != "0" {
-			t.Errorf("matcher=image lists %s rows", n)
+			t.Errorf("matcher=price lists %s rows", n)
 		}
-		if got := b.eval(`location.search`); !strings.Contains(got, "matcher=image") {
+		if got := b.eval(`location.search`); !strings.Contains(got, "matcher=price") {
 			t.Errorf("filtered queue at %q", got)
 		}
 		b.navigates(chromedp.SetValue(chromedp.CSS("#f-matcher"), "cue"), chromedp.Submit(chromedp.CSS("#f-matcher")))
