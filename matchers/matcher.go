@@ -101,6 +101,9 @@ type ListingImage struct {
 	// a closed set for metrics ("ok", "cached", "not_found", "timeout",
 	// ...; see internal/detection); empty when the preparer does not say.
 	Cause string
+	// Features are the image's local features for logo detection; nil
+	// when the preparer does not compute them or the image has none.
+	Features *Features
 }
 
 // Mark is a mark prepared for matching.
@@ -116,6 +119,9 @@ type ReferenceImage struct {
 	Kind   string
 	URL    string
 	Hashes []uint64
+	// Features are a logo's local features (domain.ImageHash.Features,
+	// decoded); nil when the mark carries none.
+	Features *Features
 }
 
 // Candidate kinds of image references.
@@ -147,6 +153,13 @@ func NewMark(m *domain.Mark) (*Mark, error) {
 				return nil, fmt.Errorf("mark %s: image_hashes[%d].hashes[%d]: %w", m.MarkID, i, j, err)
 			}
 			ref.Hashes = append(ref.Hashes, h)
+		}
+		if ih.Features != "" {
+			f, err := DecodeFeatures(ih.Features)
+			if err != nil {
+				return nil, fmt.Errorf("mark %s: image_hashes[%d].features: %w", m.MarkID, i, err)
+			}
+			ref.Features = f
 		}
 		p.References = append(p.References, ref)
 	}
