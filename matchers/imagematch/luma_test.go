@@ -71,3 +71,16 @@ func FuzzLuma(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLuma800 is the full decode logo detection needs, on the same
+// 800×800 photo as BenchmarkHashJPEG800 (which decodes DC coefficients
+// only).
+func BenchmarkLuma800(b *testing.B) {
+	data := photo800(b)
+	h := NewHasher(Limits{})
+	for b.Loop() {
+		if _, err := h.Luma(b.Context(), data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -26,6 +26,8 @@ type logoRef struct {
 	// box is the extent of the logo's keypoints in its own coordinates:
 	// what a detection's region is projected from.
 	x0, y0, x1, y1 float32
+	// first and n locate the logo's keypoints in index.pts.
+	first, n int
 }
 
 // index holds every logo's descriptors and the multi-index over them.
@@ -70,7 +72,7 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 				mi = len(ix.marks)
 				ix.marks = append(ix.marks, mk)
 			}
-			lr := logoRef{mark: mi, url: ref.URL, x0: f.Points[0].X, y0: f.Points[0].Y, x1: f.Points[0].X, y1: f.Points[0].Y}
+			lr := logoRef{mark: mi, url: ref.URL, x0: f.Points[0].X, y0: f.Points[0].Y, x1: f.Points[0].X, y1: f.Points[0].Y, first: len(ix.desc), n: n}
 			for _, p := range f.Points[:n] {
 				lr.x0, lr.y0 = min(lr.x0, p.X), min(lr.y0, p.Y)
 				lr.x1, lr.y1 = max(lr.x1, p.X), max(lr.y1, p.Y)
@@ -115,16 +117,29 @@ type pair struct {
 	dist int
 }
 
+// topK is how many logos one listing descriptor may be matched to.
+const topK = 4
+
 // nearest finds, for each listing descriptor, its nearest indexed
-// descriptor through the multi-index and keeps it when it is within
-// maxDist bits and nearer than ratio times the nearest descriptor of any
-// other mark. Kept pairs are returned grouped by logo.
+// descriptor in each logo through the multi-index, and keeps the pair for
+// the nearest logo and for up to topK−1 others nearly as near (within
+// 1/ratio times the nearest distance, and within maxDist bits). A strict
+// ratio test against other logos would throw away most true matches when
+// logos share letters of one typeface or a common emblem; geometric
+// verification, per logo, is what tells them apart. Kept pairs are
+// returned grouped by logo.
 func (ix *index) nearest(f *matchers.Features, maxDist int, ratio float64) map[uint32][]pair {
 	out := map[uint32][]pair{}
+	type cand struct {
+		logo  uint32
+		entry uint32
+		d     int
+	}
 	for qi := range f.Desc {
 		q := &f.Desc[qi]
-		best, bestD, bestMark := -1, 257, -1
-		otherD := 257 // nearest of another mark
+		var top [topK]cand
+		n := 0
+		worst := maxDist + 1 // distance a new logo must beat when top is full
 		for t := range tables {
 			k := key(q, t)
 			lo, hi := ix.start[t][k], ix.start[t][k+1]
@@ -133,28 +148,52 @@ func (ix *index) nearest(f *matchers.Features, maxDist int, ratio float64) map[u
 			}
 			for _, e := range ix.ent[t][lo:hi] {
 				d := hamming(q, &ix.desc[e])
-				if d >= otherD && d >= bestD {
+				if d > maxDist || (n == topK && d >= worst) {
 					continue
 				}
-				m := ix.logos[ix.owner[e]].mark
+				o := ix.owner[e]
+				i := 0
+				for i < n && top[i].logo != o {
+					i++
+				}
 				switch {
-				case m == bestMark:
-					if d < bestD {
-						best, bestD = int(e), d
+				case i < n:
+					if d < top[i].d {
+						top[i].d, top[i].entry = d, e
 					}
-				case d < bestD:
-					otherD = bestD
-					best, bestD, bestMark = int(e), d, m
+				case n < topK:
+					top[n] = cand{o, e, d}
+					n++
 				default:
-					otherD = min(otherD, d)
+					// Replace the farthest.
+					w := 0
+					for j := 1; j < n; j++ {
+						if top[j].d > top[w].d {
+							w = j
+						}
+					}
+					top[w] = cand{o, e, d}
+				}
+				if n == topK {
+					worst = 0
+					for j := range n {
+						worst = max(worst, top[j].d)
+					}
 				}
 			}
 		}
-		if best < 0 || bestD > maxDist || float64(bestD) >= ratio*float64(otherD) {
+		if n == 0 {
 			continue
 		}
-		o := ix.owner[best]
-		out[o] = append(out[o], pair{l: f.Points[qi], r: ix.pts[best], dist: bestD})
+		best := top[0].d
+		for j := 1; j < n; j++ {
+			best = min(best, top[j].d)
+		}
+		for _, c := range top[:n] {
+			if float64(c.d)*ratio <= float64(best) {
+				out[c.logo] = append(out[c.logo], pair{l: f.Points[qi], r: ix.pts[c.entry], dist: c.d})
+			}
+		}
 	}
 	return out
 }

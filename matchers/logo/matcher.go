@@ -21,11 +21,12 @@ type Options struct {
 	// MaxDistance is the largest Hamming distance (of 256 bits) at which
 	// a listing descriptor matches a logo's (default 64).
 	MaxDistance int
-	// Ratio is the ratio test: the nearest descriptor must be nearer than
-	// Ratio times the nearest of any other mark (default 0.8).
+	// Ratio is the ratio test: a listing descriptor is paired with the
+	// nearest descriptor of each logo whose distance times Ratio is
+	// within the nearest logo's (default 0.8; up to 4 logos).
 	Ratio float64
 	// MinInliers is the fewest distinct matches a verified fit keeps
-	// (default 12). Raising it trades recall for fewer false matches; see
+	// (default 16). Raising it trades recall for fewer false matches; see
 	// docs/BENCHMARKS.md for the curve.
 	MinInliers int
 	// Tolerance is the largest reprojection error of an inlier, as a share
@@ -38,6 +39,11 @@ type Options struct {
 	// MinWidth and MaxWidth bound a found logo's width as a share of the
 	// image's width (defaults 0.04 and 0.8).
 	MinWidth, MaxWidth float64
+	// MinCoverage is the least share of the logo's keypoints that should
+	// be visible in the photo (inside it, at a scale its pyramid has)
+	// that a fit must explain (default 0.15): a logo that only shares an
+	// emblem or a few letters with the one shown explains few of them.
+	MinCoverage float64
 	// Iterations is RANSAC's number of samples per logo (default 400).
 	Iterations int
 	// MaxLogoKeypoints caps the descriptors indexed per logo (default 512,
@@ -58,7 +64,7 @@ func (o Options) withDefaults() Options {
 		o.Ratio = 0.8
 	}
 	if o.MinInliers <= 0 {
-		o.MinInliers = 12
+		o.MinInliers = 16
 	}
 	if o.Tolerance <= 0 {
 		o.Tolerance = 0.05
@@ -71,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxWidth <= 0 {
 		o.MaxWidth = 0.8
+	}
+	if o.MinCoverage <= 0 {
+		o.MinCoverage = 0.15
 	}
 	if o.Iterations <= 0 {
 		o.Iterations = 400
@@ -128,7 +137,7 @@ func New(marks []*matchers.Mark, o Options) (*Matcher, error) {
 	ix, skipped := newIndex(marks, o.MaxLogoKeypoints, o.MaxIndexed)
 	return &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
 		minInliers: o.MinInliers, tolerance: o.Tolerance, maxAngle: o.MaxAngle * math.Pi / 180,
-		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations,
+		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations, minCoverage: o.MinCoverage,
 	}}, nil
 }
 
@@ -151,6 +160,9 @@ type Detection struct {
 	Logo string
 	// Inliers is the number of distinct keypoint matches the fit explains.
 	Inliers int
+	// Coverage is Inliers over the logo's keypoints the fit should make
+	// visible.
+	Coverage float64
 	// Region is the logo's box in the image.
 	Region domain.Region
 	// Scale and Angle (degrees) are the fit's.
@@ -174,6 +186,7 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 			continue
 		}
 		byLogo := m.ix.nearest(f, m.o.MaxDistance, m.o.Ratio)
+		scales := levelScales(f)
 		// Verify in logo order, so the output does not depend on map order.
 		ids := make([]uint32, 0, len(byLogo))
 		for id, ps := range byLogo {
@@ -182,18 +195,20 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 			}
 		}
 		slices.Sort(ids)
+		first := len(out)
 		for _, id := range ids {
 			lr := m.ix.logos[id]
-			fit, ok := verify(byLogo[id], lr, f.W, f.H, m.vp, uint64(id))
+			fit, ok := verify(byLogo[id], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, m.vp, uint64(id))
 			if !ok {
 				continue
 			}
 			out = append(out, Detection{
-				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers,
+				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
 				Region: project(fit.s, lr, f.W, f.H),
 				Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
 			})
 		}
+		out = append(out[:first], suppress(out[first:])...)
 	}
 	slices.SortStableFunc(out, func(a, b Detection) int {
 		if a.Inliers != b.Inliers {
@@ -208,6 +223,50 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 		return cmpString(a.Logo, b.Logo)
 	})
 	return out, nil
+}
+
+// suppress keeps, of the detections in one image whose regions overlap by
+// more than half of the smaller, the one explaining most keypoints: two
+// logos sharing an emblem or a typeface both verify on the one shown, and
+// the logo it is explains more of it (as imagematch keeps the nearest
+// source only).
+func suppress(ds []Detection) []Detection {
+	slices.SortStableFunc(ds, func(a, b Detection) int { return b.Inliers - a.Inliers })
+	var kept []Detection
+	for _, d := range ds {
+		ok := true
+		for _, k := range kept {
+			if overlap(d.Region, k.Region) > 0.5 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			kept = append(kept, d)
+		}
+	}
+	return kept
+}
+
+// overlap is the area two regions share over the smaller one's area.
+func overlap(a, b domain.Region) float64 {
+	w := min(a.X+a.W, b.X+b.W) - max(a.X, b.X)
+	h := min(a.Y+a.H, b.Y+b.H) - max(a.Y, b.Y)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return float64(w*h) / float64(max(1, min(a.W*a.H, b.W*b.H)))
+}
+
+// levelScales are the distinct pyramid scales of an image's keypoints.
+func levelScales(f *matchers.Features) []float32 {
+	var out []float32
+	for _, p := range f.Points {
+		if !slices.Contains(out, p.Scale) {
+			out = append(out, p.Scale)
+		}
+	}
+	return out
 }
 
 func cmpString(a, b string) int {

@@ -3,6 +3,8 @@ package logo
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/markwatch/markwatch/matchers"
 )
 
 // similarity maps logo coordinates to listing coordinates:
@@ -85,6 +87,9 @@ type verifyParams struct {
 	// the image's width.
 	minWidth, maxWidth float64
 	iterations         int
+	// minCoverage is the least share of the expected keypoints a fit
+	// must explain.
+	minCoverage float64
 }
 
 // consistent says whether pair p agrees with s beyond its position: its
@@ -103,11 +108,44 @@ func consistent(s similarity, p pair) bool {
 type fitResult struct {
 	s       similarity
 	inliers int
+	// coverage is inliers over the logo keypoints the fit says should be
+	// visible (see expected).
+	coverage float64
+}
+
+// expected counts the logo's keypoints (pts) that the fit s should make
+// findable in a w×h image whose keypoints come at pyramid scales
+// scales: inside the image, at a scale one of its levels has. A logo
+// that only shares an emblem or a few letters with the one in the photo
+// explains a small share of them; the logo itself a large share.
+func expected(pts []matchers.Keypoint, s similarity, w, h int, scales []float32) int {
+	n := 0
+	seen := map[[2]int32]bool{}
+	for _, p := range pts {
+		x, y := s.apply(float64(p.X), float64(p.Y))
+		if x < 0 || y < 0 || x >= float64(w) || y >= float64(h) {
+			continue
+		}
+		want := s.scale() * float64(p.Scale)
+		ok := false
+		for _, ls := range scales {
+			if k := want / float64(ls); k > 1/1.4 && k < 1.4 {
+				ok = true
+				break
+			}
+		}
+		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
+		if ok && !seen[key] {
+			seen[key] = true
+			n++
+		}
+	}
+	return n
 }
 
 // verify runs RANSAC over ps for a similarity from logo lr into an image
 // of w×h pixels and returns the best fit that passes every check.
-func verify(ps []pair, lr logoRef, w, h int, vp verifyParams, seed uint64) (fitResult, bool) {
+func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w, h int, vp verifyParams, seed uint64) (fitResult, bool) {
 	if len(ps) < vp.minInliers {
 		return fitResult{}, false
 	}
@@ -170,7 +208,11 @@ func verify(ps []pair, lr logoRef, w, h int, vp verifyParams, seed uint64) (fitR
 	if n < vp.minInliers || !spread(ps, best, lr) {
 		return fitResult{}, false
 	}
-	return fitResult{s: bestS, inliers: n}, true
+	cov := float64(n) / float64(max(1, expected(pts, bestS, w, h, scales)))
+	if cov < vp.minCoverage {
+		return fitResult{}, false
+	}
+	return fitResult{s: bestS, inliers: n, coverage: cov}, true
 }
 
 // distinct counts the inliers with distinct listing and logo positions (on
