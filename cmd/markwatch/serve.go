@@ -24,6 +24,7 @@ import (
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/matchers/logo"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/ingest"
 )
@@ -55,9 +56,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// One hasher: uploaded logos' features decode within its budget too.
+	hasher := detection.HasherFrom(cfg.Detection)
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg,
-		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: hasher, Logos: detection.NewLumaFeatures(hasher, logo.ExtractorOptions{}), DecodeWait: cfg.Detection.Image.DecodeWait},
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
 		},
