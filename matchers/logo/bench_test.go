@@ -63,17 +63,21 @@ func benchmarkListing(b *testing.B, n int) {
 	idx, _ := m.Logos()
 	b.ReportMetric(float64(m.IndexBytes())/float64(idx)*1000/(1<<20), "MiB/1000logos")
 	b.Run("extract", func(b *testing.B) {
+		c0 := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			ex.Listing(grays[i%len(grays)].(*imageGray))
 		}
+		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
 	b.Run("match", func(b *testing.B) {
+		c0 := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Features: imgs[i%len(imgs)]}}}
 			if _, err := m.Detect(b.Context(), l); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
 }
 

@@ -14,10 +14,16 @@ import (
 // of such pairs are found, and a logo has dozens of keypoints to spare.
 const tables = 16
 
-// maxBucket bounds the entries read from one bucket: a key shared by that
-// many descriptors says little (a flat patch's bits) and would cost the
-// query more than every other bucket together.
-const maxBucket = 4096
+// bucketFactor bounds the entries read from one bucket to this many times
+// the mean bucket (at least minBucketCap): BRIEF's bits are not
+// independent, and a few keys (the bits of a patch with one edge across
+// it) are shared by thousands of descriptors; such a key says little and
+// reading its bucket would cost the query more than every other bucket
+// together.
+const (
+	bucketFactor = 16
+	minBucketCap = 32
+)
 
 // logoRef is one indexed logo.
 type logoRef struct {
@@ -42,6 +48,8 @@ type index struct {
 	// descriptors whose key t is k.
 	start [tables][]uint32
 	ent   [tables][]uint32
+	// maxBucket is the largest bucket a query reads.
+	maxBucket uint32
 }
 
 func key(d *matchers.Descriptor, t int) uint32 {
@@ -86,6 +94,7 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 			}
 		}
 	}
+	ix.maxBucket = uint32(max(minBucketCap, bucketFactor*len(ix.desc)>>16))
 	// Counting sort per table: offsets, then entries.
 	for t := range tables {
 		start := make([]uint32, 1<<16+1)
@@ -143,7 +152,7 @@ func (ix *index) nearest(f *matchers.Features, maxDist int, ratio float64) map[u
 		for t := range tables {
 			k := key(q, t)
 			lo, hi := ix.start[t][k], ix.start[t][k+1]
-			if hi-lo > maxBucket {
+			if hi-lo > ix.maxBucket {
 				continue
 			}
 			for _, e := range ix.ent[t][lo:hi] {

@@ -152,6 +152,35 @@ func resize(g gray, w, h int) gray {
 	return out
 }
 
+// halfStep scales g down to w×h (a small step, as between pyramid levels)
+// by bilinear interpolation in 8-bit fixed point.
+func halfStep(g gray, w, h int) gray {
+	out := gray{w, h, make([]uint8, w*h)}
+	fx, fy := float64(g.w)/float64(w), float64(g.h)/float64(h)
+	xs := make([]int32, w)
+	xt := make([]int32, w)
+	for x := range w {
+		sx := (float64(x)+0.5)*fx - 0.5
+		x0 := min(max(int(sx), 0), g.w-2)
+		xs[x] = int32(x0)
+		xt[x] = int32(min(max(sx-float64(x0), 0), 1) * 256)
+	}
+	for y := range h {
+		sy := (float64(y)+0.5)*fy - 0.5
+		y0 := min(max(int(sy), 0), g.h-2)
+		ty := int32(min(max(sy-float64(y0), 0), 1) * 256)
+		r0, r1 := g.pix[y0*g.w:], g.pix[(y0+1)*g.w:]
+		row := out.pix[y*w : (y+1)*w]
+		for x := range row {
+			i, t := xs[x], xt[x]
+			a := int32(r0[i])*(256-t) + int32(r0[i+1])*t
+			b := int32(r1[i])*(256-t) + int32(r1[i+1])*t
+			row[x] = uint8((a*(256-ty) + b*ty + 1<<15) >> 16)
+		}
+	}
+	return out
+}
+
 // circle is the Bresenham circle of radius 3 FAST tests, clockwise from
 // the top.
 var circle = [16][2]int{
@@ -358,12 +387,16 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 		score []int32
 		sum   []uint32
 	)
+	prev := g
 	for k := range n {
 		s := math.Pow(scaleStep, float64(k))
 		lv := g
 		if k > 0 {
-			lv = resize(g, int(math.Round(float64(g.w)/s)), int(math.Round(float64(g.h)/s)))
+			// Each level from the one before, bilinear: a step of 1.3
+			// hardly aliases, and it costs a quarter of the box filter.
+			lv = halfStep(prev, int(math.Round(float64(g.w)/s)), int(math.Round(float64(g.h)/s)))
 		}
+		prev = lv
 		quota := int(math.Round(float64(maxPts) * weight(k) / total))
 		if quota == 0 {
 			continue
