@@ -36,6 +36,7 @@ func OptionsFrom(d config.Detection) Options {
 		Cue:   cue.Options{Entries: extra},
 		Price: price.Options{Floor: d.Price.Floor, Base: d.Price.Base, Rates: d.Price.Rates},
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
+		Logo:  logo.Options{Disabled: d.Logo.Disabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage},
 	}
 }
 
@@ -52,12 +53,12 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 
 // ImagesFrom returns an image preparer over fetch with the configured
 // concurrency and cache, its metrics registered with reg (nil: none).
-// When h is an *imagematch.Hasher the preparer also computes the local
-// features of listing images and logos for logo detection, decoded
-// through h.
+// When h is an *imagematch.Hasher and logo detection is not disabled, the
+// preparer also computes the local features of listing images and logos
+// for logo detection, decoded through h.
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
 	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg}
-	if ih, ok := h.(*imagematch.Hasher); ok {
+	if ih, ok := h.(*imagematch.Hasher); ok && !d.Logo.Disabled {
 		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{})
 	}
 	return NewImages(fetch, h, o)

@@ -18,6 +18,8 @@ const Kind = "logo_in_photo"
 
 // Options configure a Matcher. Zero fields take the defaults.
 type Options struct {
+	// Disabled builds a Matcher that indexes nothing and finds nothing.
+	Disabled bool
 	// MaxDistance is the largest Hamming distance (of 256 bits) at which
 	// a listing descriptor matches a logo's (default 64).
 	MaxDistance int
@@ -134,6 +136,9 @@ func New(marks []*matchers.Mark, o Options) (*Matcher, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
+	if o.Disabled {
+		marks = nil
+	}
 	ix, skipped := newIndex(marks, o.MaxLogoKeypoints, o.MaxIndexed)
 	return &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
 		minInliers: o.MinInliers, tolerance: o.Tolerance, maxAngle: o.MaxAngle * math.Pi / 180,
