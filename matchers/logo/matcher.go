@@ -52,7 +52,7 @@ type Options struct {
 	// both polarities of ExtractorOptions.MaxLogoKeypoints).
 	MaxLogoKeypoints int
 	// MaxIndexed caps the descriptors indexed in all (default 8,000,000,
-	// about 15,000 logos and 850 MB); logos past it are left out.
+	// about 16,000 logos and 930 MB); logos past it are left out.
 	MaxIndexed int
 	// MaxEvidence caps the evidence items of one signal (default 3).
 	MaxEvidence int
