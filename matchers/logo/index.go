@@ -21,7 +21,7 @@ const tables = 16
 // reading its bucket would cost the query more than every other bucket
 // together.
 const (
-	bucketFactor = 16
+	bucketFactor = 128
 	minBucketCap = 32
 )
 
@@ -127,7 +127,7 @@ type pair struct {
 }
 
 // topK is how many logos one listing descriptor may be matched to.
-const topK = 4
+const topK = 8
 
 // nearest finds, for each listing descriptor, its nearest indexed
 // descriptor in each logo through the multi-index, and keeps the pair for

@@ -25,7 +25,7 @@ type Options struct {
 	MaxDistance int
 	// Ratio is the ratio test: a listing descriptor is paired with the
 	// nearest descriptor of each logo whose distance times Ratio is
-	// within the nearest logo's (default 0.8; up to 4 logos).
+	// within the nearest logo's (default 0.5; up to 8 logos).
 	Ratio float64
 	// MinInliers is the fewest distinct matches a verified fit keeps
 	// (default 16). Raising it trades recall for fewer false matches; see
@@ -63,7 +63,7 @@ func (o Options) withDefaults() Options {
 		o.MaxDistance = 64
 	}
 	if o.Ratio <= 0 {
-		o.Ratio = 0.8
+		o.Ratio = 0.5
 	}
 	if o.MinInliers <= 0 {
 		o.MinInliers = 16
