@@ -10,7 +10,8 @@
 // Sub-packages: normalize (one normalization for marks and listings), text
 // (word marks, presearch through exact terms and bleve), cue (counterfeit
 // cue words), price (below the counterfeit floor), imagematch (perceptual
-// hashes of logos and official photos), seller (authorized sellers,
+// hashes of logos and official photos), logo (a logo inside a seller's
+// own photo, from local features; see Features), seller (authorized sellers,
 // nominative use), score (combination, thresholds, explanations) and
 // matchertest (the conformance suite every matcher passes).
 package matchers
