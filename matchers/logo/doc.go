@@ -16,15 +16,20 @@
 //   - Matching: an index over every active mark's logos (multi-index
 //     hashing: the 256 bits cut into 16 keys of 16 bits, one table per
 //     key, so a descriptor within a few bits of a query shares at least one
-//     key with it), the best candidate kept when it is within MaxDistance
-//     bits and clearly nearer than the best of any other logo (ratio test).
+//     key with it; buckets over 128 times the mean are skipped); each
+//     listing descriptor is paired with its nearest descriptor in up to 8
+//     logos, within MaxDistance bits and 1/Ratio times the nearest logo's
+//     distance. A strict ratio test between logos loses most true pairs
+//     when logos share a typeface or an emblem; verification sorts them.
 //   - Geometric verification: per logo, RANSAC over two-match samples of a
 //     similarity (scale, rotation, translation), inliers within a tolerance
 //     that absorbs mild perspective, refitted by least squares. A fit is
-//     kept only with MinInliers distinct inliers spread over the logo, a
+//     kept only with MinInliers distinct inliers spread over the logo,
+//     explaining MinCoverage of the logo keypoints it makes visible, a
 //     scale that puts the logo at 4–80% of the image's width, a rotation
 //     within ±50°, and keypoint orientations and pyramid scales that agree
 //     with it. A similarity cannot mirror, so no flipped fit is accepted.
+//     Of overlapping detections in one image the strongest is kept.
 //
 // Why written here: no pure-Go feature library exists (gocv and the like
 // wrap OpenCV through cgo), and markwatch builds with CGO_ENABLED=0.
