@@ -10,7 +10,8 @@
 // Sub-packages: normalize (one normalization for marks and listings), text
 // (word marks, presearch through exact terms and bleve), cue (counterfeit
 // cue words), price (below the counterfeit floor), imagematch (perceptual
-// hashes of logos and official photos), seller (authorized sellers,
+// hashes of logos and official photos), logo (a logo inside a seller's
+// own photo, from local features; see Features), seller (authorized sellers,
 // nominative use), score (combination, thresholds, explanations) and
 // matchertest (the conformance suite every matcher passes).
 package matchers
@@ -106,6 +107,9 @@ type ListingImage struct {
 	// a closed set for metrics ("ok", "cached", "not_found", "timeout",
 	// ...; see internal/detection); empty when the preparer does not say.
 	Cause string
+	// Features are the image's local features for logo detection; nil
+	// when the preparer does not compute them or the image has none.
+	Features *Features
 }
 
 // Mark is a mark prepared for matching.
@@ -121,6 +125,9 @@ type ReferenceImage struct {
 	Kind   string
 	URL    string
 	Hashes []uint64
+	// Features are a logo's local features (domain.ImageHash.Features,
+	// decoded); nil when the mark carries none.
+	Features *Features
 }
 
 // Candidate kinds of image references.
@@ -152,6 +159,13 @@ func NewMark(m *domain.Mark) (*Mark, error) {
 				return nil, fmt.Errorf("mark %s: image_hashes[%d].hashes[%d]: %w", m.MarkID, i, j, err)
 			}
 			ref.Hashes = append(ref.Hashes, h)
+		}
+		if ih.Features != "" {
+			f, err := DecodeFeatures(ih.Features)
+			if err != nil {
+				return nil, fmt.Errorf("mark %s: image_hashes[%d].features: %w", m.MarkID, i, err)
+			}
+			ref.Features = f
 		}
 		p.References = append(p.References, ref)
 	}

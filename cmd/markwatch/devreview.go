@@ -20,6 +20,7 @@ import (
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/web"
+	"github.com/markwatch/markwatch/matchers/logo"
 )
 
 // devReview is the review service inside `markwatch dev`: SQLite under the
@@ -60,9 +61,11 @@ func newDevReview(ctx context.Context, cfg config.Config, dataDir string, log *s
 		st.Close()
 		return nil, err
 	}
+	// One hasher: uploaded logos' features decode within its budget too.
+	hasher := detection.HasherFrom(cfg.Detection)
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg, NegativeBankTopic: cfg.Kafka.Topics.NegativeBanks,
-		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: hasher, Logos: detection.NewLumaFeatures(hasher, logo.ExtractorOptions{}), DecodeWait: cfg.Detection.Image.DecodeWait},
 	})
 	if err != nil {
 		st.Close()

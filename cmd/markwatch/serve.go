@@ -27,6 +27,7 @@ import (
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/search"
 	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/matchers/logo"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/ingest"
 )
@@ -68,9 +69,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		}
 		defer ix.Close()
 	}
+	// One hasher: uploaded logos' features decode within its budget too.
+	hasher := detection.HasherFrom(cfg.Detection)
 	a, err := api.New(api.Options{
 		Store: st, Review: rs.svc, Logger: log, Registerer: reg, Search: ix,
-		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: detection.HasherFrom(cfg.Detection), DecodeWait: cfg.Detection.Image.DecodeWait},
+		Marks: api.MarkOptions{Topic: cfg.Kafka.Topics.Marks, Hasher: hasher, Logos: detection.NewLumaFeatures(hasher, logo.ExtractorOptions{}), DecodeWait: cfg.Detection.Image.DecodeWait},
 		Calibration: calibration.Options{
 			Target: cfg.Review.Calibration.Target, MinDecisions: cfg.Review.Calibration.MinDecisions, WindowDays: cfg.Review.Calibration.WindowDays,
 		},

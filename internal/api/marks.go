@@ -69,6 +69,11 @@ type MarkOptions struct {
 	// image whose decode would take more than the Hasher's
 	// MaxDecodedBytes is refused from its header with a 413.
 	Hasher ReferenceHasher
+	// Logos, if set, computes an uploaded logo's local features
+	// (domain.ImageHash.Features) for logo detection in sellers' photos;
+	// pass one that decodes through Hasher (detection.LumaFeatures). nil
+	// means logos are published with their hashes only.
+	Logos LogoFeaturer
 	// DecodeWait is how long an upload waits for its turn to be decoded
 	// before it is answered 503 with Retry-After; DefaultDecodeWait when
 	// zero.
@@ -92,12 +97,20 @@ type ReferenceInspector interface {
 	InspectReference(ctx context.Context, data []byte) ([]uint64, imagematch.ReferenceReport, error)
 }
 
+// LogoFeaturer computes a logo's local features (matchers/logo);
+// detection.LumaFeatures implements it. A logo too plain to detect fails
+// and is published without features.
+type LogoFeaturer interface {
+	LogoFeatures(ctx context.Context, data []byte) (*matchers.Features, error)
+}
+
 // markConfig is MarkOptions with the defaults applied and the hasher built.
 type markConfig struct {
 	topic     string
 	maxUpload int64
 	maxImage  int64
 	hasher    ReferenceHasher
+	logos     LogoFeaturer
 	wait      time.Duration
 }
 
@@ -129,6 +142,7 @@ func (o MarkOptions) config() (markConfig, error) {
 		maxUpload: o.MaxUploadBytes,
 		maxImage:  o.MaxImageBytes,
 		hasher:    o.Hasher,
+		logos:     o.Logos,
 		wait:      o.DecodeWait,
 	}, nil
 }
@@ -569,6 +583,16 @@ func (a *API) hashPart(ctx context.Context, part uploadPart) (domain.ImageHash, 
 	h := domain.ImageHash{Kind: kind, URL: "upload:" + hex.EncodeToString(sum[:])}
 	for _, x := range sums {
 		h.Hashes = append(h.Hashes, matchers.FormatHash(x))
+	}
+	if kind == matchers.RefLogo && a.marks.logos != nil {
+		// The hashes decoded it, so it is a usable image; features are
+		// best effort (a plain logo has too few corners, and a busy
+		// decoder is no reason to refuse the upload).
+		if f, err := a.marks.logos.LogoFeatures(wctx, data); err == nil {
+			if enc, err := matchers.EncodeFeatures(f); err == nil {
+				h.Features = enc
+			}
+		}
 	}
 	if report == nil {
 		return h, nil, nil

@@ -311,6 +311,21 @@ type Detection struct {
 	Price         Price   `yaml:"price"`
 	Image         Image   `yaml:"image"`
 	Cues          Cues    `yaml:"cues"`
+	Logo          Logo    `yaml:"logo"`
+}
+
+// Logo configures logo detection inside sellers' own photos
+// (matchers/logo). It costs a full decode and a feature pass per listing
+// image (see docs/BENCHMARKS.md); a detector that must keep its image
+// throughput on few cores can turn it off.
+type Logo struct {
+	// Disabled turns logo detection off: listing images are decoded for
+	// their hashes only, and marks' logo features are not indexed.
+	Disabled bool `yaml:"disabled"`
+	// MinInliers and MinCoverage are the verification thresholds
+	// (logo.Options); 0 takes the measured defaults.
+	MinInliers  int     `yaml:"min_inliers"`
+	MinCoverage float64 `yaml:"min_coverage"`
 }
 
 // Text configures the word-mark matcher.

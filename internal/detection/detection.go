@@ -13,6 +13,7 @@ import (
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/cue"
 	"github.com/markwatch/markwatch/matchers/imagematch"
+	"github.com/markwatch/markwatch/matchers/logo"
 	"github.com/markwatch/markwatch/matchers/price"
 	"github.com/markwatch/markwatch/matchers/score"
 	"github.com/markwatch/markwatch/matchers/seller"
@@ -26,6 +27,7 @@ type Options struct {
 	Cue    cue.Options
 	Price  price.Options
 	Image  imagematch.Options
+	Logo   logo.Options
 	Seller seller.Options
 }
 
@@ -47,6 +49,10 @@ func Build(marks []*matchers.Mark, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
 	}
+	lm, err := logo.New(marks, o.Logo)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
+	}
 	cm, err := cue.New(o.Cue)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
@@ -59,7 +65,7 @@ func Build(marks []*matchers.Mark, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
 	}
-	sc, err := score.New(marks, []matchers.Presearcher{tm, im}, []matchers.Matcher{tm, im, cm, pm, sm}, o.Score)
+	sc, err := score.New(marks, []matchers.Presearcher{tm, im, lm}, []matchers.Matcher{tm, im, lm, cm, pm, sm}, o.Score)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("detection: %w", err), tm.Close())
 	}

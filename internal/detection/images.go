@@ -38,15 +38,19 @@ type RegionHasher interface {
 	HashListingImageRegions(ctx context.Context, data []byte) ([]uint64, []*domain.Region, error)
 }
 
-// hashSet is what the caches keep of one image: its hashes and, for a
-// listing image hashed by a RegionHasher, their regions.
-type hashSet struct {
-	hashes  []uint64
-	regions []*domain.Region
+// FeatureExtractor computes the local features logo detection compares
+// (matchers/logo). LumaFeatures implements it over an imagematch.Hasher,
+// so images are decoded within the hasher's budget.
+type FeatureExtractor interface {
+	ListingFeatures(ctx context.Context, data []byte) (*matchers.Features, error)
+	LogoFeatures(ctx context.Context, data []byte) (*matchers.Features, error)
 }
 
 // ImageOptions configures image preparation.
 type ImageOptions struct {
+	// Features, if set, computes listing images' and logos' local
+	// features beside their hashes, for logo detection; nil means none.
+	Features FeatureExtractor
 	// Concurrency bounds the images fetched and hashed at once (default 8).
 	Concurrency int
 	// CacheSize is how many hash sets are kept by URL and by content
@@ -62,12 +66,22 @@ type ImageOptions struct {
 // at a time, caching the hashes by URL and by content so that an image
 // reused across listings is hashed once. Safe for concurrent use.
 type Images struct {
-	fetch   Fetcher
-	hash    Hasher
-	sem     chan struct{}
-	byURL   *lru.Cache[string, hashSet]
-	byBytes *lru.Cache[[32]byte, hashSet]
-	metrics *imageMetrics
+	fetch    Fetcher
+	hash     Hasher
+	features FeatureExtractor
+	sem      chan struct{}
+	byURL    *lru.Cache[string, prepared]
+	byBytes  *lru.Cache[[32]byte, prepared]
+	metrics  *imageMetrics
+}
+
+// prepared is what is kept of one image: its hashes, for a listing image
+// hashed by a RegionHasher their regions, and, when features are computed,
+// its local features (nil if it has none).
+type prepared struct {
+	hashes   []uint64
+	regions  []*domain.Region
+	features *matchers.Features
 }
 
 // NewImages returns an image preparer.
@@ -81,11 +95,11 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if o.CacheSize <= 0 {
 		o.CacheSize = 10000
 	}
-	byURL, err := lru.New[string, hashSet](o.CacheSize)
+	byURL, err := lru.New[string, prepared](o.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
-	byBytes, err := lru.New[[32]byte, hashSet](o.CacheSize)
+	byBytes, err := lru.New[[32]byte, prepared](o.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
@@ -93,7 +107,7 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Images{fetch: f, hash: h, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes, metrics: m}, nil
+	return &Images{fetch: f, hash: h, features: o.Features, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes, metrics: m}, nil
 }
 
 // Listing fetches and hashes a listing's images concurrently. An image
@@ -107,18 +121,18 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 		h, ok := im.byURL.Get(ref)
 		im.metrics.lookups.WithLabelValues(cacheURL, hitOrMiss(ok)).Inc()
 		if ok {
-			out[i].Hashes, out[i].Regions, out[i].Cause = h.hashes, h.regions, CauseCached
+			out[i].Hashes, out[i].Regions, out[i].Features, out[i].Cause = h.hashes, h.regions, h.features, CauseCached
 			continue
 		}
 		wg.Go(func() {
-			h, err := im.load(ctx, ref, im.hashListing)
+			h, err := im.load(ctx, ref, im.hashListing, im.listingFeatures())
 			out[i].Cause = ImageCause(err)
 			if err != nil {
 				out[i].Err = err.Error()
 				return
 			}
 			im.byURL.Add(ref, h)
-			out[i].Hashes, out[i].Regions = h.hashes, h.regions
+			out[i].Hashes, out[i].Regions, out[i].Features = h.hashes, h.regions, h.features
 		})
 	}
 	wg.Wait()
@@ -127,45 +141,67 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 
 // hashListing hashes a listing image, with its regions when the hasher
 // knows them.
-func (im *Images) hashListing(ctx context.Context, data []byte) (hashSet, error) {
+func (im *Images) hashListing(ctx context.Context, data []byte) (prepared, error) {
 	if rh, ok := im.hash.(RegionHasher); ok {
 		h, r, err := rh.HashListingImageRegions(ctx, data)
-		return hashSet{hashes: h, regions: r}, err
+		return prepared{hashes: h, regions: r}, err
 	}
 	h, err := im.hash.HashListingImage(ctx, data)
-	return hashSet{hashes: h}, err
+	return prepared{hashes: h}, err
 }
 
 // hashReference hashes a mark's reference image.
-func (im *Images) hashReference(ctx context.Context, data []byte) (hashSet, error) {
+func (im *Images) hashReference(ctx context.Context, data []byte) (prepared, error) {
 	h, err := im.hash.HashReference(ctx, data)
-	return hashSet{hashes: h}, err
+	return prepared{hashes: h}, err
 }
 
-// load fetches ref and hashes it with fn, under the concurrency bound.
-func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) (hashSet, error)) (hashSet, error) {
+// featureFunc computes an image's local features.
+type featureFunc func(context.Context, []byte) (*matchers.Features, error)
+
+func (im *Images) listingFeatures() featureFunc {
+	if im.features == nil {
+		return nil
+	}
+	return im.features.ListingFeatures
+}
+
+// load fetches ref and hashes it with fn, and computes its features with
+// feat if not nil, under the concurrency bound. An image that hashes but
+// has no features is kept with its hashes: logo detection is one signal
+// of several.
+func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) (prepared, error), feat featureFunc) (prepared, error) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
-		return hashSet{}, ctx.Err()
+		return prepared{}, ctx.Err()
 	}
 	defer func() { <-im.sem }()
 	data, err := im.fetch.Fetch(ctx, ref)
 	if err != nil {
-		return hashSet{}, err
+		return prepared{}, err
 	}
 	sum := sha256.Sum256(data)
-	h, ok := im.byBytes.Get(sum)
+	p, ok := im.byBytes.Get(sum)
 	im.metrics.lookups.WithLabelValues(cacheContent, hitOrMiss(ok)).Inc()
 	if ok {
-		return h, nil
+		return p, nil
 	}
-	h, err = fn(ctx, data)
+	p, err = fn(ctx, data)
 	if err != nil {
-		return hashSet{}, fmt.Errorf("image %s: %w", ref, err)
+		return prepared{}, fmt.Errorf("image %s: %w", ref, err)
 	}
-	im.byBytes.Add(sum, h)
-	return h, nil
+	if feat != nil {
+		f, err := feat(ctx, data)
+		switch {
+		case err == nil:
+			p.features = f
+		case ctx.Err() != nil:
+			return prepared{}, ctx.Err()
+		}
+	}
+	im.byBytes.Add(sum, p)
+	return p, nil
 }
 
 // Reasons a reference image is skipped, the values of the reason label of
@@ -224,9 +260,15 @@ func hitOrMiss(hit bool) string {
 // images still find listings, and one bad file must not stop a whole run.
 // The error is only ctx's.
 func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, skipped []SkippedReference, _ error) {
+	// A logo carried without features is prepared again when features are
+	// computed, so that marks hashed before logo detection get them.
 	have := map[string]bool{}
+	old := map[string]domain.ImageHash{}
 	for _, ih := range m.ImageHashes {
-		have[ih.URL] = true
+		old[ih.URL] = ih
+		if ih.Kind != matchers.RefLogo || ih.Features != "" || im.features == nil {
+			have[ih.URL] = true
+		}
 	}
 	refs := make([]domain.ImageHash, 0, len(m.Logos)+len(m.OfficialImages))
 	add := func(kind string, urls []string) {
@@ -242,13 +284,24 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, s
 	var wg sync.WaitGroup
 	for i := range refs {
 		wg.Go(func() {
-			h, err := im.load(ctx, refs[i].URL, im.hashReference)
+			var feat featureFunc
+			if refs[i].Kind == matchers.RefLogo && im.features != nil {
+				feat = im.features.LogoFeatures
+			}
+			p, err := im.load(ctx, refs[i].URL, im.hashReference, feat)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			for _, x := range h.hashes {
+			for _, x := range p.hashes {
 				refs[i].Hashes = append(refs[i].Hashes, matchers.FormatHash(x))
+			}
+			if p.features != nil {
+				// A logo whose features cannot be encoded (too large an
+				// image) is still matched by its hashes.
+				if enc, err := matchers.EncodeFeatures(p.features); err == nil {
+					refs[i].Features = enc
+				}
 			}
 		})
 	}
@@ -257,9 +310,19 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, s
 		return nil, nil, err
 	}
 	cp := *m
-	cp.ImageHashes = append([]domain.ImageHash(nil), m.ImageHashes...)
+	cp.ImageHashes = nil
+	for _, ih := range m.ImageHashes {
+		if have[ih.URL] {
+			cp.ImageHashes = append(cp.ImageHashes, ih)
+		}
+	}
 	for i, ref := range refs {
 		if errs[i] != nil {
+			if ih, ok := old[ref.URL]; ok {
+				// Hashed before: keep those hashes, without features.
+				cp.ImageHashes = append(cp.ImageHashes, ih)
+				continue
+			}
 			s := SkippedReference{MarkID: m.MarkID, Kind: ref.Kind, URL: ref.URL, Reason: skipReason(errs[i]), Err: errs[i]}
 			im.metrics.skipped.WithLabelValues(s.Reason).Inc()
 			skipped = append(skipped, s)

@@ -10,6 +10,7 @@ import (
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/cue"
 	"github.com/markwatch/markwatch/matchers/imagematch"
+	"github.com/markwatch/markwatch/matchers/logo"
 	"github.com/markwatch/markwatch/matchers/price"
 	"github.com/markwatch/markwatch/matchers/score"
 	"github.com/markwatch/markwatch/matchers/text"
@@ -35,6 +36,7 @@ func OptionsFrom(d config.Detection) Options {
 		Cue:   cue.Options{Entries: extra},
 		Price: price.Options{Floor: d.Price.Floor, Base: d.Price.Base, Rates: d.Price.Rates},
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
+		Logo:  logo.Options{Disabled: d.Logo.Disabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage},
 	}
 }
 
@@ -51,8 +53,15 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 
 // ImagesFrom returns an image preparer over fetch with the configured
 // concurrency and cache, its metrics registered with reg (nil: none).
+// When h is an *imagematch.Hasher and logo detection is not disabled, the
+// preparer also computes the local features of listing images and logos
+// for logo detection, decoded through h.
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
-	return NewImages(fetch, h, ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg})
+	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg}
+	if ih, ok := h.(*imagematch.Hasher); ok && !d.Logo.Disabled {
+		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{})
+	}
+	return NewImages(fetch, h, o)
 }
 
 // PrepareMarks hashes the reference images of marks (paths relative to

@@ -80,6 +80,9 @@ func (m *Mark) Validate(lim Limits) error {
 			v.fail(f+".kind", "want logo or official, got %q", h.Kind)
 		}
 		v.maxLen(f+".url", h.URL, lim.MaxURLBytes)
+		// The encoding's own cap (matchers.MaxEncodedFeatures keypoints);
+		// its content is checked where it is decoded.
+		v.maxLen(f+".features", h.Features, MaxFeaturesBytes)
 		if len(h.Hashes) == 0 || len(h.Hashes) > 64 {
 			v.fail(f+".hashes", "want 1..64 hashes, got %d", len(h.Hashes))
 		}
@@ -97,6 +100,10 @@ func (m *Mark) Validate(lim Limits) error {
 	}
 	return v.err
 }
+
+// MaxFeaturesBytes caps a reference image's encoded features: 512
+// keypoints of 38 bytes, in base64, with the header.
+const MaxFeaturesBytes = 26_000
 
 // Active reports whether the mark is watched.
 func (m *Mark) Active() bool { return m.Status == MarkActive }

@@ -102,6 +102,11 @@ type ImageHash struct {
 	URL string `json:"url"`
 	// Hashes are the image's hashes (hex, one per variant the hasher keeps).
 	Hashes []string `json:"hashes"`
+	// Features are a logo's local features (keypoints and binary
+	// descriptors, matchers.EncodeFeatures) for finding it inside a
+	// seller's own photo; empty for official photos and for logos hashed
+	// before logo detection existed.
+	Features string `json:"features,omitempty"`
 }
 
 // Mark is a registered trade mark with everything a detector needs.

@@ -40,8 +40,12 @@ const (
 )
 
 var roles = map[string]int{
-	"text":   roleUse,
-	"image":  roleUse,
+	"text":  roleUse,
+	"image": roleUse,
+	// logo (matchers/logo): a mark's logo seen in a seller's own photo is
+	// use of the mark, not in itself evidence of a fake (genuine goods
+	// show their logo too), so its kind has no evasion weight.
+	"logo":   roleUse,
 	"cue":    roleAggravating,
 	"price":  roleAggravating,
 	"seller": roleDampening,
@@ -173,7 +177,7 @@ type Scorer struct {
 
 // New returns a scorer over marks. Presearchers pick candidate marks; every
 // matcher in ms then scores the candidates. Matchers must have names listed
-// in the role table (text, image, cue, price, seller).
+// in the role table (text, image, logo, cue, price, seller).
 func New(marks []*matchers.Mark, presearchers []matchers.Presearcher, ms []matchers.Matcher, opts Options) (*Scorer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -187,7 +191,7 @@ func New(marks []*matchers.Mark, presearchers []matchers.Presearcher, ms []match
 	}
 	for _, m := range ms {
 		if roles[m.Name()] == 0 {
-			return nil, fmt.Errorf("score: matcher %q has no role (want one of text, image, cue, price, seller)", m.Name())
+			return nil, fmt.Errorf("score: matcher %q has no role (want one of text, image, logo, cue, price, seller)", m.Name())
 		}
 	}
 	return s, nil

@@ -194,7 +194,7 @@ func TestMetricsAtZero(t *testing.T) {
 	}
 	for name, want := range map[string]int{
 		"markwatch_listings_scored_total": 3,
-		"markwatch_matches_total":         5,
+		"markwatch_matches_total":         6, // text, image, logo, cue, price, seller
 		"markwatch_image_fetches_total":   2 + len(detection.FailureCauses()),
 	} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != want {

@@ -1,0 +1,74 @@
+package matchers
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestFeaturesRoundTrip(t *testing.T) {
+	f := &Features{W: 300, H: 200, Points: []Keypoint{{X: 10.25, Y: 199.5, Angle: -1, Scale: 1.69}, {X: 0, Y: 0, Angle: 3, Scale: 1}},
+		Desc: []Descriptor{{1, 2, 3, math.MaxUint64}, {0, 0, 0, 1 << 63}}}
+	s, err := EncodeFeatures(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := DecodeFeatures(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.W != 300 || g.H != 200 || len(g.Points) != 2 || g.Desc[0] != f.Desc[0] || g.Desc[1] != f.Desc[1] {
+		t.Fatalf("round trip: %+v", g)
+	}
+	p := g.Points[0]
+	if p.X != 10.25 || p.Y != 199.5 || math.Abs(float64(p.Scale)-1.69) > 1.0/32 ||
+		math.Abs(float64(p.Angle)-(2*math.Pi-1)) > 2*math.Pi/256 {
+		t.Errorf("keypoint 0 decoded as %+v", p)
+	}
+}
+
+func TestDecodeFeaturesRejects(t *testing.T) {
+	good, err := EncodeFeatures(&Features{W: 10, H: 10, Points: []Keypoint{{X: 1, Y: 1, Scale: 1}}, Desc: []Descriptor{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]string{
+		"empty":      "",
+		"not base64": "!!!!",
+		"truncated":  good[:len(good)-4],
+		"too long":   strings.Repeat("A", 30_000),
+		"no magic":   "AAAAAAAAAAAA",
+	} {
+		if _, err := DecodeFeatures(s); !errors.Is(err, ErrFeatures) {
+			t.Errorf("%s: %v, want ErrFeatures", name, err)
+		}
+	}
+}
+
+// FuzzDecodeFeatures: features come from the marks topic, untrusted. The
+// decoder must never panic, and what it accepts lies inside its image and
+// re-encodes to itself.
+func FuzzDecodeFeatures(f *testing.F) {
+	good, _ := EncodeFeatures(&Features{W: 10, H: 10, Points: []Keypoint{{X: 1, Y: 1, Scale: 1}}, Desc: []Descriptor{{7}}})
+	f.Add(good)
+	f.Add("LF1")
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := DecodeFeatures(s)
+		if err != nil {
+			if !errors.Is(err, ErrFeatures) {
+				t.Fatalf("error %v does not wrap ErrFeatures", err)
+			}
+			return
+		}
+		for _, p := range g.Points {
+			if p.X < 0 || p.Y < 0 || p.X >= float32(g.W) || p.Y >= float32(g.H) || p.Scale <= 0 {
+				t.Fatalf("keypoint %+v outside %d×%d", p, g.W, g.H)
+			}
+		}
+		again, err := EncodeFeatures(g)
+		if err != nil || again != s {
+			t.Fatalf("re-encoding differs: %v", err)
+		}
+	})
+}

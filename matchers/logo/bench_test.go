@@ -1,0 +1,102 @@
+package logo
+
+import (
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// manyMarks returns n marks with logo features: the features of base's
+// logos, each copy XORed with a random mask of its own. A mask moves every
+// descriptor to other buckets while keeping how a logo's descriptors relate
+// to each other, so 10,000 logos cost the index what 10,000 drawn logos
+// would, without drawing them.
+func manyMarks(base *logoSet, n int) []*matchers.Mark {
+	r := rand.New(rand.NewPCG(99, 1))
+	out := make([]*matchers.Mark, n)
+	for i := range n {
+		src := base.feats[i%len(base.feats)]
+		f := src
+		if i >= len(base.feats) {
+			mask := matchers.Descriptor{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()}
+			f = &matchers.Features{W: src.W, H: src.H, Points: src.Points, Desc: make([]matchers.Descriptor, len(src.Desc))}
+			for j, d := range src.Desc {
+				for k := range d {
+					f.Desc[j][k] = d[k] ^ mask[k]
+				}
+			}
+		}
+		out[i] = &matchers.Mark{
+			Mark:       &domain.Mark{MarkID: fmt.Sprintf("m%05d", i), Status: domain.MarkActive},
+			References: []matchers.ReferenceImage{{Kind: matchers.RefLogo, URL: fmt.Sprintf("logo-%05d.png", i), Features: f}},
+		}
+	}
+	return out
+}
+
+// benchmarkListing is the per-image cost of logo detection on an 800×800
+// JPEG (quality 40) seller's photo showing one indexed logo, with n logos
+// indexed: features (keypoints and descriptors) then matching and
+// verification. The JPEG decode is not included (see
+// BenchmarkLumaDecode800): it is the same full decode for any detector.
+func benchmarkListing(b *testing.B, n int) {
+	logos := inventLogos(b, 21, 200)
+	m, err := New(manyMarks(logos, n), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex := NewExtractor(ExtractorOptions{})
+	var imgs []*matchers.Features
+	grays := make([]any, 0, 8)
+	for i := range 8 {
+		r := rand.New(rand.NewPCG(22, uint64(i)))
+		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
+		g := lumaOf(b, encodeJPEG(b, img, 40))
+		grays = append(grays, g)
+		imgs = append(imgs, ex.Listing(g))
+	}
+	idx, _ := m.Logos()
+	b.ReportMetric(float64(m.IndexBytes())/float64(idx)*1000/(1<<20), "MiB/1000logos")
+	b.Run("extract", func(b *testing.B) {
+		c0 := cpuTime()
+		for i := 0; b.Loop(); i++ {
+			ex.Listing(grays[i%len(grays)].(*imageGray))
+		}
+		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	})
+	b.Run("match", func(b *testing.B) {
+		c0 := cpuTime()
+		for i := 0; b.Loop(); i++ {
+			l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Features: imgs[i%len(imgs)]}}}
+			if _, err := m.Detect(b.Context(), l); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	})
+}
+
+func BenchmarkListing1kLogos(b *testing.B)  { benchmarkListing(b, 1_000) }
+func BenchmarkListing10kLogos(b *testing.B) { benchmarkListing(b, 10_000) }
+
+// BenchmarkLogoFeatures is the cost of a logo's features at registration.
+func BenchmarkLogoFeatures(b *testing.B) {
+	logos := inventLogos(b, 21, 8)
+	ex := NewExtractor(ExtractorOptions{})
+	gs := make([]*imageGray, len(logos.imgs))
+	for i, img := range logos.imgs {
+		gs[i] = toGray(img)
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := ex.Logo(gs[i%len(gs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+type imageGray = image.Gray

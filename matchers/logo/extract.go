@@ -1,0 +1,131 @@
+package logo
+
+import (
+	"errors"
+	"image"
+	"math"
+
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// ExtractorOptions configure feature extraction. Zero fields take the
+// defaults.
+type ExtractorOptions struct {
+	// MaxSide is the longest side, in pixels, of the working copy of a
+	// listing image (default 800): a larger image is scaled down first.
+	// A logo at 8% of an 800-pixel image is 64 pixels wide, and every
+	// pixel of it is needed.
+	MaxSide int
+	// MaxKeypoints caps a listing image's keypoints (default 1200).
+	MaxKeypoints int
+	// Levels is the number of pyramid levels of a listing image (default
+	// 4: scales 1 to 2.2), which with the logo's own levels covers a logo
+	// from 8% to 40% of the image's width and beyond.
+	Levels int
+	// LogoSide is the longest side a logo is scaled to before extraction
+	// (default 256).
+	LogoSide int
+	// LogoLevels is the number of pyramid levels of a logo (default 8:
+	// from LogoSide down to about 40 pixels).
+	LogoLevels int
+	// MaxLogoKeypoints caps a logo's keypoints per polarity (default 256;
+	// a logo is described as given and with its brightness inverted, so
+	// that a dark logo printed light on a dark product is found too).
+	MaxLogoKeypoints int
+	// Threshold is FAST's brightness threshold (default 12: recoloured
+	// and small logos have low-contrast corners).
+	Threshold int
+}
+
+func (o ExtractorOptions) withDefaults() ExtractorOptions {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxSide, 800)
+	def(&o.MaxKeypoints, 1200)
+	def(&o.Levels, 4)
+	def(&o.LogoSide, 256)
+	def(&o.LogoLevels, 8)
+	def(&o.MaxLogoKeypoints, 256)
+	def(&o.Threshold, 12)
+	return o
+}
+
+// Extractor computes the local features of listing images and logos. It
+// holds no state and is safe for concurrent use.
+type Extractor struct {
+	o ExtractorOptions
+}
+
+// NewExtractor returns an Extractor with o's settings.
+func NewExtractor(o ExtractorOptions) *Extractor {
+	return &Extractor{o: o.withDefaults()}
+}
+
+// ErrNoFeatures means a logo has too few corners to be found in a photo
+// (blank, a plain shape, or too small).
+var ErrNoFeatures = errors.New("logo: too few keypoints to detect")
+
+// minLogoKeypoints is the fewest keypoints a usable logo has; below
+// MinInliers nothing could ever verify.
+const minLogoKeypoints = 24
+
+// Listing returns the features of a listing image's luma plane, in the
+// plane's pixel coordinates (the image scaled down to MaxSide internally).
+func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
+	g := fromImage(img)
+	unit := 1.0
+	if side := max(g.w, g.h); side > e.o.MaxSide {
+		unit = float64(side) / float64(e.o.MaxSide)
+		g = resize(g, max(1, int(math.Round(float64(g.w)/unit))), max(1, int(math.Round(float64(g.h)/unit))))
+	}
+	// Listing keypoints are shared by area: a logo is as likely anywhere
+	// in scale, and a finer level has more room for it.
+	f := extract(g, e.o.Levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
+	f.W, f.H = img.Bounds().Dx(), img.Bounds().Dy()
+	return f
+}
+
+// Logo returns the features of a logo's luma plane, scaled so that its
+// longer side is LogoSide, in those scaled coordinates; twice: as given and
+// with its brightness inverted. It fails with ErrNoFeatures when the logo
+// has too few corners.
+func (e *Extractor) Logo(img *image.Gray) (*matchers.Features, error) {
+	g := fromImage(img)
+	side := max(g.w, g.h)
+	if side < 16 {
+		return nil, ErrNoFeatures
+	}
+	k := float64(e.o.LogoSide) / float64(side)
+	g = resize(g, max(1, int(math.Round(float64(g.w)*k))), max(1, int(math.Round(float64(g.h)*k))))
+	// Small levels get a fair share: a logo at 8% of a photo is matched
+	// against them.
+	weight := func(k int) float64 { return math.Pow(scaleStep, -0.5*float64(k)) }
+	f := extract(g, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true)
+	inv := gray{g.w, g.h, make([]uint8, len(g.pix))}
+	for i, v := range g.pix {
+		inv.pix[i] = 255 - v
+	}
+	fi := extract(inv, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true)
+	f.Points = append(f.Points, fi.Points...)
+	f.Desc = append(f.Desc, fi.Desc...)
+	if len(f.Points) < 2*minLogoKeypoints {
+		return nil, ErrNoFeatures
+	}
+	return f, nil
+}
+
+// pad surrounds g with n pixels that repeat its edge.
+func pad(g gray, n int) gray {
+	out := gray{g.w + 2*n, g.h + 2*n, make([]uint8, (g.w+2*n)*(g.h+2*n))}
+	for y := range out.h {
+		sy := min(max(y-n, 0), g.h-1)
+		for x := range out.w {
+			sx := min(max(x-n, 0), g.w-1)
+			out.pix[y*out.w+x] = g.pix[sy*g.w+sx]
+		}
+	}
+	return out
+}

@@ -1,0 +1,382 @@
+package logo
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// Name is the matcher's name in evidence and metrics.
+const Name = "logo"
+
+// Kind is the evidence kind of a logo found in a listing's photo.
+const Kind = "logo_in_photo"
+
+// Options configure a Matcher. Zero fields take the defaults.
+type Options struct {
+	// Disabled builds a Matcher that indexes nothing and finds nothing.
+	Disabled bool
+	// MaxDistance is the largest Hamming distance (of 256 bits) at which
+	// a listing descriptor matches a logo's (default 64).
+	MaxDistance int
+	// Ratio is the ratio test: a listing descriptor is paired with the
+	// nearest descriptor of each logo whose distance times Ratio is
+	// within the nearest logo's (default 0.5; up to 8 logos).
+	Ratio float64
+	// MinInliers is the fewest distinct matches a verified fit keeps
+	// (default 16). Raising it trades recall for fewer false matches; see
+	// docs/BENCHMARKS.md for the curve.
+	MinInliers int
+	// Tolerance is the largest reprojection error of an inlier, as a share
+	// of the logo's projected diagonal (default 0.05, which absorbs mild
+	// perspective).
+	Tolerance float64
+	// MaxAngle is the largest rotation of a found logo, in degrees
+	// (default 50).
+	MaxAngle float64
+	// MinWidth and MaxWidth bound a found logo's width as a share of the
+	// image's width (defaults 0.04 and 0.8).
+	MinWidth, MaxWidth float64
+	// MinCoverage is the least share of the logo's keypoints that should
+	// be visible in the photo (inside it, at a scale its pyramid has)
+	// that a fit must explain (default 0.15): a logo that only shares an
+	// emblem or a few letters with the one shown explains few of them.
+	MinCoverage float64
+	// Iterations is RANSAC's number of samples per logo (default 400).
+	Iterations int
+	// MaxLogoKeypoints caps the descriptors indexed per logo (default 512,
+	// both polarities of ExtractorOptions.MaxLogoKeypoints).
+	MaxLogoKeypoints int
+	// MaxIndexed caps the descriptors indexed in all (default 8,000,000,
+	// about 16,000 logos and 930 MB); logos past it are left out.
+	MaxIndexed int
+	// MaxEvidence caps the evidence items of one signal (default 3).
+	MaxEvidence int
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxDistance <= 0 {
+		o.MaxDistance = 64
+	}
+	if o.Ratio <= 0 {
+		o.Ratio = 0.5
+	}
+	if o.MinInliers <= 0 {
+		o.MinInliers = 16
+	}
+	if o.Tolerance <= 0 {
+		o.Tolerance = 0.05
+	}
+	if o.MaxAngle <= 0 {
+		o.MaxAngle = 50
+	}
+	if o.MinWidth <= 0 {
+		o.MinWidth = 0.04
+	}
+	if o.MaxWidth <= 0 {
+		o.MaxWidth = 0.8
+	}
+	if o.MinCoverage <= 0 {
+		o.MinCoverage = 0.15
+	}
+	if o.Iterations <= 0 {
+		o.Iterations = 400
+	}
+	if o.MaxLogoKeypoints <= 0 {
+		o.MaxLogoKeypoints = 512
+	}
+	if o.MaxIndexed <= 0 {
+		o.MaxIndexed = 8_000_000
+	}
+	if o.MaxEvidence <= 0 {
+		o.MaxEvidence = 3
+	}
+	return o
+}
+
+// Validate reports options out of range.
+func (o Options) Validate() error {
+	switch {
+	case o.MaxDistance < 0 || o.MaxDistance > 128:
+		return fmt.Errorf("logo: max distance %d outside 0..128", o.MaxDistance)
+	case o.Ratio < 0 || o.Ratio > 1:
+		return fmt.Errorf("logo: ratio %g outside 0..1", o.Ratio)
+	case o.MinInliers < 0 || (o.MinInliers > 0 && o.MinInliers < 4):
+		return fmt.Errorf("logo: min inliers %d: want 4 or more (0: default)", o.MinInliers)
+	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
+		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
+	}
+	return nil
+}
+
+// Matcher is the "logo" matcher: it finds marks' logos inside listing
+// images from their local features (matchers.ListingImage.Features and
+// ReferenceImage.Features), see the package doc. It is a
+// matchers.CandidateMatcher: the logos it verifies make their marks
+// candidates, so a listing that names no brand is still scored against
+// the mark whose logo its photo shows. Immutable once built and safe for
+// concurrent use; build a new one when marks change.
+type Matcher struct {
+	o  Options
+	vp verifyParams
+	ix *index
+	// Skipped counts logos left out because the index was full.
+	skipped int
+}
+
+var _ matchers.CandidateMatcher = (*Matcher)(nil)
+
+// New indexes the logo features of every active mark in marks.
+func New(marks []*matchers.Mark, o Options) (*Matcher, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	if o.Disabled {
+		marks = nil
+	}
+	ix, skipped := newIndex(marks, o.MaxLogoKeypoints, o.MaxIndexed)
+	return &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
+		minInliers: o.MinInliers, tolerance: o.Tolerance, maxAngle: o.MaxAngle * math.Pi / 180,
+		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations, minCoverage: o.MinCoverage,
+	}}, nil
+}
+
+// Name returns "logo".
+func (m *Matcher) Name() string { return Name }
+
+// Logos returns the number of logos indexed and of logos left out because
+// the index was full.
+func (m *Matcher) Logos() (indexed, skipped int) { return len(m.ix.logos), m.skipped }
+
+// IndexBytes is the index's approximate memory.
+func (m *Matcher) IndexBytes() int { return m.ix.bytes() }
+
+// Detection is one logo found in one listing image.
+type Detection struct {
+	// Image is the listing image's position; Mark the mark whose logo it is.
+	Image int
+	Mark  *matchers.Mark
+	// Logo is the logo's reference (URL or file name).
+	Logo string
+	// Inliers is the number of distinct keypoint matches the fit explains.
+	Inliers int
+	// Coverage is Inliers over the logo's keypoints the fit should make
+	// visible.
+	Coverage float64
+	// Region is the logo's box in the image.
+	Region domain.Region
+	// Scale and Angle (degrees) are the fit's.
+	Scale, Angle float64
+}
+
+// Detect returns the logos found in each of the listing's images, most
+// inliers first (ties by image, then mark id, then logo).
+func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection, error) {
+	var out []Detection
+	if len(m.ix.logos) == 0 {
+		return nil, nil
+	}
+	for ii := range l.Images {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		img := &l.Images[ii]
+		f := img.Features
+		if f == nil || len(f.Desc) == 0 {
+			continue
+		}
+		byLogo := m.ix.nearest(f, m.o.MaxDistance, m.o.Ratio)
+		scales := levelScales(f)
+		// Verify in logo order, so the output does not depend on map order.
+		ids := make([]uint32, 0, len(byLogo))
+		for id, ps := range byLogo {
+			if len(ps) >= m.o.MinInliers {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		first := len(out)
+		for _, id := range ids {
+			lr := m.ix.logos[id]
+			fit, ok := verify(byLogo[id], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, m.vp, uint64(id))
+			if !ok {
+				continue
+			}
+			out = append(out, Detection{
+				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
+				Region: project(fit.s, lr, f.W, f.H),
+				Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
+			})
+		}
+		out = append(out[:first], suppress(out[first:])...)
+	}
+	slices.SortStableFunc(out, func(a, b Detection) int {
+		if a.Inliers != b.Inliers {
+			return b.Inliers - a.Inliers
+		}
+		if a.Image != b.Image {
+			return a.Image - b.Image
+		}
+		if c := cmpString(a.Mark.MarkID, b.Mark.MarkID); c != 0 {
+			return c
+		}
+		return cmpString(a.Logo, b.Logo)
+	})
+	return out, nil
+}
+
+// suppress keeps, of the detections in one image whose regions overlap by
+// more than half of the smaller, the one explaining most keypoints: two
+// logos sharing an emblem or a typeface both verify on the one shown, and
+// the logo it is explains more of it (as imagematch keeps the nearest
+// source only).
+func suppress(ds []Detection) []Detection {
+	slices.SortStableFunc(ds, func(a, b Detection) int { return b.Inliers - a.Inliers })
+	var kept []Detection
+	for _, d := range ds {
+		ok := true
+		for _, k := range kept {
+			if overlap(d.Region, k.Region) > 0.5 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			kept = append(kept, d)
+		}
+	}
+	return kept
+}
+
+// overlap is the area two regions share over the smaller one's area.
+func overlap(a, b domain.Region) float64 {
+	w := min(a.X+a.W, b.X+b.W) - max(a.X, b.X)
+	h := min(a.Y+a.H, b.Y+b.H) - max(a.Y, b.Y)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return float64(w*h) / float64(max(1, min(a.W*a.H, b.W*b.H)))
+}
+
+// levelScales are the distinct pyramid scales of an image's keypoints.
+func levelScales(f *matchers.Features) []float32 {
+	var out []float32
+	for _, p := range f.Points {
+		if !slices.Contains(out, p.Scale) {
+			out = append(out, p.Scale)
+		}
+	}
+	return out
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// project is the box, in the image, of the logo's keypoint box under s,
+// clipped to the w×h image.
+func project(s similarity, lr logoRef, w, h int) domain.Region {
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, c := range [4][2]float32{{lr.x0, lr.y0}, {lr.x1, lr.y0}, {lr.x1, lr.y1}, {lr.x0, lr.y1}} {
+		x, y := s.apply(float64(c[0]), float64(c[1]))
+		x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+	}
+	ix0, iy0 := max(0, int(math.Floor(x0))), max(0, int(math.Floor(y0)))
+	ix1, iy1 := min(w, int(math.Ceil(x1))), min(h, int(math.Ceil(y1)))
+	return domain.Region{X: ix0, Y: iy0, W: max(0, ix1-ix0), H: max(0, iy1-iy0), ImageW: w, ImageH: h}
+}
+
+// score maps a fit's inliers to a signal strength: 0.6 at MinInliers,
+// rising to 1 at three times as many. A verified fit is strong evidence
+// of the logo; how many keypoints agree says how clearly it is seen.
+func (m *Matcher) score(inliers int) float64 {
+	x := float64(inliers-m.o.MinInliers) / float64(2*m.o.MinInliers)
+	return 0.6 + 0.4*min(max(x, 0), 1)
+}
+
+// signals turns detections into one signal per mark found.
+func (m *Matcher) signals(l *matchers.Listing, ds []Detection) (ids []string, sigs map[string]*matchers.Signal) {
+	sigs = map[string]*matchers.Signal{}
+	// One evidence per (mark, image): the detection with most inliers,
+	// which comes first.
+	seen := map[string]map[int]bool{}
+	for _, d := range ds {
+		id := d.Mark.MarkID
+		s := sigs[id]
+		if s == nil {
+			s = &matchers.Signal{Score: m.score(d.Inliers)}
+			sigs[id], seen[id] = s, map[int]bool{}
+			ids = append(ids, id)
+		}
+		if seen[id][d.Image] || len(s.Evidence) >= m.o.MaxEvidence {
+			continue
+		}
+		seen[id][d.Image] = true
+		url := ""
+		if d.Image >= 0 && d.Image < len(l.Images) {
+			url = l.Images[d.Image].URL
+		}
+		r := d.Region
+		s.Evidence = append(s.Evidence, domain.Evidence{
+			Matcher: Name, Score: m.score(d.Inliers),
+			Field:  fmt.Sprintf("images[%d]", d.Image),
+			Match:  url,
+			Detail: fmt.Sprintf("logo %s found in the photo at %d,%d %d×%d (%d matching keypoints, scale %.2f, rotated %.0f°)", d.Logo, r.X, r.Y, r.W, r.H, d.Inliers, d.Scale, d.Angle),
+			Kind:   Kind, Reference: d.Logo, Region: &r,
+		})
+	}
+	slices.Sort(ids)
+	return ids, sigs
+}
+
+// Candidates returns the marks whose logos are found in the listing's
+// images, sorted by id.
+func (m *Matcher) Candidates(ctx context.Context, l *matchers.Listing) ([]string, error) {
+	ids, _, err := m.MatchCandidates(ctx, l)
+	return ids, err
+}
+
+// MatchCandidates returns the marks whose logos are found and their
+// signals, in one pass.
+func (m *Matcher) MatchCandidates(ctx context.Context, l *matchers.Listing) ([]string, []matchers.Signal, error) {
+	ds, err := m.Detect(ctx, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, sigs := m.signals(l, ds)
+	out := make([]matchers.Signal, len(ids))
+	for i, id := range ids {
+		out[i] = *sigs[id]
+	}
+	return ids, out, nil
+}
+
+// Match returns one signal per mark in marks: the logos of that mark found
+// in the listing's images.
+func (m *Matcher) Match(ctx context.Context, l *matchers.Listing, marks []*matchers.Mark) ([]matchers.Signal, error) {
+	out := make([]matchers.Signal, len(marks))
+	ds, err := m.Detect(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	_, sigs := m.signals(l, ds)
+	for i, mk := range marks {
+		if mk != nil && mk.Mark != nil {
+			if s := sigs[mk.MarkID]; s != nil {
+				out[i] = *s
+			}
+		}
+	}
+	return out, nil
+}

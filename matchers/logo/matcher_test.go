@@ -1,0 +1,74 @@
+package logo
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/matchertest"
+)
+
+// TestConformance runs the matcher conformance suite: a photo showing the
+// first logo large is a hit, a seller's photo without a logo a miss.
+func TestConformance(t *testing.T) {
+	logos := inventLogos(t, 31, 6)
+	marks := marksOf(logos)
+	m, err := New(marks, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := NewExtractor(ExtractorOptions{})
+	r := rand.New(rand.NewPCG(32, 1))
+	hitImg, _ := generate.LogoScene(r, logos.imgs[0], generate.SceneOptions{MinShare: 0.35, MaxShare: 0.4, KeepColours: true, MaxRotation: 5})
+	missImg := generate.SellerPhoto(r, 800, 800)
+	listing := func(f *matchers.Features) *matchers.Listing {
+		return &matchers.Listing{
+			Listing: &domain.Listing{ListingID: "l1", Title: "bag"},
+			Images:  []matchers.ListingImage{{Index: 0, URL: "p.jpg", Features: f}},
+		}
+	}
+	hit := listing(ex.Listing(lumaOf(t, encodeJPEG(t, hitImg, 85))))
+	matchertest.Run(t, m, matchertest.Fixture{Marks: marks, Hit: hit, Miss: listing(ex.Listing(lumaOf(t, encodeJPEG(t, missImg, 85))))})
+
+	// The evidence names the logo and where it is.
+	sigs, err := m.Match(t.Context(), hit, marks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sigs[0].Score == 0 {
+		t.Fatal("the logo shown was not found")
+	}
+	e := sigs[0].Evidence[0]
+	if e.Matcher != Name || e.Kind != Kind || e.Reference != "logo-00000.png" || e.Region == nil || e.Region.ImageW != 800 || e.Field != "images[0]" {
+		t.Errorf("evidence %+v", e)
+	}
+	ids, _, err := m.MatchCandidates(t.Context(), hit)
+	if err != nil || len(ids) == 0 || ids[0] != marks[0].MarkID {
+		t.Errorf("candidates %v, %v", ids, err)
+	}
+}
+
+// TestOptionsValidate: out-of-range options are refused, disabled finds
+// nothing.
+func TestOptionsValidate(t *testing.T) {
+	for name, o := range map[string]Options{
+		"distance": {MaxDistance: 300},
+		"ratio":    {Ratio: 2},
+		"inliers":  {MinInliers: 2},
+		"widths":   {MinWidth: 0.5, MaxWidth: 0.4},
+	} {
+		if _, err := New(nil, o); err == nil {
+			t.Errorf("%s: accepted %+v", name, o)
+		}
+	}
+	logos := inventLogos(t, 31, 6)
+	m, err := New(marksOf(logos), Options{Disabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := m.Logos(); n != 0 {
+		t.Errorf("disabled matcher indexes %d logos", n)
+	}
+}
