@@ -36,7 +36,7 @@ func OptionsFrom(d config.Detection) Options {
 		Cue:   cue.Options{Entries: extra},
 		Price: price.Options{Floor: d.Price.Floor, Base: d.Price.Base, Rates: d.Price.Rates},
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
-		Logo:  logo.Options{Disabled: d.Logo.Disabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage},
+		Logo:  logo.Options{Disabled: !d.Logo.Enabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage},
 	}
 }
 
@@ -58,7 +58,7 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 // for logo detection, decoded through h.
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
 	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg}
-	if ih, ok := h.(*imagematch.Hasher); ok && !d.Logo.Disabled {
+	if ih, ok := h.(*imagematch.Hasher); ok && d.Logo.Enabled {
 		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{})
 	}
 	return NewImages(fetch, h, o)

@@ -17,10 +17,13 @@ import (
 
 // scoreFixtures scores every labeled fixture listing with the engine built
 // from the fixture marks and the default configuration.
-func scoreFixtures(t *testing.T) *evaluation.Evaluation {
+func scoreFixtures(t *testing.T, opts ...func(*config.Config)) *evaluation.Evaluation {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	dir := fixtures.Dir()
 	marks, err := detection.ReadMarks(filepath.Join(dir, fixtures.MarksFile), cfg.Limits)
 	if err != nil {

@@ -4,17 +4,38 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/evaluation"
 )
 
-// TestQualityOnFixtures holds the detection core to the quality bar of the
-// detection issue on the deterministic fixtures: precision ≥ 0.97 and
-// recall ≥ 0.93 overall, recall ≥ 0.90 for every positive kind, and no
-// false positive on authorized sellers or nominative use.
+// TestQualityOnFixtures holds the detection core, as configured by
+// default, to the quality bar of the detection issue on the deterministic
+// fixtures: precision ≥ 0.97 and recall ≥ 0.93 overall, recall ≥ 0.90 for
+// every positive kind, and no false positive on authorized sellers or
+// nominative use. Logo detection is off by default, so the logo_in_photo
+// kind is held to its bar by TestLogoQualityOnFixtures, with it on.
 func TestQualityOnFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores every fixture listing")
 	}
-	ev := scoreFixtures(t)
+	checkQuality(t, scoreFixtures(t), false)
+}
+
+// TestLogoQualityOnFixtures is TestQualityOnFixtures with logo detection
+// on (detection.logo.enabled): the same bars, and the logo_in_photo kind's
+// recall at least 0.75.
+func TestLogoQualityOnFixtures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores every fixture listing")
+	}
+	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled = true }), true)
+}
+
+// checkQuality applies the bars to ev; logos tells whether logo detection
+// was on, which decides whether the logo_in_photo kind is held to a bar.
+func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
+	t.Helper()
 	c := ev.Overall()
 	t.Logf("%d listings: precision %.4f recall %.4f F1 %.4f (TP %d FP %d FN %d TN %d)",
 		len(ev.Outcomes), c.Precision(), c.Recall(), c.F1(), c.TP, c.FP, c.FN, c.TN)
@@ -29,6 +50,9 @@ func TestQualityOnFixtures(t *testing.T) {
 	}
 	for _, k := range ev.ByKind() {
 		switch {
+		case k.Kind == "logo_in_photo" && !logos:
+			// Found by other signals only; reported, not held.
+			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
 			// detection reaches 0.80 (docs/BENCHMARKS.md, "Logo inside a
