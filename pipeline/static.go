@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -79,6 +81,10 @@ type staticReader struct {
 	joined    int64  // generations joined
 	// revoked counts partitions given up (lost ones included).
 	revoked int64
+	// coordinator is the group coordinator's address heartbeats are sent
+	// to, from FindCoordinator; nil until found and after a heartbeat
+	// fails, so that the next one asks again.
+	coordinator net.Addr
 }
 
 // ownedPartition is one partition this member fetches.
@@ -617,12 +623,24 @@ func (r *staticReader) heartbeat(ctx context.Context, gen int) error {
 		member := r.memberID
 		r.mu.Unlock()
 		hctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		resp, err := r.client.Heartbeat(hctx, &kafka.HeartbeatRequest{
-			GroupID: r.opts.GroupID, GenerationID: int32(gen), MemberID: member, GroupInstanceID: r.instanceID,
-		})
+		coord, err := r.findCoordinator(hctx)
+		var resp *kafka.HeartbeatResponse
+		if err == nil {
+			// kafka-go routes JoinGroup, SyncGroup and OffsetCommit to
+			// the coordinator, but not Heartbeat (its request has no
+			// Group method): it would go to whichever broker the
+			// control connection is on and be answered NOT_COORDINATOR,
+			// so only commits would keep an idle member in the group.
+			resp, err = r.client.Heartbeat(hctx, &kafka.HeartbeatRequest{
+				Addr: coord, GroupID: r.opts.GroupID, GenerationID: int32(gen), MemberID: member, GroupInstanceID: r.instanceID,
+			})
+		}
 		cancel()
 		if err == nil {
 			err = heartbeatError(resp)
+		}
+		if err != nil {
+			r.forgetCoordinator()
 		}
 		switch {
 		case err == nil:
@@ -642,6 +660,41 @@ func (r *staticReader) heartbeat(ctx context.Context, gen int) error {
 			}
 		}
 	}
+}
+
+// findCoordinator returns the group coordinator's address, asking a
+// broker for it when none is known.
+func (r *staticReader) findCoordinator(ctx context.Context) (net.Addr, error) {
+	r.mu.Lock()
+	coord := r.coordinator
+	r.mu.Unlock()
+	if coord != nil {
+		return coord, nil
+	}
+	resp, err := r.client.FindCoordinator(ctx, &kafka.FindCoordinatorRequest{
+		Key: r.opts.GroupID, KeyType: kafka.CoordinatorKeyTypeConsumer,
+	})
+	if err == nil {
+		err = resp.Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find the group coordinator: %w", err)
+	}
+	if resp.Coordinator == nil || resp.Coordinator.Host == "" {
+		return nil, fmt.Errorf("find the group coordinator: %w", kafka.GroupCoordinatorNotAvailable)
+	}
+	coord = kafka.TCP(net.JoinHostPort(resp.Coordinator.Host, strconv.Itoa(resp.Coordinator.Port)))
+	r.mu.Lock()
+	r.coordinator = coord
+	r.mu.Unlock()
+	return coord, nil
+}
+
+// forgetCoordinator makes the next heartbeat find the coordinator again.
+func (r *staticReader) forgetCoordinator() {
+	r.mu.Lock()
+	r.coordinator = nil
+	r.mu.Unlock()
 }
 
 func (r *staticReader) setMember(id string) {

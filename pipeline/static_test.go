@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	"github.com/markwatch/markwatch/pipeline/kafkatest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/heartbeat"
 )
 
 func TestRangeAssign(t *testing.T) {
@@ -171,5 +175,67 @@ func TestHeartbeatError(t *testing.T) {
 				t.Errorf("heartbeatError = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// heartbeatAddrs records where a member's heartbeats are sent.
+type heartbeatAddrs struct {
+	kafka.RoundTripper
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (h *heartbeatAddrs) RoundTrip(ctx context.Context, addr net.Addr, req protocol.Message) (protocol.Message, error) {
+	if _, ok := req.(*heartbeat.Request); ok {
+		h.mu.Lock()
+		h.addrs = append(h.addrs, addr.String())
+		h.mu.Unlock()
+	}
+	return h.RoundTripper.RoundTrip(ctx, addr, req)
+}
+
+func (h *heartbeatAddrs) seen() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.addrs)
+}
+
+// TestHeartbeatToCoordinatorApacheKafka: a member bootstrapped through
+// another name of the broker (localhost) sends its heartbeats to the
+// coordinator's advertised address from FindCoordinator, the only address
+// that answers them on a cluster, and they are answered (no rebalance
+// while idle, with no offset commits to keep it in the group).
+func TestHeartbeatToCoordinatorApacheKafka(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	host, port, err := net.SplitHostPort(brokers[0])
+	if err != nil || host != "127.0.0.1" {
+		t.Skipf("needs a broker advertised on 127.0.0.1, have %v", brokers)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	tp := newE2ETopics(t, brokers, t.Name())
+	rec := &heartbeatAddrs{}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	r := newStaticReader(Options{
+		Brokers: []string{net.JoinHostPort("localhost", port)}, GroupID: tp.group, Topic: tp.in, GroupInstanceID: "hb",
+		MaxWait: 100 * time.Millisecond, SessionTimeout: 6 * time.Second, HeartbeatInterval: 200 * time.Millisecond, DrainTimeout: time.Second,
+		wrapTransport: func(t *kafka.Transport) kafka.RoundTripper { rec.RoundTripper = t; return rec },
+	}, memberClientID(tp.group), log, nil)
+	r.start()
+	t.Cleanup(func() { _ = r.Close() })
+	waitForCtx(t, ctx, "the member owning every partition", func() bool { return len(r.ownedParts()) == e2ePartitions })
+	gen, _, _ := r.current()
+	time.Sleep(8 * time.Second) // longer than the session timeout, no commits
+	if g, _, _ := r.current(); g != gen {
+		t.Errorf("generation %d after an idle session timeout, was %d: heartbeats did not keep the member", g, gen)
+	}
+	addrs := rec.seen()
+	if len(addrs) < 10 {
+		t.Fatalf("%d heartbeats in 8 s", len(addrs))
+	}
+	for _, a := range addrs {
+		if a != brokers[0] {
+			t.Fatalf("a heartbeat went to %s, want the coordinator %s", a, brokers[0])
+		}
 	}
 }

@@ -274,8 +274,10 @@ func TestClusterFaults(t *testing.T) {
 	time.Sleep(sessionTimeout + 5*time.Second)
 	idle.end, idle.after = time.Now(), rebalances()
 	faults = append(faults, idle)
-	if n := idle.after["a"] - idle.before["a"] + idle.after["b"] - idle.before["b"]; n != 0 {
-		t.Logf("IDLE: the group rebalanced %v time(s) while idle for %s: the members' heartbeats did not keep them in the group", n, sessionTimeout+5*time.Second)
+	if n := idle.after["a"] - idle.before["a"] + idle.after["b"] - idle.before["b"]; n != 0 && static {
+		// Heartbeats go to the coordinator FindCoordinator names
+		// (pipeline/static.go): they alone keep an idle member.
+		t.Errorf("the group rebalanced %v time(s) while idle for %s: the members' heartbeats did not keep them in the group", n, sessionTimeout+5*time.Second)
 	}
 	counts := complaintCounts(t, complaints.snapshot())
 	dups := compareComplaints(t, counts, want)
