@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -23,30 +22,9 @@ func TestFlowCalibratedThreshold(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts a broker, the detector and the review service")
 	}
-	data := filepath.Join(t.TempDir(), "dev")
-	d := startDev(t, data, "-rate", "0", "-sweep=false")
+	d, tok, mark := devWithMark(t, "Quenlido", "019999997", "-rate", "0", "-sweep=false")
 	defer d.stop(t)
 	base := "http://" + d.http
-	tokens, err := readTokens(filepath.Join(data, devTokensFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := map[string]string{}
-	for _, x := range tokens {
-		tok[x.Role] = x.Token
-	}
-	code, body := apiPost(t, base, tok["brand_owner"], "/v1/marks",
-		`{"name":"Quenlido","registration":{"office":"EUIPO","number":"019999997","classes":[18]},"categories":["bags"],"reference_prices":[{"amount":"900.00","currency":"EUR"}]}`)
-	if code != http.StatusCreated {
-		t.Fatalf("register: %d %s", code, body)
-	}
-	var mark struct {
-		MarkID string `json:"mark_id"`
-	}
-	_ = json.Unmarshal([]byte(body), &mark)
-	if code, body := apiPost(t, base, tok["admin"], "/v1/marks/"+mark.MarkID+"/verify", ""); code != http.StatusOK {
-		t.Fatalf("verify: %d %s", code, body)
-	}
 	// detectorThreshold is the mark's threshold in the engine the
 	// detector scores with now: -1 while not watched, 0 for the default.
 	detectorThreshold := func() float64 {
