@@ -47,6 +47,43 @@ func metricValue(t *testing.T, base, series string) float64 {
 	return v
 }
 
+// devMark is a mark devWithMark registered.
+type devMark struct {
+	MarkID string `json:"mark_id"`
+}
+
+// devWithMark starts markwatch dev with the extra flags, registers a bag
+// mark named name (registration number) as the brand owner and verifies
+// it as an admin. It returns the running dev, the API tokens by role and
+// the mark; the caller stops the dev.
+func devWithMark(t *testing.T, name, number string, extra ...string) (*devRunning, map[string]string, devMark) {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "dev")
+	d := startDev(t, data, extra...)
+	base := "http://" + d.http
+	tokens, err := readTokens(filepath.Join(data, devTokensFile))
+	if err != nil {
+		d.stop(t)
+		t.Fatal(err)
+	}
+	tok := map[string]string{}
+	for _, x := range tokens {
+		tok[x.Role] = x.Token
+	}
+	var mark devMark
+	code, body := apiPost(t, base, tok["brand_owner"], "/v1/marks",
+		`{"name":"`+name+`","registration":{"office":"EUIPO","number":"`+number+`","classes":[18]},"categories":["bags"],"reference_prices":[{"amount":"900.00","currency":"EUR"}]}`)
+	if code == http.StatusCreated {
+		_ = json.Unmarshal([]byte(body), &mark)
+		code, body = apiPost(t, base, tok["admin"], "/v1/marks/"+mark.MarkID+"/verify", "")
+	}
+	if code != http.StatusCreated && code != http.StatusOK {
+		d.stop(t)
+		t.Fatalf("register and verify %s: %d %s", name, code, body)
+	}
+	return d, tok, mark
+}
+
 // TestFlowNegativeBank is the negative bank end to end in markwatch dev: a
 // new mark whose name is an ordinary word files a complaint on a listing
 // that only uses the word; a reviewer rejects it and banks the phrase for
@@ -57,30 +94,9 @@ func TestFlowNegativeBank(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts a broker, the detector and the review service")
 	}
-	data := filepath.Join(t.TempDir(), "dev")
-	d := startDev(t, data, "-rate", "1")
+	d, tok, mark := devWithMark(t, "Zorvexa", "019999998", "-rate", "1")
 	defer d.stop(t)
 	base := "http://" + d.http
-	tokens, err := readTokens(filepath.Join(data, devTokensFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := map[string]string{}
-	for _, x := range tokens {
-		tok[x.Role] = x.Token
-	}
-	code, body := apiPost(t, base, tok["brand_owner"], "/v1/marks",
-		`{"name":"Zorvexa","registration":{"office":"EUIPO","number":"019999998","classes":[18]},"categories":["bags"],"reference_prices":[{"amount":"900.00","currency":"EUR"}]}`)
-	if code != http.StatusCreated {
-		t.Fatalf("register: %d %s", code, body)
-	}
-	var mark struct {
-		MarkID string `json:"mark_id"`
-	}
-	_ = json.Unmarshal([]byte(body), &mark)
-	if code, body := apiPost(t, base, tok["admin"], "/v1/marks/"+mark.MarkID+"/verify", ""); code != http.StatusOK {
-		t.Fatalf("verify: %d %s", code, body)
-	}
 	waitFor(t, time.Minute, "the detector to watch the mark", func() bool {
 		r, err := http.Get(base + "/detector/marks/" + mark.MarkID)
 		if err != nil {
@@ -145,7 +161,7 @@ func TestFlowNegativeBank(t *testing.T) {
 	if text < 0 {
 		t.Fatalf("no text evidence on the complaint: %s", cbody)
 	}
-	code, body = apiPost(t, base, tok["reviewer"], "/v1/complaints/"+first+"/negative-bank",
+	code, body := apiPost(t, base, tok["reviewer"], "/v1/complaints/"+first+"/negative-bank",
 		`{"evidence":`+strconv.Itoa(text)+`,"scope":"mark","reason":"an ordinary word here"}`)
 	if code != http.StatusCreated {
 		t.Fatalf("bank: %d %s", code, body)

@@ -377,8 +377,9 @@ func registerFixtureMarks(ctx context.Context, cfg config.Config, dir string, rv
 	}
 }
 
-// devListings reads the fixture listings without their labels and with
-// image paths turned into URLs under imageBase.
+// devListings reads the fixture listings without their labels, with
+// image paths turned into URLs under imageBase and the payout rings of
+// devnetworks.go.
 func devListings(dir string, lim domain.Limits, imageBase string) ([]*domain.Listing, error) {
 	f, err := os.Open(filepath.Join(dir, fixtures.ListingsFile))
 	if err != nil {
@@ -392,6 +393,7 @@ func devListings(dir string, lim domain.Limits, imageBase string) ([]*domain.Lis
 	if len(ls) == 0 {
 		return nil, fmt.Errorf("%s: no listings", f.Name())
 	}
+	addPayoutRings(ls) // seller networks to show (devnetworks.go)
 	prefix := fixtures.ImagesDir + "/"
 	for _, l := range ls {
 		l.Label = nil // ground truth is for evaluation, not for the marketplace feed

@@ -253,6 +253,12 @@ func alertQuantities() map[string]string {
 		"MarkwatchAPIErrors":          `markwatch:api_5xx:ratio5m`,
 		"MarkwatchComplaintsRefused":  `sum by (rule, source) (increase(markwatch_complaints_refused_total[15m]))`,
 		"MarkwatchQuarantineActive":   `max by (kind) (markwatch_quarantines_active)`,
+		// Issue 13: seller networks, buyer reports, retention.
+		"MarkwatchNetworksStalled":     `sum(increase(markwatch_consumer_messages_handled_total{consumer="networks",outcome=~"ok|dead_lettered"}[15m]))`,
+		"MarkwatchNetworksLagGrowing":  `sum by (topic) (max by (consumer, topic, partition) (markwatch_consumer_lag{consumer="networks"}))`,
+		"MarkwatchBuyerReportsFailing": `sum by (instance) (increase(markwatch_consumer_messages_handled_total{consumer="buyer_reports",outcome="retried"}[10m]))`,
+		"MarkwatchBuyerReportsInvalid": `sum(increase(markwatch_consumer_messages_handled_total{consumer="buyer_reports",outcome="dead_lettered"}[1h]))`,
+		"MarkwatchRetentionFailing":    `sum by (instance) (increase(markwatch_retention_runs_total{outcome="error"}[6h]))`,
 	}
 }
 

@@ -16,19 +16,28 @@ import (
 // a person (or a script, or a test) knows when to send it.
 type watchedMarks struct {
 	mu       sync.Mutex
-	byEngine map[*detection.Engine]map[string]string // mark id → name
+	byEngine map[*detection.Engine]map[string]watchedEntry // by mark id
+}
+
+// watchedEntry is what the detector says of a mark an engine watches.
+type watchedEntry struct {
+	name string
+	// threshold is the mark's own complaint threshold in that engine, nil
+	// for the default: an admin who applies a calibrated threshold sees
+	// here when it reached the detector.
+	threshold *float64
 }
 
 // built records the marks an engine was built over.
 func (w *watchedMarks) built(e *detection.Engine, ms []*domain.Mark) {
-	names := make(map[string]string, len(ms))
+	names := make(map[string]watchedEntry, len(ms))
 	for _, m := range ms {
-		names[m.MarkID] = m.Name
+		names[m.MarkID] = watchedEntry{name: m.Name, threshold: m.Threshold}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.byEngine == nil {
-		w.byEngine = map[*detection.Engine]map[string]string{}
+		w.byEngine = map[*detection.Engine]map[string]watchedEntry{}
 	}
 	w.byEngine[e] = names
 }
@@ -40,14 +49,14 @@ func (w *watchedMarks) closed(e *detection.Engine) {
 	delete(w.byEngine, e)
 }
 
-// lookup says whether e watches the mark, with its name, and how many
-// marks e watches.
-func (w *watchedMarks) lookup(e *detection.Engine, id string) (name string, ok bool, marks int) {
+// lookup says whether e watches the mark, with its name and threshold,
+// and how many marks e watches.
+func (w *watchedMarks) lookup(e *detection.Engine, id string) (entry watchedEntry, ok bool, marks int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	names := w.byEngine[e]
-	name, ok = names[id]
-	return name, ok, len(names)
+	entry, ok = names[id]
+	return entry, ok, len(names)
 }
 
 // watchedMark is the body of GET /detector/marks/{id}.
@@ -55,6 +64,9 @@ type watchedMark struct {
 	MarkID  string `json:"mark_id"`
 	Watched bool   `json:"watched"`
 	Name    string `json:"name,omitempty"`
+	// Threshold is the mark's own complaint threshold the detector files
+	// at; absent when the detector's default applies.
+	Threshold *float64 `json:"threshold,omitempty"`
 	// Marks is how many marks the current engine watches.
 	Marks int `json:"marks_watched"`
 }
@@ -67,7 +79,9 @@ func (d *detector) serveWatched(w http.ResponseWriter, r *http.Request) {
 	body := watchedMark{MarkID: id}
 	code := http.StatusServiceUnavailable
 	if e, release, ok := d.follower.Acquire(); ok {
-		body.Name, body.Watched, body.Marks = d.watched.lookup(e, id)
+		var entry watchedEntry
+		entry, body.Watched, body.Marks = d.watched.lookup(e, id)
+		body.Name, body.Threshold = entry.name, entry.threshold
 		release()
 		code = http.StatusNotFound
 		if body.Watched {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/store"
@@ -12,8 +13,9 @@ import (
 
 // The console's part of learning from decisions: marking a rejected
 // complaint's evidence as not distinctive (the negative bank) with its
-// undo, on the complaint page, and releasing a flood quarantine on the
-// mark page. Every change goes through the API routes of the same name.
+// undo, on the complaint page, and releasing a flood quarantine or
+// applying the calibration's recommended threshold on the mark page. Every
+// change goes through the API routes of the same name.
 
 // bankView is the negative-bank control of a rejected complaint's page:
 // the evidence that can be banked, and the entries banked from it.
@@ -125,5 +127,40 @@ func (c *Console) releaseQuarantine(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	http.Redirect(w, r.Request, "/marks/"+id+"?done="+url.QueryEscape("Quarantine released; detectors file its matches again."), http.StatusSeeOther)
+	return nil
+}
+
+// applyThreshold sets the mark's threshold (admins), as the calibration on
+// its page recommends: the API audits it beside the recommendation of the
+// time and publishes the mark, so the detectors follow.
+func (c *Console) applyThreshold(w http.ResponseWriter, r *request) error {
+	m, err := c.loadMark(r)
+	if err != nil {
+		return err
+	}
+	id := url.PathEscape(m.Body.MarkID)
+	fail := func(msg string) error {
+		http.Redirect(w, r.Request, "/marks/"+id+"?error="+url.QueryEscape("Threshold not applied: "+msg), http.StatusSeeOther)
+		return nil
+	}
+	t, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("threshold")), 64)
+	if err != nil {
+		return fail("the threshold is not a number.")
+	}
+	version, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil {
+		return fail("the form has no mark version; reload the page.")
+	}
+	err = c.call(r, "POST", "/v1/marks/"+id+"/threshold", map[string]any{
+		"threshold": t, "reason": r.PostFormValue("reason"), "version": version,
+	}, nil)
+	var he *httpError
+	if errors.As(err, &he) && he.status < 500 {
+		return fail(he.msg)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r.Request, "/marks/"+id+"?done="+url.QueryEscape("Threshold "+strconv.FormatFloat(t, 'f', -1, 64)+" applied; the detectors follow within seconds."), http.StatusSeeOther)
 	return nil
 }

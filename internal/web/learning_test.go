@@ -3,11 +3,13 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
 )
@@ -97,6 +99,88 @@ func TestQuarantineOnTheMarkPage(t *testing.T) {
 		again := admin.post("/marks/"+id+"/quarantine/release", url.Values{"kind": {"image"}, "ref": {"https://img.example/stock.jpg"}, "reason": {"x"}})
 		if !strings.Contains(again.location, "error=") {
 			t.Errorf("second release: %d %s, want an error on the page", again.status, again.location)
+		}
+	})
+}
+
+// TestCalibrationOnTheMarkPage: once reviewers have decided enough
+// automatic complaints of a mark, its page shows the calibration per
+// matcher and the scores of upheld and rejected complaints; the holder
+// may read it, an admin applies the recommended threshold there (audited,
+// the mark's version moves) and a stale form is refused.
+func TestCalibrationOnTheMarkPage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{})
+		decide := func(score float64, uphold bool) {
+			id := e.complaintScored(t, ownHolder, score)
+			d := review.Decision{Verdict: review.VerdictUphold, ReasonCode: "counterfeit", Actor: "u_test"}
+			if !uphold {
+				d = review.Decision{Verdict: review.VerdictReject, ReasonCode: "genuine", Actor: "u_test"}
+			}
+			if err := e.review.Decide(t.Context(), id, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 35 {
+			decide(0.9, true)
+		}
+		for range 10 {
+			decide(0.55, false)
+		}
+		mark := "m_" + ownHolder
+
+		owner := e.login(t, "brand_owner").get("/marks/" + mark)
+		for _, want := range []string{
+			"45 automatic complaints decided, 35 upheld",
+			"recommended <strong>0.56</strong>",
+			// Every test complaint carries text, cue and image evidence.
+			"<tr><td>image</td><td>45</td><td>35</td><td>0.778</td></tr>",
+			"<tr><td>0.9–1.0</td><td>35</td><td>0</td></tr>",
+			"<tr><td>0.5–0.6</td><td>0</td><td>10</td></tr>",
+		} {
+			if !strings.Contains(owner.body, want) {
+				t.Errorf("the holder's mark page lacks %q", want)
+			}
+		}
+		if strings.Contains(owner.body, "/threshold") {
+			t.Error("the holder is offered to apply a threshold")
+		}
+
+		admin := e.login(t, "admin")
+		page := admin.get("/marks/" + mark)
+		if !strings.Contains(page.body, `action="/marks/`+mark+`/threshold"`) || !strings.Contains(page.body, "Apply threshold 0.56") {
+			t.Fatalf("the admin's mark page offers no apply: %.3000s", page.body)
+		}
+		before, err := e.store.GetMark(t.Context(), mark)
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"threshold": {"0.56"}, "version": {strconv.FormatInt(before.Version, 10)}, "reason": {"calibration from decisions"}}
+		r := admin.post("/marks/"+mark+"/threshold", form)
+		if r.status != http.StatusSeeOther || !strings.Contains(r.location, "done=") {
+			t.Fatalf("apply: %d %s", r.status, r.location)
+		}
+		after, err := e.store.GetMark(t.Context(), mark)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Body.Threshold == nil || *after.Body.Threshold != 0.56 || after.Version != before.Version+1 {
+			t.Fatalf("after the apply: threshold %v, version %d (was %d)", after.Body.Threshold, after.Version, before.Version)
+		}
+		audit, err := e.store.AuditLog(t.Context(), store.AuditQuery{ObjectType: "mark", ObjectID: mark})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(audit); n == 0 || audit[n-1].Action != "mark.threshold" || audit[n-1].Actor != e.users["admin"].ID ||
+			!strings.Contains(string(audit[n-1].Detail), `"recommended":"0.56"`) {
+			t.Errorf("audit %+v", audit)
+		}
+		if p := admin.get("/marks/" + mark); !strings.Contains(p.body, "Threshold 0.56;") {
+			t.Error("the mark page does not show the applied threshold")
+		}
+		// The same form again: the mark has moved on.
+		if again := admin.post("/marks/"+mark+"/threshold", form); !strings.Contains(again.location, "error=") {
+			t.Errorf("a stale apply: %d %s, want an error on the page", again.status, again.location)
 		}
 	})
 }

@@ -529,6 +529,15 @@ type markCalibration struct {
 	Threshold   string
 	Recommended string
 	Reason      string
+	// Version is the mark's version the calibration was read at: an
+	// admin's apply form sends it, so a mark changed since is refused.
+	Version int64
+	// Matchers has a row per matcher that gave evidence for a decided
+	// complaint: its precision apart from the others'.
+	Matchers []markMatcher
+	// Scores is the score distribution of the upheld and rejected
+	// complaints, the bands with any.
+	Scores []markScoreBand
 	// WhatIf has the rows of thresholds that would have filed anything.
 	WhatIf []markWhatIf
 }
@@ -538,11 +547,22 @@ type markWhatIf struct {
 	Filed, Decided, Upheld int
 }
 
+type markMatcher struct {
+	Matcher, Precision string
+	Decided, Upheld    int
+}
+
+type markScoreBand struct {
+	Band             string
+	Upheld, Rejected int
+}
+
 // markCalibration reads the mark's calibration through the API (GET
 // /v1/marks/{id}/calibration), which the mark page's viewers may read.
 func (c *Console) markCalibration(r *request, markID string) (*markCalibration, error) {
 	var resp struct {
 		Threshold  *float64           `json:"threshold"`
+		Version    int64              `json:"version"`
 		Target     float64            `json:"target"`
 		WindowDays int                `json:"window_days"`
 		Report     calibration.Report `json:"calibration"`
@@ -560,7 +580,18 @@ func (c *Console) markCalibration(r *request, markID string) (*markCalibration, 
 	mc := &markCalibration{
 		WindowDays: resp.WindowDays, Decided: rep.Overall.Decided, Upheld: rep.Overall.Upheld,
 		Precision: ratio(rep.Overall.Precision), Target: strconv.FormatFloat(resp.Target, 'f', 2, 64),
-		Threshold: "default", Recommended: "none", Reason: rep.Reason,
+		Threshold: "default", Recommended: "none", Reason: rep.Reason, Version: resp.Version,
+	}
+	for _, m := range rep.Matchers {
+		mc.Matchers = append(mc.Matchers, markMatcher{Matcher: m.Matcher, Precision: ratio(m.Precision), Decided: m.Decided, Upheld: m.Upheld})
+	}
+	for _, b := range rep.Overall.Scores {
+		if b.Upheld+b.Rejected > 0 {
+			mc.Scores = append(mc.Scores, markScoreBand{
+				Band:   strconv.FormatFloat(b.From, 'f', 1, 64) + "–" + strconv.FormatFloat(b.To, 'f', 1, 64),
+				Upheld: b.Upheld, Rejected: b.Rejected,
+			})
+		}
 	}
 	if resp.Threshold != nil {
 		mc.Threshold = strconv.FormatFloat(*resp.Threshold, 'f', -1, 64)

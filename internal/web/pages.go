@@ -61,6 +61,7 @@ func (c *Console) pageTable() []page {
 		{pattern: "POST /marks/{id}/edit", sameAs: "PATCH /v1/marks/{id}", handler: c.editMark},
 		{pattern: "POST /marks/{id}/images", sameAs: "POST /v1/marks/{id}/images", handler: c.uploadImages},
 		{pattern: "POST /marks/{id}/quarantine/release", sameAs: "POST /v1/marks/{id}/quarantine/release", handler: c.releaseQuarantine},
+		{pattern: "POST /marks/{id}/threshold", sameAs: "POST /v1/marks/{id}/threshold", handler: c.applyThreshold},
 		{pattern: "GET /portal/complaints", allow: owners, handler: c.portalComplaints},
 		{pattern: "GET /portal/complaints/new", sameAs: "POST /v1/complaints", handler: c.complaintForm},
 		{pattern: "POST /portal/complaints", sameAs: "POST /v1/complaints", handler: c.fileComplaint},
