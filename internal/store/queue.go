@@ -171,31 +171,101 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 	return from, key, strings.Join(conds, " AND "), args
 }
 
-// ListQueue returns up to limit complaints of f in queue order (priority,
-// then score descending, then arrival, then id) after the queue key after
-// (from the start when empty). It is a keyset page: with any single filter
-// the database walks the index of that filter and queue_key (migrations 12
-// and 13) from after and reads limit+1 rows, whatever the size of the
-// queue.
-func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limit int) (QueuePage, error) {
-	if limit < 1 {
-		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
+// keyRangeSlack widens a score bound's range of queue keys by this many
+// units of the key's score digits (10⁻¹⁵ each): the keys written in SQL
+// (migrations 9 and 12, the benchmarks' seed) may round (1 − score)·10¹⁵
+// one unit away from queueKeyRest. The exact score test stays beside it.
+const keyRangeSlack = 1000
+
+// keyRanges are the ranges [lo, hi) of queue keys that hold every complaint
+// within f's score bounds, one per priority ('0', then '1'), in queue
+// order; nil without a score bound. Within a priority the key orders by
+// score descending, so a score bound is a range of each index that ends in
+// queue_key: the database reads only the entries of scores in bounds
+// instead of walking the whole index to test each row's score.
+func (f QueueFilter) keyRanges() [][2]string {
+	if f.MinScore == nil && f.MaxScore == nil {
+		return nil
 	}
+	// inv is the key's score digits of score, as queueKeyRest writes them.
+	inv := func(score float64) int64 { return max(int64(math.Round((1-score)*1e15)), 0) }
+	// Sixteen digits hold scores from about −9 to 1; a bound outside them
+	// leaves that end of the range open (every key's digits sort after
+	// "" and before "~").
+	const digits = 1e16
+	lo, hi := "", "~"
+	if f.MaxScore != nil {
+		if v := inv(*f.MaxScore) - keyRangeSlack; v > 0 && v < digits {
+			lo = fmt.Sprintf("%016d", v)
+		}
+	}
+	if f.MinScore != nil {
+		if v := inv(*f.MinScore) + keyRangeSlack + 1; v < digits {
+			hi = fmt.Sprintf("%016d", v)
+		}
+	}
+	return [][2]string{{"0" + lo, "0" + hi}, {"1" + lo, "1" + hi}}
+}
+
+// eachQueueRange runs the query SELECT cols FROM f ... ORDER BY the queue
+// key, after the key after, once per key range of f (keyRanges) in queue
+// order, until limit rows were read, and calls row for each. The ranges
+// are disjoint and ordered, so the rows come in queue order.
+func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after string, limit int, row func(*sql.Rows) error) error {
 	from, key, cond, args := f.sql()
 	if after != "" {
 		cond += " AND " + key + " > ?"
 		args = append(args, after)
 	}
-	args = append(args, limit+1)
-	rows, err := s.read().query(ctx, `SELECT c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key+`
-		FROM `+from+` WHERE `+cond+` ORDER BY `+key+` LIMIT ?`, args...)
-	if err != nil {
-		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+	ranges := f.keyRanges()
+	if ranges == nil {
+		ranges = [][2]string{{}}
 	}
-	defer rows.Close()
+	read := 0
+	for _, r := range ranges {
+		if read >= limit {
+			break
+		}
+		c, a := cond, slices.Clone(args)
+		if r[0] != "" || r[1] != "" {
+			c += " AND " + key + " >= ? AND " + key + " < ?"
+			a = append(a, r[0], r[1])
+		}
+		a = append(a, limit-read)
+		rows, err := s.read().query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+c+` ORDER BY `+key+` LIMIT ?`, a...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			read++
+			if err := row(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListQueue returns up to limit complaints of f in queue order (priority,
+// then score descending, then arrival, then id) after the queue key after
+// (from the start when empty). It is a keyset page: with any single filter
+// the database walks the index of that filter and queue_key (migrations 12
+// and 13) from after and reads limit+1 rows, whatever the size of the
+// queue; a score bound narrows that walk to the bound's key ranges.
+func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limit int) (QueuePage, error) {
+	if limit < 1 {
+		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
+	}
+	_, key, _, _ := f.sql()
 	var page QueuePage
 	var last string
-	for rows.Next() {
+	err := s.eachQueueRange(ctx, f, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, after, limit+1, func(rows *sql.Rows) error {
 		var (
 			c                Complaint
 			body, key        string
@@ -204,21 +274,22 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 			decidedBy        sql.NullString
 		)
 		if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy, &key); err != nil {
-			return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+			return err
 		}
 		if len(page.Complaints) == limit {
 			page.After = last
-			break
+			return nil
 		}
 		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-			return QueuePage{}, fmt.Errorf("store: list queue: decode body: %w", err)
+			return fmt.Errorf("decode body: %w", err)
 		}
 		c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
 		c.DecidedAt, c.DecidedBy = fromNullMillis(decidedAt), decidedBy.String
 		page.Complaints = append(page.Complaints, c)
 		last = key
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
 	}
 	return page, nil
@@ -237,26 +308,17 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 	if limit < 1 {
 		return nil, fmt.Errorf("store: queue keys: limit %d", limit)
 	}
-	from, key, cond, args := f.sql()
-	if after != "" {
-		cond += " AND " + key + " > ?"
-		args = append(args, after)
-	}
-	args = append(args, limit)
-	rows, err := s.read().query(ctx, `SELECT c.id, `+key+` FROM `+from+` WHERE `+cond+` ORDER BY `+key+` LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: queue keys: %w", err)
-	}
-	defer rows.Close()
+	_, key, _, _ := f.sql()
 	out := make([]QueueEntry, 0, limit)
-	for rows.Next() {
+	err := s.eachQueueRange(ctx, f, `c.id, `+key, after, limit, func(rows *sql.Rows) error {
 		var e QueueEntry
 		if err := rows.Scan(&e.ID, &e.Key); err != nil {
-			return nil, fmt.Errorf("store: queue keys: %w", err)
+			return err
 		}
 		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: queue keys: %w", err)
 	}
 	return out, nil
@@ -297,17 +359,34 @@ func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n
 		return n, false, nil
 	}
 	from, key, cond, args := f.sql()
-	args = append(args, limit+1)
 	// Through the matcher index the rows are read in its order, so that
 	// the count probes a complaint per row up to the cap; unordered,
 	// PostgreSQL may merge-join on the complaints' primary key and read
-	// many more complaints than the cap.
+	// many more complaints than the cap. A score bound counts within its
+	// key ranges (keyRanges), so that a rare bound reads few entries.
 	order := ""
 	if len(f.Matcher) == 1 {
 		order = ` ORDER BY ` + key
 	}
-	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+cond+order+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
-		return 0, false, fmt.Errorf("store: count queue: %w", err)
+	ranges := f.keyRanges()
+	if ranges == nil {
+		ranges = [][2]string{{}}
+	}
+	for _, r := range ranges {
+		if n > int64(limit) {
+			break
+		}
+		c, a := cond, slices.Clone(args)
+		if r[0] != "" || r[1] != "" {
+			c += " AND " + key + " >= ? AND " + key + " < ?"
+			a = append(a, r[0], r[1])
+		}
+		a = append(a, int64(limit)+1-n)
+		var m int64
+		if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+c+order+` LIMIT ?) capped`, a...).Scan(&m); err != nil {
+			return 0, false, fmt.Errorf("store: count queue: %w", err)
+		}
+		n += m
 	}
 	if n > int64(limit) {
 		return int64(limit), true, nil
