@@ -122,17 +122,17 @@ type complaintPage struct {
 	Images    []int
 	RefImages []int
 	// Matches are the image evidence, drawn with its regions.
-	Matches     []matchFigure
-	Claim       *store.Claim
-	ClaimedBy   string
-	CanDecide   bool
+	Matches   []matchFigure
+	Claim     *store.Claim
+	ClaimedBy string
+	CanDecide bool
 	// Staff is set when the user may read the seller's record (the API's
 	// GET /v1/sellers/{id}): the seller section, its history and buyer
 	// reports.
 	Staff bool
 	// Queue is set when the user may open the queue: j and k, and the
 	// pager under the page.
-	Queue bool
+	Queue       bool
 	Prev, Next  string
 	Reasons     reasonCodes
 	Flash       string
