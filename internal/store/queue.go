@@ -324,6 +324,15 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 	return out, nil
 }
 
+// CountKept tells whether the count of f is kept by triggers
+// (complaint_counts, complaint_matcher_counts): f filters on nothing but
+// status, source, holder and at most one matcher. CountQueueUpTo then
+// reads a few rows; otherwise it reads up to its limit of index entries.
+func (f QueueFilter) CountKept() bool {
+	return len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1
+}
+
 // CountQueue counts the complaints of f: CountQueueUpTo with
 // QueueCountCap.
 func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimated bool, err error) {
@@ -337,8 +346,7 @@ func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimat
 // are counted up to limit, and past it the count is limit and capped is
 // true (a lower bound).
 func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
-	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
-		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1 {
+	if f.CountKept() {
 		table, conds, args := "complaint_counts", []string{"1 = 1"}, []any{}
 		if len(f.Matcher) == 1 {
 			table = "complaint_matcher_counts"
