@@ -145,12 +145,8 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 			add(in, a...)
 		}
 	}
-	if f.MinScore != nil {
-		add("c.score >= ?", *f.MinScore)
-	}
-	if f.MaxScore != nil {
-		add("c.score <= ?", *f.MaxScore)
-	}
+	// The score bounds are not here: they are ranges of the queue key
+	// (keyRanges), which every query of f adds.
 	// Arrival is kept in milliseconds: t ≥ a ⇔ ms ≥ ⌈a⌉ and t < b ⇔ ms < ⌈b⌉.
 	ceilMillis := func(t time.Time) int64 {
 		ms := t.UnixMilli()
@@ -171,18 +167,16 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 	return from, key, strings.Join(conds, " AND "), args
 }
 
-// keyRangeSlack widens a score bound's range of queue keys by this many
-// units of the key's score digits (10⁻¹⁵ each): the keys written in SQL
-// (migrations 9 and 12, the benchmarks' seed) may round (1 − score)·10¹⁵
-// one unit away from queueKeyRest. The exact score test stays beside it.
-const keyRangeSlack = 1000
-
-// keyRanges are the ranges [lo, hi) of queue keys that hold every complaint
-// within f's score bounds, one per priority ('0', then '1'), in queue
-// order; nil without a score bound. Within a priority the key orders by
-// score descending, so a score bound is a range of each index that ends in
+// keyRanges are the ranges [lo, hi) of queue keys of the complaints within
+// f's score bounds, one per priority ('0', then '1'), in queue order; nil
+// without a score bound. Within a priority the key orders by score
+// descending, so a score bound is a range of each index that ends in
 // queue_key: the database reads only the entries of scores in bounds
-// instead of walking the whole index to test each row's score.
+// instead of walking the whole index to test each row's score. The range
+// is the score test itself, at the key's resolution (scores that round to
+// the same 10⁻¹⁵ as a bound are within it): a separate test of the score
+// column made PostgreSQL count the bound's selectivity twice, expect few
+// rows and read and sort the whole range instead of its first page.
 func (f QueueFilter) keyRanges() [][2]string {
 	if f.MinScore == nil && f.MaxScore == nil {
 		return nil
@@ -195,12 +189,12 @@ func (f QueueFilter) keyRanges() [][2]string {
 	const digits = 1e16
 	lo, hi := "", "~"
 	if f.MaxScore != nil {
-		if v := inv(*f.MaxScore) - keyRangeSlack; v > 0 && v < digits {
+		if v := inv(*f.MaxScore); v > 0 && v < digits {
 			lo = fmt.Sprintf("%016d", v)
 		}
 	}
 	if f.MinScore != nil {
-		if v := inv(*f.MinScore) + keyRangeSlack + 1; v < digits {
+		if v := inv(*f.MinScore) + 1; v < digits {
 			hi = fmt.Sprintf("%016d", v)
 		}
 	}
