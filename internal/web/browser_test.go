@@ -231,7 +231,7 @@ func TestBrowser(t *testing.T) {
 		_, err := tx.SetMarkQuarantines(context.Background(), "m_"+ownHolder, []domain.Quarantine{{
 			Kind: domain.QuarantineImage, Ref: "https://img.example/stock.jpg", Trigger: domain.TriggerFlood,
 			Reason: "flood: 412 automatic complaints in the last 1h0m0s against a baseline of 3.5 per 1h0m0s (at least 10 times that and 50 complaints quarantine); image https://img.example/stock.jpg",
-			Since: time.Now(),
+			Since:  time.Now(),
 		}})
 		return err
 	}); err != nil {
