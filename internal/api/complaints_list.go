@@ -586,12 +586,24 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 	if err != nil {
 		return ComplaintPage{}, err
 	}
-	total := a.countTotal(ctx, f)
+	total, over := a.countTotal(ctx, f)
 	page, err := a.store.ListQueue(ctx, f, after, limit)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	t := <-total
+	var t queueTotal
+	select {
+	case t = <-total:
+	case <-over:
+		// Over the budget, or done: the count sends its answer before
+		// it releases its context. The page does not wait for a
+		// cancelled count to stop.
+		select {
+		case t = <-total:
+		default:
+			t.err = context.DeadlineExceeded
+		}
+	}
 	if errors.Is(t.err, context.DeadlineExceeded) && ctx.Err() == nil {
 		// Not counted within the budget: at least what this page lists
 		// (and one more when there is a next page).
@@ -625,8 +637,10 @@ type queueTotal struct {
 // (Options.CountBudget), like the per-filter counts: past it the answer is
 // context.DeadlineExceeded, and listQueue reports a lower bound instead.
 // A rare filter beside a common one (a matcher and a seller, say) would
-// otherwise read up to the cap to find few matches.
-func (a *API) countTotal(ctx context.Context, f store.QueueFilter) <-chan queueTotal {
+// otherwise read up to the cap to find few matches. over is closed when
+// the budget is spent (nil without a budget): a cancelled query may take
+// a while to stop, and the page need not wait for it.
+func (a *API) countTotal(ctx context.Context, f store.QueueFilter) (total <-chan queueTotal, over <-chan struct{}) {
 	out := make(chan queueTotal, 1)
 	countCap := store.QueueCountCap
 	if len(f.Matcher) > 0 {
@@ -635,6 +649,7 @@ func (a *API) countTotal(ctx context.Context, f store.QueueFilter) <-chan queueT
 	cancel := context.CancelFunc(func() {})
 	if !f.CountKept() {
 		ctx, cancel = context.WithTimeout(ctx, a.countBudget)
+		over = ctx.Done()
 	}
 	go func() {
 		defer cancel()
@@ -644,7 +659,7 @@ func (a *API) countTotal(ctx context.Context, f store.QueueFilter) <-chan queueT
 		}
 		out <- queueTotal{n, estimated, err}
 	}()
-	return out
+	return out, over
 }
 
 // Bounds of the full-text search's work per page (variables so that tests
