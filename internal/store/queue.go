@@ -201,6 +201,28 @@ func (f QueueFilter) keyRanges() [][2]string {
 	return [][2]string{{"0" + lo, "0" + hi}, {"1" + lo, "1" + hi}}
 }
 
+// queueRanges are the key ranges each query of f runs over: f's keyRanges,
+// without the first priority's when no complaint can have it (no holder,
+// seller or listing has priority: whatever sets one re-keys its
+// complaints with it, and whatever clears one re-keys them back), so that
+// a score bound costs one query, not two, while nothing has priority; one
+// unbounded range without a score bound.
+func (s *Store) queueRanges(ctx context.Context, f QueueFilter) ([][2]string, error) {
+	ranges := f.keyRanges()
+	if ranges == nil {
+		return [][2]string{{}}, nil
+	}
+	var prioritized int
+	if err := s.read().queryRow(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE priority > 0)
+		OR EXISTS (SELECT 1 FROM seller_priority) OR EXISTS (SELECT 1 FROM listing_priority) THEN 1 ELSE 0 END`).Scan(&prioritized); err != nil {
+		return nil, err
+	}
+	if prioritized == 0 {
+		return ranges[1:], nil
+	}
+	return ranges, nil
+}
+
 // eachQueueRange runs the query SELECT cols FROM f ... ORDER BY the queue
 // key, after the key after, once per key range of f (keyRanges) in queue
 // order, until limit rows were read, and calls row for each. The ranges
@@ -211,9 +233,9 @@ func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after s
 		cond += " AND " + key + " > ?"
 		args = append(args, after)
 	}
-	ranges := f.keyRanges()
-	if ranges == nil {
-		ranges = [][2]string{{}}
+	ranges, err := s.queueRanges(ctx, f)
+	if err != nil {
+		return err
 	}
 	read := 0
 	for _, r := range ranges {
@@ -370,9 +392,9 @@ func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n
 	if len(f.Matcher) == 1 {
 		order = ` ORDER BY ` + key
 	}
-	ranges := f.keyRanges()
-	if ranges == nil {
-		ranges = [][2]string{{}}
+	ranges, err := s.queueRanges(ctx, f)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: count queue: %w", err)
 	}
 	for _, r := range ranges {
 		if n > int64(limit) {
