@@ -384,9 +384,9 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search over 1000 matches, the matches counted in the index."`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search over 1000 matches, the matches counted in the index; and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
 	// TotalEstimated tells that Total is a lower bound, not a count.
-	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or more than 1000 match a full-text search), false when it is exact."`
+	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or such a count did not finish within the count budget; or more than 1000 match a full-text search), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
 	// page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
@@ -509,9 +509,26 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 	}
 	var out ComplaintPage
 	if strings.TrimSpace(q.Text) == "" {
+		// The per-filter counts run beside the list, within their own
+		// budget: a page waits for the longer of the two, not both.
+		type counted struct {
+			f   *Facets
+			err error
+		}
+		var counts chan counted
+		if q.Counts {
+			counts = make(chan counted, 1)
+			go func() {
+				f, err := a.facets(ctx, q.Query, time.Now())
+				counts <- counted{f, err}
+			}()
+		}
 		out, err = a.listQueue(ctx, q.Query)
-		if err == nil && q.Counts {
-			out.Counts, err = a.facets(ctx, q.Query, time.Now())
+		if counts != nil {
+			c := <-counts
+			if err == nil {
+				out.Counts, err = c.f, c.err
+			}
 		}
 	} else {
 		out, err = a.searchText(ctx, q.Query)
@@ -569,25 +586,80 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 	if err != nil {
 		return ComplaintPage{}, err
 	}
+	total, over := a.countTotal(ctx, f)
 	page, err := a.store.ListQueue(ctx, f, after, limit)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
 	}
-	// A count through the matcher index probes a complaint per row: it
-	// stops ten times sooner than one over the complaints' own indexes.
-	countCap := store.QueueCountCap
-	if len(f.Matcher) > 0 {
-		countCap = FacetCountCap
+	var t queueTotal
+	select {
+	case t = <-total:
+	case <-over:
+		// Over the budget, or done: the count sends its answer before
+		// it releases its context. The page does not wait for a
+		// cancelled count to stop.
+		select {
+		case t = <-total:
+		default:
+			t.err = context.DeadlineExceeded
+		}
 	}
-	n, estimated, err := a.store.CountQueueUpTo(ctx, f, countCap)
-	if err != nil {
-		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	if errors.Is(t.err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// Not counted within the budget: at least what this page lists
+		// (and one more when there is a next page).
+		t = queueTotal{n: int64(len(page.Complaints)), estimated: true}
+		if page.After != "" {
+			t.n++
+		}
 	}
-	out := ComplaintPage{Complaints: page.Complaints, Total: int(n), TotalEstimated: estimated}
+	if t.err != nil {
+		return ComplaintPage{}, fmt.Errorf("list complaints: %w", t.err)
+	}
+	out := ComplaintPage{Complaints: page.Complaints, Total: int(t.n), TotalEstimated: t.estimated}
 	if page.After != "" {
 		out.Next = encodeQueueCursor(fp, page.After)
 	}
 	return out, nil
+}
+
+// queueTotal is the answer of countTotal.
+type queueTotal struct {
+	n         int64
+	estimated bool
+	err       error
+}
+
+// countTotal counts the complaints of f for a list's total, beside the
+// list's own query, and sends the count once. A count the triggers keep
+// (store.QueueFilter.CountKept) reads a few rows; any other reads up to
+// QueueCountCap index entries (FacetCountCap through the matcher index,
+// which probes a complaint per entry) and gets the count budget
+// (Options.CountBudget), like the per-filter counts: past it the answer is
+// context.DeadlineExceeded, and listQueue reports a lower bound instead.
+// A rare filter beside a common one (a matcher and a seller, say) would
+// otherwise read up to the cap to find few matches. over is closed when
+// the budget is spent (nil without a budget): a cancelled query may take
+// a while to stop, and the page need not wait for it.
+func (a *API) countTotal(ctx context.Context, f store.QueueFilter) (total <-chan queueTotal, over <-chan struct{}) {
+	out := make(chan queueTotal, 1)
+	countCap := store.QueueCountCap
+	if len(f.Matcher) > 0 {
+		countCap = FacetCountCap
+	}
+	cancel := context.CancelFunc(func() {})
+	if !f.CountKept() {
+		ctx, cancel = context.WithTimeout(ctx, a.countBudget)
+		over = ctx.Done()
+	}
+	go func() {
+		defer cancel()
+		n, estimated, err := a.store.CountQueueUpTo(ctx, f, countCap)
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		out <- queueTotal{n, estimated, err}
+	}()
+	return out, over
 }
 
 // Bounds of the full-text search's work per page (variables so that tests

@@ -387,3 +387,35 @@ func BenchmarkListComplaints(b *testing.B) {
 		})
 	}
 }
+
+// TestTotalWithinTheCountBudget: a total the triggers do not keep is
+// counted within the count budget; past it the list still answers, with
+// a lower bound (this page's complaints, one more for a next page) marked
+// estimated, while a kept total is exact whatever the budget.
+func TestTotalWithinTheCountBudget(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{CountBudget: time.Nanosecond})
+		for i := range 5 {
+			e.ingestFixture(t, listFixture{id: fmt.Sprintf("c_%d", i), holder: ownHolder, source: domain.SourceAuto,
+				mark: "m_1", seller: "s_1", title: "Qui11ora bag", score: 0.5 + float64(i)/10})
+		}
+		for _, tc := range []struct {
+			query     string
+			total     int64
+			estimated bool
+			next      bool
+		}{
+			{"status=open", 5, false, false},
+			{"status=open&matcher=text", 5, false, false},
+			{"min_score=0.6&limit=2", 3, true, true},
+			{"matcher=text&min_score=0.6", 4, true, false},
+			{"mark_id=m_1&limit=5", 5, true, false},
+		} {
+			resp := e.list(t, "/v1/complaints?"+tc.query, identity.RoleReviewer)
+			if resp.Total != tc.total || resp.TotalEstimated != tc.estimated || (resp.NextCursor != "") != tc.next {
+				t.Errorf("?%s: total %d estimated %v next %q, want %d, %v, next %v",
+					tc.query, resp.Total, resp.TotalEstimated, resp.NextCursor, tc.total, tc.estimated, tc.next)
+			}
+		}
+	})
+}

@@ -145,12 +145,8 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 			add(in, a...)
 		}
 	}
-	if f.MinScore != nil {
-		add("c.score >= ?", *f.MinScore)
-	}
-	if f.MaxScore != nil {
-		add("c.score <= ?", *f.MaxScore)
-	}
+	// The score bounds are not here: they are ranges of the queue key
+	// (keyRanges), which every query of f adds.
 	// Arrival is kept in milliseconds: t ≥ a ⇔ ms ≥ ⌈a⌉ and t < b ⇔ ms < ⌈b⌉.
 	ceilMillis := func(t time.Time) int64 {
 		ms := t.UnixMilli()
@@ -171,31 +167,121 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 	return from, key, strings.Join(conds, " AND "), args
 }
 
-// ListQueue returns up to limit complaints of f in queue order (priority,
-// then score descending, then arrival, then id) after the queue key after
-// (from the start when empty). It is a keyset page: with any single filter
-// the database walks the index of that filter and queue_key (migrations 12
-// and 13) from after and reads limit+1 rows, whatever the size of the
-// queue.
-func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limit int) (QueuePage, error) {
-	if limit < 1 {
-		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
+// keyRanges are the ranges [lo, hi) of queue keys of the complaints within
+// f's score bounds, one per priority ('0', then '1'), in queue order; nil
+// without a score bound. Within a priority the key orders by score
+// descending, so a score bound is a range of each index that ends in
+// queue_key: the database reads only the entries of scores in bounds
+// instead of walking the whole index to test each row's score. The range
+// is the score test itself, at the key's resolution (scores that round to
+// the same 10⁻¹⁵ as a bound are within it): a separate test of the score
+// column made PostgreSQL count the bound's selectivity twice, expect few
+// rows and read and sort the whole range instead of its first page.
+func (f QueueFilter) keyRanges() [][2]string {
+	if f.MinScore == nil && f.MaxScore == nil {
+		return nil
 	}
+	// inv is the key's score digits of score, as queueKeyRest writes them.
+	inv := func(score float64) int64 { return max(int64(math.Round((1-score)*1e15)), 0) }
+	// Sixteen digits hold scores from about −9 to 1; a bound outside them
+	// leaves that end of the range open (every key's digits sort after
+	// "" and before "~").
+	const digits = 1e16
+	lo, hi := "", "~"
+	if f.MaxScore != nil {
+		if v := inv(*f.MaxScore); v > 0 && v < digits {
+			lo = fmt.Sprintf("%016d", v)
+		}
+	}
+	if f.MinScore != nil {
+		if v := inv(*f.MinScore) + 1; v < digits {
+			hi = fmt.Sprintf("%016d", v)
+		}
+	}
+	return [][2]string{{"0" + lo, "0" + hi}, {"1" + lo, "1" + hi}}
+}
+
+// queueRanges are the key ranges each query of f runs over: f's keyRanges,
+// without the first priority's when no complaint can have it (no holder,
+// seller or listing has priority: whatever sets one re-keys its
+// complaints with it, and whatever clears one re-keys them back), so that
+// a score bound costs one query, not two, while nothing has priority; one
+// unbounded range without a score bound.
+func (s *Store) queueRanges(ctx context.Context, f QueueFilter) ([][2]string, error) {
+	ranges := f.keyRanges()
+	if ranges == nil {
+		return [][2]string{{}}, nil
+	}
+	var prioritized int
+	if err := s.read().queryRow(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM holder_priority WHERE priority > 0)
+		OR EXISTS (SELECT 1 FROM seller_priority) OR EXISTS (SELECT 1 FROM listing_priority) THEN 1 ELSE 0 END`).Scan(&prioritized); err != nil {
+		return nil, err
+	}
+	if prioritized == 0 {
+		return ranges[1:], nil
+	}
+	return ranges, nil
+}
+
+// eachQueueRange runs the query SELECT cols FROM f ... ORDER BY the queue
+// key, after the key after, once per key range of f (keyRanges) in queue
+// order, until limit rows were read, and calls row for each. The ranges
+// are disjoint and ordered, so the rows come in queue order.
+func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after string, limit int, row func(*sql.Rows) error) error {
 	from, key, cond, args := f.sql()
 	if after != "" {
 		cond += " AND " + key + " > ?"
 		args = append(args, after)
 	}
-	args = append(args, limit+1)
-	rows, err := s.read().query(ctx, `SELECT c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key+`
-		FROM `+from+` WHERE `+cond+` ORDER BY `+key+` LIMIT ?`, args...)
+	ranges, err := s.queueRanges(ctx, f)
 	if err != nil {
-		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+		return err
 	}
-	defer rows.Close()
+	read := 0
+	for _, r := range ranges {
+		if read >= limit {
+			break
+		}
+		c, a := cond, slices.Clone(args)
+		if r[0] != "" || r[1] != "" {
+			c += " AND " + key + " >= ? AND " + key + " < ?"
+			a = append(a, r[0], r[1])
+		}
+		a = append(a, limit-read)
+		rows, err := s.read().query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+c+` ORDER BY `+key+` LIMIT ?`, a...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			read++
+			if err := row(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListQueue returns up to limit complaints of f in queue order (priority,
+// then score descending, then arrival, then id) after the queue key after
+// (from the start when empty). It is a keyset page: with any single filter
+// the database walks the index of that filter and queue_key (migrations 12
+// and 13) from after and reads limit+1 rows, whatever the size of the
+// queue; a score bound narrows that walk to the bound's key ranges.
+func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limit int) (QueuePage, error) {
+	if limit < 1 {
+		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
+	}
+	_, key, _, _ := f.sql()
 	var page QueuePage
 	var last string
-	for rows.Next() {
+	err := s.eachQueueRange(ctx, f, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, after, limit+1, func(rows *sql.Rows) error {
 		var (
 			c                Complaint
 			body, key        string
@@ -204,21 +290,22 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 			decidedBy        sql.NullString
 		)
 		if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy, &key); err != nil {
-			return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
+			return err
 		}
 		if len(page.Complaints) == limit {
 			page.After = last
-			break
+			return nil
 		}
 		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-			return QueuePage{}, fmt.Errorf("store: list queue: decode body: %w", err)
+			return fmt.Errorf("decode body: %w", err)
 		}
 		c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
 		c.DecidedAt, c.DecidedBy = fromNullMillis(decidedAt), decidedBy.String
 		page.Complaints = append(page.Complaints, c)
 		last = key
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
 	}
 	return page, nil
@@ -237,29 +324,29 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 	if limit < 1 {
 		return nil, fmt.Errorf("store: queue keys: limit %d", limit)
 	}
-	from, key, cond, args := f.sql()
-	if after != "" {
-		cond += " AND " + key + " > ?"
-		args = append(args, after)
-	}
-	args = append(args, limit)
-	rows, err := s.read().query(ctx, `SELECT c.id, `+key+` FROM `+from+` WHERE `+cond+` ORDER BY `+key+` LIMIT ?`, args...)
+	_, key, _, _ := f.sql()
+	out := make([]QueueEntry, 0, limit)
+	err := s.eachQueueRange(ctx, f, `c.id, `+key, after, limit, func(rows *sql.Rows) error {
+		var e QueueEntry
+		if err := rows.Scan(&e.ID, &e.Key); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: queue keys: %w", err)
 	}
-	defer rows.Close()
-	out := make([]QueueEntry, 0, limit)
-	for rows.Next() {
-		var e QueueEntry
-		if err := rows.Scan(&e.ID, &e.Key); err != nil {
-			return nil, fmt.Errorf("store: queue keys: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: queue keys: %w", err)
-	}
 	return out, nil
+}
+
+// CountKept tells whether the count of f is kept by triggers
+// (complaint_counts, complaint_matcher_counts): f filters on nothing but
+// status, source, holder and at most one matcher. CountQueueUpTo then
+// reads a few rows; otherwise it reads up to its limit of index entries.
+func (f QueueFilter) CountKept() bool {
+	return len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1
 }
 
 // CountQueue counts the complaints of f: CountQueueUpTo with
@@ -275,8 +362,7 @@ func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimat
 // are counted up to limit, and past it the count is limit and capped is
 // true (a lower bound).
 func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
-	if len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
-		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1 {
+	if f.CountKept() {
 		table, conds, args := "complaint_counts", []string{"1 = 1"}, []any{}
 		if len(f.Matcher) == 1 {
 			table = "complaint_matcher_counts"
@@ -297,17 +383,34 @@ func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n
 		return n, false, nil
 	}
 	from, key, cond, args := f.sql()
-	args = append(args, limit+1)
 	// Through the matcher index the rows are read in its order, so that
 	// the count probes a complaint per row up to the cap; unordered,
 	// PostgreSQL may merge-join on the complaints' primary key and read
-	// many more complaints than the cap.
+	// many more complaints than the cap. A score bound counts within its
+	// key ranges (keyRanges), so that a rare bound reads few entries.
 	order := ""
 	if len(f.Matcher) == 1 {
 		order = ` ORDER BY ` + key
 	}
-	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+cond+order+` LIMIT ?) capped`, args...).Scan(&n); err != nil {
+	ranges, err := s.queueRanges(ctx, f)
+	if err != nil {
 		return 0, false, fmt.Errorf("store: count queue: %w", err)
+	}
+	for _, r := range ranges {
+		if n > int64(limit) {
+			break
+		}
+		c, a := cond, slices.Clone(args)
+		if r[0] != "" || r[1] != "" {
+			c += " AND " + key + " >= ? AND " + key + " < ?"
+			a = append(a, r[0], r[1])
+		}
+		a = append(a, int64(limit)+1-n)
+		var m int64
+		if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+c+order+` LIMIT ?) capped`, a...).Scan(&m); err != nil {
+			return 0, false, fmt.Errorf("store: count queue: %w", err)
+		}
+		n += m
 	}
 	if n > int64(limit) {
 		return int64(limit), true, nil

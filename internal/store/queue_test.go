@@ -124,6 +124,19 @@ func testListQueue(t *testing.T, dsn string) {
 			{"seller", QueueFilter{SellerID: []string{"s_3", "s_4"}}, func(r row) bool { return r.seller == "s_3" || r.seller == "s_4" }},
 			{"status and holder", QueueFilter{Status: []string{ComplaintRejected}, HolderID: []string{"h_1"}}, func(r row) bool { return r.status == ComplaintRejected && r.holder == "h_1" }},
 			{"score", QueueFilter{MinScore: ptrFloat(0.3), MaxScore: ptrFloat(0.6)}, func(r row) bool { return r.score >= 0.3 && r.score <= 0.6 }},
+			// A score bound is a range of queue keys per priority
+			// (keyRanges); bounds equal to a stored score keep it.
+			{"min score at a score", QueueFilter{MinScore: ptrFloat(2.0 / 7)}, func(r row) bool { return r.score >= 2.0/7 }},
+			{"max score at a score", QueueFilter{MaxScore: ptrFloat(3.0 / 7)}, func(r row) bool { return r.score <= 3.0/7 }},
+			{"score at one score", QueueFilter{MinScore: ptrFloat(5.0 / 7), MaxScore: ptrFloat(5.0 / 7)}, func(r row) bool { return r.score == 5.0/7 }},
+			{"score bounds at 0 and 1", QueueFilter{MinScore: ptrFloat(0), MaxScore: ptrFloat(1)}, func(row) bool { return true }},
+			{"score no complaint has", QueueFilter{MinScore: ptrFloat(0.99)}, func(row) bool { return false }},
+			{"matcher and min score", QueueFilter{Matcher: []string{"cue"}, MinScore: ptrFloat(4.0 / 7)}, func(r row) bool {
+				return slices.Contains(r.matchers, "cue") && r.score >= 4.0/7
+			}},
+			{"matcher, status and max score", QueueFilter{Matcher: []string{"text"}, Status: []string{ComplaintOpen}, MaxScore: ptrFloat(0.5)}, func(r row) bool {
+				return slices.Contains(r.matchers, "text") && r.status == ComplaintOpen && r.score <= 0.5
+			}},
 			{"matcher", QueueFilter{Matcher: []string{"cue"}}, func(r row) bool { return slices.Contains(r.matchers, "cue") }},
 			{"matchers", QueueFilter{Matcher: []string{"image", "cue"}}, func(r row) bool {
 				return slices.Contains(r.matchers, "image") || slices.Contains(r.matchers, "cue")

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
 	"github.com/markwatch/markwatch/internal/testenv"
@@ -129,12 +131,35 @@ func (b *browser) key(k string) {
 }
 
 // axe runs axe-core's WCAG 2.x A and AA rules on the page and fails on any
-// serious or critical violation.
+// serious or critical violation; it also weighs the page (weigh).
 func (b *browser) axe(page string) {
 	b.t.Helper()
 	if got := b.axeViolations(); got != "" {
 		b.t.Errorf("axe-core on %s:\n%s", page, got)
 	}
+	b.weigh(page)
+}
+
+// maxPageWeight is the issue's bar for a page before images: its HTML, its
+// style sheets and its scripts.
+const maxPageWeight = 150 << 10
+
+// weigh fails when the page's HTML as served, with its style sheets and
+// scripts, weighs over maxPageWeight.
+func (b *browser) weigh(page string) {
+	b.t.Helper()
+	got := b.eval(`Promise.all([...document.querySelectorAll('link[rel=stylesheet][href], script[src]')]
+		.map(e => fetch(e.href || e.src).then(r => r.arrayBuffer()).then(a => a.byteLength)))
+		.then(ls => String(ls.reduce((a, b) => a + b, performance.getEntriesByType('navigation')[0].decodedBodySize)))`)
+	n, err := strconv.Atoi(got)
+	if err != nil || n <= 0 {
+		b.t.Errorf("weighing %s: %q", page, got)
+		return
+	}
+	if n > maxPageWeight {
+		b.t.Errorf("%s weighs %d bytes before images, over %d", page, n, maxPageWeight)
+	}
+	b.t.Logf("%s: %d bytes before images", page, n)
 }
 
 // axeViolations returns axe-core's serious and critical findings on the
@@ -153,6 +178,9 @@ func (b *browser) shot(name string) {
 	if *screenshots == "" {
 		return
 	}
+	// Images below the fold load lazily: load them all before the shot.
+	b.eval(`Promise.race([new Promise(ok => setTimeout(ok, 5000)), Promise.all([...document.images].map(i => {
+		i.loading = 'eager'; return i.complete ? 0 : new Promise(ok => { i.onload = i.onerror = ok; }); }))]).then(() => 'ok')`)
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatal(err)
@@ -187,6 +215,31 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(2 * time.Millisecond) // distinct ages, a stable order
 	}
 	otherID := e.complaint(t, otherHolder)
+	// The first complaint's seller shares a phone with another: the
+	// complaint page shows the network to reviewers.
+	first, err := e.store.GetComplaint(context.Background(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{first.Body.SellerID, "s_linked"} {
+		if _, err := e.store.LinkSeller(context.Background(), s, "l_"+s, []store.SellerKey{{Kind: "phone", Value: "5550001111"}}, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The holder's mark is in flood quarantine for a stock photo.
+	if err := e.store.WithTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.SetMarkQuarantines(context.Background(), "m_"+ownHolder, []domain.Quarantine{{
+			Kind: domain.QuarantineImage, Ref: "https://img.example/stock.jpg", Trigger: domain.TriggerFlood,
+			Reason: "flood: 412 automatic complaints in the last 1h0m0s against a baseline of 3.5 per 1h0m0s (at least 10 times that and 50 complaints quarantine); image https://img.example/stock.jpg",
+			Since:  time.Now(),
+		}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The complaint rejected by keyboard below, whose page offers the
+	// negative bank.
+	var rejectedID string
 	// The brand owner's mark registered in the browser and its upload's
 	// preview, which another holder's owner must not reach.
 	var ownMarkID, previewURL string
@@ -270,6 +323,11 @@ func TestBrowser(t *testing.T) {
 		if !strings.HasPrefix(drawn, "120,20,60,40|240|Listing photo 1: the matched region is outlined") {
 			t.Errorf("the matched region is drawn as %q", drawn)
 		}
+		if id == ids[0] {
+			if net := b.eval(`(document.querySelector('table.network caption') || {textContent: 'none'}).textContent`); !strings.Contains(net, "2 linked seller(s)") {
+				t.Errorf("the seller network on the complaint page: %q", net)
+			}
+		}
 		b.shot("complaint")
 		b.key("?")
 		if open := b.eval(`String(document.getElementById('help').open)`); open != "true" {
@@ -297,6 +355,19 @@ func TestBrowser(t *testing.T) {
 		if s := b.status(next); s != store.ComplaintRejected {
 			t.Errorf("complaint %s is %s after r, want rejected", next, s)
 		}
+		rejectedID = next
+	})
+
+	t.Run("negative bank on a rejected complaint", func(t *testing.T) {
+		if rejectedID == "" {
+			t.Skip("no complaint was rejected above")
+		}
+		b := e.person(t, root)
+		b.login("reviewer")
+		b.open("/complaints/" + rejectedID)
+		b.do(chromedp.WaitVisible(chromedp.CSS("#bank-form")))
+		b.axe("rejected complaint with the negative bank")
+		b.shot("complaint-bank")
 	})
 
 	t.Run("queue matcher filter and counts", func(t *testing.T) {
@@ -542,6 +613,7 @@ func TestBrowser(t *testing.T) {
 		if h := b.text("h1"); !strings.Contains(h, "bag") {
 			t.Errorf("own complaint page: %q", h)
 		}
+		b.axe("complaint page as its brand owner")
 	})
 
 	t.Run("admin lifts a suspension", func(t *testing.T) {
@@ -569,5 +641,10 @@ func TestBrowser(t *testing.T) {
 		}
 		b.open("/admin/audit")
 		b.shot("admin-audit")
+		// The admin releases the quarantine from the mark page.
+		b.open("/marks/m_" + ownHolder)
+		b.do(chromedp.WaitVisible(chromedp.CSS("#quarantines form.release")))
+		b.axe("mark page with a quarantine, as admin")
+		b.shot("mark-quarantine")
 	})
 }

@@ -122,11 +122,17 @@ type complaintPage struct {
 	Images    []int
 	RefImages []int
 	// Matches are the image evidence, drawn with its regions.
-	Matches     []matchFigure
-	Claim       *store.Claim
-	ClaimedBy   string
-	CanDecide   bool
-	Staff       bool
+	Matches   []matchFigure
+	Claim     *store.Claim
+	ClaimedBy string
+	CanDecide bool
+	// Staff is set when the user may read the seller's record (the API's
+	// GET /v1/sellers/{id}): the seller section, its history and buyer
+	// reports.
+	Staff bool
+	// Queue is set when the user may open the queue: j and k, and the
+	// pager under the page.
+	Queue       bool
 	Prev, Next  string
 	Reasons     reasonCodes
 	Flash       string
@@ -169,8 +175,12 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	p := complaintPage{C: cp, Reasons: reasons, Flash: r.URL.Query().Get("done")}
-	p.Staff = r.isRole(identity.RoleReviewer) || r.isRole(identity.RoleAdmin)
 	body := &cp.Body
+	// Each staff-only part of the page is shown to whom the API route
+	// serving the same data would answer (mayCall), so that a brand owner
+	// never sees the seller's record, its network or the negative bank.
+	p.Staff = c.mayCall(r, "GET /v1/sellers/{id}", "")
+	p.Queue = c.may(r, "GET /queue", "")
 	if l := body.Listing; l != nil {
 		p.Title = highlight(l.Title, spans(body, "title"))
 		p.Description = highlight(l.Description, spans(body, "description"))
@@ -237,6 +247,8 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 		if p.BuyersOfSeller, err = c.review.SellerBuyerReports(r.Context(), body.SellerID); err != nil {
 			return err
 		}
+	}
+	if body.SellerID != "" && c.mayCall(r, "GET /v1/sellers/{id}/network", "") {
 		net, err := c.store.SellerNetwork(r.Context(), body.SellerID, 20)
 		if err != nil {
 			return err
@@ -251,12 +263,12 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 	if p.Messages, err = c.review.Messages(r.Context(), body.ComplaintID, 0, 200); err != nil {
 		return err
 	}
-	p.Owner = r.isRole(identity.RoleBrandOwner)
-	if p.Bank, err = c.bankViewOf(r, &cp, p.Staff); err != nil {
+	p.Owner = r.isRole(identity.RoleBrandOwner) && c.mayCall(r, "POST /v1/complaints/{id}/messages", body.HolderID)
+	if p.Bank, err = c.bankViewOf(r, &cp, c.mayCall(r, "POST /v1/complaints/{id}/negative-bank", body.HolderID)); err != nil {
 		return err
 	}
 	decidable := cp.Status == store.ComplaintOpen || cp.Status == store.ComplaintContested
-	if p.Staff && decidable {
+	if decidable && c.may(r, "POST /complaints/{id}/claim", body.HolderID) && c.mayCall(r, "POST /v1/complaints/{id}/decision", body.HolderID) {
 		// Opening the page claims the complaint; the page renews the
 		// lease while it stays open.
 		cl, err := c.review.Claim(r.Context(), body.ComplaintID, r.user.ID, c.claimTTL)
@@ -272,7 +284,7 @@ func (c *Console) complaint(w http.ResponseWriter, r *request) error {
 			p.CanDecide = true
 		}
 	}
-	if p.Staff {
+	if p.Queue {
 		p.Prev, p.Next, err = c.neighbours(r, body.ComplaintID)
 		if err != nil {
 			return err

@@ -219,14 +219,17 @@ type markPage struct {
 	RefImages   []string
 	Flash       string
 	Error       string
-	Admin       bool
 	Uploaded    []domain.ImageHash
 	// Previews are what the matcher made of each upload.
 	Previews []uploadFigure
 	// Figures are the mark's charts over time.
 	Figures []barChart
-	// Edit is the edit form, nil for a removed mark.
+	// Edit is the edit form, nil for a removed mark or a user the API
+	// would not let edit it.
 	Edit *markEditForm
+	// CanRelease and CanUpload show the quarantine release form and the
+	// upload form to whom the API routes they call would answer.
+	CanRelease, CanUpload bool
 }
 
 // markEditForm is the form editing a mark's variants, authorized sellers
@@ -321,7 +324,15 @@ func orEmpty(s []string) []string {
 }
 
 func (c *Console) renderMark(w http.ResponseWriter, r *request, status int, m store.Mark, edit *markEditForm) error {
-	p := markPage{M: m, Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error"), Admin: r.isRole(identity.RoleAdmin), Edit: edit}
+	p := markPage{M: m, Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error"), Edit: edit}
+	// Each form of the page is there for whom the API route it calls
+	// would answer, by the same identity.Authorize.
+	holder := m.Body.HolderID
+	if !c.mayCall(r, "PATCH /v1/marks/{id}", holder) {
+		p.Edit = nil
+	}
+	p.CanRelease = c.mayCall(r, "POST /v1/marks/{id}/quarantine/release", holder)
+	p.CanUpload = c.mayCall(r, "POST /v1/marks/{id}/images", holder)
 	var err error
 	if c.images != nil {
 		p.RefImages = markImageRefs(&m.Body)

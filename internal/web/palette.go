@@ -51,7 +51,7 @@ const (
 // page's roles: the palette never offers what the page would refuse.
 func (c *Console) may(r *request, pattern, holderID string) bool {
 	roles, ok := c.pageRoles[pattern]
-	if !ok {
+	if !ok || r.user == nil {
 		return false
 	}
 	obj := identity.Unowned()

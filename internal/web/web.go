@@ -290,6 +290,25 @@ func (r *request) authorize(holderID string) error {
 	return identity.Authorize(r.user, r.roles, identity.OwnedBy(holderID))
 }
 
+// mayCall tells whether the user may make the API call route ("GET
+// /v1/sellers/{id}/network") on an object of holderID (empty: none), by
+// identity.Authorize with the route's roles. A page shows a section of the
+// API's data, or a form that makes an API call, only to whom the API would
+// answer: the console is never a second, laxer path. An unknown route
+// allows nobody.
+func (c *Console) mayCall(r *request, route, holderID string) bool {
+	method, pattern, _ := cutSpace(route)
+	roles, ok := c.api.Allowed(method, pattern)
+	if !ok || r.user == nil {
+		return false
+	}
+	obj := identity.Unowned()
+	if holderID != "" {
+		obj = identity.OwnedBy(holderID)
+	}
+	return identity.Authorize(r.user, roles, obj) == nil
+}
+
 // isRole tells whether the user has role.
 func (r *request) isRole(role identity.Role) bool {
 	return r.user != nil && identity.Role(r.user.Role) == role
