@@ -223,10 +223,9 @@ func (r runner) deleteComplaints(ctx context.Context, ids []string) (int64, erro
 // transaction: the complaints a strike or counter-notice refers to, and
 // those not decided yet, move to complaints_kept; the rest are counted out
 // of complaint_counts, complaint_mark_counts and complaint_matcher_counts,
-// their claims, messages,
-// matcher rows and ids deleted, and the
-// partition dropped, which costs the same whatever it holds and leaves
-// nothing for vacuum.
+// their claims, messages, matcher rows and ids deleted, and the partition
+// dropped, which costs the same whatever it holds and leaves nothing for
+// vacuum.
 func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *RetentionResult) error {
 	var kept, gone int64
 	err := s.WithTx(ctx, func(tx *Tx) error {
