@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/markwatch/markwatch/internal/identity"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
@@ -32,7 +34,8 @@ func benchComplaints(b *testing.B) int {
 // (store.SyntheticComplaints; N from MARKWATCH_BENCH_COMPLAINTS) on SQLite
 // and PostgreSQL and measures, through the HTTP handler, the requests of
 // the review queue: a page of 50 with each single filter, the next page, a
-// single complaint and a decision with all its writes. On SQLite it also
+// single complaint, a scrape of the queue's gauges and a decision with all
+// its writes. On SQLite it also
 // builds the search index and measures a full-text search (up to 200,000
 // complaints). Each reports
 // its p95 beside the mean: the targets are p95s. As serve does,
@@ -120,6 +123,19 @@ func BenchmarkQueueAtScale(b *testing.B) {
 					timed(b, func() { get(b, l.path) })
 				})
 			}
+			// A Prometheus scrape of the review queue's gauges (depth,
+			// oldest open, holders' standings, the busiest marks), as
+			// serve registers them.
+			b.Run("scrape", func(b *testing.B) {
+				reg := prometheus.NewPedanticRegistry()
+				reg.MustRegister(e.review.QueueCollector(time.Minute))
+				timed(b, func() {
+					mfs, err := reg.Gather()
+					if err != nil || len(mfs) == 0 {
+						b.Fatalf("scrape: %d families, %v", len(mfs), err)
+					}
+				})
+			})
 			b.Run("decision", func(b *testing.B) {
 				i := 0
 				timed(b, func() {

@@ -37,7 +37,7 @@ func testBuyerSourceMigration(t *testing.T, dsn string) {
 		}
 	}
 	if err := old.WithTx(ctx, func(tx *Tx) error {
-		if err := tx.SetComplaintStatus(ctx, "c_2", ComplaintOpen, ComplaintUpheld, "u_rev"); err != nil {
+		if err := upholdBeforeSchema19(ctx, tx, "c_2", "u_rev"); err != nil {
 			return err
 		}
 		_, err := tx.r.exec(ctx, `INSERT INTO strikes (seller_id, complaint_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,

@@ -99,6 +99,7 @@ func testComplaintCounts(t *testing.T, dsn string) {
 	if got, table := countsByKey(t, s), countsOfTable(t, s); !maps.Equal(got, table) {
 		t.Errorf("complaint_counts = %v, table counts %v", got, table)
 	}
+	checkMarkCountsAndPeriods(t, s, "after inserts, decisions and a rollback")
 	st, err := s.QueueStats(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -197,4 +198,30 @@ func insertComplaintBefore9(ctx context.Context, s *Store, c *domain.Complaint) 
 			ComplaintOpen, string(body), now, now)
 		return err
 	})
+}
+
+// checkMarkCountsAndPeriods checks what migration 19 keeps beside the
+// complaints: complaint_mark_counts, without its zero rows, equals a count
+// of the table by mark and status, and on PostgreSQL every complaint's
+// complaint_ids row names the period (partition) the complaint is in.
+func checkMarkCountsAndPeriods(t *testing.T, s *Store, when string) {
+	t.Helper()
+	got := readCounts(t, s, `SELECT mark_id, '', status, n FROM complaint_mark_counts WHERE n <> 0`)
+	table := readCounts(t, s, `SELECT mark_id, '', status, COUNT(*) FROM complaints GROUP BY mark_id, status`)
+	if !maps.Equal(got, table) {
+		t.Errorf("complaint_mark_counts %s = %v, table %v", when, got, table)
+	}
+	if s.dialect != dialectPostgres {
+		return
+	}
+	var wrong, missing int
+	if err := s.read().queryRow(t.Context(), `SELECT
+			COUNT(*) FILTER (WHERE i.period IS DISTINCT FROM c.period),
+			COUNT(*) FILTER (WHERE i.id IS NULL)
+		FROM complaints c LEFT JOIN complaint_ids i ON i.id = c.id`).Scan(&wrong, &missing); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 || missing != 0 {
+		t.Errorf("complaint_ids %s: %d complaints with another period, %d without a row", when, wrong, missing)
+	}
 }

@@ -80,21 +80,24 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 // copyComplaints copies rows and their matcher rows in one transaction on
 // one pgx connection, with their ids into complaint_ids, after making sure
 // their months have partitions. The counting triggers are off for the copy
-// and the counts of the copied rows are added to complaint_counts and
-// complaint_matcher_counts from the rows, not recounted from the table, so
+// and the counts of the copied rows are added to complaint_counts,
+// complaint_mark_counts and complaint_matcher_counts from the rows, not recounted from the table, so
 // that loading in chunks costs the same for the last chunk as for the
 // first.
 func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) error {
 	type countKey struct{ matcher, holder, source, status string }
 	counts := map[countKey]int64{}
 	matcherCounts := map[countKey]int64{}
+	type markKey struct{ mark, status string }
+	markCounts := map[markKey]int64{}
 	periods := map[int]bool{}
 	ids := make([][]any, len(rows))
 	byID := make(map[string][]any, len(rows))
 	for i, r := range rows {
 		counts[countKey{"", r[5].(string), r[1].(string), r[8].(string)}]++
+		markCounts[markKey{r[4].(string), r[8].(string)}]++
 		periods[r[len(r)-1].(int)] = true
-		ids[i] = []any{r[0]}
+		ids[i] = []any{r[0], r[len(r)-1]}
 		byID[r[0].(string)] = r
 	}
 	for _, m := range matchers {
@@ -116,6 +119,7 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 		return pgx.BeginFunc(ctx, pc, func(tx pgx.Tx) error {
 			for _, q := range []string{
 				`ALTER TABLE complaints DISABLE TRIGGER complaint_counts_insert`,
+				`ALTER TABLE complaints DISABLE TRIGGER complaint_mark_counts_insert`,
 				`ALTER TABLE complaints DISABLE TRIGGER complaint_matcher_counts_insert`,
 				`ALTER TABLE complaint_matchers DISABLE TRIGGER complaint_matchers_insert`,
 			} {
@@ -123,7 +127,7 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 					return err
 				}
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_ids"}, []string{"id"}, pgx.CopyFromRows(ids)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_ids"}, []string{"id", "period"}, pgx.CopyFromRows(ids)); err != nil {
 				return fmt.Errorf("copy ids: %w", err)
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaints"}, loadColumns, pgx.CopyFromRows(rows)); err != nil {
@@ -134,6 +138,7 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 			}
 			for _, q := range []string{
 				`ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`,
+				`ALTER TABLE complaints ENABLE TRIGGER complaint_mark_counts_insert`,
 				`ALTER TABLE complaints ENABLE TRIGGER complaint_matcher_counts_insert`,
 				`ALTER TABLE complaint_matchers ENABLE TRIGGER complaint_matchers_insert`,
 			} {
@@ -145,6 +150,13 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 				if _, err := tx.Exec(ctx, `INSERT INTO complaint_counts (holder_id, source, status, n) VALUES ($1, $2, $3, $4)
 					ON CONFLICT (holder_id, source, status) DO UPDATE SET n = complaint_counts.n + excluded.n`,
 					k.holder, k.source, k.status, n); err != nil {
+					return err
+				}
+			}
+			for k, n := range markCounts {
+				if _, err := tx.Exec(ctx, `INSERT INTO complaint_mark_counts (mark_id, status, n) VALUES ($1, $2, $3)
+					ON CONFLICT (mark_id, status) DO UPDATE SET n = complaint_mark_counts.n + excluded.n`,
+					k.mark, k.status, n); err != nil {
 					return err
 				}
 			}

@@ -23,6 +23,7 @@ func testLoadComplaints(t *testing.T, dsn string) {
 	if counts, table := countsByKey(t, s), countsOfTable(t, s); !maps.Equal(counts, table) {
 		t.Errorf("complaint_counts after a load = %v, table %v", counts, table)
 	}
+	checkMarkCountsAndPeriods(t, s, "after a load")
 	// A complaint inserted after the load is counted by the triggers again.
 	c := testComplaint("c_after_load")
 	if _, err := insertComplaint(ctx, s, c); err != nil {
@@ -31,6 +32,7 @@ func testLoadComplaints(t *testing.T, dsn string) {
 	if counts, table := countsByKey(t, s), countsOfTable(t, s); !maps.Equal(counts, table) {
 		t.Errorf("complaint_counts after an insert = %v, table %v", counts, table)
 	}
+	checkMarkCountsAndPeriods(t, s, "after an insert")
 	n, after, prev := 0, "", ""
 	for {
 		p, err := s.ListQueue(ctx, QueueFilter{}, after, 500)

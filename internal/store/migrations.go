@@ -733,6 +733,73 @@ var migrations = []string{
 	);
 	CREATE INDEX negative_bank_mark_id ON negative_bank (mark_id, created_at);
 	CREATE INDEX complaints_created_at ON complaints (created_at);`,
+
+	// 19, scale of a decision and of a scrape. On PostgreSQL complaint_ids
+	// carries each complaint's period, so that a statement that finds a
+	// complaint by id alone (a decision reads and updates it by id) names
+	// its partition (complaintByID) and probes one primary key instead of
+	// every month's; InsertComplaint writes it, and retention sets it to 0
+	// when it moves a complaint to complaints_kept. complaint_mark_counts
+	// is complaint_counts by mark, kept by triggers in the transaction of
+	// the row change, so that the queue metrics' busiest marks
+	// (BusiestMarks, read on every scrape) read a few rows instead of
+	// grouping every open complaint; its (status, n) index serves the top n
+	// of a status without reading the other marks.
+	`{{postgres}}
+	ALTER TABLE complaint_ids ADD COLUMN period INTEGER NOT NULL DEFAULT 0;
+	UPDATE complaint_ids i SET period = c.period FROM complaints c WHERE c.id = i.id AND c.period <> 0;
+	ALTER TABLE complaint_ids ALTER COLUMN period DROP DEFAULT;
+	CREATE OR REPLACE FUNCTION complaint_matcher_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		INSERT INTO complaint_matcher_counts (matcher, holder_id, source, status, n)
+			SELECT NEW.matcher, holder_id, source, status, 1 FROM complaints
+			WHERE id = NEW.complaint_id AND period = (SELECT period FROM complaint_ids WHERE id = NEW.complaint_id)
+			ON CONFLICT (matcher, holder_id, source, status) DO UPDATE SET n = complaint_matcher_counts.n + 1;
+		RETURN NULL;
+	END $$;
+	{{end}}
+	CREATE TABLE complaint_mark_counts (
+		mark_id TEXT NOT NULL,
+		status  TEXT NOT NULL,
+		n       BIGINT NOT NULL,
+		PRIMARY KEY (mark_id, status)
+	);
+	INSERT INTO complaint_mark_counts (mark_id, status, n)
+		SELECT mark_id, status, COUNT(*) FROM complaints GROUP BY mark_id, status;
+	CREATE INDEX complaint_mark_counts_busiest ON complaint_mark_counts (status, n DESC, mark_id);
+	{{postgres}}
+	CREATE FUNCTION complaint_mark_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF TG_OP IN ('UPDATE', 'DELETE') THEN
+			UPDATE complaint_mark_counts SET n = n - 1 WHERE mark_id = OLD.mark_id AND status = OLD.status;
+		END IF;
+		IF TG_OP IN ('INSERT', 'UPDATE') THEN
+			INSERT INTO complaint_mark_counts (mark_id, status, n) VALUES (NEW.mark_id, NEW.status, 1)
+				ON CONFLICT (mark_id, status) DO UPDATE SET n = complaint_mark_counts.n + 1;
+		END IF;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER complaint_mark_counts_insert AFTER INSERT OR DELETE ON complaints
+		FOR EACH ROW EXECUTE FUNCTION complaint_mark_counts_track();
+	CREATE TRIGGER complaint_mark_counts_update AFTER UPDATE OF mark_id, status ON complaints
+		FOR EACH ROW WHEN (OLD.mark_id IS DISTINCT FROM NEW.mark_id OR OLD.status IS DISTINCT FROM NEW.status)
+		EXECUTE FUNCTION complaint_mark_counts_track();
+	{{end}}{{sqlite}}
+	CREATE TRIGGER complaint_mark_counts_insert AFTER INSERT ON complaints BEGIN
+		INSERT INTO complaint_mark_counts (mark_id, status, n) VALUES (NEW.mark_id, NEW.status, 1)
+			ON CONFLICT (mark_id, status) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER complaint_mark_counts_delete AFTER DELETE ON complaints BEGIN
+		UPDATE complaint_mark_counts SET n = n - 1 WHERE mark_id = OLD.mark_id AND status = OLD.status;
+	END;
+	CREATE TRIGGER complaint_mark_counts_update AFTER UPDATE OF mark_id, status ON complaints
+		WHEN OLD.mark_id IS NOT NEW.mark_id OR OLD.status IS NOT NEW.status
+	BEGIN
+		UPDATE complaint_mark_counts SET n = n - 1 WHERE mark_id = OLD.mark_id AND status = OLD.status;
+		INSERT INTO complaint_mark_counts (mark_id, status, n) VALUES (NEW.mark_id, NEW.status, 1)
+			ON CONFLICT (mark_id, status) DO UPDATE SET n = n + 1;
+	END;
+	{{end}}`,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -58,10 +58,12 @@ func (tx *Tx) SetListingPriority(ctx context.Context, listingID string) (bool, e
 // complaints whose column (holder_id, seller_id or listing_id) is value,
 // after a priority change re-keyed them: the matcher filter pages in the
 // same order as the queue. Rows whose key did not change are not written.
+// A join, not a lookup of each matcher row's complaint by id, which on
+// PostgreSQL would probe every month's partition once a row.
 func (tx *Tx) rekeyMatchers(ctx context.Context, column, value string) error {
-	const key = `(SELECT c.queue_key FROM complaints c WHERE c.id = complaint_matchers.complaint_id)`
-	_, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = `+key+`
-		WHERE complaint_id IN (SELECT id FROM complaints WHERE `+column+` = ?) AND queue_key <> `+key, value)
+	_, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = c.queue_key
+		FROM complaints c
+		WHERE c.`+column+` = ? AND complaint_matchers.complaint_id = c.id AND complaint_matchers.queue_key <> c.queue_key`, value)
 	return err
 }
 

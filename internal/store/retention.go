@@ -222,16 +222,24 @@ func (r runner) deleteComplaints(ctx context.Context, ids []string) (int64, erro
 // dropComplaintPeriod drops the partition pt of complaints in one
 // transaction: the complaints a strike or counter-notice refers to, and
 // those not decided yet, move to complaints_kept; the rest are counted out
-// of complaint_counts and complaint_matcher_counts, their claims, messages,
-// matcher rows and ids deleted, and the
-// partition dropped, which costs the same whatever it holds and leaves
-// nothing for vacuum.
+// of complaint_counts, complaint_mark_counts and complaint_matcher_counts,
+// their claims, messages, matcher rows and ids deleted, and the partition
+// dropped, which costs the same whatever it holds and leaves nothing for
+// vacuum.
 func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *RetentionResult) error {
 	var kept, gone int64
 	err := s.WithTx(ctx, func(tx *Tx) error {
-		r, err := tx.r.exec(ctx, `UPDATE complaints SET period = ? WHERE period = ? AND (status NOT IN (?, ?, ?)
+		const keep = `(status NOT IN (?, ?, ?)
 			OR EXISTS (SELECT 1 FROM strikes s WHERE s.complaint_id = complaints.id)
-			OR EXISTS (SELECT 1 FROM counter_notices n WHERE n.complaint_id = complaints.id))`,
+			OR EXISTS (SELECT 1 FROM counter_notices n WHERE n.complaint_id = complaints.id))`
+		name := pgIdent(pt.Name)
+		// complaint_ids says where the kept complaints go (migration 19)
+		// before they move.
+		if _, err := tx.r.exec(ctx, `UPDATE complaint_ids SET period = ? WHERE id IN (SELECT id FROM `+name+` complaints WHERE `+keep+`)`,
+			periodKept, decidedStatuses[0], decidedStatuses[1], decidedStatuses[2]); err != nil {
+			return fmt.Errorf("keep ids: %w", err)
+		}
+		r, err := tx.r.exec(ctx, `UPDATE complaints SET period = ? WHERE period = ? AND `+keep,
 			periodKept, pt.Period, decidedStatuses[0], decidedStatuses[1], decidedStatuses[2])
 		if err != nil {
 			return fmt.Errorf("keep: %w", err)
@@ -239,13 +247,15 @@ func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *Rete
 		if kept, err = r.RowsAffected(); err != nil {
 			return err
 		}
-		name := pgIdent(pt.Name)
 		for _, q := range []string{
 			`DELETE FROM claims WHERE complaint_id IN (SELECT id FROM ` + name + `)`,
 			`DELETE FROM complaint_messages WHERE complaint_id IN (SELECT id FROM ` + name + `)`,
 			`UPDATE complaint_counts c SET n = c.n - d.n
 				FROM (SELECT holder_id, source, status, COUNT(*) AS n FROM ` + name + ` GROUP BY holder_id, source, status) d
 				WHERE c.holder_id = d.holder_id AND c.source = d.source AND c.status = d.status`,
+			`UPDATE complaint_mark_counts c SET n = c.n - d.n
+				FROM (SELECT mark_id, status, COUNT(*) AS n FROM ` + name + ` GROUP BY mark_id, status) d
+				WHERE c.mark_id = d.mark_id AND c.status = d.status`,
 			`UPDATE complaint_matcher_counts c SET n = c.n - d.n
 				FROM (SELECT m.matcher, p.holder_id, p.source, p.status, COUNT(*) AS n
 					FROM ` + name + ` p JOIN complaint_matchers m ON m.complaint_id = p.id

@@ -78,6 +78,7 @@ func testRetention(t *testing.T, dsn string) {
 	remaining := func() []string {
 		ids := queueIDs(t, s, QueueFilter{}, 100)
 		slices.Sort(ids)
+		checkMarkCountsAndPeriods(t, s, "after retention")
 		if got, table := countsByKey(t, s), countsOfTable(t, s); len(got) != len(table) {
 			t.Errorf("complaint_counts %v, table %v", got, table)
 		} else {
@@ -113,6 +114,13 @@ func testRetention(t *testing.T, dsn string) {
 	}
 	if c, err := s.GetComplaint(ctx, "c_r2"); err != nil || c.Status != ComplaintUpheld {
 		t.Errorf("kept complaint c_r2: %+v, %v", c, err)
+	}
+	// Every complaint left, kept ones included, is found by its id alone
+	// (on PostgreSQL through the period complaint_ids names).
+	for _, id := range remaining() {
+		if c, err := s.GetComplaint(ctx, id); err != nil || c.Body.ComplaintID != id {
+			t.Errorf("get %s after retention: %+v, %v", id, c, err)
+		}
 	}
 	if res, err := s.ApplyRetention(ctx, RetentionPolicy{DecidedBefore: mar.AddDate(-1, 0, 0)}); err != nil || res != (RetentionResult{}) {
 		t.Errorf("second retention %+v, %v; want nothing", res, err)
