@@ -227,9 +227,10 @@ type markPage struct {
 	// Edit is the edit form, nil for a removed mark or a user the API
 	// would not let edit it.
 	Edit *markEditForm
-	// CanRelease and CanUpload show the quarantine release form and the
-	// upload form to whom the API routes they call would answer.
-	CanRelease, CanUpload bool
+	// CanRelease, CanUpload and CanApply show the quarantine release
+	// form, the upload form and the form applying a recommended threshold
+	// to whom the API routes they call would answer.
+	CanRelease, CanUpload, CanApply bool
 }
 
 // markEditForm is the form editing a mark's variants, authorized sellers
@@ -333,6 +334,7 @@ func (c *Console) renderMark(w http.ResponseWriter, r *request, status int, m st
 	}
 	p.CanRelease = c.mayCall(r, "POST /v1/marks/{id}/quarantine/release", holder)
 	p.CanUpload = c.mayCall(r, "POST /v1/marks/{id}/images", holder)
+	p.CanApply = c.mayCall(r, "POST /v1/marks/{id}/threshold", holder)
 	var err error
 	if c.images != nil {
 		p.RefImages = markImageRefs(&m.Body)
