@@ -467,6 +467,10 @@ type ComplaintPage struct {
 // the other filters kept as given.
 type Facets struct {
 	Status, Source, Matcher, MaxAge, MarkID, HolderID []FacetCount
+	// Deferred tells that some options were left Unknown without being
+	// counted, because the list asked for the known counts only
+	// (SearchOptions.KnownCountsOnly): a list with counts=true counts them.
+	Deferred bool
 }
 
 // FacetCount is how many complaints one filter option lists; past
@@ -503,6 +507,22 @@ const FacetCountCap = 1000
 // with q takes its matches from the full-text index, which may lag the
 // store by markwatch_search_index_lag_seconds (see searchText).
 func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
+	return a.SearchComplaintsWith(ctx, user, params, SearchOptions{})
+}
+
+// SearchOptions change how SearchComplaintsWith answers, not what it lists.
+type SearchOptions struct {
+	// KnownCountsOnly, with counts=true, limits the per-filter counts to
+	// those known at once: kept a few seconds from an earlier list with
+	// the same filters, or kept by triggers (a few rows each). The others,
+	// which would need a bounded walk of the queue, are left Unknown and
+	// Facets.Deferred is set: the console renders its page without them
+	// and its script asks for them after the page has loaded.
+	KnownCountsOnly bool
+}
+
+// SearchComplaintsWith is SearchComplaints with options.
+func (a *API) SearchComplaintsWith(ctx context.Context, user *store.User, params url.Values, o SearchOptions) (ComplaintPage, error) {
 	q, err := parseListQuery(params, user, time.Now())
 	if err != nil {
 		return ComplaintPage{}, err
@@ -519,7 +539,7 @@ func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url
 		if q.Counts {
 			counts = make(chan counted, 1)
 			go func() {
-				f, err := a.facets(ctx, q.Query, time.Now())
+				f, err := a.facets(ctx, q.Query, time.Now(), o.KnownCountsOnly)
 				counts <- counted{f, err}
 			}()
 		}

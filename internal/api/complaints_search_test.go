@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/identity"
+	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
 )
 
@@ -154,6 +156,59 @@ func TestListCounts(t *testing.T) {
 		}
 		if w := e.do("GET", "/v1/complaints?counts=maybe", "", identity.RoleReviewer); w.Code != 400 {
 			t.Errorf("counts=maybe: %d", w.Code)
+		}
+	})
+}
+
+// TestKnownCountsOnly: with SearchOptions.KnownCountsOnly the counts kept
+// by triggers are given exactly and the others are left unknown and
+// deferred, unless the full counts of the same filters are kept; a
+// deferred answer is not kept, so that the full count that follows runs.
+func TestKnownCountsOnly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{CountBudget: time.Minute})
+		for _, f := range listFixtures {
+			e.ingestFixture(t, f)
+		}
+		ctx := context.Background()
+		user := &store.User{ID: "u_known", Role: string(identity.RoleReviewer)}
+		countsOf := func(query string, o SearchOptions) *Facets {
+			t.Helper()
+			v, _ := url.ParseQuery(query)
+			page, err := e.api.SearchComplaintsWith(ctx, user, v, o)
+			if err != nil || page.Counts == nil {
+				t.Fatalf("?%s: %v, counts %v", query, err, page.Counts)
+			}
+			return page.Counts
+		}
+		known := SearchOptions{KnownCountsOnly: true}
+		for _, query := range []string{"counts=true&status=open", "counts=true&status=open&min_score=0.5"} {
+			f := countsOf(query, known)
+			if !f.Deferred {
+				t.Errorf("?%s: nothing deferred", query)
+			}
+			kept := !strings.Contains(query, "min_score")
+			for _, c := range f.Status {
+				if c.Unknown == kept {
+					t.Errorf("?%s: status %s unknown %v, want %v", query, c.Value, c.Unknown, !kept)
+				}
+			}
+			for _, c := range f.MaxAge {
+				if !c.Unknown {
+					t.Errorf("?%s: max_age %s counted (%d) with known counts only", query, c.Value, c.Count)
+				}
+			}
+			full := countsOf(query, SearchOptions{})
+			if full.Deferred || slices.ContainsFunc(full.MaxAge, func(c FacetCount) bool { return c.Unknown }) {
+				t.Errorf("?%s: full counts %+v", query, full)
+			}
+			if kept && !slices.Equal(f.Matcher, full.Matcher) {
+				t.Errorf("?%s: kept matcher counts %+v, full %+v", query, f.Matcher, full.Matcher)
+			}
+			// Counted in full just now: kept, and known at once.
+			if again := countsOf(query, known); again.Deferred || !slices.Equal(again.MaxAge, full.MaxAge) {
+				t.Errorf("?%s: after the full count, known counts %+v", query, again)
+			}
 		}
 	})
 }

@@ -59,8 +59,11 @@ func (fc *facetCache) put(key string, f *Facets, now time.Time) {
 // would list with the other filters of q as they are: exact from the
 // trigger-kept counts where the store has them (see
 // store.CountQueueUpTo), otherwise up to FacetCountCap. The queries run a
-// few at a time; the answer is kept for facetTTL.
-func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facets, error) {
+// few at a time; the answer is kept for facetTTL. With knownOnly, only
+// the counts kept by triggers are counted and the others are left Unknown
+// (Facets.Deferred), unless the whole answer is kept; such a partial
+// answer is not kept, so that the full count that follows it runs.
+func (a *API) facets(ctx context.Context, q search.Query, now time.Time, knownOnly bool) (*Facets, error) {
 	base := queueFilter(q)
 	key := queueFingerprint(base)
 	if f, ok := a.facetCache.get(key, now); ok {
@@ -104,17 +107,27 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facet
 	var (
 		mu      sync.Mutex
 		res     = make([]FacetCount, len(opts))
-		left    = len(opts)
+		left    int
 		errs    []error
 		done    = make(chan struct{})
 		pending = make(chan int, len(opts))
 	)
+	counted := 0
 	for i, o := range opts {
 		res[i] = FacetCount{Value: o.value, Unknown: true}
+		if knownOnly && !o.f.CountKept() {
+			fs.Deferred = true
+			continue
+		}
 		pending <- i
+		counted++
 	}
 	close(pending)
-	for range min(facetWorkers, len(opts)) {
+	left = counted
+	if left == 0 {
+		close(done)
+	}
+	for range min(facetWorkers, counted) {
 		go func() {
 			for i := range pending {
 				var fc FacetCount
@@ -162,7 +175,10 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time) (*Facet
 		slot[o.dst]++
 	}
 	// Kept even when incomplete: counting again at the next view would
-	// spend the whole budget again on what did not fit in it.
-	a.facetCache.put(key, &fs, now)
+	// spend the whole budget again on what did not fit in it. Not when
+	// deferred: the deferred counts are asked for next.
+	if !fs.Deferred {
+		a.facetCache.put(key, &fs, now)
+	}
 	return &fs, nil
 }
