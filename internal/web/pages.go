@@ -32,6 +32,8 @@ func (c *Console) pageTable() []page {
 
 		// Reviewers.
 		{pattern: "GET /queue", allow: staff, handler: c.queue},
+		// The queue page's per-filter counts, fetched by its script.
+		{pattern: "GET /queue/counts", allow: staff, handler: c.queueCounts},
 		{pattern: "POST /queue/decide", sameAs: "POST /v1/complaints/decisions", handler: c.bulkDecide},
 		{pattern: "GET /complaints/{id}", sameAs: "GET /v1/complaints/{id}", handler: c.complaint},
 		{pattern: "POST /complaints/{id}/decide", sameAs: "POST /v1/complaints/{id}/decision", handler: c.decide},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,16 +39,19 @@ type queuePage struct {
 	Next      string
 	// Counts are the counts shown beside each filter option, by filter
 	// then option ("1,000+" when capped); none with full text.
-	Counts   map[string]map[string]string
-	Statuses []string
-	Sources  []string
-	Matchers []string
-	Ages     []string
-	Reasons  reasonCodes
-	Error    string
-	Flash    []string
-	Heading  string
-	Action   string
+	Counts map[string]map[string]string
+	// CountsURL, when set, is where the page's script fetches the counts
+	// the page was rendered without (queueCounts).
+	CountsURL string
+	Statuses  []string
+	Sources   []string
+	Matchers  []string
+	Ages      []string
+	Reasons   reasonCodes
+	Error     string
+	Flash     []string
+	Heading   string
+	Action    string
 }
 
 // queueQuery is the API query of the queue's filters in v: the open
@@ -82,7 +86,12 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 	if q.Get("q") == "" {
 		q.Set("counts", "true")
 	}
-	rows, page, next, err := c.queueRows(r, q)
+	// The page shows the counts known at once (kept by triggers, or a few
+	// seconds from an earlier view); those that would walk the queue
+	// within the count budget are fetched by the page's script after it
+	// has loaded, so that a filter seen for the first time does not wait
+	// for them.
+	rows, page, next, err := c.queueRowsWith(r, q, api.SearchOptions{KnownCountsOnly: true})
 	if msg, ok := api.ClientError(err); ok {
 		p.Error = msg
 	} else if err != nil {
@@ -93,6 +102,13 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 	p.Counts = facetTexts(page.Counts)
 	delete(shown, "cursor")
 	delete(shown, "offset")
+	if page.Counts != nil && page.Counts.Deferred {
+		cq := url.Values{}
+		for k, v := range shown {
+			cq.Set(k, v)
+		}
+		p.CountsURL = "/queue/counts?" + cq.Encode()
+	}
 	if len(r.URL.Query()) == 0 {
 		// The plain open queue: remember its order for j and k.
 		ids := make([]string, 0, len(rows))
@@ -123,10 +139,15 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 // the search index; the filters are parsed and confined to the brand
 // owner's holder there, so the console lists exactly what the API would.
 func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, page api.ComplaintPage, next url.Values, err error) {
+	return c.queueRowsWith(r, q, api.SearchOptions{})
+}
+
+// queueRowsWith is queueRows with the API's search options.
+func (c *Console) queueRowsWith(r *request, q url.Values, o api.SearchOptions) (rows []queueRow, page api.ComplaintPage, next url.Values, err error) {
 	if q.Get("limit") == "" {
 		q.Set("limit", strconv.Itoa(queueLimit))
 	}
-	page, err = c.api.SearchComplaints(r.Context(), r.user, q)
+	page, err = c.api.SearchComplaintsWith(r.Context(), r.user, q, o)
 	if err != nil {
 		return nil, page, nil, err
 	}
@@ -159,6 +180,34 @@ func (c *Console) queueRows(r *request, q url.Values) (rows []queueRow, page api
 		rows = append(rows, row)
 	}
 	return rows, page, next, nil
+}
+
+// queueCounts answers the queue page's script with the per-filter counts
+// of the queue's filters, as the page shows them: the API's own list with
+// counts=true (one row long: only its counts are used), as the page's
+// user, so that they are what GET /v1/complaints?counts=true would answer.
+// The page's roles and session check guard it like the page itself.
+func (c *Console) queueCounts(w http.ResponseWriter, r *request) error {
+	q, _ := queueQuery(r.URL.Query())
+	q.Del("cursor")
+	q.Del("offset")
+	var counts map[string]map[string]string
+	if q.Get("q") == "" {
+		q.Set("counts", "true")
+		q.Set("limit", "1")
+		page, err := c.api.SearchComplaints(r.Context(), r.user, q)
+		if msg, ok := api.ClientError(err); ok {
+			return badInput("%s", msg)
+		} else if err != nil {
+			return err
+		}
+		counts = facetTexts(page.Counts)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(struct {
+		Counts map[string]map[string]string `json:"counts"`
+	}{counts})
 }
 
 // countText shows a count, with thousands separators and a "+" when it is

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -185,6 +186,7 @@ var pageExamples = map[string]func(e *env, t *testing.T, holder string) string{
 	"GET /account":                 func(*env, *testing.T, string) string { return "/account" },
 	"GET /palette":                 func(*env, *testing.T, string) string { return "/palette?q=queue" },
 	"GET /queue":                   func(*env, *testing.T, string) string { return "/queue?q=bag&source=auto&min_score=0.5" },
+	"GET /queue/counts":            func(*env, *testing.T, string) string { return "/queue/counts?source=auto&min_score=0.5" },
 	"GET /complaints/{id}":         func(e *env, t *testing.T, h string) string { return "/complaints/" + e.complaint(t, h) },
 	"GET /counter-notices":         func(*env, *testing.T, string) string { return "/counter-notices" },
 	"GET /second-look":             func(*env, *testing.T, string) string { return "/second-look" },
@@ -565,4 +567,54 @@ func cloneValues(v url.Values, k, val string) url.Values {
 	}
 	out.Set(k, val)
 	return out
+}
+
+// TestQueueCountsAfterLoad: the queue page comes with the counts kept by
+// triggers and without those that take a walk of the queue, and points its
+// script at them (data-counts); GET /queue/counts answers them as the page
+// would show them, to the queue's roles only.
+func TestQueueCountsAfterLoad(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.NewDSN(t), Options{})
+		for range 3 {
+			e.complaintBy(t, ownHolder, 0.9, "")
+		}
+		c := e.login(t, "reviewer")
+		page := c.get("/queue")
+		if page.status != http.StatusOK {
+			t.Fatalf("queue: %d", page.status)
+		}
+		for _, want := range []string{`data-counts="/queue/counts?status=open"`, `>open (3)</option>`, `>cue (3)</option>`, `>168h</option>`} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("queue page lacks %s", want)
+			}
+		}
+		r := c.get("/queue/counts?status=open")
+		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+			t.Fatalf("counts: %d %s %.200s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		var got struct {
+			Counts map[string]map[string]string `json:"counts"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []struct{ filter, option, count string }{
+			{"max_age", "168h", "3"}, {"max_age", "1h", "3"}, {"status", "open", "3"}, {"matcher", "price", "0"},
+		} {
+			if n := got.Counts[want.filter][want.option]; n != want.count {
+				t.Errorf("counts %s=%s: %q, want %q (%v)", want.filter, want.option, n, want.count, got.Counts)
+			}
+		}
+		// Just counted: the page now comes with every count.
+		if page := c.get("/queue"); strings.Contains(page.body, "data-counts") || !strings.Contains(page.body, `>168h (3)</option>`) {
+			t.Errorf("queue page after the counts: %.2000s", page.body)
+		}
+		if r := c.get("/queue/counts?min_score=x"); r.status != http.StatusBadRequest {
+			t.Errorf("counts of a bad filter: %d", r.status)
+		}
+		if r := e.login(t, "brand_owner").get("/queue/counts?status=open"); r.status != http.StatusForbidden {
+			t.Errorf("a brand owner's counts: %d %.200s", r.status, r.body)
+		}
+	})
 }

@@ -289,3 +289,32 @@
     }
   });
 })();
+
+// The queue's per-filter counts that the page was rendered without (those
+// that take a bounded walk of the queue to count) are fetched once it has
+// loaded and written beside their options. Without this script the page
+// lists the same rows, only without those counts.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.filters[data-counts]");
+  if (!form || !window.fetch) return;
+  fetch(form.getAttribute("data-counts"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (r) { return r.ok ? r.json() : { counts: null }; })
+    .then(function (data) {
+      var counts = data.counts || {};
+      Array.prototype.forEach.call(form.querySelectorAll("[data-facet]"), function (el) {
+        var byValue = counts[el.getAttribute("data-facet")] || {};
+        if (el.tagName === "SELECT") {
+          Array.prototype.forEach.call(el.options, function (o) {
+            var n = o.value && byValue[o.value];
+            if (n) o.textContent = o.value + " (" + n + ")";
+          });
+        } else {
+          var m = byValue[el.getAttribute("data-value")];
+          if (m) el.textContent = "(" + m + ")";
+        }
+      });
+    })
+    .catch(function () {})
+    .then(function () { form.setAttribute("data-counted", ""); });
+})();
