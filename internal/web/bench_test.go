@@ -208,10 +208,16 @@ func BenchmarkQueuePage(b *testing.B) {
 	serveSearch(b, e)
 	c := e.login(b, "reviewer")
 	for _, bc := range []struct{ name, path string }{
-		// A list seen for the first time: its per-filter counts (kept a
-		// few seconds by the API) are all counted, one mark after another.
+		// A list seen for the first time, one mark (or score) after
+		// another: the page comes with the counts known at once, and its
+		// script fetches the others (the -counts cases below).
 		{"filtered-cold", "/queue?source=auto&min_score=0.5&mark_id=m_%03d"},
 		{"matcher-cold", "/queue?matcher=image&min_score=0.%d"},
+		// What the script then fetches: the time to the counts' JSON
+		// (GET /queue/counts), after the page of the same filters, of
+		// other marks and scores than the cases above.
+		{"filtered-cold-counts", "/queue/counts?source=auto&min_score=0.5&mark_id=m_%03d"},
+		{"matcher-cold-counts", "/queue/counts?matcher=image&min_score=0.%d"},
 		{"open", "/queue"},
 		{"filtered", "/queue?source=auto&min_score=0.5&mark_id=m_007"},
 		{"matcher", "/queue?matcher=image"},
@@ -223,12 +229,26 @@ func BenchmarkQueuePage(b *testing.B) {
 		{"text-matcher", "/queue?q=replica&matcher=image"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			measure(b, nil, func(i int) response {
-				if strings.Contains(bc.path, "%") {
-					return c.get(fmt.Sprintf(bc.path, i%400))
+			path := func(i int) string {
+				if !strings.Contains(bc.path, "%") {
+					return bc.path
 				}
-				return c.get(bc.path)
-			})
+				if strings.HasPrefix(bc.path, "/queue/counts?") {
+					return fmt.Sprintf(bc.path, 200+i%200)
+				}
+				return fmt.Sprintf(bc.path, i%200)
+			}
+			var before func(int)
+			if q, ok := strings.CutPrefix(bc.path, "/queue/counts?"); ok {
+				// The page first, untimed, as in a browser: it counts
+				// what is known at once.
+				before = func(i int) {
+					if r := c.get(strings.Replace(path(i), "/queue/counts?", "/queue?", 1)); r.status != 200 || !strings.Contains(r.body, "data-counts") {
+						b.Fatalf("page before the counts of ?%s: %d, data-counts %v", q, r.status, strings.Contains(r.body, "data-counts"))
+					}
+				}
+			}
+			measure(b, before, func(i int) response { return c.get(path(i)) })
 		})
 	}
 }
