@@ -116,8 +116,9 @@ func seededEnv(b *testing.B) (*env, []string) {
 	// down with every dead version of them.
 	for _, q := range []string{
 		// Every complaint id is claimed in complaint_ids (migration 16),
-		// which claims and strikes refer to.
-		`INSERT INTO complaint_ids (id) SELECT id FROM complaints`,
+		// which claims and strikes refer to, with its period (migration
+		// 19), which lookups by id use to name the partition.
+		`INSERT INTO complaint_ids (id, period) SELECT id, period FROM complaints`,
 		`ALTER TABLE complaint_matchers DISABLE TRIGGER complaint_matchers_insert`,
 		`INSERT INTO complaint_matchers (complaint_id, matcher, queue_key)
 			SELECT DISTINCT c.id, e->>'matcher', c.queue_key FROM complaints c, jsonb_array_elements(c.body::jsonb->'evidence') e`,
