@@ -455,6 +455,10 @@ type ComplaintPage struct {
 	// when TotalEstimated.
 	Total          int
 	TotalEstimated bool
+	// TotalDeferred tells that Total is the page's lower bound because
+	// it was not counted (SearchOptions.KnownCountsOnly): a list without
+	// that option counts it.
+	TotalDeferred bool
 	// Next, passed as cursor with the same parameters, gives the next
 	// page; empty on the last page.
 	Next string
@@ -517,7 +521,10 @@ type SearchOptions struct {
 	// the same filters, or kept by triggers (a few rows each). The others,
 	// which would need a bounded walk of the queue, are left Unknown and
 	// Facets.Deferred is set: the console renders its page without them
-	// and its script asks for them after the page has loaded.
+	// and its script asks for them after the page has loaded. The same
+	// holds for the total of a list without text, with or without
+	// counts=true: one the triggers do not keep is the page's lower bound
+	// (ComplaintPage.TotalDeferred).
 	KnownCountsOnly bool
 }
 
@@ -543,7 +550,7 @@ func (a *API) SearchComplaintsWith(ctx context.Context, user *store.User, params
 				counts <- counted{f, err}
 			}()
 		}
-		out, err = a.listQueue(ctx, q.Query)
+		out, err = a.listQueue(ctx, q.Query, o.KnownCountsOnly)
 		if counts != nil {
 			c := <-counts
 			if err == nil {
@@ -587,8 +594,10 @@ func pageCursor(q search.Query, fp string) (string, error) {
 	return after, nil
 }
 
-// listQueue answers a query without text from the store.
-func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, error) {
+// listQueue answers a query without text from the store. With
+// knownTotal, a total the triggers do not keep is not counted: the page
+// gives its lower bound and sets TotalDeferred.
+func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (ComplaintPage, error) {
 	if !a.index.running.Load() {
 		// Without RunSearch nothing else keeps the holders' priorities
 		// current (see complaintIndex.catchUp).
@@ -606,7 +615,17 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 	if err != nil {
 		return ComplaintPage{}, err
 	}
-	total, over := a.countTotal(ctx, f)
+	deferTotal := knownTotal && !f.CountKept()
+	var total <-chan queueTotal
+	var over <-chan struct{}
+	if deferTotal {
+		// Never answers, and over is closed: the lower bound below.
+		closed := make(chan struct{})
+		close(closed)
+		over = closed
+	} else {
+		total, over = a.countTotal(ctx, f)
+	}
 	page, err := a.store.ListQueue(ctx, f, after, limit)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
@@ -635,7 +654,7 @@ func (a *API) listQueue(ctx context.Context, q search.Query) (ComplaintPage, err
 	if t.err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", t.err)
 	}
-	out := ComplaintPage{Complaints: page.Complaints, Total: int(t.n), TotalEstimated: t.estimated}
+	out := ComplaintPage{Complaints: page.Complaints, Total: int(t.n), TotalEstimated: t.estimated, TotalDeferred: deferTotal}
 	if page.After != "" {
 		out.Next = encodeQueueCursor(fp, page.After)
 	}

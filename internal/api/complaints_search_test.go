@@ -179,6 +179,12 @@ func TestKnownCountsOnly(t *testing.T) {
 			if err != nil || page.Counts == nil {
 				t.Fatalf("?%s: %v, counts %v", query, err, page.Counts)
 			}
+			// Only a total the triggers do not keep is deferred, and only
+			// when asked: then it is the page's lower bound.
+			kept := !strings.Contains(query, "min_score")
+			if want := o.KnownCountsOnly && !kept; page.TotalDeferred != want || want && (!page.TotalEstimated || page.Total != len(page.Complaints)) {
+				t.Errorf("?%s %+v: total %d (estimated %v, deferred %v) of %d listed", query, o, page.Total, page.TotalEstimated, page.TotalDeferred, len(page.Complaints))
+			}
 			return page.Counts
 		}
 		known := SearchOptions{KnownCountsOnly: true}

@@ -102,7 +102,7 @@ func (c *Console) queue(w http.ResponseWriter, r *request) error {
 	p.Counts = facetTexts(page.Counts)
 	delete(shown, "cursor")
 	delete(shown, "offset")
-	if page.Counts != nil && page.Counts.Deferred {
+	if page.TotalDeferred || page.Counts != nil && page.Counts.Deferred {
 		cq := url.Values{}
 		for k, v := range shown {
 			cq.Set(k, v)
@@ -183,15 +183,19 @@ func (c *Console) queueRowsWith(r *request, q url.Values, o api.SearchOptions) (
 }
 
 // queueCounts answers the queue page's script with the per-filter counts
-// of the queue's filters, as the page shows them: the API's own list with
-// counts=true (one row long: only its counts are used), as the page's
-// user, so that they are what GET /v1/complaints?counts=true would answer.
+// and the total of the queue's filters, as the page shows them: the API's
+// own list with counts=true (one row long: only its counts are used), as
+// the page's user, so that they are what GET /v1/complaints?counts=true
+// would answer.
 // The page's roles and session check guard it like the page itself.
 func (c *Console) queueCounts(w http.ResponseWriter, r *request) error {
 	q, _ := queueQuery(r.URL.Query())
 	q.Del("cursor")
 	q.Del("offset")
-	var counts map[string]map[string]string
+	var out struct {
+		Counts map[string]map[string]string `json:"counts"`
+		Total  string                       `json:"total,omitempty"`
+	}
 	if q.Get("q") == "" {
 		q.Set("counts", "true")
 		q.Set("limit", "1")
@@ -201,13 +205,12 @@ func (c *Console) queueCounts(w http.ResponseWriter, r *request) error {
 		} else if err != nil {
 			return err
 		}
-		counts = facetTexts(page.Counts)
+		out.Counts = facetTexts(page.Counts)
+		out.Total = countText(int64(page.Total), page.TotalEstimated)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(struct {
-		Counts map[string]map[string]string `json:"counts"`
-	}{counts})
+	return json.NewEncoder(w).Encode(out)
 }
 
 // countText shows a count, with thousands separators and a "+" when it is

@@ -610,6 +610,14 @@ func TestQueueCountsAfterLoad(t *testing.T) {
 		if page := c.get("/queue"); strings.Contains(page.body, "data-counts") || !strings.Contains(page.body, `>168h (3)</option>`) {
 			t.Errorf("queue page after the counts: %.2000s", page.body)
 		}
+		// A score bound: the total is not kept by triggers either; the
+		// page shows its rows' lower bound and the script the count.
+		if page := c.get("/queue?min_score=0.5"); !strings.Contains(page.body, `id="total">3&#43; matching`) || !strings.Contains(page.body, `data-counts="/queue/counts?min_score=0.5&amp;status=open"`) {
+			t.Errorf("queue page with a score bound: %.3000s", page.body)
+		}
+		if r := c.get("/queue/counts?min_score=0.5&status=open"); !strings.Contains(r.body, `"total":"3"`) {
+			t.Errorf("counts with a score bound: %s", r.body)
+		}
 		if r := c.get("/queue/counts?min_score=x"); r.status != http.StatusBadRequest {
 			t.Errorf("counts of a bad filter: %d", r.status)
 		}

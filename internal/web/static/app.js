@@ -290,9 +290,9 @@
   });
 })();
 
-// The queue's per-filter counts that the page was rendered without (those
-// that take a bounded walk of the queue to count) are fetched once it has
-// loaded and written beside their options. Without this script the page
+// The queue's per-filter counts and total that the page was rendered
+// without (those that take a bounded walk of the queue to count) are
+// fetched once it has loaded and written beside their options. Without this script the page
 // lists the same rows, only without those counts.
 (function () {
   "use strict";
@@ -302,6 +302,8 @@
     .then(function (r) { return r.ok ? r.json() : { counts: null }; })
     .then(function (data) {
       var counts = data.counts || {};
+      var total = document.getElementById("total");
+      if (total && data.total) total.textContent = data.total + " matching";
       Array.prototype.forEach.call(form.querySelectorAll("[data-facet]"), function (el) {
         var byValue = counts[el.getAttribute("data-facet")] || {};
         if (el.tagName === "SELECT") {
