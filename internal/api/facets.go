@@ -61,12 +61,14 @@ func (fc *facetCache) put(key string, f *Facets, now time.Time) {
 // store.CountQueueUpTo), otherwise up to FacetCountCap. The queries run a
 // few at a time; the answer is kept for facetTTL. With knownOnly, only
 // the counts kept by triggers are counted and the others are left Unknown
-// (Facets.Deferred), unless the whole answer is kept; such a partial
-// answer is not kept, so that the full count that follows it runs.
+// (Facets.Deferred), unless a whole answer is kept. Such a partial answer
+// is kept too, for the next knownOnly list of the same filters (the
+// reviewer's next page), but never answers a full count, whose answer
+// replaces it.
 func (a *API) facets(ctx context.Context, q search.Query, now time.Time, knownOnly bool) (*Facets, error) {
 	base := queueFilter(q)
 	key := queueFingerprint(base)
-	if f, ok := a.facetCache.get(key, now); ok {
+	if f, ok := a.facetCache.get(key, now); ok && (knownOnly || !f.Deferred) {
 		return f, nil
 	}
 	type option struct {
@@ -175,10 +177,7 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time, knownOn
 		slot[o.dst]++
 	}
 	// Kept even when incomplete: counting again at the next view would
-	// spend the whole budget again on what did not fit in it. Not when
-	// deferred: the deferred counts are asked for next.
-	if !fs.Deferred {
-		a.facetCache.put(key, &fs, now)
-	}
+	// spend the whole budget again on what did not fit in it.
+	a.facetCache.put(key, &fs, now)
 	return &fs, nil
 }
