@@ -177,7 +177,10 @@ func (a *API) facets(ctx context.Context, q search.Query, now time.Time, knownOn
 		slot[o.dst]++
 	}
 	// Kept even when incomplete: counting again at the next view would
-	// spend the whole budget again on what did not fit in it.
-	a.facetCache.put(key, &fs, now)
+	// spend the whole budget again on what did not fit in it. A deferred
+	// answer does not replace a full one made meanwhile.
+	if cur, ok := a.facetCache.get(key, now); !fs.Deferred || !ok || cur.Deferred {
+		a.facetCache.put(key, &fs, now)
+	}
 	return &fs, nil
 }
