@@ -33,7 +33,10 @@ fi
 promtool check config configs/prometheus/prometheus.yml
 promtool check rules configs/prometheus/rules.yml
 promtool test rules configs/prometheus/*_test.yml
-go test -count=1 -timeout=15m ./... 2>&1 | tee /tmp/markwatch-test.out
+# TestClusterFaults needs the 3-node cluster of the last step; with
+# MARKWATCH_REQUIRE_INTEGRATION set it would fail here, so it is left to
+# that step by name.
+go test -count=1 -timeout=15m -skip '^TestClusterFaults$' ./... 2>&1 | tee /tmp/markwatch-test.out
 # The race detector over the packages whose goroutines share state (it
 # needs cgo, which the static build does without).
 if command -v gcc >/dev/null; then
@@ -46,7 +49,7 @@ fi
 # KRaft cluster of its own (ports 39092-39097): started only now, so that
 # its three JVMs neither slow the tests above nor are slowed by them, and
 # the stalls it measures are the cluster's, not the machine's. -v prints its
-# fault timeline. The runs above skip it (MARKWATCH_KAFKA_CLUSTER unset).
+# fault timeline. The runs above leave it out (-skip).
 scripts/kafka.sh cluster-start
 eval "$(scripts/kafka.sh cluster-env)"
 go test -count=1 -timeout=10m -run '^TestClusterFaults$' -v ./internal/e2e/ 2>&1 | tee -a /tmp/markwatch-test.out

@@ -81,12 +81,11 @@ func KafkaBrokers(tb testing.TB) []string {
 }
 
 // KafkaCluster returns the client addresses of the multi-node test cluster
-// from MARKWATCH_KAFKA_CLUSTER. Unlike KafkaBrokers, an unset variable
-// skips the test even when Require() is true: the cluster costs three JVMs,
-// so only scripts/test.sh (CI) and those who start it on purpose run the
-// tests that kill its nodes. Once it is set, the test is required like any
-// other: callers fail when it does not answer and Require() is true. An
-// entry that is not host:port fails the test.
+// from MARKWATCH_KAFKA_CLUSTER, and is required like every other service:
+// unset, the test fails when Require() is true and skips otherwise. The
+// cluster costs three JVMs, so scripts/test.sh starts it only for its last
+// step and runs its main pass with -skip '^TestClusterFaults$', the one
+// test that needs it. An entry that is not host:port fails the test.
 func KafkaCluster(tb testing.TB) []string {
 	tb.Helper()
 	brokers, err := parseBrokers(os.Getenv(EnvKafkaCluster))
@@ -95,8 +94,8 @@ func KafkaCluster(tb testing.TB) []string {
 		return nil
 	}
 	if len(brokers) == 0 {
-		tb.Skipf("testenv: %s is not set; skipping (needs the 3-node test cluster; start it with "+
-			"`scripts/kafka.sh cluster-start && eval \"$(scripts/kafka.sh cluster-env)\"`, as scripts/test.sh does)", EnvKafkaCluster)
+		missing(tb, EnvKafkaCluster, "the 3-node test cluster",
+			`scripts/kafka.sh cluster-start && eval "$(scripts/kafka.sh cluster-env)"`)
 		return nil
 	}
 	return brokers

@@ -115,9 +115,7 @@ func TestKafkaCluster(t *testing.T) {
 		{name: "three nodes", cluster: "127.0.0.1:39092,127.0.0.1:39094,127.0.0.1:39096", outcome: "run",
 			want: []string{"127.0.0.1:39092", "127.0.0.1:39094", "127.0.0.1:39096"}},
 		{name: "unset skips", outcome: "skip"},
-		// The cluster is opt-in: only scripts/test.sh or a deliberate
-		// cluster-start sets the variable.
-		{name: "unset skips even when required", require: "1", outcome: "skip"},
+		{name: "unset fails when required", require: "1", outcome: "fail"},
 		{name: "malformed fails", cluster: "127.0.0.1", outcome: "fail"},
 	}
 	for _, tt := range tests {
@@ -132,7 +130,7 @@ func TestKafkaCluster(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("brokers %q, want %q", got, tt.want)
 			}
-			if tt.outcome == "skip" && !strings.Contains(f.msg, "scripts/kafka.sh cluster-start") {
+			if tt.cluster == "" && !strings.Contains(f.msg, "scripts/kafka.sh cluster-start") {
 				t.Errorf("message %q does not say how to start the cluster", f.msg)
 			}
 		})
