@@ -14,8 +14,13 @@ import (
 func TestGroupInstanceID(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	host, err := os.Hostname()
-	if err != nil {
-		t.Skip("no host name")
+	if err != nil || host == "" {
+		// Without a host name the default cannot be built: it must say so.
+		if _, _, err := groupInstanceID(config.Kafka{GroupID: "g", GroupInstanceIndex: 0}); err == nil ||
+			!strings.Contains(err.Error(), "set it") {
+			t.Fatalf("no host name: %v, want an error asking for kafka.group_instance_id", err)
+		}
+		return
 	}
 	host = sanitizeInstanceID(host)
 	group := "g-" + t.Name()
