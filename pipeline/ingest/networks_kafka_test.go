@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,9 +15,7 @@ import (
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
 	"github.com/markwatch/markwatch/internal/testenv"
-	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/ingest"
-	"github.com/markwatch/markwatch/pipeline/kafkatest"
 )
 
 // TestNetworksFromKafka runs the seller-network consumer of a listings
@@ -31,60 +27,34 @@ func TestNetworksFromKafka(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	topic, dlq, group := kafkatest.TopicName("listings-networks"), kafkatest.TopicName("listings-networks-dlq"), kafkatest.TopicName("networks-group")
-	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: topic, NumPartitions: 2})
-	kafkatest.CreateTopic(t, brokers, kafka.TopicConfig{Topic: dlq, NumPartitions: 1})
-
 	st, err := store.Open(ctx, storetest.SQLiteDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() }) // after the consumer stops
 	linker, err := review.NewLinker(review.LinkerOptions{Store: st, CommonAt: 4, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := pipeline.NewWriter(brokers, pipeline.WriterOptions{})
-	defer pipeline.CloseWriter(w)
-
-	texts := map[string]string{
-		"s_net1": "WhatsApp +86 138 1234 5678",
-		"s_net2": "微信 luxbags88, tel 138-1234-5678",
-		"s_net3": "wechat: LuxBags88",
-	}
-	var msgs []kafka.Message
-	add := func(seller, listing, text string) {
-		b, _ := json.Marshal(domain.Listing{SchemaVersion: 1, ListingID: listing, Version: 1, SellerID: seller, Title: "bag", Description: text})
-		msg := kafka.Message{Topic: topic, Key: []byte(listing), Value: b}
-		msgs = append(msgs, msg, msg)
-	}
-	for s, text := range texts {
-		add(s, "l_"+s, text)
-	}
-	for i := range 6 { // a courier's number: more sellers than the cap
-		add(fmt.Sprintf("s_shop%d", i), fmt.Sprintf("l_shop%d", i), "delivery by courier, call +1 (212) 555-0199")
-	}
-	msgs = append(msgs, kafka.Message{Topic: topic, Key: []byte("l_bad"), Value: []byte(`{"schema_version":1}`)})
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatal(err)
-	}
-	c, err := pipeline.NewConsumer(pipeline.Options{
-		Brokers: brokers, GroupID: group, Topic: topic, DLQTopic: dlq, Writer: w,
-		CommitInterval: 100 * time.Millisecond, MaxWait: 100 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry(),
-	}, ingest.NetworkHandler(linker, domain.Limits{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- c.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil && ctx.Err() == nil {
-			t.Errorf("consumer: %v", err)
+	consumeTopic(t, ctx, brokers, "listings-networks", ingest.NetworkHandler(linker, domain.Limits{}), func(topic string) []kafka.Message {
+		var msgs []kafka.Message
+		add := func(seller, listing, text string) {
+			b, _ := json.Marshal(domain.Listing{SchemaVersion: 1, ListingID: listing, Version: 1, SellerID: seller, Title: "bag", Description: text})
+			msg := kafka.Message{Topic: topic, Key: []byte(listing), Value: b}
+			msgs = append(msgs, msg, msg)
 		}
-	}()
+		for s, text := range map[string]string{
+			"s_net1": "WhatsApp +86 138 1234 5678",
+			"s_net2": "微信 luxbags88, tel 138-1234-5678",
+			"s_net3": "wechat: LuxBags88",
+		} {
+			add(s, "l_"+s, text)
+		}
+		for i := range 6 { // a courier's number: more sellers than the cap
+			add(fmt.Sprintf("s_shop%d", i), fmt.Sprintf("l_shop%d", i), "delivery by courier, call +1 (212) 555-0199")
+		}
+		return append(msgs, kafka.Message{Topic: topic, Key: []byte("l_bad"), Value: []byte(`{"schema_version":1}`)})
+	})
 	size := func(seller string) int {
 		net, err := st.SellerNetwork(ctx, seller, 100)
 		if err != nil {
