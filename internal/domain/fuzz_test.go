@@ -94,6 +94,13 @@ func FuzzDecodeBankEntry(f *testing.F) {
 	fuzzDecoder(f, "negative-bank-entry", domain.DecodeBankEntry)
 }
 
+// FuzzDecodeListingPhotos fuzzes the decoder of the listing-photos topic,
+// which the review service's seller-network linker runs on whatever the
+// topic holds.
+func FuzzDecodeListingPhotos(f *testing.F) {
+	fuzzDecoder(f, "listing-photos", domain.DecodeListingPhotos)
+}
+
 // roundTripEdges returns a good file with every array emptied and created_at
 // written with a +00:00 offset: both decode to values that json.Marshal
 // writes differently (no key, "Z").

@@ -25,6 +25,7 @@ var decoders = map[string]func([]byte, domain.Limits) (any, error){
 	"negative-bank-entry": func(b []byte, l domain.Limits) (any, error) {
 		return domain.DecodeBankEntry(b, l)
 	},
+	"listing-photos": func(b []byte, l domain.Limits) (any, error) { return domain.DecodeListingPhotos(b, l) },
 }
 
 // kindOf returns the message kind of a testdata file name.

@@ -19,7 +19,7 @@ import (
 )
 
 // schemaKinds are the message kinds with a schema in configs/schemas.
-var schemaKinds = []string{"listing", "mark", "complaint", "score-result", "seller-notice", "buyer-report", "negative-bank-entry"}
+var schemaKinds = []string{"listing", "mark", "complaint", "score-result", "seller-notice", "buyer-report", "negative-bank-entry", "listing-photos"}
 
 // schemaDir is configs/schemas, found from this file so that the test runs
 // from any working directory.
@@ -360,6 +360,8 @@ func TestSchemaMirrorsGo(t *testing.T) {
 		{"complaint", "/properties/source/enum", []any{domain.SourceAuto, domain.SourceRightsHolder, domain.SourceSweep, domain.SourceBuyer}},
 		{"buyer-report", "/properties/listing_brand/maxLength", d.MaxShortFieldBytes},
 		{"buyer-report", "/properties/listing_title/maxLength", d.MaxTitleBytes},
+		{"listing-photos", "/properties/photos/maxItems", d.MaxImages},
+		{"listing-photos", "/$defs/id/maxLength", d.MaxIDBytes},
 		{"complaint", "/properties/evidence/maxItems", d.MaxEvidence},
 		{"complaint", "/properties/explanation/maxLength", d.MaxDescriptionBytes},
 		{"complaint", "/properties/listing/properties/images/maxItems", d.MaxImages},
