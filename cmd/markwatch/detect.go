@@ -211,6 +211,7 @@ func newDetector(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) 
 		ComplaintsTopic: cfg.Kafka.Topics.Complaints,
 		Limits:          cfg.Limits,
 		Images:          images,
+		PhotosTopic:     cfg.Kafka.Topics.ListingPhotos,
 		Logger:          log,
 		Registerer:      reg,
 	}

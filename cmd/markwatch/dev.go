@@ -158,8 +158,9 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) error {
 	// Buyer reports trickle in beside the listings (devbuyers.go).
 	cfg.Review.BuyerReports.Enabled = true
 	// Sellers are linked into networks from the same listings, on their
-	// text and fields: hashing every photo a second time would halve the
-	// one-process detector's image throughput.
+	// text and fields. Not on photos: the fixtures draw sellers' own
+	// photos from a small pool shared by unrelated invented sellers, so
+	// photo links would chain most of them into one network.
 	cfg.Review.Networks.Enabled = true
 	cfg.Review.Networks.Photos = false
 	if err := cfg.Validate(); err != nil {

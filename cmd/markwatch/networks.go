@@ -35,15 +35,18 @@ func (p listingPhotos) ListingPhotos(ctx context.Context, l *domain.Listing) ([]
 	return out, nil
 }
 
-// newNetworkConsumer builds the seller-network consumer of the listings
-// topic (review.networks): nil unless enabled.
-func newNetworkConsumer(cfg config.Config, st *store.Store, w pipeline.MessageWriter, log *slog.Logger, reg prometheus.Registerer) (*pipeline.Consumer, error) {
+// newNetworkConsumers builds the seller-network consumers (review.networks):
+// none unless enabled; one of the listings topic, and a second of the
+// detectors' listing-photos topic when photos come from there
+// (Config.PhotosFromTopic). Without that topic, photos are fetched and
+// hashed again by the first.
+func newNetworkConsumers(cfg config.Config, st *store.Store, w pipeline.MessageWriter, log *slog.Logger, reg prometheus.Registerer) ([]*pipeline.Consumer, error) {
 	n := cfg.Review.Networks
 	if !n.Enabled {
 		return nil, nil
 	}
 	var photos review.PhotoHasher
-	if n.Photos {
+	if n.Photos && !cfg.PhotosFromTopic() {
 		fetch, err := listingImageFetcher(cfg)
 		if err != nil {
 			return nil, err
@@ -60,16 +63,30 @@ func newNetworkConsumer(cfg config.Config, st *store.Store, w pipeline.MessageWr
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.NewConsumer(pipeline.Options{
-		Brokers:     cfg.Kafka.Brokers,
-		GroupID:     n.GroupID,
-		Topic:       cfg.Kafka.Topics.Listings,
-		DLQTopic:    cfg.Kafka.Topics.DLQ,
-		Concurrency: cfg.Kafka.Concurrency,
-		Logger:      log,
-		Registerer:  prometheus.WrapRegistererWith(prometheus.Labels{"consumer": "networks"}, reg),
-		Writer:      w,
-	}, ingest.NetworkHandler(linker, cfg.Limits))
+	consumer := func(group, topic, label string, h pipeline.Handler) (*pipeline.Consumer, error) {
+		return pipeline.NewConsumer(pipeline.Options{
+			Brokers:     cfg.Kafka.Brokers,
+			GroupID:     group,
+			Topic:       topic,
+			DLQTopic:    cfg.Kafka.Topics.DLQ,
+			Concurrency: cfg.Kafka.Concurrency,
+			Logger:      log,
+			Registerer:  prometheus.WrapRegistererWith(prometheus.Labels{"consumer": label}, reg),
+			Writer:      w,
+		}, h)
+	}
+	listings, err := consumer(n.GroupID, cfg.Kafka.Topics.Listings, "networks", ingest.NetworkHandler(linker, cfg.Limits))
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.PhotosFromTopic() {
+		return []*pipeline.Consumer{listings}, nil
+	}
+	fromDetectors, err := consumer(n.PhotosGroupID, cfg.Kafka.Topics.ListingPhotos, "networks_photos", ingest.NetworkPhotosHandler(linker, cfg.Limits))
+	if err != nil {
+		return nil, err
+	}
+	return []*pipeline.Consumer{listings, fromDetectors}, nil
 }
 
 // listingImageFetcher fetches listing images under detection.image's

@@ -145,9 +145,10 @@ type reviewServer struct {
 	// buyerReports consumes the buyer-reports topic; nil unless
 	// review.buyer_reports.enabled.
 	buyerReports *pipeline.Consumer
-	// networks links sellers from the listings topic; nil unless
-	// review.networks.enabled (networks.go).
-	networks *pipeline.Consumer
+	// networks link sellers from the listings topic and the detectors'
+	// listing-photos topic; none unless review.networks.enabled
+	// (networks.go).
+	networks []*pipeline.Consumer
 	relay    *review.Relay
 	// retention deletes old complaints and records and makes the coming
 	// months' partitions (review.retention).
@@ -231,7 +232,7 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 		}
 		topics = append(topics, cfg.Kafka.Topics.BuyerReports)
 	}
-	networks, err := newNetworkConsumer(cfg, st, writer, log, reg)
+	networks, err := newNetworkConsumers(cfg, st, writer, log, reg)
 	if err != nil {
 		_ = writer.Close()
 		return nil, err
@@ -259,8 +260,11 @@ func newReviewServer(cfg config.Config, st *store.Store, log *slog.Logger, reg *
 			return nil, err
 		}
 	}
-	if networks != nil {
+	if len(networks) > 0 {
 		topics = append(topics, cfg.Kafka.Topics.Listings)
+	}
+	if len(networks) > 1 {
+		topics = append(topics, cfg.Kafka.Topics.ListingPhotos)
 	}
 	return &reviewServer{
 		log: log.With("component", "review-server"), reg: reg, svc: svc, consumer: consumer, buyerReports: buyerReports, networks: networks,
@@ -336,12 +340,12 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 			}
 		})
 	}
-	// So does the seller-network consumer of the listings topic.
-	var networkErr error
-	if s.networks != nil {
+	// So do the seller-network consumers.
+	networkErrs := make([]error, len(s.networks))
+	for i, c := range s.networks {
 		buyers.Go(func() {
-			if networkErr = s.networks.Run(ctx); networkErr != nil && !errors.Is(networkErr, context.Canceled) {
-				s.log.Error("seller-network consumer stopped", "error", networkErr)
+			if networkErrs[i] = c.Run(ctx); networkErrs[i] != nil && !errors.Is(networkErrs[i], context.Canceled) {
+				s.log.Error("seller-network consumer stopped", "error", networkErrs[i])
 			}
 		})
 	}
@@ -350,8 +354,10 @@ func (s *reviewServer) runFlow(ctx context.Context) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		err = buyerErr
 	}
-	if err == nil || errors.Is(err, context.Canceled) {
-		err = networkErr
+	for _, nerr := range networkErrs {
+		if err == nil || errors.Is(err, context.Canceled) {
+			err = nerr
+		}
 	}
 	s.stopping.Store(true)
 	stopBG()

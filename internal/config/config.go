@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,9 +127,19 @@ type Networks struct {
 	// CommonAt: a handle, photo, ship-from or payout account shared by
 	// more sellers than this is common and links nobody.
 	CommonAt int `yaml:"common_at"`
-	// Photos links sellers by listing photo too, fetching and hashing
-	// each listing image under detection.image's limits.
+	// Photos links sellers by listing photo too: from the hashes the
+	// detectors publish on kafka.topics.listing_photos when it is set,
+	// otherwise by fetching and hashing each listing image again under
+	// detection.image's limits.
 	Photos bool `yaml:"photos"`
+	// PhotosGroupID is the consumer group on kafka.topics.listing_photos.
+	PhotosGroupID string `yaml:"photos_group_id"`
+}
+
+// PhotosFromTopic tells whether review.networks links photos from the
+// hashes the detectors publish rather than fetching the images.
+func (c Config) PhotosFromTopic() bool {
+	return c.Review.Networks.Photos && c.Kafka.Topics.ListingPhotos != ""
 }
 
 // Retention configures the retention job of markwatch serve. A zero
@@ -283,6 +294,11 @@ type Topics struct {
 	// not distinctive, from the review service to every detector; empty
 	// turns the bank off in detectors (quarantines still apply).
 	NegativeBanks string `yaml:"negative_banks"`
+	// ListingPhotos, when set, is where detectors publish the hashes of
+	// each listing's images (domain.ListingPhotos, key = listing_id), and
+	// where review.networks reads them instead of fetching and hashing
+	// every image a second time. Empty (the default) leaves it off.
+	ListingPhotos string `yaml:"listing_photos"`
 }
 
 // HTTP configures the metrics, health and API listener.
@@ -454,7 +470,7 @@ func Default() Config {
 			Calibration:         Calibration{Target: 0.95, MinDecisions: 30, WindowDays: 90},
 			BuyerReports:        BuyerReports{GroupID: "markwatch-buyer-reports", DLQ: "buyer-reports.dlq", ComplaintWeight: 3},
 			Retention:           Retention{Interval: time.Hour, Batch: 1000, PartitionsAhead: 3},
-			Networks:            Networks{GroupID: "markwatch-networks", CommonAt: 100, Photos: true},
+			Networks:            Networks{GroupID: "markwatch-networks", CommonAt: 100, Photos: true, PhotosGroupID: "markwatch-networks-photos"},
 		},
 		Sweep: Sweep{
 			GroupID: "markwatch-sweeper", Lookback: 30 * 24 * time.Hour, Rate: 20000, Settle: 5 * time.Second, CheckpointInterval: 5 * time.Second,
@@ -649,6 +665,11 @@ func (c *Config) validateStreaming() error {
 		}
 		seen[t] = name
 	}
+	if t := k.Topics.ListingPhotos; t != "" {
+		if other, dup := seen[t]; dup {
+			return fmt.Errorf("kafka.topics.listing_photos: %q is also kafka.topics.%s", t, other)
+		}
+	}
 	switch {
 	case c.Store.DSN == "":
 		return errors.New("store.dsn: required (sqlite:PATH or postgres://...)")
@@ -688,6 +709,9 @@ func (c *Config) validateStreaming() error {
 		return fmt.Errorf("review.networks.group_id: %q must be set and differ from review.group_id and kafka.group_id", c.Review.Networks.GroupID)
 	case c.Review.BuyerReports.ComplaintWeight <= 0:
 		return fmt.Errorf("review.buyer_reports.complaint_weight: must be positive, got %g", c.Review.BuyerReports.ComplaintWeight)
+	case c.Review.Networks.Enabled && c.PhotosFromTopic() && (c.Review.Networks.PhotosGroupID == "" ||
+		slices.Contains([]string{c.Review.Networks.GroupID, c.Review.GroupID, c.Kafka.GroupID}, c.Review.Networks.PhotosGroupID)):
+		return fmt.Errorf("review.networks.photos_group_id: %q must be set and differ from review.networks.group_id, review.group_id and kafka.group_id", c.Review.Networks.PhotosGroupID)
 	case c.Review.Networks.CommonAt < 1:
 		return fmt.Errorf("review.networks.common_at: must be at least 1, got %d", c.Review.Networks.CommonAt)
 	case c.Review.MinDecisions < 1:

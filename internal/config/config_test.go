@@ -58,6 +58,8 @@ func TestLoadBad(t *testing.T) {
 		"networks_group":       "review.networks.group_id",
 		"buyer_reports_weight": "review.buyer_reports.complaint_weight",
 		"networks_common":      "review.networks.common_at",
+		"photos_topic":         "kafka.topics.listing_photos: \"complaints\" is also kafka.topics.complaints",
+		"photos_group":         "review.networks.photos_group_id: \"markwatch-networks\" must be set and differ",
 		"retention_records":    "review.retention.records (720h0m0s): must be at least",
 		// sweep_*: the sweeper's section.
 		"sweep_settle": "sweep.settle: must exceed kafka.marks_debounce",

@@ -32,18 +32,28 @@ func ListingKeys(l *domain.Listing, photos []uint64) []Key {
 	for _, k := range ExtractHandles(l.Title + "\n" + l.Description) {
 		add(k)
 	}
-	for i, h := range photos {
-		if i >= MaxPhotos {
-			break
-		}
-		if h != 0 {
-			add(Key{KindPhoto, fmt.Sprintf("%016x", h)})
-		}
+	for _, k := range PhotoKeys(photos) {
+		add(k)
 	}
 	add(ShipFromKey(l.ShipFrom))
 	if p := strings.TrimSpace(l.PayoutAccountHash); p != "" {
 		add(Key{KindPayout, strings.ToLower(p)})
 	}
 	sortKeys(keys)
+	return keys
+}
+
+// PhotoKeys returns the keys of a listing's photo hashes (the first
+// MaxPhotos; 0, an image that could not be had, is none), in order.
+func PhotoKeys(photos []uint64) []Key {
+	var keys []Key
+	for i, h := range photos {
+		if i >= MaxPhotos {
+			break
+		}
+		if h != 0 {
+			keys = append(keys, Key{KindPhoto, fmt.Sprintf("%016x", h)})
+		}
+	}
 	return keys
 }

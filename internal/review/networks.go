@@ -4,9 +4,12 @@ package review
 // in a consumer group of their own: the review service owns the store the
 // networks live in, their evidence and the queue priority they raise, and
 // a detector stays stateless apart from its mark indexes (the design's
-// scale rule). The cost is a second read of the listings topic and, for
-// photos, a second fetch of each listing image (bounded by the image
-// cache and the process's decode budget); linking never delays detection.
+// scale rule). The cost is a second read of the listings topic. Photos
+// come from the detectors, which publish the hashes they computed on the
+// listing-photos topic (kafka.topics.listing_photos), read by a second
+// consumer; without that topic the linker fetches and hashes each
+// listing image a second time (bounded by the image cache and the
+// process's decode budget). Linking never delays detection.
 
 import (
 	"context"
@@ -59,6 +62,7 @@ type Linker struct {
 
 type linkerMetrics struct {
 	listings *prometheus.CounterVec
+	photos   *prometheus.CounterVec
 	keys     *prometheus.CounterVec
 	unions   prometheus.Counter
 }
@@ -84,6 +88,10 @@ func NewLinker(o LinkerOptions) (*Linker, error) {
 				Namespace: ns, Subsystem: "networks", Name: "listings_total",
 				Help: "Listings read for seller networks, by result: linked (joined two networks), seen (keys recorded, no new link), no_keys, invalid (dead-lettered by the detectors, skipped here).",
 			}, []string{"result"}),
+			photos: f.NewCounterVec(prometheus.CounterOpts{
+				Namespace: ns, Subsystem: "networks", Name: "photo_messages_total",
+				Help: "Listing-photos messages (the detectors' hashes of listing images, kafka.topics.listing_photos) read for seller networks, by result: linked, seen, no_keys (no image could be had), invalid (dead-lettered).",
+			}, []string{"result"}),
 			keys: f.NewCounterVec(prometheus.CounterOpts{
 				Namespace: ns, Subsystem: "networks", Name: "keys_total",
 				Help: "Linking keys of listings (handles, photos, ship-from, payout) by result: new (first seen for the seller), common (shared by more sellers than review.networks.common_at: links nobody).",
@@ -95,6 +103,7 @@ func NewLinker(o LinkerOptions) (*Linker, error) {
 		}
 		for _, r := range []string{"linked", "seen", "no_keys", "invalid"} {
 			m.listings.WithLabelValues(r)
+			m.photos.WithLabelValues(r)
 		}
 		m.keys.WithLabelValues("new")
 		m.keys.WithLabelValues("common")
@@ -126,27 +135,44 @@ func (k *Linker) Link(ctx context.Context, l *domain.Listing) (store.LinkResult,
 			return store.LinkResult{}, fmt.Errorf("review: link listing %s: photos: %w", l.ListingID, err)
 		}
 	}
-	keys := linking.ListingKeys(l, photos)
+	return k.link(ctx, l.SellerID, l.ListingID, linking.ListingKeys(l, photos), k.metrics.listings)
+}
+
+// LinkPhotos links the seller of a listing-photos message (the hashes a
+// detector computed of the listing's images) by those photos, as Link
+// does with a PhotoHasher, without fetching or hashing anything. With the
+// detectors publishing these (kafka.topics.listing_photos), Link runs
+// without a PhotoHasher and the two together link what Link alone would.
+func (k *Linker) LinkPhotos(ctx context.Context, p *domain.ListingPhotos) error {
+	_, err := k.link(ctx, p.SellerID, p.ListingID, linking.PhotoKeys(p.Hashes()), k.metrics.photos)
+	return err
+}
+
+// InvalidPhotos counts a listing-photos message that could not be decoded.
+func (k *Linker) InvalidPhotos() { k.metrics.photos.WithLabelValues("invalid").Inc() }
+
+// link records keys for seller and counts the result in results.
+func (k *Linker) link(ctx context.Context, seller, listing string, keys []linking.Key, results *prometheus.CounterVec) (store.LinkResult, error) {
 	if len(keys) == 0 {
-		k.metrics.listings.WithLabelValues("no_keys").Inc()
+		results.WithLabelValues("no_keys").Inc()
 		return store.LinkResult{Size: 1}, nil
 	}
 	sk := make([]store.SellerKey, len(keys))
 	for i, key := range keys {
 		sk[i] = store.SellerKey{Kind: key.Kind, Value: key.Value}
 	}
-	res, err := k.store.LinkSeller(ctx, l.SellerID, l.ListingID, sk, k.commonAt)
+	res, err := k.store.LinkSeller(ctx, seller, listing, sk, k.commonAt)
 	if err != nil {
-		return store.LinkResult{}, fmt.Errorf("review: link listing %s: %w", l.ListingID, err)
+		return store.LinkResult{}, fmt.Errorf("review: link listing %s: %w", listing, err)
 	}
 	k.metrics.keys.WithLabelValues("new").Add(float64(res.NewKeys))
 	k.metrics.keys.WithLabelValues("common").Add(float64(res.Common))
 	k.metrics.unions.Add(float64(res.Unions))
 	if res.Unions > 0 {
-		k.metrics.listings.WithLabelValues("linked").Inc()
-		k.log.Debug("seller linked", "listing_id", l.ListingID, "seller_id", l.SellerID, "network_id", res.NetworkID, "size", res.Size)
+		results.WithLabelValues("linked").Inc()
+		k.log.Debug("seller linked", "listing_id", listing, "seller_id", seller, "network_id", res.NetworkID, "size", res.Size)
 	} else {
-		k.metrics.listings.WithLabelValues("seen").Inc()
+		results.WithLabelValues("seen").Inc()
 	}
 	return res, nil
 }

@@ -79,6 +79,10 @@ type Options struct {
 	Limits domain.Limits
 	// Images fetches listing images; nil scores text only.
 	Images Images
+	// PhotosTopic, when set, receives a listing-photos message for every
+	// listing with images (kafka.topics.listing_photos): the hashes the
+	// seller-network linker would otherwise fetch and compute again.
+	PhotosTopic string
 	// Bank is the negative bank's source; nil applies the marks'
 	// quarantines only. With a source, listings wait (ErrNotReady) until
 	// its first bank is built, so nothing banked is filed at start.
@@ -200,8 +204,81 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 	}
 	s.metrics.listings.WithLabelValues(outcome).Inc()
 	s.metrics.complaints.Add(float64(len(out)))
+	if s.opts.PhotosTopic != "" && len(p.Images) > 0 {
+		m, err := PhotosMessage(s.opts.PhotosTopic, l, p.Images, registeredImages(results), s.opts.Now().UTC())
+		if err != nil {
+			return nil, pipeline.Permanent("output", err)
+		}
+		out = append(out, m)
+	}
 	s.metrics.stage.WithLabelValues("total").Observe(time.Since(start).Seconds())
 	return out, nil
+}
+
+// registeredImages returns the positions of the listing's images that
+// matched a mark's registered image (an official photo or a logo as a
+// whole) in any result.
+func registeredImages(results []score.Result) map[int]bool {
+	var out map[int]bool
+	for _, r := range results {
+		for _, ev := range r.Evidence {
+			var i int
+			if ev.Matcher != "image" {
+				continue
+			}
+			if _, err := fmt.Sscanf(ev.Field, "images[%d]", &i); err == nil {
+				if out == nil {
+					out = map[int]bool{}
+				}
+				out[i] = true
+			}
+		}
+	}
+	return out
+}
+
+// PhotosMessage builds the listing-photos message (key = listing_id) of a
+// listing whose images were hashed: the hash of each image as published
+// (an image's first hash; its variants are for matching only), "" for one
+// that could not be had and for one at a position in registered. Those
+// matched a mark's official photo or logo: authorized resellers and
+// unrelated counterfeiters alike show a brand's own photos, so sharing one
+// says nothing about who runs a shop, and linking on them would chain
+// every seller of the brand into one network.
+func PhotosMessage(topic string, l *domain.Listing, images []matchers.ListingImage, registered map[int]bool, now time.Time) (kafka.Message, error) {
+	ph := domain.ListingPhotos{
+		SchemaVersion: domain.SchemaVersion,
+		ListingID:     l.ListingID,
+		Version:       l.Version,
+		SellerID:      l.SellerID,
+		Photos:        make([]string, len(l.Images)),
+		HashedAt:      now,
+	}
+	for _, img := range images {
+		if img.Index >= 0 && img.Index < len(ph.Photos) && len(img.Hashes) > 0 && !registered[img.Index] {
+			ph.Photos[img.Index] = domain.PhotoHex(img.Hashes[0])
+		}
+	}
+	m, err := listingMessage(topic, l.ListingID, ph)
+	if err != nil {
+		return kafka.Message{}, fmt.Errorf("encode photos of %s: %w", l.ListingID, err)
+	}
+	return m, nil
+}
+
+// listingMessage encodes v as a message keyed by the listing id, with the
+// schema_version header and the extra headers given.
+func listingMessage(topic, listingID string, v any, headers ...kafka.Header) (kafka.Message, error) {
+	value, err := json.Marshal(v)
+	if err != nil {
+		return kafka.Message{}, err
+	}
+	return kafka.Message{
+		Topic:   topic,
+		Key:     []byte(listingID),
+		Value:   value,
+		Headers: append([]kafka.Header{{Key: "schema_version", Value: []byte(strconv.Itoa(domain.SchemaVersion))}}, headers...),
+	}, nil
 }
 
 // ScoreSuppressed scores p with eng, leaving out the evidence that the
@@ -298,20 +375,13 @@ func ComplaintMessage(topic, source string, l *domain.Listing, p *matchers.Listi
 		CreatedAt:      now,
 		Listing:        l.Snapshot(),
 	}
-	value, err := json.Marshal(c)
+	m, err := listingMessage(topic, l.ListingID, c,
+		kafka.Header{Key: "complaint_id", Value: []byte(c.ComplaintID)},
+		kafka.Header{Key: "source", Value: []byte(source)})
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("encode complaint %s: %w", c.ComplaintID, err)
 	}
-	return kafka.Message{
-		Topic: topic,
-		Key:   []byte(l.ListingID),
-		Value: value,
-		Headers: []kafka.Header{
-			{Key: "schema_version", Value: []byte(strconv.Itoa(domain.SchemaVersion))},
-			{Key: "complaint_id", Value: []byte(c.ComplaintID)},
-			{Key: "source", Value: []byte(source)},
-		},
-	}, nil
+	return m, nil
 }
 
 // metrics are the stage's Prometheus collectors.

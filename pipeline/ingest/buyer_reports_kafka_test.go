@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +12,6 @@ import (
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
-	"github.com/markwatch/markwatch/internal/store/storetest"
-	"github.com/markwatch/markwatch/internal/testenv"
 	"github.com/markwatch/markwatch/pipeline/ingest"
 )
 
@@ -22,14 +19,7 @@ import (
 // broker into the review service: every report is stored once, however
 // often it is delivered, and a malformed one is dead-lettered.
 func TestBuyerReportsFromKafka(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, storetest.SQLiteDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() }) // after the consumer stops
+	brokers, ctx, st := kafkaAndStore(t)
 	svc, err := review.New(review.Options{Store: st})
 	if err != nil {
 		t.Fatal(err)

@@ -10,9 +10,28 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/internal/store/storetest"
+	"github.com/markwatch/markwatch/internal/testenv"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/kafkatest"
 )
+
+// kafkaAndStore returns the real broker's addresses, a context that ends
+// after 90 s, and a new SQLite store closed when the test ends, after the
+// consumers consumeTopic starts have stopped.
+func kafkaAndStore(t *testing.T) ([]string, context.Context, *store.Store) {
+	t.Helper()
+	brokers := testenv.KafkaBrokers(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	st, err := store.Open(ctx, storetest.SQLiteDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return brokers, ctx, st
+}
 
 // consumeTopic runs h as a consumer group of a new topic of two
 // partitions on the real broker, after writing the messages that msgs
@@ -58,4 +77,27 @@ func readOne(t *testing.T, ctx context.Context, brokers []string, topic string) 
 		t.Fatalf("read %s: %v", topic, err)
 	}
 	return m
+}
+
+// resultCount returns the value of the counter name{result=result} in reg.
+func resultCount(t *testing.T, reg prometheus.Gatherer, name, result string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{result=%q} in the registry", name, result)
+	return 0
 }

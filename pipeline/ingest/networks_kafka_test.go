@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/review"
-	"github.com/markwatch/markwatch/internal/store"
-	"github.com/markwatch/markwatch/internal/store/storetest"
-	"github.com/markwatch/markwatch/internal/testenv"
 	"github.com/markwatch/markwatch/pipeline/ingest"
 )
 
@@ -24,14 +20,7 @@ import (
 // twice changes nothing, a courier's number shared by more sellers than
 // the cap links nobody, and a malformed listing is skipped.
 func TestNetworksFromKafka(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, storetest.SQLiteDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() }) // after the consumer stops
+	brokers, ctx, st := kafkaAndStore(t)
 	linker, err := review.NewLinker(review.LinkerOptions{Store: st, CommonAt: 4, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
@@ -95,5 +84,66 @@ func TestNetworksFromKafka(t *testing.T) {
 	}
 	if len(net.Sellers) != 3 || len(net.Links) != 2 {
 		t.Errorf("network %+v, want 3 sellers linked by the phone and the WeChat id", net)
+	}
+}
+
+// TestNetworkPhotosFromKafka runs the seller-network consumer of the
+// detectors' listing-photos topic on the real broker: two sellers whose
+// listings show the same photo end up in one network from the hashes
+// alone (nothing is fetched), a message delivered twice changes nothing,
+// an image that could not be had links nobody, and a malformed message is
+// dead-lettered.
+func TestNetworkPhotosFromKafka(t *testing.T) {
+	brokers, ctx, st := kafkaAndStore(t)
+	reg := prometheus.NewRegistry()
+	linker, err := review.NewLinker(review.LinkerOptions{Store: st, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shared = "5a5a0f0fc3c3a5a5"
+	dlq := consumeTopic(t, ctx, brokers, "listing-photos", ingest.NetworkPhotosHandler(linker, domain.Limits{}), func(topic string) []kafka.Message {
+		var msgs []kafka.Message
+		add := func(seller, listing string, photos ...string) {
+			b, _ := json.Marshal(domain.ListingPhotos{SchemaVersion: 1, ListingID: listing, Version: 1, SellerID: seller,
+				Photos: photos, HashedAt: time.Now().UTC()})
+			msg := kafka.Message{Topic: topic, Key: []byte(listing), Value: b}
+			msgs = append(msgs, msg, msg)
+		}
+		add("s_photo1", "l_p1", shared, "")
+		add("s_photo2", "l_p2", "0123456789abcdef", shared)
+		add("s_photo3", "l_p3", "")
+		return append(msgs, kafka.Message{Topic: topic, Key: []byte("l_bad"), Value: []byte(`{"schema_version":1,"photos":["XYZ"]}`)})
+	})
+	for {
+		net, err := st.SellerNetwork(ctx, "s_photo1", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(net.Sellers) == 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("network of s_photo1 is %+v at the deadline, want s_photo2 in it", net)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if dead := readOne(t, ctx, brokers, dlq); string(dead.Key) != "l_bad" {
+		t.Errorf("dead letter key %q, want l_bad", dead.Key)
+	}
+	// Once the listing without a photo is read (no keys), it must have
+	// linked nobody.
+	for resultCount(t, reg, "markwatch_networks_photo_messages_total", "no_keys") < 1 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the message without a photo was never read")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if net, err := st.SellerNetwork(ctx, "s_photo3", 100); err != nil || len(net.Sellers) > 1 {
+		t.Errorf("a seller without a photo was linked: %+v, %v", net, err)
+	}
+	if got := resultCount(t, reg, "markwatch_networks_photo_messages_total", "invalid"); got != 1 {
+		t.Errorf("invalid photo messages %v, want 1", got)
 	}
 }
