@@ -119,6 +119,10 @@ type decoder struct {
 	dc       []int32
 	dcStride int
 
+	// lum, when set, asks for the luma in full instead (DecodeGray): every
+	// coefficient of the Y component is decoded and inverse transformed.
+	lum *lumaState
+
 	ri    int // Restart Interval.
 	nComp int
 
@@ -629,7 +633,7 @@ func (d *decoder) decode(r io.Reader) error {
 			return err
 		}
 	}
-	if d.dc == nil {
+	if d.dc == nil && (d.lum == nil || d.lum.img == nil) {
 		return FormatError("missing SOS marker")
 	}
 	return nil

@@ -6,6 +6,13 @@ package jpegdc
 
 import "bytes"
 
+// scanComp is one component of a scan.
+type scanComp struct {
+	compIndex uint8
+	td        uint8 // DC table selector.
+	ta        uint8 // AC table selector.
+}
+
 // Specified in section B.2.3.
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
@@ -21,11 +28,7 @@ func (d *decoder) processSOS(n int) error {
 	if n != 4+2*nComp {
 		return FormatError("SOS length inconsistent with number of components")
 	}
-	var scan [maxComponents]struct {
-		compIndex uint8
-		td        uint8 // DC table selector.
-		ta        uint8 // AC table selector.
-	}
+	var scan [maxComponents]scanComp
 	totalHV := 0
 	for i := 0; i < nComp; i++ {
 		cs := d.tmp[1+2*i] // Component selector.
@@ -105,7 +108,7 @@ func (d *decoder) processSOS(n int) error {
 	h0, v0 := d.comp[0].h, d.comp[0].v // The h and v values from the Y components.
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
-	if d.dc == nil {
+	if d.dc == nil && (d.lum == nil || d.lum.img == nil) {
 		// Refuse, before any work, what has no luma plane to take the DC of;
 		// the caller falls back to a full decode for these.
 		if d.nComp == 4 {
@@ -114,8 +117,23 @@ func (d *decoder) processSOS(n int) error {
 		if d.nComp == 3 && d.isRGB() {
 			return UnsupportedError("RGB JPEG")
 		}
-		d.dcStride = mxx * h0
-		d.dc = make([]int32, mxx*h0*myy*v0)
+		if d.lum != nil {
+			d.lum.alloc(d, mxx*h0, myy*v0)
+		} else {
+			d.dcStride = mxx * h0
+			d.dc = make([]int32, mxx*h0*myy*v0)
+		}
+	}
+	if d.lum != nil {
+		hasLuma := false
+		for _, s := range scan[:nComp] {
+			hasLuma = hasLuma || s.compIndex == 0
+		}
+		if !hasLuma {
+			// A scan of chroma alone holds nothing the luma needs.
+			return d.skipScan()
+		}
+		return d.lumaScan(scan[:nComp], mxx, myy, zigStart, zigEnd, ah, al)
 	}
 	if zigStart != 0 {
 		// A progressive AC scan holds nothing the DC plane needs.
@@ -201,30 +219,39 @@ func (d *decoder) processSOS(n int) error {
 			} // for i
 			mcu++
 			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				// For well-formed input, the RST[0-7] restart marker follows
-				// immediately. For corrupt input, call findRST to try to
-				// resynchronize.
-				if err := d.readFull(d.tmp[:2]); err != nil {
+				if err := d.restart(&expectedRST); err != nil {
 					return err
-				} else if d.tmp[0] != 0xff || d.tmp[1] != expectedRST {
-					if err := d.findRST(expectedRST); err != nil {
-						return err
-					}
 				}
-				expectedRST++
-				if expectedRST == rst7Marker+1 {
-					expectedRST = rst0Marker
-				}
-				// Reset the Huffman decoder.
-				d.bits = bits{}
 				// Reset the DC components, as per section F.2.1.3.1.
 				dc = [maxComponents]int32{}
-				// Reset the progressive decoder state, as per section G.1.2.2.
-				d.eobRun = 0
 			}
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// restart reads the restart marker expected after a restart interval and
+// resets the entropy decoder; the caller resets its DC predictions.
+func (d *decoder) restart(expectedRST *uint8) error {
+	// For well-formed input, the RST[0-7] restart marker follows
+	// immediately. For corrupt input, call findRST to try to
+	// resynchronize.
+	if err := d.readFull(d.tmp[:2]); err != nil {
+		return err
+	} else if d.tmp[0] != 0xff || d.tmp[1] != *expectedRST {
+		if err := d.findRST(*expectedRST); err != nil {
+			return err
+		}
+	}
+	*expectedRST++
+	if *expectedRST == rst7Marker+1 {
+		*expectedRST = rst0Marker
+	}
+	// Reset the Huffman decoder.
+	d.bits = bits{}
+	// Reset the progressive decoder state, as per section G.1.2.2.
+	d.eobRun = 0
 	return nil
 }
 

@@ -1,0 +1,527 @@
+// Copyright 2012 The Go Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+package jpegdc
+
+import (
+	"image"
+	"io"
+	"math"
+)
+
+// This file is the second mode of the decoder: the luma in full, for what
+// needs every pixel (logo detection's local features). It keeps what makes
+// the DC mode cheap — no chroma inverse DCT, no colour conversion, scans
+// of chroma alone skipped unread — and decodes every coefficient of the Y
+// component. The block decoding and the progressive refinement are
+// image/jpeg's (scan.go); only where a block goes differs.
+
+// MaxShift is the largest scale reduction DecodeGray offers: 1<<MaxShift.
+const MaxShift = 2
+
+// lumaState is the output of a DecodeGray and, for a progressive JPEG, the
+// Y coefficients kept across its scans.
+type lumaState struct {
+	// shift reduces the output by 1<<shift on each side: each 8×8 block
+	// gives 8>>shift pixels a side.
+	shift uint
+	img   *image.Gray
+	// coef holds a progressive JPEG's Y blocks (natural order, quantized),
+	// stride per row, until the last scan is read.
+	coef   []block
+	stride int
+}
+
+// block is the 64 coefficients of an 8×8 block.
+type block [blockSize]int32
+
+// alloc sizes the output for an image of bw×bh Y blocks (MCU padding
+// included) once the first scan is reached; processSOF has checked the
+// pixel cap.
+func (l *lumaState) alloc(d *decoder, bw, bh int) {
+	s := 1 << l.shift
+	l.img = image.NewGray(image.Rect(0, 0, (d.width+s-1)/s, (d.height+s-1)/s))
+	if d.progressive {
+		l.stride = bw
+		l.coef = make([]block, bw*bh)
+	}
+}
+
+// GrayBytes is the memory DecodeGray takes for a width×height JPEG at
+// 1/(1<<shift) scale beyond its fixed state: the grey output and, for a
+// progressive JPEG, 4 bytes per luma pixel of coefficients (MCU padding
+// of up to 4×2 blocks included).
+func GrayBytes(width, height int, shift uint, progressive bool) int64 {
+	s := int64(1) << shift
+	n := ((int64(width) + s - 1) / s) * ((int64(height) + s - 1) / s)
+	if progressive {
+		n += 4 * (int64(width) + 32) * (int64(height) + 16)
+	}
+	return n
+}
+
+// DecodeGray reads a JPEG from r and returns its luma at 1/(1<<shift) of
+// its size on each side (shift 0 to MaxShift; the last row and column
+// cover what is left when the size is not a multiple). At full scale the
+// pixels are image/jpeg's Y plane exactly; reduced, each is the mean of
+// the (s×s) pixels it covers, computed from the coefficients without
+// building the full-size block. Baseline and progressive JPEGs, with any
+// sampling factors image/jpeg accepts and restart intervals, are decoded;
+// JPEGs whose first component is not luma (CMYK, YCbCrK, Adobe RGB) are
+// refused with an UnsupportedError, so that the caller can fall back.
+// maxPixels (0 = no cap) bounds width*height before any allocation.
+func DecodeGray(r io.Reader, maxPixels int64, shift uint) (*image.Gray, error) {
+	if shift > MaxShift {
+		return nil, UnsupportedError("scale below 1/4")
+	}
+	d := decoder{maxPixels: maxPixels, lum: &lumaState{shift: shift}}
+	if err := d.decode(r); err != nil {
+		return nil, err
+	}
+	if d.progressive {
+		d.reconstructProgressive()
+	}
+	return d.lum.img, nil
+}
+
+// lumaScan decodes one scan that includes the Y component: Y blocks in
+// full, the other components' only to advance the bit stream. scan is the
+// scan's components, mxx×myy its MCUs; zigStart, zigEnd, ah and al are the
+// spectral selection and successive approximation of a progressive scan.
+func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32, ah, al uint32) error {
+	d.bits = bits{}
+	mcu, expectedRST := 0, uint8(rst0Marker)
+	var (
+		dc [maxComponents]int32
+		// bx and by are the location of the current block, in units of 8x8
+		// blocks: the third block in the first row has (bx, by) = (2, 0).
+		bx, by     int
+		blockCount int
+		b          block
+		other      block // coefficients of a chroma block, discarded
+	)
+	nComp := len(scan)
+	for my := 0; my < myy; my++ {
+		for mx := 0; mx < mxx; mx++ {
+			for i := range scan {
+				compIndex := scan[i].compIndex
+				hi := d.comp[compIndex].h
+				vi := d.comp[compIndex].v
+				for j := 0; j < hi*vi; j++ {
+					// Block order as in processSOS.
+					if nComp != 1 {
+						bx = hi*mx + j%hi
+						by = vi*my + j/hi
+					} else {
+						q := mxx * hi
+						bx = blockCount % q
+						by = blockCount / q
+						blockCount++
+						if bx*8 >= d.width || by*8 >= d.height {
+							continue
+						}
+					}
+					if compIndex != 0 && !d.progressive {
+						// A sequential chroma block: its DC and AC
+						// coefficients are decoded only to advance.
+						if err := d.skipBlock(&d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta]); err != nil {
+							return err
+						}
+						continue
+					}
+					var p *block
+					switch {
+					case compIndex != 0:
+						// Only DC scans interleave chroma with luma in a
+						// progressive JPEG; the predictions must still run.
+						other = block{}
+						p = &other
+					case d.progressive:
+						p = &d.lum.coef[by*d.lum.stride+bx]
+					default:
+						b = block{}
+						p = &b
+					}
+					if ah != 0 {
+						if err := d.refine(p, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
+							return err
+						}
+					} else if err := d.decodeBlock(p, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], zigStart, zigEnd, al, &dc[compIndex]); err != nil {
+						return err
+					}
+					if !d.progressive {
+						d.reconstruct(p, bx, by)
+					}
+				} // for j
+			} // for i
+			mcu++
+			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
+				if err := d.restart(&expectedRST); err != nil {
+					return err
+				}
+				// Reset the DC components, as per section F.2.1.3.1.
+				dc = [maxComponents]int32{}
+			}
+		} // for mx
+	} // for my
+	return nil
+}
+
+// skipBlock consumes one block of a sequential scan; its DC prediction is
+// never needed.
+func (d *decoder) skipBlock(dcHuff, acHuff *huffman) error {
+	value, err := d.decodeHuffman(dcHuff)
+	if err != nil {
+		return err
+	}
+	if value > 16 {
+		return UnsupportedError("excessive DC component")
+	}
+	if err := d.skipBits(value); err != nil {
+		return err
+	}
+	if d.eobRun > 0 {
+		d.eobRun--
+		return nil
+	}
+	return d.skipAC(acHuff, blockSize-1)
+}
+
+// decodeBlock decodes the coefficients zigStart..zigEnd of one block into
+// b (natural order, shifted left by al), as specified in sections F.2.2.1,
+// F.2.2.2 and G.1.2.2; pred is the component's DC prediction.
+func (d *decoder) decodeBlock(b *block, dcHuff, acHuff *huffman, zigStart, zigEnd int32, al uint32, pred *int32) error {
+	zig := zigStart
+	if zig == 0 {
+		zig++
+		value, err := d.decodeHuffman(dcHuff)
+		if err != nil {
+			return err
+		}
+		if value > 16 {
+			return UnsupportedError("excessive DC component")
+		}
+		dcDelta, err := d.receiveExtend(value)
+		if err != nil {
+			return err
+		}
+		*pred += dcDelta
+		b[0] = *pred << al
+	}
+	if zig > zigEnd {
+		return nil
+	}
+	if d.eobRun > 0 {
+		d.eobRun--
+		return nil
+	}
+	for ; zig <= zigEnd; zig++ {
+		value, err := d.decodeHuffman(acHuff)
+		if err != nil {
+			return err
+		}
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig > zigEnd {
+				break
+			}
+			ac, err := d.receiveExtend(val1)
+			if err != nil {
+				return err
+			}
+			b[unzig[zig]] = ac << al
+			continue
+		}
+		if val0 != 0x0f {
+			d.eobRun = uint16(1 << val0)
+			if val0 != 0 {
+				bits, err := d.decodeBits(int32(val0))
+				if err != nil {
+					return err
+				}
+				d.eobRun |= uint16(bits)
+			}
+			d.eobRun--
+			break
+		}
+		zig += 0x0f
+	}
+	return nil
+}
+
+// refine decodes a successive approximation refinement block, as specified in
+// section G.1.2.
+func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) error {
+	// Refining a DC component is trivial.
+	if zigStart == 0 {
+		bit, err := d.decodeBit()
+		if err != nil {
+			return err
+		}
+		if bit {
+			b[0] |= delta
+		}
+		return nil
+	}
+
+	// Refining AC components is more complicated; see sections G.1.2.2 and G.1.2.3.
+	zig := zigStart
+	if d.eobRun == 0 {
+	loop:
+		for ; zig <= zigEnd; zig++ {
+			z := int32(0)
+			value, err := d.decodeHuffman(h)
+			if err != nil {
+				return err
+			}
+			val0 := value >> 4
+			val1 := value & 0x0f
+
+			switch val1 {
+			case 0:
+				if val0 != 0x0f {
+					d.eobRun = uint16(1 << val0)
+					if val0 != 0 {
+						bits, err := d.decodeBits(int32(val0))
+						if err != nil {
+							return err
+						}
+						d.eobRun |= uint16(bits)
+					}
+					break loop
+				}
+			case 1:
+				z = delta
+				bit, err := d.decodeBit()
+				if err != nil {
+					return err
+				}
+				if !bit {
+					z = -z
+				}
+			default:
+				return FormatError("unexpected Huffman code")
+			}
+
+			zig, err = d.refineNonZeroes(b, zig, zigEnd, int32(val0), delta)
+			if err != nil {
+				return err
+			}
+			if zig > zigEnd {
+				return FormatError("too many coefficients")
+			}
+			if z != 0 {
+				b[unzig[zig]] = z
+			}
+		}
+	}
+	if d.eobRun > 0 {
+		d.eobRun--
+		if _, err := d.refineNonZeroes(b, zig, zigEnd, -1, delta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
+// the first nz zero entries are skipped over.
+func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32, error) {
+	for ; zig <= zigEnd; zig++ {
+		u := unzig[zig]
+		if b[u] == 0 {
+			if nz == 0 {
+				break
+			}
+			nz--
+			continue
+		}
+		bit, err := d.decodeBit()
+		if err != nil {
+			return 0, err
+		}
+		if !bit {
+			continue
+		}
+		if b[u] >= 0 {
+			b[u] += delta
+		} else {
+			b[u] -= delta
+		}
+	}
+	return zig, nil
+}
+
+// reconstructProgressive transforms every Y block of a progressive JPEG
+// once its last scan has been read.
+func (d *decoder) reconstructProgressive() {
+	for by := 0; by*8 < d.height; by++ {
+		for bx := 0; bx*8 < d.width; bx++ {
+			d.reconstruct(&d.lum.coef[by*d.lum.stride+bx], bx, by)
+		}
+	}
+}
+
+// reconstruct dequantizes Y block b at (bx, by), transforms it at the
+// output's scale and stores what of it lies inside the image. b is
+// overwritten.
+func (d *decoder) reconstruct(b *block, bx, by int) {
+	qt := &d.quant[d.comp[0].tq]
+	ac, acAbs := int32(0), int64(0)
+	for zig := 1; zig < blockSize; zig++ {
+		c := b[unzig[zig]] * qt[zig]
+		b[unzig[zig]] = c
+		ac |= c
+		acAbs += max(int64(c), -int64(c))
+	}
+	b[0] *= qt[0]
+	l := d.lum
+	n := 8 >> l.shift
+	img := l.img
+	x0, y0 := bx*n, by*n
+	w, h := min(n, img.Rect.Dx()-x0), min(n, img.Rect.Dy()-y0)
+	if w <= 0 || h <= 0 {
+		return
+	}
+	if ac == 0 {
+		// A flat block: every pixel, at any scale, is the DC's level
+		// (rounded as image/jpeg's IDCT rounds it).
+		v := clip8((b[0] + 4) >> 3)
+		for y := range h {
+			row := img.Pix[(y0+y)*img.Stride+x0:]
+			for x := range w {
+				row[x] = v
+			}
+		}
+		return
+	}
+	var out [blockSize]uint8
+	s := 1 << l.shift
+	realW, realH := min(8, d.width-bx*8), min(8, d.height-by*8)
+	switch {
+	case l.shift == 0:
+		idct(b)
+		for i, c := range b {
+			out[i] = clip8(c)
+		}
+	case realW%s != 0 || realH%s != 0 || !unclipped(b[0], acAbs):
+		// A block across the right or bottom edge whose last output
+		// pixels cover fewer than s×s pixels of the image: their mean
+		// is of the pixels inside, not of the encoder's padding. Or a
+		// block some of whose pixels may clip, whose mean is that of the
+		// clipped pixels: the reduced transform would average the
+		// overshoot in.
+		idct(b)
+		for y := range h {
+			for x := range w {
+				sum, k := int32(0), int32(0)
+				for yy := y * s; yy < min(y*s+s, realH); yy++ {
+					for xx := x * s; xx < min(x*s+s, realW); xx++ {
+						sum += int32(clip8(b[yy*8+xx]))
+						k++
+					}
+				}
+				out[y*n+x] = uint8((sum + k/2) / k)
+			}
+		}
+	default:
+		idctReduced(b, l.shift, &out)
+	}
+	for y := range h {
+		copy(img.Pix[(y0+y)*img.Stride+x0:][:w], out[y*n:y*n+w])
+	}
+}
+
+// unclipped reports whether no pixel of a block with dequantized DC dc and
+// AC coefficients of absolute sum acAbs can leave [0, 255]: a pixel is
+// dc/8 plus terms each at most a quarter of its coefficient, plus 128.
+func unclipped(dc int32, acAbs int64) bool {
+	lo, hi := int64(dc)-2*acAbs, int64(dc)+2*acAbs
+	return lo >= -128*8 && hi <= 127*8
+}
+
+// clip8 level-shifts an inverse-transformed sample by +128 and clips it
+// to [0, 255], as image/jpeg does.
+func clip8(c int32) uint8 {
+	if c < -128 {
+		return 0
+	}
+	if c > 127 {
+		return 255
+	}
+	return uint8(c + 128)
+}
+
+// reducedBasis[shift-1][x][u] is the mean, over the 1<<shift pixels that
+// output pixel x covers in one dimension, of the JPEG inverse DCT's basis
+// function u (C(u)/2·cos((2x+1)uπ/16), C(0) = 1/√2). A reduced pixel is
+// therefore the exact mean of the full-scale pixels it covers, before
+// their rounding and clipping, at the cost of a small matrix product.
+var reducedBasis = func() (t [MaxShift][8][8]float32) {
+	for shift := 1; shift <= MaxShift; shift++ {
+		s := 1 << shift
+		for x := range 8 >> shift {
+			for u := range 8 {
+				cu := 1.0
+				if u == 0 {
+					cu = 1 / math.Sqrt2
+				}
+				sum := 0.0
+				for k := range s {
+					sum += math.Cos(float64(2*(s*x+k)+1) * float64(u) * math.Pi / 16)
+				}
+				t[shift-1][x][u] = float32(cu / 2 * sum / float64(s))
+			}
+		}
+	}
+	return t
+}()
+
+// idctReduced inverse-transforms the dequantized block b to (8>>shift)²
+// pixels, each the mean of the full-scale pixels it covers, into out
+// (row stride 8>>shift). Rows of zero coefficients, most of them in a
+// photo, cost nothing.
+func idctReduced(b *block, shift uint, out *[blockSize]uint8) {
+	n := 8 >> shift
+	basis := &reducedBasis[shift-1]
+	// First pass: along each row v of coefficients, tmp[v][x].
+	var tmp [8][4]float32
+	var rows uint8
+	for v := range 8 {
+		row := b[v*8 : v*8+8 : v*8+8]
+		if row[0]|row[1]|row[2]|row[3]|row[4]|row[5]|row[6]|row[7] == 0 {
+			continue
+		}
+		rows |= 1 << v
+		for x := range n {
+			k := &basis[x]
+			tmp[v][x] = k[0]*float32(row[0]) + k[1]*float32(row[1]) + k[2]*float32(row[2]) + k[3]*float32(row[3]) +
+				k[4]*float32(row[4]) + k[5]*float32(row[5]) + k[6]*float32(row[6]) + k[7]*float32(row[7])
+		}
+	}
+	// Second pass: down the columns.
+	for y := range n {
+		k := &basis[y]
+		for x := range n {
+			var s float32
+			for v := range 8 {
+				if rows&(1<<v) != 0 {
+					s += k[v] * tmp[v][x]
+				}
+			}
+			// Round half up and level-shift: +128.5, clipped.
+			s += 128.5
+			switch {
+			case s < 0:
+				out[y*n+x] = 0
+			case s >= 255:
+				out[y*n+x] = 255
+			default:
+				out[y*n+x] = uint8(s)
+			}
+		}
+	}
+}
