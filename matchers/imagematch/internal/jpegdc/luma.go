@@ -98,8 +98,10 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 		// blocks: the third block in the first row has (bx, by) = (2, 0).
 		bx, by     int
 		blockCount int
-		b          block
-		other      block // coefficients of a chroma block, discarded
+		// units counts the blocks of a non-interleaved scan.
+		units int
+		b     block
+		other block // coefficients of a chroma block, discarded
 	)
 	nComp := len(scan)
 	for my := 0; my < myy; my++ {
@@ -121,6 +123,18 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
+						// In a non-interleaved scan the MCU is one block
+						// (section A.2), and a restart interval counts
+						// blocks. image/jpeg counts groups of h×v blocks,
+						// and refuses such files when the component is
+						// subsampled; libjpeg and this decoder read them.
+						if units > 0 && d.ri > 0 && units%d.ri == 0 {
+							if err := d.restart(&expectedRST); err != nil {
+								return err
+							}
+							dc = [maxComponents]int32{}
+						}
+						units++
 					}
 					if compIndex != 0 && !d.progressive {
 						// A sequential chroma block: its DC and AC
@@ -156,7 +170,7 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 				} // for j
 			} // for i
 			mcu++
-			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
+			if nComp != 1 && d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
 				if err := d.restart(&expectedRST); err != nil {
 					return err
 				}

@@ -101,6 +101,49 @@ func compareLuma(t *testing.T, data []byte) {
 	}
 }
 
+// libjpegGolden reads the luma libjpeg-turbo's djpeg decoded from the
+// JPEG at path, kept beside it as path minus ".jpeg" plus ".djpeg.pgm" for
+// the files image/jpeg refuses; nil if there is none.
+func libjpegGolden(t *testing.T, path string) *image.Gray {
+	t.Helper()
+	data, err := os.ReadFile(strings.TrimSuffix(path, ".jpeg") + ".djpeg.pgm")
+	if err != nil {
+		return nil
+	}
+	var w, h, maxv int
+	header := bytes.SplitN(data, []byte("\n"), 4)
+	if len(header) != 4 {
+		t.Fatalf("bad golden PGM for %s", path)
+	}
+	n := len(data) - len(header[3])
+	if _, err := fmt.Sscanf(string(data[:n]), "P5\n%d %d\n%d\n", &w, &h, &maxv); err != nil || maxv != 255 || len(data)-n != w*h {
+		t.Fatalf("bad golden PGM for %s: %v", path, err)
+	}
+	return &image.Gray{Pix: data[n:], Stride: w, Rect: image.Rect(0, 0, w, h)}
+}
+
+// compareGolden checks DecodeGray's full-scale luma against libjpeg's,
+// whose inverse DCT rounds differently: a level off here and there.
+func compareGolden(t *testing.T, data []byte, want *image.Gray) {
+	t.Helper()
+	got, err := DecodeGray(bytes.NewReader(data), 0, 0)
+	if err != nil {
+		t.Fatalf("DecodeGray: %v", err)
+	}
+	if got.Rect != want.Rect {
+		t.Fatalf("size %v, want libjpeg's %v", got.Rect, want.Rect)
+	}
+	var sum, worst float64
+	for i := range want.Pix {
+		d := math.Abs(float64(got.Pix[i]) - float64(want.Pix[i]))
+		sum += d
+		worst = max(worst, d)
+	}
+	if mean := sum / float64(len(want.Pix)); mean > 0.25 || worst > 2 {
+		t.Errorf("luma differs from libjpeg's: mean |Δ| %.3f, max |Δ| %.0f", mean, worst)
+	}
+}
+
 func TestDecodeGrayMatchesStdlib(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.jpeg")
 	if err != nil || len(files) == 0 {
@@ -115,7 +158,9 @@ func TestDecodeGrayMatchesStdlib(t *testing.T) {
 			_, stdErr := jpeg.Decode(bytes.NewReader(data))
 			_, grayErr := DecodeGray(bytes.NewReader(data), 0, 0)
 			var unsupported UnsupportedError
-			switch {
+			switch golden := libjpegGolden(t, f); {
+			case golden != nil:
+				compareGolden(t, data, golden)
 			case stdErr != nil:
 				if grayErr == nil {
 					t.Fatalf("image/jpeg fails (%v) but DecodeGray succeeds", stdErr)
