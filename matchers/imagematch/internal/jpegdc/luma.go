@@ -144,6 +144,17 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						}
 						continue
 					}
+					if !d.progressive {
+						// A sequential luma block: decoded, dequantized and
+						// transformed straight into the image.
+						b = block{}
+						acAbs, err := d.decodeY(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[0])
+						if err != nil {
+							return err
+						}
+						d.store(&b, acAbs, bx, by)
+						continue
+					}
 					var p *block
 					switch {
 					case compIndex != 0:
@@ -151,11 +162,8 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						// progressive JPEG; the predictions must still run.
 						other = block{}
 						p = &other
-					case d.progressive:
-						p = &d.lum.coef[by*d.lum.stride+bx]
 					default:
-						b = block{}
-						p = &b
+						p = &d.lum.coef[by*d.lum.stride+bx]
 					}
 					if ah != 0 {
 						if err := d.refine(p, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
@@ -163,9 +171,6 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						}
 					} else if err := d.decodeBlock(p, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], zigStart, zigEnd, al, &dc[compIndex]); err != nil {
 						return err
-					}
-					if !d.progressive {
-						d.reconstruct(p, bx, by)
 					}
 				} // for j
 			} // for i
@@ -200,6 +205,68 @@ func (d *decoder) skipBlock(dcHuff, acHuff *huffman) error {
 		return nil
 	}
 	return d.skipAC(acHuff, blockSize-1)
+}
+
+// decodeY decodes one luma block of a sequential scan into b, dequantized
+// (natural order), and returns the sum of its AC coefficients' magnitudes:
+// decodeBlock for zigStart 0, zigEnd 63, al 0, with the dequantization
+// done as each coefficient arrives.
+func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int64, error) {
+	qt := &d.quant[d.comp[0].tq]
+	value, err := d.decodeHuffman(dcHuff)
+	if err != nil {
+		return 0, err
+	}
+	if value > 16 {
+		return 0, UnsupportedError("excessive DC component")
+	}
+	dcDelta, err := d.receiveExtend(value)
+	if err != nil {
+		return 0, err
+	}
+	*pred += dcDelta
+	b[0] = *pred * qt[0]
+	if d.eobRun > 0 {
+		d.eobRun--
+		return 0, nil
+	}
+	acAbs := int64(0)
+	for zig := int32(1); zig < blockSize; zig++ {
+		value, err := d.decodeHuffman(acHuff)
+		if err != nil {
+			return 0, err
+		}
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig >= blockSize {
+				break
+			}
+			ac, err := d.receiveExtend(val1)
+			if err != nil {
+				return 0, err
+			}
+			c := ac * qt[zig]
+			b[unzig[zig]] = c
+			acAbs += max(int64(c), -int64(c))
+			continue
+		}
+		if val0 != 0x0f {
+			d.eobRun = uint16(1 << val0)
+			if val0 != 0 {
+				bits, err := d.decodeBits(int32(val0))
+				if err != nil {
+					return 0, err
+				}
+				d.eobRun |= uint16(bits)
+			}
+			d.eobRun--
+			break
+		}
+		zig += 0x0f
+	}
+	return acAbs, nil
 }
 
 // decodeBlock decodes the coefficients zigStart..zigEnd of one block into
@@ -379,19 +446,24 @@ func (d *decoder) reconstructProgressive() {
 	}
 }
 
-// reconstruct dequantizes Y block b at (bx, by), transforms it at the
-// output's scale and stores what of it lies inside the image. b is
-// overwritten.
+// reconstruct dequantizes Y block b at (bx, by) and stores it (store). b
+// is overwritten.
 func (d *decoder) reconstruct(b *block, bx, by int) {
 	qt := &d.quant[d.comp[0].tq]
-	ac, acAbs := int32(0), int64(0)
+	acAbs := int64(0)
 	for zig := 1; zig < blockSize; zig++ {
 		c := b[unzig[zig]] * qt[zig]
 		b[unzig[zig]] = c
-		ac |= c
 		acAbs += max(int64(c), -int64(c))
 	}
 	b[0] *= qt[0]
+	d.store(b, acAbs, bx, by)
+}
+
+// store transforms the dequantized Y block b at (bx, by), whose AC
+// coefficients' magnitudes sum to acAbs, at the output's scale and writes
+// what of it lies inside the image. b is overwritten.
+func (d *decoder) store(b *block, acAbs int64, bx, by int) {
 	l := d.lum
 	n := 8 >> l.shift
 	img := l.img
@@ -400,7 +472,7 @@ func (d *decoder) reconstruct(b *block, bx, by int) {
 	if w <= 0 || h <= 0 {
 		return
 	}
-	if ac == 0 {
+	if acAbs == 0 {
 		// A flat block: every pixel, at any scale, is the DC's level
 		// (rounded as image/jpeg's IDCT rounds it).
 		v := clip8((b[0] + 4) >> 3)
