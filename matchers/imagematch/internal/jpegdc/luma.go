@@ -7,7 +7,6 @@ package jpegdc
 import (
 	"image"
 	"io"
-	"math"
 )
 
 // This file is the second mode of the decoder: the luma in full, for what
@@ -64,9 +63,12 @@ func GrayBytes(width, height int, shift uint, progressive bool) int64 {
 // DecodeGray reads a JPEG from r and returns its luma at 1/(1<<shift) of
 // its size on each side (shift 0 to MaxShift; the last row and column
 // cover what is left when the size is not a multiple). At full scale the
-// pixels are image/jpeg's Y plane exactly; reduced, each is the mean of
-// the (s×s) pixels it covers, computed from the coefficients without
-// building the full-size block. Baseline and progressive JPEGs, with any
+// pixels are image/jpeg's Y plane exactly; reduced, each is the rounded
+// mean of the s×s of them it covers, averaged block by block as each is
+// transformed (never held at full size). A reduced transform (each output
+// pixel straight from the 64 coefficients, in float) was tried: it was no
+// cheaper than image/jpeg's integer IDCT followed by the means, and off
+// where pixels clip. Baseline and progressive JPEGs, with any
 // sampling factors image/jpeg accepts and restart intervals, are decoded;
 // JPEGs whose first component is not luma (CMYK, YCbCrK, Adobe RGB) are
 // refused with an UnsupportedError, so that the caller can fall back.
@@ -148,11 +150,11 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						// A sequential luma block: decoded, dequantized and
 						// transformed straight into the image.
 						b = block{}
-						acAbs, err := d.decodeY(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[0])
+						ac, err := d.decodeY(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[0])
 						if err != nil {
 							return err
 						}
-						d.store(&b, acAbs, bx, by)
+						d.store(&b, ac, bx, by)
 						continue
 					}
 					var p *block
@@ -208,10 +210,10 @@ func (d *decoder) skipBlock(dcHuff, acHuff *huffman) error {
 }
 
 // decodeY decodes one luma block of a sequential scan into b, dequantized
-// (natural order), and returns the sum of its AC coefficients' magnitudes:
+// (natural order), and returns the OR of its AC coefficients (0: none):
 // decodeBlock for zigStart 0, zigEnd 63, al 0, with the dequantization
 // done as each coefficient arrives.
-func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int64, error) {
+func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int32, error) {
 	qt := &d.quant[d.comp[0].tq]
 	value, err := d.decodeHuffman(dcHuff)
 	if err != nil {
@@ -230,11 +232,16 @@ func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int64
 		d.eobRun--
 		return 0, nil
 	}
-	acAbs := int64(0)
+	nz := int32(0) // the OR of the AC coefficients
 	for zig := int32(1); zig < blockSize; zig++ {
-		value, err := d.decodeHuffman(acHuff)
-		if err != nil {
-			return 0, err
+		// Most codes are found in the look-up table with the bits at
+		// hand; the calls are for the rest.
+		value, ok := d.huffFast(acHuff)
+		if !ok {
+			var err error
+			if value, err = d.decodeHuffman(acHuff); err != nil {
+				return 0, err
+			}
 		}
 		val0 := value >> 4
 		val1 := value & 0x0f
@@ -243,13 +250,16 @@ func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int64
 			if zig >= blockSize {
 				break
 			}
-			ac, err := d.receiveExtend(val1)
-			if err != nil {
-				return 0, err
+			ac, ok := d.extendFast(val1)
+			if !ok {
+				var err error
+				if ac, err = d.receiveExtend(val1); err != nil {
+					return 0, err
+				}
 			}
 			c := ac * qt[zig]
 			b[unzig[zig]] = c
-			acAbs += max(int64(c), -int64(c))
+			nz |= c
 			continue
 		}
 		if val0 != 0x0f {
@@ -266,7 +276,40 @@ func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int64
 		}
 		zig += 0x0f
 	}
-	return acAbs, nil
+	return nz, nil
+}
+
+// huffFast is decodeHuffman's look-up-table path, small enough to be
+// inlined: ok is false when fewer than 8 bits are at hand or the code is
+// longer than 8 bits (or h is empty), and nothing has been consumed.
+func (d *decoder) huffFast(h *huffman) (value uint8, ok bool) {
+	if d.bits.n < lutSize {
+		return 0, false
+	}
+	v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]
+	if v == 0 {
+		return 0, false
+	}
+	n := (v & 0xff) - 1
+	d.bits.n -= int32(n)
+	d.bits.m >>= n
+	return uint8(v >> 8), true
+}
+
+// extendFast is receiveExtend when t bits are at hand, small enough to be
+// inlined; ok is false, and nothing consumed, otherwise.
+func (d *decoder) extendFast(t uint8) (int32, bool) {
+	if d.bits.n < int32(t) {
+		return 0, false
+	}
+	d.bits.n -= int32(t)
+	d.bits.m >>= t
+	s := int32(1) << t
+	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
+	if x < s>>1 {
+		x += ((-1) << t) + 1
+	}
+	return x, true
 }
 
 // decodeBlock decodes the coefficients zigStart..zigEnd of one block into
@@ -450,20 +493,20 @@ func (d *decoder) reconstructProgressive() {
 // is overwritten.
 func (d *decoder) reconstruct(b *block, bx, by int) {
 	qt := &d.quant[d.comp[0].tq]
-	acAbs := int64(0)
+	ac := int32(0)
 	for zig := 1; zig < blockSize; zig++ {
 		c := b[unzig[zig]] * qt[zig]
 		b[unzig[zig]] = c
-		acAbs += max(int64(c), -int64(c))
+		ac |= c
 	}
 	b[0] *= qt[0]
-	d.store(b, acAbs, bx, by)
+	d.store(b, ac, bx, by)
 }
 
-// store transforms the dequantized Y block b at (bx, by), whose AC
-// coefficients' magnitudes sum to acAbs, at the output's scale and writes
+// store transforms the dequantized Y block b at (bx, by), ac the OR of
+// its AC coefficients (0: a flat block), at the output's scale and writes
 // what of it lies inside the image. b is overwritten.
-func (d *decoder) store(b *block, acAbs int64, bx, by int) {
+func (d *decoder) store(b *block, ac int32, bx, by int) {
 	l := d.lum
 	n := 8 >> l.shift
 	img := l.img
@@ -472,7 +515,7 @@ func (d *decoder) store(b *block, acAbs int64, bx, by int) {
 	if w <= 0 || h <= 0 {
 		return
 	}
-	if acAbs == 0 {
+	if ac == 0 {
 		// A flat block: every pixel, at any scale, is the DC's level
 		// (rounded as image/jpeg's IDCT rounds it).
 		v := clip8((b[0] + 4) >> 3)
@@ -493,13 +536,12 @@ func (d *decoder) store(b *block, acAbs int64, bx, by int) {
 		for i, c := range b {
 			out[i] = clip8(c)
 		}
-	case realW%s != 0 || realH%s != 0 || !unclipped(b[0], acAbs):
-		// A block across the right or bottom edge whose last output
-		// pixels cover fewer than s×s pixels of the image: their mean
-		// is of the pixels inside, not of the encoder's padding. Or a
-		// block some of whose pixels may clip, whose mean is that of the
-		// clipped pixels: the reduced transform would average the
-		// overshoot in.
+	case realW == 8 && realH == 8:
+		idct(b)
+		boxMeans(b, l.shift, &out)
+	default:
+		// A block across the right or bottom edge: the means are of the
+		// pixels inside the image, not of the encoder's padding.
 		idct(b)
 		for y := range h {
 			for x := range w {
@@ -513,20 +555,39 @@ func (d *decoder) store(b *block, acAbs int64, bx, by int) {
 				out[y*n+x] = uint8((sum + k/2) / k)
 			}
 		}
-	default:
-		idctReduced(b, l.shift, &out)
 	}
 	for y := range h {
 		copy(img.Pix[(y0+y)*img.Stride+x0:][:w], out[y*n:y*n+w])
 	}
 }
 
-// unclipped reports whether no pixel of a block with dequantized DC dc and
-// AC coefficients of absolute sum acAbs can leave [0, 255]: a pixel is
-// dc/8 plus terms each at most a quarter of its coefficient, plus 128.
-func unclipped(dc int32, acAbs int64) bool {
-	lo, hi := int64(dc)-2*acAbs, int64(dc)+2*acAbs
-	return lo >= -128*8 && hi <= 127*8
+// boxMeans writes the means of the (1<<shift)² clipped pixels of each
+// output pixel of the inverse-transformed block b into out (row stride
+// 8>>shift), rounded half up.
+func boxMeans(b *block, shift uint, out *[blockSize]uint8) {
+	var px [blockSize]uint16
+	for i, c := range b {
+		px[i] = uint16(clip8(c))
+	}
+	if shift == 1 {
+		for y := range 4 {
+			r0, r1 := px[16*y:16*y+8:16*y+8], px[16*y+8:16*y+16:16*y+16]
+			for x := range 4 {
+				out[4*y+x] = uint8((r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1] + 2) >> 2)
+			}
+		}
+		return
+	}
+	for y := range 2 {
+		for x := range 2 {
+			sum := uint16(8)
+			for yy := 4 * y; yy < 4*y+4; yy++ {
+				r := px[8*yy+4*x : 8*yy+4*x+4 : 8*yy+4*x+4]
+				sum += r[0] + r[1] + r[2] + r[3]
+			}
+			out[2*y+x] = uint8(sum >> 4)
+		}
+	}
 }
 
 // clip8 level-shifts an inverse-transformed sample by +128 and clips it
@@ -539,75 +600,4 @@ func clip8(c int32) uint8 {
 		return 255
 	}
 	return uint8(c + 128)
-}
-
-// reducedBasis[shift-1][x][u] is the mean, over the 1<<shift pixels that
-// output pixel x covers in one dimension, of the JPEG inverse DCT's basis
-// function u (C(u)/2·cos((2x+1)uπ/16), C(0) = 1/√2). A reduced pixel is
-// therefore the exact mean of the full-scale pixels it covers, before
-// their rounding and clipping, at the cost of a small matrix product.
-var reducedBasis = func() (t [MaxShift][8][8]float32) {
-	for shift := 1; shift <= MaxShift; shift++ {
-		s := 1 << shift
-		for x := range 8 >> shift {
-			for u := range 8 {
-				cu := 1.0
-				if u == 0 {
-					cu = 1 / math.Sqrt2
-				}
-				sum := 0.0
-				for k := range s {
-					sum += math.Cos(float64(2*(s*x+k)+1) * float64(u) * math.Pi / 16)
-				}
-				t[shift-1][x][u] = float32(cu / 2 * sum / float64(s))
-			}
-		}
-	}
-	return t
-}()
-
-// idctReduced inverse-transforms the dequantized block b to (8>>shift)²
-// pixels, each the mean of the full-scale pixels it covers, into out
-// (row stride 8>>shift). Rows of zero coefficients, most of them in a
-// photo, cost nothing.
-func idctReduced(b *block, shift uint, out *[blockSize]uint8) {
-	n := 8 >> shift
-	basis := &reducedBasis[shift-1]
-	// First pass: along each row v of coefficients, tmp[v][x].
-	var tmp [8][4]float32
-	var rows uint8
-	for v := range 8 {
-		row := b[v*8 : v*8+8 : v*8+8]
-		if row[0]|row[1]|row[2]|row[3]|row[4]|row[5]|row[6]|row[7] == 0 {
-			continue
-		}
-		rows |= 1 << v
-		for x := range n {
-			k := &basis[x]
-			tmp[v][x] = k[0]*float32(row[0]) + k[1]*float32(row[1]) + k[2]*float32(row[2]) + k[3]*float32(row[3]) +
-				k[4]*float32(row[4]) + k[5]*float32(row[5]) + k[6]*float32(row[6]) + k[7]*float32(row[7])
-		}
-	}
-	// Second pass: down the columns.
-	for y := range n {
-		k := &basis[y]
-		for x := range n {
-			var s float32
-			for v := range 8 {
-				if rows&(1<<v) != 0 {
-					s += k[v] * tmp[v][x]
-				}
-			}
-			// Round half up and level-shift: +128.5, clipped.
-			s += 128.5
-			switch {
-			case s < 0:
-				out[y*n+x] = 0
-			case s >= 255:
-				out[y*n+x] = 255
-			default:
-				out[y*n+x] = uint8(s)
-			}
-		}
-	}
 }
