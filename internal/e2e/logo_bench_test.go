@@ -15,12 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/markwatch/markwatch/fixtures/benchstream"
 	"github.com/markwatch/markwatch/fixtures/generate"
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
@@ -103,7 +103,7 @@ func BenchmarkStreamImageLogo(b *testing.B) {
 				round++
 				runtime.GC()
 				b.StartTimer()
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0 := time.Now(), benchstream.ProcessCPU()
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				err := produce(ctx, w, msgs...)
 				cancel()
@@ -112,7 +112,7 @@ func BenchmarkStreamImageLogo(b *testing.B) {
 				}
 				s.waitLagZero(b, 10*time.Minute)
 				total += time.Since(start)
-				cpu += cpuTime() - cpu0
+				cpu += benchstream.ProcessCPU() - cpu0
 			}
 			// Rounds, not b.N: the function may run the loop more than once.
 			ok := gathered(b, reg, "markwatch_image_fetches_total", "ok")
@@ -261,16 +261,6 @@ func envInt(tb testing.TB, name string, def int) int {
 		tb.Fatalf("%s=%q: want a positive integer", name, v)
 	}
 	return n
-}
-
-// cpuTime is the CPU time (user + system) this process has used: the
-// detector's parts, the image server and the producer, not the broker.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // sellerPhotos draws n distinct 800×800 seller's photos as JPEG quality

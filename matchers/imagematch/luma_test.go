@@ -8,6 +8,8 @@ import (
 	"image/color"
 	"os"
 	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/benchstream"
 )
 
 // TestLuma checks the grey plane's size and brightness for each decoder,
@@ -222,13 +224,13 @@ func BenchmarkLumaDecode800(b *testing.B) {
 		} {
 			b.Run(fmt.Sprintf("q%d/%s", q, c.name), func(b *testing.B) {
 				b.ReportAllocs()
-				cpu0 := cpuTime()
+				cpu0 := benchstream.ProcessCPU()
 				for b.Loop() {
 					if _, err := c.decode(); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64((benchstream.ProcessCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}

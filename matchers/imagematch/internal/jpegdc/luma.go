@@ -114,17 +114,11 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
 					// Block order as in processSOS.
-					if nComp != 1 {
-						bx = hi*mx + j%hi
-						by = vi*my + j/hi
-					} else {
-						q := mxx * hi
-						bx = blockCount % q
-						by = blockCount / q
-						blockCount++
-						if bx*8 >= d.width || by*8 >= d.height {
-							continue
-						}
+					var inside bool
+					if bx, by, inside = d.blockAt(nComp != 1, hi, vi, mx, my, j, mxx, &blockCount); !inside {
+						continue
+					}
+					if nComp == 1 {
 						// In a non-interleaved scan the MCU is one block
 						// (section A.2), and a restart interval counts
 						// blocks. image/jpeg counts groups of h×v blocks,
@@ -263,13 +257,8 @@ func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int32
 			continue
 		}
 		if val0 != 0x0f {
-			d.eobRun = uint16(1 << val0)
-			if val0 != 0 {
-				bits, err := d.decodeBits(int32(val0))
-				if err != nil {
-					return 0, err
-				}
-				d.eobRun |= uint16(bits)
+			if err := d.startEOBRun(val0); err != nil {
+				return 0, err
 			}
 			d.eobRun--
 			break
@@ -277,6 +266,21 @@ func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int32
 		zig += 0x0f
 	}
 	return nz, nil
+}
+
+// startEOBRun reads the length of an end-of-band run whose code has run
+// length r (section G.1.2.2): 1<<r blocks plus r more bits' worth. In a
+// sequential scan r is 0, a plain end of block.
+func (d *decoder) startEOBRun(r uint8) error {
+	d.eobRun = uint16(1 << r)
+	if r != 0 {
+		bits, err := d.decodeBits(int32(r))
+		if err != nil {
+			return err
+		}
+		d.eobRun |= uint16(bits)
+	}
+	return nil
 }
 
 // huffFast is decodeHuffman's look-up-table path, small enough to be
@@ -360,13 +364,8 @@ func (d *decoder) decodeBlock(b *block, dcHuff, acHuff *huffman, zigStart, zigEn
 			continue
 		}
 		if val0 != 0x0f {
-			d.eobRun = uint16(1 << val0)
-			if val0 != 0 {
-				bits, err := d.decodeBits(int32(val0))
-				if err != nil {
-					return err
-				}
-				d.eobRun |= uint16(bits)
+			if err := d.startEOBRun(val0); err != nil {
+				return err
 			}
 			d.eobRun--
 			break
@@ -407,13 +406,8 @@ func (d *decoder) refine(b *block, h *huffman, zigStart, zigEnd, delta int32) er
 			switch val1 {
 			case 0:
 				if val0 != 0x0f {
-					d.eobRun = uint16(1 << val0)
-					if val0 != 0 {
-						bits, err := d.decodeBits(int32(val0))
-						if err != nil {
-							return err
-						}
-						d.eobRun |= uint16(bits)
+					if err := d.startEOBRun(val0); err != nil {
+						return err
 					}
 					break loop
 				}

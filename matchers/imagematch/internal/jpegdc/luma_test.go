@@ -145,36 +145,16 @@ func compareGolden(t *testing.T, data []byte, want *image.Gray) {
 }
 
 func TestDecodeGrayMatchesStdlib(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.jpeg")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, stdErr := jpeg.Decode(bytes.NewReader(data))
-			_, grayErr := DecodeGray(bytes.NewReader(data), 0, 0)
-			var unsupported UnsupportedError
-			switch golden := libjpegGolden(t, f); {
-			case golden != nil:
-				compareGolden(t, data, golden)
-			case stdErr != nil:
-				if grayErr == nil {
-					t.Fatalf("image/jpeg fails (%v) but DecodeGray succeeds", stdErr)
-				}
-			case errors.As(grayErr, &unsupported):
-				cfg, _ := jpeg.DecodeConfig(bytes.NewReader(data))
-				if cfg.ColorModel != color.CMYKModel && cfg.ColorModel != color.RGBAModel {
-					t.Fatalf("DecodeGray refuses a %v JPEG: %v", cfg.ColorModel, grayErr)
-				}
-			default:
-				compareLuma(t, data)
-			}
-		})
-	}
+	eachTestFile(t, func(data []byte) error {
+		_, err := DecodeGray(bytes.NewReader(data), 0, 0)
+		return err
+	}, func(t *testing.T, data []byte, golden *image.Gray) {
+		if golden != nil {
+			compareGolden(t, data, golden)
+			return
+		}
+		compareLuma(t, data)
+	})
 }
 
 // TestDecodeGrayGenerated covers what image/jpeg's encoder writes (4:2:0

@@ -156,22 +156,10 @@ func (d *decoder) processSOS(n int) error {
 				hi := d.comp[compIndex].h
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
-					// The blocks are traversed one MCU at a time in interleaved
-					// scans, and left to right, top to bottom in
-					// non-interleaved scans, which carry no data for blocks
-					// outside the image at the pixel level (see image/jpeg's
-					// scan.go for the worked examples).
-					if nComp != 1 {
-						bx = hi*mx + j%hi
-						by = vi*my + j/hi
-					} else {
-						q := mxx * hi
-						bx = blockCount % q
-						by = blockCount / q
-						blockCount++
-						if bx*8 >= d.width || by*8 >= d.height {
-							continue
-						}
+					// The block order is blockAt's.
+					var inside bool
+					if bx, by, inside = d.blockAt(nComp != 1, hi, vi, mx, my, j, mxx, &blockCount); !inside {
+						continue
 					}
 
 					if ah != 0 {
@@ -231,6 +219,23 @@ func (d *decoder) processSOS(n int) error {
 	return nil
 }
 
+// blockAt is where block j of MCU (mx, my) lies, for a component with
+// sampling factors hi×vi in an image mxx MCUs wide, in units of 8×8
+// blocks: the third block in the first row is (2, 0). Interleaved scans
+// visit the blocks one MCU at a time; non-interleaved scans visit them
+// left to right, top to bottom, count being how many they have visited,
+// and carry no data for blocks outside the image at the pixel level
+// (inside false): see image/jpeg's scan.go for the worked examples.
+func (d *decoder) blockAt(interleaved bool, hi, vi, mx, my, j, mxx int, count *int) (bx, by int, inside bool) {
+	if interleaved {
+		return hi*mx + j%hi, vi*my + j/hi, true
+	}
+	q := mxx * hi
+	bx, by = *count%q, *count/q
+	*count++
+	return bx, by, bx*8 < d.width && by*8 < d.height
+}
+
 // restart reads the restart marker expected after a restart interval and
 // resets the entropy decoder; the caller resets its DC predictions.
 func (d *decoder) restart(expectedRST *uint8) error {
@@ -276,13 +281,8 @@ func (d *decoder) skipAC(huff *huffman, zigEnd int32) error {
 			continue
 		}
 		if val0 != 0x0f {
-			d.eobRun = uint16(1 << val0)
-			if val0 != 0 {
-				bits, err := d.decodeBits(int32(val0))
-				if err != nil {
-					return err
-				}
-				d.eobRun |= uint16(bits)
+			if err := d.startEOBRun(val0); err != nil {
+				return err
 			}
 			d.eobRun--
 			break
