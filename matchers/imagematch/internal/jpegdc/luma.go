@@ -119,18 +119,9 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						continue
 					}
 					if nComp == 1 {
-						// In a non-interleaved scan the MCU is one block
-						// (section A.2), and a restart interval counts
-						// blocks. image/jpeg counts groups of h×v blocks,
-						// and refuses such files when the component is
-						// subsampled; libjpeg and this decoder read them.
-						if units > 0 && d.ri > 0 && units%d.ri == 0 {
-							if err := d.restart(&expectedRST); err != nil {
-								return err
-							}
-							dc = [maxComponents]int32{}
+						if err := d.blockRestart(&units, &expectedRST, &dc); err != nil {
+							return err
 						}
-						units++
 					}
 					if compIndex != 0 && !d.progressive {
 						// A sequential chroma block: its DC and AC

@@ -148,6 +148,8 @@ func (d *decoder) processSOS(n int) error {
 		// blocks: the third block in the first row has (bx, by) = (2, 0).
 		bx, by     int
 		blockCount int
+		// units counts the blocks of a non-interleaved scan.
+		units int
 	)
 	for my := 0; my < myy; my++ {
 		for mx := 0; mx < mxx; mx++ {
@@ -160,6 +162,11 @@ func (d *decoder) processSOS(n int) error {
 					var inside bool
 					if bx, by, inside = d.blockAt(nComp != 1, hi, vi, mx, my, j, mxx, &blockCount); !inside {
 						continue
+					}
+					if nComp == 1 {
+						if err := d.blockRestart(&units, &expectedRST, &dc); err != nil {
+							return err
+						}
 					}
 
 					if ah != 0 {
@@ -206,7 +213,7 @@ func (d *decoder) processSOS(n int) error {
 				} // for j
 			} // for i
 			mcu++
-			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
+			if nComp != 1 && d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
 				if err := d.restart(&expectedRST); err != nil {
 					return err
 				}
@@ -234,6 +241,23 @@ func (d *decoder) blockAt(interleaved bool, hi, vi, mx, my, j, mxx int, count *i
 	bx, by = *count%q, *count/q
 	*count++
 	return bx, by, bx*8 < d.width && by*8 < d.height
+}
+
+// blockRestart reads the restart marker due before the next block of a
+// non-interleaved scan, units being how many it has decoded, and resets
+// the DC predictions dc. In such a scan the MCU is one block (section
+// A.2), so a restart interval counts blocks; image/jpeg counts groups of
+// h×v blocks, and refuses such files when the component is subsampled,
+// where libjpeg and this decoder read them.
+func (d *decoder) blockRestart(units *int, expectedRST *uint8, dc *[maxComponents]int32) error {
+	if *units > 0 && d.ri > 0 && *units%d.ri == 0 {
+		if err := d.restart(expectedRST); err != nil {
+			return err
+		}
+		*dc = [maxComponents]int32{}
+	}
+	*units++
+	return nil
 }
 
 // restart reads the restart marker expected after a restart interval and
