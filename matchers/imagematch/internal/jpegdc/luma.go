@@ -7,6 +7,7 @@ package jpegdc
 import (
 	"image"
 	"io"
+	"math"
 )
 
 // This file is the second mode of the decoder: the luma in full, for what
@@ -119,9 +120,11 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						continue
 					}
 					if nComp == 1 {
-						if err := d.blockRestart(&units, &expectedRST, &dc); err != nil {
+						// In a non-interleaved scan the MCU is one block.
+						if err := d.restartAfter(units, math.MaxInt, &expectedRST, &dc); err != nil {
 							return err
 						}
+						units++
 					}
 					if compIndex != 0 && !d.progressive {
 						// A sequential chroma block: its DC and AC
@@ -162,12 +165,10 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 				} // for j
 			} // for i
 			mcu++
-			if nComp != 1 && d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				if err := d.restart(&expectedRST); err != nil {
+			if nComp != 1 {
+				if err := d.restartAfter(mcu, mxx*myy, &expectedRST, &dc); err != nil {
 					return err
 				}
-				// Reset the DC components, as per section F.2.1.3.1.
-				dc = [maxComponents]int32{}
 			}
 		} // for mx
 	} // for my

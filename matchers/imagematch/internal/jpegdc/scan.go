@@ -4,7 +4,10 @@
 
 package jpegdc
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
 
 // scanComp is one component of a scan.
 type scanComp struct {
@@ -164,9 +167,11 @@ func (d *decoder) processSOS(n int) error {
 						continue
 					}
 					if nComp == 1 {
-						if err := d.blockRestart(&units, &expectedRST, &dc); err != nil {
+						// In a non-interleaved scan the MCU is one block.
+						if err := d.restartAfter(units, math.MaxInt, &expectedRST, &dc); err != nil {
 							return err
 						}
+						units++
 					}
 
 					if ah != 0 {
@@ -213,12 +218,10 @@ func (d *decoder) processSOS(n int) error {
 				} // for j
 			} // for i
 			mcu++
-			if nComp != 1 && d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				if err := d.restart(&expectedRST); err != nil {
+			if nComp != 1 {
+				if err := d.restartAfter(mcu, mxx*myy, &expectedRST, &dc); err != nil {
 					return err
 				}
-				// Reset the DC components, as per section F.2.1.3.1.
-				dc = [maxComponents]int32{}
 			}
 		} // for mx
 	} // for my
@@ -243,20 +246,21 @@ func (d *decoder) blockAt(interleaved bool, hi, vi, mx, my, j, mxx int, count *i
 	return bx, by, bx*8 < d.width && by*8 < d.height
 }
 
-// blockRestart reads the restart marker due before the next block of a
-// non-interleaved scan, units being how many it has decoded, and resets
-// the DC predictions dc. In such a scan the MCU is one block (section
-// A.2), so a restart interval counts blocks; image/jpeg counts groups of
-// h×v blocks, and refuses such files when the component is subsampled,
-// where libjpeg and this decoder read them.
-func (d *decoder) blockRestart(units *int, expectedRST *uint8, dc *[maxComponents]int32) error {
-	if *units > 0 && d.ri > 0 && *units%d.ri == 0 {
-		if err := d.restart(expectedRST); err != nil {
-			return err
-		}
-		*dc = [maxComponents]int32{}
+// restartAfter reads the restart marker due after n MCUs of a scan of
+// total (if any is due: n a multiple of the restart interval, and not the
+// scan's end) and resets the DC predictions dc, as per section F.2.1.3.1.
+// In a non-interleaved scan the MCU is one block (section A.2), so there
+// n counts blocks; image/jpeg counts groups of h×v blocks, and refuses
+// such scans of a subsampled component, which libjpeg and this decoder
+// read.
+func (d *decoder) restartAfter(n, total int, expectedRST *uint8, dc *[maxComponents]int32) error {
+	if d.ri == 0 || n == 0 || n%d.ri != 0 || n >= total {
+		return nil
 	}
-	*units++
+	if err := d.restart(expectedRST); err != nil {
+		return err
+	}
+	*dc = [maxComponents]int32{}
 	return nil
 }
 
