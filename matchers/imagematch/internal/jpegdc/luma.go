@@ -222,6 +222,9 @@ func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int32
 	for zig := int32(1); zig < blockSize; zig++ {
 		// Most codes are found in the look-up table with the bits at
 		// hand; the calls are for the rest.
+		if d.bits.n < 16 {
+			d.refillFast()
+		}
 		value, ok := d.huffFast(acHuff)
 		if !ok {
 			var err error
@@ -273,6 +276,27 @@ func (d *decoder) startEOBRun(r uint8) error {
 		d.eobRun |= uint16(bits)
 	}
 	return nil
+}
+
+// refillFast tops the bit accumulator up to 25–32 bits from the buffered
+// bytes while none of them is 0xff (a stuffed byte or a marker: those are
+// left to readByteStuffedByte). The bytes it takes are never given back
+// (nUnreadable 0): it never takes a marker's, so what the accumulator
+// holds beyond the scan's last code is the scan's own padding, which
+// nothing reads again.
+func (d *decoder) refillFast() {
+	i, j := d.bytes.i, d.bytes.j
+	n, a := d.bits.n, d.bits.a
+	for n <= 24 && i < j && d.bytes.buf[i] != 0xff {
+		a = a<<8 | uint32(d.bytes.buf[i])
+		i++
+		n += 8
+	}
+	if n == d.bits.n {
+		return
+	}
+	d.bytes.i, d.bytes.nUnreadable = i, 0
+	d.bits.a, d.bits.n, d.bits.m = a, n, 1<<uint(n-1)
 }
 
 // huffFast is decodeHuffman's look-up-table path, small enough to be

@@ -292,9 +292,16 @@ func (d *decoder) restart(expectedRST *uint8) error {
 // scan without storing them.
 func (d *decoder) skipAC(huff *huffman, zigEnd int32) error {
 	for zig := int32(1); zig <= zigEnd; zig++ {
-		value, err := d.decodeHuffman(huff)
-		if err != nil {
-			return err
+		// The fast paths of decodeY (luma.go).
+		if d.bits.n < 16 {
+			d.refillFast()
+		}
+		value, ok := d.huffFast(huff)
+		if !ok {
+			var err error
+			if value, err = d.decodeHuffman(huff); err != nil {
+				return err
+			}
 		}
 		val0 := value >> 4
 		val1 := value & 0x0f
@@ -303,7 +310,10 @@ func (d *decoder) skipAC(huff *huffman, zigEnd int32) error {
 			if zig > zigEnd {
 				break
 			}
-			if err := d.skipBits(val1); err != nil {
+			if d.bits.n >= int32(val1) {
+				d.bits.n -= int32(val1)
+				d.bits.m >>= val1
+			} else if err := d.skipBits(val1); err != nil {
 				return err
 			}
 			continue
