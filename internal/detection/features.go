@@ -13,7 +13,7 @@ import (
 // decoded by an imagematch.Hasher (Hasher.LumaAtLeast), so that they are
 // decoded within the process's one decode budget and caps. A JPEG's luma
 // is decoded alone (no chroma transform, no colour conversion), which
-// costs 60–70% of image/jpeg's full decode of an 800×800 photo
+// costs 50–70% of image/jpeg's full decode of an 800×800 photo
 // (docs/BENCHMARKS.md, "Luma decode and image throughput").
 type LumaFeatures struct {
 	h  *imagematch.Hasher
