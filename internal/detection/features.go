@@ -10,21 +10,49 @@ import (
 )
 
 // LumaFeatures computes logo detection's local features from images
-// decoded by an imagematch.Hasher (Hasher.Luma), so that they are decoded
-// within the process's one decode budget and caps.
+// decoded by an imagematch.Hasher (Hasher.LumaAtLeast), so that they are
+// decoded within the process's one decode budget and caps. A JPEG's luma
+// is decoded alone (no chroma transform, no colour conversion), which
+// costs 50–70% of image/jpeg's full decode of an 800×800 photo
+// (docs/BENCHMARKS.md, "Luma decode and image throughput").
 type LumaFeatures struct {
 	h  *imagematch.Hasher
 	ex *logo.Extractor
+	// listingMinSide is LumaFeaturesOptions.ListingMinSide.
+	listingMinSide int
 }
 
-// NewLumaFeatures returns a FeatureExtractor decoding through h.
+// LumaFeaturesOptions configures LumaFeatures.
+type LumaFeaturesOptions struct {
+	// Extractor configures the feature extractor.
+	Extractor logo.ExtractorOptions
+	// ListingMinSide, when above 0, lets a listing image be decoded at
+	// 1/2 or 1/4 scale as long as its longer side stays at least that
+	// many pixels (Hasher.LumaAtLeast). That saves the extractor's
+	// work on a quarter of the pixels, and three quarters of the grey
+	// image's memory, but little of the decode: entropy decoding, which
+	// every scale needs, is most of it. 0, the default, decodes at full
+	// resolution: the extractor's smallest logos (8% of an 800-pixel
+	// photo's width) need it; at 400 the fixtures' logo_in_photo recall
+	// fell from 0.80 to 0.57. Logos are always decoded in full.
+	ListingMinSide int
+}
+
+// NewLumaFeatures returns a FeatureExtractor decoding through h at full
+// resolution.
 func NewLumaFeatures(h *imagematch.Hasher, o logo.ExtractorOptions) *LumaFeatures {
-	return &LumaFeatures{h: h, ex: logo.NewExtractor(o)}
+	return NewLumaFeaturesWith(h, LumaFeaturesOptions{Extractor: o})
+}
+
+// NewLumaFeaturesWith returns a FeatureExtractor decoding through h as o
+// says.
+func NewLumaFeaturesWith(h *imagematch.Hasher, o LumaFeaturesOptions) *LumaFeatures {
+	return &LumaFeatures{h: h, ex: logo.NewExtractor(o.Extractor), listingMinSide: max(o.ListingMinSide, 0)}
 }
 
 // ListingFeatures decodes a listing image and returns its features.
 func (l *LumaFeatures) ListingFeatures(ctx context.Context, data []byte) (*matchers.Features, error) {
-	g, err := l.h.Luma(ctx, data)
+	g, err := l.h.LumaAtLeast(ctx, data, l.listingMinSide)
 	if err != nil {
 		return nil, fmt.Errorf("detection: listing features: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch/matchers/imagematch/imagetest"
+	"github.com/markwatch/markwatch/matchers/imagematch/internal/jpegdc"
 )
 
 // hostile is the PNG of issue 7: 323 KB that declares a 16-bit RGBA image
@@ -67,6 +69,9 @@ func TestDecodedBytesCoverDecoders(t *testing.T) {
 	for _, f := range files {
 		if strings.Contains(f, "truncated") {
 			continue
+		}
+		if _, err := os.Stat(strings.TrimSuffix(f, ".jpeg") + ".djpeg.pgm"); err == nil {
+			continue // image/jpeg refuses it (see internal/jpegdc/testdata/README)
 		}
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -214,5 +219,44 @@ func TestGateBoundsDecoding(t *testing.T) {
 	wg.Wait()
 	if peak.Load() > 2 {
 		t.Errorf("%d decodes at once, want at most 2", peak.Load())
+	}
+}
+
+// TestGrayBytesCoverDecodeGray checks that the estimate LumaAtLeast
+// charges for a JPEG's luma-only decode covers what it allocates, for
+// baseline and progressive files at every scale.
+func TestGrayBytesCoverDecodeGray(t *testing.T) {
+	files, err := filepath.Glob("internal/jpegdc/testdata/*.jpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string][]byte{"photo_800x600": encodeJPEG(t, synthImage(kindPhoto, 7, 800, 600), 85)}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[filepath.Base(f)] = data
+	}
+	for name, data := range inputs {
+		for shift := uint(0); shift <= jpegdc.MaxShift; shift++ {
+			cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+			if err != nil {
+				continue
+			}
+			sof, _ := jpegFrame(data)
+			est := jpegdc.GrayBytes(cfg.Width, cfg.Height, shift, sof.progressive) + decoderSlack
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err = jpegdc.DecodeGray(bytes.NewReader(data), 0, shift)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				continue // refused (CMYK, RGB, truncated): nothing kept
+			}
+			if alloc := int64(after.TotalAlloc - before.TotalAlloc); alloc > est {
+				t.Errorf("%s at 1/%d: allocated %d bytes, the estimate is %d", name, 1<<shift, alloc, est)
+			}
+		}
 	}
 }

@@ -50,6 +50,12 @@
 // so DC planes and full decodes of the same image hash alike. A JPEG whose
 // content inside its borders is too small for 1/8 scale is decoded in full.
 //
+// Logo detection needs every pixel in grey (Hasher.Luma, LumaAtLeast): a
+// JPEG's comes from the same package's luma mode, which decodes all of the
+// Y coefficients and transforms no chroma, at full scale (image/jpeg's Y
+// plane exactly) or at 1/2 or 1/4 (means of the pixels covered), under the
+// same Limits and gate; other formats are decoded in full.
+//
 // # Matching
 //
 // Matcher compares a listing's precomputed image hashes

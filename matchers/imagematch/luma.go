@@ -1,9 +1,13 @@
 package imagematch
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
+
+	"github.com/markwatch/markwatch/matchers/imagematch/internal/jpegdc"
 )
 
 // Luma decodes an image in full, within the Hasher's Limits and under its
@@ -11,29 +15,137 @@ import (
 // brightness as a grey image of the decoded size, transparent pixels seen
 // on white. Logo detection (matchers/logo) needs every pixel, where the
 // hashes make do with a JPEG's DC coefficients; it goes through here so
-// that untrusted images are decoded one way only. Errors wrap ErrFormat,
-// ErrTooLarge or ErrBusy.
+// that untrusted images are decoded one way only. It is LumaAtLeast at
+// full resolution. Errors wrap ErrFormat, ErrTooLarge or ErrBusy.
 func (h *Hasher) Luma(ctx context.Context, data []byte) (*image.Gray, error) {
+	return h.LumaAtLeast(ctx, data, 0)
+}
+
+// LumaAtLeast is Luma reduced by 2 or 4 on each side, as far as the
+// image's longer side stays at least minSide pixels (rounded up); minSide
+// ≤ 0 asks for full resolution. A reduced pixel is the mean of the pixels
+// it covers.
+//
+// A JPEG with a luma component (every colour and grey JPEG but CMYK and
+// Adobe RGB ones) is decoded by internal/jpegdc's DecodeGray: only the Y
+// coefficients are transformed, chroma is never reconstructed nor
+// converted, scans of chroma alone are skipped unread, and the reduction
+// is done in the inverse DCT, so a half-scale decode costs well under a
+// full one. Its full-scale pixels are image/jpeg's Y plane exactly. Other
+// images, and JPEGs without luma, are decoded in full by their format's
+// decoder, then reduced.
+func (h *Hasher) LumaAtLeast(ctx context.Context, data []byte, minSide int) (*image.Gray, error) {
 	f, cfg, err := decodeConfig(data, h.lim)
 	if err != nil {
 		return nil, fmt.Errorf("imagematch: luma: %w", err)
 	}
+	shift := lumaShift(cfg.Width, cfg.Height, minSide)
+	if f == formatJPEG {
+		g, err := h.lumaJPEG(ctx, data, cfg, shift)
+		var unsupported jpegdc.UnsupportedError
+		if !errors.As(err, &unsupported) {
+			if err != nil {
+				return nil, fmt.Errorf("imagematch: luma: %w", err)
+			}
+			return g, nil
+		}
+		// No luma component to decode alone (CMYK, Adobe RGB), or a
+		// feature image/jpeg may know: decoded in full below.
+	}
+	g, err := h.lumaFull(ctx, f, cfg, data)
+	if err != nil {
+		return nil, fmt.Errorf("imagematch: luma: %w", err)
+	}
+	return reduceGray(g, shift), nil
+}
+
+// lumaShift is the reduction, as a power of two up to jpegdc.MaxShift,
+// that keeps the longer side of a w×h image at least minSide pixels.
+func lumaShift(w, h, minSide int) uint {
+	long := max(w, h)
+	for shift := uint(jpegdc.MaxShift); shift > 0 && minSide > 0; shift-- {
+		s := 1 << shift
+		if (long+s-1)/s >= minSide {
+			return shift
+		}
+	}
+	return 0
+}
+
+// lumaJPEG decodes a JPEG's luma alone at 1/(1<<shift) scale under the
+// Hasher's caps and gate. A jpegdc.UnsupportedError is returned as is, for
+// the caller to fall back to a full decode.
+func (h *Hasher) lumaJPEG(ctx context.Context, data []byte, cfg image.Config, shift uint) (*image.Gray, error) {
+	sof, _ := jpegFrame(data)
+	need := jpegdc.GrayBytes(cfg.Width, cfg.Height, shift, sof.progressive) + decoderSlack
+	if need > h.lim.MaxDecodedBytes {
+		return nil, fmt.Errorf("%w: jpeg of %d×%d: decoding its luma takes %s, over the cap of %s",
+			ErrTooLarge, cfg.Width, cfg.Height, mib(need), mib(h.lim.MaxDecodedBytes))
+	}
+	release, err := h.gate.acquire(ctx, need)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	g, err := jpegdc.DecodeGray(bytes.NewReader(data), h.lim.MaxPixels, shift)
+	var unsupported jpegdc.UnsupportedError
+	switch {
+	case err == nil:
+		return g, nil
+	case errors.As(err, &unsupported):
+		return nil, err
+	case errors.Is(err, jpegdc.ErrTooLarge):
+		return nil, fmt.Errorf("%w: jpeg: %w", ErrTooLarge, err)
+	default:
+		return nil, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
+	}
+}
+
+// lumaFull decodes an image in full with its format's decoder and returns
+// its brightness (grayOf), within the caps and under the gate.
+func (h *Hasher) lumaFull(ctx context.Context, f format, cfg image.Config, data []byte) (*image.Gray, error) {
 	// The grey copy is one more byte per pixel on top of the decode.
 	need := decodedBytes(f, cfg, data) + int64(cfg.Width)*int64(cfg.Height)
 	if need > h.lim.MaxDecodedBytes {
-		return nil, fmt.Errorf("imagematch: luma: %w: %s of %d×%d: decoding takes %s, over the cap of %s",
+		return nil, fmt.Errorf("%w: %s of %d×%d: decoding takes %s, over the cap of %s",
 			ErrTooLarge, f, cfg.Width, cfg.Height, mib(need), mib(h.lim.MaxDecodedBytes))
 	}
 	release, err := h.gate.acquire(ctx, need)
 	if err != nil {
-		return nil, fmt.Errorf("imagematch: luma: %w", err)
+		return nil, err
 	}
 	defer release()
 	img, err := decodeFull(f, data)
 	if err != nil {
-		return nil, fmt.Errorf("imagematch: luma: %w", err)
+		return nil, err
 	}
 	return grayOf(img), nil
+}
+
+// reduceGray is g reduced by 1<<shift on each side, each pixel the rounded
+// mean of the pixels it covers (fewer at the right and bottom edges), as
+// DecodeGray reduces a JPEG.
+func reduceGray(g *image.Gray, shift uint) *image.Gray {
+	if shift == 0 {
+		return g
+	}
+	s := 1 << shift
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, (w+s-1)/s, (h+s-1)/s))
+	for oy := range out.Rect.Dy() {
+		for ox := range out.Rect.Dx() {
+			sum, n := 0, 0
+			for y := oy * s; y < min(oy*s+s, h); y++ {
+				row := g.Pix[y*g.Stride:]
+				for x := ox * s; x < min(ox*s+s, w); x++ {
+					sum += int(row[x])
+					n++
+				}
+			}
+			out.Pix[oy*out.Stride+ox] = uint8((sum + n/2) / n)
+		}
+	}
+	return out
 }
 
 // grayOf is img's brightness (Rec. 601 weights, as JPEG's Y) composited

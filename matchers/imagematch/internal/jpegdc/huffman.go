@@ -76,13 +76,7 @@ func (d *decoder) receiveExtend(t uint8) (int32, error) {
 			return 0, err
 		}
 	}
-	d.bits.n -= int32(t)
-	d.bits.m >>= t
-	s := int32(1) << t
-	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
-	if x < s>>1 {
-		x += ((-1) << t) + 1
-	}
+	x, _ := d.extendFast(t)
 	return x, nil
 }
 
@@ -192,11 +186,8 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 			goto slowPath
 		}
 	}
-	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
-		n := (v & 0xff) - 1
-		d.bits.n -= int32(n)
-		d.bits.m >>= n
-		return uint8(v >> 8), nil
+	if v, ok := d.huffFast(h); ok {
+		return v, nil
 	}
 
 slowPath:

@@ -52,6 +52,13 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatalf("image/jpeg: %v", err)
 	}
+	checkAgainst(t, data, full)
+}
+
+// checkAgainst compares the DC plane of data with the block means of
+// full, a full decode of it.
+func checkAgainst(t *testing.T, data []byte, full image.Image) {
+	t.Helper()
 	p, err := Decode(bytes.NewReader(data), 0)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
@@ -84,6 +91,25 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 }
 
 func TestDecodeMatchesStdlibBlockMeans(t *testing.T) {
+	eachTestFile(t, func(data []byte) error {
+		_, err := Decode(bytes.NewReader(data), 0)
+		return err
+	}, func(t *testing.T, data []byte, golden *image.Gray) {
+		if golden != nil {
+			checkAgainst(t, data, golden)
+			return
+		}
+		checkAgainstStdlib(t, data)
+	})
+}
+
+// eachTestFile runs the checks both decoders share on every JPEG of
+// testdata: what image/jpeg refuses, decode refuses too (unless a libjpeg
+// golden says the file is valid); CMYK and RGB JPEGs, which have no luma
+// plane, are refused with an UnsupportedError (callers fall back); every
+// other file goes to compare, with its libjpeg golden if it has one.
+func eachTestFile(t *testing.T, decode func(data []byte) error, compare func(t *testing.T, data []byte, golden *image.Gray)) {
+	t.Helper()
 	files, err := filepath.Glob("testdata/*.jpeg")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no testdata: %v", err)
@@ -95,22 +121,22 @@ func TestDecodeMatchesStdlibBlockMeans(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, stdErr := jpeg.Decode(bytes.NewReader(data))
-			_, dcErr := Decode(bytes.NewReader(data), 0)
+			decErr := decode(data)
 			var unsupported UnsupportedError
-			switch {
+			switch golden := libjpegGolden(t, f); {
+			case golden != nil:
+				compare(t, data, golden)
 			case stdErr != nil:
-				// What image/jpeg refuses, the DC decoder refuses too.
-				if dcErr == nil {
-					t.Fatalf("image/jpeg fails (%v) but Decode succeeds", stdErr)
+				if decErr == nil {
+					t.Fatalf("image/jpeg fails (%v) but the decoder succeeds", stdErr)
 				}
-			case errors.As(dcErr, &unsupported):
-				// CMYK and RGB JPEGs have no luma plane; callers fall back.
+			case errors.As(decErr, &unsupported):
 				cfg, _ := jpeg.DecodeConfig(bytes.NewReader(data))
 				if cfg.ColorModel != color.CMYKModel && cfg.ColorModel != color.RGBAModel {
-					t.Fatalf("Decode refuses a %v JPEG: %v", cfg.ColorModel, dcErr)
+					t.Fatalf("the decoder refuses a %v JPEG: %v", cfg.ColorModel, decErr)
 				}
 			default:
-				checkAgainstStdlib(t, data)
+				compare(t, data, nil)
 			}
 		})
 	}

@@ -12,9 +12,15 @@
 // LICENSE), modified for markwatch: the parts that build an image were
 // replaced by a DC store, AC coefficients of sequential scans are decoded only
 // to advance the bit stream, and internal panics became errors. Its parsing,
-// validation and error behaviour are otherwise the standard library's; the
-// one difference is that corrupt data inside a progressive AC scan goes
-// unnoticed, because those scans are never decoded.
+// validation and error behaviour are otherwise the standard library's, with
+// two differences: corrupt data inside a progressive AC scan goes
+// unnoticed, because those scans are never decoded; and inside a
+// non-interleaved scan a restart interval counts blocks, as the standard
+// (section A.2) and libjpeg say, where image/jpeg counts groups of h×v
+// blocks and so refuses such scans of a subsampled component.
+//
+// DecodeGray is the package's second mode: the luma in full, at full, half
+// or quarter scale, for what needs every pixel (see luma.go).
 //
 // JPEG is defined in ITU-T T.81: https://www.w3.org/Graphics/JPEG/itu-t81.pdf.
 package jpegdc
@@ -118,6 +124,10 @@ type decoder struct {
 	// buffers of image/jpeg.
 	dc       []int32
 	dcStride int
+
+	// lum, when set, asks for the luma in full instead (DecodeGray): every
+	// coefficient of the Y component is decoded and inverse transformed.
+	lum *lumaState
 
 	ri    int // Restart Interval.
 	nComp int
@@ -629,7 +639,7 @@ func (d *decoder) decode(r io.Reader) error {
 			return err
 		}
 	}
-	if d.dc == nil {
+	if d.dc == nil && (d.lum == nil || d.lum.img == nil) {
 		return FormatError("missing SOS marker")
 	}
 	return nil

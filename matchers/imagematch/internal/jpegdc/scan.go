@@ -4,7 +4,17 @@
 
 package jpegdc
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
+
+// scanComp is one component of a scan.
+type scanComp struct {
+	compIndex uint8
+	td        uint8 // DC table selector.
+	ta        uint8 // AC table selector.
+}
 
 // Specified in section B.2.3.
 func (d *decoder) processSOS(n int) error {
@@ -21,11 +31,7 @@ func (d *decoder) processSOS(n int) error {
 	if n != 4+2*nComp {
 		return FormatError("SOS length inconsistent with number of components")
 	}
-	var scan [maxComponents]struct {
-		compIndex uint8
-		td        uint8 // DC table selector.
-		ta        uint8 // AC table selector.
-	}
+	var scan [maxComponents]scanComp
 	totalHV := 0
 	for i := 0; i < nComp; i++ {
 		cs := d.tmp[1+2*i] // Component selector.
@@ -105,7 +111,7 @@ func (d *decoder) processSOS(n int) error {
 	h0, v0 := d.comp[0].h, d.comp[0].v // The h and v values from the Y components.
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
-	if d.dc == nil {
+	if d.dc == nil && (d.lum == nil || d.lum.img == nil) {
 		// Refuse, before any work, what has no luma plane to take the DC of;
 		// the caller falls back to a full decode for these.
 		if d.nComp == 4 {
@@ -114,8 +120,23 @@ func (d *decoder) processSOS(n int) error {
 		if d.nComp == 3 && d.isRGB() {
 			return UnsupportedError("RGB JPEG")
 		}
-		d.dcStride = mxx * h0
-		d.dc = make([]int32, mxx*h0*myy*v0)
+		if d.lum != nil {
+			d.lum.alloc(d, mxx*h0, myy*v0)
+		} else {
+			d.dcStride = mxx * h0
+			d.dc = make([]int32, mxx*h0*myy*v0)
+		}
+	}
+	if d.lum != nil {
+		hasLuma := false
+		for _, s := range scan[:nComp] {
+			hasLuma = hasLuma || s.compIndex == 0
+		}
+		if !hasLuma {
+			// A scan of chroma alone holds nothing the luma needs.
+			return d.skipScan()
+		}
+		return d.lumaScan(scan[:nComp], mxx, myy, zigStart, zigEnd, ah, al)
 	}
 	if zigStart != 0 {
 		// A progressive AC scan holds nothing the DC plane needs.
@@ -130,6 +151,8 @@ func (d *decoder) processSOS(n int) error {
 		// blocks: the third block in the first row has (bx, by) = (2, 0).
 		bx, by     int
 		blockCount int
+		// units counts the blocks of a non-interleaved scan.
+		units int
 	)
 	for my := 0; my < myy; my++ {
 		for mx := 0; mx < mxx; mx++ {
@@ -138,22 +161,17 @@ func (d *decoder) processSOS(n int) error {
 				hi := d.comp[compIndex].h
 				vi := d.comp[compIndex].v
 				for j := 0; j < hi*vi; j++ {
-					// The blocks are traversed one MCU at a time in interleaved
-					// scans, and left to right, top to bottom in
-					// non-interleaved scans, which carry no data for blocks
-					// outside the image at the pixel level (see image/jpeg's
-					// scan.go for the worked examples).
-					if nComp != 1 {
-						bx = hi*mx + j%hi
-						by = vi*my + j/hi
-					} else {
-						q := mxx * hi
-						bx = blockCount % q
-						by = blockCount / q
-						blockCount++
-						if bx*8 >= d.width || by*8 >= d.height {
-							continue
+					// The block order is blockAt's.
+					var inside bool
+					if bx, by, inside = d.blockAt(nComp != 1, hi, vi, mx, my, j, mxx, &blockCount); !inside {
+						continue
+					}
+					if nComp == 1 {
+						// In a non-interleaved scan the MCU is one block.
+						if err := d.restartAfter(units, math.MaxInt, &expectedRST, &dc); err != nil {
+							return err
 						}
+						units++
 					}
 
 					if ah != 0 {
@@ -200,27 +218,10 @@ func (d *decoder) processSOS(n int) error {
 				} // for j
 			} // for i
 			mcu++
-			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				// For well-formed input, the RST[0-7] restart marker follows
-				// immediately. For corrupt input, call findRST to try to
-				// resynchronize.
-				if err := d.readFull(d.tmp[:2]); err != nil {
+			if nComp != 1 {
+				if err := d.restartAfter(mcu, mxx*myy, &expectedRST, &dc); err != nil {
 					return err
-				} else if d.tmp[0] != 0xff || d.tmp[1] != expectedRST {
-					if err := d.findRST(expectedRST); err != nil {
-						return err
-					}
 				}
-				expectedRST++
-				if expectedRST == rst7Marker+1 {
-					expectedRST = rst0Marker
-				}
-				// Reset the Huffman decoder.
-				d.bits = bits{}
-				// Reset the DC components, as per section F.2.1.3.1.
-				dc = [maxComponents]int32{}
-				// Reset the progressive decoder state, as per section G.1.2.2.
-				d.eobRun = 0
 			}
 		} // for mx
 	} // for my
@@ -228,13 +229,79 @@ func (d *decoder) processSOS(n int) error {
 	return nil
 }
 
+// blockAt is where block j of MCU (mx, my) lies, for a component with
+// sampling factors hi×vi in an image mxx MCUs wide, in units of 8×8
+// blocks: the third block in the first row is (2, 0). Interleaved scans
+// visit the blocks one MCU at a time; non-interleaved scans visit them
+// left to right, top to bottom, count being how many they have visited,
+// and carry no data for blocks outside the image at the pixel level
+// (inside false): see image/jpeg's scan.go for the worked examples.
+func (d *decoder) blockAt(interleaved bool, hi, vi, mx, my, j, mxx int, count *int) (bx, by int, inside bool) {
+	if interleaved {
+		return hi*mx + j%hi, vi*my + j/hi, true
+	}
+	q := mxx * hi
+	bx, by = *count%q, *count/q
+	*count++
+	return bx, by, bx*8 < d.width && by*8 < d.height
+}
+
+// restartAfter reads the restart marker due after n MCUs of a scan of
+// total (if any is due: n a multiple of the restart interval, and not the
+// scan's end) and resets the DC predictions dc, as per section F.2.1.3.1.
+// In a non-interleaved scan the MCU is one block (section A.2), so there
+// n counts blocks; image/jpeg counts groups of h×v blocks, and refuses
+// such scans of a subsampled component, which libjpeg and this decoder
+// read.
+func (d *decoder) restartAfter(n, total int, expectedRST *uint8, dc *[maxComponents]int32) error {
+	if d.ri == 0 || n == 0 || n%d.ri != 0 || n >= total {
+		return nil
+	}
+	if err := d.restart(expectedRST); err != nil {
+		return err
+	}
+	*dc = [maxComponents]int32{}
+	return nil
+}
+
+// restart reads the restart marker expected after a restart interval and
+// resets the entropy decoder; the caller resets its DC predictions.
+func (d *decoder) restart(expectedRST *uint8) error {
+	// For well-formed input, the RST[0-7] restart marker follows
+	// immediately. For corrupt input, call findRST to try to
+	// resynchronize.
+	if err := d.readFull(d.tmp[:2]); err != nil {
+		return err
+	} else if d.tmp[0] != 0xff || d.tmp[1] != *expectedRST {
+		if err := d.findRST(*expectedRST); err != nil {
+			return err
+		}
+	}
+	*expectedRST++
+	if *expectedRST == rst7Marker+1 {
+		*expectedRST = rst0Marker
+	}
+	// Reset the Huffman decoder.
+	d.bits = bits{}
+	// Reset the progressive decoder state, as per section G.1.2.2.
+	d.eobRun = 0
+	return nil
+}
+
 // skipAC consumes the AC coefficients 1..zigEnd of one block of a sequential
 // scan without storing them.
 func (d *decoder) skipAC(huff *huffman, zigEnd int32) error {
 	for zig := int32(1); zig <= zigEnd; zig++ {
-		value, err := d.decodeHuffman(huff)
-		if err != nil {
-			return err
+		// The fast paths of decodeY (luma.go).
+		if d.bits.n < 16 {
+			d.refillFast()
+		}
+		value, ok := d.huffFast(huff)
+		if !ok {
+			var err error
+			if value, err = d.decodeHuffman(huff); err != nil {
+				return err
+			}
 		}
 		val0 := value >> 4
 		val1 := value & 0x0f
@@ -243,19 +310,17 @@ func (d *decoder) skipAC(huff *huffman, zigEnd int32) error {
 			if zig > zigEnd {
 				break
 			}
-			if err := d.skipBits(val1); err != nil {
+			if d.bits.n >= int32(val1) {
+				d.bits.n -= int32(val1)
+				d.bits.m >>= val1
+			} else if err := d.skipBits(val1); err != nil {
 				return err
 			}
 			continue
 		}
 		if val0 != 0x0f {
-			d.eobRun = uint16(1 << val0)
-			if val0 != 0 {
-				bits, err := d.decodeBits(int32(val0))
-				if err != nil {
-					return err
-				}
-				d.eobRun |= uint16(bits)
+			if err := d.startEOBRun(val0); err != nil {
+				return err
 			}
 			d.eobRun--
 			break
