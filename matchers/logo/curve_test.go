@@ -1,7 +1,10 @@
 package logo
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
+	"image"
 	"os"
 	"strconv"
 	"strings"
@@ -36,34 +39,93 @@ func TestLogoCurve(t *testing.T) {
 	nLogos := envInt("MARKWATCH_LOGO_CURVE_LOGOS", 1000)
 	nPos := envInt("MARKWATCH_LOGO_CURVE_PHOTOS", 300)
 	nNeg := envInt("MARKWATCH_LOGO_CURVE_UNRELATED", 1000)
-	logos := inventLogos(t, 11, nLogos)
-	other := inventLogos(t, 12, max(50, nNeg/10))
-	marks := marksOf(logos)
-	pos, _ := scenes(t, 13, logos, other, nPos, generate.SceneOptions{})
-	_, neg := scenes(t, 14, logos, other, nNeg, generate.SceneOptions{})
+	var (
+		marks    []*matchers.Mark
+		pos, neg []scene
+	)
+	// Drawing the set takes most of the run: MARKWATCH_LOGO_CURVE_CACHE
+	// names a file that keeps it between runs while tuning.
+	cache := os.Getenv("MARKWATCH_LOGO_CURVE_CACHE")
+	var cs curveSet
+	if cache != "" {
+		if data, err := os.ReadFile(cache); err == nil {
+			if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&cs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(cs.Logos) != nLogos || len(cs.Pos) != nPos || len(cs.Neg) != nNeg {
+		logos := inventLogos(t, 11, nLogos)
+		other := inventLogos(t, 12, max(50, nNeg/10))
+		p, _ := scenes(t, 13, logos, other, nPos, generate.SceneOptions{})
+		_, n := scenes(t, 14, logos, other, nNeg, generate.SceneOptions{})
+		cs = curveSet{Logos: logos.feats}
+		for _, sc := range p {
+			cs.Pos = append(cs.Pos, cachedScene{sc.logo, sc.box, sc.f})
+		}
+		for _, sc := range n {
+			cs.Neg = append(cs.Neg, cachedScene{sc.logo, sc.box, sc.f})
+		}
+		if cache != "" {
+			var buf bytes.Buffer
+			if err := gob.NewEncoder(&buf).Encode(&cs); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cache, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	marks = marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos})
+	for _, c := range cs.Pos {
+		pos = append(pos, scene{c.Logo, c.Box, c.F})
+	}
+	for _, c := range cs.Neg {
+		neg = append(neg, scene{c.Logo, c.Box, c.F})
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# logos %d, photos with an indexed logo %d, photos with another logo %d\n", nLogos, len(pos), len(neg))
 	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
-		m, _ := New(marks, Options{MinInliers: 6, MinCoverage: 1e-9})
+		m, _ := New(marks, Options{MinInliers: 8, MinCoverage: 1e-9, MinDistinct: 1e-9, MaxRival: 100})
 		dump(t, m, pos, "pos")
 		dump(t, m, neg, "neg")
+		return
 	}
-	fmt.Fprintf(&b, "# min_inliers min_coverage recall false_match_rate box_inside wrong_logo\n")
-	for _, th := range []struct {
-		k   int
-		cov float64
-	}{{8, 0.1}, {10, 0.1}, {12, 0.12}, {12, 0.15}, {14, 0.15}, {16, 0.15}, {20, 0.15}, {16, 0.2}, {24, 0.2}} {
-		m, err := New(marks, Options{MinInliers: th.k, MinCoverage: th.cov})
+	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct recall false_match_rate box_inside wrong_logo\n")
+	for _, th := range curveThresholds {
+		m, err := New(marks, Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o := run(t, m, pos, neg)
-		fmt.Fprintf(&b, "%d %.2f %.4f %.4f %d %d\n", th.k, th.cov, float64(o.found)/float64(len(pos)), float64(o.negHit)/float64(len(neg)), o.boxOK, o.wrong)
+		fmt.Fprintf(&b, "%d %.2f %.1f %.4f %.4f %d %d\n", th.k, th.cov, th.dist, float64(o.found)/float64(len(pos)), float64(o.negHit)/float64(len(neg)), o.boxOK, o.wrong)
 	}
 	t.Log("\n" + b.String())
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// curveSet is TestLogoCurve's drawn set, as cached.
+type curveSet struct {
+	Logos    []*matchers.Features
+	Pos, Neg []cachedScene
+}
+
+type cachedScene struct {
+	Logo int
+	Box  image.Rectangle
+	F    *matchers.Features
+}
+
+// curveThresholds are the curve's points: MinInliers, MinCoverage and
+// MinDistinct.
+var curveThresholds = []struct {
+	k         int
+	cov, dist float64
+}{
+	{8, 0.1, 0.5}, {10, 0.1, 1}, {12, 0.12, 1}, {12, 0.15, 1.5}, {16, 0.15, 1},
+	{16, 0.15, 2}, {16, 0.15, 3}, {16, 0.15, 4}, {20, 0.15, 3}, {16, 0.2, 4}, {24, 0.2, 4},
 }
 
 // dump logs every detection's inliers and coverage, for choosing defaults.
@@ -73,7 +135,7 @@ func dump(t *testing.T, m *Matcher, sc []scene, what string) {
 		ds, _ := m.Detect(t.Context(), l)
 		for _, d := range ds {
 			right := d.Mark.MarkID == fmt.Sprintf("m%05d", s.logo)
-			t.Logf("%s %d right=%v inliers %d coverage %.3f", what, i, right, d.Inliers, d.Coverage)
+			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival)
 		}
 	}
 }

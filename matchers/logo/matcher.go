@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
@@ -43,9 +44,23 @@ type Options struct {
 	MinWidth, MaxWidth float64
 	// MinCoverage is the least share of the logo's keypoints that should
 	// be visible in the photo (inside it, at a scale its pyramid has)
-	// that a fit must explain (default 0.15): a logo that only shares an
+	// that a fit must explain (default 0.2): a logo that only shares an
 	// emblem or a few letters with the one shown explains few of them.
 	MinCoverage float64
+	// MaxCandidates is how many logos, of those with most votes, are
+	// verified per image (default 8): each listing descriptor votes for
+	// the logos it is near to, 1/n each when it is near to n logos.
+	MaxCandidates int
+	// MinDistinct is the least summed weight (1/n each, as the votes) of
+	// a fit's inliers (default 2): a fit on an emblem or letters that
+	// many logos share, with nothing of the logo's own, is not that logo.
+	MinDistinct float64
+	// MaxRival bounds, as a share of a found logo's inliers, the inliers
+	// of another logo fitted over the same region (default 0.8). A photo
+	// of a logo that is not indexed fits every indexed logo sharing its
+	// emblem and typeface about as well; the logo shown, when indexed,
+	// fits clearly better than those.
+	MaxRival float64
 	// Iterations is RANSAC's number of samples per logo (default 400).
 	Iterations int
 	// MaxLogoKeypoints caps the descriptors indexed per logo (default 512,
@@ -81,7 +96,16 @@ func (o Options) withDefaults() Options {
 		o.MaxWidth = 0.8
 	}
 	if o.MinCoverage <= 0 {
-		o.MinCoverage = 0.15
+		o.MinCoverage = 0.2
+	}
+	if o.MaxCandidates <= 0 {
+		o.MaxCandidates = 8
+	}
+	if o.MinDistinct <= 0 {
+		o.MinDistinct = 1.5
+	}
+	if o.MaxRival <= 0 {
+		o.MaxRival = 0.8
 	}
 	if o.Iterations <= 0 {
 		o.Iterations = 400
@@ -107,6 +131,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: ratio %g outside 0..1", o.Ratio)
 	case o.MinInliers < 0 || (o.MinInliers > 0 && o.MinInliers < 4):
 		return fmt.Errorf("logo: min inliers %d: want 4 or more (0: default)", o.MinInliers)
+	case o.MaxRival < 0 || o.MinDistinct < 0 || o.MaxCandidates < 0:
+		return fmt.Errorf("logo: max rival %g, min distinct %g, max candidates %d: want ≥ 0", o.MaxRival, o.MinDistinct, o.MaxCandidates)
 	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
 		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
 	}
@@ -126,6 +152,7 @@ type Matcher struct {
 	ix *index
 	// Skipped counts logos left out because the index was full.
 	skipped int
+	pool    sync.Pool // of *scratch
 }
 
 var _ matchers.CandidateMatcher = (*Matcher)(nil)
@@ -140,10 +167,13 @@ func New(marks []*matchers.Mark, o Options) (*Matcher, error) {
 		marks = nil
 	}
 	ix, skipped := newIndex(marks, o.MaxLogoKeypoints, o.MaxIndexed)
-	return &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
+	m := &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
 		minInliers: o.MinInliers, tolerance: o.Tolerance, maxAngle: o.MaxAngle * math.Pi / 180,
 		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations, minCoverage: o.MinCoverage,
-	}}, nil
+		minDistinct: o.MinDistinct,
+	}}
+	m.pool.New = func() any { return ix.newScratch() }
+	return m, nil
 }
 
 // Name returns "logo".
@@ -168,6 +198,12 @@ type Detection struct {
 	// Coverage is Inliers over the logo's keypoints the fit should make
 	// visible.
 	Coverage float64
+	// Rival is the most inliers of another logo fitted over the same
+	// region (0 if none).
+	Rival int
+	// Distinct is the inliers' summed weight: each counts 1/n, n being the
+	// logos its listing descriptor was near to (see Options.MinDistinct).
+	Distinct float64
 	// Region is the logo's box in the image.
 	Region domain.Region
 	// Scale and Angle (degrees) are the fit's.
@@ -190,29 +226,45 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 		if f == nil || len(f.Desc) == 0 {
 			continue
 		}
-		byLogo := m.ix.nearest(f, m.o.MaxDistance, m.o.Ratio)
+		sc := m.pool.Get().(*scratch)
+		logos, pairs := m.ix.candidates(sc, f, m.o.MaxDistance, m.o.Ratio, m.o.MaxCandidates, m.o.MinInliers, m.o.MinWidth, m.o.MaxWidth)
+		m.pool.Put(sc)
 		scales := levelScales(f)
-		// Verify in logo order, so the output does not depend on map order.
-		ids := make([]uint32, 0, len(byLogo))
-		for id, ps := range byLogo {
-			if len(ps) >= m.o.MinInliers {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
+		// Fit every candidate with the geometric checks only, then decide
+		// on all the fits of the image together: another logo fitted over
+		// the same region is a rival (see Options.MaxRival).
+		vp := m.vp
+		vp.minInliers, vp.minCoverage, vp.minDistinct = rivalInliers, 0, 0
 		first := len(out)
-		for _, id := range ids {
+		for i, id := range logos {
 			lr := m.ix.logos[id]
-			fit, ok := verify(byLogo[id], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, m.vp, uint64(id))
+			fit, ok := verify(pairs[i], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, vp, uint64(id))
 			if !ok {
 				continue
 			}
 			out = append(out, Detection{
 				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
+				Distinct: fit.weight,
 				Region: project(fit.s, lr, f.W, f.H),
 				Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
 			})
 		}
+		fits := out[first:]
+		for i := range fits {
+			for j := range fits {
+				if i != j && overlap(fits[i].Region, fits[j].Region) > 0.5 {
+					fits[i].Rival = max(fits[i].Rival, fits[j].Inliers)
+				}
+			}
+		}
+		kept := fits[:0]
+		for _, d := range fits {
+			if d.Inliers >= m.o.MinInliers && d.Coverage >= m.o.MinCoverage && d.Distinct >= m.o.MinDistinct &&
+				float64(d.Rival) <= m.o.MaxRival*float64(d.Inliers) {
+				kept = append(kept, d)
+			}
+		}
+		out = out[:first+len(kept)]
 		out = append(out[:first], suppress(out[first:])...)
 	}
 	slices.SortStableFunc(out, func(a, b Detection) int {
@@ -229,6 +281,9 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 	})
 	return out, nil
 }
+
+// rivalInliers is the fewest inliers of a fit that counts as a rival.
+const rivalInliers = 8
 
 // suppress keeps, of the detections in one image whose regions overlap by
 // more than half of the smaller, the one explaining most keypoints: two

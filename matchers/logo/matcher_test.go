@@ -58,6 +58,7 @@ func TestOptionsValidate(t *testing.T) {
 		"ratio":    {Ratio: 2},
 		"inliers":  {MinInliers: 2},
 		"widths":   {MinWidth: 0.5, MaxWidth: 0.4},
+		"rival":    {MaxRival: -1},
 	} {
 		if _, err := New(nil, o); err == nil {
 			t.Errorf("%s: accepted %+v", name, o)
