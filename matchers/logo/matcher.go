@@ -245,8 +245,8 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 			out = append(out, Detection{
 				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
 				Distinct: fit.weight,
-				Region: project(fit.s, lr, f.W, f.H),
-				Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
+				Region:   project(fit.s, lr, f.W, f.H),
+				Scale:    fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
 			})
 		}
 		fits := out[first:]
