@@ -76,6 +76,31 @@ func TestLogoCurve(t *testing.T) {
 			}
 		}
 	}
+	if v := envInt("TMP_BUCKET", 0); v > 0 {
+		bucketFactor = v
+	}
+	if v := envInt("TMP_KEEP", 0); v > 0 {
+		thin := func(f *matchers.Features) *matchers.Features {
+			g := &matchers.Features{W: f.W, H: f.H}
+			for i := 0; i < len(f.Points); {
+				j := i
+				for j < len(f.Points) && f.Points[j].Scale == f.Points[i].Scale {
+					j++
+				}
+				n := (j - i) * v / 100
+				g.Points = append(g.Points, f.Points[i:i+n]...)
+				g.Desc = append(g.Desc, f.Desc[i:i+n]...)
+				i = j
+			}
+			return g
+		}
+		for i := range cs.Pos {
+			cs.Pos[i].F = thin(cs.Pos[i].F)
+		}
+		for i := range cs.Neg {
+			cs.Neg[i].F = thin(cs.Neg[i].F)
+		}
+	}
 	marks = marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos})
 	for _, c := range cs.Pos {
 		pos = append(pos, scene{c.Logo, c.Box, c.F})
