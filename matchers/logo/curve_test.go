@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
-	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 )
 
@@ -76,31 +75,6 @@ func TestLogoCurve(t *testing.T) {
 			}
 		}
 	}
-	if v := envInt("TMP_BUCKET", 0); v > 0 {
-		bucketFactor = v
-	}
-	if v := envInt("TMP_KEEP", 0); v > 0 {
-		thin := func(f *matchers.Features) *matchers.Features {
-			g := &matchers.Features{W: f.W, H: f.H}
-			for i := 0; i < len(f.Points); {
-				j := i
-				for j < len(f.Points) && f.Points[j].Scale == f.Points[i].Scale {
-					j++
-				}
-				n := (j - i) * v / 100
-				g.Points = append(g.Points, f.Points[i:i+n]...)
-				g.Desc = append(g.Desc, f.Desc[i:i+n]...)
-				i = j
-			}
-			return g
-		}
-		for i := range cs.Pos {
-			cs.Pos[i].F = thin(cs.Pos[i].F)
-		}
-		for i := range cs.Neg {
-			cs.Neg[i].F = thin(cs.Neg[i].F)
-		}
-	}
 	marks = marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos})
 	for _, c := range cs.Pos {
 		pos = append(pos, scene{c.Logo, c.Box, c.F})
@@ -110,20 +84,33 @@ func TestLogoCurve(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# logos %d, photos with an indexed logo %d, photos with another logo %d\n", nLogos, len(pos), len(neg))
-	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
-		m, _ := New(marks, Options{MinInliers: 8, MinCoverage: 1e-9, MinDistinct: 1e-9, MaxRival: 100})
-		dump(t, m, pos, "pos")
-		dump(t, m, neg, "neg")
-		return
+	// The fits are found once; each threshold decides on them as Detect
+	// would.
+	m, err := New(marks, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct recall false_match_rate box_inside wrong_logo\n")
-	for _, th := range curveThresholds {
-		m, err := New(marks, Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist})
-		if err != nil {
-			t.Fatal(err)
+	fitsOf := func(sc []scene) [][]Detection {
+		out := make([][]Detection, len(sc))
+		for i, s := range sc {
+			fs, err := m.fits(t.Context(), &matchers.ListingImage{Features: s.f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = fs
 		}
-		o := run(t, m, pos, neg)
-		fmt.Fprintf(&b, "%d %.2f %.1f %.4f %.4f %d %d\n", th.k, th.cov, th.dist, float64(o.found)/float64(len(pos)), float64(o.negHit)/float64(len(neg)), o.boxOK, o.wrong)
+		return out
+	}
+	posFits, negFits := fitsOf(pos), fitsOf(neg)
+	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
+		dump(t, posFits, pos, "pos")
+		dump(t, negFits, neg, "neg")
+	}
+	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo\n")
+	for _, th := range curveThresholds {
+		o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival}.withDefaults()
+		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
+		fmt.Fprintf(&b, "%d %.2f %.1f %.1f %.4f %.4f %d %d\n", th.k, th.cov, th.dist, th.rival, float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg)), r.boxOK, r.wrong)
 	}
 	t.Log("\n" + b.String())
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
@@ -143,23 +130,23 @@ type cachedScene struct {
 	F    *matchers.Features
 }
 
-// curveThresholds are the curve's points: MinInliers, MinCoverage and
-// MinDistinct.
+// curveThresholds are the curve's points: MinInliers, MinCoverage,
+// MinDistinct and MaxRival.
 var curveThresholds = []struct {
-	k         int
-	cov, dist float64
+	k                int
+	cov, dist, rival float64
 }{
-	{8, 0.1, 0.5}, {10, 0.1, 1}, {12, 0.12, 1}, {12, 0.15, 1.5}, {16, 0.15, 1},
-	{16, 0.15, 2}, {16, 0.15, 3}, {16, 0.15, 4}, {20, 0.15, 3}, {16, 0.2, 4}, {24, 0.2, 4},
+	{8, 0.1, 0.5, 0.9}, {12, 0.15, 1, 0.9}, {12, 0.15, 1.5, 0.8}, {16, 0.15, 1, 0.8},
+	{16, 0.2, 1, 0.8}, {16, 0.2, 1.5, 0.8}, {16, 0.2, 2, 0.8}, {16, 0.2, 1.5, 0.7},
+	{20, 0.2, 2, 0.7}, {24, 0.25, 2, 0.7}, {16, 0.15, 0.01, 100},
 }
 
-// dump logs every detection's inliers and coverage, for choosing defaults.
-func dump(t *testing.T, m *Matcher, sc []scene, what string) {
-	for i, s := range sc {
-		l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Features: s.f}}}
-		ds, _ := m.Detect(t.Context(), l)
-		for _, d := range ds {
-			right := d.Mark.MarkID == fmt.Sprintf("m%05d", s.logo)
+// dump logs every fit's inliers, coverage, distinct weight and rival,
+// for choosing defaults.
+func dump(t *testing.T, fits [][]Detection, sc []scene, what string) {
+	for i, fs := range fits {
+		for _, d := range fs {
+			right := d.Mark.MarkID == fmt.Sprintf("m%05d", sc[i].logo)
 			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival)
 		}
 	}

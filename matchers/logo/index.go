@@ -23,7 +23,7 @@ const tables = 16
 // reading its bucket would cost the query more than every other bucket
 // together.
 const (
-	bucketFactorDefault = 128
+	bucketFactor = 128
 	minBucketCap = 32
 )
 
@@ -430,5 +430,3 @@ func (ix *index) bytes() int {
 	n := len(ix.desc)
 	return n*(32+16+4) + tables*(n*4+(1<<16+1)*4)
 }
-
-var bucketFactor = bucketFactorDefault

@@ -214,59 +214,76 @@ type Detection struct {
 // inliers first (ties by image, then mark id, then logo).
 func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection, error) {
 	var out []Detection
-	if len(m.ix.logos) == 0 {
-		return nil, nil
-	}
 	for ii := range l.Images {
-		if err := ctx.Err(); err != nil {
+		fits, err := m.fits(ctx, &l.Images[ii])
+		if err != nil {
 			return nil, err
 		}
-		img := &l.Images[ii]
-		f := img.Features
-		if f == nil || len(f.Desc) == 0 {
+		out = append(out, m.o.decide(fits)...)
+	}
+	sortDetections(out)
+	return out, nil
+}
+
+// fits returns the fits of the candidate logos in one image that pass the
+// geometric checks, whatever their inliers, coverage and rivals: the
+// decision on them is decide's, on all the fits of the image together.
+func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f := img.Features
+	if len(m.ix.logos) == 0 || f == nil || len(f.Desc) == 0 {
+		return nil, nil
+	}
+	sc := m.pool.Get().(*scratch)
+	logos, pairs := m.ix.candidates(sc, f, m.o.MaxDistance, m.o.Ratio, m.o.MaxCandidates, rivalInliers, m.o.MinWidth, m.o.MaxWidth)
+	m.pool.Put(sc)
+	scales := levelScales(f)
+	vp := m.vp
+	vp.minInliers, vp.minCoverage, vp.minDistinct = rivalInliers, 0, 0
+	var fits []Detection
+	for i, id := range logos {
+		lr := m.ix.logos[id]
+		fit, ok := verify(pairs[i], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, vp, uint64(id))
+		if !ok {
 			continue
 		}
-		sc := m.pool.Get().(*scratch)
-		logos, pairs := m.ix.candidates(sc, f, m.o.MaxDistance, m.o.Ratio, m.o.MaxCandidates, m.o.MinInliers, m.o.MinWidth, m.o.MaxWidth)
-		m.pool.Put(sc)
-		scales := levelScales(f)
-		// Fit every candidate with the geometric checks only, then decide
-		// on all the fits of the image together: another logo fitted over
-		// the same region is a rival (see Options.MaxRival).
-		vp := m.vp
-		vp.minInliers, vp.minCoverage, vp.minDistinct = rivalInliers, 0, 0
-		first := len(out)
-		for i, id := range logos {
-			lr := m.ix.logos[id]
-			fit, ok := verify(pairs[i], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, vp, uint64(id))
-			if !ok {
-				continue
-			}
-			out = append(out, Detection{
-				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
-				Distinct: fit.weight,
-				Region:   project(fit.s, lr, f.W, f.H),
-				Scale:    fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
-			})
-		}
-		fits := out[first:]
-		for i := range fits {
-			for j := range fits {
-				if i != j && overlap(fits[i].Region, fits[j].Region) > 0.5 {
-					fits[i].Rival = max(fits[i].Rival, fits[j].Inliers)
-				}
-			}
-		}
-		kept := fits[:0]
-		for _, d := range fits {
-			if d.Inliers >= m.o.MinInliers && d.Coverage >= m.o.MinCoverage && d.Distinct >= m.o.MinDistinct &&
-				float64(d.Rival) <= m.o.MaxRival*float64(d.Inliers) {
-				kept = append(kept, d)
-			}
-		}
-		out = out[:first+len(kept)]
-		out = append(out[:first], suppress(out[first:])...)
+		fits = append(fits, Detection{
+			Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
+			Distinct: fit.weight,
+			Region:   project(fit.s, lr, f.W, f.H),
+			Scale:    fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
+		})
 	}
+	// Another logo fitted over the same region is a rival (see
+	// Options.MaxRival).
+	for i := range fits {
+		for j := range fits {
+			if i != j && overlap(fits[i].Region, fits[j].Region) > 0.5 {
+				fits[i].Rival = max(fits[i].Rival, fits[j].Inliers)
+			}
+		}
+	}
+	return fits, nil
+}
+
+// decide keeps the fits of one image that pass o's thresholds, then the
+// strongest of those overlapping (suppress).
+func (o Options) decide(fits []Detection) []Detection {
+	var kept []Detection
+	for _, d := range fits {
+		if d.Inliers >= o.MinInliers && d.Coverage >= o.MinCoverage && d.Distinct >= o.MinDistinct &&
+			float64(d.Rival) <= o.MaxRival*float64(d.Inliers) {
+			kept = append(kept, d)
+		}
+	}
+	return suppress(kept)
+}
+
+// sortDetections orders detections most inliers first, ties by image,
+// then mark id, then logo.
+func sortDetections(out []Detection) {
 	slices.SortStableFunc(out, func(a, b Detection) int {
 		if a.Inliers != b.Inliers {
 			return b.Inliers - a.Inliers
@@ -279,7 +296,6 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 		}
 		return cmpString(a.Logo, b.Logo)
 	})
-	return out, nil
 }
 
 // rivalInliers is the fewest inliers of a fit that counts as a rival.
