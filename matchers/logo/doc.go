@@ -27,7 +27,8 @@
 //     scale and angle (generalized Hough, as Lowe's SIFT object
 //     recognition); the votes, weighted by the pair's distance, fall in
 //     bins (12 angles, scales two pyramid steps wide, cells a quarter of
-//     the logo's diagonal), each pair in the 16 nearest. A logo's score
+//     the logo's diagonal), each pair in the 8 nearest
+//     (2 scales × 2×2 cells, the nearest angle). A logo's score
 //     is its fullest bin, and only the MaxCandidates (8) best logos are
 //     verified.
 //   - Geometric verification: per candidate logo, RANSAC over two-match
