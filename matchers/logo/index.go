@@ -171,8 +171,8 @@ type scratch struct {
 	hits  []hit    // every kept hit
 	// byLogo is hits grouped by logo.
 	byLogo []hit
-	// bins are one logo's votes in pose space; touched lists the bins to
-	// clear for the next logo.
+	// keys and vals are one logo's votes in pose space (open addressing);
+	// touched lists the slots to clear for the next logo.
 	keys    []uint32
 	vals    []float32
 	touched []int32
@@ -379,19 +379,12 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 	return top
 }
 
-var voteMode = 1
-
+// voteWeight is a pair's vote, falling from 1 at 32 bits to 1/3 at 64:
+// on the curve's first photos, the true logo's inliers are mostly at
+// 20–47 bits and the other pairs mostly at 40–60. Weighted so, the true
+// logo ranked in the top 8 for 4 more of 60 photos than with equal votes.
 func voteWeight(d int32) float32 {
-	switch voteMode {
-	case 1:
-		return float32(80-d) / 48
-	case 2:
-		if d <= 36 {
-			return 1
-		}
-		return float32(72-d) / 36
-	}
-	return 1
+	return float32(80-d) / 48
 }
 
 // sinTab is the sine at sinBins angles around the circle.

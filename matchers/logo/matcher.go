@@ -25,8 +25,8 @@ type Options struct {
 	// a listing descriptor matches a logo's (default 64).
 	MaxDistance int
 	// Ratio is the ratio test: a listing descriptor is paired with the
-	// nearest descriptor of each logo whose distance times Ratio is
-	// within the nearest logo's (default 0.5; up to 8 logos).
+	// nearest descriptor of every logo whose distance times Ratio is
+	// within the nearest logo's (default 0.5).
 	Ratio float64
 	// MinInliers is the fewest distinct matches a verified fit keeps
 	// (default 16). Raising it trades recall for fewer false matches; see
@@ -47,13 +47,15 @@ type Options struct {
 	// that a fit must explain (default 0.2): a logo that only shares an
 	// emblem or a few letters with the one shown explains few of them.
 	MinCoverage float64
-	// MaxCandidates is how many logos, of those with most votes, are
-	// verified per image (default 8): each listing descriptor votes for
-	// the logos it is near to, 1/n each when it is near to n logos.
+	// MaxCandidates is how many logos, of those whose pairs agree most on
+	// one pose (position, scale, angle of the logo in the photo), are
+	// verified per image (default 8); see the package doc.
 	MaxCandidates int
-	// MinDistinct is the least summed weight (1/n each, as the votes) of
-	// a fit's inliers (default 2): a fit on an emblem or letters that
-	// many logos share, with nothing of the logo's own, is not that logo.
+	// MinDistinct is the least summed distinctiveness of a fit's inliers
+	// (default 1.5): an inlier counts 1/n when its listing descriptor is
+	// about as near (within 6 bits) to n logos. A fit on an emblem or
+	// letters that many logos share, with little of the logo's own, is
+	// not that logo.
 	MinDistinct float64
 	// MaxRival bounds, as a share of a found logo's inliers, the inliers
 	// of another logo fitted over the same region (default 0.8). A photo
