@@ -379,7 +379,7 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 	return top
 }
 
-// voteWeight is a pair's vote, falling from 1 at 32 bits to 1/3 at 64:
+// voteWeight is a pair's vote, linear in its distance: 1 at 32 bits, 1/3 at 64:
 // on the curve's first photos, the true logo's inliers are mostly at
 // 20–47 bits and the other pairs mostly at 40–60. Weighted so, the true
 // logo ranked in the top 8 for 4 more of 60 photos than with equal votes.
