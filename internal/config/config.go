@@ -331,9 +331,9 @@ type Detection struct {
 }
 
 // Logo configures logo detection inside sellers' own photos
-// (matchers/logo). It is off by default: it costs a full decode and a
-// feature pass per listing image (about 70 ms of CPU at 1,000 logos, so
-// image throughput falls to about 25 listings/s on 2 cores) and its
+// (matchers/logo). It is off by default: it costs a grey decode and a
+// feature pass per listing image (about 3 + 82 ms of CPU at 1,000 logos,
+// so image throughput falls to about 20 listings/s on 2 cores) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
 // where logos in sellers' photos matter more than image throughput.

@@ -55,9 +55,10 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.80 (docs/BENCHMARKS.md, "Logo inside a
-			// seller's own photo"). This lower bar keeps it from getting
-			// worse until it gets there.
+			// detection reaches 0.767 (46 of 60, none false; 0.80 with
+			// 3 false matches before the rival check), docs/BENCHMARKS.md,
+			// "Logo inside a seller's own photo". This lower bar keeps it
+			// from getting worse until it gets there.
 			if k.Recall() < 0.75 {
 				t.Errorf("kind %s: recall %.3f < 0.75 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 			}

@@ -1,14 +1,16 @@
 package logo
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
+	"image"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
-	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 )
 
@@ -36,29 +38,79 @@ func TestLogoCurve(t *testing.T) {
 	nLogos := envInt("MARKWATCH_LOGO_CURVE_LOGOS", 1000)
 	nPos := envInt("MARKWATCH_LOGO_CURVE_PHOTOS", 300)
 	nNeg := envInt("MARKWATCH_LOGO_CURVE_UNRELATED", 1000)
-	logos := inventLogos(t, 11, nLogos)
-	other := inventLogos(t, 12, max(50, nNeg/10))
-	marks := marksOf(logos)
-	pos, _ := scenes(t, 13, logos, other, nPos, generate.SceneOptions{})
-	_, neg := scenes(t, 14, logos, other, nNeg, generate.SceneOptions{})
+	var (
+		marks    []*matchers.Mark
+		pos, neg []scene
+	)
+	// Drawing the set takes most of the run: MARKWATCH_LOGO_CURVE_CACHE
+	// names a file that keeps it between runs while tuning.
+	cache := os.Getenv("MARKWATCH_LOGO_CURVE_CACHE")
+	var cs curveSet
+	if cache != "" {
+		if data, err := os.ReadFile(cache); err == nil {
+			if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&cs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(cs.Logos) != nLogos || len(cs.Pos) != nPos || len(cs.Neg) != nNeg {
+		logos := inventLogos(t, 11, nLogos)
+		other := inventLogos(t, 12, max(50, nNeg/10))
+		p, _ := scenes(t, 13, logos, other, nPos, generate.SceneOptions{})
+		_, n := scenes(t, 14, logos, other, nNeg, generate.SceneOptions{})
+		cs = curveSet{Logos: logos.feats}
+		for _, sc := range p {
+			cs.Pos = append(cs.Pos, cachedScene{sc.logo, sc.box, sc.f})
+		}
+		for _, sc := range n {
+			cs.Neg = append(cs.Neg, cachedScene{sc.logo, sc.box, sc.f})
+		}
+		if cache != "" {
+			var buf bytes.Buffer
+			if err := gob.NewEncoder(&buf).Encode(&cs); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cache, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	marks = marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos})
+	for _, c := range cs.Pos {
+		pos = append(pos, scene{c.Logo, c.Box, c.F})
+	}
+	for _, c := range cs.Neg {
+		neg = append(neg, scene{c.Logo, c.Box, c.F})
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# logos %d, photos with an indexed logo %d, photos with another logo %d\n", nLogos, len(pos), len(neg))
-	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
-		m, _ := New(marks, Options{MinInliers: 6, MinCoverage: 1e-9})
-		dump(t, m, pos, "pos")
-		dump(t, m, neg, "neg")
+	// The fits are found once; each threshold decides on them as Detect
+	// would.
+	m, err := New(marks, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	fmt.Fprintf(&b, "# min_inliers min_coverage recall false_match_rate box_inside wrong_logo\n")
-	for _, th := range []struct {
-		k   int
-		cov float64
-	}{{8, 0.1}, {10, 0.1}, {12, 0.12}, {12, 0.15}, {14, 0.15}, {16, 0.15}, {20, 0.15}, {16, 0.2}, {24, 0.2}} {
-		m, err := New(marks, Options{MinInliers: th.k, MinCoverage: th.cov})
-		if err != nil {
-			t.Fatal(err)
+	fitsOf := func(sc []scene) [][]Detection {
+		out := make([][]Detection, len(sc))
+		for i, s := range sc {
+			fs, err := m.fits(t.Context(), &matchers.ListingImage{Features: s.f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = fs
 		}
-		o := run(t, m, pos, neg)
-		fmt.Fprintf(&b, "%d %.2f %.4f %.4f %d %d\n", th.k, th.cov, float64(o.found)/float64(len(pos)), float64(o.negHit)/float64(len(neg)), o.boxOK, o.wrong)
+		return out
+	}
+	posFits, negFits := fitsOf(pos), fitsOf(neg)
+	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
+		dump(t, posFits, pos, "pos")
+		dump(t, negFits, neg, "neg")
+	}
+	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo\n")
+	for _, th := range curveThresholds {
+		o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival}.withDefaults()
+		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
+		fmt.Fprintf(&b, "%d %.2f %.1f %.1f %.4f %.4f %d %d\n", th.k, th.cov, th.dist, th.rival, float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg)), r.boxOK, r.wrong)
 	}
 	t.Log("\n" + b.String())
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
@@ -66,14 +118,36 @@ func TestLogoCurve(t *testing.T) {
 	}
 }
 
-// dump logs every detection's inliers and coverage, for choosing defaults.
-func dump(t *testing.T, m *Matcher, sc []scene, what string) {
-	for i, s := range sc {
-		l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Features: s.f}}}
-		ds, _ := m.Detect(t.Context(), l)
-		for _, d := range ds {
-			right := d.Mark.MarkID == fmt.Sprintf("m%05d", s.logo)
-			t.Logf("%s %d right=%v inliers %d coverage %.3f", what, i, right, d.Inliers, d.Coverage)
+// curveSet is TestLogoCurve's drawn set, as cached.
+type curveSet struct {
+	Logos    []*matchers.Features
+	Pos, Neg []cachedScene
+}
+
+type cachedScene struct {
+	Logo int
+	Box  image.Rectangle
+	F    *matchers.Features
+}
+
+// curveThresholds are the curve's points: MinInliers, MinCoverage,
+// MinDistinct and MaxRival.
+var curveThresholds = []struct {
+	k                int
+	cov, dist, rival float64
+}{
+	{8, 0.1, 0.5, 0.9}, {12, 0.15, 1, 0.9}, {12, 0.15, 1.5, 0.8}, {16, 0.15, 1, 0.8},
+	{16, 0.2, 1, 0.8}, {16, 0.2, 1.5, 0.8}, {16, 0.2, 2, 0.8}, {16, 0.2, 1.5, 0.7},
+	{20, 0.2, 2, 0.7}, {24, 0.25, 2, 0.7}, {16, 0.15, 0.01, 100},
+}
+
+// dump logs every fit's inliers, coverage, distinct weight and rival,
+// for choosing defaults.
+func dump(t *testing.T, fits [][]Detection, sc []scene, what string) {
+	for i, fs := range fits {
+		for _, d := range fs {
+			right := d.Mark.MarkID == fmt.Sprintf("m%05d", sc[i].logo)
+			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival)
 		}
 	}
 }

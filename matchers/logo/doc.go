@@ -17,19 +17,37 @@
 //     hashing: the 256 bits cut into 16 keys of 16 bits, one table per
 //     key, so a descriptor within a few bits of a query shares at least one
 //     key with it; buckets over 128 times the mean are skipped); each
-//     listing descriptor is paired with its nearest descriptor in up to 8
-//     logos, within MaxDistance bits and 1/Ratio times the nearest logo's
-//     distance. A strict ratio test between logos loses most true pairs
-//     when logos share a typeface or an emblem; verification sorts them.
-//   - Geometric verification: per logo, RANSAC over two-match samples of a
-//     similarity (scale, rotation, translation), inliers within a tolerance
-//     that absorbs mild perspective, refitted by least squares. A fit is
-//     kept only with MinInliers distinct inliers spread over the logo,
-//     explaining MinCoverage of the logo keypoints it makes visible, a
-//     scale that puts the logo at 4–80% of the image's width, a rotation
-//     within ±50°, and keypoint orientations and pyramid scales that agree
-//     with it. A similarity cannot mirror, so no flipped fit is accepted.
-//     Of overlapping detections in one image the strongest is kept.
+//     listing descriptor is paired with its nearest descriptor in every
+//     logo that has one within MaxDistance bits and 1/Ratio times the
+//     nearest logo's distance.
+//   - Pose votes: logos share emblems and typefaces, so the pairs of the
+//     logo shown are drowned among those of a hundred logos sharing its
+//     emblem, and of textures near to some descriptor of every logo. Each
+//     pair predicts where the logo's centre is in the photo, at what
+//     scale and angle (generalized Hough, as Lowe's SIFT object
+//     recognition); the votes, weighted by the pair's distance, fall in
+//     bins (12 angles, scales two pyramid steps wide, cells a quarter of
+//     the logo's diagonal), each pair in the 8 nearest
+//     (2 scales × 2×2 cells, the nearest angle). A logo's score
+//     is its fullest bin, and only the MaxCandidates (8) best logos are
+//     verified.
+//   - Geometric verification: per candidate logo, RANSAC over two-match
+//     samples of a similarity (scale, rotation, translation), inliers
+//     within a tolerance that absorbs mild perspective, refitted by least
+//     squares, with inliers spread over the logo, a scale that puts the
+//     logo at 4–80% of the image's width, a rotation within ±50°, and
+//     keypoint orientations and pyramid scales that agree with it. A
+//     similarity cannot mirror, so no flipped fit is accepted.
+//   - Decision, over the fits of one image together: a fit is kept with
+//     MinInliers distinct inliers explaining MinCoverage of the logo
+//     keypoints it makes visible; with inliers of summed distinctiveness
+//     MinDistinct or more (an inlier counts 1/n when its listing
+//     descriptor is about as near to n logos: a fit on the emblem alone
+//     sums to little); and when no other logo fitted over the same region
+//     has more than MaxRival times its inliers (a photo of a logo that is
+//     not indexed fits every indexed logo sharing its emblem and typeface
+//     about equally; the logo shown, when indexed, fits clearly best). Of
+//     overlapping detections the strongest is kept.
 //
 // Why written here: no pure-Go feature library exists (gocv and the like
 // wrap OpenCV through cgo), and markwatch builds with CGO_ENABLED=0.
@@ -47,5 +65,7 @@
 // offsets (4 MB). Options.MaxIndexed caps the descriptors (default 8
 // million, about 930 MB). A listing image keeps at most MaxKeypoints
 // (default 1,200) keypoints; its working copy is at most MaxSide pixels
-// on a side.
+// on a side. A query's working memory (per-logo stamps and counts, the
+// pairs found, the vote table) is pooled, about 20 bytes per logo plus
+// 16 bytes per pair.
 package logo

@@ -25,22 +25,23 @@ func TestDetectInSellerPhotos(t *testing.T) {
 	o := run(t, m, pos, neg)
 	recall := float64(o.found) / float64(len(pos))
 	t.Logf("found %d/%d (wrong logo %d, box inside the truth %d); unrelated photos matching a logo %d/%d", o.found, len(pos), o.wrong, o.boxOK, o.negHit, len(neg))
-	// The target is 0.80 (BenchmarkLogoCurve measures it); the
+	// The target is 0.80 (TestLogoCurve measures it); the
 	// detector is not there yet at the small end of the size range, and
-	// this bar keeps it from getting worse.
-	if recall < 0.5 {
-		t.Errorf("recall %.2f, want ≥ 0.50", recall)
+	// this bar (0.68 found when written) keeps it from getting worse.
+	if recall < 0.6 {
+		t.Errorf("recall %.2f, want ≥ 0.60", recall)
 	}
 	if o.wrong > 0 {
 		t.Errorf("%d photos matched another logo than theirs", o.wrong)
 	}
 	// The unrelated photos show other invented logos, which share the
 	// generator's 8 emblems and 4 typefaces with the indexed ones: with
-	// only 40 logos indexed, 8 of 60 verified at the defaults when this
-	// was written (docs/BENCHMARKS.md). This bar keeps it from getting
-	// worse; the target (0.2%) is not met.
-	if o.negHit > len(neg)/5 {
-		t.Errorf("%d of %d unrelated photos matched a logo, want at most a fifth", o.negHit, len(neg))
+	// only 40 logos indexed, 4 of 60 verified at the defaults when this
+	// was written (8 before the rival check; docs/BENCHMARKS.md). This
+	// bar keeps it from getting worse; the target (0.2%) is not
+	// met on such negatives.
+	if o.negHit > len(neg)/10 {
+		t.Errorf("%d of %d unrelated photos matched a logo, want at most a tenth", o.negHit, len(neg))
 	}
 	if o.boxOK < o.found*9/10 {
 		t.Errorf("only %d of %d found logos have their box inside the truth", o.boxOK, o.found)

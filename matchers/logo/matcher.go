@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
@@ -24,8 +25,8 @@ type Options struct {
 	// a listing descriptor matches a logo's (default 64).
 	MaxDistance int
 	// Ratio is the ratio test: a listing descriptor is paired with the
-	// nearest descriptor of each logo whose distance times Ratio is
-	// within the nearest logo's (default 0.5; up to 8 logos).
+	// nearest descriptor of every logo whose distance times Ratio is
+	// within the nearest logo's (default 0.5).
 	Ratio float64
 	// MinInliers is the fewest distinct matches a verified fit keeps
 	// (default 16). Raising it trades recall for fewer false matches; see
@@ -43,9 +44,25 @@ type Options struct {
 	MinWidth, MaxWidth float64
 	// MinCoverage is the least share of the logo's keypoints that should
 	// be visible in the photo (inside it, at a scale its pyramid has)
-	// that a fit must explain (default 0.15): a logo that only shares an
+	// that a fit must explain (default 0.2): a logo that only shares an
 	// emblem or a few letters with the one shown explains few of them.
 	MinCoverage float64
+	// MaxCandidates is how many logos, of those whose pairs agree most on
+	// one pose (position, scale, angle of the logo in the photo), are
+	// verified per image (default 8); see the package doc.
+	MaxCandidates int
+	// MinDistinct is the least summed distinctiveness of a fit's inliers
+	// (default 1.5): an inlier counts 1/n when its listing descriptor is
+	// about as near (within 6 bits) to n logos. A fit on an emblem or
+	// letters that many logos share, with little of the logo's own, is
+	// not that logo.
+	MinDistinct float64
+	// MaxRival bounds, as a share of a found logo's inliers, the inliers
+	// of another logo fitted over the same region (default 0.8). A photo
+	// of a logo that is not indexed fits every indexed logo sharing its
+	// emblem and typeface about as well; the logo shown, when indexed,
+	// fits clearly better than those.
+	MaxRival float64
 	// Iterations is RANSAC's number of samples per logo (default 400).
 	Iterations int
 	// MaxLogoKeypoints caps the descriptors indexed per logo (default 512,
@@ -81,7 +98,16 @@ func (o Options) withDefaults() Options {
 		o.MaxWidth = 0.8
 	}
 	if o.MinCoverage <= 0 {
-		o.MinCoverage = 0.15
+		o.MinCoverage = 0.2
+	}
+	if o.MaxCandidates <= 0 {
+		o.MaxCandidates = 8
+	}
+	if o.MinDistinct <= 0 {
+		o.MinDistinct = 1.5
+	}
+	if o.MaxRival <= 0 {
+		o.MaxRival = 0.8
 	}
 	if o.Iterations <= 0 {
 		o.Iterations = 400
@@ -107,6 +133,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: ratio %g outside 0..1", o.Ratio)
 	case o.MinInliers < 0 || (o.MinInliers > 0 && o.MinInliers < 4):
 		return fmt.Errorf("logo: min inliers %d: want 4 or more (0: default)", o.MinInliers)
+	case o.MaxRival < 0 || o.MinDistinct < 0 || o.MaxCandidates < 0:
+		return fmt.Errorf("logo: max rival %g, min distinct %g, max candidates %d: want ≥ 0", o.MaxRival, o.MinDistinct, o.MaxCandidates)
 	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
 		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
 	}
@@ -126,6 +154,7 @@ type Matcher struct {
 	ix *index
 	// Skipped counts logos left out because the index was full.
 	skipped int
+	pool    sync.Pool // of *scratch
 }
 
 var _ matchers.CandidateMatcher = (*Matcher)(nil)
@@ -140,10 +169,13 @@ func New(marks []*matchers.Mark, o Options) (*Matcher, error) {
 		marks = nil
 	}
 	ix, skipped := newIndex(marks, o.MaxLogoKeypoints, o.MaxIndexed)
-	return &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
+	m := &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
 		minInliers: o.MinInliers, tolerance: o.Tolerance, maxAngle: o.MaxAngle * math.Pi / 180,
 		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations, minCoverage: o.MinCoverage,
-	}}, nil
+		minDistinct: o.MinDistinct,
+	}}
+	m.pool.New = func() any { return ix.newScratch() }
+	return m, nil
 }
 
 // Name returns "logo".
@@ -168,6 +200,12 @@ type Detection struct {
 	// Coverage is Inliers over the logo's keypoints the fit should make
 	// visible.
 	Coverage float64
+	// Rival is the most inliers of another logo fitted over the same
+	// region (0 if none).
+	Rival int
+	// Distinct is the inliers' summed weight: each counts 1/n, n being the
+	// logos its listing descriptor was near to (see Options.MinDistinct).
+	Distinct float64
 	// Region is the logo's box in the image.
 	Region domain.Region
 	// Scale and Angle (degrees) are the fit's.
@@ -178,43 +216,76 @@ type Detection struct {
 // inliers first (ties by image, then mark id, then logo).
 func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection, error) {
 	var out []Detection
-	if len(m.ix.logos) == 0 {
-		return nil, nil
-	}
 	for ii := range l.Images {
-		if err := ctx.Err(); err != nil {
+		fits, err := m.fits(ctx, &l.Images[ii])
+		if err != nil {
 			return nil, err
 		}
-		img := &l.Images[ii]
-		f := img.Features
-		if f == nil || len(f.Desc) == 0 {
+		out = append(out, m.o.decide(fits)...)
+	}
+	sortDetections(out)
+	return out, nil
+}
+
+// fits returns the fits of the candidate logos in one image that pass the
+// geometric checks, whatever their inliers, coverage and rivals: the
+// decision on them is decide's, on all the fits of the image together.
+func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f := img.Features
+	if len(m.ix.logos) == 0 || f == nil || len(f.Desc) == 0 {
+		return nil, nil
+	}
+	sc := m.pool.Get().(*scratch)
+	logos, pairs := m.ix.candidates(sc, f, m.o.MaxDistance, m.o.Ratio, m.o.MaxCandidates, rivalInliers, m.o.MinWidth, m.o.MaxWidth)
+	m.pool.Put(sc)
+	scales := levelScales(f)
+	vp := m.vp
+	vp.minInliers, vp.minCoverage, vp.minDistinct = rivalInliers, 0, 0
+	var fits []Detection
+	for i, id := range logos {
+		lr := m.ix.logos[id]
+		fit, ok := verify(pairs[i], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, vp, uint64(id))
+		if !ok {
 			continue
 		}
-		byLogo := m.ix.nearest(f, m.o.MaxDistance, m.o.Ratio)
-		scales := levelScales(f)
-		// Verify in logo order, so the output does not depend on map order.
-		ids := make([]uint32, 0, len(byLogo))
-		for id, ps := range byLogo {
-			if len(ps) >= m.o.MinInliers {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-		first := len(out)
-		for _, id := range ids {
-			lr := m.ix.logos[id]
-			fit, ok := verify(byLogo[id], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, m.vp, uint64(id))
-			if !ok {
-				continue
-			}
-			out = append(out, Detection{
-				Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
-				Region: project(fit.s, lr, f.W, f.H),
-				Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
-			})
-		}
-		out = append(out[:first], suppress(out[first:])...)
+		fits = append(fits, Detection{
+			Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
+			Distinct: fit.weight,
+			Region:   project(fit.s, lr, f.W, f.H),
+			Scale:    fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
+		})
 	}
+	// Another logo fitted over the same region is a rival (see
+	// Options.MaxRival).
+	for i := range fits {
+		for j := range fits {
+			if i != j && overlap(fits[i].Region, fits[j].Region) > 0.5 {
+				fits[i].Rival = max(fits[i].Rival, fits[j].Inliers)
+			}
+		}
+	}
+	return fits, nil
+}
+
+// decide keeps the fits of one image that pass o's thresholds, then the
+// strongest of those overlapping (suppress).
+func (o Options) decide(fits []Detection) []Detection {
+	var kept []Detection
+	for _, d := range fits {
+		if d.Inliers >= o.MinInliers && d.Coverage >= o.MinCoverage && d.Distinct >= o.MinDistinct &&
+			float64(d.Rival) <= o.MaxRival*float64(d.Inliers) {
+			kept = append(kept, d)
+		}
+	}
+	return suppress(kept)
+}
+
+// sortDetections orders detections most inliers first, ties by image,
+// then mark id, then logo.
+func sortDetections(out []Detection) {
 	slices.SortStableFunc(out, func(a, b Detection) int {
 		if a.Inliers != b.Inliers {
 			return b.Inliers - a.Inliers
@@ -227,8 +298,10 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 		}
 		return cmpString(a.Logo, b.Logo)
 	})
-	return out, nil
 }
+
+// rivalInliers is the fewest inliers of a fit that counts as a rival.
+const rivalInliers = 8
 
 // suppress keeps, of the detections in one image whose regions overlap by
 // more than half of the smaller, the one explaining most keypoints: two

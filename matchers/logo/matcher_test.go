@@ -2,6 +2,7 @@ package logo
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
@@ -58,6 +59,7 @@ func TestOptionsValidate(t *testing.T) {
 		"ratio":    {Ratio: 2},
 		"inliers":  {MinInliers: 2},
 		"widths":   {MinWidth: 0.5, MaxWidth: 0.4},
+		"rival":    {MaxRival: -1},
 	} {
 		if _, err := New(nil, o); err == nil {
 			t.Errorf("%s: accepted %+v", name, o)
@@ -70,5 +72,43 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if n, _ := m.Logos(); n != 0 {
 		t.Errorf("disabled matcher indexes %d logos", n)
+	}
+}
+
+// TestDecide: a fit is kept only when it passes every threshold, a rival
+// over the same region with nearly as many inliers rejects it, and of
+// overlapping kept fits the one with most inliers stays.
+func TestDecide(t *testing.T) {
+	o := Options{}.withDefaults() // 16 inliers, coverage 0.2, distinct 1.5, rival 0.8
+	at := func(x int) domain.Region {
+		return domain.Region{X: x, Y: 100, W: 200, H: 100, ImageW: 800, ImageH: 800}
+	}
+	fit := func(logo string, inliers int, cov, dist float64, rival, x int) Detection {
+		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x)}
+	}
+	for name, c := range map[string]struct {
+		fits []Detection
+		want []string
+	}{
+		"kept":             {[]Detection{fit("a", 30, 0.3, 3, 0, 0)}, []string{"a"}},
+		"few inliers":      {[]Detection{fit("a", 15, 0.3, 3, 0, 0)}, nil},
+		"low coverage":     {[]Detection{fit("a", 30, 0.19, 3, 0, 0)}, nil},
+		"shared emblem":    {[]Detection{fit("a", 30, 0.3, 1.4, 0, 0)}, nil},
+		"rival just below": {[]Detection{fit("a", 30, 0.3, 3, 24, 0)}, []string{"a"}},
+		"rival too near":   {[]Detection{fit("a", 30, 0.3, 3, 25, 0)}, nil},
+		"overlap: strongest": {
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 50)}, []string{"b"},
+		},
+		"apart: both": {
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 500)}, []string{"b", "a"},
+		},
+	} {
+		var got []string
+		for _, d := range o.decide(c.fits) {
+			got = append(got, d.Logo)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: kept %v, want %v", name, got, c.want)
+		}
 	}
 }

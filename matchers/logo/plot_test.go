@@ -37,16 +37,18 @@ func TestLogoCurvePlot(t *testing.T) {
 			continue
 		}
 		fs := strings.Fields(line)
-		if len(fs) < 4 || strings.HasPrefix(line, "#") {
+		if len(fs) < 6 || strings.HasPrefix(line, "#") {
 			continue
 		}
-		rec, err1 := strconv.ParseFloat(fs[2], 64)
-		fmr, err2 := strconv.ParseFloat(fs[3], 64)
+		// min_inliers min_coverage min_distinct max_rival recall
+		// false_match_rate …
+		rec, err1 := strconv.ParseFloat(fs[4], 64)
+		fmr, err2 := strconv.ParseFloat(fs[5], 64)
 		if err1 != nil || err2 != nil {
 			t.Fatalf("bad line %q", line)
 		}
 		pts = append(pts, plotter.XY{X: fmr * 100, Y: rec})
-		labels = append(labels, fmt.Sprintf("%s/%s", fs[0], fs[1]))
+		labels = append(labels, fmt.Sprintf("%s/%s/%s/%s", fs[0], fs[1], fs[2], fs[3]))
 	}
 	p := plot.New()
 	p.Title.Text = title

@@ -156,17 +156,25 @@ type outcome struct {
 
 func run(t testing.TB, m *Matcher, pos, neg []scene) outcome {
 	t.Helper()
-	var o outcome
-	detect := func(sc scene) []Detection {
-		l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Index: 0, Features: sc.f}}}
-		ds, err := m.Detect(t.Context(), l)
-		if err != nil {
-			t.Fatal(err)
+	detect := func(sc []scene) func(int) []Detection {
+		return func(i int) []Detection {
+			l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Index: 0, Features: sc[i].f}}}
+			ds, err := m.Detect(t.Context(), l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ds
 		}
-		return ds
 	}
-	for _, sc := range pos {
-		ds := detect(sc)
+	return tally(pos, neg, detect(pos), detect(neg))
+}
+
+// tally counts the outcome of the detections of each scene (posDs(i) for
+// pos[i], negDs(i) for neg[i]).
+func tally(pos, neg []scene, posDs, negDs func(int) []Detection) outcome {
+	var o outcome
+	for i, sc := range pos {
+		ds := posDs(i)
 		ok := false
 		for _, d := range ds {
 			if d.Mark.MarkID == fmt.Sprintf("m%05d", sc.logo) {
@@ -189,8 +197,8 @@ func run(t testing.TB, m *Matcher, pos, neg []scene) outcome {
 			o.falseNeg++
 		}
 	}
-	for _, sc := range neg {
-		if len(detect(sc)) > 0 {
+	for i := range neg {
+		if len(negDs(i)) > 0 {
 			o.negHit++
 		}
 	}

@@ -90,6 +90,8 @@ type verifyParams struct {
 	// minCoverage is the least share of the expected keypoints a fit
 	// must explain.
 	minCoverage float64
+	// minDistinct is the least summed weight of the distinct inliers.
+	minDistinct float64
 }
 
 // consistent says whether pair p agrees with s beyond its position: its
@@ -111,6 +113,8 @@ type fitResult struct {
 	// coverage is inliers over the logo keypoints the fit says should be
 	// visible (see expected).
 	coverage float64
+	// weight is the distinct inliers' summed pair weight.
+	weight float64
 }
 
 // expected counts the logo's keypoints (pts) that the fit s should make
@@ -204,23 +208,22 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 		}
 		best, bestS = next, s
 	}
-	n := distinct(ps, best)
-	if n < vp.minInliers || !spread(ps, best, lr) {
+	n, wsum := distinct(ps, best)
+	if n < vp.minInliers || wsum < vp.minDistinct || !spread(ps, best, lr) {
 		return fitResult{}, false
 	}
 	cov := float64(n) / float64(max(1, expected(pts, bestS, w, h, scales)))
 	if cov < vp.minCoverage {
 		return fitResult{}, false
 	}
-	return fitResult{s: bestS, inliers: n, coverage: cov}, true
+	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum}, true
 }
 
 // distinct counts the inliers with distinct listing and logo positions (on
 // a 2-pixel grid): one corner seen at two pyramid levels, or a logo
 // keypoint and its inverted twin, is one piece of evidence.
-func distinct(ps []pair, idx []int) int {
+func distinct(ps []pair, idx []int) (n int, weight float64) {
 	seenL, seenR := map[[2]int32]bool{}, map[[2]int32]bool{}
-	n := 0
 	for _, i := range idx {
 		kl := [2]int32{int32(ps[i].l.X / 2), int32(ps[i].l.Y / 2)}
 		kr := [2]int32{int32(ps[i].r.X / 2), int32(ps[i].r.Y / 2)}
@@ -229,8 +232,9 @@ func distinct(ps []pair, idx []int) int {
 		}
 		seenL[kl], seenR[kr] = true, true
 		n++
+		weight += float64(ps[i].w)
 	}
-	return n
+	return n, weight
 }
 
 // spread says whether the inliers cover enough of the logo: a fit on a
