@@ -185,7 +185,14 @@ func (ci *complaintIndex) persist(began time.Time, good map[string]bool) error {
 
 // lag is how stale the index may be: the time since the start of the last
 // complete catch-up, or since the index was opened before the first.
+//
+// It is 0 when the store answers text search itself (PostgreSQL,
+// store.TextSearch): a list with q then reads the store as every list
+// does, and sees every change committed before it.
 func (ci *complaintIndex) lag(now time.Time) time.Duration {
+	if ci.store.TextSearch() {
+		return 0
+	}
 	at := ci.caughtUp.Load()
 	if at == 0 {
 		return now.Sub(ci.opened)
@@ -237,6 +244,10 @@ func doc(c *store.Complaint, good map[string]bool) search.Doc {
 // corrected by the following one, which re-reads the change (it is within
 // syncLag of the watermark).
 func (ci *complaintIndex) refresh(ctx context.Context, ids ...string) error {
+	if ci.store.TextSearch() {
+		// Nothing to refresh: the store is the index.
+		return nil
+	}
 	var good map[string]bool
 	if p := ci.goodFaith.Load(); p != nil {
 		good = *p
@@ -293,6 +304,12 @@ func (ci *complaintIndex) catchUp(ctx context.Context) error {
 	}
 	// Documents put from here on carry the new priorities.
 	ci.goodFaith.Store(&good)
+	if ci.store.TextSearch() {
+		// The store answers text search (complaint_terms): the index is
+		// not built, and a catch-up only keeps the holders' priorities.
+		ci.caughtUp.Store(began.UnixNano())
+		return nil
+	}
 	newest := ci.synced
 	seen := make(map[string]indexedVersion)
 	docs := func(yield func(search.Doc) bool) error {
@@ -557,6 +574,10 @@ func (a *API) SearchComplaintsWith(ctx context.Context, user *store.User, params
 				out.Counts, err = c.f, c.err
 			}
 		}
+	} else if a.store.TextSearch() {
+		// The store matches the text itself (PostgreSQL): a list like
+		// any other, with one filter more.
+		out, err = a.listQueue(ctx, q.Query, o.KnownCountsOnly)
 	} else {
 		out, err = a.searchText(ctx, q.Query)
 	}
@@ -594,7 +615,8 @@ func pageCursor(q search.Query, fp string) (string, error) {
 	return after, nil
 }
 
-// listQueue answers a query without text from the store. With
+// listQueue answers a query from the store: one without text, or one with
+// text where the store matches it (store.TextSearch). With
 // knownTotal, a total the triggers do not keep is not counted: the page
 // gives its lower bound and sets TotalDeferred.
 func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (ComplaintPage, error) {
@@ -606,6 +628,9 @@ func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (C
 		}
 	}
 	f := queueFilter(q)
+	if a.store.TextSearch() {
+		f.Text = strings.TrimSpace(q.Text)
+	}
 	limit := q.Limit
 	if limit == 0 {
 		limit = search.DefaultLimit
@@ -682,7 +707,8 @@ type queueTotal struct {
 func (a *API) countTotal(ctx context.Context, f store.QueueFilter) (total <-chan queueTotal, over <-chan struct{}) {
 	out := make(chan queueTotal, 1)
 	countCap := store.QueueCountCap
-	if len(f.Matcher) > 0 {
+	if len(f.Matcher) > 0 || f.Text != "" {
+		// A full-text total stops at 1000 matches, as the index's did.
 		countCap = FacetCountCap
 	}
 	cancel := context.CancelFunc(func() {})

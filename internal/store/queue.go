@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/markwatch/markwatch/internal/search/terms"
 )
 
 // queueKeyRest is a complaint's queue key without its first character, the
@@ -77,6 +79,11 @@ type QueueFilter struct {
 	Matcher []string `json:",omitempty"`
 	// ListingID keeps the complaints about these listings.
 	ListingID []string `json:",omitempty"`
+	// Text keeps the complaints whose text has every term of it, as the
+	// search index matches a text query (terms.Query against
+	// terms.Of; no terms match nothing). Only where TextSearch: on
+	// PostgreSQL, from complaint_terms (migration 20).
+	Text string `json:",omitempty"`
 	// IDs, when not nil, keeps only these complaints: the full-text
 	// search's matches, ordered and paged by the store. It is not part of
 	// a cursor's fingerprint (the search's text is).
@@ -137,6 +144,17 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 		if len(c.vals) > 0 {
 			in, a := inList(c.col, c.vals)
 			add(in, a...)
+		}
+	}
+	if f.Text != "" {
+		// A semi-join on the terms of the complaint's own partition: the
+		// planner may walk the queue and probe each complaint's terms, or
+		// read the matches from the GIN index and join each to one
+		// partition's primary key.
+		if ts := terms.Query(f.Text); len(ts) == 0 {
+			add("1 = 0")
+		} else {
+			add("EXISTS (SELECT 1 FROM complaint_terms t WHERE t.id = c.id AND t.period = c.period AND t.terms @@ CAST(? AS tsquery))", tsqueryOf(ts))
 		}
 	}
 	if f.IDs != nil {
@@ -347,7 +365,7 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 // status, source, holder and at most one matcher. CountQueueUpTo then
 // reads a few rows; otherwise it reads up to its limit of index entries.
 func (f QueueFilter) CountKept() bool {
-	return len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
+	return len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.Text == "" && f.MinScore == nil && f.MaxScore == nil &&
 		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1
 }
 
