@@ -186,4 +186,3 @@ func insertComplaintAt19(ctx context.Context, s *Store, c *domain.Complaint) err
 		return err
 	})
 }
-
