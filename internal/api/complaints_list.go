@@ -36,6 +36,7 @@ var listParams = []string{
 // name (only names no two routes use differently).
 var queryParamDocs = map[string]string{
 	"matcher": "Complaints whose evidence names this matcher (text, image, logo, price, cue, seller, or any other a detector reports); repeated or comma-separated, any may match. Served from an index of (matcher, queue order), keyset-paged like every list.",
+	"q":       "Full-text search, with any other filter and the cursor, in queue order like every list: every word must appear in the listing's title, description or brand, the explanation or the text evidence (case ignored; English stop words such as the or of ignored; a run of CJK characters matched by its two-character pairs, so 高仿 finds 高仿手袋). On PostgreSQL the store matches the text (complaint_terms): a list with q sees every change committed before it, through any replica. On SQLite the service's own search index does, which may lag the store by markwatch_search_index_lag_seconds. total counts up to 1000 matches exactly (within the count budget), else is a lower bound with total_estimated.",
 	"counts":  "true adds counts: for each filter option, how many complaints it would list (exact where kept by triggers, else capped at 1000 with capped: true). Ignored with q.",
 }
 
@@ -401,7 +402,7 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search over 1000 matches, the matches counted in the index; and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search, 1000 (counted in the store on PostgreSQL, in the search index on SQLite); and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
 	// TotalEstimated tells that Total is a lower bound, not a count.
 	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or such a count did not finish within the count budget; or more than 1000 match a full-text search), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
@@ -525,8 +526,10 @@ const FacetCountCap = 1000
 //
 // Every list is in queue order, keyset-paged by the store (store.ListQueue),
 // current and of a cost independent of the size of the queue. A search
-// with q takes its matches from the full-text index, which may lag the
-// store by markwatch_search_index_lag_seconds (see searchText).
+// with q is a list of the store with one more filter where the store
+// matches text (PostgreSQL, store.TextSearch); elsewhere it takes its
+// matches from the full-text index, which may lag the store by
+// markwatch_search_index_lag_seconds (see searchText).
 func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
 	return a.SearchComplaintsWith(ctx, user, params, SearchOptions{})
 }

@@ -66,7 +66,7 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 			matchers = append(matchers, []any{c.Body.ComplaintID, m, key})
 		}
 		if s.dialect == dialectPostgres {
-			terms = append(terms, []any{c.Body.ComplaintID, periodOf(created), pgTerms(complaintTerms(&c.Body))})
+			terms = append(terms, []any{c.Body.ComplaintID, periodOf(created), key, pgTerms(complaintTerms(&c.Body))})
 		}
 	}
 	var err error
@@ -140,7 +140,7 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers, terms [][]an
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_matchers"}, matcherColumns, pgx.CopyFromRows(matchers)); err != nil {
 				return fmt.Errorf("copy matchers: %w", err)
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_terms"}, []string{"id", "period", "terms"}, pgx.CopyFromRows(terms)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_terms"}, []string{"id", "period", "queue_key", "terms"}, pgx.CopyFromRows(terms)); err != nil {
 				return fmt.Errorf("copy terms: %w", err)
 			}
 			for _, q := range []string{
@@ -288,13 +288,16 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 }
 
 // ComplaintsDiskSize is the disk the complaints take with their indexes:
-// the partitions' total relation size and complaint_ids on PostgreSQL, the whole database file on
+// the partitions' total relation size, complaint_ids and complaint_terms
+// (full-text terms and their GIN index) on PostgreSQL, the whole database
+// file on
 // SQLite (which keeps everything in one file). Load tests report it per
 // million complaints.
 func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
 	// A partitioned table takes no space itself: its partitions do, and
 	// complaint_ids beside them.
 	q := `SELECT CAST(COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) AS BIGINT) + pg_total_relation_size('complaint_ids')
+			+ COALESCE(pg_total_relation_size(to_regclass('complaint_terms')), 0)
 		FROM pg_inherits WHERE inhparent = to_regclass('complaints')`
 	if s.dialect != dialectPostgres {
 		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`

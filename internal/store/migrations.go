@@ -805,15 +805,16 @@ var migrations = []string{
 	// decision. On PostgreSQL complaint_terms holds each complaint's
 	// full-text terms (terms.Of of terms.Text: the same analyzers as
 	// the search index, CJK bigrams included) as a tsvector with a GIN
-	// index, so that a text search is one query of the queue
-	// (QueueFilter.Text): the planner either walks a queue index from the
-	// cursor and tests each complaint's terms (a common word) or reads the
-	// word's matches from the GIN index and sorts them (a rare one). It is
-	// a table of its own, not a column of complaints, because a decision
-	// is not a HOT update: a column of complaints would add every term of
-	// the complaint to the GIN index on every decision. period names the
-	// complaint's partition, so that a match joins one partition's primary
-	// key; retention keeps it and deletes the terms with the complaint.
+	// index, and its queue key, so that a text search (QueueFilter.Text)
+	// reads its matches in queue order from this table alone: a rare text
+	// from the GIN index, sorted; a common one by walking the queue_key
+	// index and testing terms (textCandidates). It is a table of its own,
+	// not a column of complaints, because a decision is not a HOT update:
+	// a column of complaints would add every term of the complaint to the
+	// GIN index on every decision. period names the complaint's partition,
+	// so that a match joins one partition's primary key; retention keeps
+	// it and deletes the terms with the complaint, and a priority change
+	// re-keys it with the complaint (rekeyMatchers).
 	// InsertComplaint writes the terms; the complaints already stored get
 	// theirs from fillComplaintTerms in this migration's transaction
 	// (migrationSteps). PostgreSQL then needs no search index and no
@@ -830,11 +831,13 @@ var migrations = []string{
 	// of its partition instead of 13 on PostgreSQL.
 	`{{postgres}}
 	CREATE TABLE complaint_terms (
-		id     TEXT PRIMARY KEY,
-		period INTEGER NOT NULL,
-		terms  tsvector NOT NULL
+		id        TEXT PRIMARY KEY,
+		period    INTEGER NOT NULL,
+		queue_key TEXT COLLATE "C" NOT NULL,
+		terms     tsvector NOT NULL
 	);
 	CREATE INDEX complaint_terms_terms ON complaint_terms USING gin (terms);
+	CREATE INDEX complaint_terms_queue ON complaint_terms (queue_key);
 	DROP INDEX complaints_updated_at;
 	{{end}}
 	DROP INDEX complaints_source_holder_status;

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/markwatch/markwatch/internal/search/terms"
 )
 
 // queueKeyRest is a complaint's queue key without its first character, the
@@ -62,10 +61,20 @@ func (tx *Tx) SetListingPriority(ctx context.Context, listingID string) (bool, e
 // same order as the queue. Rows whose key did not change are not written.
 // A join, not a lookup of each matcher row's complaint by id, which on
 // PostgreSQL would probe every month's partition once a row.
+//
+// On PostgreSQL complaint_terms' copies too (migration 20), joined on the
+// period as well, so that each row probes one partition.
 func (tx *Tx) rekeyMatchers(ctx context.Context, column, value string) error {
 	_, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = c.queue_key
 		FROM complaints c
 		WHERE c.`+column+` = ? AND complaint_matchers.complaint_id = c.id AND complaint_matchers.queue_key <> c.queue_key`, value)
+	if err != nil || tx.r.dialect != dialectPostgres {
+		return err
+	}
+	_, err = tx.r.exec(ctx, `UPDATE complaint_terms SET queue_key = c.queue_key
+		FROM complaints c
+		WHERE c.`+column+` = ? AND complaint_terms.id = c.id AND complaint_terms.period = c.period
+			AND complaint_terms.queue_key <> c.queue_key`, value)
 	return err
 }
 
@@ -80,9 +89,10 @@ type QueueFilter struct {
 	// ListingID keeps the complaints about these listings.
 	ListingID []string `json:",omitempty"`
 	// Text keeps the complaints whose text has every term of it, as the
-	// search index matches a text query (terms.Query against
-	// terms.Of; no terms match nothing). Only where TextSearch: on
-	// PostgreSQL, from complaint_terms (migration 20).
+	// search index matches a text query (terms.Query against terms.Of; no
+	// terms match nothing). Only where TextSearch: on PostgreSQL, from
+	// complaint_terms (migration 20; see listQueueText). ListQueue and
+	// CountQueueUpTo take it; QueueKeys does not.
 	Text string `json:",omitempty"`
 	// IDs, when not nil, keeps only these complaints: the full-text
 	// search's matches, ordered and paged by the store. It is not part of
@@ -144,17 +154,6 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 		if len(c.vals) > 0 {
 			in, a := inList(c.col, c.vals)
 			add(in, a...)
-		}
-	}
-	if f.Text != "" {
-		// A semi-join on the terms of the complaint's own partition: the
-		// planner may walk the queue and probe each complaint's terms, or
-		// read the matches from the GIN index and join each to one
-		// partition's primary key.
-		if ts := terms.Query(f.Text); len(ts) == 0 {
-			add("1 = 0")
-		} else {
-			add("EXISTS (SELECT 1 FROM complaint_terms t WHERE t.id = c.id AND t.period = c.period AND t.terms @@ CAST(? AS tsquery))", tsqueryOf(ts))
 		}
 	}
 	if f.IDs != nil {
@@ -298,6 +297,9 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 	if limit < 1 {
 		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
 	}
+	if f.Text != "" {
+		return s.listQueueText(ctx, f, after, limit)
+	}
 	_, key, _, _ := f.sql()
 	var page QueuePage
 	var last string
@@ -344,6 +346,9 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 	if limit < 1 {
 		return nil, fmt.Errorf("store: queue keys: limit %d", limit)
 	}
+	if f.Text != "" {
+		return nil, fmt.Errorf("store: queue keys: a text filter is for ListQueue and CountQueueUpTo")
+	}
 	_, key, _, _ := f.sql()
 	out := make([]QueueEntry, 0, limit)
 	err := s.eachQueueRange(ctx, f, `c.id, `+key, after, limit, func(rows *sql.Rows) error {
@@ -382,6 +387,9 @@ func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimat
 // are counted up to limit, and past it the count is limit and capped is
 // true (a lower bound).
 func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
+	if f.Text != "" {
+		return s.countQueueText(ctx, f, limit)
+	}
 	if f.CountKept() {
 		table, conds, args := "complaint_counts", []string{"1 = 1"}, []any{}
 		if len(f.Matcher) == 1 {

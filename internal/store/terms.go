@@ -67,8 +67,11 @@ func (tx *Tx) insertTerms(ctx context.Context, c *domain.Complaint, period int) 
 	if tx.r.dialect != dialectPostgres {
 		return nil
 	}
-	_, err := tx.r.exec(ctx, `INSERT INTO complaint_terms (id, period, terms) VALUES (?, ?, CAST(? AS tsvector))
-		ON CONFLICT (id) DO NOTHING`, c.ComplaintID, period, tsvectorOf(complaintTerms(c)))
+	// The queue key as the insert just wrote it (its priority is read
+	// in that statement).
+	_, err := tx.r.exec(ctx, `INSERT INTO complaint_terms (id, period, queue_key, terms)
+		SELECT id, period, queue_key, CAST(? AS tsvector) FROM complaints WHERE id = ? AND period = ?
+		ON CONFLICT (id) DO NOTHING`, tsvectorOf(complaintTerms(c)), c.ComplaintID, period)
 	return err
 }
 
@@ -86,7 +89,7 @@ func fillComplaintTerms(ctx context.Context, tx *Tx) error {
 	}
 	after := ""
 	for {
-		rows, err := tx.r.query(ctx, `SELECT id, period, body FROM complaints WHERE id > ? ORDER BY id LIMIT ?`, after, fillTermsPage)
+		rows, err := tx.r.query(ctx, `SELECT id, period, queue_key, body FROM complaints WHERE id > ? ORDER BY id LIMIT ?`, after, fillTermsPage)
 		if err != nil {
 			return fmt.Errorf("fill complaint terms: %w", err)
 		}
@@ -94,11 +97,11 @@ func fillComplaintTerms(ctx context.Context, tx *Tx) error {
 		n := 0
 		for rows.Next() {
 			var (
-				id, body string
-				period   int
-				c        domain.Complaint
+				id, key, body string
+				period        int
+				c             domain.Complaint
 			)
-			if err := rows.Scan(&id, &period, &body); err != nil {
+			if err := rows.Scan(&id, &period, &key, &body); err != nil {
 				rows.Close()
 				return fmt.Errorf("fill complaint terms: %w", err)
 			}
@@ -106,7 +109,7 @@ func fillComplaintTerms(ctx context.Context, tx *Tx) error {
 				rows.Close()
 				return fmt.Errorf("fill complaint terms: complaint %s: %w", id, err)
 			}
-			args = append(args, id, period, tsvectorOf(complaintTerms(&c)))
+			args = append(args, id, period, key, tsvectorOf(complaintTerms(&c)))
 			after = id
 			n++
 		}
@@ -116,8 +119,8 @@ func fillComplaintTerms(ctx context.Context, tx *Tx) error {
 			return fmt.Errorf("fill complaint terms: %w", err)
 		}
 		if n > 0 {
-			q := `INSERT INTO complaint_terms (id, period, terms) VALUES ` +
-				strings.TrimSuffix(strings.Repeat(`(?, ?, CAST(? AS tsvector)), `, n), ", ")
+			q := `INSERT INTO complaint_terms (id, period, queue_key, terms) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, CAST(? AS tsvector)), `, n), ", ")
 			if _, err := tx.r.exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("fill complaint terms: %w", err)
 			}
