@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // queueKeyRest is a complaint's queue key without its first character, the
