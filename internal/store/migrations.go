@@ -801,9 +801,8 @@ var migrations = []string{
 	END;
 	{{end}}`,
 
-	// 20, full-text search in the store, and fewer index writes per
-	// decision. On PostgreSQL complaint_terms holds each complaint's
-	// full-text terms (terms.Of of terms.Text: the same analyzers as
+	// 20, full-text search in the store. On PostgreSQL complaint_terms
+	// holds each complaint's full-text terms (terms.Of of terms.Text: the same analyzers as
 	// the search index, CJK bigrams included) as a tsvector with a GIN
 	// index, and its queue key, so that a text search (QueueFilter.Text)
 	// reads its matches in queue order from this table alone: a rare text
@@ -817,19 +816,12 @@ var migrations = []string{
 	// re-keys it with the complaint (rekeyMatchers).
 	// InsertComplaint writes the terms; the complaints already stored get
 	// theirs from fillComplaintTerms in this migration's transaction
-	// (migrationSteps). PostgreSQL then needs no search index and no
-	// change stream: complaints_updated_at goes, one index fewer for a
-	// decision to write. On both, two more: complaints_source_holder_status
-	// (migration 9, for holder standings) goes, since standings and every
-	// other count read complaint_counts (migration 12) and no query leads
-	// with source, holder and status; and complaints_status_created_at
-	// becomes complaints_open_created_at, an index of the open complaints
-	// only (the oldest open complaint is all that reads it by status;
-	// retention walks complaints_created_at), which a decision leaves:
-	// a complaint that stops being open adds no entry to a partial index
-	// whose condition it no longer meets. A decision so writes 10 indexes
-	// of its partition instead of 13 on PostgreSQL.
-	`{{postgres}}
+	// (migrationSteps): it reads the complaints and writes only this new
+	// table, so reads and writes of complaints go on meanwhile; complaints
+	// that a replica of an older version stores during or after it get no
+	// terms, so replicas are upgraded together. SQLite keeps its search
+	// index and gets nothing.
+	`{{sqlite}}SELECT 1;{{end}}{{postgres}}
 	CREATE TABLE complaint_terms (
 		id        TEXT PRIMARY KEY,
 		period    INTEGER NOT NULL,
@@ -838,6 +830,23 @@ var migrations = []string{
 	);
 	CREATE INDEX complaint_terms_terms ON complaint_terms USING gin (terms);
 	CREATE INDEX complaint_terms_queue ON complaint_terms (queue_key);
+	{{end}}`,
+
+	// 21, fewer index writes per decision. PostgreSQL needs no search index
+	// since 20, and so no change stream: complaints_updated_at goes, one
+	// index fewer for a decision to write. On both, two more:
+	// complaints_source_holder_status (migration 9, for holder standings)
+	// goes, since standings and every other count read complaint_counts
+	// (migration 12) and no query leads with source, holder and status; and
+	// complaints_status_created_at becomes complaints_open_created_at, an
+	// index of the open complaints only (the oldest open complaint is all
+	// that reads it by status; retention walks complaints_created_at),
+	// which a decision leaves: a complaint that stops being open adds no
+	// entry to a partial index whose condition it no longer meets. A
+	// decision so writes 10 indexes of its partition instead of 13 on
+	// PostgreSQL. Dropping an index is instant; building the partial one
+	// reads the table once, during which writes of complaints wait.
+	`{{postgres}}
 	DROP INDEX complaints_updated_at;
 	{{end}}
 	DROP INDEX complaints_source_holder_status;
