@@ -152,7 +152,7 @@ func testTextSearch(t *testing.T, dsn string) {
 // testTermsMigration opens a store at schema 19 with complaints in it,
 // then at the current schema: migration 20 gives every complaint already
 // stored its terms (PostgreSQL), so that text search finds them, and
-// drops the indexes no query needs on both stores.
+// migration 21 drops the indexes no query needs on both stores.
 func testTermsMigration(t *testing.T, dsn string) {
 	ctx := t.Context()
 	all := migrations
