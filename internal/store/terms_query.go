@@ -15,32 +15,45 @@ import (
 // Bounds of a text search's work (variables so that tests can make a small
 // store take every path).
 var (
-	// textRareMatches is how many matches after the cursor a text may have
-	// to be read whole from the GIN index and sorted by queue key; a text
-	// with more walks the queue_key index of complaint_terms instead,
-	// testing each entry's terms. Reading the matches costs about one row
-	// of complaint_terms each; the walk about 1/selectivity rows a result,
-	// which past this many matches is fewer.
-	textRareMatches = 10_000
-	// textFirstBatch and textMaxBatch bound each batch of candidates the
-	// walk reads and tests against the other filters: a few pages' worth
-	// first, then twice the last.
-	textFirstBatch = 200
-	textMaxBatch   = 4096
-	// textMaxCandidates bounds the text matches one page (or one count)
-	// tests against the other filters: a page of a text whose matches
-	// rarely pass them holds fewer rows than its limit, with a cursor to go
-	// on, and a count stops with a lower bound.
-	textMaxCandidates = 50_000
+	// textRareMatches is how many matches the planner may expect of a text
+	// for its matches to be read whole from the GIN index and sorted by
+	// queue key; a text expected to match more, or found to, walks the
+	// queue in windows instead.
+	textRareMatches = 2000
+	// textMinWindow and textMaxWindow bound a window of the walk: the rows
+	// of the queue read at once, each tested against the text (or the
+	// other filters). The first window is sized to fill the page at the
+	// expected selectivity, each next one twice the last.
+	textMinWindow = 256
+	textMaxWindow = 8192
+	// textMaxScanned bounds the rows one page (or one count) reads: a
+	// page of a text whose matches the walk finds rarely holds fewer rows
+	// than its limit, with a cursor to go on, and a count stops with a
+	// lower bound.
+	textMaxScanned = 50_000
+	// textWalk, when not empty, makes every text walk ("terms" or
+	// "filters") whatever the estimates: for tests.
+	textWalk = ""
 )
 
-// textCandidate is a complaint whose terms match a text: its id, partition
-// and queue key, from complaint_terms alone.
+// textCandidate is a complaint a text search tests or keeps: its id,
+// partition and queue key.
 type textCandidate struct {
 	id     string
 	period int32
 	key    string
 }
+
+// Planner settings of the plans textCandidates chooses, SET LOCAL for
+// their queries only: the GIN index's bitmap, a walk of the queue_key
+// index of complaint_terms, a walk of the other filters' queue index with
+// a probe of each complaint's terms.
+const (
+	textBitmap     = `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off`
+	textPlanTerms  = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`
+	textPlanFilter = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`
+	textPlanReset  = `RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan; RESET enable_bitmapscan; RESET enable_sort; RESET enable_hashjoin; RESET enable_mergejoin`
+)
 
 // textRead runs fn in a read-only transaction on PostgreSQL: the planner
 // settings of a text search's queries are SET LOCAL, so that they end with
@@ -51,111 +64,216 @@ func (s *Store) textRead(ctx context.Context, fn func(r runner) error) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	// The enable_* settings price a plan they rule out so high that JIT
+	// compilation would set in: hundreds of milliseconds for queries of
+	// a few.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		return err
+	}
 	if err := fn(runner{q: tx, dialect: s.dialect}); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// textCandidates calls fn with the complaints whose terms hold every one of
-// ts, within f's score bounds, after the queue key after, in queue order, a
-// batch at a time, until fn returns false, the matches end (ended) or
-// textMaxCandidates were given. It reads complaint_terms only, on one of
-// two plans whose choice it makes itself rather than leave to the planner's
-// estimate of a text's matches (a wrong one costs a walk of the whole
-// queue, or a read of a million matches):
+// estimate is the planner's estimate of the rows of SELECT 1 FROM from
+// WHERE cond: planning only, no execution.
+func estimate(ctx context.Context, r runner, from, cond string, args []any) (float64, error) {
+	var plan string
+	if err := r.queryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT 1 FROM `+from+` WHERE `+cond, args...).Scan(&plan); err != nil {
+		return 0, err
+	}
+	var p []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	if err := json.Unmarshal([]byte(plan), &p); err != nil || len(p) == 0 {
+		return 0, fmt.Errorf("estimate: %q: %w", plan, err)
+	}
+	return p[0].Plan.Rows, nil
+}
+
+// textCandidates calls fn with complaints whose terms hold every one of ts,
+// within f's score bounds, after the queue key after, in queue order, a
+// batch at a time, until fn returns false, they end (ended) or
+// textMaxScanned rows were read. A batch may hold complaints that fail f's
+// other filters: fn tests them (textFiltered). It chooses its plan from
+// the planner's estimates, rather than leave the join to the planner
+// (whose misjudged plans took 0.2–4 s at a million complaints):
 //
-//   - rare: the matches after the cursor are read from the GIN index (a
-//     bitmap: the index's lists of the terms, intersected, then the rows
-//     in table order) up to textRareMatches+1; when there are no more, they
-//     are sorted by queue key and given in batches. This costs the
-//     matches, fewer than textRareMatches.
-//   - common: otherwise the queue_key index is walked from the cursor and
-//     each entry's terms tested, a batch at a time: a text matching one
-//     complaint in m costs about m rows a result, and m < N /
-//     textRareMatches on a store of N.
+//   - rare: a text expected to match at most textRareMatches complaints
+//     has its matches after the cursor read from the GIN index (the terms'
+//     posting lists intersected, then those rows), sorted by queue key.
+//     If it has more than that after all, it is walked as below.
+//   - walk the text: otherwise, when the other filters are expected to
+//     keep more complaints than the text matches (or there are none), the
+//     queue_key index of complaint_terms is read in windows from the
+//     cursor, each row's terms tested: about one row in selectivity of the
+//     text read per match.
+//   - walk the filters: when the other filters keep fewer, their queue
+//     index is read in windows from the cursor (as a list without text
+//     reads it), each complaint's terms probed by id.
 //
-// The planner is held to each plan by SET LOCAL enable_* in a read-only
-// transaction; fn runs its queries on the same runner.
-func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f QueueFilter, after string,
-	fn func(batch []textCandidate) (bool, error)) (ended bool, err error) {
+// Each window is sized to fill the page at the expected selectivity. The
+// planner is held to each plan by SET LOCAL enable_* in the read-only
+// transaction of r, and the settings reset for fn's queries.
+//
+// reached is the queue key of the last row the walk read: where a short
+// page's cursor resumes.
+func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f QueueFilter, after string, limit int,
+	fn func(batch []textCandidate) (bool, error)) (ended bool, reached string, err error) {
 	tq := tsqueryOf(ts)
 	ranges := f.keyRanges()
-	// where is the condition of the matches after the key from.
-	where := func(from string) (string, []any) {
-		cond, args := `terms @@ CAST(? AS tsquery)`, []any{tq}
+	// keyCond is the condition on queue key column key of the rows after
+	// the key from and within the score bounds.
+	keyCond := func(key, from string) (string, []any) {
+		cond, args := `1 = 1`, []any{}
 		if from != "" {
-			cond, args = cond+` AND queue_key > ?`, append(args, from)
+			cond, args = key+` > ?`, append(args, from)
 		}
 		if ranges != nil {
 			var rs []string
 			for _, rg := range ranges {
-				rs, args = append(rs, `(queue_key >= ? AND queue_key < ?)`), append(args, rg[0], rg[1])
+				rs, args = append(rs, `(`+key+` >= ? AND `+key+` < ?)`), append(args, rg[0], rg[1])
 			}
 			cond += ` AND (` + strings.Join(rs, ` OR `) + `)`
 		}
 		return cond, args
 	}
-	read := func(q string, a ...any) ([]textCandidate, error) {
+	// run runs q under the planner settings plan and reads its rows of
+	// (id, period, key, hit, rows of the window), then puts the settings
+	// back for fn.
+	run := func(plan, q string, a ...any) (out []textCandidate, hits []bool, n int, err error) {
+		if _, err := r.exec(ctx, plan); err != nil {
+			return nil, nil, 0, err
+		}
+		defer func() { _, _ = r.exec(ctx, textPlanReset) }() // a failure fails fn's next query too
 		rows, err := r.query(ctx, q, a...)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		defer rows.Close()
-		var out []textCandidate
 		for rows.Next() {
 			var c textCandidate
-			if err := rows.Scan(&c.id, &c.period, &c.key); err != nil {
-				return nil, err
+			var hit bool
+			if err := rows.Scan(&c.id, &c.period, &c.key, &hit, &n); err != nil {
+				return nil, nil, 0, err
 			}
-			out = append(out, c)
+			out, hits = append(out, c), append(hits, hit)
 		}
-		return out, rows.Err()
+		return out, hits, n, rows.Err()
 	}
-	if _, err := r.exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off`); err != nil {
-		return false, err
-	}
-	cond, args := where(after)
-	rare, err := read(`SELECT id, period, queue_key FROM complaint_terms WHERE `+cond+` LIMIT ?`, append(args, textRareMatches+1)...)
+	matches, err := estimate(ctx, r, `complaint_terms`, `terms @@ CAST(? AS tsquery)`, []any{tq})
 	if err != nil {
-		return false, err
+		return false, after, err
 	}
-	given := 0
-	if len(rare) <= textRareMatches {
-		slices.SortFunc(rare, func(a, b textCandidate) int { return strings.Compare(a.key, b.key) })
-		for start, n := 0, textFirstBatch; start < len(rare); start, n = start+n, min(2*n, textMaxBatch) {
-			if given >= textMaxCandidates {
-				return false, nil
-			}
-			batch := rare[start:min(start+n, len(rare))]
-			given += len(batch)
-			if more, err := fn(batch); err != nil || !more {
-				return false, err
-			}
-		}
-		return true, nil
-	}
-	if _, err := r.exec(ctx, `SET LOCAL enable_indexscan = on; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off`); err != nil {
-		return false, err
-	}
-	for n := textFirstBatch; given < textMaxCandidates; n = min(2*n, textMaxBatch) {
-		cond, args := where(after)
-		batch, err := read(`SELECT id, period, queue_key FROM complaint_terms WHERE `+cond+` ORDER BY queue_key LIMIT ?`, append(args, n)...)
+	if matches <= float64(textRareMatches) && textWalk == "" {
+		cond, args := keyCond("queue_key", after)
+		rare, _, _, err := run(textBitmap, `SELECT id, period, queue_key, true, 0 FROM complaint_terms WHERE terms @@ CAST(? AS tsquery) AND `+cond+` LIMIT ?`,
+			append(append([]any{tq}, args...), textRareMatches+1)...)
 		if err != nil {
-			return false, err
+			return false, after, err
 		}
-		given += len(batch)
+		if len(rare) <= textRareMatches {
+			slices.SortFunc(rare, func(a, b textCandidate) int { return strings.Compare(a.key, b.key) })
+			for start, n := 0, limit+1; start < len(rare); start, n = start+n, min(2*n, textMaxWindow) {
+				if more, err := fn(rare[start:min(start+n, len(rare))]); err != nil || !more {
+					return false, after, err
+				}
+			}
+			return true, after, nil
+		}
+		matches = float64(len(rare)) // at least
+	}
+	// The walk: the text's own index, or the other filters' when they are
+	// expected to keep fewer complaints than the text matches.
+	var total float64
+	if err := r.queryRow(ctx, `SELECT GREATEST(reltuples, 1) FROM pg_class WHERE oid = CAST('complaint_terms' AS regclass)`).Scan(&total); err != nil {
+		return false, after, err
+	}
+	from, key, fcond, fargs := f.sql()
+	driver := matches
+	byFilter := false
+	if fcond != "1 = 1" {
+		kept, err := estimate(ctx, r, from, fcond, fargs)
+		if err != nil {
+			return false, after, err
+		}
+		if kept < matches {
+			driver, byFilter = kept, true
+		}
+	}
+	switch textWalk {
+	case "terms":
+		byFilter = false
+	case "filters":
+		byFilter = fcond != "1 = 1"
+	}
+	// A window that fills the page at the driver's selectivity, and at
+	// the text's within it.
+	sel := max(driver/total, 1e-9)
+	if byFilter {
+		sel *= max(min(matches/total, 1), 1e-9)
+	} else {
+		sel = max(matches/total, 1e-9)
+	}
+	window := min(max(int(float64(limit+1)/sel*1.25), textMinWindow), textMaxWindow)
+	for scanned := 0; scanned < textMaxScanned; window = min(2*window, textMaxWindow) {
+		var q string
+		var a []any
+		plan := textPlanTerms
+		if byFilter {
+			plan = textPlanFilter
+			kc, ka := keyCond(key, after)
+			q = `WITH w AS MATERIALIZED (SELECT c.id, c.period, ` + key + ` AS queue_key FROM ` + from + ` WHERE ` + fcond + ` AND ` + kc + ` ORDER BY ` + key + ` LIMIT ?)
+				SELECT w.id, w.period, w.queue_key, COALESCE(t.terms @@ CAST(? AS tsquery), false), (SELECT COUNT(*) FROM w)
+				FROM w LEFT JOIN complaint_terms t ON t.id = w.id
+				WHERE t.terms @@ CAST(? AS tsquery) OR w.queue_key = (SELECT MAX(queue_key) FROM w)`
+			a = append(append(append(slices.Clone(fargs), ka...), window), tq, tq)
+		} else {
+			kc, ka := keyCond("queue_key", after)
+			q = `WITH w AS MATERIALIZED (SELECT id, period, queue_key, terms FROM complaint_terms WHERE ` + kc + ` ORDER BY queue_key LIMIT ?)
+				SELECT id, period, queue_key, terms @@ CAST(? AS tsquery), (SELECT COUNT(*) FROM w) FROM w
+				WHERE terms @@ CAST(? AS tsquery) OR queue_key = (SELECT MAX(queue_key) FROM w)`
+			a = append(append(ka, window), tq, tq)
+		}
+		rows, hits, n, err := run(plan, q, a...)
+		if err != nil {
+			return false, after, err
+		}
+		// In queue order: a few rows, sorted here rather than by a plan
+		// that the settings above would price out.
+		order := make([]int, len(rows))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(i, j int) int { return strings.Compare(rows[i].key, rows[j].key) })
+		sorted, sortedHits := make([]textCandidate, len(rows)), make([]bool, len(rows))
+		for i, o := range order {
+			sorted[i], sortedHits[i] = rows[o], hits[o]
+		}
+		rows, hits = sorted, sortedHits
+		var batch []textCandidate
+		for i, c := range rows {
+			if hits[i] {
+				batch = append(batch, c)
+			}
+		}
 		if len(batch) > 0 {
 			if more, err := fn(batch); err != nil || !more {
-				return false, err
+				return false, batch[len(batch)-1].key, err
 			}
 		}
-		if len(batch) < n {
-			return true, nil
+		// A window short of its size ends the queue; otherwise its last
+		// row (returned hit or not) is where the next one starts.
+		if n < window || len(rows) == 0 {
+			return true, after, nil
 		}
-		after = batch[len(batch)-1].key
+		after = rows[len(rows)-1].key
+		scanned += window
 	}
-	return false, nil
+	return false, after, nil
 }
 
 // textFiltered runs SELECT cols of the complaints among batch that pass f's
@@ -201,9 +319,9 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 	var page QueuePage
 	err := s.textRead(ctx, func(r runner) error {
 		page = QueuePage{}
-		var last string // the key of the last complaint kept or match tested
+		var last string // the key of the last complaint kept
 		full := false
-		ended, err := s.textCandidates(ctx, r, ts, f, after, func(batch []textCandidate) (bool, error) {
+		ended, reached, err := s.textCandidates(ctx, r, ts, f, after, limit, func(batch []textCandidate) (bool, error) {
 			err := textFiltered(ctx, r, f, batch, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, func(rows *sql.Rows) error {
 				if full {
 					return nil
@@ -232,19 +350,17 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 				last = k
 				return nil
 			})
-			if err != nil {
-				return false, err
-			}
-			if !full {
-				last = batch[len(batch)-1].key
-			}
-			return !full, nil
+			return !full, err
 		})
 		if err != nil {
 			return err
 		}
-		if full || !ended {
+		switch {
+		case full:
 			page.After = last
+		case !ended:
+			// Short: the walk stopped at textMaxScanned rows.
+			page.After = reached
 		}
 		return nil
 	})
@@ -268,7 +384,7 @@ func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n
 	}
 	err = s.textRead(ctx, func(r runner) error {
 		n = 0
-		ended, err := s.textCandidates(ctx, r, ts, f, "", func(batch []textCandidate) (bool, error) {
+		ended, _, err := s.textCandidates(ctx, r, ts, f, "", limit, func(batch []textCandidate) (bool, error) {
 			err := textFiltered(ctx, r, f, batch, `1`, func(*sql.Rows) error { n++; return nil })
 			return n <= int64(limit), err
 		})

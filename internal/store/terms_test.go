@@ -76,12 +76,21 @@ func testTextSearch(t *testing.T, dsn string) {
 		// of the queue_key index (no text is rare), and a walk that tests
 		// so few matches a page that pages come short, with a cursor.
 		for _, tier := range []struct {
-			name                    string
-			rare, first, candidates int
-		}{{"rare", 10_000, 200, 50_000}, {"walk", 0, 1, 50_000}, {"short pages", 0, 1, 2}, {"rare, short pages", 10_000, 1, 2}} {
+			name                              string
+			rare, minWindow, maxWindow, scans int
+			walk                              string
+		}{
+			{"rare", 2000, 256, 8192, 50_000, ""},
+			{"walk the terms", 0, 1, 2, 50_000, "terms"},
+			{"walk the filters", 0, 1, 2, 50_000, "filters"},
+			{"short pages", 0, 1, 1, 1, "terms"},
+			{"short pages by filter", 0, 1, 1, 1, "filters"},
+		} {
 			t.Run(tc.name+"/"+tier.name, func(t *testing.T) {
-				defer func(r, f, c int) { textRareMatches, textFirstBatch, textMaxCandidates = r, f, c }(textRareMatches, textFirstBatch, textMaxCandidates)
-				textRareMatches, textFirstBatch, textMaxCandidates = tier.rare, tier.first, tier.candidates
+				defer func(r, mi, ma, sc int, w string) {
+					textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk = r, mi, ma, sc, w
+				}(textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk)
+				textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk = tier.rare, tier.minWindow, tier.maxWindow, tier.scans, tier.walk
 				for _, limit := range []int{1, 2, 10} {
 					if got := queueIDs(t, s, tc.f, limit); !slices.Equal(got, tc.want) {
 						t.Errorf("limit %d: %v, want %v", limit, got, tc.want)
@@ -90,7 +99,7 @@ func testTextSearch(t *testing.T, dsn string) {
 				n, capped, err := s.CountQueueUpTo(ctx, tc.f, 10)
 				// Exact, unless the matches tested were cut short: then
 				// a lower bound, said so.
-				if err != nil || n > int64(len(tc.want)) || (!capped && n != int64(len(tc.want))) || (capped && tier.candidates == 50_000) {
+				if err != nil || n > int64(len(tc.want)) || (!capped && n != int64(len(tc.want))) || (capped && tier.scans == 50_000) {
 					t.Errorf("count = %d capped %v (%v), want %d", n, capped, err, len(tc.want))
 				}
 				if tc.f.CountKept() {
