@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/markwatch/markwatch/internal/search/terms"
 )
 
@@ -97,7 +99,7 @@ func estimate(ctx context.Context, r runner, from, cond string, args []any) (flo
 // textCandidates calls fn with complaints whose terms hold every one of ts,
 // within f's score bounds, after the queue key after, in queue order, a
 // batch at a time, until fn returns false, they end (ended) or
-// textMaxScanned rows were read. A batch may hold complaints that fail f's
+// maxScanned rows were read. A batch may hold complaints that fail f's
 // other filters: fn tests them (textFiltered). It chooses its plan from
 // the planner's estimates, rather than leave the join to the planner
 // (whose misjudged plans took 0.2–4 s at a million complaints):
@@ -121,7 +123,7 @@ func estimate(ctx context.Context, r runner, from, cond string, args []any) (flo
 //
 // reached is the queue key of the last row the walk read: where a short
 // page's cursor resumes.
-func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f QueueFilter, after string, limit int,
+func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f QueueFilter, after string, limit, maxScanned int,
 	fn func(batch []textCandidate) (bool, error)) (ended bool, reached string, err error) {
 	tq := tsqueryOf(ts)
 	ranges := f.keyRanges()
@@ -168,6 +170,23 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 	if err != nil {
 		return false, after, err
 	}
+	// A term outside the column's most common elements is rarer than
+	// the least common of them, whatever the planner makes of it (it
+	// guesses half that frequency: on a small vocabulary, thousands of
+	// matches for a word no complaint has).
+	var common []string
+	if err := r.queryRow(ctx, `SELECT COALESCE(CAST(CAST(most_common_elems AS text) AS text[]), '{}') FROM pg_stats
+		WHERE schemaname = current_schema() AND tablename = 'complaint_terms' AND attname = 'terms'`).Scan(pgtype.NewMap().SQLScanner(&common)); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, after, err
+	}
+	if len(common) > 0 {
+		slices.Sort(common)
+		for _, t := range ts {
+			if _, found := slices.BinarySearch(common, t); !found {
+				matches = min(matches, float64(textRareMatches))
+			}
+		}
+	}
 	if matches <= float64(textRareMatches) && textWalk == "" {
 		cond, args := keyCond("queue_key", after)
 		rare, _, _, err := run(textBitmap, `SELECT id, period, queue_key, true, 0 FROM complaint_terms WHERE terms @@ CAST(? AS tsquery) AND `+cond+` LIMIT ?`,
@@ -193,16 +212,12 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 		return false, after, err
 	}
 	from, key, fcond, fargs := f.sql()
-	driver := matches
-	byFilter := false
+	kept, byFilter := total, false
 	if fcond != "1 = 1" {
-		kept, err := estimate(ctx, r, from, fcond, fargs)
-		if err != nil {
+		if kept, err = estimate(ctx, r, from, fcond, fargs); err != nil {
 			return false, after, err
 		}
-		if kept < matches {
-			driver, byFilter = kept, true
-		}
+		byFilter = kept < matches
 	}
 	switch textWalk {
 	case "terms":
@@ -210,16 +225,16 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 	case "filters":
 		byFilter = fcond != "1 = 1"
 	}
-	// A window that fills the page at the driver's selectivity, and at
-	// the text's within it.
-	sel := max(driver/total, 1e-9)
-	if byFilter {
-		sel *= max(min(matches/total, 1), 1e-9)
-	} else {
-		sel = max(matches/total, 1e-9)
+	// A window that fills the page at the expected share of its rows
+	// that match: the text's alone when the window reads the filters'
+	// index, the text's and the filters' when it reads the text's.
+	sel := min(matches/total, 1)
+	if !byFilter {
+		sel *= min(kept/total, 1)
 	}
+	sel = max(sel, 1e-9)
 	window := min(max(int(float64(limit+1)/sel*1.25), textMinWindow), textMaxWindow)
-	for scanned := 0; scanned < textMaxScanned; window = min(2*window, textMaxWindow) {
+	for scanned := 0; scanned < maxScanned; window = min(2*window, textMaxWindow) {
 		var q string
 		var a []any
 		plan := textPlanTerms
@@ -321,7 +336,7 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 		page = QueuePage{}
 		var last string // the key of the last complaint kept
 		full := false
-		ended, reached, err := s.textCandidates(ctx, r, ts, f, after, limit, func(batch []textCandidate) (bool, error) {
+		ended, reached, err := s.textCandidates(ctx, r, ts, f, after, limit, textMaxScanned, func(batch []textCandidate) (bool, error) {
 			err := textFiltered(ctx, r, f, batch, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, func(rows *sql.Rows) error {
 				if full {
 					return nil
@@ -372,8 +387,8 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 
 // countQueueText is CountQueueUpTo with a text filter: the text's matches
 // that pass the other filters, counted up to limit (then limit, capped);
-// capped too when textMaxCandidates matches were tested before the count
-// was done (a lower bound).
+// capped too when the walk read a fifth of textMaxScanned rows before the
+// count was done (a lower bound): a total costs less than a page.
 func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
 	if !s.TextSearch() {
 		return 0, false, errors.New("store: count queue: this store does not match text (QueueFilter.Text)")
@@ -384,7 +399,7 @@ func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n
 	}
 	err = s.textRead(ctx, func(r runner) error {
 		n = 0
-		ended, _, err := s.textCandidates(ctx, r, ts, f, "", limit, func(batch []textCandidate) (bool, error) {
+		ended, _, err := s.textCandidates(ctx, r, ts, f, "", limit, textMaxScanned/5, func(batch []textCandidate) (bool, error) {
 			err := textFiltered(ctx, r, f, batch, `1`, func(*sql.Rows) error { n++; return nil })
 			return n <= int64(limit), err
 		})
