@@ -33,6 +33,10 @@ var (
 	// than its limit, with a cursor to go on, and a count stops with a
 	// lower bound.
 	textMaxScanned = 50_000
+	// textCountPage and textCountScanned size the walk of a count: as for
+	// a page of 50, and at most this many rows.
+	textCountPage    = 50
+	textCountScanned = 4096
 	// textWalk, when not empty, makes every text walk ("terms" or
 	// "filters") whatever the estimates: for tests.
 	textWalk = ""
@@ -414,8 +418,10 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 
 // countQueueText is CountQueueUpTo with a text filter: the text's matches
 // that pass the other filters, counted up to limit (then limit, capped);
-// capped too when the walk read a fifth of textMaxScanned rows before the
-// count was done (a lower bound): a total costs less than a page.
+// capped too when the walk read textCountScanned rows before the count was
+// done (a lower bound). A rare text's matches are all counted (with the
+// other filters, each probed); a common one's only as far as a page's
+// walk goes.
 func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
 	if !s.TextSearch() {
 		return 0, false, errors.New("store: count queue: this store does not match text (QueueFilter.Text)")
@@ -424,9 +430,17 @@ func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n
 	if len(ts) == 0 {
 		return 0, false, nil
 	}
+	_, _, fcond, _ := f.sql()
 	err = s.textRead(ctx, func(r runner) error {
 		n = 0
-		ended, _, err := s.textCandidates(ctx, r, ts, f, "", limit, textMaxScanned/5, func(batch []textCandidate) (bool, error) {
+		// Windows sized for a page, and a few of them: a total costs
+		// about what its page does, and is a lower bound past that.
+		ended, _, err := s.textCandidates(ctx, r, ts, f, "", textCountPage, textCountScanned, func(batch []textCandidate) (bool, error) {
+			if fcond == "1 = 1" {
+				// Every match counts: no complaint to read.
+				n += int64(len(batch))
+				return n <= int64(limit), nil
+			}
 			err := textFiltered(ctx, r, f, batch, `1`, func(*sql.Rows) error { n++; return nil })
 			return n <= int64(limit), err
 		})
