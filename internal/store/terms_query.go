@@ -36,7 +36,7 @@ var (
 	// textCountPage and textCountScanned size the walk of a count: as for
 	// a page of 50, and at most this many rows.
 	textCountPage    = 50
-	textCountScanned = 4096
+	textCountScanned = 1024
 	// textWalk, when not empty, makes every text walk ("terms" or
 	// "filters") whatever the estimates: for tests.
 	textWalk = ""
