@@ -36,7 +36,7 @@ var listParams = []string{
 // name (only names no two routes use differently).
 var queryParamDocs = map[string]string{
 	"matcher": "Complaints whose evidence names this matcher (text, image, logo, price, cue, seller, or any other a detector reports); repeated or comma-separated, any may match. Served from an index of (matcher, queue order), keyset-paged like every list.",
-	"q":       "Full-text search, with any other filter and the cursor, in queue order like every list: every word must appear in the listing's title, description or brand, the explanation or the text evidence (case ignored; English stop words such as the or of ignored; a run of CJK characters matched by its two-character pairs, so 高仿 finds 高仿手袋). On PostgreSQL the store matches the text (complaint_terms): a list with q sees every change committed before it, through any replica. On SQLite the service's own search index does, which may lag the store by markwatch_search_index_lag_seconds. total counts up to 1000 matches exactly (within the count budget), else is a lower bound with total_estimated.",
+	"q":       "Full-text search, with any other filter and the cursor, in queue order like every list: every word must appear in the listing's title, description or brand, the explanation or the text evidence (case ignored; English stop words such as the or of ignored; a run of CJK characters matched by its two-character pairs, so 高仿 finds 高仿手袋). On PostgreSQL the store matches the text (complaint_terms): a list with q sees every change committed before it, through any replica. On SQLite the service's own search index does, which may lag the store by markwatch_search_index_lag_seconds. total is exact when the page holds every match (no next_cursor), else a lower bound with total_estimated: on PostgreSQL the matches the page's own reads found (no count of its own, which would read as far again), on SQLite the index's count up to 1000.",
 	"counts":  "true adds counts: for each filter option, how many complaints it would list (exact where kept by triggers, else capped at 1000 with capped: true). Ignored with q.",
 }
 
@@ -402,9 +402,9 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search, 1000 (counted in the store on PostgreSQL, in the search index on SQLite); and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search, the matches the page's reads found (PostgreSQL) or 1000 counted in the search index (SQLite); and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
 	// TotalEstimated tells that Total is a lower bound, not a count.
-	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or such a count did not finish within the count budget; or more than 1000 match a full-text search), false when it is exact."`
+	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or such a count did not finish within the count budget; or a full-text search has more than this page (PostgreSQL) or more than 1000 matches (SQLite)), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
 	// page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
@@ -646,7 +646,12 @@ func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (C
 	deferTotal := knownTotal && !f.CountKept()
 	var total <-chan queueTotal
 	var over <-chan struct{}
-	if deferTotal {
+	if f.Text != "" {
+		// A text search's total comes from its page (below): a count of
+		// its own would walk as far as the page again, beside it.
+		never := make(chan struct{})
+		over = never
+	} else if deferTotal {
 		// Never answers, and over is closed: the lower bound below.
 		closed := make(chan struct{})
 		close(closed)
@@ -657,6 +662,23 @@ func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (C
 	page, err := a.store.ListQueue(ctx, f, after, limit)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	}
+	if f.Text != "" {
+		// Exact when the first page read every match; else at least
+		// what the page's reads found, counted as the lists count (up
+		// to FacetCountCap).
+		n, estimated := page.Matched, !page.MatchedAll
+		if n > FacetCountCap {
+			n, estimated = FacetCountCap, true
+		}
+		out := ComplaintPage{Complaints: page.Complaints, Total: max(n, len(page.Complaints)), TotalEstimated: estimated}
+		if page.After != "" {
+			out.Next = encodeQueueCursor(fp, page.After)
+			if !estimated {
+				out.TotalEstimated = true
+			}
+		}
+		return out, nil
 	}
 	var t queueTotal
 	select {

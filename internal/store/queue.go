@@ -115,6 +115,13 @@ type QueuePage struct {
 	// After is the queue key of the last complaint, to pass as after for
 	// the next page; empty when this is the last page.
 	After string
+	// Matched is, for a text filter, how many complaints the page's own
+	// reads found to match it and the other filters: the page's, those
+	// after it in the batches read, and those of earlier pages when the
+	// page had no cursor. MatchedAll tells that this is every match (the
+	// first page read to the end), so a total without a count of its own.
+	Matched    int
+	MatchedAll bool
 }
 
 // inList is "col IN (?, ...)" and its arguments.

@@ -369,6 +369,7 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 		full := false
 		ended, reached, err := s.textCandidates(ctx, r, ts, f, after, limit, textMaxScanned, func(batch []textCandidate) (bool, error) {
 			err := textFiltered(ctx, r, f, batch, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, func(rows *sql.Rows) error {
+				page.Matched++
 				if full {
 					return nil
 				}
@@ -407,6 +408,8 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 		case !ended:
 			// Short: the walk stopped at textMaxScanned rows.
 			page.After = reached
+		default:
+			page.MatchedAll = after == ""
 		}
 		return nil
 	})
