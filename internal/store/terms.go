@@ -126,6 +126,12 @@ func fillComplaintTerms(ctx context.Context, tx *Tx) error {
 			}
 		}
 		if n < fillTermsPage {
+			// The search's plans read the planner's statistics of the
+			// terms (textCandidates): before autovacuum gets to the new
+			// table, a search would guess.
+			if _, err := tx.r.exec(ctx, `ANALYZE complaint_terms`); err != nil {
+				return fmt.Errorf("fill complaint terms: %w", err)
+			}
 			return nil
 		}
 	}
