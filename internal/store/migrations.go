@@ -802,12 +802,13 @@ var migrations = []string{
 	{{end}}`,
 
 	// 20, full-text search in the store. On PostgreSQL complaint_terms
-	// holds each complaint's full-text terms (terms.Of of terms.Text: the same analyzers as
-	// the search index, CJK bigrams included) as a tsvector with a GIN
-	// index, and its queue key, so that a text search (QueueFilter.Text)
-	// reads its matches in queue order from this table alone: a rare text
-	// from the GIN index, sorted; a common one by walking the queue_key
-	// index and testing terms (textCandidates). It is a table of its own,
+	// holds each complaint's full-text terms (terms.Of of terms.Text: the
+	// same analyzers as the search index, CJK bigrams included) as a
+	// tsvector with a GIN index, and its queue key, so that a text search
+	// (QueueFilter.Text) reads its matches in queue order: a rare text's
+	// from the GIN index, sorted; a common one's by walking this table's
+	// queue_key index and testing terms, or the other filters' queue index
+	// and probing terms by id (textCandidates). It is a table of its own,
 	// not a column of complaints, because a decision is not a HOT update:
 	// a column of complaints would add every term of the complaint to the
 	// GIN index on every decision. period names the complaint's partition,
