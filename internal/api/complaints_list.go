@@ -36,6 +36,7 @@ var listParams = []string{
 // name (only names no two routes use differently).
 var queryParamDocs = map[string]string{
 	"matcher": "Complaints whose evidence names this matcher (text, image, logo, price, cue, seller, or any other a detector reports); repeated or comma-separated, any may match. Served from an index of (matcher, queue order), keyset-paged like every list.",
+	"q":       "Full-text search, with any other filter and the cursor, in queue order like every list: every word must appear in the listing's title, description or brand, the explanation or the text evidence (case ignored; English stop words such as the or of ignored; a run of CJK characters matched by its two-character pairs, so 高仿 finds 高仿手袋). On PostgreSQL the store matches the text (complaint_terms): a list with q sees every change committed before it, through any replica. On SQLite the service's own search index does, which may lag the store by markwatch_search_index_lag_seconds. total is exact when the page holds every match (no next_cursor), else a lower bound with total_estimated: on PostgreSQL the matches the page's own reads found (no count of its own, which would read as far again), on SQLite the index's count up to 1000.",
 	"counts":  "true adds counts: for each filter option, how many complaints it would list (exact where kept by triggers, else capped at 1000 with capped: true). Ignored with q.",
 }
 
@@ -185,7 +186,14 @@ func (ci *complaintIndex) persist(began time.Time, good map[string]bool) error {
 
 // lag is how stale the index may be: the time since the start of the last
 // complete catch-up, or since the index was opened before the first.
+//
+// It is 0 when the store answers text search itself (PostgreSQL,
+// store.TextSearch): a list with q then reads the store as every list
+// does, and sees every change committed before it.
 func (ci *complaintIndex) lag(now time.Time) time.Duration {
+	if ci.store.TextSearch() {
+		return 0
+	}
 	at := ci.caughtUp.Load()
 	if at == 0 {
 		return now.Sub(ci.opened)
@@ -237,6 +245,10 @@ func doc(c *store.Complaint, good map[string]bool) search.Doc {
 // corrected by the following one, which re-reads the change (it is within
 // syncLag of the watermark).
 func (ci *complaintIndex) refresh(ctx context.Context, ids ...string) error {
+	if ci.store.TextSearch() {
+		// Nothing to refresh: the store is the index.
+		return nil
+	}
 	var good map[string]bool
 	if p := ci.goodFaith.Load(); p != nil {
 		good = *p
@@ -293,6 +305,12 @@ func (ci *complaintIndex) catchUp(ctx context.Context) error {
 	}
 	// Documents put from here on carry the new priorities.
 	ci.goodFaith.Store(&good)
+	if ci.store.TextSearch() {
+		// The store answers text search (complaint_terms): the index is
+		// not built, and a catch-up only keeps the holders' priorities.
+		ci.caughtUp.Store(began.UnixNano())
+		return nil
+	}
 	newest := ci.synced
 	seen := make(map[string]indexedVersion)
 	docs := func(yield func(search.Doc) bool) error {
@@ -384,9 +402,9 @@ func (a *API) RunSearch(ctx context.Context) error {
 type complaintListResponse struct {
 	Complaints []complaintResponse `json:"complaints"`
 	// Total is how many complaints match, on every page.
-	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search over 1000 matches, the matches counted in the index; and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
+	Total int64 `json:"total" doc:"How many complaints match. Exact unless total_estimated is true; then a lower bound: the count stopped at 10000 matches (1000 with a matcher filter, whose count probes a complaint per match), so that a total never costs more than that; for a full-text search, the matches the page's reads found (PostgreSQL) or 1000 counted in the search index (SQLite); and when a count not kept by the service (any filter other than status, source, holder_id and one matcher) did not finish within the count budget (30 ms by default), the complaints of this page, plus one when there is a next page."`
 	// TotalEstimated tells that Total is a lower bound, not a count.
-	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or such a count did not finish within the count budget; or more than 1000 match a full-text search), false when it is exact."`
+	TotalEstimated bool `json:"total_estimated" doc:"True when total is a lower bound (more than 10000 match, or 1000 with a matcher filter, with a filter other than status, source, holder_id and one matcher, which are counted exactly; or such a count did not finish within the count budget; or a full-text search has more than this page (PostgreSQL) or more than 1000 matches (SQLite)), false when it is exact."`
 	// NextCursor, passed as cursor with the same filters, gives the next
 	// page; empty on the last page.
 	NextCursor string `json:"next_cursor"`
@@ -508,8 +526,10 @@ const FacetCountCap = 1000
 //
 // Every list is in queue order, keyset-paged by the store (store.ListQueue),
 // current and of a cost independent of the size of the queue. A search
-// with q takes its matches from the full-text index, which may lag the
-// store by markwatch_search_index_lag_seconds (see searchText).
+// with q is a list of the store with one more filter where the store
+// matches text (PostgreSQL, store.TextSearch); elsewhere it takes its
+// matches from the full-text index, which may lag the store by
+// markwatch_search_index_lag_seconds (see searchText).
 func (a *API) SearchComplaints(ctx context.Context, user *store.User, params url.Values) (ComplaintPage, error) {
 	return a.SearchComplaintsWith(ctx, user, params, SearchOptions{})
 }
@@ -557,6 +577,10 @@ func (a *API) SearchComplaintsWith(ctx context.Context, user *store.User, params
 				out.Counts, err = c.f, c.err
 			}
 		}
+	} else if a.store.TextSearch() {
+		// The store matches the text itself (PostgreSQL): a list like
+		// any other, with one filter more.
+		out, err = a.listQueue(ctx, q.Query, o.KnownCountsOnly)
 	} else {
 		out, err = a.searchText(ctx, q.Query)
 	}
@@ -594,7 +618,8 @@ func pageCursor(q search.Query, fp string) (string, error) {
 	return after, nil
 }
 
-// listQueue answers a query without text from the store. With
+// listQueue answers a query from the store: one without text, or one with
+// text where the store matches it (store.TextSearch). With
 // knownTotal, a total the triggers do not keep is not counted: the page
 // gives its lower bound and sets TotalDeferred.
 func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (ComplaintPage, error) {
@@ -606,6 +631,9 @@ func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (C
 		}
 	}
 	f := queueFilter(q)
+	if a.store.TextSearch() {
+		f.Text = strings.TrimSpace(q.Text)
+	}
 	limit := q.Limit
 	if limit == 0 {
 		limit = search.DefaultLimit
@@ -618,7 +646,12 @@ func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (C
 	deferTotal := knownTotal && !f.CountKept()
 	var total <-chan queueTotal
 	var over <-chan struct{}
-	if deferTotal {
+	if f.Text != "" {
+		// A text search's total comes from its page (below): a count of
+		// its own would walk as far as the page again, beside it.
+		never := make(chan struct{})
+		over = never
+	} else if deferTotal {
 		// Never answers, and over is closed: the lower bound below.
 		closed := make(chan struct{})
 		close(closed)
@@ -629,6 +662,23 @@ func (a *API) listQueue(ctx context.Context, q search.Query, knownTotal bool) (C
 	page, err := a.store.ListQueue(ctx, f, after, limit)
 	if err != nil {
 		return ComplaintPage{}, fmt.Errorf("list complaints: %w", err)
+	}
+	if f.Text != "" {
+		// Exact when the first page read every match; else at least
+		// what the page's reads found, counted as the lists count (up
+		// to FacetCountCap).
+		n, estimated := page.Matched, !page.MatchedAll
+		if n > FacetCountCap {
+			n, estimated = FacetCountCap, true
+		}
+		out := ComplaintPage{Complaints: page.Complaints, Total: max(n, len(page.Complaints)), TotalEstimated: estimated}
+		if page.After != "" {
+			out.Next = encodeQueueCursor(fp, page.After)
+			if !estimated {
+				out.TotalEstimated = true
+			}
+		}
+		return out, nil
 	}
 	var t queueTotal
 	select {
@@ -682,7 +732,8 @@ type queueTotal struct {
 func (a *API) countTotal(ctx context.Context, f store.QueueFilter) (total <-chan queueTotal, over <-chan struct{}) {
 	out := make(chan queueTotal, 1)
 	countCap := store.QueueCountCap
-	if len(f.Matcher) > 0 {
+	if len(f.Matcher) > 0 || f.Text != "" {
+		// A full-text total stops at 1000 matches, as the index's did.
 		countCap = FacetCountCap
 	}
 	cancel := context.CancelFunc(func() {})

@@ -19,9 +19,17 @@ import (
 // index: it reports ready and serves text search from the index at once,
 // without a rebuild, reports the time since its last catch-up as its lag,
 // and its first catch-up brings in what changed while it was down.
+//
+// On PostgreSQL the store answers text search (migration 20): the index on
+// disk is not used, the replica is ready with no lag, and the complaint
+// stored while it was down is found at once.
 func TestSearchResumesFromDisk(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
 		dsn := eng.NewDSN(t)
+		if e := newEnv(t, dsn, Options{}); e.store.TextSearch() {
+			testStoreSearchNeedsNoIndex(t, dsn)
+			return
+		}
 		path := filepath.Join(t.TempDir(), "search")
 		ix, err := search.Open(path)
 		if err != nil {
@@ -68,4 +76,37 @@ func TestSearchResumesFromDisk(t *testing.T) {
 			t.Errorf("text search after the first catch-up = %v, want all three", got)
 		}
 	})
+}
+
+// testStoreSearchNeedsNoIndex is TestSearchResumesFromDisk where the store
+// answers text search: a replica that starts on the store, with an index
+// on disk or not, reports ready with no lag and finds every complaint by
+// text at once, the one stored while it was down included.
+func testStoreSearchNeedsNoIndex(t *testing.T, dsn string) {
+	e := newEnv(t, dsn, Options{})
+	e.ingestFixture(t, listFixture{"c_1", ownHolder, domain.SourceAuto, "m_acme", "s_1", "ACME bag", 0.9})
+	e.ingestFixture(t, listFixture{"c_2", ownHolder, domain.SourceAuto, "m_acme", "s_2", "ACME shoe", 0.8})
+	ix, err := search.Open(filepath.Join(t.TempDir(), "search"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	reg := prometheus.NewRegistry()
+	e2 := newEnv(t, dsn, Options{Search: ix, Registerer: reg})
+	e2.api.index.running.Store(true) // as under RunSearch: requests do not catch up
+	e.ingestFixture(t, listFixture{"c_3", ownHolder, domain.SourceAuto, "m_acme", "s_3", "ACME hat", 0.7})
+	if got := testutil.ToFloat64(e2.api.metrics.searchReady); got != 1 {
+		t.Errorf("ready = %v, want 1", got)
+	}
+	if lag := testutil.ToFloat64(e2.api.metrics.searchLag); lag != 0 {
+		t.Errorf("lag = %vs, want 0", lag)
+	}
+	got := ids(e2.list(t, "/v1/complaints?q=acme", identity.RoleReviewer))
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"c_1", "c_2", "c_3"}) {
+		t.Errorf("text search = %v, want all three", got)
+	}
+	if n, err := ix.Count(); err != nil || n != 0 {
+		t.Errorf("index on disk holds %d documents (%v), want none", n, err)
+	}
 }

@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -35,6 +34,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/search/terms"
 )
 
 // Errors callers tell apart.
@@ -103,25 +103,6 @@ type Doc struct {
 // DocFrom makes the index document of complaint c, whose review status and
 // store arrival time are status and createdAt.
 func DocFrom(c *domain.Complaint, status string, createdAt time.Time) Doc {
-	var parts []string
-	add := func(s string) {
-		if s = strings.TrimSpace(s); s != "" {
-			parts = append(parts, s)
-		}
-	}
-	if c.Listing != nil {
-		add(c.Listing.Title)
-		add(c.Listing.Description)
-		add(c.Listing.Brand)
-	}
-	add(c.Explanation)
-	for _, e := range c.Evidence {
-		// Image evidence matches are URLs: searching them is noise.
-		if strings.HasPrefix(e.Field, "images") {
-			continue
-		}
-		add(e.Match)
-	}
 	return Doc{
 		ComplaintID: c.ComplaintID,
 		Status:      status,
@@ -132,7 +113,7 @@ func DocFrom(c *domain.Complaint, status string, createdAt time.Time) Doc {
 		ListingID:   c.ListingID,
 		Score:       c.Score,
 		CreatedAt:   createdAt,
-		Text:        strings.Join(parts, "\n"),
+		Text:        terms.Text(c),
 	}
 }
 
@@ -499,7 +480,7 @@ func build(q Query) (query.Query, bool, error) {
 		}
 		m := bleve.NewMatchQuery(text)
 		m.SetOperator(query.MatchQueryOperatorAnd)
-		if hasCJKRun(text) {
+		if terms.HasCJKRun(text) {
 			m.SetField(fTextCJK)
 		} else {
 			m.SetField(fText)
@@ -631,21 +612,6 @@ func (ix *Index) each(ctx context.Context, bq query.Query, withIDs bool, fn func
 			return nil
 		}
 	}
-}
-
-// hasCJKRun reports whether s has two CJK characters in a row: such a query
-// is matched by bigrams; a lone character is matched as a single ideograph
-// by the standard field (bigram indexing has no unigrams inside a run).
-func hasCJKRun(s string) bool {
-	prev := false
-	for _, r := range s {
-		c := unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
-		if c && prev {
-			return true
-		}
-		prev = c
-	}
-	return false
 }
 
 // cursor is the decoded form of Page.Next: the sort values of the last hit

@@ -108,10 +108,16 @@ func testBuyerSourceMigration(t *testing.T, dsn string) {
 	// 14 indexes came back with the table; the partitioning migration
 	// after it drops the 3 that others cover (complaints_queue,
 	// complaints_mark_id, complaints_seller_id) and the negative bank's
-	// adds complaints_created_at.
-	n := complaintIndexes(t, s)
-	if n != 12 {
-		t.Errorf("%d complaints indexes after the migrations, want 12", n)
+	// adds complaints_created_at. Migration 21 drops
+	// complaints_source_holder_status, makes complaints_status_created_at
+	// the partial complaints_open_created_at and, on PostgreSQL, drops
+	// complaints_updated_at (text search reads complaint_terms).
+	want := 11
+	if s.dialect == dialectPostgres {
+		want = 10
+	}
+	if n := complaintIndexes(t, s); n != want {
+		t.Errorf("%d complaints indexes after the migrations, want %d", n, want)
 	}
 }
 

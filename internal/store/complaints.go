@@ -93,6 +93,10 @@ func (tx *Tx) InsertComplaint(ctx context.Context, c *domain.Complaint) (inserte
 	if n != 1 {
 		return false, nil
 	}
+	// Its full-text terms (migration 20), on PostgreSQL.
+	if err := tx.insertTerms(ctx, c, periodOf(now)); err != nil {
+		return false, fmt.Errorf("store: insert complaint %s: terms: %w", c.ComplaintID, err)
+	}
 	// The matchers its evidence names, under the queue key just written
 	// (migration 17); the redelivery above wrote nothing and adds nothing.
 	// The period names the row's partition on PostgreSQL.

@@ -42,6 +42,7 @@ var loadColumns = []string{
 func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error {
 	rows := make([][]any, 0, len(cs))
 	var matchers [][]any
+	terms := make([][]any, 0, len(cs))
 	for i := range cs {
 		c := &cs[i]
 		body, err := json.Marshal(&c.Body)
@@ -64,10 +65,13 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 		for _, m := range EvidenceMatchers(&c.Body) {
 			matchers = append(matchers, []any{c.Body.ComplaintID, m, key})
 		}
+		if s.dialect == dialectPostgres {
+			terms = append(terms, []any{c.Body.ComplaintID, periodOf(created), key, pgTerms(complaintTerms(&c.Body))})
+		}
 	}
 	var err error
 	if s.dialect == dialectPostgres {
-		err = s.copyComplaints(ctx, rows, matchers)
+		err = s.copyComplaints(ctx, rows, matchers, terms)
 	} else {
 		err = s.insertComplaintBatches(ctx, rows, matchers)
 	}
@@ -77,14 +81,14 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 	return nil
 }
 
-// copyComplaints copies rows and their matcher rows in one transaction on
+// copyComplaints copies rows, their matcher rows and their full-text terms in one transaction on
 // one pgx connection, with their ids into complaint_ids, after making sure
 // their months have partitions. The counting triggers are off for the copy
 // and the counts of the copied rows are added to complaint_counts,
 // complaint_mark_counts and complaint_matcher_counts from the rows, not recounted from the table, so
 // that loading in chunks costs the same for the last chunk as for the
 // first.
-func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) error {
+func (s *Store) copyComplaints(ctx context.Context, rows, matchers, terms [][]any) error {
 	type countKey struct{ matcher, holder, source, status string }
 	counts := map[countKey]int64{}
 	matcherCounts := map[countKey]int64{}
@@ -136,6 +140,9 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_matchers"}, matcherColumns, pgx.CopyFromRows(matchers)); err != nil {
 				return fmt.Errorf("copy matchers: %w", err)
 			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_terms"}, []string{"id", "period", "queue_key", "terms"}, pgx.CopyFromRows(terms)); err != nil {
+				return fmt.Errorf("copy terms: %w", err)
+			}
 			for _, q := range []string{
 				`ALTER TABLE complaints ENABLE TRIGGER complaint_counts_insert`,
 				`ALTER TABLE complaints ENABLE TRIGGER complaint_mark_counts_insert`,
@@ -167,7 +174,7 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers [][]any) erro
 					return err
 				}
 			}
-			for _, q := range []string{`ANALYZE complaints`, `ANALYZE complaint_matchers`} {
+			for _, q := range []string{`ANALYZE complaints`, `ANALYZE complaint_matchers`, `ANALYZE complaint_terms`} {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return err
 				}
@@ -281,13 +288,16 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 }
 
 // ComplaintsDiskSize is the disk the complaints take with their indexes:
-// the partitions' total relation size and complaint_ids on PostgreSQL, the whole database file on
+// the partitions' total relation size, complaint_ids and complaint_terms
+// (full-text terms and their GIN index) on PostgreSQL, the whole database
+// file on
 // SQLite (which keeps everything in one file). Load tests report it per
 // million complaints.
 func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
 	// A partitioned table takes no space itself: its partitions do, and
 	// complaint_ids beside them.
 	q := `SELECT CAST(COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) AS BIGINT) + pg_total_relation_size('complaint_ids')
+			+ COALESCE(pg_total_relation_size(to_regclass('complaint_terms')), 0)
 		FROM pg_inherits WHERE inhparent = to_regclass('complaints')`
 	if s.dialect != dialectPostgres {
 		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
@@ -300,7 +310,7 @@ func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
 }
 
 // WithoutComplaintIndexes runs load with the secondary indexes of the
-// complaints table dropped, and builds them again after it, once, by
+// complaints table and the full-text index of complaint_terms dropped, and builds them again after it, once, by
 // sorting: a bulk load into a store of millions of rows is several times
 // faster than keeping a dozen indexes current row by row. For loading a
 // store for a benchmark, never beside live traffic (lists without their
@@ -310,7 +320,8 @@ func (s *Store) WithoutComplaintIndexes(ctx context.Context, load func() error) 
 		return load()
 	}
 	rows, err := s.read().query(ctx, `SELECT indexname::text, indexdef FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename = 'complaints' AND indexname <> 'complaints_pkey'`)
+		WHERE schemaname = current_schema() AND tablename IN ('complaints', 'complaint_terms')
+			AND indexname NOT IN ('complaints_pkey', 'complaint_terms_pkey')`)
 	if err != nil {
 		return fmt.Errorf("store: complaint indexes: %w", err)
 	}
@@ -342,7 +353,7 @@ func (s *Store) WithoutComplaintIndexes(ctx context.Context, load func() error) 
 			return errors.Join(loadErr, fmt.Errorf("store: rebuild index %s: %w", name, err))
 		}
 	}
-	if _, err := s.writer.ExecContext(ctx, `ANALYZE complaints`); err != nil {
+	if _, err := s.writer.ExecContext(ctx, `ANALYZE complaints; ANALYZE complaint_terms`); err != nil {
 		return errors.Join(loadErr, fmt.Errorf("store: analyze: %w", err))
 	}
 	return loadErr

@@ -800,6 +800,65 @@ var migrations = []string{
 			ON CONFLICT (mark_id, status) DO UPDATE SET n = n + 1;
 	END;
 	{{end}}`,
+
+	// 20, full-text search in the store. On PostgreSQL complaint_terms
+	// holds each complaint's full-text terms (terms.Of of terms.Text: the
+	// same analyzers as the search index, CJK bigrams included) as a
+	// tsvector with a GIN index, and its queue key, so that a text search
+	// (QueueFilter.Text) reads its matches in queue order: a rare text's
+	// from the GIN index, sorted; a common one's by walking this table's
+	// queue_key index and testing terms, or the other filters' queue index
+	// and probing terms by id (textCandidates). It is a table of its own,
+	// not a column of complaints, because a decision is not a HOT update:
+	// a column of complaints would add every term of the complaint to the
+	// GIN index on every decision. period names the complaint's partition,
+	// so that a match joins one partition's primary key; retention keeps
+	// it and deletes the terms with the complaint, and a priority change
+	// re-keys it with the complaint (rekeyMatchers).
+	// InsertComplaint writes the terms; the complaints already stored get
+	// theirs from fillComplaintTerms in this migration's transaction
+	// (migrationSteps): it reads the complaints and writes only this new
+	// table, so reads and writes of complaints go on meanwhile; complaints
+	// that a replica of an older version stores during or after it get no
+	// terms, so replicas are upgraded together. SQLite keeps its search
+	// index and gets nothing.
+	`{{sqlite}}SELECT 1;{{end}}{{postgres}}
+	CREATE TABLE complaint_terms (
+		id        TEXT PRIMARY KEY,
+		period    INTEGER NOT NULL,
+		queue_key TEXT COLLATE "C" NOT NULL,
+		terms     tsvector NOT NULL
+	);
+	CREATE INDEX complaint_terms_terms ON complaint_terms USING gin (terms);
+	CREATE INDEX complaint_terms_queue ON complaint_terms (queue_key);
+	{{end}}`,
+
+	// 21, fewer index writes per decision. PostgreSQL needs no search index
+	// since 20, and so no change stream: complaints_updated_at goes, one
+	// index fewer for a decision to write. On both, two more:
+	// complaints_source_holder_status (migration 9, for holder standings)
+	// goes, since standings and every other count read complaint_counts
+	// (migration 12) and no query leads with source, holder and status; and
+	// complaints_status_created_at becomes complaints_open_created_at, an
+	// index of the open complaints only (the oldest open complaint is all
+	// that reads it by status; retention walks complaints_created_at),
+	// which a decision leaves: a complaint that stops being open adds no
+	// entry to a partial index whose condition it no longer meets. A
+	// decision so writes 10 indexes of its partition instead of 13 on
+	// PostgreSQL. Dropping an index is instant; building the partial one
+	// reads the table once, during which writes of complaints wait.
+	`{{postgres}}
+	DROP INDEX complaints_updated_at;
+	{{end}}
+	DROP INDEX complaints_source_holder_status;
+	DROP INDEX complaints_status_created_at;
+	CREATE INDEX complaints_open_created_at ON complaints (created_at) WHERE status = 'open';`,
+}
+
+// migrationSteps are work in Go that a migration needs besides its SQL, by
+// the version the migration makes, run in its transaction after the SQL.
+var migrationSteps = map[int]func(ctx context.Context, tx *Tx) error{
+	20: fillComplaintTerms,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.
@@ -863,6 +922,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.r.exec(ctx, s.dialect.expand(migrations[version])); err != nil {
 				return fmt.Errorf("apply migration %d: %w", version+1, err)
+			}
+			if step := migrationSteps[version+1]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return fmt.Errorf("apply migration %d: %w", version+1, err)
+				}
 			}
 			if _, err := tx.r.exec(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, version+1, millis(tx.now)); err != nil {
 				return fmt.Errorf("record migration %d: %w", version+1, err)

@@ -60,10 +60,20 @@ func (tx *Tx) SetListingPriority(ctx context.Context, listingID string) (bool, e
 // same order as the queue. Rows whose key did not change are not written.
 // A join, not a lookup of each matcher row's complaint by id, which on
 // PostgreSQL would probe every month's partition once a row.
+//
+// On PostgreSQL complaint_terms' copies too (migration 20), joined on the
+// period as well, so that each row probes one partition.
 func (tx *Tx) rekeyMatchers(ctx context.Context, column, value string) error {
 	_, err := tx.r.exec(ctx, `UPDATE complaint_matchers SET queue_key = c.queue_key
 		FROM complaints c
 		WHERE c.`+column+` = ? AND complaint_matchers.complaint_id = c.id AND complaint_matchers.queue_key <> c.queue_key`, value)
+	if err != nil || tx.r.dialect != dialectPostgres {
+		return err
+	}
+	_, err = tx.r.exec(ctx, `UPDATE complaint_terms SET queue_key = c.queue_key
+		FROM complaints c
+		WHERE c.`+column+` = ? AND complaint_terms.id = c.id AND complaint_terms.period = c.period
+			AND complaint_terms.queue_key <> c.queue_key`, value)
 	return err
 }
 
@@ -77,6 +87,12 @@ type QueueFilter struct {
 	Matcher []string `json:",omitempty"`
 	// ListingID keeps the complaints about these listings.
 	ListingID []string `json:",omitempty"`
+	// Text keeps the complaints whose text has every term of it, as the
+	// search index matches a text query (terms.Query against terms.Of; no
+	// terms match nothing). Only where TextSearch: on PostgreSQL, from
+	// complaint_terms (migration 20; see listQueueText). ListQueue and
+	// CountQueueUpTo take it; QueueKeys does not.
+	Text string `json:",omitempty"`
 	// IDs, when not nil, keeps only these complaints: the full-text
 	// search's matches, ordered and paged by the store. It is not part of
 	// a cursor's fingerprint (the search's text is).
@@ -99,6 +115,13 @@ type QueuePage struct {
 	// After is the queue key of the last complaint, to pass as after for
 	// the next page; empty when this is the last page.
 	After string
+	// Matched is, for a text filter, how many complaints the page's own
+	// reads found to match it and the other filters: the page's, those
+	// after it in the batches read, and those of earlier pages when the
+	// page had no cursor. MatchedAll tells that this is every match (the
+	// first page read to the end), so a total without a count of its own.
+	Matched    int
+	MatchedAll bool
 }
 
 // inList is "col IN (?, ...)" and its arguments.
@@ -280,6 +303,9 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 	if limit < 1 {
 		return QueuePage{}, fmt.Errorf("store: list queue: limit %d", limit)
 	}
+	if f.Text != "" {
+		return s.listQueueText(ctx, f, after, limit)
+	}
 	_, key, _, _ := f.sql()
 	var page QueuePage
 	var last string
@@ -326,6 +352,9 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 	if limit < 1 {
 		return nil, fmt.Errorf("store: queue keys: limit %d", limit)
 	}
+	if f.Text != "" {
+		return nil, fmt.Errorf("store: queue keys: a text filter is for ListQueue and CountQueueUpTo")
+	}
 	_, key, _, _ := f.sql()
 	out := make([]QueueEntry, 0, limit)
 	err := s.eachQueueRange(ctx, f, `c.id, `+key, after, limit, func(rows *sql.Rows) error {
@@ -347,7 +376,7 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 // status, source, holder and at most one matcher. CountQueueUpTo then
 // reads a few rows; otherwise it reads up to its limit of index entries.
 func (f QueueFilter) CountKept() bool {
-	return len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.MinScore == nil && f.MaxScore == nil &&
+	return len(f.MarkID) == 0 && len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil && f.Text == "" && f.MinScore == nil && f.MaxScore == nil &&
 		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && len(f.Matcher) <= 1
 }
 
@@ -364,6 +393,9 @@ func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (n int64, estimat
 // are counted up to limit, and past it the count is limit and capped is
 // true (a lower bound).
 func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
+	if f.Text != "" {
+		return s.countQueueText(ctx, f, limit)
+	}
 	if f.CountKept() {
 		table, conds, args := "complaint_counts", []string{"1 = 1"}, []any{}
 		if len(f.Matcher) == 1 {

@@ -187,8 +187,8 @@ func (s *Store) retainComplaints(ctx context.Context, cut int, batch int, res *R
 }
 
 // deleteComplaints deletes the complaints ids with what hangs on them
-// (claims, messages, matcher rows, and on PostgreSQL their complaint_ids
-// rows); the complaint_counts and complaint_matcher_counts triggers count
+// (claims, messages, matcher rows, and on PostgreSQL their full-text
+// terms and complaint_ids rows); the complaint_counts and complaint_matcher_counts triggers count
 // them out. The caller has checked that no
 // strike or counter-notice refers to them.
 func (r runner) deleteComplaints(ctx context.Context, ids []string) (int64, error) {
@@ -212,8 +212,10 @@ func (r runner) deleteComplaints(ctx context.Context, ids []string) (int64, erro
 		return 0, err
 	}
 	if r.dialect == dialectPostgres {
-		if _, err := r.exec(ctx, fmt.Sprintf(`DELETE FROM complaint_ids WHERE id IN (%s)`, in), args...); err != nil {
-			return 0, err
+		for _, q := range []string{`DELETE FROM complaint_terms WHERE id IN (%s)`, `DELETE FROM complaint_ids WHERE id IN (%s)`} {
+			if _, err := r.exec(ctx, fmt.Sprintf(q, in), args...); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return n, nil
@@ -223,7 +225,7 @@ func (r runner) deleteComplaints(ctx context.Context, ids []string) (int64, erro
 // transaction: the complaints a strike or counter-notice refers to, and
 // those not decided yet, move to complaints_kept; the rest are counted out
 // of complaint_counts, complaint_mark_counts and complaint_matcher_counts,
-// their claims, messages, matcher rows and ids deleted, and the partition
+// their claims, messages, matcher rows, full-text terms and ids deleted, and the partition
 // dropped, which costs the same whatever it holds and leaves nothing for
 // vacuum.
 func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *RetentionResult) error {
@@ -238,6 +240,11 @@ func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *Rete
 		if _, err := tx.r.exec(ctx, `UPDATE complaint_ids SET period = ? WHERE id IN (SELECT id FROM `+name+` complaints WHERE `+keep+`)`,
 			periodKept, decidedStatuses[0], decidedStatuses[1], decidedStatuses[2]); err != nil {
 			return fmt.Errorf("keep ids: %w", err)
+		}
+		// And so do their full-text terms (migration 20).
+		if _, err := tx.r.exec(ctx, `UPDATE complaint_terms SET period = ? WHERE id IN (SELECT id FROM `+name+` complaints WHERE `+keep+`)`,
+			periodKept, decidedStatuses[0], decidedStatuses[1], decidedStatuses[2]); err != nil {
+			return fmt.Errorf("keep terms: %w", err)
 		}
 		r, err := tx.r.exec(ctx, `UPDATE complaints SET period = ? WHERE period = ? AND `+keep,
 			periodKept, pt.Period, decidedStatuses[0], decidedStatuses[1], decidedStatuses[2])
@@ -262,6 +269,7 @@ func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *Rete
 					GROUP BY m.matcher, p.holder_id, p.source, p.status) d
 				WHERE c.matcher = d.matcher AND c.holder_id = d.holder_id AND c.source = d.source AND c.status = d.status`,
 			`DELETE FROM complaint_matchers WHERE complaint_id IN (SELECT id FROM ` + name + `)`,
+			`DELETE FROM complaint_terms WHERE id IN (SELECT id FROM ` + name + `)`,
 		} {
 			if _, err := tx.r.exec(ctx, q); err != nil {
 				return err

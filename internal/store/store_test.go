@@ -172,6 +172,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"seller networks", testSellerNetworks},
 		{"concurrent seller links", testConcurrentLinks},
 		{"buyer source migration", testBuyerSourceMigration},
+		{"full-text search in the store", testTextSearch},
+		{"terms migration fills from the rows", testTermsMigration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

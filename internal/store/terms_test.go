@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/markwatch/markwatch/internal/domain"
+)
+
+// textComplaint is a complaint of holder whose listing title is title.
+func textComplaint(id, holder, title string, score float64) *domain.Complaint {
+	c := testComplaint(id)
+	c.HolderID, c.Score, c.Explanation = holder, score, ""
+	c.Evidence = []domain.Evidence{{Matcher: "text", Score: score, Field: "title", Match: "", Kind: "exact"}}
+	c.Listing = &domain.ListingSnapshot{Title: title}
+	return c
+}
+
+// testTextSearch checks QueueFilter.Text where the store matches text
+// (PostgreSQL): the complaints whose terms hold every term of the query,
+// in queue order, keyset-paged, with the other filters; the index's
+// analyzers (lower case, English stop words, CJK bigrams); quotes and
+// backslashes taken as text; counts capped like other counts; and the
+// terms following the complaint through retention's delete. SQLite does
+// not match text in the store (TextSearch is false).
+func testTextSearch(t *testing.T, dsn string) {
+	s := openStore(t, dsn)
+	ctx := t.Context()
+	if s.dialect != dialectPostgres {
+		if s.TextSearch() {
+			t.Fatal("SQLite claims to match text in the store")
+		}
+		return
+	}
+	if !s.TextSearch() {
+		t.Fatal("PostgreSQL does not match text in the store")
+	}
+	for _, c := range []*domain.Complaint{
+		textComplaint("c_1", "h_1", "Replica ACME handbag", 0.9),
+		textComplaint("c_2", "h_2", "replica acme sneakers", 0.8),
+		textComplaint("c_3", "h_1", "Genuine ACME handbag, the original", 0.7),
+		textComplaint("c_4", "h_2", "高仿手袋 ACME", 0.6),
+		textComplaint("c_5", "h_1", `O'Brien's back\slash 'quoted' bag`, 0.5),
+		textComplaint("c_6", "h_1", "REPLICA watch", 0.4),
+	} {
+		if _, err := insertComplaint(ctx, s, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		f    QueueFilter
+		want []string
+	}{
+		{"one word, any case", QueueFilter{Text: "REPLICA"}, []string{"c_1", "c_2", "c_6"}},
+		{"every word must match", QueueFilter{Text: "replica handbag"}, []string{"c_1"}},
+		{"stop words are dropped", QueueFilter{Text: "the handbag of acme"}, []string{"c_1", "c_3"}},
+		{"only stop words match nothing", QueueFilter{Text: "the of"}, nil},
+		{"punctuation is no term", QueueFilter{Text: "handbag,"}, []string{"c_1", "c_3"}},
+		{"with a holder", QueueFilter{Text: "replica", HolderID: []string{"h_2"}}, []string{"c_2"}},
+		{"with a status", QueueFilter{Text: "acme", Status: []string{ComplaintOpen}}, []string{"c_1", "c_2", "c_3", "c_4"}},
+		{"with a matcher", QueueFilter{Text: "acme", Matcher: []string{"text"}}, []string{"c_1", "c_2", "c_3", "c_4"}},
+		{"CJK bigram", QueueFilter{Text: "高仿"}, []string{"c_4"}},
+		{"CJK bigram inside a run", QueueFilter{Text: "手袋"}, []string{"c_4"}},
+		{"CJK bigram not in the text", QueueFilter{Text: "仿袋"}, nil},
+		{"single ideograph", QueueFilter{Text: "袋"}, []string{"c_4"}},
+		{"a quote in a word", QueueFilter{Text: "o'brien's"}, []string{"c_5"}},
+		{"quotes and backslashes", QueueFilter{Text: `'quoted' back\slash`}, []string{"c_5"}},
+		{"tsquery operators are no operators", QueueFilter{Text: "replica & !watch |"}, []string{"c_6"}},
+		{"no match", QueueFilter{Text: "nothing"}, nil},
+	} {
+		// Each plan of textCandidates: the GIN matches sorted, the walk
+		// of the queue_key index (no text is rare), and a walk that tests
+		// so few matches a page that pages come short, with a cursor.
+		for _, tier := range []struct {
+			name                              string
+			rare, minWindow, maxWindow, scans int
+			walk                              string
+		}{
+			{"rare", 2000, 256, 8192, 50_000, ""},
+			{"walk the terms", 0, 1, 2, 50_000, "terms"},
+			{"walk the filters", 0, 1, 2, 50_000, "filters"},
+			{"short pages", 0, 1, 1, 1, "terms"},
+			{"short pages by filter", 0, 1, 1, 1, "filters"},
+		} {
+			t.Run(tc.name+"/"+tier.name, func(t *testing.T) {
+				defer func(r, mi, ma, sc int, w string) {
+					textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk = r, mi, ma, sc, w
+				}(textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk)
+				textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk = tier.rare, tier.minWindow, tier.maxWindow, tier.scans, tier.walk
+				for _, limit := range []int{1, 2, 10} {
+					if got := queueIDs(t, s, tc.f, limit); !slices.Equal(got, tc.want) {
+						t.Errorf("limit %d: %v, want %v", limit, got, tc.want)
+					}
+				}
+				n, capped, err := s.CountQueueUpTo(ctx, tc.f, 10)
+				// Exact, unless the matches tested were cut short: then
+				// a lower bound, said so.
+				if err != nil || n > int64(len(tc.want)) || (!capped && n != int64(len(tc.want))) || (capped && tier.scans == 50_000) {
+					t.Errorf("count = %d capped %v (%v), want %d", n, capped, err, len(tc.want))
+				}
+				if tc.f.CountKept() {
+					t.Error("a text filter's count is not kept by triggers")
+				}
+			})
+		}
+	}
+	// A score bound is a range of the queue key, on the matches too.
+	lo, hi := 0.45, 0.85
+	if got := queueIDs(t, s, QueueFilter{Text: "replica", MinScore: &lo, MaxScore: &hi}, 1); !slices.Equal(got, []string{"c_2"}) {
+		t.Errorf("replica with scores in [%v, %v] = %v, want c_2", lo, hi, got)
+	}
+	// A priority holder's complaints come first, text or not: the terms'
+	// copies of the queue keys are re-keyed with the complaints'.
+	if err := s.SetPriorityHolders(ctx, []string{"h_2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queueIDs(t, s, QueueFilter{Text: "acme"}, 2); !slices.Equal(got, []string{"c_2", "c_4", "c_1", "c_3"}) {
+		t.Errorf("acme with h_2 first = %v, want c_2 c_4 c_1 c_3", got)
+	}
+	if err := s.SetPriorityHolders(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	var stale int
+	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM complaint_terms t JOIN complaints c ON c.id = t.id AND c.period = t.period
+		WHERE t.queue_key <> c.queue_key`).Scan(&stale); err != nil || stale != 0 {
+		t.Errorf("%d terms rows with another queue key than their complaint's (%v)", stale, err)
+	}
+	if n, capped, err := s.CountQueueUpTo(ctx, QueueFilter{Text: "acme"}, 2); err != nil || n != 2 || !capped {
+		t.Errorf("capped count = %d %v (%v), want 2 capped", n, capped, err)
+	}
+	// A decision changes no terms: the complaint is found with its new
+	// status.
+	if err := s.WithTx(ctx, func(tx *Tx) error {
+		return tx.SetComplaintStatus(ctx, "c_2", ComplaintOpen, ComplaintRejected, "u_1")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queueIDs(t, s, QueueFilter{Text: "replica", Status: []string{ComplaintRejected}}, 10); !slices.Equal(got, []string{"c_2"}) {
+		t.Errorf("rejected replica = %v, want c_2", got)
+	}
+	// Retention's delete takes the terms with the complaint.
+	if err := s.WithTx(ctx, func(tx *Tx) error {
+		_, err := tx.r.deleteComplaints(ctx, []string{"c_2"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM complaint_terms WHERE id = 'c_2'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d terms rows of a deleted complaint (%v)", left, err)
+	}
+	if got := queueIDs(t, s, QueueFilter{Text: "replica"}, 10); !slices.Equal(got, []string{"c_1", "c_6"}) {
+		t.Errorf("replica after the delete = %v, want c_1 c_6", got)
+	}
+}
+
+// testTermsMigration opens a store at schema 19 with complaints in it,
+// then at the current schema: migration 20 gives every complaint already
+// stored its terms (PostgreSQL), so that text search finds them, and
+// migration 21 drops the indexes no query needs on both stores.
+func testTermsMigration(t *testing.T, dsn string) {
+	ctx := t.Context()
+	all := migrations
+	migrations = all[:termsSchema-1]
+	old, err := OpenOptions(ctx, Options{DSN: dsn, Now: func() time.Time { return testNow }})
+	migrations = all
+	if err != nil {
+		t.Fatalf("open at schema %d: %v", termsSchema-1, err)
+	}
+	for i, title := range []string{"Replica ACME handbag", "高仿手袋", "plain shoe"} {
+		c := textComplaint("c_"+string(rune('1'+i)), "h_1", title, 0.9-float64(i)/10)
+		if err := insertComplaintAt19(ctx, old, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t, dsn)
+	if s.dialect == dialectPostgres {
+		for q, want := range map[string][]string{"replica": {"c_1"}, "高仿": {"c_2"}, "shoe": {"c_3"}} {
+			if got := queueIDs(t, s, QueueFilter{Text: q}, 10); !slices.Equal(got, want) {
+				t.Errorf("%s after the migration: %v, want %v", q, got, want)
+			}
+		}
+	}
+	for _, name := range []string{"complaints_source_holder_status", "complaints_status_created_at"} {
+		if indexExists(t, s, name) {
+			t.Errorf("index %s is still there", name)
+		}
+	}
+	if !indexExists(t, s, "complaints_open_created_at") {
+		t.Error("no complaints_open_created_at")
+	}
+	if got := indexExists(t, s, "complaints_updated_at"); got != (s.dialect != dialectPostgres) {
+		t.Errorf("complaints_updated_at exists = %v on %s", got, s.dialect)
+	}
+	// The oldest open complaint reads the partial index.
+	st, err := s.QueueStats(ctx)
+	if err != nil || !st.OldestOpen.Equal(testNow.Truncate(time.Millisecond)) {
+		t.Errorf("oldest open = %v (%v), want %v", st.OldestOpen, err, testNow)
+	}
+}
+
+// insertComplaintAt19 stores c as an open complaint the way schema 19 did
+// (no terms).
+func insertComplaintAt19(ctx context.Context, s *Store, c *domain.Complaint) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	at := millis(testNow)
+	return s.WithTx(ctx, func(tx *Tx) error {
+		if s.dialect == dialectPostgres {
+			if _, err := tx.r.exec(ctx, `INSERT INTO complaint_ids (id, period) VALUES (?, ?)`, c.ComplaintID, periodOf(at)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.r.exec(ctx, `INSERT INTO complaints
+			(id, source, listing_id, listing_version, mark_id, holder_id, seller_id, score, status, body, created_at, updated_at, queue_key, period)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ComplaintID, c.Source, c.ListingID, c.ListingVersion, c.MarkID, c.HolderID, c.SellerID, c.Score,
+			ComplaintOpen, string(body), at, at, "1"+queueKeyRest(c.Score, at, c.ComplaintID), periodOf(at))
+		return err
+	})
+}
