@@ -68,24 +68,15 @@ func (s *Store) complaintPage(ctx context.Context, afterAt int64, afterID string
 	defer rows.Close()
 	var out []pagedComplaint
 	for rows.Next() {
-		var (
-			c                Complaint
-			body             string
-			created, updated int64
-			decidedAt        sql.NullInt64
-			decidedBy        sql.NullString
-		)
-		if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy); err != nil {
+		var row complaintRow
+		if err := row.scan(rows); err != nil {
 			return nil, fmt.Errorf("store: list complaints: %w", err)
 		}
-		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-			return nil, fmt.Errorf("store: list complaints: decode body: %w", err)
+		c, err := row.complaint()
+		if err != nil {
+			return nil, fmt.Errorf("store: list complaints: %w", err)
 		}
-		c.CreatedAt = fromMillis(created)
-		c.UpdatedAt = fromMillis(updated)
-		c.DecidedAt = fromNullMillis(decidedAt)
-		c.DecidedBy = decidedBy.String
-		out = append(out, pagedComplaint{c: c, updated: updated})
+		out = append(out, pagedComplaint{c: c, updated: row.updated})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list complaints: %w", err)
@@ -172,4 +163,32 @@ func (s *Store) AllHolderStats(ctx context.Context) ([]HolderDecisions, error) {
 		return nil, fmt.Errorf("store: all holder stats: %w", err)
 	}
 	return out, nil
+}
+
+// complaintRow is a complaint as read by `status, body, created_at,
+// updated_at, decided_at, decided_by` (and any columns after them),
+// scanned but not yet decoded: a page reads one row past its end and
+// decodes only the rows it keeps.
+type complaintRow struct {
+	status, body     string
+	created, updated int64
+	decidedAt        sql.NullInt64
+	decidedBy        sql.NullString
+}
+
+// scan reads the row's six complaint columns, then the extra columns
+// into more.
+func (r *complaintRow) scan(rows *sql.Rows, more ...any) error {
+	return rows.Scan(append([]any{&r.status, &r.body, &r.created, &r.updated, &r.decidedAt, &r.decidedBy}, more...)...)
+}
+
+// complaint decodes the row.
+func (r *complaintRow) complaint() (Complaint, error) {
+	c := Complaint{Status: r.status}
+	if err := json.Unmarshal([]byte(r.body), &c.Body); err != nil {
+		return Complaint{}, fmt.Errorf("decode body: %w", err)
+	}
+	c.CreatedAt, c.UpdatedAt = fromMillis(r.created), fromMillis(r.updated)
+	c.DecidedAt, c.DecidedBy = fromNullMillis(r.decidedAt), r.decidedBy.String
+	return c, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -310,25 +309,19 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 	var page QueuePage
 	var last string
 	err := s.eachQueueRange(ctx, f, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, after, limit+1, func(rows *sql.Rows) error {
-		var (
-			c                Complaint
-			body, key        string
-			created, updated int64
-			decidedAt        sql.NullInt64
-			decidedBy        sql.NullString
-		)
-		if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy, &key); err != nil {
+		var row complaintRow
+		var key string
+		if err := row.scan(rows, &key); err != nil {
 			return err
 		}
 		if len(page.Complaints) == limit {
 			page.After = last
 			return nil
 		}
-		if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-			return fmt.Errorf("decode body: %w", err)
+		c, err := row.complaint()
+		if err != nil {
+			return err
 		}
-		c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
-		c.DecidedAt, c.DecidedBy = fromNullMillis(decidedAt), decidedBy.String
 		page.Complaints = append(page.Complaints, c)
 		last = key
 		return nil

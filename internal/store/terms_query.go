@@ -373,14 +373,9 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 				if full {
 					return nil
 				}
-				var (
-					c                Complaint
-					body, k          string
-					created, updated int64
-					decidedAt        sql.NullInt64
-					decidedBy        sql.NullString
-				)
-				if err := rows.Scan(&c.Status, &body, &created, &updated, &decidedAt, &decidedBy, &k); err != nil {
+				var row complaintRow
+				var k string
+				if err := row.scan(rows, &k); err != nil {
 					return err
 				}
 				if len(page.Complaints) == limit {
@@ -388,11 +383,10 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 					full = true
 					return nil
 				}
-				if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
-					return fmt.Errorf("decode body: %w", err)
+				c, err := row.complaint()
+				if err != nil {
+					return err
 				}
-				c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
-				c.DecidedAt, c.DecidedBy = fromNullMillis(decidedAt), decidedBy.String
 				page.Complaints = append(page.Complaints, c)
 				last = k
 				return nil
