@@ -272,18 +272,22 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
 		cur := sc.cur[:0]
-		best := md + 1
+		// thr is the distance beyond which a descriptor can no longer
+		// matter, given the nearest found so far (see reach).
+		best, thr := md+1, md
 		for t := range tables {
 			k := key(q, t)
 			if bl, bh := ix.inl[t][k], ix.inl[t][k+1]; bl < bh {
 				for i := range ix.big[t][bl:bh] {
 					b := &ix.big[t][bl+uint32(i)]
 					d := int32(hamming(q, &b.d))
-					if d > md {
+					if d > thr {
 						continue
 					}
 					cur = sc.take(cur, stamp, hit{q: uint32(qi), e: b.e, logo: b.own, d: d})
-					best = min(best, d)
+					if d < best {
+						best, thr = d, reach(d, md, ratio)
+					}
 				}
 				continue
 			}
@@ -293,11 +297,13 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 			}
 			for _, e := range ix.ent[t][lo:hi] {
 				d := int32(hamming(q, &ix.desc[e]))
-				if d > md {
+				if d > thr {
 					continue
 				}
 				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: e, logo: ix.owner[e], d: d})
-				best = min(best, d)
+				if d < best {
+					best, thr = d, reach(d, md, ratio)
+				}
 			}
 		}
 		sc.cur = cur
@@ -370,6 +376,15 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		logos, pairs = append(logos, r.logo), append(pairs, ps)
 	}
 	return logos, pairs
+}
+
+// reach is the largest distance at which a descriptor still matters to
+// a listing descriptor whose nearest is at best bits: kept as a pair
+// within best/ratio, or tied (within best+tieBits), and never beyond md.
+// The nearest only gets nearer as buckets are read, so what is passed
+// over for being beyond reach would have been dropped at the end anyway.
+func reach(best, md int32, ratio float64) int32 {
+	return min(md, max(int32(float64(best)/ratio), best+tieBits))
 }
 
 // take keeps h in cur if it is its logo's first or nearest for the
