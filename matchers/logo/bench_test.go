@@ -1,9 +1,12 @@
 package logo
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
@@ -100,3 +103,40 @@ func BenchmarkLogoFeatures(b *testing.B) {
 }
 
 type imageGray = image.Gray
+
+// BenchmarkListingCurveSet is the matching cost on TestLogoCurve's drawn
+// set (MARKWATCH_LOGO_CURVE_CACHE, written by a curve run; skipped
+// without it): its logos are all drawn, so they share emblems and
+// typefaces as marks do, where BenchmarkListing1kLogos's are 200 drawn
+// logos and copies of them under random bit masks. Each operation is one
+// photo's fits, the first 20 photos of each kind in turn.
+func BenchmarkListingCurveSet(b *testing.B) {
+	cache := os.Getenv("MARKWATCH_LOGO_CURVE_CACHE")
+	if cache == "" {
+		b.Skip("set MARKWATCH_LOGO_CURVE_CACHE to a curve run's drawn set")
+	}
+	data, err := os.ReadFile(cache)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cs curveSet
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&cs); err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos}), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var imgs []*matchers.Features
+	for _, s := range append(cs.Pos[:min(20, len(cs.Pos)):min(20, len(cs.Pos))], cs.Neg[:min(20, len(cs.Neg))]...) {
+		imgs = append(imgs, s.F)
+	}
+	c0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		if _, err := m.fits(b.Context(), &matchers.ListingImage{Features: imgs[i%len(imgs)]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(m.IndexBytes())/(1<<20), "index-MiB")
+}

@@ -16,7 +16,9 @@
 //   - Matching: an index over every active mark's logos (multi-index
 //     hashing: the 256 bits cut into 16 keys of 16 bits, one table per
 //     key, so a descriptor within a few bits of a query shares at least one
-//     key with it; buckets over 128 times the mean are skipped); each
+//     key with it; buckets over 128 times the mean are skipped; the
+//     largest buckets read also hold their descriptors inline, read in
+//     sequence rather than a cache miss an entry); each
 //     listing descriptor is paired with its nearest descriptor in every
 //     logo that has one within MaxDistance bits and 1/Ratio times the
 //     nearest logo's distance.
@@ -62,8 +64,12 @@
 // descriptor, 16 of keypoint, 4 of owner, 16 table entries of 4), about
 // 55 KB per logo as drawn in the fixtures (~480 keypoints): 1,000 logos
 // take about 54 MB and 10,000 about 540 MB, plus 16 tables of 65,537
-// offsets (4 MB). Options.MaxIndexed caps the descriptors (default 8
-// million, about 930 MB). A listing image keeps at most MaxKeypoints
+// offsets (4 MB), plus the inline copies of the largest buckets: 40
+// bytes per entry, at most a quarter of the descriptors per table (up to
+// 160 bytes per descriptor; 137 MiB in all for 1,000 drawn logos sharing
+// emblems and typefaces, where 58 MiB without). Options.MaxIndexed caps
+// the descriptors (default 8 million, about 930 MB without the inline
+// buckets, up to 2.2 GB with them). A listing image keeps at most MaxKeypoints
 // (default 1,200) keypoints; its working copy is at most MaxSide pixels
 // on a side. A query's working memory (per-logo stamps and counts, the
 // pairs found, the vote table) is pooled, about 20 bytes per logo plus

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"unsafe"
 
 	"github.com/markwatch/markwatch/matchers"
 )
@@ -52,7 +53,36 @@ type index struct {
 	ent   [tables][]uint32
 	// maxBucket is the largest bucket a query reads.
 	maxBucket uint32
+	// The largest buckets a query reads (see inlineFactor) are also kept
+	// whole, descriptors and owners inline: inl[t][k]..inl[t][k+1] are
+	// bucket k's positions in big[t] (none for the others).
+	inl [tables][]uint32
+	big [tables][]bigEntry
 }
+
+// bigEntry is an entry of a large bucket with its descriptor and owner.
+type bigEntry struct {
+	d      matchers.Descriptor
+	e, own uint32
+}
+
+// Buckets of inlineFactor times the mean entries or more (at least
+// minInline), the largest first and at most 1/inlineBudget of the
+// descriptors' number in each table, keep their descriptors and owners
+// inline. Reading the index is most of a query's cost, and it is a cache
+// miss per entry when an entry points to its descriptor: the logos share
+// emblems and typefaces, so a few large buckets (a pattern a hundred
+// logos have) are most of what a query reads. Inline, they are read in
+// sequence. On the curve's 1,000 drawn logos, the buckets so kept are
+// 25% of the entries and 78% of those a photo reads; matching costs a
+// third less CPU for 2.35 times the memory (all buckets over 8 times the
+// mean, 45% of the entries: 95% of the reads, 45% less CPU, 3.4 times
+// the memory).
+const (
+	inlineFactor = 8
+	minInline    = 32
+	inlineBudget = 4
+)
 
 func key(d *matchers.Descriptor, t int) uint32 {
 	return uint32(d[t>>2]>>(16*(t&3))) & 0xffff
@@ -114,8 +144,53 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 			next[k]++
 		}
 		ix.start[t], ix.ent[t] = start, ent
+		ix.inline(t, max(uint32(max(minInline, inlineFactor*len(ix.desc)>>16)), ix.inlineFloor(t, len(ix.desc)/inlineBudget)))
 	}
 	return ix, skipped
+}
+
+// inlineFloor is the least bucket size at which table t's buckets of
+// at most maxBucket entries, the largest first, hold no more than budget
+// entries in all.
+func (ix *index) inlineFloor(t, budget int) uint32 {
+	hist := make([]int, ix.maxBucket+1)
+	start := ix.start[t]
+	for k := range 1 << 16 {
+		if l := start[k+1] - start[k]; l <= ix.maxBucket {
+			hist[l]++
+		}
+	}
+	sum := 0
+	for l := int(ix.maxBucket); l > 0; l-- {
+		if sum += l * hist[l]; sum > budget {
+			return uint32(l + 1)
+		}
+	}
+	return 1
+}
+
+// inline copies table t's buckets of at least minLen entries (and no
+// more than maxBucket) to big[t].
+func (ix *index) inline(t int, minLen uint32) {
+	start := ix.start[t]
+	inl := make([]uint32, len(start))
+	n := uint32(0)
+	for k := range 1 << 16 {
+		inl[k] = n
+		if l := start[k+1] - start[k]; l >= minLen && l <= ix.maxBucket {
+			n += l
+		}
+	}
+	inl[1<<16] = n
+	big := make([]bigEntry, 0, n)
+	for k := range 1 << 16 {
+		if inl[k] < inl[k+1] {
+			for _, e := range ix.ent[t][start[k]:start[k+1]] {
+				big = append(big, bigEntry{ix.desc[e], e, ix.owner[e]})
+			}
+		}
+	}
+	ix.inl[t], ix.big[t] = inl, big
 }
 
 func hamming(a, b *matchers.Descriptor) int {
@@ -221,27 +296,38 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
 		cur := sc.cur[:0]
-		best := md + 1
+		// thr is the distance beyond which a descriptor can no longer
+		// matter, given the nearest found so far (see reach).
+		best, thr := md+1, md
 		for t := range tables {
 			k := key(q, t)
+			if bl, bh := ix.inl[t][k], ix.inl[t][k+1]; bl < bh {
+				for i := range ix.big[t][bl:bh] {
+					b := &ix.big[t][bl+uint32(i)]
+					d := int32(hamming(q, &b.d))
+					if d > thr {
+						continue
+					}
+					cur = sc.take(cur, stamp, hit{q: uint32(qi), e: b.e, logo: b.own, d: d})
+					if d < best {
+						best, thr = d, reach(d, md, ratio)
+					}
+				}
+				continue
+			}
 			lo, hi := ix.start[t][k], ix.start[t][k+1]
 			if hi-lo > ix.maxBucket {
 				continue
 			}
 			for _, e := range ix.ent[t][lo:hi] {
 				d := int32(hamming(q, &ix.desc[e]))
-				if d > md {
+				if d > thr {
 					continue
 				}
-				o := ix.owner[e]
-				if sc.stamp[o] != stamp {
-					sc.stamp[o] = stamp
-					sc.slot[o] = int32(len(cur))
-					cur = append(cur, hit{q: uint32(qi), e: e, logo: o, d: d})
-				} else if c := &cur[sc.slot[o]]; d < c.d {
-					c.d, c.e = d, e
+				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: e, logo: ix.owner[e], d: d})
+				if d < best {
+					best, thr = d, reach(d, md, ratio)
 				}
-				best = min(best, d)
 			}
 		}
 		sc.cur = cur
@@ -314,6 +400,30 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		logos, pairs = append(logos, r.logo), append(pairs, ps)
 	}
 	return logos, pairs
+}
+
+// reach is the largest distance at which a descriptor still matters to
+// a listing descriptor whose nearest is at best bits: kept as a pair
+// within best/ratio, or tied (within best+tieBits), and never beyond md.
+// The nearest only gets nearer as buckets are read, so what is passed
+// over for being beyond reach would have been dropped at the end anyway.
+func reach(best, md int32, ratio float64) int32 {
+	return min(md, max(int32(float64(best)/ratio), best+tieBits))
+}
+
+// take keeps h in cur if it is its logo's first or nearest for the
+// current listing descriptor (stamp).
+func (sc *scratch) take(cur []hit, stamp uint32, h hit) []hit {
+	o := h.logo
+	if sc.stamp[o] != stamp {
+		sc.stamp[o] = stamp
+		sc.slot[o] = int32(len(cur))
+		return append(cur, h)
+	}
+	if c := &cur[sc.slot[o]]; h.d < c.d {
+		c.d, c.e = h.d, h.e
+	}
+	return cur
 }
 
 // vote casts the pose votes of logo o's hits and returns its largest bin.
@@ -425,6 +535,9 @@ func (sc *scratch) resetBins() {
 
 // bytes is the index's approximate memory.
 func (ix *index) bytes() int {
-	n := len(ix.desc)
-	return n*(32+16+4) + tables*(n*4+(1<<16+1)*4)
+	n, nb := len(ix.desc), 0
+	for t := range tables {
+		nb += len(ix.big[t])
+	}
+	return n*(32+16+4) + tables*(n*4+2*(1<<16+1)*4) + nb*int(unsafe.Sizeof(bigEntry{}))
 }

@@ -69,7 +69,8 @@ type Options struct {
 	// both polarities of ExtractorOptions.MaxLogoKeypoints).
 	MaxLogoKeypoints int
 	// MaxIndexed caps the descriptors indexed in all (default 8,000,000,
-	// about 16,000 logos and 930 MB); logos past it are left out.
+	// about 16,000 logos and 930 MB, up to 2.2 GB with the inline copies
+	// of the largest buckets); logos past it are left out.
 	MaxIndexed int
 	// MaxEvidence caps the evidence items of one signal (default 3).
 	MaxEvidence int
