@@ -332,8 +332,8 @@ type Detection struct {
 
 // Logo configures logo detection inside sellers' own photos
 // (matchers/logo). It is off by default: it costs a grey decode and a
-// feature pass per listing image (about 3 + 82 ms of CPU at 1,000 logos,
-// so image throughput falls to about 20 listings/s on 2 cores) and its
+// feature pass per listing image (about 3 + 60–135 ms of CPU at 1,000
+// logos, so image throughput falls to 20 listings/s or fewer on 2 cores) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
 // where logos in sellers' photos matter more than image throughput.
