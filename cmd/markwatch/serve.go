@@ -85,9 +85,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// Queue depth, oldest open complaint and holder standings, read from
 	// the database on each scrape; the search index built from the store.
 	reg.MustRegister(rs.svc.QueueCollector(0))
-	// The search index builds in the background and follows the store
-	// from then on: the replica serves from the first complaints indexed
-	// (markwatch_search_index_ready, _lag_seconds say how far it is).
+	// On SQLite the search index builds in the background and follows
+	// the store from then on: the replica serves from the first
+	// complaints indexed (markwatch_search_index_ready, _lag_seconds say
+	// how far it is). On PostgreSQL the store matches text itself and
+	// this loop only keeps the good-faith holders' queue priority.
 	searchCtx, stopSearch := context.WithCancel(ctx)
 	var searching sync.WaitGroup
 	searching.Go(func() { _ = a.RunSearch(searchCtx) })

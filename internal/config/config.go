@@ -107,10 +107,12 @@ type Review struct {
 	// Retention configures how long decided complaints and the records
 	// of the review flow are kept (internal/retention).
 	Retention Retention `yaml:"retention"`
-	// SearchIndex is the directory of serve's complaint search index.
-	// Empty (the default) keeps it in memory, built from the store at
-	// every start; on disk, a restart serves from it at once and catches
-	// up with the changes since it stopped. One directory per replica.
+	// SearchIndex is the directory of serve's complaint search index, on
+	// SQLite (on PostgreSQL the store matches text itself, from
+	// complaint_terms, and no index is built). Empty (the default) keeps
+	// it in memory, built from the store at every start; on disk, a
+	// restart serves from it at once and catches up with the changes
+	// since it stopped. One directory per replica.
 	SearchIndex string `yaml:"search_index"`
 	// Networks configures seller networks (GET /v1/sellers/{id}/network).
 	Networks Networks `yaml:"networks"`
