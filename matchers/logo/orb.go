@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sync"
 
 	"github.com/markwatch/markwatch/matchers"
 )
@@ -153,9 +154,13 @@ func resize(g gray, w, h int) gray {
 }
 
 // halfStep scales g down to w×h (a small step, as between pyramid levels)
-// by bilinear interpolation in 8-bit fixed point.
-func halfStep(g gray, w, h int) gray {
-	out := gray{w, h, make([]uint8, w*h)}
+// by bilinear interpolation in 8-bit fixed point, into dst's memory when
+// it is large enough.
+func halfStep(g gray, w, h int, dst []uint8) gray {
+	if cap(dst) < w*h {
+		dst = make([]uint8, w*h)
+	}
+	out := gray{w, h, dst[:w*h]}
 	fx, fy := float64(g.w)/float64(w), float64(g.h)/float64(h)
 	xs := make([]int32, w)
 	xt := make([]int32, w)
@@ -169,7 +174,7 @@ func halfStep(g gray, w, h int) gray {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(sy), 0), g.h-2)
 		ty := int32(min(max(sy-float64(y0), 0), 1) * 256)
-		r0, r1 := g.pix[y0*g.w:], g.pix[(y0+1)*g.w:]
+		r0, r1 := g.pix[y0*g.w:(y0+1)*g.w], g.pix[(y0+1)*g.w:(y0+2)*g.w]
 		row := out.pix[y*w : (y+1)*w]
 		for x := range row {
 			i, t := xs[x], xt[x]
@@ -197,36 +202,51 @@ type corner struct {
 
 // fast returns the FAST-9 corners of g with threshold t that survive 3×3
 // non-maximum suppression on the FAST score, at least border pixels from
-// the edges. score is scratch of g's size.
+// the edges, in raster order. score is scratch of g's size, all zero on
+// entry and left so (only the corners' cells are written, then cleared:
+// clearing a whole level cost more than the corners).
 func fast(g gray, t int, score []int32) []corner {
-	w := g.w
+	return fastInto(g, t, score, nil)
+}
+
+// fastInto is fast appending to cs[:0].
+func fastInto(g gray, t int, score []int32, cs []corner) []corner {
+	w, h := g.w, g.h
 	var off [16]int
 	for i, c := range circle {
 		off[i] = c[1]*w + c[0]
 	}
-	clear(score)
-	var cs []corner
-	for y := border; y < g.h-border; y++ {
-		for x := border; x < w-border; x++ {
-			i := y*w + x
-			p := int(g.pix[i])
-			hi, lo := p+t, p-t
+	cs = cs[:0]
+	if t < 0 || w < 2*border+1 || h < 2*border+1 {
+		return cs
+	}
+	pix := g.pix[:w*h]
+	t2 := uint(2 * t)
+	for y := border; y < h-border; y++ {
+		row := pix[y*w : (y+1)*w]
+		up := pix[(y-3)*w:][:len(row)]
+		dn := pix[(y+3)*w:][:len(row)]
+		for x := border; x < len(row)-border; x++ {
+			p := int(row[x])
 			// An arc of 9 of the 16 holds one of any two pixels 8 apart
-			// and two of the four at 90°: cheap rejections first.
-			a, b := int(g.pix[i+off[0]]), int(g.pix[i+off[8]])
-			if a <= hi && a >= lo && b <= hi && b >= lo {
+			// and two of the four at 90°: cheap rejections first (|v-p| ≤
+			// t as one unsigned comparison).
+			a, b := int(up[x]), int(dn[x])
+			if uint(a-p+t) <= t2 && uint(b-p+t) <= t2 {
 				continue
 			}
-			c, d := int(g.pix[i+off[4]]), int(g.pix[i+off[12]])
+			hi, lo := p+t, p-t
+			c, d := int(row[x+3]), int(row[x-3])
 			nb := b2i(a > hi) + b2i(b > hi) + b2i(c > hi) + b2i(d > hi)
 			nd := b2i(a < lo) + b2i(b < lo) + b2i(c < lo) + b2i(d < lo)
 			if nb < 2 && nd < 2 {
 				continue
 			}
+			i := y*w + x
 			var bright, dark uint32
 			var sb, sd int32
 			for k := range 16 {
-				v := int(g.pix[i+off[k]])
+				v := int(pix[i+off[k]])
 				if v > hi {
 					bright |= 1 << k
 					sb += int32(v - hi)
@@ -248,31 +268,50 @@ func fast(g gray, t int, score []int32) []corner {
 			}
 		}
 	}
-	// Keep local maxima (ties: the first in raster order wins).
-	out := cs[:0]
-	for _, c := range cs {
+	// Keep local maxima (ties: the first in raster order wins); the
+	// others' score in cs is zeroed, then every cell written is cleared
+	// as the kept ones are packed.
+	for j, c := range cs {
 		i := c.y*w + c.x
 		s := c.score
 		if score[i-w-1] > s || score[i-w] > s || score[i-w+1] > s || score[i-1] > s ||
 			score[i+1] >= s || score[i+w-1] >= s || score[i+w] >= s || score[i+w+1] >= s {
+			cs[j].score = 0
+		}
+	}
+	n := 0
+	for _, c := range cs {
+		score[c.y*w+c.x] = 0
+		if c.score > 0 {
+			cs[n] = c
+			n++
+		}
+	}
+	return cs[:n]
+}
+
+// arc9Tab has bit m set when the 16-bit circular mask m has 9 consecutive
+// bits.
+var arc9Tab = func() (tab [1 << 13]uint8) {
+	for m := range uint32(1 << 16) {
+		if bits.OnesCount32(m) < 9 {
 			continue
 		}
-		out = append(out, c)
+		mm := m | m<<16
+		r := mm
+		for k := 1; k < 9; k++ {
+			r &= mm >> k
+		}
+		if r&0xffff != 0 {
+			tab[m>>3] |= 1 << (m & 7)
+		}
 	}
-	return out
-}
+	return tab
+}()
 
 // arc9 reports whether the 16-bit circular mask has 9 consecutive bits.
 func arc9(m uint32) bool {
-	if bits.OnesCount32(m) < 9 {
-		return false
-	}
-	m |= m << 16
-	r := m
-	for k := 1; k < 9; k++ {
-		r &= m >> k
-	}
-	return r&0xffff != 0
+	return arc9Tab[(m>>3)&(1<<13-1)]>>(m&7)&1 != 0
 }
 
 func b2i(b bool) int {
@@ -325,45 +364,105 @@ func orientation(g gray, x, y int) float64 {
 	return math.Atan2(float64(m01), float64(m10))
 }
 
-// integral is the summed-area table of g, (w+1)×(h+1).
-func integral(g gray, sum []uint32) []uint32 {
-	w1 := g.w + 1
-	sum = slices.Grow(sum[:0], w1*(g.h+1))[:w1*(g.h+1)]
-	clear(sum[:w1])
-	for y := range g.h {
-		var row uint32
-		sum[(y+1)*w1] = 0
-		for x := range g.w {
-			row += uint32(g.pix[y*g.w+x])
-			sum[(y+1)*w1+x+1] = sum[y*w1+x+1] + row
+// boxSums writes to dst, at every pixel at least 2 from g's edges, the
+// sum of the 5×5 box centred on it (at most 25×255, so 16 bits): what
+// BRIEF compares, once per level rather than four summed-area look-ups
+// per sample. tmp is scratch; both are grown as needed and returned.
+func boxSums(g gray, dst, tmp []uint16) (box, scratch []uint16) {
+	w, h := g.w, g.h
+	n := w * h
+	if cap(dst) < n {
+		dst = make([]uint16, n)
+	}
+	if cap(tmp) < n {
+		tmp = make([]uint16, n)
+	}
+	dst, tmp = dst[:n], tmp[:n]
+	if w < 5 || h < 5 {
+		return dst, tmp
+	}
+	// Rows: a running sum of 5 pixels (the slices of equal length let
+	// the compiler drop the bounds checks).
+	for y := range h {
+		src := g.pix[y*w:][:w]
+		out := tmp[y*w:][:w]
+		s := uint16(src[0]) + uint16(src[1]) + uint16(src[2]) + uint16(src[3]) + uint16(src[4])
+		out[2] = s
+		o := out[3 : w-2]
+		in, gone := src[5:][:len(o)], src[:len(o)]
+		for x := range o {
+			s += uint16(in[x]) - uint16(gone[x])
+			o[x] = s
 		}
 	}
-	return sum
+	// Columns: the first sum in full, then a running sum row by row.
+	first := dst[2*w:][:w]
+	for x := 2; x < w-2; x++ {
+		first[x] = tmp[x] + tmp[w+x] + tmp[2*w+x] + tmp[3*w+x] + tmp[4*w+x]
+	}
+	for y := 3; y < h-2; y++ {
+		out := dst[y*w+2:][:w-4]
+		prev := dst[(y-1)*w+2:][:len(out)]
+		add := tmp[(y+2)*w+2:][:len(out)]
+		sub := tmp[(y-3)*w+2:][:len(out)]
+		for x := range out {
+			out[x] = prev[x] + add[x] - sub[x]
+		}
+	}
+	return dst, tmp
 }
 
-// describe computes the rotated BRIEF descriptor at (x, y) for angle:
-// bit i is set when the 5×5 box mean at the pair's first point is below
-// that at its second.
-func describe(sum []uint32, w, x, y int, angle float64) matchers.Descriptor {
-	w1 := w + 1
+// steeredOffsets is the sampling pattern of every angle bin as offsets
+// into a level of width w: the pair's first and second point.
+type steeredOffsets [angleBins][256][2]int32
+
+func (o *steeredOffsets) set(w int) {
+	for b := range angleBins {
+		for i, p := range &steered[b] {
+			o[b][i] = [2]int32{int32(p[1])*int32(w) + int32(p[0]), int32(p[3])*int32(w) + int32(p[2])}
+		}
+	}
+}
+
+// angleBin is the nearest steered pattern to angle.
+func angleBin(angle float64) int {
 	bin := int(math.Round(angle/(2*math.Pi)*angleBins)) % angleBins
 	if bin < 0 {
 		bin += angleBins
 	}
-	box := func(px, py int) uint32 {
-		x0, y0 := px-2, py-2
-		return sum[(y0+5)*w1+x0+5] - sum[y0*w1+x0+5] - sum[(y0+5)*w1+x0] + sum[y0*w1+x0]
-	}
+	return bin
+}
+
+// describe computes the rotated BRIEF descriptor at pixel c of a level
+// (box its 5×5 sums, off its offsets) for angle: bit i is set when the
+// box at the pair's first point sums below that at its second.
+func describe(box []uint16, off *steeredOffsets, c int, angle float64) matchers.Descriptor {
 	var d matchers.Descriptor
-	pat := &steered[bin]
-	for i := range 256 {
-		p := &pat[i]
-		if box(x+int(p[0]), y+int(p[1])) < box(x+int(p[2]), y+int(p[3])) {
-			d[i>>6] |= 1 << (i & 63)
+	pat := &off[angleBin(angle)]
+	for j := range 4 {
+		var word uint64
+		for i, p := range pat[j*64 : j*64+64] {
+			if box[c+int(p[0])] < box[c+int(p[1])] {
+				word |= 1 << i
+			}
 		}
+		d[j] = word
 	}
 	return d
 }
+
+// orbScratch is one extraction's working memory, reused through a
+// sync.Pool: a listing image's levels, scores and box sums are a few
+// megabytes that would otherwise be garbage after every image.
+type orbScratch struct {
+	level    [2][]uint8
+	score    []int32
+	cs       []corner
+	box, tmp []uint16
+	off      steeredOffsets
+}
+
+var orbPool = sync.Pool{New: func() any { return new(orbScratch) }}
 
 // extract computes the features of g over levels pyramid levels (fewer if
 // the image gets smaller than a patch), at most maxPts keypoints in all,
@@ -383,10 +482,10 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 		}
 		total += weight(n)
 	}
-	var (
-		score []int32
-		sum   []uint32
-	)
+	sc := orbPool.Get().(*orbScratch)
+	defer orbPool.Put(sc)
+	f.Points = make([]matchers.Keypoint, 0, maxPts)
+	f.Desc = make([]matchers.Descriptor, 0, maxPts)
 	prev := g
 	for k := range n {
 		s := math.Pow(scaleStep, float64(k))
@@ -394,7 +493,9 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 		if k > 0 {
 			// Each level from the one before, bilinear: a step of 1.3
 			// hardly aliases, and it costs a quarter of the box filter.
-			lv = halfStep(prev, int(math.Round(float64(g.w)/s)), int(math.Round(float64(g.h)/s)))
+			// The two buffers alternate: a level is made from the last.
+			lv = halfStep(prev, int(math.Round(float64(g.w)/s)), int(math.Round(float64(g.h)/s)), sc.level[k&1])
+			sc.level[k&1] = lv.pix[:cap(lv.pix)]
 		}
 		prev = lv
 		quota := int(math.Round(float64(maxPts) * weight(k) / total))
@@ -405,10 +506,12 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 		if padded {
 			lv, off = pad(lv, border), border
 		}
-		if cap(score) < lv.w*lv.h {
-			score = make([]int32, lv.w*lv.h)
+		if len(sc.score) < lv.w*lv.h {
+			// Zeroed: fast leaves it so.
+			sc.score = make([]int32, lv.w*lv.h)
 		}
-		cs := fast(lv, threshold, score[:lv.w*lv.h])
+		cs := fastInto(lv, threshold, sc.score[:lv.w*lv.h], sc.cs)
+		sc.cs = cs
 		// Harris on the strongest FAST corners only: its 49-pixel window
 		// is the costliest step per corner.
 		if len(cs) > 4*quota {
@@ -428,14 +531,18 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 			return 0
 		})
 		cs = cs[:min(len(cs), quota)]
-		sum = integral(lv, sum)
+		if len(cs) == 0 {
+			continue
+		}
+		sc.box, sc.tmp = boxSums(lv, sc.box, sc.tmp)
+		sc.off.set(lv.w)
 		for _, c := range cs {
 			a := orientation(lv, c.x, c.y)
 			f.Points = append(f.Points, matchers.Keypoint{
 				X: float32(float64(c.x-off) * s * unit), Y: float32(float64(c.y-off) * s * unit),
 				Angle: float32(a), Scale: float32(s * unit),
 			})
-			f.Desc = append(f.Desc, describe(sum, lv.w, c.x, c.y, a))
+			f.Desc = append(f.Desc, describe(sc.box, &sc.off, c.y*lv.w+c.x, a))
 		}
 	}
 	return f

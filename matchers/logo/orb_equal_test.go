@@ -1,0 +1,81 @@
+package logo
+
+import (
+	"image"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// TestFeaturesMatchReference holds the fast feature extraction to the
+// straightforward one it replaced (orb_ref_test.go): the same keypoints,
+// in the same order, and the same descriptors, bit for bit, on sellers'
+// photos, logos (padded levels), noise and odd sizes. The curve's cached
+// sets and every figure measured before stay valid only so.
+func TestFeaturesMatchReference(t *testing.T) {
+	logos := inventLogos(t, 31, 4)
+	var imgs []*image.Gray
+	for i := range 3 {
+		r := rand.New(rand.NewPCG(32, uint64(i)))
+		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
+		imgs = append(imgs, lumaOf(t, encodeJPEG(t, img, 40)))
+	}
+	r := rand.New(rand.NewPCG(33, 0))
+	for _, wh := range [][2]int{{97, 61}, {64, 64}, {300, 41}, {57, 233}, {40, 40}, {23, 30}} {
+		g := image.NewGray(image.Rect(0, 0, wh[0], wh[1]))
+		for i := range g.Pix {
+			g.Pix[i] = uint8(r.IntN(256))
+		}
+		imgs = append(imgs, g)
+	}
+	for _, img := range logos.imgs {
+		imgs = append(imgs, toGray(img))
+	}
+	same := func(t *testing.T, got, want *matchers.Features) {
+		t.Helper()
+		if got.W != want.W || got.H != want.H || len(got.Points) != len(want.Points) || len(got.Desc) != len(want.Desc) {
+			t.Fatalf("%dx%d with %d points, %d descriptors; want %dx%d, %d, %d", got.W, got.H, len(got.Points), len(got.Desc), want.W, want.H, len(want.Points), len(want.Desc))
+		}
+		for i := range want.Points {
+			if got.Points[i] != want.Points[i] || got.Desc[i] != want.Desc[i] {
+				t.Fatalf("keypoint %d: %+v %x, want %+v %x", i, got.Points[i], got.Desc[i], want.Points[i], want.Desc[i])
+			}
+		}
+	}
+	listing := func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }
+	logo := func(k int) float64 { return math.Pow(scaleStep, -0.5*float64(k)) }
+	for i, img := range imgs {
+		g := fromImage(img)
+		for _, th := range []int{12, 5, 30} {
+			same(t, extract(g, 4, 1200, th, listing, 1, false), extractRef(g, 4, 1200, th, listing, 1, false))
+			same(t, extract(g, 8, 256, th, logo, 0.5, true), extractRef(g, 8, 256, th, logo, 0.5, true))
+			// Every corner, not only those kept: FAST and its suppression.
+			sc := make([]int32, g.w*g.h)
+			got, want := fast(g, th, sc), fastRef(g, th, make([]int32, g.w*g.h))
+			if len(got) != len(want) {
+				t.Fatalf("image %d threshold %d: %d corners, want %d", i, th, len(got), len(want))
+			}
+			for j := range want {
+				if got[j].x != want[j].x || got[j].y != want[j].y || got[j].score != want[j].score {
+					t.Fatalf("image %d threshold %d: corner %d %+v, want %+v", i, th, j, got[j], want[j])
+				}
+			}
+			for j, v := range sc {
+				if v != 0 {
+					t.Fatalf("image %d: score scratch left dirty at %d", i, j)
+				}
+			}
+		}
+	}
+	// The Extractor as the matcher uses it, through its pooled buffers,
+	// twice (a dirty buffer would show).
+	ex := NewExtractor(ExtractorOptions{})
+	for range 2 {
+		for _, img := range imgs[:3] {
+			same(t, ex.Listing(img), extractRef(fromImage(img), 4, 1200, 12, listing, 1, false))
+		}
+	}
+}
