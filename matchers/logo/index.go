@@ -246,12 +246,35 @@ type scratch struct {
 	hits  []hit    // every kept hit
 	// byLogo is hits grouped by logo.
 	byLogo []hit
-	// keys and vals are one logo's votes in pose space (open addressing);
-	// touched lists the slots to clear for the next logo.
-	keys    []uint32
-	vals    []float32
+	// bins are one logo's votes in pose space (open addressing, a key
+	// and its sum side by side: one cache line per vote); touched lists
+	// the slots to clear for the next logo.
+	bins    []bin
 	touched []int32
 	ranked  []scored
+	// dist and own are a small bucket's distances and owners, read in a
+	// first pass (see candidates); rpts a logo's keypoints of its hits in
+	// order (see vote).
+	dist []int32
+	own  []uint32
+	rpts []matchers.Keypoint
+	// logs memoizes math.Log of a pair's scale ratio (see vote).
+	logs [logMemo]logEntry
+}
+
+// bin is one pose bin of the vote table.
+type bin struct {
+	k uint32
+	v float32
+}
+
+// logMemo is the size of the direct-mapped memo of vote's logarithms: the
+// ratio of two pyramid scales takes a few dozen values.
+const logMemo = 256
+
+type logEntry struct {
+	ls, rs uint32 // the listing's and the logo's scale, as bits; 0: empty
+	log    float64
 }
 
 type scored struct {
@@ -261,9 +284,10 @@ type scored struct {
 
 func (ix *index) newScratch() *scratch {
 	n := len(ix.logos)
-	sc := &scratch{stamp: make([]uint32, n), slot: make([]int32, n), count: make([]uint32, n+1), keys: make([]uint32, 1<<hashBits), vals: make([]float32, 1<<hashBits)}
-	for i := range sc.keys {
-		sc.keys[i] = emptyKey
+	sc := &scratch{stamp: make([]uint32, n), slot: make([]int32, n), count: make([]uint32, n+1), bins: make([]bin, 1<<hashBits),
+		dist: make([]int32, ix.maxBucket), own: make([]uint32, ix.maxBucket)}
+	for i := range sc.bins {
+		sc.bins[i].k = emptyKey
 	}
 	return sc
 }
@@ -319,12 +343,21 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 			if hi-lo > ix.maxBucket {
 				continue
 			}
-			for _, e := range ix.ent[t][lo:hi] {
-				d := int32(hamming(q, &ix.desc[e]))
+			// Two passes: the distances and owners first, whose loads
+			// (a cache miss each) do not depend on one another, so the
+			// processor overlaps them; then the entries in order, as one
+			// pass would take them.
+			ents := ix.ent[t][lo:hi]
+			dist, own := sc.dist[:len(ents)], sc.own[:len(ents)]
+			for j, e := range ents {
+				dist[j] = int32(hamming(q, &ix.desc[e]))
+				own[j] = ix.owner[e]
+			}
+			for j, d := range dist {
 				if d > thr {
 					continue
 				}
-				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: e, logo: ix.owner[e], d: d})
+				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: ents[j], logo: own[j], d: d})
 				if d < best {
 					best, thr = d, reach(d, md, ratio)
 				}
@@ -441,14 +474,21 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 		inv[sb] = 1 / (houghCell * diag * smin * math.Pow(scaleStep, 2*float64(sb)+1))
 	}
 	logSmin := math.Log(smin)
+	// The logo's keypoints of the hits, gathered first: the loads do not
+	// depend on one another, where in the loop below each waited.
+	rp := slices.Grow(sc.rpts[:0], len(hs))[:len(hs)]
+	sc.rpts = rp
+	for i, h := range hs {
+		rp[i] = ix.pts[h.e]
+	}
 	var top float32
-	for _, h := range hs {
-		if len(sc.touched) > len(sc.keys)/2 {
+	for i, h := range hs {
+		if len(sc.touched) > len(sc.bins)/2 {
 			// The table is half full: more keypoints than MaxKeypoints'
 			// default. The votes so far decide, and add never loops.
 			break
 		}
-		l, r := &f.Points[h.q], &ix.pts[h.e]
+		l, r := &f.Points[h.q], &rp[i]
 		s := float64(l.Scale / r.Scale)
 		if bw := s * lw; bw < minWidth*iw/1.5 || bw > maxWidth*iw*1.5 {
 			continue // a pose that puts the logo out of the size range
@@ -463,7 +503,7 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 		// Scale bins of two pyramid steps from the smallest plausible;
 		// the position's cells a quarter of the logo's diagonal at the
 		// bin's scale.
-		fs := (math.Log(s)-logSmin)/(2*math.Log(scaleStep)) - 0.5
+		fs := (sc.log(l.Scale, r.Scale, s)-logSmin)/(2*math.Log(scaleStep)) - 0.5
 		// The angle in its nearest bin only: voting in the two nearest, as
 		// for scale and position, found no more logos (on the curve's
 		// first 60 photos) and cost twice the votes.
@@ -509,28 +549,44 @@ var sinTab = func() (t [sinBins]float64) {
 
 // add counts one vote for key k in the scratch's open-addressing table.
 func (sc *scratch) add(k uint32, w float32) float32 {
-	mask := uint32(len(sc.keys) - 1)
+	mask := uint32(len(sc.bins) - 1)
 	i := (k * 0x9e3779b1) >> (32 - hashBits)
 	for {
-		switch sc.keys[i] {
+		b := &sc.bins[i&mask]
+		switch b.k {
 		case k:
-			sc.vals[i] += w
-			return sc.vals[i]
+			b.v += w
+			return b.v
 		case emptyKey:
-			sc.keys[i] = k
-			sc.vals[i] = w
-			sc.touched = append(sc.touched, int32(i))
+			b.k, b.v = k, w
+			sc.touched = append(sc.touched, int32(i&mask))
 			return w
 		}
-		i = (i + 1) & mask
+		i++
 	}
 }
 
 func (sc *scratch) resetBins() {
 	for _, i := range sc.touched {
-		sc.keys[i] = emptyKey
+		sc.bins[i].k = emptyKey
 	}
 	sc.touched = sc.touched[:0]
+}
+
+// log is math.Log(s) for s, the ratio of the listing keypoint's scale ls
+// to the logo keypoint's rs, memoized by the two scales: they are
+// pyramid scales, so a photo's pairs have a few dozen ratios, and the
+// logarithm was a tenth of the votes' cost.
+func (sc *scratch) log(ls, rs float32, s float64) float64 {
+	lb, rb := math.Float32bits(ls), math.Float32bits(rs)
+	if lb == 0 && rb == 0 {
+		return math.Log(s)
+	}
+	e := &sc.logs[(lb*0x9e3779b1^rb*0x85ebca6b)>>(32-8)&(logMemo-1)]
+	if e.ls != lb || e.rs != rb {
+		e.ls, e.rs, e.log = lb, rb, math.Log(s)
+	}
+	return e.log
 }
 
 // bytes is the index's approximate memory.
