@@ -224,4 +224,3 @@ func (ix *index) voteRef(bins map[uint32]float32, o int, hs []hit, f *matchers.F
 	clear(bins)
 	return top
 }
-
