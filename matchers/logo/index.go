@@ -252,9 +252,14 @@ type scratch struct {
 	bins    []bin
 	touched []int32
 	ranked  []scored
+	// bounds are the logos' bounds on their fullest bin; best the
+	// fullest bins so far (see candidates).
+	bounds []scored
+	best   []float32
+	// wsum is a logo's vote weights per angle and scale (see bound).
+	wsum [houghAngles][houghScales + 1]float32
 	// dist and own are a small bucket's distances and owners, read in a
-	// first pass (see candidates); rpts a logo's keypoints of its hits in
-	// order (see vote).
+	// first pass (see candidates); rpts the logo keypoints of byLogo.
 	dist []int32
 	own  []uint32
 	rpts []matchers.Keypoint
@@ -270,7 +275,7 @@ type bin struct {
 
 // logMemo is the size of the direct-mapped memo of vote's logarithms: the
 // ratio of two pyramid scales takes a few dozen values.
-const logMemo = 256
+const logMemo = 1024
 
 type logEntry struct {
 	ls, rs uint32 // the listing's and the logo's scale, as bits; 0: empty
@@ -392,13 +397,27 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 	for i := 1; i < len(sc.count); i++ {
 		sc.count[i] += sc.count[i-1]
 	}
+	// The logo keypoints of the hits, in the same order: the bounds and
+	// the votes read them in sequence, and here the loads do not depend
+	// on one another, where in the votes' loop each waited.
 	sc.byLogo = slices.Grow(sc.byLogo[:0], len(sc.hits))[:len(sc.hits)]
+	sc.rpts = slices.Grow(sc.rpts[:0], len(sc.hits))[:len(sc.hits)]
 	for _, h := range sc.hits {
 		sc.byLogo[sc.count[h.logo]] = h
+		sc.rpts[sc.count[h.logo]] = ix.pts[h.e]
 		sc.count[h.logo]++
 	}
 	// count[o] is now where logo o's hits end (and o+1's start).
-	sc.ranked = sc.ranked[:0]
+	//
+	// Every vote falls in a bin of one angle and two neighbouring scales,
+	// so a logo's fullest bin holds at most its fullest (angle, two
+	// scales) sum: a bound that costs one addition a pair where the
+	// votes cost eight look-ups. The logos are voted on in decreasing
+	// bound, and those whose bound is below the maxLogos-th fullest bin
+	// found so far are not: they could not rank among the first
+	// maxLogos, so the logos returned, their order and their pairs are
+	// the same as when every logo is voted on.
+	sc.ranked, sc.bounds = sc.ranked[:0], sc.bounds[:0]
 	start := uint32(0)
 	for o := range ix.logos {
 		end := sc.count[o]
@@ -407,10 +426,47 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		if len(hs) < minPairs {
 			continue
 		}
-		if v := ix.vote(sc, o, hs, f, minWidth, maxWidth); v > 0 {
-			sc.ranked = append(sc.ranked, scored{uint32(o), v})
+		if b := ix.bound(sc, o, hs, sc.rpts[start-uint32(len(hs)):start], f, minWidth, maxWidth); b > 0 {
+			sc.bounds = append(sc.bounds, scored{uint32(o), b})
 		}
 	}
+	slices.SortFunc(sc.bounds, func(a, b scored) int {
+		if a.votes != b.votes {
+			if a.votes > b.votes {
+				return -1
+			}
+			return 1
+		}
+		return int(a.logo) - int(b.logo)
+	})
+	// best holds the maxLogos fullest bins so far, most first.
+	best := sc.best[:0]
+	for _, c := range sc.bounds {
+		if len(best) == maxLogos && maxLogos > 0 && boundBelow(c.votes, best[maxLogos-1]) {
+			break
+		}
+		o := c.logo
+		begin := uint32(0)
+		if o > 0 {
+			begin = sc.count[o-1]
+		}
+		v := ix.vote(sc, int(o), sc.byLogo[begin:sc.count[o]], sc.rpts[begin:sc.count[o]], f, minWidth, maxWidth)
+		if v <= 0 {
+			continue
+		}
+		sc.ranked = append(sc.ranked, scored{o, v})
+		if len(best) < maxLogos {
+			best = append(best, v)
+		} else if maxLogos > 0 && v > best[maxLogos-1] {
+			best[maxLogos-1] = v
+		} else {
+			continue
+		}
+		for i := len(best) - 1; i > 0 && best[i] > best[i-1]; i-- {
+			best[i], best[i-1] = best[i-1], best[i]
+		}
+	}
+	sc.best = best
 	slices.SortFunc(sc.ranked, func(a, b scored) int {
 		if a.votes != b.votes {
 			if a.votes > b.votes {
@@ -460,7 +516,7 @@ func (sc *scratch) take(cur []hit, stamp uint32, h hit) []hit {
 }
 
 // vote casts the pose votes of logo o's hits and returns its largest bin.
-func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWidth, maxWidth float64) float32 {
+func (ix *index) vote(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *matchers.Features, minWidth, maxWidth float64) float32 {
 	lr := &ix.logos[o]
 	cx, cy := float64(lr.x0+lr.x1)/2, float64(lr.y0+lr.y1)/2
 	lw := float64(lr.x1 - lr.x0)
@@ -474,13 +530,6 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 		inv[sb] = 1 / (houghCell * diag * smin * math.Pow(scaleStep, 2*float64(sb)+1))
 	}
 	logSmin := math.Log(smin)
-	// The logo's keypoints of the hits, gathered first: the loads do not
-	// depend on one another, where in the loop below each waited.
-	rp := slices.Grow(sc.rpts[:0], len(hs))[:len(hs)]
-	sc.rpts = rp
-	for i, h := range hs {
-		rp[i] = ix.pts[h.e]
-	}
 	var top float32
 	for i, h := range hs {
 		if len(sc.touched) > len(sc.bins)/2 {
@@ -503,7 +552,7 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 		// Scale bins of two pyramid steps from the smallest plausible;
 		// the position's cells a quarter of the logo's diagonal at the
 		// bin's scale.
-		fs := (sc.log(l.Scale, r.Scale, s)-logSmin)/(2*math.Log(scaleStep)) - 0.5
+		fs := (sc.log(l.Scale, r.Scale, s)-logSmin)/logStep2 - 0.5
 		// The angle in its nearest bin only: voting in the two nearest, as
 		// for scale and position, found no more logos (on the curve's
 		// first 60 photos) and cost twice the votes.
@@ -529,6 +578,62 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 	return top
 }
 
+// boundBelow reports whether a logo whose fullest bin is at most bound
+// (summed in another order than the bin, so a little rounding off) is
+// surely below a fullest bin of top.
+func boundBelow(bound, top float32) bool {
+	return bound*(1+1e-3)+1e-3 < top
+}
+
+// bound is an upper bound on the fullest bin vote finds for logo o's
+// hits: the largest sum of the vote weights of the pairs that vote at
+// one angle and at one of two neighbouring scales (each pair's votes go
+// to one angle and two scales, so every bin's pairs are among those of
+// one such sum). It is 0 for a logo no pair votes for, +Inf when a vote
+// weight is negative (MaxDistance over 80 bits).
+func (ix *index) bound(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *matchers.Features, minWidth, maxWidth float64) float32 {
+	lr := &ix.logos[o]
+	lw := float64(lr.x1 - lr.x0)
+	iw := float64(f.W)
+	smin := minWidth * iw / 1.5 / lw
+	logSmin := math.Log(smin)
+	clear(sc.wsum[:])
+	any := false
+	for i, h := range hs {
+		l, r := &f.Points[h.q], &rp[i]
+		s := float64(l.Scale / r.Scale)
+		if bw := s * lw; bw < minWidth*iw/1.5 || bw > maxWidth*iw*1.5 {
+			continue
+		}
+		w := voteWeight(h.d)
+		if w < 0 {
+			return float32(math.Inf(1))
+		}
+		a := float64(l.Angle - r.Angle)
+		fs := (sc.log(l.Scale, r.Scale, s)-logSmin)/logStep2 - 0.5
+		ab := uint32(int(math.Round(a/(2*math.Pi)*houghAngles))+2*houghAngles) % houghAngles
+		// Votes go to scales s0 and s0+1; wsum's index is s0+1.
+		s0 := int(math.Floor(fs))
+		if s0 < -1 || s0 >= houghScales {
+			continue
+		}
+		sc.wsum[ab][s0+1] += w
+		any = true
+	}
+	if !any {
+		return 0
+	}
+	var top float32
+	for ab := range sc.wsum {
+		ws := &sc.wsum[ab]
+		for sb := range houghScales {
+			// Scale bin sb gets the votes of s0 = sb-1 and s0 = sb.
+			top = max(top, ws[sb]+ws[sb+1])
+		}
+	}
+	return top
+}
+
 // voteWeight is a pair's vote, linear in its distance: 1 at 32 bits, 1/3 at 64:
 // on the curve's first photos, the true logo's inliers are mostly at
 // 20–47 bits and the other pairs mostly at 40–60. Weighted so, the true
@@ -536,6 +641,10 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, f *matchers.Features, minWid
 func voteWeight(d int32) float32 {
 	return float32(80-d) / 48
 }
+
+// logStep2 is the logarithm of a scale bin's width, two pyramid steps
+// (a variable: math.Log is not folded at compile time).
+var logStep2 = 2 * math.Log(scaleStep)
 
 // sinTab is the sine at sinBins angles around the circle.
 const sinBins = 64
@@ -582,7 +691,7 @@ func (sc *scratch) log(ls, rs float32, s float64) float64 {
 	if lb == 0 && rb == 0 {
 		return math.Log(s)
 	}
-	e := &sc.logs[(lb*0x9e3779b1^rb*0x85ebca6b)>>(32-8)&(logMemo-1)]
+	e := &sc.logs[((lb^rb*0x85ebca6b)*0x9e3779b1)>>(32-10)]
 	if e.ls != lb || e.rs != rb {
 		e.ls, e.rs, e.log = lb, rb, math.Log(s)
 	}

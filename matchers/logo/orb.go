@@ -221,21 +221,17 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 		return cs
 	}
 	pix := g.pix[:w*h]
-	t2 := uint(2 * t)
+	// The row's candidates, on the stack for a typical width.
+	var xbuf [1024]int32
+	xs := xbuf[:0]
 	for y := border; y < h-border; y++ {
 		row := pix[y*w : (y+1)*w]
-		up := pix[(y-3)*w:][:len(row)]
-		dn := pix[(y+3)*w:][:len(row)]
-		for x := border; x < len(row)-border; x++ {
+		xs = fastRow(row, pix[(y-3)*w:][:len(row)], pix[(y+3)*w:][:len(row)], t, xs[:0])
+		for _, x32 := range xs {
+			x := int(x32)
 			p := int(row[x])
-			// An arc of 9 of the 16 holds one of any two pixels 8 apart
-			// and two of the four at 90°: cheap rejections first (|v-p| ≤
-			// t as one unsigned comparison).
-			a, b := int(up[x]), int(dn[x])
-			if uint(a-p+t) <= t2 && uint(b-p+t) <= t2 {
-				continue
-			}
 			hi, lo := p+t, p-t
+			a, b := int(pix[(y-3)*w+x]), int(pix[(y+3)*w+x])
 			c, d := int(row[x+3]), int(row[x-3])
 			nb := b2i(a > hi) + b2i(b > hi) + b2i(c > hi) + b2i(d > hi)
 			nd := b2i(a < lo) + b2i(b < lo) + b2i(c < lo) + b2i(d < lo)
@@ -288,6 +284,25 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 		}
 	}
 	return cs[:n]
+}
+
+// fastRow appends to xs the x, at least border from the ends, of row's
+// pixels whose pixels 3 above (up) and 3 below (dn) are not both within t
+// of theirs: an arc of 9 of FAST's 16 holds one of any two pixels 8
+// apart, so the others are no corner. Most pixels end here; a function
+// of its own keeps this loop's variables in registers.
+//go:noinline
+func fastRow(row, up, dn []uint8, t int, xs []int32) []int32 {
+	up, dn = up[:len(row)], dn[:len(row)]
+	t2 := uint(2 * t)
+	for x := border; x < len(row)-border; x++ {
+		p := int(row[x])
+		// |v-p| ≤ t as one unsigned comparison.
+		if uint(int(up[x])-p+t) > t2 || uint(int(dn[x])-p+t) > t2 {
+			xs = append(xs, int32(x))
+		}
+	}
+	return xs
 }
 
 // arc9Tab has bit m set when the 16-bit circular mask m has 9 consecutive
