@@ -291,6 +291,7 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 // of theirs: an arc of 9 of FAST's 16 holds one of any two pixels 8
 // apart, so the others are no corner. Most pixels end here; a function
 // of its own keeps this loop's variables in registers.
+//
 //go:noinline
 func fastRow(row, up, dn []uint8, t int, xs []int32) []int32 {
 	up, dn = up[:len(row)], dn[:len(row)]
