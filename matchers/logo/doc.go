@@ -77,7 +77,7 @@
 // buckets, up to 2.2 GB with them). A listing image keeps at most MaxKeypoints
 // (default 1,200) keypoints; its working copy is at most MaxSide pixels
 // on a side, and the extraction's pooled buffers (two level planes, the
-// FAST scores, the box sums) take about 11 bytes per pixel, 7 MB for an
+// FAST scores, the box sums) take about 9 bytes per pixel, 6 MB for an
 // 800×800 photo. A query's working memory (per-logo stamps, counts and
 // bounds, the pairs found, the vote table) is pooled, about 30 bytes
 // per logo plus 56 bytes per pair (the pair, its copy grouped by logo
