@@ -254,10 +254,10 @@ type scratch struct {
 	ranked  []scored
 	// bounds are the logos' bounds on their fullest bin; best the
 	// fullest bins so far (see candidates).
-	bounds []scored
+	bounds []bounded
 	best   []float32
 	// wsum is a logo's vote weights per angle and scale (see bound).
-	wsum [houghAngles][houghScales + 1]float32
+	wsum [houghAngles][houghScales + 1]float64
 	// dist and own are a small bucket's distances and owners, read in a
 	// first pass (see candidates); rpts the logo keypoints of byLogo.
 	dist []int32
@@ -285,6 +285,12 @@ type logEntry struct {
 type scored struct {
 	logo  uint32
 	votes float32
+}
+
+// bounded is a logo's bound on its fullest bin (see bound) and its hits.
+type bounded struct {
+	logo, n uint32
+	bound   float64
 }
 
 func (ix *index) newScratch() *scratch {
@@ -427,12 +433,12 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 			continue
 		}
 		if b := ix.bound(sc, o, hs, sc.rpts[start-uint32(len(hs)):start], f, minWidth, maxWidth); b > 0 {
-			sc.bounds = append(sc.bounds, scored{uint32(o), b})
+			sc.bounds = append(sc.bounds, bounded{uint32(o), uint32(len(hs)), b})
 		}
 	}
-	slices.SortFunc(sc.bounds, func(a, b scored) int {
-		if a.votes != b.votes {
-			if a.votes > b.votes {
+	slices.SortFunc(sc.bounds, func(a, b bounded) int {
+		if a.bound != b.bound {
+			if a.bound > b.bound {
 				return -1
 			}
 			return 1
@@ -442,7 +448,7 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 	// best holds the maxLogos fullest bins so far, most first.
 	best := sc.best[:0]
 	for _, c := range sc.bounds {
-		if len(best) == maxLogos && maxLogos > 0 && boundBelow(c.votes, best[maxLogos-1]) {
+		if len(best) == maxLogos && maxLogos > 0 && boundBelow(c.bound, c.n, best[maxLogos-1]) {
 			break
 		}
 		o := c.logo
@@ -578,11 +584,12 @@ func (ix *index) vote(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *m
 	return top
 }
 
-// boundBelow reports whether a logo whose fullest bin is at most bound
-// (summed in another order than the bin, so a little rounding off) is
-// surely below a fullest bin of top.
-func boundBelow(bound, top float32) bool {
-	return bound*(1+1e-3)+1e-3 < top
+// boundBelow reports whether a logo with n hits whose fullest bin is at
+// most bound is surely below a fullest bin of top. The bound is summed in
+// float64, the bins in float32, each of at most n weights: a bin can
+// exceed its exact sum by n float32 roundings, which the margin covers.
+func boundBelow(bound float64, n uint32, top float32) bool {
+	return bound*(1+float64(n)*0x1p-22)+1e-6 < float64(top)
 }
 
 // bound is an upper bound on the fullest bin vote finds for logo o's
@@ -591,7 +598,7 @@ func boundBelow(bound, top float32) bool {
 // to one angle and two scales, so every bin's pairs are among those of
 // one such sum). It is 0 for a logo no pair votes for, +Inf when a vote
 // weight is negative (MaxDistance over 80 bits).
-func (ix *index) bound(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *matchers.Features, minWidth, maxWidth float64) float32 {
+func (ix *index) bound(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *matchers.Features, minWidth, maxWidth float64) float64 {
 	lr := &ix.logos[o]
 	lw := float64(lr.x1 - lr.x0)
 	iw := float64(f.W)
@@ -607,7 +614,7 @@ func (ix *index) bound(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *
 		}
 		w := voteWeight(h.d)
 		if w < 0 {
-			return float32(math.Inf(1))
+			return math.Inf(1)
 		}
 		a := float64(l.Angle - r.Angle)
 		fs := (sc.log(l.Scale, r.Scale, s)-logSmin)/logStep2 - 0.5
@@ -617,13 +624,13 @@ func (ix *index) bound(sc *scratch, o int, hs []hit, rp []matchers.Keypoint, f *
 		if s0 < -1 || s0 >= houghScales {
 			continue
 		}
-		sc.wsum[ab][s0+1] += w
+		sc.wsum[ab][s0+1] += float64(w)
 		any = true
 	}
 	if !any {
 		return 0
 	}
-	var top float32
+	var top float64
 	for ab := range sc.wsum {
 		ws := &sc.wsum[ab]
 		for sb := range houghScales {

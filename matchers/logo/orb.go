@@ -200,16 +200,12 @@ type corner struct {
 	harris float32
 }
 
-// fast returns the FAST-9 corners of g with threshold t that survive 3×3
-// non-maximum suppression on the FAST score, at least border pixels from
-// the edges, in raster order. score is scratch of g's size, all zero on
-// entry and left so (only the corners' cells are written, then cleared:
-// clearing a whole level cost more than the corners).
-func fast(g gray, t int, score []int32) []corner {
-	return fastInto(g, t, score, nil)
-}
-
-// fastInto is fast appending to cs[:0].
+// fastInto returns, appended to cs[:0], the FAST-9 corners of g with
+// threshold t (≥ 0) that survive 3×3 non-maximum suppression on the FAST
+// score, at least border pixels from the edges, in raster order. score
+// is scratch of g's size, all zero on entry and left so (only the
+// corners' cells are written, then cleared: clearing a whole level cost
+// more than the corners).
 func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 	w, h := g.w, g.h
 	var off [16]int

@@ -54,7 +54,7 @@ func TestFeaturesMatchReference(t *testing.T) {
 			same(t, extract(g, 8, 256, th, logo, 0.5, true), extractRef(g, 8, 256, th, logo, 0.5, true))
 			// Every corner, not only those kept: FAST and its suppression.
 			sc := make([]int32, g.w*g.h)
-			got, want := fast(g, th, sc), fastRef(g, th, make([]int32, g.w*g.h))
+			got, want := fastInto(g, th, sc, nil), fastRef(g, th, make([]int32, g.w*g.h))
 			if len(got) != len(want) {
 				t.Fatalf("image %d threshold %d: %d corners, want %d", i, th, len(got), len(want))
 			}
