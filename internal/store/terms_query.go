@@ -123,7 +123,7 @@ func (s *Store) keptEstimate(ctx context.Context, r runner, f QueueFilter) (floa
 		err := r.queryRow(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM complaint_mark_counts WHERE `+cond, args...).Scan(&n)
 		return float64(n), err
 	}
-	from, _, cond, args := f.sql()
+	from, _, cond, args := f.sql(s.statusTable())
 	return estimate(ctx, r, from, cond, args)
 }
 
@@ -242,7 +242,7 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 	if err := r.queryRow(ctx, `SELECT GREATEST(reltuples, 1) FROM pg_class WHERE oid = CAST('complaint_terms' AS regclass)`).Scan(&total); err != nil {
 		return false, after, err
 	}
-	from, key, fcond, fargs := f.sql()
+	from, key, fcond, fargs := f.sql(s.statusTable())
 	kept, byFilter := total, false
 	if fcond != "1 = 1" {
 		if kept, err = s.keptEstimate(ctx, r, f); err != nil {
@@ -325,7 +325,10 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 // textFiltered runs SELECT cols of the complaints among batch that pass f's
 // other filters, in queue order, and calls row for each.
 func textFiltered(ctx context.Context, r runner, f QueueFilter, batch []textCandidate, cols string, row func(*sql.Rows) error) error {
-	from, key, cond, args := f.sql()
+	// The status, if any, is tested on each candidate's row rather than
+	// read from complaint_status: the candidates are few and their rows
+	// are read anyway.
+	from, key, cond, args := f.sql(false)
 	ids, periods := make([]string, len(batch)), make([]int32, len(batch))
 	for i, c := range batch {
 		ids[i], periods[i] = c.id, c.period
@@ -361,7 +364,7 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 	if len(ts) == 0 {
 		return QueuePage{}, nil
 	}
-	_, key, _, _ := f.sql()
+	_, key, _, _ := f.sql(false)
 	var page QueuePage
 	err := s.textRead(ctx, func(r runner) error {
 		page = QueuePage{}
@@ -427,7 +430,7 @@ func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n
 	if len(ts) == 0 {
 		return 0, false, nil
 	}
-	_, _, fcond, _ := f.sql()
+	_, _, fcond, _ := f.sql(s.statusTable())
 	err = s.textRead(ctx, func(r runner) error {
 		n = 0
 		// Windows sized for a page, and a few of them: a total costs

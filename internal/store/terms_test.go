@@ -193,8 +193,10 @@ func testTermsMigration(t *testing.T, dsn string) {
 			t.Errorf("index %s is still there", name)
 		}
 	}
-	if !indexExists(t, s, "complaints_open_created_at") {
-		t.Error("no complaints_open_created_at")
+	// On PostgreSQL migration 22 moves the partial index to
+	// complaint_status.
+	if got := indexExists(t, s, "complaints_open_created_at"); got != (s.dialect != dialectPostgres) {
+		t.Errorf("complaints_open_created_at exists = %v on %s", got, s.dialect)
 	}
 	if got := indexExists(t, s, "complaints_updated_at"); got != (s.dialect != dialectPostgres) {
 		t.Errorf("complaints_updated_at exists = %v on %s", got, s.dialect)
