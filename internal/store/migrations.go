@@ -905,6 +905,18 @@ var migrations = []string{
 		EXECUTE FUNCTION complaint_status_track();
 	ANALYZE complaint_status;
 	{{end}}`,
+
+	// 23, common words together (PostgreSQL). A text of words that each
+	// a large share of complaints has made the GIN index of
+	// complaint_terms intersect posting lists of about a million entries
+	// each at five million complaints, whatever the page needs. Each
+	// segment of the queue (termSegments: the first priority, then the
+	// second by ranges of score 0.05 wide) gets a partial GIN index of its
+	// own, so that such a text reads its matches a segment at a time in
+	// queue order (segmentCandidates) and a page stops at the first
+	// segments that fill it. The whole index stays for rare words, whose
+	// matches it finds at once. Each index reads the table once.
+	termsSegmentsMigration(),
 }
 
 // migrationSteps are work in Go that a migration needs besides its SQL, by
