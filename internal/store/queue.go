@@ -139,10 +139,11 @@ func inList(col string, vals []string) (string, []any) {
 // of them. On PostgreSQL a status with no other filter but the score and
 // arrival bounds reads complaint_status (migration 22), whose (status,
 // queue_key) index no longer is one of complaints: one ordered index scan
-// a status, merged in queue order when there are several, each row's
-// complaint joined on its partition. With other filters the status is a
-// test of each complaint their index finds. narrow tells that the store
-// has complaint_status (statusTable).
+// a status, merged in queue order when there are several. Its rows, named
+// c too, have only id, period, queue_key and created_at: a query that
+// needs more joins the complaints of the rows it keeps (eachQueueRange).
+// With other filters the status is a test of each complaint their index
+// finds. narrow tells that the store has complaint_status (statusTable).
 func (f QueueFilter) sql(narrow bool) (from, key, cond string, args []any) {
 	from, key = "complaints c", "c.queue_key"
 	var conds []string
@@ -157,15 +158,15 @@ func (f QueueFilter) sql(narrow bool) (from, key, cond string, args []any) {
 		add("EXISTS (SELECT 1 FROM complaint_matchers m WHERE m.complaint_id = c.id AND "+in+")", a...)
 	}
 	status := f.Status
-	if narrow && len(f.Status) > 0 && f.onlyStatus() {
+	if f.narrow(narrow) {
 		// The statuses are spelt out in the FROM clause, not parameters,
 		// so that its arguments stay those of the condition: a status is
 		// one of five words, quoted as a literal.
 		var branches []string
 		for _, st := range slices.Compact(slices.Sorted(slices.Values(f.Status))) {
-			branches = append(branches, `SELECT id, period, queue_key FROM complaint_status WHERE status = `+quoteLiteral(st))
+			branches = append(branches, `SELECT id, period, queue_key, created_at FROM complaint_status WHERE status = `+quoteLiteral(st))
 		}
-		from, key = "("+strings.Join(branches, " UNION ALL ")+") s JOIN complaints c ON c.id = s.id AND c.period = s.period", "s.queue_key"
+		from = "(" + strings.Join(branches, " UNION ALL ") + ") c"
 		status = nil
 	}
 	for _, c := range []struct {
@@ -208,6 +209,12 @@ func (f QueueFilter) sql(narrow bool) (from, key, cond string, args []any) {
 		return from, key, "1 = 1", nil
 	}
 	return from, key, strings.Join(conds, " AND "), args
+}
+
+// narrow tells whether f's queries read complaint_status rather than
+// complaints (sql), where statusTable says the store has it.
+func (f QueueFilter) narrow(statusTable bool) bool {
+	return statusTable && len(f.Status) > 0 && f.onlyStatus()
 }
 
 // statusSchema is the migration that made complaint_status (PostgreSQL).
@@ -313,7 +320,29 @@ func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after s
 			a = append(a, r[0], r[1])
 		}
 		a = append(a, limit-read)
-		rows, err := s.read().query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+c+` ORDER BY `+key+` LIMIT ?`, a...)
+		q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + c + ` ORDER BY ` + key + ` LIMIT ?`
+		if f.narrow(s.statusTable()) {
+			// The page's keys from complaint_status, then their
+			// complaints, each by its partition's primary key: as one
+			// join, PostgreSQL prices a probe of every partition per row
+			// and may hash the whole table instead. Several statuses are
+			// a page of each, from its own range of the (status,
+			// queue_key) index, merged: the union of them all would be
+			// read whole and sorted.
+			var branches []string
+			var ba []any
+			for _, st := range slices.Compact(slices.Sorted(slices.Values(f.Status))) {
+				one := f
+				one.Status = []string{st}
+				bfrom, _, _, _ := one.sql(true)
+				branches = append(branches, `(SELECT c.id, c.period, c.queue_key FROM `+bfrom+` WHERE `+c+` ORDER BY `+key+` LIMIT ?)`)
+				ba = append(ba, a...)
+			}
+			q = `WITH k AS MATERIALIZED (SELECT * FROM (` + strings.Join(branches, ` UNION ALL `) + `) u ORDER BY queue_key LIMIT ?)
+				SELECT ` + cols + ` FROM k JOIN complaints c ON c.id = k.id AND c.period = k.period ORDER BY k.queue_key`
+			a = append(ba, limit-read)
+		}
+		rows, err := s.read().query(ctx, q, a...)
 		if err != nil {
 			return err
 		}
