@@ -303,8 +303,8 @@ func SyntheticComplaints(seed uint64, first, n int, now time.Time) []LoadedCompl
 }
 
 // ComplaintsDiskSize is the disk the complaints take with their indexes:
-// the partitions' total relation size, complaint_ids and complaint_terms
-// (full-text terms and their GIN index) on PostgreSQL, the whole database
+// the partitions' total relation size, complaint_ids, complaint_terms
+// (full-text terms and their GIN indexes) and complaint_status on PostgreSQL, the whole database
 // file on
 // SQLite (which keeps everything in one file). Load tests report it per
 // million complaints.
@@ -313,6 +313,7 @@ func (s *Store) ComplaintsDiskSize(ctx context.Context) (int64, error) {
 	// complaint_ids beside them.
 	q := `SELECT CAST(COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) AS BIGINT) + pg_total_relation_size('complaint_ids')
 			+ COALESCE(pg_total_relation_size(to_regclass('complaint_terms')), 0)
+			+ COALESCE(pg_total_relation_size(to_regclass('complaint_status')), 0)
 		FROM pg_inherits WHERE inhparent = to_regclass('complaints')`
 	if s.dialect != dialectPostgres {
 		q = `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
