@@ -121,8 +121,13 @@ func (s *Store) QueueStats(ctx context.Context) (QueueStats, error) {
 	rows.Close()
 	var oldest sql.NullInt64
 	// The status is spelt out, not a parameter: a generic plan could not
-	// use the partial index of open complaints (migration 21).
-	if err := s.read().queryRow(ctx, `SELECT MIN(created_at) FROM complaints WHERE status = 'open'`).Scan(&oldest); err != nil {
+	// use the partial index of open complaints (migration 21; on
+	// PostgreSQL complaint_status's since migration 22).
+	table := "complaints"
+	if s.statusTable() {
+		table = "complaint_status"
+	}
+	if err := s.read().queryRow(ctx, `SELECT MIN(created_at) FROM `+table+` WHERE status = 'open'`).Scan(&oldest); err != nil {
 		return QueueStats{}, fmt.Errorf("store: queue stats: oldest open: %w", err)
 	}
 	st.OldestOpen = fromNullMillis(oldest)

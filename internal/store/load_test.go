@@ -23,6 +23,7 @@ func testLoadComplaints(t *testing.T, dsn string) {
 	if counts, table := countsByKey(t, s), countsOfTable(t, s); !maps.Equal(counts, table) {
 		t.Errorf("complaint_counts after a load = %v, table %v", counts, table)
 	}
+	statusInSync(t, s)
 	checkMarkCountsAndPeriods(t, s, "after a load")
 	// A complaint inserted after the load is counted by the triggers again.
 	c := testComplaint("c_after_load")
@@ -138,4 +139,5 @@ func testLoadWithoutIndexes(t *testing.T, dsn string) {
 	if got := queueIDs(t, s, QueueFilter{Status: []string{ComplaintOpen}}, 200); len(got) != open {
 		t.Errorf("open queue after the load has %d complaints, want %d", len(got), open)
 	}
+	statusInSync(t, s)
 }

@@ -853,6 +853,70 @@ var migrations = []string{
 	DROP INDEX complaints_source_holder_status;
 	DROP INDEX complaints_status_created_at;
 	CREATE INDEX complaints_open_created_at ON complaints (created_at) WHERE status = 'open';`,
+
+	// 22, a HOT decision on PostgreSQL. A decision changes a complaint's
+	// status, updated_at, decided_at and decided_by; while status was in
+	// two of the partition's indexes (complaints_status_queue and the
+	// predicate of complaints_open_created_at) the UPDATE could not be a
+	// HOT update and inserted an entry into each of the partition's
+	// indexes, random reads of leaves that at millions of complaints are
+	// not in memory. complaint_status is the narrow copy of what the status
+	// lists read (id, partition, status, queue key, arrival), kept by
+	// triggers on complaints in the statement that changes the row (an
+	// insert, a delete, a move between partitions as a delete and an
+	// insert, a change of status or queue key); the two indexes move to it,
+	// so that no index of complaints names status and a decision rewrites
+	// the row in place (the partitions have fillfactor 90) and writes the
+	// narrow row's two index entries instead of ten. Dropping a partition
+	// deletes its rows here (dropComplaintPeriod). SQLite keeps its indexes:
+	// it has no HOT updates to win.
+	`{{sqlite}}SELECT 1;{{end}}{{postgres}}
+	CREATE TABLE complaint_status (
+		id         TEXT PRIMARY KEY,
+		period     INTEGER NOT NULL,
+		status     TEXT NOT NULL,
+		queue_key  TEXT COLLATE "C",
+		created_at BIGINT NOT NULL
+	);
+	INSERT INTO complaint_status (id, period, status, queue_key, created_at)
+		SELECT id, period, status, queue_key, created_at FROM complaints;
+	CREATE INDEX complaint_status_queue ON complaint_status (status, queue_key);
+	CREATE INDEX complaint_status_open_created_at ON complaint_status (created_at) WHERE status = 'open';
+	DROP INDEX complaints_status_queue;
+	DROP INDEX complaints_open_created_at;
+	CREATE FUNCTION complaint_status_track() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF TG_OP = 'DELETE' THEN
+			DELETE FROM complaint_status WHERE id = OLD.id AND period = OLD.period;
+		ELSIF TG_OP = 'UPDATE' THEN
+			UPDATE complaint_status SET status = NEW.status, queue_key = NEW.queue_key WHERE id = NEW.id;
+		ELSE
+			INSERT INTO complaint_status (id, period, status, queue_key, created_at)
+				VALUES (NEW.id, NEW.period, NEW.status, NEW.queue_key, NEW.created_at)
+				ON CONFLICT (id) DO UPDATE SET period = excluded.period, status = excluded.status,
+					queue_key = excluded.queue_key, created_at = excluded.created_at;
+		END IF;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER complaint_status_insert AFTER INSERT OR DELETE ON complaints
+		FOR EACH ROW EXECUTE FUNCTION complaint_status_track();
+	CREATE TRIGGER complaint_status_update AFTER UPDATE OF status, queue_key ON complaints
+		FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.queue_key IS DISTINCT FROM NEW.queue_key)
+		EXECUTE FUNCTION complaint_status_track();
+	ANALYZE complaint_status;
+	{{end}}`,
+
+	// 23, common words together (PostgreSQL). A text of words that each
+	// a large share of complaints has made the GIN index of
+	// complaint_terms intersect posting lists of about a million entries
+	// each at five million complaints, whatever the page needs. Each
+	// segment of the queue (termSegments: the first priority, then the
+	// second by ranges of score 0.05 wide) gets a partial GIN index of its
+	// own, so that such a text reads its matches a segment at a time in
+	// queue order (segmentCandidates) and a page stops at the first
+	// segments that fill it. The whole index stays for rare words, whose
+	// matches it finds at once. Each index reads the table once.
+	termsSegmentsMigration(),
 }
 
 // migrationSteps are work in Go that a migration needs besides its SQL, by

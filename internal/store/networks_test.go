@@ -212,4 +212,5 @@ func matcherKeysInSync(t *testing.T, s *Store) {
 		WHERE m.queue_key <> c.queue_key`).Scan(&stale); err != nil || stale != 0 {
 		t.Errorf("%d matcher rows with another queue key than their complaint's (%v)", stale, err)
 	}
+	statusInSync(t, s)
 }

@@ -133,10 +133,18 @@ func inList(col string, vals []string) (string, []any) {
 }
 
 // sql is the FROM clause, the queue key column to order and page by, and
-// the condition with its arguments of f. The complaints are c. One
-// matcher reads the matcher index m in its queue order (migration 17) and
-// joins each row's complaint; several test each complaint for any of them.
-func (f QueueFilter) sql() (from, key, cond string, args []any) {
+// the condition with its arguments of f in dialect d. The complaints are
+// c. One matcher reads the matcher index m in its queue order (migration
+// 17) and joins each row's complaint; several test each complaint for any
+// of them. On PostgreSQL a status with no other filter but the score and
+// arrival bounds reads complaint_status (migration 22), whose (status,
+// queue_key) index no longer is one of complaints: one ordered index scan
+// a status, merged in queue order when there are several. Its rows, named
+// c too, have only id, period, queue_key and created_at: a query that
+// needs more joins the complaints of the rows it keeps (eachQueueRange).
+// With other filters the status is a test of each complaint their index
+// finds. narrow tells that the store has complaint_status (statusTable).
+func (f QueueFilter) sql(narrow bool) (from, key, cond string, args []any) {
 	from, key = "complaints c", "c.queue_key"
 	var conds []string
 	add := func(c string, a ...any) { conds, args = append(conds, c), append(args, a...) }
@@ -149,11 +157,23 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 		in, a := inList("m.matcher", f.Matcher)
 		add("EXISTS (SELECT 1 FROM complaint_matchers m WHERE m.complaint_id = c.id AND "+in+")", a...)
 	}
+	status := f.Status
+	if f.narrow(narrow) {
+		// The statuses are spelt out in the FROM clause, not parameters,
+		// so that its arguments stay those of the condition: a status is
+		// one of five words, quoted as a literal.
+		var branches []string
+		for _, st := range slices.Compact(slices.Sorted(slices.Values(f.Status))) {
+			branches = append(branches, `SELECT id, period, queue_key, created_at FROM complaint_status WHERE status = `+quoteLiteral(st))
+		}
+		from = "(" + strings.Join(branches, " UNION ALL ") + ") c"
+		status = nil
+	}
 	for _, c := range []struct {
 		col  string
 		vals []string
 	}{
-		{"c.status", f.Status}, {"c.source", f.Source}, {"c.mark_id", f.MarkID},
+		{"c.status", status}, {"c.source", f.Source}, {"c.mark_id", f.MarkID},
 		{"c.holder_id", f.HolderID}, {"c.seller_id", f.SellerID}, {"c.listing_id", f.ListingID},
 	} {
 		if len(c.vals) > 0 {
@@ -190,6 +210,34 @@ func (f QueueFilter) sql() (from, key, cond string, args []any) {
 	}
 	return from, key, strings.Join(conds, " AND "), args
 }
+
+// narrow tells whether f's queries read complaint_status rather than
+// complaints (sql), where statusTable says the store has it.
+func (f QueueFilter) narrow(statusTable bool) bool {
+	return statusTable && len(f.Status) > 0 && f.onlyStatus()
+}
+
+// statusSchema is the migration that made complaint_status (PostgreSQL).
+const statusSchema = 22
+
+// statusTable tells whether the store keeps complaint_status (migration
+// 22, PostgreSQL), where the status lists and the oldest open complaint
+// are read.
+func (s *Store) statusTable() bool {
+	return s.dialect == dialectPostgres && s.version >= statusSchema
+}
+
+// onlyStatus tells whether f has no filter that an index of complaints
+// serves beside the status: the score and arrival bounds aside, nothing
+// but the status.
+func (f QueueFilter) onlyStatus() bool {
+	return len(f.Matcher) == 0 && len(f.Source) == 0 && len(f.MarkID) == 0 && len(f.HolderID) == 0 &&
+		len(f.SellerID) == 0 && len(f.ListingID) == 0 && f.IDs == nil
+}
+
+// quoteLiteral is s as a PostgreSQL string literal (standard conforming
+// strings: a quote doubled).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // keyRanges are the ranges [lo, hi) of queue keys of the complaints within
 // f's score bounds, one per priority ('0', then '1'), in queue order; nil
@@ -252,7 +300,7 @@ func (s *Store) queueRanges(ctx context.Context, f QueueFilter) ([][2]string, er
 // order, until limit rows were read, and calls row for each. The ranges
 // are disjoint and ordered, so the rows come in queue order.
 func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after string, limit int, row func(*sql.Rows) error) error {
-	from, key, cond, args := f.sql()
+	from, key, cond, args := f.sql(s.statusTable())
 	if after != "" {
 		cond += " AND " + key + " > ?"
 		args = append(args, after)
@@ -272,7 +320,29 @@ func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after s
 			a = append(a, r[0], r[1])
 		}
 		a = append(a, limit-read)
-		rows, err := s.read().query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+c+` ORDER BY `+key+` LIMIT ?`, a...)
+		q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + c + ` ORDER BY ` + key + ` LIMIT ?`
+		if f.narrow(s.statusTable()) {
+			// The page's keys from complaint_status, then their
+			// complaints, each by its partition's primary key: as one
+			// join, PostgreSQL prices a probe of every partition per row
+			// and may hash the whole table instead. Several statuses are
+			// a page of each, from its own range of the (status,
+			// queue_key) index, merged: the union of them all would be
+			// read whole and sorted.
+			var branches []string
+			var ba []any
+			for _, st := range slices.Compact(slices.Sorted(slices.Values(f.Status))) {
+				one := f
+				one.Status = []string{st}
+				bfrom, _, _, _ := one.sql(true)
+				branches = append(branches, `(SELECT c.id, c.period, c.queue_key FROM `+bfrom+` WHERE `+c+` ORDER BY `+key+` LIMIT ?)`)
+				ba = append(ba, a...)
+			}
+			q = `WITH k AS MATERIALIZED (SELECT * FROM (` + strings.Join(branches, ` UNION ALL `) + `) u ORDER BY queue_key LIMIT ?)
+				SELECT ` + cols + ` FROM k JOIN complaints c ON c.id = k.id AND c.period = k.period ORDER BY k.queue_key`
+			a = append(ba, limit-read)
+		}
+		rows, err := s.read().query(ctx, q, a...)
 		if err != nil {
 			return err
 		}
@@ -305,7 +375,7 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 	if f.Text != "" {
 		return s.listQueueText(ctx, f, after, limit)
 	}
-	_, key, _, _ := f.sql()
+	_, key, _, _ := f.sql(s.statusTable())
 	var page QueuePage
 	var last string
 	err := s.eachQueueRange(ctx, f, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, after, limit+1, func(rows *sql.Rows) error {
@@ -348,7 +418,7 @@ func (s *Store) QueueKeys(ctx context.Context, f QueueFilter, after string, limi
 	if f.Text != "" {
 		return nil, fmt.Errorf("store: queue keys: a text filter is for ListQueue and CountQueueUpTo")
 	}
-	_, key, _, _ := f.sql()
+	_, key, _, _ := f.sql(s.statusTable())
 	out := make([]QueueEntry, 0, limit)
 	err := s.eachQueueRange(ctx, f, `c.id, `+key, after, limit, func(rows *sql.Rows) error {
 		var e QueueEntry
@@ -409,7 +479,7 @@ func (s *Store) CountQueueUpTo(ctx context.Context, f QueueFilter, limit int) (n
 		}
 		return n, false, nil
 	}
-	from, key, cond, args := f.sql()
+	from, key, cond, args := f.sql(s.statusTable())
 	// Through the matcher index the rows are read in its order, so that
 	// the count probes a complaint per row up to the cap; unordered,
 	// PostgreSQL may merge-join on the complaints' primary key and read

@@ -270,6 +270,8 @@ func (s *Store) dropComplaintPeriod(ctx context.Context, pt Partition, res *Rete
 				WHERE c.matcher = d.matcher AND c.holder_id = d.holder_id AND c.source = d.source AND c.status = d.status`,
 			`DELETE FROM complaint_matchers WHERE complaint_id IN (SELECT id FROM ` + name + `)`,
 			`DELETE FROM complaint_terms WHERE id IN (SELECT id FROM ` + name + `)`,
+			// Dropping the partition fires no trigger (migration 22).
+			`DELETE FROM complaint_status WHERE id IN (SELECT id FROM ` + name + `)`,
 		} {
 			if _, err := tx.r.exec(ctx, q); err != nil {
 				return err

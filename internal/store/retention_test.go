@@ -105,6 +105,7 @@ func testRetention(t *testing.T, dsn string) {
 	if got, want := remaining(), []string{"c_r2", "c_r3", "c_r4", "c_r7", "c_r8"}; !slices.Equal(got, want) {
 		t.Errorf("after the first retention %v, want %v", got, want)
 	}
+	statusInSync(t, s)
 	claims, err := s.Claims(ctx, []string{"c_r5"}, jan)
 	if err != nil || len(claims) != 0 {
 		t.Errorf("claims of a deleted complaint: %v, %v", claims, err)
@@ -139,6 +140,7 @@ func testRetention(t *testing.T, dsn string) {
 	if got, want := remaining(), []string{"c_r3", "c_r7", "c_r8"}; !slices.Equal(got, want) {
 		t.Errorf("after the records retention %v, want %v", got, want)
 	}
+	statusInSync(t, s)
 	err = s.WithTx(ctx, func(tx *Tx) error {
 		left, err := tx.AuditLog(ctx, AuditQuery{ObjectType: "complaint"})
 		if err != nil {

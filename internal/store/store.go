@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -89,6 +90,9 @@ type Store struct {
 	version int
 	// parts are the partition months known to exist (PostgreSQL).
 	parts partitions
+	// bulk is set while WithoutComplaintIndexes runs its load: the
+	// statistics are gathered once after it, not after every chunk.
+	bulk atomic.Bool
 }
 
 // partitionsAhead is how many months of partitions Open makes sure of,

@@ -174,6 +174,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"buyer source migration", testBuyerSourceMigration},
 		{"full-text search in the store", testTextSearch},
 		{"terms migration fills from the rows", testTermsMigration},
+		{"a decision is a HOT update, status lists read complaint_status", testHOTDecision},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newDSN(t)) })

@@ -38,9 +38,72 @@ var (
 	textCountPage    = 50
 	textCountScanned = 1024
 	// textWalk, when not empty, makes every text walk ("terms" or
-	// "filters") whatever the estimates: for tests.
+	// "filters") or read the segments ("segments") whatever the
+	// estimates: for tests.
 	textWalk = ""
+	// textCommonPostings is how many complaints the rarest term of a text
+	// must be expected to have for the text to count as common words
+	// together: intersecting their posting lists in the whole GIN index
+	// costs about the sum of their lengths (a million entries each at
+	// five million complaints), so such a text reads the segments'
+	// indexes in queue order instead (migration 23), when its matches are
+	// too sparse to walk the queue.
+	textCommonPostings = 20_000.0
+	// textDenseShare is the share of complaints a text must be expected
+	// to match for a walk of the queue (about 1/share rows read a match)
+	// to beat reading the segments.
+	textDenseShare = 0.01
 )
+
+// termsSegmentsSchema is the migration that made the segments' GIN
+// indexes of complaint_terms (PostgreSQL).
+const termsSegmentsSchema = 23
+
+// termSegments are the ranges [lo, hi) of queue keys that each have a
+// GIN index of their own on complaint_terms (migration 23), in queue
+// order; "" is an open end. The first priority ('0') is one; the second
+// ('1') is cut by score into twenty ranges of 0.05, and scores of 0 and
+// below are the last. Never change them: the indexes are made from them
+// once, and a query names a range exactly as its index's predicate does.
+func termSegments() [][2]string {
+	bound := func(i int) string { return fmt.Sprintf("1%016d", int64(i)*50_000_000_000_000) }
+	segs := [][2]string{{"", bound(0)}}
+	for i := range 20 {
+		segs = append(segs, [2]string{bound(i), bound(i + 1)})
+	}
+	return append(segs, [2]string{bound(20), ""})
+}
+
+// segmentPredicate is the condition on queue_key of segment seg, as its
+// index's predicate spells it: literals, so that the planner can prove
+// that the index covers the query whatever the plan's parameters.
+func segmentPredicate(seg [2]string) string {
+	var conds []string
+	if seg[0] != "" {
+		conds = append(conds, `queue_key >= `+quoteLiteral(seg[0]))
+	}
+	if seg[1] != "" {
+		conds = append(conds, `queue_key < `+quoteLiteral(seg[1]))
+	}
+	return strings.Join(conds, ` AND `)
+}
+
+// termsSegmentsMigration is migration 23's SQL: a partial GIN index of the
+// terms of each segment (termSegments).
+func termsSegmentsMigration() string {
+	var b strings.Builder
+	b.WriteString(`{{sqlite}}SELECT 1;{{end}}{{postgres}}`)
+	for i, seg := range termSegments() {
+		fmt.Fprintf(&b, "\n\tCREATE INDEX complaint_terms_terms_s%02d ON complaint_terms USING gin (terms) WHERE %s;", i, segmentPredicate(seg))
+	}
+	b.WriteString("\n\tANALYZE complaint_terms;\n\t{{end}}")
+	return b.String()
+}
+
+// termSegmentsReady tells whether the store has the segments' indexes.
+func (s *Store) termSegmentsReady() bool {
+	return s.dialect == dialectPostgres && s.version >= termsSegmentsSchema
+}
 
 // textCandidate is a complaint a text search tests or keeps: its id,
 // partition and queue key.
@@ -123,7 +186,7 @@ func (s *Store) keptEstimate(ctx context.Context, r runner, f QueueFilter) (floa
 		err := r.queryRow(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM complaint_mark_counts WHERE `+cond, args...).Scan(&n)
 		return float64(n), err
 	}
-	from, _, cond, args := f.sql()
+	from, _, cond, args := f.sql(s.statusTable())
 	return estimate(ctx, r, from, cond, args)
 }
 
@@ -205,17 +268,60 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 	// the least common of them, whatever the planner makes of it (it
 	// guesses half that frequency: on a small vocabulary, thousands of
 	// matches for a word no complaint has).
-	var common []string
-	if err := r.queryRow(ctx, `SELECT COALESCE(CAST(CAST(most_common_elems AS text) AS text[]), '{}') FROM pg_stats
-		WHERE schemaname = current_schema() AND tablename = 'complaint_terms' AND attname = 'terms'`).Scan(pgtype.NewMap().SQLScanner(&common)); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var (
+		common []string
+		freqs  []float64
+	)
+	m := pgtype.NewMap()
+	if err := r.queryRow(ctx, `SELECT COALESCE(CAST(CAST(most_common_elems AS text) AS text[]), '{}'), COALESCE(most_common_elem_freqs, '{}')
+		FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'complaint_terms' AND attname = 'terms'`).Scan(
+		m.SQLScanner(&common), m.SQLScanner(&freqs)); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, after, err
 	}
+	var total float64
+	if err := r.queryRow(ctx, `SELECT GREATEST(reltuples, 1) FROM pg_class WHERE oid = CAST('complaint_terms' AS regclass)`).Scan(&total); err != nil {
+		return false, after, err
+	}
+	// rarest is the share of complaints the text's rarest term is
+	// expected in: the length of the shortest posting list the GIN index
+	// intersects.
+	rarest := 1.0
 	if len(common) > 0 {
-		slices.Sort(common)
 		for _, t := range ts {
-			if _, found := slices.BinarySearch(common, t); !found {
+			i := slices.Index(common, t)
+			if i < 0 || i >= len(freqs) {
 				matches = min(matches, float64(textRareMatches))
+				rarest = 0
+				continue
 			}
+			rarest = min(rarest, freqs[i])
+		}
+	} else {
+		rarest = 0 // no statistics: take the words to be rare
+	}
+	// Common words together, sparse together: their matches from the
+	// segments' indexes, a segment at a time in queue order (migration
+	// 23), unless the other filters keep fewer complaints than the text
+	// matches (then their index is walked, below).
+	segments := s.termSegmentsReady() && (textWalk == "segments" ||
+		textWalk == "" && rarest*total > textCommonPostings && matches/total < textDenseShare)
+	from, key, fcond, fargs := f.sql(s.statusTable())
+	// kept is how many complaints the other filters keep, estimated once
+	// and only for a plan that needs it.
+	kept, keptKnown := total, fcond == "1 = 1"
+	keptOf := func() (err error) {
+		if !keptKnown {
+			kept, err = s.keptEstimate(ctx, r, f)
+			keptKnown = err == nil
+		}
+		return err
+	}
+	if segments {
+		if err := keptOf(); err != nil {
+			return false, after, err
+		}
+		if kept >= matches || textWalk == "segments" {
+			return s.segmentCandidates(ctx, r, run, tq, keyCond, after, limit, maxScanned, fn)
 		}
 	}
 	if matches <= float64(textRareMatches) && textWalk == "" {
@@ -238,18 +344,10 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 	}
 	// The walk: the text's own index, or the other filters' when they are
 	// expected to keep fewer complaints than the text matches.
-	var total float64
-	if err := r.queryRow(ctx, `SELECT GREATEST(reltuples, 1) FROM pg_class WHERE oid = CAST('complaint_terms' AS regclass)`).Scan(&total); err != nil {
+	if err := keptOf(); err != nil {
 		return false, after, err
 	}
-	from, key, fcond, fargs := f.sql()
-	kept, byFilter := total, false
-	if fcond != "1 = 1" {
-		if kept, err = s.keptEstimate(ctx, r, f); err != nil {
-			return false, after, err
-		}
-		byFilter = kept < matches
-	}
+	byFilter := fcond != "1 = 1" && kept < matches
 	switch textWalk {
 	case "terms":
 		byFilter = false
@@ -322,10 +420,53 @@ func (s *Store) textCandidates(ctx context.Context, r runner, ts []string, f Que
 	return false, after, nil
 }
 
+// segmentCandidates is textCandidates' read of the segments: each
+// segment after the key after, in queue order, has the text's matches
+// within it read from its own GIN index (migration 23) and sorted, and
+// handed to fn in windows, until fn returns false, the segments end
+// (ended) or maxScanned matches were read. The work of a segment is the
+// intersection of the text's posting lists within it, a part of the whole
+// index's; a page of common words that many complaints have together
+// reads one or a few segments.
+func (s *Store) segmentCandidates(ctx context.Context, r runner,
+	run func(plan, q string, a ...any) ([]textCandidate, []bool, int, error),
+	tq string, keyCond func(key, from string) (string, []any), after string, limit, maxScanned int,
+	fn func(batch []textCandidate) (bool, error)) (ended bool, reached string, err error) {
+	read := 0
+	for _, seg := range termSegments() {
+		if seg[1] != "" && seg[1] <= after {
+			continue // every key of it is before the cursor
+		}
+		if read >= maxScanned {
+			return false, after, nil
+		}
+		cond, args := keyCond("queue_key", after)
+		rows, _, _, err := run(textBitmap, `SELECT id, period, queue_key, true, 0 FROM complaint_terms
+			WHERE terms @@ CAST(? AS tsquery) AND `+segmentPredicate(seg)+` AND `+cond, append([]any{tq}, args...)...)
+		if err != nil {
+			return false, after, err
+		}
+		read += len(rows)
+		slices.SortFunc(rows, func(a, b textCandidate) int { return strings.Compare(a.key, b.key) })
+		for start, n := 0, limit+1; start < len(rows); start, n = start+n, min(2*n, textMaxWindow) {
+			if more, err := fn(rows[start:min(start+n, len(rows))]); err != nil || !more {
+				return false, after, err
+			}
+		}
+		if len(rows) > 0 {
+			after = rows[len(rows)-1].key
+		}
+	}
+	return true, after, nil
+}
+
 // textFiltered runs SELECT cols of the complaints among batch that pass f's
 // other filters, in queue order, and calls row for each.
 func textFiltered(ctx context.Context, r runner, f QueueFilter, batch []textCandidate, cols string, row func(*sql.Rows) error) error {
-	from, key, cond, args := f.sql()
+	// The status, if any, is tested on each candidate's row rather than
+	// read from complaint_status: the candidates are few and their rows
+	// are read anyway.
+	from, key, cond, args := f.sql(false)
 	ids, periods := make([]string, len(batch)), make([]int32, len(batch))
 	for i, c := range batch {
 		ids[i], periods[i] = c.id, c.period
@@ -361,7 +502,7 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 	if len(ts) == 0 {
 		return QueuePage{}, nil
 	}
-	_, key, _, _ := f.sql()
+	_, key, _, _ := f.sql(false)
 	var page QueuePage
 	err := s.textRead(ctx, func(r runner) error {
 		page = QueuePage{}
@@ -427,7 +568,7 @@ func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n
 	if len(ts) == 0 {
 		return 0, false, nil
 	}
-	_, _, fcond, _ := f.sql()
+	_, _, fcond, _ := f.sql(s.statusTable())
 	err = s.textRead(ctx, func(r runner) error {
 		n = 0
 		// Windows sized for a page, and a few of them: a total costs
