@@ -22,6 +22,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/markwatch/markwatch/fixtures"
+	"github.com/markwatch/markwatch/fixtures/benchstream"
 	"github.com/markwatch/markwatch/internal/detection"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
@@ -60,7 +61,7 @@ func BenchmarkStreamImage(b *testing.B) {
 	w := newWriter(b, brokers, s.listings)
 	listings := textListings(b, "image", n)
 
-	var total time.Duration
+	var total, cpu time.Duration
 	round := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -71,7 +72,7 @@ func BenchmarkStreamImage(b *testing.B) {
 		msgs := listingMessages(b, listings)
 		round++
 		b.StartTimer()
-		start := time.Now()
+		start, cpu0 := time.Now(), benchstream.ProcessCPU()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		err := produce(ctx, w, msgs...)
 		cancel()
@@ -80,12 +81,17 @@ func BenchmarkStreamImage(b *testing.B) {
 		}
 		s.waitLagZero(b, 5*time.Minute)
 		total += time.Since(start)
+		cpu += benchstream.ProcessCPU() - cpu0
 	}
 	ok := gathered(b, reg, "markwatch_image_fetches_total", "ok")
 	if want := float64(n * b.N); ok != want {
 		b.Fatalf("%v images fetched and hashed, want %v (failed: %v)", ok, want, gathered(b, reg, "markwatch_image_fetches_total", "failed"))
 	}
 	b.ReportMetric(float64(n*b.N)/total.Seconds(), "listings/s")
+	// The process's CPU time (detector, image server and producer; not
+	// the broker) per listing: what load from other sessions inflates
+	// least, as in BenchmarkStreamImageLogo.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(n*b.N), "cpu-ms/listing")
 	b.ReportMetric(0, "ns/op")
 }
 
