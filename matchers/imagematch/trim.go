@@ -163,6 +163,13 @@ func trimSide(start, stop, step int, judge func(int) (bool, float32)) int {
 //
 // It also returns the line's median, and uses scratch (grown as needed)
 // instead of allocating: trimming calls it for every line it walks.
+//
+// The verdict is reached without the grain when the tolerance's bounds
+// settle it: a line that is border at trimTolerance is border at any
+// tolerance the grain may earn, and one that is not at trimMaxTolerance is
+// at none. Only lines between the two pay for the grain's median. The
+// verdicts are those of measuring the grain on every line
+// (TestUniformMedianUnchanged).
 func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
 	if len(l) == 0 {
 		return true, 0
@@ -178,36 +185,52 @@ func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
 	if hi-lo <= trimTolerance {
 		return true, (lo + hi) / 2
 	}
+	// buf[:n] holds the differences, buf[n:] the selections' buckets.
+	n := len(l)
 	var buf []float32
 	if scratch != nil {
-		if cap(*scratch) < len(l) {
-			*scratch = make([]float32, len(l))
+		if cap(*scratch) < 2*n {
+			*scratch = make([]float32, 2*n)
 		}
-		buf = (*scratch)[:len(l)]
+		buf = (*scratch)[:2*n]
 	} else {
-		buf = make([]float32, len(l))
+		buf = make([]float32, 2*n)
 	}
-	copy(buf, l)
-	bg := selectMedian(buf)
+	bg := selectRankBinned(l, n/2, buf[n:n], 1)
+	border := func(in int) bool {
+		off := n - in
+		return off <= trimSlack || float64(in) >= trimShare*float64(n)
+	}
+	within := func(tol float32) int {
+		in := 0
+		for _, v := range l {
+			if v >= bg-tol && v <= bg+tol {
+				in++
+			}
+		}
+		return in
+	}
+	// The grain's tolerance lies in [trimTolerance, trimMaxTolerance], and
+	// border is monotone in it.
+	if border(within(trimTolerance)) {
+		return true, bg
+	}
+	if !border(within(trimMaxTolerance)) {
+		return false, bg
+	}
 	tol := float32(trimTolerance)
-	if len(l) > 2 {
-		d := buf[:len(l)-1]
+	if n > 2 {
+		d := buf[:n-1]
 		for i := range d {
 			d[i] = abs32(l[i+1] - l[i])
 		}
 		// For Gaussian grain of deviation σ, neighbour differences have a
-		// median of 0.954σ.
-		sigma := selectMedian(d) / 0.954
+		// median of 0.954σ. Grain differences are a few levels: quarter-
+		// level buckets.
+		sigma := selectRankBinned(d, len(d)/2, buf[n:n], 4) / 0.954
 		tol = min(max(tol, 3*sigma), trimMaxTolerance)
 	}
-	in := 0
-	for _, v := range l {
-		if v >= bg-tol && v <= bg+tol {
-			in++
-		}
-	}
-	off := len(l) - in
-	return off <= trimSlack || float64(in) >= trimShare*float64(len(l)), bg
+	return border(within(tol)), bg
 }
 
 func abs32(v float32) float32 {
@@ -232,7 +255,12 @@ func selectMedian(s []float32) float32 {
 	if len(s) == 0 {
 		return 0
 	}
-	k := len(s) / 2
+	return selectRank(s, len(s)/2)
+}
+
+// selectRank returns the element of rank k (0-based, ascending) of s,
+// reordering s: quickselect.
+func selectRank(s []float32, k int) float32 {
 	lo, hi := 0, len(s)-1
 	for lo < hi {
 		// Median of three as the pivot keeps sorted rows (gradients) linear.
@@ -271,6 +299,46 @@ func selectMedian(s []float32) float32 {
 		}
 	}
 	return s[k]
+}
+
+// binnedMin is the shortest slice selectRankBinned buckets; shorter ones
+// are quickselected, which is as fast there.
+const binnedMin = 48
+
+// selectRankBinned returns the element of rank k of v without modifying
+// it, the same element selectRank returns: the values are counted into
+// 256 buckets of width 1/scale (negative values in the first, values from
+// 255/scale up in the last; the bucket is non-decreasing in the value, so
+// the element of rank k lies in the bucket where the counts pass k), and
+// only that bucket's values are quickselected, in buf (grown from its
+// length up to len(v): give it that capacity not to allocate). A line of
+// a photo's background spreads over ten to twenty grey levels, so the
+// quickselect sees a tenth of the line; quickselecting it whole, with a
+// swap for most cells, was most of trimming's time.
+func selectRankBinned(v []float32, k int, buf []float32, scale float32) float32 {
+	if len(v) < binnedMin {
+		b := append(buf[:0], v...)
+		return selectRank(b, k)
+	}
+	bucket := func(x float32) int {
+		return min(max(int(x*scale), 0), 255)
+	}
+	var count [256]int32
+	for _, x := range v {
+		count[bucket(x)]++
+	}
+	b, below := 0, 0
+	for below+int(count[b]) <= k {
+		below += int(count[b])
+		b++
+	}
+	m := buf[:0]
+	for _, x := range v {
+		if bucket(x) == b {
+			m = append(m, x)
+		}
+	}
+	return selectRank(m, k-below)
 }
 
 // around returns the brightness around box c: the median of the ring of
