@@ -23,10 +23,10 @@ func TestMedianMatchesSort(t *testing.T) {
 	}
 }
 
-// TestSelectRankBinnedMatchesSort checks the bucketed selection against
+// TestSelectRankBucketedMatchesSort checks the bucketed selection against
 // sorting, at every rank of short slices and at the median of long ones,
 // with ties, values outside [0, 255] and both bucket scales.
-func TestSelectRankBinnedMatchesSort(t *testing.T) {
+func TestSelectRankBucketedMatchesSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := 1; n < 700; n += 1 + n/8 {
 		for trial := range 8 {
@@ -55,14 +55,15 @@ func TestSelectRankBinnedMatchesSort(t *testing.T) {
 			}
 			for _, scale := range []float32{1, 4} {
 				for _, k := range ranks {
-					buf := make([]float32, 0, n)
-					if got := selectRankBinned(v, k, buf, scale); got != sorted[k] {
+					var s lineScratch
+					s.grow(n)
+					if got := s.selectRank(v, k, scale); got != sorted[k] {
 						t.Fatalf("n=%d trial %d scale %v: rank %d is %v, want %v", n, trial, scale, k, got, sorted[k])
 					}
 				}
 			}
 			if !slices.Equal(v, orig) {
-				t.Fatalf("n=%d: selectRankBinned modified its input", n)
+				t.Fatalf("n=%d: lineScratch.selectRank modified its input", n)
 			}
 		}
 	}
@@ -108,7 +109,7 @@ func uniformMedianBefore(l []float32) (bool, float32) {
 // strength, gradients, edges and outliers, at the lengths trimming sees.
 func TestUniformMedianUnchanged(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	var scratch []float32
+	var scratch lineScratch
 	verdicts := map[bool]int{}
 	for range 20000 {
 		n := 1 + rng.IntN(520)
