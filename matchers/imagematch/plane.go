@@ -3,6 +3,7 @@ package imagematch
 import (
 	"image"
 	"image/color"
+	"sync"
 
 	"github.com/markwatch/markwatch/matchers/imagematch/internal/jpegdc"
 )
@@ -130,8 +131,37 @@ func newResampler(xEdges, yEdges []float64, r, clip rect, bg float32, outW, outH
 		xs:   newAxis(xEdges, r.x0, r.x1, outW, clip.x0, clip.x1),
 		ys:   newAxis(yEdges, r.y0, r.y1, outH, clip.y0, clip.y1),
 		outW: outW, outH: outH,
-		tmp: make([]float32, outW*(len(yEdges)-1)),
+		tmp: getFloats(outW * (len(yEdges) - 1)),
 		bg:  bg,
+	}
+}
+
+// floatPool holds resamplers' row buffers between images: an 800×800
+// image hashed from its full decode needs 1.6 MB of them to make its
+// plane and 128 KB for each of its dozen regions, which was a third of
+// what hashing it allocated. Buffers are handed out dirty: a resampler
+// reads only the rows it was fed.
+var floatPool sync.Pool // of *[]float32
+
+// maxPooledFloats caps the buffers kept (4 MiB): a rare large image's
+// buffer is left to the collector rather than held.
+const maxPooledFloats = 1 << 20
+
+// getFloats returns a buffer of n floats, of unspecified contents.
+func getFloats(n int) []float32 {
+	if b, ok := floatPool.Get().(*[]float32); ok {
+		if cap(*b) >= n {
+			return (*b)[:n]
+		}
+		floatPool.Put(b)
+	}
+	return make([]float32, n)
+}
+
+// putFloats gives b back to the pool; b must not be used after.
+func putFloats(b []float32) {
+	if cap(b) <= maxPooledFloats {
+		floatPool.Put(&b)
 	}
 }
 
@@ -141,7 +171,8 @@ func (rs *resampler) row(y int, src []float32) {
 }
 
 // finish runs the vertical pass into dst (outW × outH), filling what the
-// source does not cover with the background.
+// source does not cover with the background. The resampler cannot be used
+// after it.
 func (rs *resampler) finish(dst []float32) {
 	for j := range rs.outH {
 		out := dst[j*rs.outW : (j+1)*rs.outW]
@@ -158,6 +189,8 @@ func (rs *resampler) finish(dst []float32) {
 			}
 		}
 	}
+	putFloats(rs.tmp)
+	rs.tmp = nil
 }
 
 // workSize is the working plane's size for a source of w × h cells.
