@@ -48,6 +48,7 @@ func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]ui
 	if err != nil {
 		return nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
+	defer planes[0].p.release()
 	return listingHashes(planes[0])
 }
 
@@ -72,6 +73,7 @@ func (h *Hasher) HashListingImageLuma(ctx context.Context, data []byte) (hashes 
 		return nil, nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
 	hashes, regions, err = listingHashes(planes[0])
+	planes[0].p.release()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -98,7 +100,9 @@ func listingHashes(p decoded) ([]uint64, []*domain.Region, error) {
 		// A banner across the middle: hash the image once more with the
 		// band filled in (see banner.go). Too flat to hash is no error.
 		// Those hashes are of the whole image, painted over.
-		if extra, err := q.hashes(q.bases(q.trim())); err == nil {
+		extra, err := q.hashes(q.bases(q.trim()))
+		q.release()
+		if err == nil {
 			for _, h := range extra {
 				if !slices.Contains(out, h) {
 					out = append(out, h)

@@ -24,6 +24,8 @@ type plane struct {
 	w, h       int
 	pix        []float32
 	imgW, imgH int
+	// pooled says pix came from floatPool (see release).
+	pooled bool
 	// lines remembers the verdict on each line segment trimming judged:
 	// the whole image and its six bands share most of their lines. A
 	// plane belongs to one hashing call, so no lock.
@@ -158,6 +160,16 @@ func getFloats(n int) []float32 {
 	return make([]float32, n)
 }
 
+// release gives the plane's cells back to the pool when they came from
+// it. The plane cannot be used after; a plane never released is left to
+// the collector, as before the pool.
+func (p *plane) release() {
+	if p.pooled {
+		putFloats(p.pix)
+		p.pix, p.pooled = nil, false
+	}
+}
+
 // putFloats gives b back to the pool; b must not be used after.
 func putFloats(b []float32) {
 	if cap(b) <= maxPooledFloats {
@@ -212,7 +224,7 @@ func planeFromDC(dc *jpegdc.Plane) *plane {
 	for y := range dc.H {
 		rs.row(y, dc.Pix[y*dc.W:(y+1)*dc.W])
 	}
-	p.w, p.h, p.pix = ww, wh, make([]float32, ww*wh)
+	p.w, p.h, p.pix, p.pooled = ww, wh, getFloats(ww*wh), true
 	rs.finish(p.pix)
 	return p
 }
@@ -321,7 +333,7 @@ func planeFromImage(img image.Image, ground float32) *plane {
 		}
 		rs.row(y, row)
 	}
-	p := &plane{w: ww, h: wh, pix: make([]float32, ww*wh), imgW: w, imgH: h}
+	p := &plane{w: ww, h: wh, pix: getFloats(ww * wh), pooled: true, imgW: w, imgH: h} // finish writes every cell
 	rs.finish(p.pix)
 	return p
 }
