@@ -253,17 +253,24 @@ func TestDecodeGrayCapsAndGarbage(t *testing.T) {
 	}
 }
 
+// seedLuma seeds a luma fuzz target with the small test files that have a
+// luma plane, each at the given scales.
+func seedLuma(f *testing.F, scales ...uint8) {
+	files, _ := filepath.Glob("testdata/*.jpeg")
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil && len(data) < 8000 && !strings.Contains(name, "cmyk") {
+			for _, s := range scales {
+				f.Add(data, s)
+			}
+		}
+	}
+}
+
 // FuzzDecodeGray checks that the luma decoder never panics, respects its
 // pixel cap, returns an image of the declared size at the asked scale and,
 // at full scale, agrees with image/jpeg whenever both succeed.
 func FuzzDecodeGray(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.jpeg")
-	for _, name := range files {
-		if data, err := os.ReadFile(name); err == nil && len(data) < 8000 && !strings.Contains(name, "cmyk") {
-			f.Add(data, uint8(0))
-			f.Add(data, uint8(1))
-		}
-	}
+	seedLuma(f, 0, 1)
 	f.Fuzz(func(t *testing.T, data []byte, scale uint8) {
 		const maxPixels = 1 << 20
 		shift := uint(scale % (MaxShift + 1))
@@ -383,13 +390,7 @@ func TestDecodeGrayDCMatchesBothModes(t *testing.T) {
 // its pixel cap, and whenever it succeeds returns DecodeGray's luma and,
 // when Decode succeeds too, Decode's plane.
 func FuzzDecodeGrayDC(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.jpeg")
-	for _, name := range files {
-		if data, err := os.ReadFile(name); err == nil && len(data) < 8000 && !strings.Contains(name, "cmyk") {
-			f.Add(data, uint8(0))
-			f.Add(data, uint8(2))
-		}
-	}
+	seedLuma(f, 0, 2)
 	f.Fuzz(func(t *testing.T, data []byte, scale uint8) {
 		const maxPixels = 1 << 20
 		shift := uint(scale % (MaxShift + 1))
