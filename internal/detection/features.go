@@ -15,7 +15,9 @@ import (
 // decoded within the process's one decode budget and caps. A JPEG's luma
 // is decoded alone (no chroma transform, no colour conversion), which
 // costs 50–70% of image/jpeg's full decode of an 800×800 photo
-// (docs/BENCHMARKS.md, "Luma decode and image throughput").
+// (docs/BENCHMARKS.md, "Luma decode and image throughput"). As a
+// ListingPreparer it hashes a listing image and computes its features
+// from that one decode (PrepareListing).
 type LumaFeatures struct {
 	h  *imagematch.Hasher
 	ex *logo.Extractor
