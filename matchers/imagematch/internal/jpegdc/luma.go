@@ -591,9 +591,16 @@ func (d *decoder) store(b *block, ac int32, bx, by int) {
 	switch {
 	case l.shift == 0:
 		idct(b)
-		for i, c := range b {
-			out[i] = clip8(c)
+		// Straight into the image, row by row: a copy call per 8-pixel
+		// row cost as much as clipping it.
+		for y := range h {
+			dst := img.Pix[(y0+y)*img.Stride+x0:][:w]
+			src := b[y*8 : y*8+8]
+			for x := range dst {
+				dst[x] = clip8(src[x])
+			}
 		}
+		return
 	case realW == 8 && realH == 8:
 		idct(b)
 		boxMeans(b, l.shift, &out)
