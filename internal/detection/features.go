@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/imagematch"
 	"github.com/markwatch/markwatch/matchers/logo"
@@ -14,7 +15,9 @@ import (
 // decoded within the process's one decode budget and caps. A JPEG's luma
 // is decoded alone (no chroma transform, no colour conversion), which
 // costs 50–70% of image/jpeg's full decode of an 800×800 photo
-// (docs/BENCHMARKS.md, "Luma decode and image throughput").
+// (docs/BENCHMARKS.md, "Luma decode and image throughput"). As a
+// ListingPreparer it hashes a listing image and computes its features
+// from that one decode (PrepareListing).
 type LumaFeatures struct {
 	h  *imagematch.Hasher
 	ex *logo.Extractor
@@ -57,6 +60,32 @@ func (l *LumaFeatures) ListingFeatures(ctx context.Context, data []byte) (*match
 		return nil, fmt.Errorf("detection: listing features: %w", err)
 	}
 	return l.ex.Listing(g), nil
+}
+
+// PrepareListing hashes a listing image and computes its features from
+// one decode (imagematch.Hasher.HashListingImageLuma): the hashes and
+// regions are HashListingImageRegions', the features ListingFeatures',
+// for one entropy decode of a JPEG instead of two. With ListingMinSide
+// set the luma is reduced, which the hashes cannot use, so the image is
+// decoded twice as before. features is nil when the image hashes but its
+// luma cannot be had (ListingFeatures' error), as Images keeps it.
+func (l *LumaFeatures) PrepareListing(ctx context.Context, data []byte) (hashes []uint64, regions []*domain.Region, features *matchers.Features, err error) {
+	if l.listingMinSide > 0 {
+		hashes, regions, err = l.h.HashListingImageRegions(ctx, data)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		features, _ = l.ListingFeatures(ctx, data)
+		return hashes, regions, features, nil
+	}
+	hashes, regions, g, err := l.h.HashListingImageLuma(ctx, data)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if g != nil {
+		features = l.ex.Listing(g)
+	}
+	return hashes, regions, features, nil
 }
 
 // LogoFeatures decodes a mark's logo and returns its features; a logo

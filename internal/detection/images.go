@@ -46,10 +46,23 @@ type FeatureExtractor interface {
 	LogoFeatures(ctx context.Context, data []byte) (*matchers.Features, error)
 }
 
+// ListingPreparer prepares a listing image for matching from one decode:
+// its hashes, the region of each (as RegionHasher), and its local
+// features, nil when it has none. LumaFeatures implements it over an
+// imagematch.Hasher. An error means the image could not be hashed.
+type ListingPreparer interface {
+	PrepareListing(ctx context.Context, data []byte) (hashes []uint64, regions []*domain.Region, features *matchers.Features, err error)
+}
+
 // ImageOptions configures image preparation.
 type ImageOptions struct {
 	// Features, if set, computes listing images' and logos' local
 	// features beside their hashes, for logo detection; nil means none.
+	// If it is also a ListingPreparer, listing images are hashed and
+	// their features computed through it, from one decode, instead of
+	// through the Hasher and then ListingFeatures: it must hash as the
+	// Hasher does (LumaFeatures over the same imagematch.Hasher, as
+	// ImagesFrom builds it).
 	Features FeatureExtractor
 	// Concurrency bounds the images fetched and hashed at once (default 8).
 	Concurrency int
@@ -125,7 +138,7 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 			continue
 		}
 		wg.Go(func() {
-			h, err := im.load(ctx, ref, im.hashListing, im.listingFeatures())
+			h, err := im.loadListing(ctx, ref)
 			out[i].Cause = ImageCause(err)
 			if err != nil {
 				out[i].Err = err.Error()
@@ -137,6 +150,24 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 	}
 	wg.Wait()
 	return out, ctx.Err()
+}
+
+// loadListing fetches, hashes and prepares a listing image: from one
+// decode when the feature extractor is a ListingPreparer, otherwise
+// through the hasher and then the extractor.
+func (im *Images) loadListing(ctx context.Context, ref string) (prepared, error) {
+	lp, ok := im.features.(ListingPreparer)
+	if !ok {
+		return im.load(ctx, ref, im.hashListing, im.listingFeatures())
+	}
+	return im.load(ctx, ref, func(ctx context.Context, data []byte) (prepared, error) {
+		h, r, f, err := lp.PrepareListing(ctx, data)
+		if err == nil && f == nil && ctx.Err() != nil {
+			// As load does when the features alone fail for it.
+			return prepared{}, ctx.Err()
+		}
+		return prepared{hashes: h, regions: r, features: f}, err
+	}, nil)
 }
 
 // hashListing hashes a listing image, with its regions when the hasher

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -513,4 +514,30 @@ func FuzzFetchFile(f *testing.F) {
 			t.Fatalf("Fetch(%q) with no allowed hosts: err = %v", ref, err)
 		}
 	})
+}
+
+// TestReadAllSizeHint: whatever size the source declares (unknown, none,
+// its own, less or more than it sends), readAll returns every byte, and
+// a declared size that is right is read into one buffer.
+func TestReadAllSizeHint(t *testing.T) {
+	data := bytes.Repeat([]byte("markwatch"), 3000)
+	for _, tt := range []struct {
+		name string
+		size int64
+	}{
+		{"unknown", -1}, {"zero", 0}, {"exact", int64(len(data))}, {"less", 100}, {"more", int64(len(data)) * 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAll(iotest.OneByteReader(bytes.NewReader(data)), tt.size)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("readAll = %d bytes, %v; want the %d bytes", len(got), err, len(data))
+			}
+			if tt.name == "exact" && cap(got) != len(data)+1 {
+				t.Errorf("capacity %d: the buffer grew", cap(got))
+			}
+		})
+	}
+	if _, err := readAll(iotest.ErrReader(errors.New("boom")), 10); err == nil {
+		t.Error("a read error is lost")
+	}
 }

@@ -101,7 +101,8 @@ func (p *plane) unbanner() (*plane, bool) {
 	// than this on the fixtures).
 	pad := max(0, int(math.Round(8*float64(p.h)/float64(max(p.imgH, 1))))-1)
 	a, c := max(0, b0-2-pad), min(p.h-1, b1+pad)
-	q := &plane{w: p.w, h: p.h, pix: append([]float32(nil), p.pix...), imgW: p.imgW, imgH: p.imgH}
+	q := &plane{w: p.w, h: p.h, pix: getFloats(len(p.pix)), pooled: true, imgW: p.imgW, imgH: p.imgH}
+	copy(q.pix, p.pix)
 	above, below := p.pix[a*p.w:(a+1)*p.w], p.pix[c*p.w:(c+1)*p.w]
 	for y := a + 1; y < c; y++ {
 		t := float32(y-a) / float32(c-a)

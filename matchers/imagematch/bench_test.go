@@ -9,6 +9,8 @@ import (
 
 	"github.com/corona10/goimagehash"
 
+	"github.com/markwatch/markwatch/fixtures/benchstream"
+	"github.com/markwatch/markwatch/fixtures/generate"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 )
@@ -143,5 +145,65 @@ func itoa(i int) string {
 		if i == 0 {
 			return string(buf[n:])
 		}
+	}
+}
+
+// sellerPhotos800 are n generated 800×800 seller's photos
+// (fixtures/generate.SellerPhoto, as BenchmarkStreamImageLogo draws them)
+// as JPEG quality 85. Four of the first 24 show a product small enough on
+// a plain ground that the hashes need the full decode (7 of the first 30).
+func sellerPhotos800(b *testing.B, n int) [][]byte {
+	b.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		img := generate.SellerPhoto(rand.New(rand.NewPCG(99, uint64(i))), 800, 800)
+		out[i] = encodeJPEG(b, img, 85)
+	}
+	return out
+}
+
+// BenchmarkSellerPhoto800 prepares generated seller's photos for
+// matching, one at a time, in turn: the hashes alone
+// (HashListingImageRegions, logo detection off), the hashes and the luma
+// from one decode (HashListingImageLuma, logo detection on), and the two
+// separate decodes logo detection took before. Besides ns/op it reports
+// the process's CPU time per photo, which other load on a shared machine
+// inflates less.
+func BenchmarkSellerPhoto800(b *testing.B) {
+	photos := sellerPhotos800(b, 24)
+	h := NewHasher(Limits{})
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		run  func(data []byte) error
+	}{
+		{"hashes", func(data []byte) error {
+			_, _, err := h.HashListingImageRegions(ctx, data)
+			return err
+		}},
+		{"hashes_and_luma", func(data []byte) error {
+			_, _, _, err := h.HashListingImageLuma(ctx, data)
+			return err
+		}},
+		{"hashes_then_luma", func(data []byte) error {
+			if _, _, err := h.HashListingImageRegions(ctx, data); err != nil {
+				return err
+			}
+			_, err := h.Luma(ctx, data)
+			return err
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			cpu0 := benchstream.ProcessCPU()
+			for b.Loop() {
+				if err := bc.run(photos[i%len(photos)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			b.ReportMetric(float64((benchstream.ProcessCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
 }

@@ -184,19 +184,31 @@ type decoded struct {
 // with transparency a second one composited on black (see HashReference).
 // A JPEG large enough is decoded at 1/8 scale from its DC coefficients
 // alone, unless its content turns out too small for that resolution;
-// anything else is decoded fully. The cost of the full decode is
+// anything else is decoded fully: a JPEG's luma alone (loadLuma), other
+// images by their format's decoder. The cost of the full decode is
 // estimated from the header and refused past MaxDecodedBytes before any
 // pixel buffer exists.
-func (h *Hasher) load(ctx context.Context, data []byte, reference bool) ([]decoded, error) {
+//
+// With luma (listing images, for logo detection), load also returns the
+// image's luma at full resolution, as Luma returns it, from the same
+// decode wherever it can (see loadShared); nil when it could not, for
+// the caller to decode it apart.
+func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([]decoded, *image.Gray, error) {
 	f, cfg, err := decodeConfig(data, h.lim)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if f == formatJPEG && luma {
+		if out, g, ok, err := h.loadShared(ctx, data, cfg); ok {
+			return out, g, err
+		}
 	}
 	full := decodedBytes(f, cfg, data)
-	if f == formatJPEG && (cfg.Width+7)/8 >= dcMinBlocks && (cfg.Height+7)/8 >= dcMinBlocks {
+	lumaOK := f == formatJPEG // until a decoder says it has no luma component
+	if f == formatJPEG && dcSized(cfg) {
 		release, err := h.gate.acquire(ctx, dcBytes(cfg))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		dc, err := jpegdc.Decode(bytes.NewReader(data), h.lim.MaxPixels)
 		var unsupported jpegdc.UnsupportedError
@@ -204,34 +216,48 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference bool) ([]decod
 		case err == nil:
 			p := planeFromDC(dc)
 			release()
-			t := p.trim()
-			if t == fullRect && !p.framed() || t != fullRect && (t.x1-t.x0)*float64(p.w) >= minContentCells && (t.y1-t.y0)*float64(p.h) >= minContentCells {
-				return []decoded{{p, t}}, nil
+			if t := p.trim(); dcSuffices(p, t) {
+				return []decoded{{p, t}}, nil, nil
 			}
-			if full > h.lim.MaxDecodedBytes {
-				return nil, fmt.Errorf("%w: jpeg of %d×%d: its content is too small to hash at 1/8 scale, and a full decode takes %s, over the cap of %s",
-					ErrTooLarge, cfg.Width, cfg.Height, mib(full), mib(h.lim.MaxDecodedBytes))
+			if c := lumaCost(cfg, data); c > h.lim.MaxDecodedBytes {
+				return nil, nil, fmt.Errorf("%w: jpeg of %d×%d: its content is too small to hash at 1/8 scale, and a full decode takes %s, over the cap of %s",
+					ErrTooLarge, cfg.Width, cfg.Height, mib(c), mib(h.lim.MaxDecodedBytes))
 			}
 		case errors.As(err, &unsupported):
 			// CMYK or RGB JPEG: no luma to take the DC of; decode fully.
 			release()
+			lumaOK = false
 		default:
 			release()
-			return nil, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
+			return nil, nil, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
 		}
 	}
+	if lumaOK && lumaCost(cfg, data) <= h.lim.MaxDecodedBytes {
+		// A JPEG's full decode is of its luma alone, the one component
+		// the plane is made of.
+		if p, ok, err := h.loadLuma(ctx, data, cfg); ok {
+			if err != nil {
+				return nil, nil, err
+			}
+			return []decoded{{p, p.trim()}}, nil, nil
+		}
+	}
+	if luma {
+		// The grey copy Luma returns is one more byte per pixel.
+		full += int64(cfg.Width) * int64(cfg.Height)
+	}
 	if full > h.lim.MaxDecodedBytes {
-		return nil, fmt.Errorf("%w: %s declares %d×%d pixels of %s: decoding takes %s, over the cap of %s",
+		return nil, nil, fmt.Errorf("%w: %s declares %d×%d pixels of %s: decoding takes %s, over the cap of %s",
 			ErrTooLarge, f, cfg.Width, cfg.Height, modelName(f, cfg.ColorModel), mib(full), mib(h.lim.MaxDecodedBytes))
 	}
 	release, err := h.gate.acquire(ctx, full)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer release()
 	img, err := decodeFull(f, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := planeFromImage(img, white)
 	out := []decoded{{p, p.trim()}}
@@ -239,7 +265,90 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference bool) ([]decod
 		p := planeFromImage(img, black)
 		out = append(out, decoded{p, p.trim()})
 	}
-	return out, nil
+	var g *image.Gray
+	if luma {
+		g = grayOf(img) // what lumaFull makes of the same decode
+	}
+	return out, g, nil
+}
+
+// dcSized reports whether a JPEG is large enough to be hashed from its DC
+// coefficients (dcMinBlocks).
+func dcSized(cfg image.Config) bool {
+	return (cfg.Width+7)/8 >= dcMinBlocks && (cfg.Height+7)/8 >= dcMinBlocks
+}
+
+// dcSuffices reports whether plane p of a JPEG's DC coefficients, trimmed
+// to t, is fine enough to hash: no borders and not framed (see framed),
+// or content inside the borders at least minContentCells on each side.
+func dcSuffices(p *plane, t rect) bool {
+	if t == fullRect {
+		return !p.framed()
+	}
+	return (t.x1-t.x0)*float64(p.w) >= minContentCells && (t.y1-t.y0)*float64(p.h) >= minContentCells
+}
+
+// lumaCost is the memory of decoding a JPEG's luma alone at full scale
+// (jpegdc.DecodeGray) and resampling it into the working plane. A frame
+// header jpegFrame cannot read is costed as progressive, the dearer.
+func lumaCost(cfg image.Config, data []byte) int64 {
+	sof, ok := jpegFrame(data)
+	return jpegdc.GrayBytes(cfg.Width, cfg.Height, 0, sof.progressive || !ok) + resampleBytes(cfg.Width, cfg.Height) + decoderSlack
+}
+
+// loadLuma is the full decode of a JPEG that has a luma component: its
+// luma alone (jpegdc.DecodeGray: no chroma transform, no colour
+// conversion), whose pixels are image/jpeg's Y plane exactly, so that the
+// plane made of it is the one image/jpeg's decode gives (planeFromImage
+// reads only Y). ok is false, and nothing was decoded, when the caller
+// must decode with image/jpeg instead: the luma decoder refused or failed
+// on the file (image/jpeg then reports what it reported before).
+func (h *Hasher) loadLuma(ctx context.Context, data []byte, cfg image.Config) (p *plane, ok bool, err error) {
+	release, err := h.gate.acquire(ctx, lumaCost(cfg, data))
+	if err != nil {
+		return nil, true, err
+	}
+	defer release()
+	g, err := jpegdc.DecodeGray(bytes.NewReader(data), h.lim.MaxPixels, 0)
+	if err != nil {
+		return nil, false, nil
+	}
+	return planeFromImage(g, white), true, nil
+}
+
+// loadShared decodes a listing JPEG once for both its hashes and its luma
+// (jpegdc.DecodeGrayDC) and makes the hashes' plane as the separate path
+// of load would make it from the same file: from the DC plane where that
+// path takes the DC plane (the values jpegdc.Decode gives), from the luma
+// where it decodes in full (image/jpeg's Y plane exactly). The hashes are
+// therefore the same as without the luma, for one entropy decode instead
+// of two (three when the content is too small for the DC plane). ok is
+// false, and nothing was decoded, where load must take the separate path:
+// no luma component (CMYK, Adobe RGB), over the decode cap as one decode,
+// or a decode error (the separate decodes then report what they reported
+// before). The gate is held until the plane is made.
+func (h *Hasher) loadShared(ctx context.Context, data []byte, cfg image.Config) (out []decoded, g *image.Gray, ok bool, err error) {
+	need := lumaCost(cfg, data) + jpegdc.DCBytes(cfg.Width, cfg.Height) + dcBytes(cfg)
+	if need > h.lim.MaxDecodedBytes {
+		return nil, nil, false, nil
+	}
+	release, err := h.gate.acquire(ctx, need)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	defer release()
+	g, dc, err := jpegdc.DecodeGrayDC(bytes.NewReader(data), h.lim.MaxPixels, 0)
+	if err != nil {
+		return nil, nil, false, nil
+	}
+	if dcSized(cfg) {
+		p := planeFromDC(dc)
+		if t := p.trim(); dcSuffices(p, t) {
+			return []decoded{{p, t}}, g, true, nil
+		}
+	}
+	p := planeFromImage(g, white)
+	return []decoded{{p, p.trim()}}, g, true, nil
 }
 
 // decodeFull decodes the whole image with the format's decoder (the first

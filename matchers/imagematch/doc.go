@@ -48,13 +48,22 @@
 // chroma, and the AC scans of progressive files skipped unread. The 1/8
 // scale plane is resampled by area averaging, which is exact at any scale,
 // so DC planes and full decodes of the same image hash alike. A JPEG whose
-// content inside its borders is too small for 1/8 scale is decoded in full.
+// content inside its borders is too small for 1/8 scale is decoded in
+// full, and for the hashes, whose plane is grey, that is its luma alone
+// (the luma mode below: image/jpeg's Y plane exactly, so the same plane).
 //
 // Logo detection needs every pixel in grey (Hasher.Luma, LumaAtLeast): a
 // JPEG's comes from the same package's luma mode, which decodes all of the
 // Y coefficients and transforms no chroma, at full scale (image/jpeg's Y
 // plane exactly) or at 1/2 or 1/4 (means of the pixels covered), under the
-// same Limits and gate; other formats are decoded in full.
+// same Limits and gate; other formats are decoded in full. A listing image
+// that needs both is decoded once (Hasher.HashListingImageLuma): the luma
+// mode keeps each block's DC coefficient as it goes, so the hashes get the
+// DC plane or the full luma they would have had from their own decode.
+//
+// Trimming judges thousands of lines of a full-resolution plane; each
+// line's verdict takes a median (selected through level buckets) and,
+// only where the tolerance's bounds leave it open, the grain's median.
 //
 // # Matching
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"slices"
 
 	"github.com/markwatch/markwatch/internal/domain"
@@ -43,11 +44,49 @@ func (h *Hasher) HashListingImage(ctx context.Context, data []byte) ([]uint64, e
 // reports the box of the hash that matched as the evidence's Region
 // (matchers.ListingImage.Regions).
 func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]uint64, []*domain.Region, error) {
-	planes, err := h.load(ctx, data, false)
+	planes, _, err := h.load(ctx, data, false, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
-	p := planes[0]
+	defer planes[0].p.release()
+	return listingHashes(planes[0])
+}
+
+// HashListingImageLuma is HashListingImageRegions that also returns the
+// image's luma, as Luma(ctx, data) returns it, for logo detection. A JPEG
+// with a luma component (nearly every listing photo) is decoded once for
+// both (jpegdc.DecodeGrayDC): the hashes are those HashListingImageRegions
+// returns, computed from the same DC plane or the same full-resolution
+// luma it would decode, and the luma is the same pixels, for one entropy
+// decode instead of two. Other images are decoded once in full for both,
+// unless the decode cap or the gate allow only the separate decodes; then
+// the luma is decoded apart through Luma.
+//
+// The error is the hashes': an image that cannot be hashed returns no
+// luma either. When the hashes could be computed but the luma could not
+// (its decode failed, or ctx ended while it waited for the gate), g is
+// nil and the hashes are returned without error; a caller that must tell
+// a cancelled context apart checks ctx.Err().
+func (h *Hasher) HashListingImageLuma(ctx context.Context, data []byte) (hashes []uint64, regions []*domain.Region, g *image.Gray, err error) {
+	planes, g, err := h.load(ctx, data, false, true)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+	}
+	hashes, regions, err = listingHashes(planes[0])
+	planes[0].p.release()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if g == nil {
+		g, _ = h.Luma(ctx, data)
+	}
+	return hashes, regions, g, nil
+}
+
+// listingHashes hashes a listing image's plane: its regions (see
+// listingRegions), each with its box, and once more with a banner filled
+// in (see unbanner).
+func listingHashes(p decoded) ([]uint64, []*domain.Region, error) {
 	regions := p.p.listingRegions(p.trim)
 	out, from, _, err := p.p.hashRegions(regions)
 	if err != nil {
@@ -61,7 +100,9 @@ func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]ui
 		// A banner across the middle: hash the image once more with the
 		// band filled in (see banner.go). Too flat to hash is no error.
 		// Those hashes are of the whole image, painted over.
-		if extra, err := q.hashes(q.bases(q.trim())); err == nil {
+		extra, err := q.hashes(q.bases(q.trim()))
+		q.release()
+		if err == nil {
 			for _, h := range extra {
 				if !slices.Contains(out, h) {
 					out = append(out, h)
@@ -111,7 +152,7 @@ func (h *Hasher) HashReference(ctx context.Context, data []byte) ([]uint64, erro
 // with whether each had anything to hash (InspectReference reports on
 // them).
 func (h *Hasher) hashReference(ctx context.Context, data []byte) ([]uint64, []hashedPlane, error) {
-	planes, err := h.load(ctx, data, true)
+	planes, _, err := h.load(ctx, data, true, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 	}

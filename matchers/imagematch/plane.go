@@ -3,6 +3,7 @@ package imagematch
 import (
 	"image"
 	"image/color"
+	"sync"
 
 	"github.com/markwatch/markwatch/matchers/imagematch/internal/jpegdc"
 )
@@ -23,6 +24,8 @@ type plane struct {
 	w, h       int
 	pix        []float32
 	imgW, imgH int
+	// pooled says pix came from floatPool (see release).
+	pooled bool
 	// lines remembers the verdict on each line segment trimming judged:
 	// the whole image and its six bands share most of their lines. A
 	// plane belongs to one hashing call, so no lock.
@@ -130,8 +133,47 @@ func newResampler(xEdges, yEdges []float64, r, clip rect, bg float32, outW, outH
 		xs:   newAxis(xEdges, r.x0, r.x1, outW, clip.x0, clip.x1),
 		ys:   newAxis(yEdges, r.y0, r.y1, outH, clip.y0, clip.y1),
 		outW: outW, outH: outH,
-		tmp: make([]float32, outW*(len(yEdges)-1)),
+		tmp: getFloats(outW * (len(yEdges) - 1)),
 		bg:  bg,
+	}
+}
+
+// floatPool holds resamplers' row buffers between images: an 800×800
+// image hashed from its full decode needs 1.6 MB of them to make its
+// plane and 128 KB for each of its dozen regions, which was a third of
+// what hashing it allocated. Buffers are handed out dirty: a resampler
+// reads only the rows it was fed.
+var floatPool sync.Pool // of *[]float32
+
+// maxPooledFloats caps the buffers kept (4 MiB): a rare large image's
+// buffer is left to the collector rather than held.
+const maxPooledFloats = 1 << 20
+
+// getFloats returns a buffer of n floats, of unspecified contents.
+func getFloats(n int) []float32 {
+	if b, ok := floatPool.Get().(*[]float32); ok {
+		if cap(*b) >= n {
+			return (*b)[:n]
+		}
+		floatPool.Put(b)
+	}
+	return make([]float32, n)
+}
+
+// release gives the plane's cells back to the pool when they came from
+// it. The plane cannot be used after; a plane never released is left to
+// the collector, as before the pool.
+func (p *plane) release() {
+	if p.pooled {
+		putFloats(p.pix)
+		p.pix, p.pooled = nil, false
+	}
+}
+
+// putFloats gives b back to the pool; b must not be used after.
+func putFloats(b []float32) {
+	if cap(b) <= maxPooledFloats {
+		floatPool.Put(&b)
 	}
 }
 
@@ -141,7 +183,8 @@ func (rs *resampler) row(y int, src []float32) {
 }
 
 // finish runs the vertical pass into dst (outW × outH), filling what the
-// source does not cover with the background.
+// source does not cover with the background. The resampler cannot be used
+// after it.
 func (rs *resampler) finish(dst []float32) {
 	for j := range rs.outH {
 		out := dst[j*rs.outW : (j+1)*rs.outW]
@@ -158,6 +201,8 @@ func (rs *resampler) finish(dst []float32) {
 			}
 		}
 	}
+	putFloats(rs.tmp)
+	rs.tmp = nil
 }
 
 // workSize is the working plane's size for a source of w × h cells.
@@ -179,7 +224,7 @@ func planeFromDC(dc *jpegdc.Plane) *plane {
 	for y := range dc.H {
 		rs.row(y, dc.Pix[y*dc.W:(y+1)*dc.W])
 	}
-	p.w, p.h, p.pix = ww, wh, make([]float32, ww*wh)
+	p.w, p.h, p.pix, p.pooled = ww, wh, getFloats(ww*wh), true
 	rs.finish(p.pix)
 	return p
 }
@@ -288,7 +333,7 @@ func planeFromImage(img image.Image, ground float32) *plane {
 		}
 		rs.row(y, row)
 	}
-	p := &plane{w: ww, h: wh, pix: make([]float32, ww*wh), imgW: w, imgH: h}
+	p := &plane{w: ww, h: wh, pix: getFloats(ww * wh), pooled: true, imgW: w, imgH: h} // finish writes every cell
 	rs.finish(p.pix)
 	return p
 }

@@ -40,7 +40,7 @@ func (p *plane) trimWithin(r rect) rect {
 	x1, y1 := int(r.x1*float64(p.w)+0.5), int(r.y1*float64(p.h)+0.5)
 	bx0, by0, bx1, by1 := x0, y0, x1, y1
 	line := make([]float32, max(p.w, p.h))
-	scratch := make([]float32, max(p.w, p.h))
+	var scratch lineScratch
 	row := func(y int) []float32 { return p.pix[y*p.w+x0 : y*p.w+x1] }
 	col := func(x int) []float32 {
 		c := line[:0]
@@ -110,7 +110,7 @@ func (p *plane) trimWithin(r rect) rect {
 // ground (thin strokes of a dark-on-dark logo averaged into 8×8 blocks
 // stay within the tolerance), not free of borders.
 func (p *plane) framed() bool {
-	var scratch []float32
+	var scratch lineScratch
 	col := func(x int) []float32 {
 		c := make([]float32, p.h)
 		for y := range p.h {
@@ -163,8 +163,16 @@ func trimSide(start, stop, step int, judge func(int) (bool, float32)) int {
 //
 // It also returns the line's median, and uses scratch (grown as needed)
 // instead of allocating: trimming calls it for every line it walks.
-func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
-	if len(l) == 0 {
+//
+// The verdict is reached without the grain when the tolerance's bounds
+// settle it: a line that is border at trimTolerance is border at any
+// tolerance the grain may earn, and one that is not at trimMaxTolerance is
+// at none. Only lines between the two pay for the grain's median. The
+// verdicts are those of measuring the grain on every line
+// (TestUniformMedianUnchanged).
+func uniformMedian(l []float32, scratch *lineScratch) (bool, float32) {
+	n := len(l)
+	if n == 0 {
 		return true, 0
 	}
 	// Fast path: a line whose whole range is within the tolerance is
@@ -173,32 +181,64 @@ func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
 	// tolerance. Flat backgrounds are most of what trimming walks.
 	lo, hi := l[0], l[0]
 	for _, v := range l[1:] {
-		lo, hi = min(lo, v), max(hi, v)
+		// Comparisons, not the min and max builtins, whose NaN and
+		// signed-zero rules cost a few instructions a cell; a line
+		// holds neither NaN nor a zero of either sign that matters.
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	if hi-lo <= trimTolerance {
 		return true, (lo + hi) / 2
 	}
-	var buf []float32
-	if scratch != nil {
-		if cap(*scratch) < len(l) {
-			*scratch = make([]float32, len(l))
-		}
-		buf = (*scratch)[:len(l)]
-	} else {
-		buf = make([]float32, len(l))
+	if scratch == nil {
+		scratch = new(lineScratch)
 	}
-	copy(buf, l)
-	bg := selectMedian(buf)
+	scratch.grow(n)
+	bg := scratch.selectRank(l, n/2, 1)
+	border := func(in int) bool {
+		off := n - in
+		return off <= trimSlack || float64(in) >= trimShare*float64(n)
+	}
+	// The grain's tolerance lies in [trimTolerance, trimMaxTolerance], and
+	// border is monotone in it: count at both bounds in one pass.
+	lo10, hi10 := bg-trimTolerance, bg+trimTolerance
+	lo24, hi24 := bg-trimMaxTolerance, bg+trimMaxTolerance
+	in10, in24 := 0, 0
+	for _, v := range l {
+		if v >= lo10 && v <= hi10 {
+			in10++
+		}
+		if v >= lo24 && v <= hi24 {
+			in24++
+		}
+	}
+	if border(in10) {
+		return true, bg
+	}
+	if !border(in24) {
+		return false, bg
+	}
 	tol := float32(trimTolerance)
-	if len(l) > 2 {
-		d := buf[:len(l)-1]
+	if n > 2 {
+		d := scratch.diffs[:n-1]
 		for i := range d {
 			d[i] = abs32(l[i+1] - l[i])
 		}
 		// For Gaussian grain of deviation σ, neighbour differences have a
-		// median of 0.954σ.
-		sigma := selectMedian(d) / 0.954
+		// median of 0.954σ. Grain differences are a few levels: quarter-
+		// level buckets.
+		sigma := scratch.selectRank(d, len(d)/2, 4) / 0.954
 		tol = min(max(tol, 3*sigma), trimMaxTolerance)
+	}
+	switch tol {
+	case trimTolerance:
+		return border(in10), bg
+	case trimMaxTolerance:
+		return border(in24), bg
 	}
 	in := 0
 	for _, v := range l {
@@ -206,8 +246,24 @@ func uniformMedian(l []float32, scratch *[]float32) (bool, float32) {
 			in++
 		}
 	}
-	off := len(l) - in
-	return off <= trimSlack || float64(in) >= trimShare*float64(len(l)), bg
+	return border(in), bg
+}
+
+// lineScratch is the memory uniformMedian reuses from line to line:
+// trimming judges thousands of lines of an image.
+type lineScratch struct {
+	diffs, bucket []float32
+	keys          []uint8
+}
+
+// grow makes room for lines of n cells.
+func (s *lineScratch) grow(n int) {
+	if cap(s.diffs) < n {
+		s.diffs = make([]float32, n)
+		s.bucket = make([]float32, n)
+		s.keys = make([]uint8, n)
+	}
+	s.diffs, s.bucket, s.keys = s.diffs[:n], s.bucket[:n], s.keys[:n]
 }
 
 func abs32(v float32) float32 {
@@ -232,7 +288,12 @@ func selectMedian(s []float32) float32 {
 	if len(s) == 0 {
 		return 0
 	}
-	k := len(s) / 2
+	return selectRank(s, len(s)/2)
+}
+
+// selectRank returns the element of rank k (0-based, ascending) of s,
+// reordering s: quickselect.
+func selectRank(s []float32, k int) float32 {
 	lo, hi := 0, len(s)-1
 	for lo < hi {
 		// Median of three as the pivot keeps sorted rows (gradients) linear.
@@ -271,6 +332,46 @@ func selectMedian(s []float32) float32 {
 		}
 	}
 	return s[k]
+}
+
+// binnedMin is the shortest slice selectRank buckets; shorter ones are
+// quickselected whole, which is as fast there.
+const binnedMin = 48
+
+// selectRank returns the element of rank k of v (len(v) ≤ the length s
+// was grown to) without modifying it, the same element the package's
+// selectRank returns: the values are counted into 256 buckets of width
+// 1/scale (negative values in the first, values from 255/scale up in the
+// last; the bucket is non-decreasing in the value, so the element of rank
+// k lies in the bucket where the counts pass k), and only that bucket's
+// values are quickselected. A line of a photo's background spreads over
+// ten to twenty grey levels, so the quickselect sees a tenth of the line;
+// quickselecting it whole, with a swap for most cells, was most of
+// trimming's time.
+func (s *lineScratch) selectRank(v []float32, k int, scale float32) float32 {
+	if len(v) < binnedMin {
+		b := append(s.bucket[:0], v...)
+		return selectRank(b, k)
+	}
+	keys := s.keys[:len(v)]
+	var count [256]int32
+	for i, x := range v {
+		key := uint8(min(max(int(x*scale), 0), 255))
+		keys[i] = key
+		count[key]++
+	}
+	b, below := 0, 0
+	for below+int(count[b]) <= k {
+		below += int(count[b])
+		b++
+	}
+	m := s.bucket[:0]
+	for i, key := range keys {
+		if int(key) == b {
+			m = append(m, v[i])
+		}
+	}
+	return selectRank(m, k-below)
 }
 
 // around returns the brightness around box c: the median of the ring of

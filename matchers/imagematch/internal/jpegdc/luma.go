@@ -31,6 +31,9 @@ type lumaState struct {
 	// stride per row, until the last scan is read.
 	coef   []block
 	stride int
+	// withDC asks for the decoder's dc array to be filled as in Decode's
+	// mode (DecodeGrayDC); it has the coefficients' stride.
+	withDC bool
 }
 
 // block is the 64 coefficients of an 8×8 block.
@@ -45,6 +48,10 @@ func (l *lumaState) alloc(d *decoder, bw, bh int) {
 	if d.progressive {
 		l.stride = bw
 		l.coef = make([]block, bw*bh)
+	}
+	if l.withDC {
+		d.dcStride = bw
+		d.dc = make([]int32, bw*bh)
 	}
 }
 
@@ -75,17 +82,53 @@ func GrayBytes(width, height int, shift uint, progressive bool) int64 {
 // refused with an UnsupportedError, so that the caller can fall back.
 // maxPixels (0 = no cap) bounds width*height before any allocation.
 func DecodeGray(r io.Reader, maxPixels int64, shift uint) (*image.Gray, error) {
+	g, _, err := decodeGray(r, maxPixels, shift, false)
+	return g, err
+}
+
+// DecodeGrayDC is DecodeGray that also returns the DC plane Decode would
+// return for the same data, value for value, from the same pass: the
+// quantized DC coefficient of each Y block is kept as it is decoded (4
+// bytes per block, DCBytes). A caller that needs both the luma and the
+// DC plane (the perceptual hashes and logo detection of one listing
+// image) pays for one entropy decode instead of two. Errors are
+// DecodeGray's.
+func DecodeGrayDC(r io.Reader, maxPixels int64, shift uint) (*image.Gray, *Plane, error) {
+	return decodeGray(r, maxPixels, shift, true)
+}
+
+// DCBytes is the memory DecodeGrayDC takes beyond DecodeGray's
+// (GrayBytes) for a width×height JPEG: the DC coefficients (MCU padding
+// of up to 4×2 blocks included) and the float plane made of them.
+func DCBytes(width, height int) int64 {
+	bw, bh := (int64(width)+31)/8, (int64(height)+15)/8
+	return 4*bw*bh + 4*bw*bh
+}
+
+func decodeGray(r io.Reader, maxPixels int64, shift uint, withDC bool) (*image.Gray, *Plane, error) {
 	if shift > MaxShift {
-		return nil, UnsupportedError("scale below 1/4")
+		return nil, nil, UnsupportedError("scale below 1/4")
 	}
-	d := decoder{maxPixels: maxPixels, lum: &lumaState{shift: shift}}
+	d := decoder{maxPixels: maxPixels, lum: &lumaState{shift: shift, withDC: withDC}}
 	if err := d.decode(r); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if d.progressive && withDC {
+		// A block's DC coefficient is final once every scan is read
+		// (its refinements included), and in the same units as Decode
+		// keeps it (shifted by al, the refinement bits ORed in); the
+		// reconstruction below overwrites it.
+		for i := range d.dc {
+			d.dc[i] = d.lum.coef[i][0]
+		}
 	}
 	if d.progressive {
 		d.reconstructProgressive()
 	}
-	return d.lum.img, nil
+	if !withDC {
+		return d.lum.img, nil, nil
+	}
+	return d.lum.img, d.plane(), nil
 }
 
 // lumaScan decodes one scan that includes the Y component: Y blocks in
@@ -141,6 +184,11 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						ac, err := d.decodeY(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[0])
 						if err != nil {
 							return err
+						}
+						if d.dc != nil {
+							// Decode's mode keeps the same: the
+							// prediction, quantized.
+							d.dc[by*d.dcStride+bx] = dc[0]
 						}
 						d.store(&b, ac, bx, by)
 						continue
@@ -543,9 +591,16 @@ func (d *decoder) store(b *block, ac int32, bx, by int) {
 	switch {
 	case l.shift == 0:
 		idct(b)
-		for i, c := range b {
-			out[i] = clip8(c)
+		// Straight into the image, row by row: a copy call per 8-pixel
+		// row cost as much as clipping it.
+		for y := range h {
+			dst := img.Pix[(y0+y)*img.Stride+x0:][:w]
+			src := b[y*8 : y*8+8]
+			for x := range dst {
+				dst[x] = clip8(src[x])
+			}
 		}
+		return
 	case realW == 8 && realH == 8:
 		idct(b)
 		boxMeans(b, l.shift, &out)

@@ -253,17 +253,24 @@ func TestDecodeGrayCapsAndGarbage(t *testing.T) {
 	}
 }
 
+// seedLuma seeds a luma fuzz target with the small test files that have a
+// luma plane, each at the given scales.
+func seedLuma(f *testing.F, scales ...uint8) {
+	files, _ := filepath.Glob("testdata/*.jpeg")
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil && len(data) < 8000 && !strings.Contains(name, "cmyk") {
+			for _, s := range scales {
+				f.Add(data, s)
+			}
+		}
+	}
+}
+
 // FuzzDecodeGray checks that the luma decoder never panics, respects its
 // pixel cap, returns an image of the declared size at the asked scale and,
 // at full scale, agrees with image/jpeg whenever both succeed.
 func FuzzDecodeGray(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.jpeg")
-	for _, name := range files {
-		if data, err := os.ReadFile(name); err == nil && len(data) < 8000 && !strings.Contains(name, "cmyk") {
-			f.Add(data, uint8(0))
-			f.Add(data, uint8(1))
-		}
-	}
+	seedLuma(f, 0, 1)
 	f.Fuzz(func(t *testing.T, data []byte, scale uint8) {
 		const maxPixels = 1 << 20
 		shift := uint(scale % (MaxShift + 1))
@@ -321,4 +328,98 @@ func TestDecodeGrayMutations(t *testing.T) {
 			t.Fatalf("image %v with %d bytes", g.Rect, len(g.Pix))
 		}
 	}
+}
+
+// checkGrayDC checks DecodeGrayDC on data at every scale against the two
+// decodes it replaces: its luma is DecodeGray's byte for byte, its plane
+// Decode's value for value.
+func checkGrayDC(t *testing.T, data []byte) {
+	t.Helper()
+	wantPlane, err := Decode(bytes.NewReader(data), 0)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	for shift := uint(0); shift <= MaxShift; shift++ {
+		wantGray, err := DecodeGray(bytes.NewReader(data), 0, shift)
+		if err != nil {
+			t.Fatalf("DecodeGray(shift %d): %v", shift, err)
+		}
+		g, p, err := DecodeGrayDC(bytes.NewReader(data), 0, shift)
+		if err != nil {
+			t.Fatalf("DecodeGrayDC(shift %d): %v", shift, err)
+		}
+		if g.Rect != wantGray.Rect || !bytes.Equal(g.Pix, wantGray.Pix) {
+			t.Fatalf("shift %d: luma differs from DecodeGray's", shift)
+		}
+		if p.W != wantPlane.W || p.H != wantPlane.H || p.Width != wantPlane.Width || p.Height != wantPlane.Height {
+			t.Fatalf("plane %d×%d of %d×%d, want %d×%d of %d×%d", p.W, p.H, p.Width, p.Height,
+				wantPlane.W, wantPlane.H, wantPlane.Width, wantPlane.Height)
+		}
+		for i, v := range wantPlane.Pix {
+			if p.Pix[i] != v {
+				t.Fatalf("plane value %d = %v, Decode's %v", i, p.Pix[i], v)
+			}
+		}
+	}
+}
+
+// TestDecodeGrayDCMatchesBothModes runs checkGrayDC over every test file
+// that has a luma plane (baseline, progressive, every sampling, restart
+// intervals, grey) and over what image/jpeg's encoder writes.
+func TestDecodeGrayDCMatchesBothModes(t *testing.T) {
+	eachTestFile(t, func(data []byte) error {
+		_, _, err := DecodeGrayDC(bytes.NewReader(data), 0, 0)
+		return err
+	}, func(t *testing.T, data []byte, _ *image.Gray) {
+		checkGrayDC(t, data)
+	})
+	for i, sz := range [][2]int{{7, 5}, {33, 31}, {250, 190}, {801, 603}} {
+		for _, grey := range []bool{false, true} {
+			t.Run(fmt.Sprintf("generated_%dx%d_grey_%v", sz[0], sz[1], grey), func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := jpeg.Encode(&buf, scene(uint64(i), sz[0], sz[1], grey), &jpeg.Options{Quality: 75}); err != nil {
+					t.Fatal(err)
+				}
+				checkGrayDC(t, buf.Bytes())
+			})
+		}
+	}
+}
+
+// FuzzDecodeGrayDC checks that the shared decode never panics, respects
+// its pixel cap, and whenever it succeeds returns DecodeGray's luma and,
+// when Decode succeeds too, Decode's plane.
+func FuzzDecodeGrayDC(f *testing.F) {
+	seedLuma(f, 0, 2)
+	f.Fuzz(func(t *testing.T, data []byte, scale uint8) {
+		const maxPixels = 1 << 20
+		shift := uint(scale % (MaxShift + 1))
+		g, p, err := DecodeGrayDC(bytes.NewReader(data), maxPixels, shift)
+		if err != nil {
+			return
+		}
+		if int64(p.Width)*int64(p.Height) > maxPixels {
+			t.Fatalf("%d×%d decoded over the cap", p.Width, p.Height)
+		}
+		wantGray, err := DecodeGray(bytes.NewReader(data), maxPixels, shift)
+		if err != nil || g.Rect != wantGray.Rect || !bytes.Equal(g.Pix, wantGray.Pix) {
+			t.Fatalf("luma differs from DecodeGray's (its error: %v)", err)
+		}
+		wantPlane, err := Decode(bytes.NewReader(data), maxPixels)
+		if err != nil {
+			// The luma modes skip scans of chroma alone unread, where
+			// Decode entropy-decodes them (testdata/fuzz holds such a
+			// file, whose chroma scan is corrupt): the luma they
+			// return is the same either way.
+			return
+		}
+		if p.W != wantPlane.W || p.H != wantPlane.H || len(p.Pix) != len(wantPlane.Pix) {
+			t.Fatalf("plane %d×%d, Decode's %d×%d", p.W, p.H, wantPlane.W, wantPlane.H)
+		}
+		for i, v := range wantPlane.Pix {
+			if p.Pix[i] != v {
+				t.Fatalf("plane value %d = %v, Decode's %v", i, p.Pix[i], v)
+			}
+		}
+	})
 }

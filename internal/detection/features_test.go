@@ -1,0 +1,87 @@
+package detection
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/imagematch"
+	"github.com/markwatch/markwatch/matchers/logo"
+)
+
+// twoDecodes is a FeatureExtractor that is not a ListingPreparer, so
+// Images hashes and extracts features through two decodes, as before the
+// shared decode.
+type twoDecodes struct{ l *LumaFeatures }
+
+func (t twoDecodes) ListingFeatures(ctx context.Context, data []byte) (*matchers.Features, error) {
+	return t.l.ListingFeatures(ctx, data)
+}
+
+func (t twoDecodes) LogoFeatures(ctx context.Context, data []byte) (*matchers.Features, error) {
+	return t.l.LogoFeatures(ctx, data)
+}
+
+// TestListingPreparedFromOneDecode: listing images prepared through
+// LumaFeatures' one decode (ListingPreparer) have the hashes, regions and
+// features of the two separate decodes, for seller's photos with and
+// without a logo on them (some hashed from the DC plane, some from the
+// full luma), a PNG, and an image that cannot be hashed.
+func TestListingPreparedFromOneDecode(t *testing.T) {
+	fetch := mapFetcher{"blank.png": pngOf(t, image.NewGray(image.Rect(0, 0, 64, 64)))}
+	logoImg, err := generate.InventedLogo(rand.New(rand.NewPCG(3, 4)), "Verolta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &domain.Listing{ListingID: "l-1"}
+	for i := range 12 {
+		r := rand.New(rand.NewPCG(7, uint64(i)))
+		img := generate.SellerPhoto(r, 640, 640)
+		if i%3 == 0 {
+			generate.PutLogo(r, img, logoImg, generate.SceneOptions{})
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+			t.Fatal(err)
+		}
+		ref := fmt.Sprintf("photo-%d.jpg", i)
+		fetch[ref] = buf.Bytes()
+		l.Images = append(l.Images, ref)
+	}
+	fetch["photo.png"] = pngOf(t, generate.SellerPhoto(rand.New(rand.NewPCG(8, 8)), 300, 200))
+	l.Images = append(l.Images, "photo.png", "blank.png")
+
+	h := imagematch.NewHasher(imagematch.Limits{})
+	one := NewLumaFeatures(h, logo.ExtractorOptions{})
+	var _ ListingPreparer = one
+	prepare := func(f FeatureExtractor) []matchers.ListingImage {
+		im, err := NewImages(fetch, h, ImageOptions{Features: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := im.Listing(context.Background(), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got, want := prepare(one), prepare(twoDecodes{one})
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("%s: one decode gives %d hashes, %d regions, features %v, err %q; two decodes %d, %d, %v, %q", want[i].URL,
+				len(got[i].Hashes), len(got[i].Regions), got[i].Features != nil, got[i].Err,
+				len(want[i].Hashes), len(want[i].Regions), want[i].Features != nil, want[i].Err)
+		}
+	}
+	if n := len(want); want[n-1].Err == "" || want[n-2].Features == nil || want[0].Features == nil {
+		t.Fatalf("the cases do not cover what they should: blank %q, png features %v", want[n-1].Err, want[n-2].Features != nil)
+	}
+}
