@@ -7,7 +7,10 @@
 //   - Keypoints: FAST-9 corners on an image pyramid (scale step 1.3), kept
 //     by 3×3 non-maximum suppression and ranked by the Harris corner
 //     response, a capped number per level (Options.MaxKeypoints for a
-//     listing image, MaxLogoKeypoints for a logo).
+//     listing image, MaxLogoKeypoints for a logo). A listing image's
+//     pyramid starts with the image enlarged 1.3 times, so that the
+//     letters of a logo 8–12% of its width get corners of their own
+//     (ExtractorOptions.NoUpsample).
 //   - Orientation: the intensity centroid of a disc of radius 15 around
 //     the keypoint, so descriptors can be steered to it.
 //   - Descriptors: rotated BRIEF, 256 comparisons of 5×5 box means (from an

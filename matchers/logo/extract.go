@@ -42,8 +42,9 @@ type ExtractorOptions struct {
 	// near the logo's own to verify (its emblem alone is shared by many
 	// logos). Enlarged, its letters' corners are found and described at
 	// the logo's finer reference levels. The listing's keypoints stay
-	// MaxKeypoints in all, shared by area over one more level; the
-	// features cost about 40% more CPU (docs/BENCHMARKS.md).
+	// MaxKeypoints in all, shared by area over one more level, so
+	// matching costs the same; the features cost about 75% more CPU
+	// (+15 ms per 800×800 image, docs/BENCHMARKS.md).
 	NoUpsample bool
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
