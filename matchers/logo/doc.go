@@ -74,7 +74,9 @@
 // the descriptors (default 8 million, about 930 MB without the inline
 // buckets, up to 2.2 GB with them). A listing image keeps at most MaxKeypoints
 // (default 1,200) keypoints; its working copy is at most MaxSide pixels
-// on a side. A query's working memory (per-logo stamps and counts, the
+// on a side, enlarged 1.3 times for the first level (1,040 pixels: its
+// grey level, FAST scores and integral image take about 10 MB at once,
+// 6 MB without it). A query's working memory (per-logo stamps and counts, the
 // pairs found, the vote table) is pooled, about 20 bytes per logo plus
 // 16 bytes per pair.
 package logo

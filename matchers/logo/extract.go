@@ -14,7 +14,8 @@ type ExtractorOptions struct {
 	// MaxSide is the longest side, in pixels, of the working copy of a
 	// listing image (default 800): a larger image is scaled down first.
 	// A logo at 8% of an 800-pixel image is 64 pixels wide, and every
-	// pixel of it is needed.
+	// pixel of it is needed (the first level enlarges it 1.3 times, see
+	// NoUpsample).
 	MaxSide int
 	// MaxKeypoints caps a listing image's keypoints (default 1200).
 	MaxKeypoints int
