@@ -58,9 +58,9 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			// detection reaches 0.80 (48 of 60, none false) since a
 			// listing's pyramid starts with an enlarged level (0.767
 			// before). The 12 still missed are diagnosed in
-			// docs/BENCHMARKS.md, "Why logo_in_photo listings are
-			// missed": most lack the evidence (keypoints, near
-			// descriptors) to verify. This bar, what is reached, keeps
+			// docs/BENCHMARKS.md, "Small and faint logos: why
+			// logo_in_photo listings are missed": most lack the
+			// evidence (keypoints, near descriptors) to verify. This bar, what is reached, keeps
 			// it from getting worse until it gets there.
 			if k.Recall() < 0.80 {
 				t.Errorf("kind %s: recall %.3f < 0.80 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
