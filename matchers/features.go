@@ -25,7 +25,8 @@ type Features struct {
 // Keypoint is where a descriptor was taken: its centre in the image's
 // coordinates, the patch's orientation in radians and the scale of the
 // pyramid level it was found at (1 for the full image, 1.3 for the next
-// level, …; the patch covers Scale times 31 pixels of the image).
+// level, …, 1/1.3 for a listing image's enlarged first level; the patch
+// covers Scale times 31 pixels of the image).
 type Keypoint struct {
 	X, Y, Angle, Scale float32
 }

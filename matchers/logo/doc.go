@@ -7,7 +7,10 @@
 //   - Keypoints: FAST-9 corners on an image pyramid (scale step 1.3), kept
 //     by 3×3 non-maximum suppression and ranked by the Harris corner
 //     response, a capped number per level (Options.MaxKeypoints for a
-//     listing image, MaxLogoKeypoints for a logo).
+//     listing image, MaxLogoKeypoints for a logo). A listing image's
+//     pyramid starts with the image enlarged 1.3 times, so that the
+//     letters of a logo 8–12% of its width get corners of their own
+//     (ExtractorOptions.NoUpsample).
 //   - Orientation: the intensity centroid of a disc of radius 15 around
 //     the keypoint, so descriptors can be steered to it.
 //   - Descriptors: rotated BRIEF, 256 comparisons of 5×5 box sums (computed
@@ -76,11 +79,12 @@
 // the descriptors (default 8 million, about 930 MB without the inline
 // buckets, up to 2.2 GB with them). A listing image keeps at most MaxKeypoints
 // (default 1,200) keypoints; its working copy is at most MaxSide pixels
-// on a side, and the extraction's pooled buffers (two level planes, the
-// FAST scores, the box sums) take about 9 bytes per pixel, 6 MB for an
-// 800×800 photo. A query's working memory (per-logo stamps, counts and
-// bounds, the pairs found, the vote table) is pooled, about 30 bytes
-// per logo plus 56 bytes per pair (the pair, its copy grouped by logo
-// and the logo keypoint): ~17 MB for the ~315,000 pairs of a photo
-// against 1,000 drawn logos sharing emblems.
+// on a side, enlarged 1.3 times for the first level (1,040 pixels), and
+// the extraction's pooled buffers (two level planes, the FAST scores, the
+// box sums) take about 9 bytes per pixel of the largest level: about 10 MB
+// for an 800×800 photo with the enlarged level, 6 MB without it. A query's
+// working memory (per-logo stamps, counts and bounds, the pairs found, the
+// vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair
+// (the pair, its copy grouped by logo and the logo keypoint): ~17 MB for
+// the ~315,000 pairs of a photo against 1,000 drawn logos sharing emblems.
 package logo

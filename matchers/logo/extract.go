@@ -14,13 +14,15 @@ type ExtractorOptions struct {
 	// MaxSide is the longest side, in pixels, of the working copy of a
 	// listing image (default 800): a larger image is scaled down first.
 	// A logo at 8% of an 800-pixel image is 64 pixels wide, and every
-	// pixel of it is needed.
+	// pixel of it is needed (the first level enlarges it 1.3 times, see
+	// NoUpsample).
 	MaxSide int
 	// MaxKeypoints caps a listing image's keypoints (default 1200).
 	MaxKeypoints int
-	// Levels is the number of pyramid levels of a listing image (default
-	// 4: scales 1 to 2.2), which with the logo's own levels covers a logo
-	// from 8% to 40% of the image's width and beyond.
+	// Levels is the number of pyramid levels of a listing image from its
+	// own size (default 4: scales 1 to 2.2), which with the logo's own
+	// levels covers a logo from 8% to 40% of the image's width and
+	// beyond; the enlarged level (see NoUpsample) comes on top.
 	Levels int
 	// LogoSide is the longest side a logo is scaled to before extraction
 	// (default 256).
@@ -32,6 +34,19 @@ type ExtractorOptions struct {
 	// a logo is described as given and with its brightness inverted, so
 	// that a dark logo printed light on a dark product is found too).
 	MaxLogoKeypoints int
+	// NoUpsample leaves out the enlarged level of a listing image's
+	// pyramid. By default the pyramid starts with the working copy
+	// enlarged 1.3 times (a keypoint scale of 1/1.3), before the Levels
+	// levels from scale 1: a logo at 8–12% of an 800-pixel photo is 64–96
+	// pixels wide, its name's letters a few pixels tall, and at the
+	// photo's own size it has too few corners and too few descriptors
+	// near the logo's own to verify (its emblem alone is shared by many
+	// logos). Enlarged, its letters' corners are found and described at
+	// the logo's finer reference levels. The listing's keypoints stay
+	// MaxKeypoints in all, shared by area over one more level, so
+	// matching costs the same; the features cost about 75% more CPU
+	// (+15 ms per 800×800 image, docs/BENCHMARKS.md).
+	NoUpsample bool
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
 	Threshold int
@@ -81,9 +96,18 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 		unit = float64(side) / float64(e.o.MaxSide)
 		g = resize(g, max(1, int(math.Round(float64(g.w)/unit))), max(1, int(math.Round(float64(g.h)/unit))))
 	}
+	levels := e.o.Levels
+	if !e.o.NoUpsample {
+		// The pyramid starts one step above the image's size (see
+		// ExtractorOptions.NoUpsample): the working copy enlarged 1.3
+		// times (bilinear), the levels after it from there.
+		unit /= scaleStep
+		g = resize(g, int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep)))
+		levels++
+	}
 	// Listing keypoints are shared by area: a logo is as likely anywhere
 	// in scale, and a finer level has more room for it.
-	f := extract(g, e.o.Levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
+	f := extract(g, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
 	f.W, f.H = img.Bounds().Dx(), img.Bounds().Dy()
 	return f
 }
