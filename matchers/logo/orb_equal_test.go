@@ -72,10 +72,18 @@ func TestFeaturesMatchReference(t *testing.T) {
 	}
 	// The Extractor as the matcher uses it, through its pooled buffers,
 	// twice (a dirty buffer would show).
+	// With the enlarged first level (the default) the reference runs on
+	// the same enlarged copy, one level more, at a unit of 1/1.3.
 	ex := NewExtractor(ExtractorOptions{})
+	flat := NewExtractor(ExtractorOptions{NoUpsample: true})
 	for range 2 {
 		for _, img := range imgs[:3] {
-			same(t, ex.Listing(img), extractRef(fromImage(img), 4, 1200, 12, listing, 1, false))
+			same(t, flat.Listing(img), extractRef(fromImage(img), 4, 1200, 12, listing, 1, false))
+			g := fromImage(img)
+			up := resize(g, int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep)))
+			want := extractRef(up, 5, 1200, 12, listing, 1/scaleStep, false)
+			want.W, want.H = img.Bounds().Dx(), img.Bounds().Dy()
+			same(t, ex.Listing(img), want)
 		}
 	}
 }
