@@ -334,8 +334,9 @@ type Detection struct {
 
 // Logo configures logo detection inside sellers' own photos
 // (matchers/logo). It is off by default: it costs a grey decode and a
-// feature pass per listing image (about 3 + 60–135 ms of CPU at 1,000
-// logos, so image throughput falls to 20 listings/s or fewer on 2 cores) and its
+// feature pass per listing image (about 40 ms more CPU per listing at
+// 1,000 logos, 25 ms with FastFeatures, so image throughput falls to
+// 20–60 listings/s on 2 cores) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
 // where logos in sellers' photos matter more than image throughput.
@@ -348,6 +349,12 @@ type Logo struct {
 	// (logo.Options); 0 takes the measured defaults.
 	MinInliers  int     `yaml:"min_inliers"`
 	MinCoverage float64 `yaml:"min_coverage"`
+	// FastFeatures leaves out the enlarged first level of a listing
+	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
+	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
+	// of the photo's width (fixtures' logo_in_photo recall 0.767 instead
+	// of 0.80; docs/BENCHMARKS.md).
+	FastFeatures bool `yaml:"fast_features"`
 }
 
 // Text configures the word-mark matcher.

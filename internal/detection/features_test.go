@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/imagematch"
@@ -83,5 +84,39 @@ func TestListingPreparedFromOneDecode(t *testing.T) {
 	}
 	if n := len(want); want[n-1].Err == "" || want[n-2].Features == nil || want[0].Features == nil {
 		t.Fatalf("the cases do not cover what they should: blank %q, png features %v", want[n-1].Err, want[n-2].Features != nil)
+	}
+}
+
+// TestFastFeaturesConfig checks that detection.logo.fast_features reaches
+// the extractor: by default a listing image's pyramid has an enlarged
+// first level (keypoints of scale 1/1.3), with fast_features it has none.
+func TestFastFeaturesConfig(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, generate.SellerPhoto(rand.New(rand.NewPCG(5, 6)), 640, 640), &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	for _, fast := range []bool{false, true} {
+		var d config.Detection
+		d.Logo.Enabled, d.Logo.FastFeatures = true, fast
+		im, err := ImagesFrom(d, mapFetcher{}, imagematch.NewHasher(imagematch.Limits{}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.features == nil {
+			t.Fatal("logo detection on, but no feature extractor")
+		}
+		f, err := im.features.ListingFeatures(context.Background(), buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		enlarged := 0
+		for _, p := range f.Points {
+			if p.Scale < 1 {
+				enlarged++
+			}
+		}
+		if len(f.Points) == 0 || (enlarged > 0) == fast {
+			t.Errorf("fast_features %v: %d keypoints, %d from an enlarged level", fast, len(f.Points), enlarged)
+		}
 	}
 }

@@ -59,7 +59,7 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
 	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg}
 	if ih, ok := h.(*imagematch.Hasher); ok && d.Logo.Enabled {
-		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{})
+		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{NoUpsample: d.Logo.FastFeatures})
 	}
 	return NewImages(fetch, h, o)
 }
