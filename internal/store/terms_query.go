@@ -498,6 +498,9 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 	if !s.TextSearch() {
 		return QueuePage{}, errors.New("store: list queue: this store does not match text (QueueFilter.Text)")
 	}
+	if s.dialect != dialectPostgres {
+		return s.listQueueTextSQLite(ctx, f, after, limit)
+	}
 	ts := terms.Query(f.Text)
 	if len(ts) == 0 {
 		return QueuePage{}, nil
@@ -563,6 +566,9 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n int64, capped bool, err error) {
 	if !s.TextSearch() {
 		return 0, false, errors.New("store: count queue: this store does not match text (QueueFilter.Text)")
+	}
+	if s.dialect != dialectPostgres {
+		return s.countQueueTextSQLite(ctx, f, limit)
 	}
 	ts := terms.Query(f.Text)
 	if len(ts) == 0 {
