@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/search/terms"
 )
 
 // textComplaint is a complaint of holder whose listing title is title.
@@ -243,4 +245,79 @@ func insertComplaintAt19(ctx context.Context, s *Store, c *domain.Complaint) err
 			ComplaintOpen, string(body), at, at, "1"+queueKeyRest(c.Score, at, c.ComplaintID), periodOf(at))
 		return err
 	})
+}
+
+// testTextSearchEqualsIDs checks the store's text search against the path
+// it replaces on SQLite: the search index's matches (every term of
+// terms.Query among terms.Of of the complaint's text, as internal/search
+// analyzes both) handed to ListQueue as QueueFilter.IDs. On the same
+// synthetic complaints, some re-keyed by a priority holder, each text with
+// each filter gives the same complaints in the same order, page after
+// page through the cursors, and the same count, under each plan.
+func testTextSearchEqualsIDs(t *testing.T, dsn string) {
+	s := openStore(t, dsn)
+	ctx := t.Context()
+	if err := s.LoadComplaints(ctx, SyntheticComplaints(7, 0, 3000, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	// A priority holder re-keys its complaints (and their terms' keys).
+	if err := s.SetPriorityHolders(ctx, []string{"h_001"}); err != nil {
+		t.Fatal(err)
+	}
+	// Each complaint's terms, read back from the store as the index
+	// would have them.
+	all, err := s.ListQueue(ctx, QueueFilter{}, "", 10_000)
+	if err != nil || len(all.Complaints) != 3000 {
+		t.Fatalf("%d complaints (%v), want 3000", len(all.Complaints), err)
+	}
+	lo, hi := 0.6, 0.9
+	nonEmpty := 0 // the comparisons that compared complaints, not two empty lists
+	for _, text := range []string{"replica handbag", "leather", "AAA Zed perfume vintage", "acme", "nowhere", "the of"} {
+		want := terms.Query(text)
+		ids := []string{}
+		for _, c := range all.Complaints {
+			have := terms.Of(terms.Text(&c.Body))
+			if len(want) > 0 && !slices.ContainsFunc(want, func(w string) bool { return !slices.Contains(have, w) }) {
+				ids = append(ids, c.Body.ComplaintID)
+			}
+		}
+		for _, f := range []QueueFilter{
+			{},
+			{Status: []string{ComplaintOpen}},
+			{Status: []string{ComplaintOpen, ComplaintContested}},
+			{HolderID: []string{"h_001"}},
+			{MarkID: []string{"m_0003"}},
+			{Matcher: []string{"cue"}},
+			{Matcher: []string{"cue", "price"}},
+			{Source: []string{"rights_holder"}, Status: []string{ComplaintUpheld}},
+			{MinScore: &lo, MaxScore: &hi},
+			{CreatedAfter: testNow.Add(-90 * 24 * time.Hour)},
+		} {
+			old := f
+			old.IDs = ids
+			expect := queueIDs(t, s, old, 7)
+			if len(expect) > 7 {
+				nonEmpty++
+			}
+			for _, walk := range []string{"", "terms", "filters"} {
+				t.Run(fmt.Sprintf("%s/%+v/%s", text, f, walk), func(t *testing.T) {
+					defer func(w string) { sqliteTextWalk, textWalk = w, "" }(sqliteTextWalk)
+					sqliteTextWalk = walk
+					textWalk = walk
+					g := f
+					g.Text = text
+					if got := queueIDs(t, s, g, 7); !slices.Equal(got, expect) {
+						t.Errorf("%d complaints %v\nwant %d %v", len(got), got, len(expect), expect)
+					}
+					n, capped, err := s.CountQueueUpTo(ctx, g, QueueCountCap)
+					if err != nil || n != int64(len(expect)) || capped {
+						t.Errorf("count = %d capped %v (%v), want %d", n, capped, err, len(expect))
+					}
+				})
+			}
+		}
+	}
+	if nonEmpty < 20 {
+		t.Errorf("only %d text and filter pairs had more than a page of matches", nonEmpty)
+	}
 }
