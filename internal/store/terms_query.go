@@ -574,7 +574,10 @@ func (s *Store) countQueueText(ctx context.Context, f QueueFilter, limit int) (n
 	if len(ts) == 0 {
 		return 0, false, nil
 	}
-	_, _, fcond, _ := f.sql(s.statusTable())
+	// The condition on the complaints: with complaint_status read for a
+	// status (statusTable), the status is in the FROM clause and the
+	// condition may be empty while the matches still need the test.
+	_, _, fcond, _ := f.sql(false)
 	err = s.textRead(ctx, func(r runner) error {
 		n = 0
 		// Windows sized for a page, and a few of them: a total costs

@@ -309,8 +309,11 @@ func testTextSearchEqualsIDs(t *testing.T, dsn string) {
 					if got := queueIDs(t, s, g, 7); !slices.Equal(got, expect) {
 						t.Errorf("%d complaints %v\nwant %d %v", len(got), got, len(expect), expect)
 					}
+					// Exact on SQLite; on PostgreSQL a count that walked
+					// its bound of rows is a lower bound, said so.
 					n, capped, err := s.CountQueueUpTo(ctx, g, QueueCountCap)
-					if err != nil || n != int64(len(expect)) || capped {
+					lower := s.dialect == dialectPostgres && capped && n <= int64(len(expect))
+					if err != nil || (n != int64(len(expect)) || capped) && !lower {
 						t.Errorf("count = %d capped %v (%v), want %d", n, capped, err, len(expect))
 					}
 				})
