@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -20,11 +21,11 @@ const sqliteTermsSchema = 24
 // parameters each, well under SQLite's limit of parameters.
 const termRowsBatch = 4000
 
-// sqliteTermCap is where counting a term's entries stops when choosing the
-// term to walk (a variable so that tests can make a small store take each
-// plan): past it a term is as common as any other, and the count costs at
-// most this many index entries.
-var sqliteTermCap = 10_000
+// sqliteFilterCap is how far the other filters' complaints are counted
+// when choosing the plan (a count kept by triggers is read whole): a
+// filter that keeps more is walked only if the text's rarest term has
+// more complaints still, which a count this far cannot tell.
+const sqliteFilterCap = 10_000
 
 // sqliteTextWalk, when not empty, makes every SQLite text search walk its
 // rarest term ("terms") or the other filters' index ("filters", where
@@ -131,30 +132,39 @@ type sqliteTextPlan struct {
 }
 
 // sqliteTextPlanOf picks the plan of text terms ts with filter f: the
-// rarest term's entries (counted up to sqliteTermCap), unless the other
-// filters keep fewer complaints than it has (counted up to its count).
+// rarest term's entries (complaint_term_counts, migration 25), the others
+// probed rarest first, unless the other filters keep fewer complaints than
+// that term has.
 func (s *Store) sqliteTextPlanOf(ctx context.Context, f QueueFilter, ts []string) (sqliteTextPlan, error) {
 	ts = slices.Compact(slices.Sorted(slices.Values(ts)))
-	rarest, least := "", -1
-	for _, t := range ts {
-		var n int
-		if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM complaint_term_keys WHERE term = ? LIMIT ?) capped`,
-			t, sqliteTermCap).Scan(&n); err != nil {
+	in, args := inList("term", ts)
+	rows, err := s.read().query(ctx, `SELECT term, n FROM complaint_term_counts WHERE n > 0 AND `+in, args...)
+	if err != nil {
+		return sqliteTextPlan{}, err
+	}
+	counts := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
+			rows.Close()
 			return sqliteTextPlan{}, err
 		}
-		if n == 0 {
-			return sqliteTextPlan{nothing: true}, nil
-		}
-		if least < 0 || n < least {
-			rarest, least = t, n
-		}
+		counts[t] = n
 	}
-	plan := sqliteTextPlan{walk: rarest}
-	for _, t := range ts {
-		if t != rarest {
-			plan.probe = append(plan.probe, t)
-		}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return sqliteTextPlan{}, err
 	}
+	if len(counts) < len(ts) {
+		// A term no complaint has.
+		return sqliteTextPlan{nothing: true}, nil
+	}
+	// Rarest first; ties by the term, so that a plan is the same for the
+	// same counts.
+	slices.SortStableFunc(ts, func(a, b string) int { return cmp.Compare(counts[a], counts[b]) })
+	plan := sqliteTextPlan{walk: ts[0], probe: ts[1:]}
 	other := f
 	other.Text = ""
 	_, _, cond, _ := other.sql(false)
@@ -165,12 +175,12 @@ func (s *Store) sqliteTextPlanOf(ctx context.Context, f QueueFilter, ts []string
 		return sqliteTextPlan{probe: ts, byFilter: true}, nil
 	default:
 		// Walking the filters' index pays when they keep fewer complaints
-		// than the term has: counted no further than the term's count.
-		kept, capped, err := s.CountQueueUpTo(ctx, other, least)
+		// than the rarest term has.
+		kept, capped, err := s.CountQueueUpTo(ctx, other, int(min(counts[ts[0]], sqliteFilterCap)))
 		if err != nil {
 			return sqliteTextPlan{}, err
 		}
-		if !capped && kept < int64(least) {
+		if !capped && kept < counts[ts[0]] {
 			return sqliteTextPlan{probe: ts, byFilter: true}, nil
 		}
 	}

@@ -172,6 +172,18 @@ func testTextSearch(t *testing.T, dsn string) {
 	if got := queueIDs(t, s, QueueFilter{Text: "replica"}, 10); !slices.Equal(got, []string{"c_1", "c_6"}) {
 		t.Errorf("replica after the delete = %v, want c_1 c_6", got)
 	}
+	if s.dialect != dialectPostgres {
+		// The terms' counts (migration 25) followed the inserts, the
+		// re-keys and the delete.
+		var wrong, replica int
+		if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM complaint_term_counts tc
+			WHERE tc.n <> (SELECT COUNT(*) FROM complaint_term_keys k WHERE k.term = tc.term)`).Scan(&wrong); err != nil || wrong != 0 {
+			t.Errorf("%d terms counted wrong (%v)", wrong, err)
+		}
+		if err := s.read().queryRow(ctx, `SELECT n FROM complaint_term_counts WHERE term = 'replica'`).Scan(&replica); err != nil || replica != 2 {
+			t.Errorf("replica counted %d (%v), want 2", replica, err)
+		}
+	}
 }
 
 // testTermsMigration opens a store at schema 19 with complaints in it,
