@@ -66,6 +66,14 @@ func TestSearchFeed(t *testing.T) {
 	}
 	e.ingestFixture(t, listFixture{"c_after", ownHolder, domain.SourceAuto, "m_acme", "s_2", "ACME shoe", 0.8})
 	waitFor(t, "the complaint stored while running is listed", 5*time.Second, has("c_after"))
+	// The store answers text search, found at once, and the loop's
+	// catch-ups put nothing in the bleve index.
+	if got := ids(e.list(t, "/v1/complaints?q=shoe", identity.RoleReviewer)); !slices.Equal(got, []string{"c_after"}) {
+		t.Errorf("q=shoe = %v, want c_after", got)
+	}
+	if n, err := e.api.index.ix.Count(); err != nil || n != 0 {
+		t.Errorf("bleve index holds %d documents (%v), want none", n, err)
+	}
 }
 
 // TestSearchDecisionFeedsIndex checks that a decision is listed at once
