@@ -63,7 +63,12 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// serves text search from it at once and catches up from its
 	// watermark instead of rebuilding.
 	var ix *search.Index
-	if cfg.Review.SearchIndex != "" {
+	switch {
+	case cfg.Review.SearchIndex != "" && st.TextSearch():
+		// Deprecated: the store answers text search (PostgreSQL, and
+		// SQLite from schema 24), so no index is built or read.
+		log.Warn("review.search_index is deprecated and not used: the store answers text search", "search_index", cfg.Review.SearchIndex)
+	case cfg.Review.SearchIndex != "":
 		if ix, err = search.Open(cfg.Review.SearchIndex); err != nil {
 			return err
 		}

@@ -68,11 +68,11 @@ func newMetrics(reg prometheus.Registerer, ix *complaintIndex) (*metrics, error)
 		// its own, whichever component feeds it.
 		lag := f.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: ns, Subsystem: "search", Name: "index_lag_seconds",
-			Help: "How stale the complaint search index may be: seconds since the start of its last complete catch-up with the store (since it was opened, before the first). A list misses at most the changes of this long plus 10s. 0 on PostgreSQL, where text search reads the store.",
+			Help: "How stale the complaint search index may be: seconds since the start of its last complete catch-up with the store (since it was opened, before the first). A list misses at most the changes of this long plus 10s. 0 where text search reads the store (PostgreSQL, and SQLite from schema 24).",
 		}, func() float64 { return ix.lag(time.Now()).Seconds() })
 		ready := f.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: ns, Subsystem: "search", Name: "index_ready",
-			Help: "1 once the complaint search index has been built from the store, 0 while a replica that started is still building it (it serves the complaints indexed so far). Always 1 on PostgreSQL, where text search reads the store.",
+			Help: "1 once the complaint search index has been built from the store, 0 while a replica that started is still building it (it serves the complaints indexed so far). Always 1 where text search reads the store (PostgreSQL, and SQLite from schema 24).",
 		}, func() float64 {
 			if ix.caughtUp.Load() != 0 || ix.store.TextSearch() {
 				return 1

@@ -107,12 +107,14 @@ type Review struct {
 	// Retention configures how long decided complaints and the records
 	// of the review flow are kept (internal/retention).
 	Retention Retention `yaml:"retention"`
-	// SearchIndex is the directory of serve's complaint search index, on
-	// SQLite (on PostgreSQL the store matches text itself, from
-	// complaint_terms, and no index is built). Empty (the default) keeps
-	// it in memory, built from the store at every start; on disk, a
-	// restart serves from it at once and catches up with the changes
-	// since it stopped. One directory per replica.
+	// SearchIndex is the directory of serve's complaint search index, for
+	// a store that does not match text itself. Deprecated: none does any
+	// more. PostgreSQL matches text from complaint_terms (migration 20)
+	// and SQLite from complaint_term_keys (migration 24), so no index is
+	// built and a directory given here is not used (serve logs a
+	// warning); kept so that existing configurations still load. Empty
+	// (the default) kept the index in memory, built from the store at
+	// every start; on disk, a restart served from it at once.
 	SearchIndex string `yaml:"search_index"`
 	// Networks configures seller networks (GET /v1/sellers/{id}/network).
 	Networks Networks `yaml:"networks"`

@@ -43,6 +43,7 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 	rows := make([][]any, 0, len(cs))
 	var matchers [][]any
 	terms := make([][]any, 0, len(cs))
+	var termKeys [][2]string // SQLite's complaint_term_keys rows (migration 24)
 	for i := range cs {
 		c := &cs[i]
 		body, err := json.Marshal(&c.Body)
@@ -67,13 +68,15 @@ func (s *Store) LoadComplaints(ctx context.Context, cs []LoadedComplaint) error 
 		}
 		if s.dialect == dialectPostgres {
 			terms = append(terms, []any{c.Body.ComplaintID, periodOf(created), key, pgTerms(complaintTerms(&c.Body))})
+		} else {
+			termKeys = append(termKeys, termRows(&c.Body, key)...)
 		}
 	}
 	var err error
 	if s.dialect == dialectPostgres {
 		err = s.copyComplaints(ctx, rows, matchers, terms)
 	} else {
-		err = s.insertComplaintBatches(ctx, rows, matchers)
+		err = s.insertComplaintBatches(ctx, rows, matchers, termKeys)
 	}
 	if err != nil {
 		return fmt.Errorf("store: load complaints: %w", err)
@@ -204,9 +207,13 @@ func (s *Store) copyComplaints(ctx context.Context, rows, matchers, terms [][]an
 const loadBatch = 500
 
 // insertComplaintBatches inserts rows in multi-row INSERTs in one
-// transaction; the triggers keep complaint_counts.
-func (s *Store) insertComplaintBatches(ctx context.Context, rows, matchers [][]any) error {
+// transaction, with their complaint_term_keys rows (termKeys); the
+// triggers keep complaint_counts.
+func (s *Store) insertComplaintBatches(ctx context.Context, rows, matchers [][]any, termKeys [][2]string) error {
 	return s.WithTx(ctx, func(tx *Tx) error {
+		if err := insertTermRows(ctx, tx.r, termKeys); err != nil {
+			return err
+		}
 		for _, t := range []struct {
 			table string
 			cols  []string

@@ -917,12 +917,59 @@ var migrations = []string{
 	// segments that fill it. The whole index stays for rare words, whose
 	// matches it finds at once. Each index reads the table once.
 	termsSegmentsMigration(),
+
+	// 24, full-text search in the store on SQLite. complaint_term_keys
+	// holds a row per term of each complaint under its queue key, so that
+	// a text search walks its rarest term's entries in queue order and
+	// stops when the page is full (listQueueTextSQLite), instead of the
+	// service's search index finding every match. The queue key ends with
+	// the id, so it names the complaint. Rows are written with the
+	// complaint (insertTerms, LoadComplaints) and filled here for those
+	// stored before (fillSQLiteTerms); the triggers follow the complaint's
+	// deletion (retention) and re-keying (priorities) in the same
+	// statement. PostgreSQL has complaint_terms (20) and gets nothing.
+	`{{postgres}}SELECT 1;{{end}}{{sqlite}}
+	CREATE TABLE complaint_term_keys (
+		term      TEXT NOT NULL,
+		queue_key TEXT NOT NULL,
+		PRIMARY KEY (term, queue_key)
+	) WITHOUT ROWID;
+	CREATE INDEX complaint_term_keys_key ON complaint_term_keys (queue_key, term);
+	CREATE TRIGGER complaint_term_keys_delete AFTER DELETE ON complaints BEGIN
+		DELETE FROM complaint_term_keys WHERE queue_key = OLD.queue_key;
+	END;
+	CREATE TRIGGER complaint_term_keys_rekey AFTER UPDATE OF queue_key ON complaints
+		WHEN OLD.queue_key <> NEW.queue_key BEGIN
+		UPDATE complaint_term_keys SET queue_key = NEW.queue_key WHERE queue_key = OLD.queue_key;
+	END;
+	{{end}}`,
+
+	// 25, how many complaints have each term (SQLite), kept by triggers
+	// on complaint_term_keys in the same transaction: a text search walks
+	// its rarest term and probes the others rarest first, read in a few
+	// rows rather than counted from the index (a common term has a tenth
+	// of the complaints). A re-key is an update, which counts nothing.
+	`{{postgres}}SELECT 1;{{end}}{{sqlite}}
+	CREATE TABLE complaint_term_counts (
+		term TEXT PRIMARY KEY,
+		n    BIGINT NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO complaint_term_counts (term, n) SELECT term, COUNT(*) FROM complaint_term_keys GROUP BY term;
+	CREATE TRIGGER complaint_term_counts_insert AFTER INSERT ON complaint_term_keys BEGIN
+		INSERT OR IGNORE INTO complaint_term_counts (term, n) VALUES (NEW.term, 0);
+		UPDATE complaint_term_counts SET n = n + 1 WHERE term = NEW.term;
+	END;
+	CREATE TRIGGER complaint_term_counts_delete AFTER DELETE ON complaint_term_keys BEGIN
+		UPDATE complaint_term_counts SET n = n - 1 WHERE term = OLD.term;
+	END;
+	{{end}}`,
 }
 
 // migrationSteps are work in Go that a migration needs besides its SQL, by
 // the version the migration makes, run in its transaction after the SQL.
 var migrationSteps = map[int]func(ctx context.Context, tx *Tx) error{
 	20: fillComplaintTerms,
+	24: fillSQLiteTerms,
 }
 
 // SchemaVersion is the schema version this build migrates databases to.

@@ -173,6 +173,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"concurrent seller links", testConcurrentLinks},
 		{"buyer source migration", testBuyerSourceMigration},
 		{"full-text search in the store", testTextSearch},
+		{"full-text search equals the search index's matches", testTextSearchEqualsIDs},
 		{"terms migration fills from the rows", testTermsMigration},
 		{"a decision is a HOT update, status lists read complaint_status", testHOTDecision},
 	}

@@ -16,11 +16,16 @@ import (
 const termsSchema = 20
 
 // TextSearch tells whether the store answers QueueFilter.Text itself: on
-// PostgreSQL, from complaint_terms (migration 20). SQLite does not: its
-// callers search the text with internal/search and filter the store by
-// the matches' ids (QueueFilter.IDs).
+// PostgreSQL, from complaint_terms (migration 20); on SQLite, from
+// complaint_term_keys (migration 24). A store that does not (SQLite
+// before 24: never once migrated by this build) has its callers search
+// the text with internal/search and filter the store by the matches' ids
+// (QueueFilter.IDs).
 func (s *Store) TextSearch() bool {
-	return s.dialect == dialectPostgres && s.version >= termsSchema
+	if s.dialect == dialectPostgres {
+		return s.version >= termsSchema
+	}
+	return s.version >= sqliteTermsSchema
 }
 
 // complaintTerms are the full-text terms the store keeps for c.
@@ -61,11 +66,11 @@ func pgTerms(ts []string) pgtype.TSVector {
 	return v
 }
 
-// insertTerms stores the terms of complaint c, stored in period, on
-// PostgreSQL; nothing on SQLite.
+// insertTerms stores the terms of complaint c, stored in period: in
+// complaint_terms on PostgreSQL, complaint_term_keys on SQLite.
 func (tx *Tx) insertTerms(ctx context.Context, c *domain.Complaint, period int) error {
 	if tx.r.dialect != dialectPostgres {
-		return nil
+		return tx.insertSQLiteTerms(ctx, c)
 	}
 	// The queue key as the insert just wrote it (its priority is read
 	// in that statement).

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/internal/search/terms"
 )
 
 // textComplaint is a complaint of holder whose listing title is title.
@@ -24,19 +26,14 @@ func textComplaint(id, holder, title string, score float64) *domain.Complaint {
 // in queue order, keyset-paged, with the other filters; the index's
 // analyzers (lower case, English stop words, CJK bigrams); quotes and
 // backslashes taken as text; counts capped like other counts; and the
-// terms following the complaint through retention's delete. SQLite does
-// not match text in the store (TextSearch is false).
+// terms following the complaint through retention's delete. On SQLite
+// (complaint_term_keys, migration 24) the tiers' walk is its plan too:
+// the rarest term's entries, or the other filters' index.
 func testTextSearch(t *testing.T, dsn string) {
 	s := openStore(t, dsn)
 	ctx := t.Context()
-	if s.dialect != dialectPostgres {
-		if s.TextSearch() {
-			t.Fatal("SQLite claims to match text in the store")
-		}
-		return
-	}
 	if !s.TextSearch() {
-		t.Fatal("PostgreSQL does not match text in the store")
+		t.Fatalf("%s does not match text in the store", s.dialect)
 	}
 	for _, c := range []*domain.Complaint{
 		textComplaint("c_1", "h_1", "Replica ACME handbag", 0.9),
@@ -93,6 +90,10 @@ func testTextSearch(t *testing.T, dsn string) {
 					textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk = r, mi, ma, sc, w
 				}(textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk)
 				textRareMatches, textMinWindow, textMaxWindow, textMaxScanned, textWalk = tier.rare, tier.minWindow, tier.maxWindow, tier.scans, tier.walk
+				defer func(w string) { sqliteTextWalk = w }(sqliteTextWalk)
+				if tier.walk != "segments" {
+					sqliteTextWalk = tier.walk
+				}
 				for _, limit := range []int{1, 2, 10} {
 					if got := queueIDs(t, s, tc.f, limit); !slices.Equal(got, tc.want) {
 						t.Errorf("limit %d: %v, want %v", limit, got, tc.want)
@@ -130,9 +131,13 @@ func testTextSearch(t *testing.T, dsn string) {
 	if err := s.SetPriorityHolders(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	staleQuery := `SELECT COUNT(*) FROM complaint_terms t JOIN complaints c ON c.id = t.id AND c.period = t.period
+		WHERE t.queue_key <> c.queue_key`
+	if s.dialect != dialectPostgres {
+		staleQuery = `SELECT COUNT(*) FROM complaint_term_keys t WHERE NOT EXISTS (SELECT 1 FROM complaints c WHERE c.queue_key = t.queue_key)`
+	}
 	var stale int
-	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM complaint_terms t JOIN complaints c ON c.id = t.id AND c.period = t.period
-		WHERE t.queue_key <> c.queue_key`).Scan(&stale); err != nil || stale != 0 {
+	if err := s.read().queryRow(ctx, staleQuery).Scan(&stale); err != nil || stale != 0 {
 		t.Errorf("%d terms rows with another queue key than their complaint's (%v)", stale, err)
 	}
 	if n, capped, err := s.CountQueueUpTo(ctx, QueueFilter{Text: "acme"}, 2); err != nil || n != 2 || !capped {
@@ -156,17 +161,35 @@ func testTextSearch(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	var left int
-	if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM complaint_terms WHERE id = 'c_2'`).Scan(&left); err != nil || left != 0 {
+	leftQuery := `SELECT COUNT(*) FROM complaint_terms WHERE id = 'c_2'`
+	if s.dialect != dialectPostgres {
+		// The queue key ends with the id, after 33 characters.
+		leftQuery = `SELECT COUNT(*) FROM complaint_term_keys WHERE substr(queue_key, 34) = 'c_2'`
+	}
+	if err := s.read().queryRow(ctx, leftQuery).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d terms rows of a deleted complaint (%v)", left, err)
 	}
 	if got := queueIDs(t, s, QueueFilter{Text: "replica"}, 10); !slices.Equal(got, []string{"c_1", "c_6"}) {
 		t.Errorf("replica after the delete = %v, want c_1 c_6", got)
 	}
+	if s.dialect != dialectPostgres {
+		// The terms' counts (migration 25) followed the inserts, the
+		// re-keys and the delete.
+		var wrong, replica int
+		if err := s.read().queryRow(ctx, `SELECT COUNT(*) FROM complaint_term_counts tc
+			WHERE tc.n <> (SELECT COUNT(*) FROM complaint_term_keys k WHERE k.term = tc.term)`).Scan(&wrong); err != nil || wrong != 0 {
+			t.Errorf("%d terms counted wrong (%v)", wrong, err)
+		}
+		if err := s.read().queryRow(ctx, `SELECT n FROM complaint_term_counts WHERE term = 'replica'`).Scan(&replica); err != nil || replica != 2 {
+			t.Errorf("replica counted %d (%v), want 2", replica, err)
+		}
+	}
 }
 
 // testTermsMigration opens a store at schema 19 with complaints in it,
-// then at the current schema: migration 20 gives every complaint already
-// stored its terms (PostgreSQL), so that text search finds them, and
+// then at the current schema: migration 20 (PostgreSQL) or 24 (SQLite)
+// gives every complaint already stored its terms, so that text search
+// finds them, and
 // migration 21 drops the indexes no query needs on both stores.
 func testTermsMigration(t *testing.T, dsn string) {
 	ctx := t.Context()
@@ -187,11 +210,10 @@ func testTermsMigration(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	s := openStore(t, dsn)
-	if s.dialect == dialectPostgres {
-		for q, want := range map[string][]string{"replica": {"c_1"}, "高仿": {"c_2"}, "shoe": {"c_3"}} {
-			if got := queueIDs(t, s, QueueFilter{Text: q}, 10); !slices.Equal(got, want) {
-				t.Errorf("%s after the migration: %v, want %v", q, got, want)
-			}
+	// Migration 20 (PostgreSQL) or 24 (SQLite) filled the terms.
+	for q, want := range map[string][]string{"replica": {"c_1"}, "高仿": {"c_2"}, "shoe": {"c_3"}} {
+		if got := queueIDs(t, s, QueueFilter{Text: q}, 10); !slices.Equal(got, want) {
+			t.Errorf("%s after the migration: %v, want %v", q, got, want)
 		}
 	}
 	for _, name := range []string{"complaints_source_holder_status", "complaints_status_created_at"} {
@@ -235,4 +257,82 @@ func insertComplaintAt19(ctx context.Context, s *Store, c *domain.Complaint) err
 			ComplaintOpen, string(body), at, at, "1"+queueKeyRest(c.Score, at, c.ComplaintID), periodOf(at))
 		return err
 	})
+}
+
+// testTextSearchEqualsIDs checks the store's text search against the path
+// it replaces on SQLite: the search index's matches (every term of
+// terms.Query among terms.Of of the complaint's text, as internal/search
+// analyzes both) handed to ListQueue as QueueFilter.IDs. On the same
+// synthetic complaints, some re-keyed by a priority holder, each text with
+// each filter gives the same complaints in the same order, page after
+// page through the cursors, and the same count, under each plan.
+func testTextSearchEqualsIDs(t *testing.T, dsn string) {
+	s := openStore(t, dsn)
+	ctx := t.Context()
+	if err := s.LoadComplaints(ctx, SyntheticComplaints(7, 0, 3000, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	// A priority holder re-keys its complaints (and their terms' keys).
+	if err := s.SetPriorityHolders(ctx, []string{"h_001"}); err != nil {
+		t.Fatal(err)
+	}
+	// Each complaint's terms, read back from the store as the index
+	// would have them.
+	all, err := s.ListQueue(ctx, QueueFilter{}, "", 10_000)
+	if err != nil || len(all.Complaints) != 3000 {
+		t.Fatalf("%d complaints (%v), want 3000", len(all.Complaints), err)
+	}
+	lo, hi := 0.6, 0.9
+	nonEmpty := 0 // the comparisons that compared complaints, not two empty lists
+	for _, text := range []string{"replica handbag", "leather", "AAA Zed perfume vintage", "acme", "nowhere", "the of"} {
+		want := terms.Query(text)
+		ids := []string{}
+		for _, c := range all.Complaints {
+			have := terms.Of(terms.Text(&c.Body))
+			if len(want) > 0 && !slices.ContainsFunc(want, func(w string) bool { return !slices.Contains(have, w) }) {
+				ids = append(ids, c.Body.ComplaintID)
+			}
+		}
+		for _, f := range []QueueFilter{
+			{},
+			{Status: []string{ComplaintOpen}},
+			{Status: []string{ComplaintOpen, ComplaintContested}},
+			{HolderID: []string{"h_001"}},
+			{MarkID: []string{"m_0003"}},
+			{Matcher: []string{"cue"}},
+			{Matcher: []string{"cue", "price"}},
+			{Source: []string{"rights_holder"}, Status: []string{ComplaintUpheld}},
+			{MinScore: &lo, MaxScore: &hi},
+			{CreatedAfter: testNow.Add(-90 * 24 * time.Hour)},
+		} {
+			old := f
+			old.IDs = ids
+			expect := queueIDs(t, s, old, 7)
+			if len(expect) > 7 {
+				nonEmpty++
+			}
+			for _, walk := range []string{"", "terms", "filters"} {
+				t.Run(fmt.Sprintf("%s/%+v/%s", text, f, walk), func(t *testing.T) {
+					defer func(w string) { sqliteTextWalk, textWalk = w, "" }(sqliteTextWalk)
+					sqliteTextWalk = walk
+					textWalk = walk
+					g := f
+					g.Text = text
+					if got := queueIDs(t, s, g, 7); !slices.Equal(got, expect) {
+						t.Errorf("%d complaints %v\nwant %d %v", len(got), got, len(expect), expect)
+					}
+					// Exact on SQLite; on PostgreSQL a count that walked
+					// its bound of rows is a lower bound, said so.
+					n, capped, err := s.CountQueueUpTo(ctx, g, QueueCountCap)
+					lower := s.dialect == dialectPostgres && capped && n <= int64(len(expect))
+					if err != nil || (n != int64(len(expect)) || capped) && !lower {
+						t.Errorf("count = %d capped %v (%v), want %d", n, capped, err, len(expect))
+					}
+				})
+			}
+		}
+	}
+	if nonEmpty < 20 {
+		t.Errorf("only %d text and filter pairs had more than a page of matches", nonEmpty)
+	}
 }
