@@ -197,3 +197,17 @@ func (r *complaintRow) complaint() (Complaint, error) {
 	c.DecidedAt, c.DecidedBy = fromNullMillis(r.decidedAt), r.decidedBy.String
 	return c, nil
 }
+
+// eachRow calls fn for each of rows, closes them, and returns how many
+// it read and the first error (fn's, or the rows' own).
+func eachRow(rows *sql.Rows, fn func(*sql.Rows) error) (int, error) {
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		if err := fn(rows); err != nil {
+			return n, err
+		}
+	}
+	return n, rows.Err()
+}

@@ -346,15 +346,8 @@ func (s *Store) eachQueueRange(ctx context.Context, f QueueFilter, cols, after s
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			read++
-			if err := row(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		err = rows.Err()
-		rows.Close()
+		n, err := eachRow(rows, row)
+		read += n
 		if err != nil {
 			return err
 		}

@@ -249,15 +249,8 @@ func (s *Store) eachSQLiteText(ctx context.Context, f QueueFilter, ts []string, 
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			read++
-			if err := row(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		err = rows.Err()
-		rows.Close()
+		n, err := eachRow(rows, row)
+		read += n
 		if err != nil {
 			return err
 		}
