@@ -152,7 +152,12 @@ func (r *Relay) publishPending(ctx context.Context) (int, error) {
 		}
 		return 0, fmt.Errorf("review: relay: publish %d events: %w", len(events), err)
 	}
-	if _, err := r.store.MarkPublished(ctx, ids); err != nil {
+	// Marking what was published must not be cut short by a shutdown
+	// that arrives just after the publish either: every event of the
+	// batch would be published again after the restart.
+	mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer mcancel()
+	if _, err := r.store.MarkPublished(mctx, ids); err != nil {
 		return 0, fmt.Errorf("review: relay: published %d events but could not mark them (they will be published again): %w", len(events), err)
 	}
 	r.metrics.published.Add(float64(len(events)))

@@ -210,8 +210,19 @@ func TestRelayRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- relay.Run(ctx) }()
+	// Wait for the outbox to be empty, not only for the last publish: the
+	// relay marks a batch published after the publisher returns, and a
+	// cancel between the two would leave it pending (to be published
+	// again, at least once, after a restart).
+	backlog := func() int {
+		n, _, err := env.store.OutboxBacklog(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	deadline := time.After(10 * time.Second)
-	for pub.total() < want {
+	for pub.total() < want || backlog() != 0 {
 		select {
 		case <-deadline:
 			cancel()
@@ -253,5 +264,43 @@ func TestNewRelayOptions(t *testing.T) {
 				t.Errorf("NewRelay: %v, want ok=%v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// cancellingPublisher publishes through fakePublisher, then cancels the
+// relay's context, as a shutdown arriving just after a publish does.
+type cancellingPublisher struct {
+	fakePublisher
+	cancel context.CancelFunc
+}
+
+func (p *cancellingPublisher) Publish(ctx context.Context, events []Event) error {
+	err := p.fakePublisher.Publish(ctx, events)
+	p.cancel()
+	return err
+}
+
+// TestRelayMarksAfterShutdown checks that a batch published just before a
+// shutdown is still marked published: the mark must not be cut short by
+// the cancelled context, or every event of it is published again after
+// the restart.
+func TestRelayMarksAfterShutdown(t *testing.T) {
+	env := newEnv(t, storetest.Engine{Name: "sqlite", NewDSN: storetest.SQLiteDSN}, Options{})
+	env.ingest(t, complaint("c_1", "s_1"))
+	if err := env.svc.Decide(t.Context(), "c_1", uphold("u_rev")); err != nil {
+		t.Fatal(err)
+	}
+	want := len(env.pending(t))
+	ctx, cancel := context.WithCancel(t.Context())
+	pub := &cancellingPublisher{cancel: cancel}
+	relay, err := NewRelay(RelayOptions{Store: env.store, Publisher: pub, BatchSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := relay.PublishPending(ctx); err != nil || n != want {
+		t.Fatalf("PublishPending = %d, %v; want %d, nil", n, err, want)
+	}
+	if n, _, err := env.store.OutboxBacklog(t.Context()); err != nil || n != 0 {
+		t.Errorf("backlog %d (%v) after a shutdown just after the publish, want 0", n, err)
 	}
 }
