@@ -211,3 +211,46 @@ func eachRow(rows *sql.Rows, fn func(*sql.Rows) error) (int, error) {
 	}
 	return n, rows.Err()
 }
+
+// pageRows fills a queue page from rows of complaintRow's columns followed
+// by the queue key, read limit+1 at most: the first limit become the
+// page's complaints, and a row after them tells that there is a next page
+// (full), which starts after last.
+type pageRows struct {
+	limit      int
+	complaints []Complaint
+	last       string
+	full       bool
+}
+
+// add reads one row; once the page is full it reads no more.
+func (p *pageRows) add(rows *sql.Rows) error {
+	if p.full {
+		return nil
+	}
+	var row complaintRow
+	var k string
+	if err := row.scan(rows, &k); err != nil {
+		return err
+	}
+	if len(p.complaints) == p.limit {
+		p.full = true
+		return nil
+	}
+	c, err := row.complaint()
+	if err != nil {
+		return err
+	}
+	p.complaints = append(p.complaints, c)
+	p.last = k
+	return nil
+}
+
+// page is the page read, After set when there is a next one.
+func (p *pageRows) page() QueuePage {
+	q := QueuePage{Complaints: p.complaints}
+	if p.full {
+		q.After = p.last
+	}
+	return q
+}

@@ -369,30 +369,11 @@ func (s *Store) ListQueue(ctx context.Context, f QueueFilter, after string, limi
 		return s.listQueueText(ctx, f, after, limit)
 	}
 	_, key, _, _ := f.sql(s.statusTable())
-	var page QueuePage
-	var last string
-	err := s.eachQueueRange(ctx, f, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, after, limit+1, func(rows *sql.Rows) error {
-		var row complaintRow
-		var key string
-		if err := row.scan(rows, &key); err != nil {
-			return err
-		}
-		if len(page.Complaints) == limit {
-			page.After = last
-			return nil
-		}
-		c, err := row.complaint()
-		if err != nil {
-			return err
-		}
-		page.Complaints = append(page.Complaints, c)
-		last = key
-		return nil
-	})
-	if err != nil {
+	pr := pageRows{limit: limit}
+	if err := s.eachQueueRange(ctx, f, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, after, limit+1, pr.add); err != nil {
 		return QueuePage{}, fmt.Errorf("store: list queue: %w", err)
 	}
-	return page, nil
+	return pr.page(), nil
 }
 
 // QueueEntry is a complaint's place in the queue.

@@ -508,41 +508,23 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 	_, key, _, _ := f.sql(false)
 	var page QueuePage
 	err := s.textRead(ctx, func(r runner) error {
-		page = QueuePage{}
-		var last string // the key of the last complaint kept
-		full := false
+		pr := pageRows{limit: limit}
+		matched := 0
 		ended, reached, err := s.textCandidates(ctx, r, ts, f, after, limit, textMaxScanned, func(batch []textCandidate) (bool, error) {
 			err := textFiltered(ctx, r, f, batch, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, `+key, func(rows *sql.Rows) error {
-				page.Matched++
-				if full {
-					return nil
-				}
-				var row complaintRow
-				var k string
-				if err := row.scan(rows, &k); err != nil {
-					return err
-				}
-				if len(page.Complaints) == limit {
-					// One more than the page: there is a next one.
-					full = true
-					return nil
-				}
-				c, err := row.complaint()
-				if err != nil {
-					return err
-				}
-				page.Complaints = append(page.Complaints, c)
-				last = k
-				return nil
+				matched++
+				return pr.add(rows)
 			})
-			return !full, err
+			return !pr.full, err
 		})
 		if err != nil {
 			return err
 		}
+		page = pr.page()
+		page.Matched = matched
 		switch {
-		case full:
-			page.After = last
+		case pr.full:
+			// page() set After to the last complaint kept.
 		case !ended:
 			// Short: the walk stopped at textMaxScanned rows.
 			page.After = reached

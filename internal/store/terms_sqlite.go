@@ -266,30 +266,17 @@ func (s *Store) listQueueTextSQLite(ctx context.Context, f QueueFilter, after st
 	if len(ts) == 0 {
 		return QueuePage{}, nil
 	}
-	var page QueuePage
-	var last string
+	pr := pageRows{limit: limit}
+	matched := 0
 	err := s.eachSQLiteText(ctx, f, ts, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, {{key}}`, after, limit+1, func(rows *sql.Rows) error {
-		page.Matched++
-		var row complaintRow
-		var k string
-		if err := row.scan(rows, &k); err != nil {
-			return err
-		}
-		if len(page.Complaints) == limit {
-			page.After = last
-			return nil
-		}
-		c, err := row.complaint()
-		if err != nil {
-			return err
-		}
-		page.Complaints = append(page.Complaints, c)
-		last = k
-		return nil
+		matched++
+		return pr.add(rows)
 	})
 	if err != nil {
 		return QueuePage{}, fmt.Errorf("store: list queue: text: %w", err)
 	}
+	page := pr.page()
+	page.Matched = matched
 	page.MatchedAll = after == "" && page.After == ""
 	return page, nil
 }
