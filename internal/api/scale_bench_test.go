@@ -157,6 +157,33 @@ func BenchmarkQueueAtScale(b *testing.B) {
 					i++
 				})
 			})
+			// A new complaint from the complaints topic: the row, its
+			// terms (complaint_terms; SQLite's complaint_term_keys, one row
+			// per word), the counting triggers and the audit entry, in one
+			// transaction, on a store of n. What intake costs as the table
+			// grows.
+			b.Run("ingest", func(b *testing.B) {
+				fresh := store.SyntheticComplaints(2, n+int(time.Now().UnixMilli()%1_000_000)*1000, 1000, time.Now())
+				// The loaded complaints' holders and marks are not
+				// registered (the loader writes complaints only); intake
+				// checks the mark, so the new ones are filed under one
+				// registered mark, their text unchanged.
+				e.ensureMark(b, "m_ingest", ownHolder)
+				i := 0
+				timed(b, func() {
+					if i == len(fresh) {
+						b.Fatal("out of new complaints")
+					}
+					c := fresh[i].Body
+					c.MarkID, c.HolderID = "m_ingest", ownHolder
+					c.ComplaintID = fmt.Sprintf("c_ingest_%d_%d", time.Now().UnixNano(), i)
+					c.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
+					if inserted, err := e.review.Ingest(b.Context(), &c); err != nil || !inserted {
+						b.Fatalf("ingest %s: inserted %v, %v", c.ComplaintID, inserted, err)
+					}
+					i++
+				})
+			})
 			// Both stores match text themselves (complaint_terms on
 			// PostgreSQL, complaint_term_keys on SQLite from migration 24),
 			// at any size. A store that did not searched a bleve index;
