@@ -279,18 +279,15 @@ func (a *API) decide(w http.ResponseWriter, r *request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	id := r.complaint.Body.ComplaintID
-	err := a.review.Decide(r.Context(), id, review.Decision{
+	// The decision starts from the complaint read for the tenant check
+	// and answers with it as decided: no read of its own before or after.
+	c, err := a.review.DecideComplaint(r.Context(), *r.complaint, review.Decision{
 		Verdict: req.Decision, ReasonCode: req.ReasonCode, Note: req.Note, Actor: r.user.ID,
 	})
 	if err != nil {
 		return fmt.Errorf("decide: %w", err)
 	}
-	a.reindex(r.Context(), id)
-	c, err := a.store.GetComplaint(r.Context(), id)
-	if err != nil {
-		return fmt.Errorf("decide: %w", err)
-	}
+	a.reindex(r.Context(), c.Body.ComplaintID)
 	writeJSON(w, http.StatusOK, newComplaintResponse(&c))
 	return nil
 }

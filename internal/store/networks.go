@@ -178,12 +178,19 @@ func (tx *Tx) lockNetworks(ctx context.Context) error {
 
 // find returns the network id of seller: itself when it is alone.
 func (r runner) find(ctx context.Context, seller string) (string, error) {
+	id, _, err := r.findRow(ctx, seller)
+	return id, err
+}
+
+// findRow is find that also tells whether seller has a row of
+// seller_networks: a seller without one is alone.
+func (r runner) findRow(ctx context.Context, seller string) (string, bool, error) {
 	var id string
 	err := r.queryRow(ctx, `SELECT network_id FROM seller_networks WHERE seller_id = ?`, seller).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return seller, nil
+		return seller, false, nil
 	}
-	return id, err
+	return id, err == nil, err
 }
 
 // union joins the networks of a and b and tells whether they were two.
@@ -292,18 +299,12 @@ func (tx *Tx) rebuildNetworks(ctx context.Context, sellers []string) error {
 // network returns the network id of seller and its sellers, sorted (just
 // the seller when it is alone), at most limit of them when limit > 0.
 func (r runner) network(ctx context.Context, seller string, limit int) (string, []string, error) {
-	id, err := r.find(ctx, seller)
+	id, found, err := r.findRow(ctx, seller)
 	if err != nil {
 		return "", nil, err
 	}
-	if id == seller {
-		var n int
-		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM seller_networks WHERE seller_id = ?`, seller).Scan(&n); err != nil {
-			return "", nil, err
-		}
-		if n == 0 {
-			return seller, []string{seller}, nil
-		}
+	if !found {
+		return seller, []string{seller}, nil
 	}
 	q, args := `SELECT seller_id FROM seller_networks WHERE network_id = ? ORDER BY seller_id`, []any{id}
 	if limit > 0 {

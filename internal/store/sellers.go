@@ -169,6 +169,22 @@ func (tx *Tx) CountActiveStrikes(ctx context.Context, sellerID string, now time.
 	return n, nil
 }
 
+// StrikeRecord is what a new strike of the seller is weighed against, read
+// in one statement under LockSeller: how many of its strikes expire after
+// now (CountActiveStrikes) and whether the audit log has an entry action
+// about it (HasAudit), such as its education instead of an earlier strike.
+func (tx *Tx) StrikeRecord(ctx context.Context, sellerID string, now time.Time, action string) (active int, audited bool, err error) {
+	var found int
+	err = tx.r.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM strikes WHERE seller_id = ? AND expires_at > ?),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_log
+			WHERE object_type = 'seller' AND object_id = ? AND action = ? LIMIT 1) AS found)`,
+		sellerID, millis(now), sellerID, action).Scan(&active, &found)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: strike record of %s: %w", sellerID, err)
+	}
+	return active, found > 0 || tx.log.hasAudit("seller", sellerID, action), nil
+}
+
 // SellerStrikes returns all the seller's strikes, expired ones included,
 // oldest first.
 func (s *Store) SellerStrikes(ctx context.Context, sellerID string) ([]Strike, error) {
