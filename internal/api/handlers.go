@@ -469,14 +469,10 @@ func (a *API) decideBulk(w http.ResponseWriter, r *request) error {
 		res := bulkDecisionResult{ComplaintID: d.ComplaintID}
 		// Each decision is its own transaction: one conflict must not
 		// undo the others, and the caller sees which failed.
-		err := a.review.Decide(r.Context(), d.ComplaintID, review.Decision{
+		// The decision reads the complaint and answers with it decided.
+		c, err := a.review.DecideComplaint(r.Context(), store.Complaint{Body: domain.Complaint{ComplaintID: d.ComplaintID}}, review.Decision{
 			Verdict: d.Decision, ReasonCode: d.ReasonCode, Note: d.Note, Actor: r.user.ID,
 		})
-		var c store.Complaint
-		if err == nil {
-			a.reindex(r.Context(), d.ComplaintID)
-			c, err = a.store.GetComplaint(r.Context(), d.ComplaintID)
-		}
 		if err != nil {
 			ae := a.toAPIError(err)
 			if ae.status >= 500 {
@@ -486,6 +482,7 @@ func (a *API) decideBulk(w http.ResponseWriter, r *request) error {
 			}
 			res.Error = &envelopeError{Code: ae.code, Message: ae.msg}
 		} else {
+			a.reindex(r.Context(), d.ComplaintID)
 			res.Status = c.Status
 		}
 		resp.Results = append(resp.Results, res)

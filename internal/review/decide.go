@@ -133,6 +133,8 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 // (a complaint's body never changes); otherwise it reads the complaint in
 // its transaction and goes on as Decide does. That spares a decision two
 // reads of the complaint: the transaction's and the caller's afterwards.
+// A caller that has not read the complaint passes just its id
+// (Body.ComplaintID, no Status) and is spared the read afterwards.
 func (s *Service) DecideComplaint(ctx context.Context, c store.Complaint, d Decision) (store.Complaint, error) {
 	return s.decide(ctx, c.Body.ComplaintID, &c, d)
 }
@@ -165,11 +167,7 @@ func (s *Service) decide(ctx context.Context, complaintID string, read *store.Co
 		if from == store.ComplaintContested {
 			// The reviewer decides before the timer; the counter-notice,
 			// waiting or escalated, is settled.
-			cn, err := tx.GetCounterNotice(ctx, complaintID)
-			if err != nil {
-				return err
-			}
-			if err := tx.SetCounterNoticeState(ctx, complaintID, cn.State, store.CounterNoticeDecided); err != nil {
+			if err := tx.DecideCounterNotice(ctx, complaintID); err != nil {
 				return err
 			}
 		}
@@ -350,13 +348,7 @@ func (s *Service) reinstate(ctx context.Context, tx *store.Tx, c *domain.Complai
 		decision: domain.NoticeReinstatement, policy: reason, violation: notice.Violation(c, ""),
 		status: store.SellerActive, automated: actor == ActorSystem, strikeRemoved: removed,
 	}
-	if f.strikes, err = tx.CountActiveStrikes(ctx, c.SellerID, now); err != nil {
-		return err
-	}
-	switch seller, err := tx.GetSeller(ctx, c.SellerID); {
-	case err == nil:
-		f.status = seller.Status
-	case !errors.Is(err, store.ErrNotFound):
+	if f.status, f.strikes, err = tx.SellerStanding(ctx, c.SellerID, now); err != nil {
 		return err
 	}
 	mark, holder, err := parties(ctx, tx, c)

@@ -306,12 +306,18 @@ func (r runner) network(ctx context.Context, seller string, limit int) (string, 
 	if !found {
 		return seller, []string{seller}, nil
 	}
+	members, err := r.members(ctx, id, limit)
+	return id, members, err
+}
+
+// members returns the sellers of the network id, sorted, at most limit of
+// them when limit > 0.
+func (r runner) members(ctx context.Context, id string, limit int) ([]string, error) {
 	q, args := `SELECT seller_id FROM seller_networks WHERE network_id = ? ORDER BY seller_id`, []any{id}
 	if limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, limit)
 	}
-	members, err := r.strings(ctx, q, args...)
-	return id, members, err
+	return r.strings(ctx, q, args...)
 }
 
 // refreshPriority brings seller_priority up to date for the sellers of one
@@ -383,7 +389,23 @@ func (tx *Tx) refreshSellerNetworkPriority(ctx context.Context, seller string) e
 	if err := tx.lockNetworks(ctx); err != nil {
 		return err
 	}
-	_, members, err := tx.r.network(ctx, seller, 0)
+	// Most sellers are in no network: their network row and priority are
+	// read in one statement, and a seller alone never has priority.
+	var (
+		network sql.NullString
+		prio    int
+	)
+	if err := tx.r.queryRow(ctx, `SELECT (SELECT network_id FROM seller_networks WHERE seller_id = ?),
+		(SELECT COUNT(*) FROM seller_priority WHERE seller_id = ?)`, seller, seller).Scan(&network, &prio); err != nil {
+		return fmt.Errorf("store: network priority of %s: %w", seller, err)
+	}
+	if !network.Valid {
+		if prio == 0 {
+			return nil
+		}
+		return tx.setSellerPriority(ctx, seller, false)
+	}
+	members, err := tx.r.members(ctx, network.String, 0)
 	if err != nil {
 		return fmt.Errorf("store: network priority of %s: %w", seller, err)
 	}

@@ -185,6 +185,23 @@ func (tx *Tx) StrikeRecord(ctx context.Context, sellerID string, now time.Time, 
 	return active, found > 0 || tx.log.hasAudit("seller", sellerID, action), nil
 }
 
+// SellerStanding is the seller's status (active when the store has not
+// recorded it) and how many of its strikes expire after now, read
+// together: GetSeller and CountActiveStrikes in one statement.
+func (tx *Tx) SellerStanding(ctx context.Context, sellerID string, now time.Time) (status string, active int, err error) {
+	var st sql.NullString
+	err = tx.r.queryRow(ctx, `SELECT (SELECT status FROM sellers WHERE id = ?),
+		(SELECT COUNT(*) FROM strikes WHERE seller_id = ? AND expires_at > ?)`,
+		sellerID, sellerID, millis(now)).Scan(&st, &active)
+	if err != nil {
+		return "", 0, fmt.Errorf("store: standing of seller %s: %w", sellerID, err)
+	}
+	if !st.Valid {
+		return SellerActive, active, nil
+	}
+	return st.String, active, nil
+}
+
 // SellerStrikes returns all the seller's strikes, expired ones included,
 // oldest first.
 func (s *Store) SellerStrikes(ctx context.Context, sellerID string) ([]Strike, error) {
