@@ -45,13 +45,6 @@ func (s *Statements) List() []string {
 	return slices.Clone(s.sent)
 }
 
-// Reset forgets the statements recorded so far.
-func (s *Statements) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sent = nil
-}
-
 // record notes query when ctx carries a Statements. Outside tests the
 // context carries none, and this costs one context lookup a statement.
 func record(ctx context.Context, query string) {
