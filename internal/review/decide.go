@@ -278,9 +278,19 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 			"complaint_id": c.ComplaintID, "violation": violation,
 		})
 	}
-	st, added, err := tx.AddStrike(ctx, store.Strike{
+	// Strikes are added only under the seller's lock, so the strike about
+	// to be added, which expires after now, makes the count one more.
+	n := active + 1
+	current := seller.Status
+	// A seller only climbs: strikes that expire or are withdrawn do not
+	// lift a suspension by themselves; that is an admin's call.
+	target, climb := s.ladder.StatusFor(n), ""
+	if severity(target) > severity(current) {
+		climb = target // recorded with the strike
+	}
+	st, added, err := tx.AddStrikeStatus(ctx, store.Strike{
 		SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: now, ExpiresAt: now.Add(s.strikeTTL),
-	})
+	}, climb)
 	if err != nil || !added {
 		return r, err
 	}
@@ -290,21 +300,11 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 	}); err != nil {
 		return r, err
 	}
-	// Strikes are added only under the seller's lock, so the strike just
-	// added, which expires after now, is the only one since the count.
-	n := active + 1
 	r.strikes = n
-	current := seller.Status
-	// A seller only climbs: strikes that expire or are withdrawn do not
-	// lift a suspension by themselves; that is an admin's call.
-	target := s.ladder.StatusFor(n)
-	if severity(target) <= severity(current) {
+	if climb == "" {
 		return r, nil
 	}
 	r.status, r.climbed = target, true
-	if _, err := tx.SetSellerStatus(ctx, c.SellerID, target); err != nil {
-		return r, err
-	}
 	if err := audit(ctx, tx, actor, "seller."+target, "seller", c.SellerID, map[string]any{
 		"from": current, "strikes": n, "complaint_id": c.ComplaintID,
 	}); err != nil {

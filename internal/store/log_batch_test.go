@@ -150,7 +150,8 @@ func testDeferLog(t *testing.T, dsn string) {
 
 // testDecisionReads checks the reads and writes a decision combines: the
 // complaint moved in place, the counter-notice decided in one statement,
-// the seller's standing, its strike record and the mark with its holder.
+// the seller's standing, its strike record, a strike with its rung and
+// the mark with its holder.
 func testDecisionReads(t *testing.T, dsn string) {
 	s, _ := openClockStore(t, dsn)
 	ctx := t.Context()
@@ -229,6 +230,41 @@ func testDecisionReads(t *testing.T, dsn string) {
 		}
 		return nil
 	})
+
+	// AddStrikeStatus records the rung with the strike, and neither when
+	// the complaint has its strike already.
+	if _, err := insertComplaint(ctx, s, testComplaint("c_2")); err != nil {
+		t.Fatal(err)
+	}
+	strike := Strike{SellerID: "s_7", ComplaintID: "c_2", CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)}
+	for _, step := range []struct {
+		status, want string
+		added        bool
+	}{
+		{SellerSuspended, SellerSuspended, true},
+		{SellerTerminated, SellerSuspended, false},
+	} {
+		run(func(tx *Tx) error {
+			if _, err := tx.LockSeller(ctx, "s_7"); err != nil {
+				return err
+			}
+			_, added, err := tx.AddStrikeStatus(ctx, strike, step.status)
+			if err != nil || added != step.added {
+				return fmt.Errorf("add strike with %s: added %v, %v; want %v", step.status, added, err, step.added)
+			}
+			return nil
+		})
+		if sl, err := s.GetSeller(ctx, "s_7"); err != nil || sl.Status != step.want {
+			t.Errorf("after a strike with %s: %+v, %v; want %s", step.status, sl, err, step.want)
+		}
+	}
+	err = s.WithTx(ctx, func(tx *Tx) error {
+		_, _, err := tx.AddStrikeStatus(ctx, strike, "banned")
+		return err
+	})
+	if err == nil {
+		t.Error("a strike with an unknown status: no error")
+	}
 
 	// GetMarkHolder: the mark and its holder; an unknown mark is
 	// ErrNotFound.
