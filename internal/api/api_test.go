@@ -163,6 +163,11 @@ func (e *env) contested(t testing.TB, holder string) string {
 
 // do sends a request with the token of role ("" for none).
 func (e *env) do(method, path, body string, role identity.Role) *httptest.ResponseRecorder {
+	return e.doContext(context.Background(), method, path, body, role)
+}
+
+// doContext is do with the request's context.
+func (e *env) doContext(ctx context.Context, method, path, body string, role identity.Role) *httptest.ResponseRecorder {
 	var r *http.Request
 	if body == "" {
 		r = httptest.NewRequest(method, path, nil)
@@ -178,7 +183,7 @@ func (e *env) do(method, path, body string, role identity.Role) *httptest.Respon
 		r.Header.Set("Authorization", "Bearer "+e.tokens[role])
 	}
 	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
+	e.h.ServeHTTP(w, r.WithContext(ctx))
 	return w
 }
 

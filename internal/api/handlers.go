@@ -279,18 +279,15 @@ func (a *API) decide(w http.ResponseWriter, r *request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	id := r.complaint.Body.ComplaintID
-	err := a.review.Decide(r.Context(), id, review.Decision{
+	// The decision starts from the complaint read for the tenant check
+	// and answers with it as decided: no read of its own before or after.
+	c, err := a.review.DecideComplaint(r.Context(), *r.complaint, review.Decision{
 		Verdict: req.Decision, ReasonCode: req.ReasonCode, Note: req.Note, Actor: r.user.ID,
 	})
 	if err != nil {
 		return fmt.Errorf("decide: %w", err)
 	}
-	a.reindex(r.Context(), id)
-	c, err := a.store.GetComplaint(r.Context(), id)
-	if err != nil {
-		return fmt.Errorf("decide: %w", err)
-	}
+	a.reindex(r.Context(), c.Body.ComplaintID)
 	writeJSON(w, http.StatusOK, newComplaintResponse(&c))
 	return nil
 }
@@ -472,14 +469,10 @@ func (a *API) decideBulk(w http.ResponseWriter, r *request) error {
 		res := bulkDecisionResult{ComplaintID: d.ComplaintID}
 		// Each decision is its own transaction: one conflict must not
 		// undo the others, and the caller sees which failed.
-		err := a.review.Decide(r.Context(), d.ComplaintID, review.Decision{
+		// The decision reads the complaint and answers with it decided.
+		c, err := a.review.DecideComplaint(r.Context(), store.Complaint{Body: domain.Complaint{ComplaintID: d.ComplaintID}}, review.Decision{
 			Verdict: d.Decision, ReasonCode: d.ReasonCode, Note: d.Note, Actor: r.user.ID,
 		})
-		var c store.Complaint
-		if err == nil {
-			a.reindex(r.Context(), d.ComplaintID)
-			c, err = a.store.GetComplaint(r.Context(), d.ComplaintID)
-		}
 		if err != nil {
 			ae := a.toAPIError(err)
 			if ae.status >= 500 {
@@ -489,6 +482,7 @@ func (a *API) decideBulk(w http.ResponseWriter, r *request) error {
 			}
 			res.Error = &envelopeError{Code: ae.code, Message: ae.msg}
 		} else {
+			a.reindex(r.Context(), d.ComplaintID)
 			res.Status = c.Status
 		}
 		resp.Results = append(resp.Results, res)

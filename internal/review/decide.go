@@ -122,48 +122,54 @@ func (d Decision) validate() error {
 // decision on a complaint in any other state. An unknown complaint is
 // ErrNotFound and a malformed decision ErrInvalid.
 func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) error {
+	_, err := s.decide(ctx, complaintID, nil, d)
+	return err
+}
+
+// DecideComplaint is Decide on c, the complaint as the caller read it
+// moments before (the API reads it to check who may decide it), and
+// returns it as decided. The decision trusts what c says only when the
+// compare-and-set from c.Status succeeds, which proves that status current
+// (a complaint's body never changes); otherwise it reads the complaint in
+// its transaction and goes on as Decide does. That spares a decision two
+// reads of the complaint: the transaction's and the caller's afterwards.
+// A caller that has not read the complaint passes just its id
+// (Body.ComplaintID, no Status) and is spared the read afterwards.
+func (s *Service) DecideComplaint(ctx context.Context, c store.Complaint, d Decision) (store.Complaint, error) {
+	return s.decide(ctx, c.Body.ComplaintID, &c, d)
+}
+
+// decide is Decide; read, when not nil, is the complaint as the caller
+// read it.
+func (s *Service) decide(ctx context.Context, complaintID string, read *store.Complaint, d Decision) (store.Complaint, error) {
 	if err := d.validate(); err != nil {
-		return fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
+		return store.Complaint{}, fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
 	}
 	now := s.now()
 	var (
 		c         store.Complaint
+		from      string
 		struck    strikeResult
 		violation string
 	)
+	to := store.ComplaintUpheld
+	if d.Verdict == VerdictReject {
+		to = store.ComplaintRejected
+	}
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
+		// The audit entries and outbox events of the decision are written
+		// together at its end: one round trip instead of up to eight.
+		tx.DeferLog()
 		var err error
-		if c, err = tx.GetComplaint(ctx, complaintID); err != nil {
+		if from, c, err = s.moveDecided(ctx, tx, complaintID, read, to, d); err != nil {
 			return err
 		}
-		to := store.ComplaintUpheld
-		if d.Verdict == VerdictReject {
-			to = store.ComplaintRejected
-		}
-		if to == store.ComplaintUpheld && c.Body.Source == domain.SourceBuyer && c.Body.MarkID == "" {
-			// Buyer reports alone take nothing down (buyer_complaints.go).
-			return invalid("decision", "a buyer complaint that names no mark cannot be upheld: reject it, or file a complaint through the mark the listing infringes")
-		}
-		from := c.Status
-		switch from {
-		case store.ComplaintOpen:
-		case store.ComplaintContested:
+		if from == store.ComplaintContested {
 			// The reviewer decides before the timer; the counter-notice,
 			// waiting or escalated, is settled.
-			cn, err := tx.GetCounterNotice(ctx, complaintID)
-			if err != nil {
+			if err := tx.DecideCounterNotice(ctx, complaintID); err != nil {
 				return err
 			}
-			if err := tx.SetCounterNoticeState(ctx, complaintID, cn.State, store.CounterNoticeDecided); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("complaint is %s, not open or contested: %w", from, ErrConflict)
-		}
-		// The compare-and-set: a concurrent decision that committed first
-		// makes this one ErrConflict.
-		if err := tx.SetComplaintStatus(ctx, complaintID, from, to, d.Actor); err != nil {
-			return err
 		}
 		if err := audit(ctx, tx, d.Actor, "complaint."+to, "complaint", complaintID, map[string]any{
 			"from": from, "reason_code": d.ReasonCode, "note": d.Note,
@@ -187,17 +193,13 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
+		return store.Complaint{}, fmt.Errorf("review: decide complaint %s: %w", complaintID, err)
 	}
-	decision := store.ComplaintUpheld
-	if d.Verdict == VerdictReject {
-		decision = store.ComplaintRejected
-	}
-	s.metrics.decisions.WithLabelValues(decision, c.Body.Source).Inc()
+	s.metrics.decisions.WithLabelValues(to, c.Body.Source).Inc()
 	if struck.repeat {
 		s.metrics.repeatAfterEducation.WithLabelValues(violation).Inc()
 	}
-	if c.Status == store.ComplaintContested && decision == store.ComplaintRejected {
+	if from == store.ComplaintContested && to == store.ComplaintRejected {
 		s.metrics.reinstatements.WithLabelValues(ReasonRejectedOnReview).Inc()
 	}
 	// Per matcher that contributed evidence, so each matcher's precision
@@ -206,10 +208,47 @@ func (s *Service) Decide(ctx context.Context, complaintID string, d Decision) er
 	for _, e := range c.Body.Evidence {
 		if e.Score > 0 && !seen[e.Matcher] {
 			seen[e.Matcher] = true
-			s.metrics.byMatcher.WithLabelValues(decision, e.Matcher).Inc()
+			s.metrics.byMatcher.WithLabelValues(to, e.Matcher).Inc()
 		}
 	}
-	return nil
+	return c, nil
+}
+
+// moveDecided checks that the complaint may be decided to and moves it
+// there with the compare-and-set, in tx; it returns the status it moved
+// from and the complaint as moved. It starts from read, the caller's copy,
+// when there is one and its status is decidable; when the move from it
+// fails (the complaint moved since) or there is none, it reads the
+// complaint in tx, as a decision always did, and decides from that.
+func (s *Service) moveDecided(ctx context.Context, tx *store.Tx, complaintID string, read *store.Complaint, to string, d Decision) (string, store.Complaint, error) {
+	for {
+		var c store.Complaint
+		trusted := read != nil && (read.Status == store.ComplaintOpen || read.Status == store.ComplaintContested)
+		if trusted {
+			c = *read
+		} else {
+			var err error
+			if c, err = tx.GetComplaint(ctx, complaintID); err != nil {
+				return "", c, err
+			}
+		}
+		if to == store.ComplaintUpheld && c.Body.Source == domain.SourceBuyer && c.Body.MarkID == "" {
+			// Buyer reports alone take nothing down (buyer_complaints.go).
+			return "", c, invalid("decision", "a buyer complaint that names no mark cannot be upheld: reject it, or file a complaint through the mark the listing infringes")
+		}
+		from := c.Status
+		if from != store.ComplaintOpen && from != store.ComplaintContested {
+			return "", c, fmt.Errorf("complaint is %s, not open or contested: %w", from, ErrConflict)
+		}
+		// The compare-and-set: a concurrent decision that committed first
+		// makes this one ErrConflict.
+		err := tx.MoveComplaint(ctx, &c, to, d.Actor)
+		if trusted && errors.Is(err, store.ErrConflict) {
+			read = nil // the caller's copy is stale: read the complaint here
+			continue
+		}
+		return from, c, err
+	}
 }
 
 // strike gives the seller of c a strike and climbs the ladder, in tx. With
@@ -228,22 +267,30 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 		return r, err
 	}
 	r.status = seller.Status
-	educatedBefore, err := tx.HasAudit(ctx, "seller", c.SellerID, auditEducated)
+	active, educatedBefore, err := tx.StrikeRecord(ctx, c.SellerID, now, auditEducated)
 	if err != nil {
 		return r, err
 	}
-	if r.strikes, err = tx.CountActiveStrikes(ctx, c.SellerID, now); err != nil {
-		return r, err
-	}
+	r.strikes = active
 	if s.educateFirstNominative && notice.NominativeLike(violation) && r.strikes == 0 && !educatedBefore {
 		r.educated = true
 		return r, audit(ctx, tx, actor, auditEducated, "seller", c.SellerID, map[string]any{
 			"complaint_id": c.ComplaintID, "violation": violation,
 		})
 	}
-	st, added, err := tx.AddStrike(ctx, store.Strike{
+	// Strikes are added only under the seller's lock, so the strike about
+	// to be added, which expires after now, makes the count one more.
+	n := active + 1
+	current := seller.Status
+	// A seller only climbs: strikes that expire or are withdrawn do not
+	// lift a suspension by themselves; that is an admin's call.
+	target, climb := s.ladder.StatusFor(n), ""
+	if severity(target) > severity(current) {
+		climb = target // recorded with the strike
+	}
+	st, added, err := tx.AddStrikeStatus(ctx, store.Strike{
 		SellerID: c.SellerID, ComplaintID: c.ComplaintID, CreatedAt: now, ExpiresAt: now.Add(s.strikeTTL),
-	})
+	}, climb)
 	if err != nil || !added {
 		return r, err
 	}
@@ -253,22 +300,11 @@ func (s *Service) strike(ctx context.Context, tx *store.Tx, c *domain.Complaint,
 	}); err != nil {
 		return r, err
 	}
-	n, err := tx.CountActiveStrikes(ctx, c.SellerID, now)
-	if err != nil {
-		return r, err
-	}
 	r.strikes = n
-	current := seller.Status
-	// A seller only climbs: strikes that expire or are withdrawn do not
-	// lift a suspension by themselves; that is an admin's call.
-	target := s.ladder.StatusFor(n)
-	if severity(target) <= severity(current) {
+	if climb == "" {
 		return r, nil
 	}
 	r.status, r.climbed = target, true
-	if _, err := tx.SetSellerStatus(ctx, c.SellerID, target); err != nil {
-		return r, err
-	}
 	if err := audit(ctx, tx, actor, "seller."+target, "seller", c.SellerID, map[string]any{
 		"from": current, "strikes": n, "complaint_id": c.ComplaintID,
 	}); err != nil {
@@ -312,13 +348,7 @@ func (s *Service) reinstate(ctx context.Context, tx *store.Tx, c *domain.Complai
 		decision: domain.NoticeReinstatement, policy: reason, violation: notice.Violation(c, ""),
 		status: store.SellerActive, automated: actor == ActorSystem, strikeRemoved: removed,
 	}
-	if f.strikes, err = tx.CountActiveStrikes(ctx, c.SellerID, now); err != nil {
-		return err
-	}
-	switch seller, err := tx.GetSeller(ctx, c.SellerID); {
-	case err == nil:
-		f.status = seller.Status
-	case !errors.Is(err, store.ErrNotFound):
+	if f.status, f.strikes, err = tx.SellerStanding(ctx, c.SellerID, now); err != nil {
 		return err
 	}
 	mark, holder, err := parties(ctx, tx, c)

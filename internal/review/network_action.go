@@ -75,7 +75,9 @@ func (s *Service) NetworkAction(ctx context.Context, sellerID string, d Decision
 		}
 		for _, c := range page.Complaints {
 			id := c.Body.ComplaintID
-			if err := s.Decide(ctx, id, d); err != nil {
+			// The page's complaint, read just now, spares the
+			// decision its own read (DecideComplaint).
+			if _, err := s.decide(ctx, id, &c, d); err != nil {
 				if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 					return net.NetworkID, results, err
 				}

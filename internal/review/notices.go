@@ -66,18 +66,25 @@ type noticeFacts struct {
 // for names when either is gone from the registry.
 func parties(ctx context.Context, tx *store.Tx, c *domain.Complaint) (domain.Mark, domain.NoticeHolder, error) {
 	mark := domain.Mark{MarkID: c.MarkID, Name: c.MarkID, HolderID: c.HolderID}
-	switch m, err := tx.GetMark(ctx, c.MarkID); {
+	// The mark and its holder in one read; the complaint's holder when
+	// the mark is gone.
+	m, h, found, err := tx.GetMarkHolder(ctx, c.MarkID)
+	switch {
 	case err == nil:
 		mark = m.Body
 	case !errors.Is(err, store.ErrNotFound):
 		return mark, domain.NoticeHolder{}, err
+	default:
+		switch h, err = tx.GetHolder(ctx, mark.HolderID); {
+		case err == nil:
+			found = true
+		case !errors.Is(err, store.ErrNotFound):
+			return mark, domain.NoticeHolder{}, err
+		}
 	}
 	holder := domain.NoticeHolder{HolderID: mark.HolderID, Name: mark.HolderID}
-	switch h, err := tx.GetHolder(ctx, mark.HolderID); {
-	case err == nil:
+	if found {
 		holder.Name = h.Name
-	case !errors.Is(err, store.ErrNotFound):
-		return mark, holder, err
 	}
 	return mark, holder, nil
 }

@@ -128,10 +128,33 @@ func EvidenceMatchers(c *domain.Complaint) []string {
 // decision won, it is ErrConflict; an unknown id is ErrNotFound. Moving to
 // upheld or rejected records the decision time and actor.
 func (tx *Tx) SetComplaintStatus(ctx context.Context, id, from, to, actor string) error {
+	_, err := tx.setComplaintStatus(ctx, id, from, to, actor)
+	return err
+}
+
+// MoveComplaint is SetComplaintStatus of c from c.Status to to, which on
+// success also brings c up to what the row now reads (status, updated_at
+// and, for a decision, decided_at and decided_by): a caller that read c
+// need not read it again. On an error c is unchanged.
+func (tx *Tx) MoveComplaint(ctx context.Context, c *Complaint, to, actor string) error {
+	decision, err := tx.setComplaintStatus(ctx, c.Body.ComplaintID, c.Status, to, actor)
+	if err != nil {
+		return err
+	}
+	c.Status, c.UpdatedAt = to, fromMillis(millis(tx.now))
+	if decision {
+		c.DecidedAt, c.DecidedBy = c.UpdatedAt, actor
+	}
+	return nil
+}
+
+// setComplaintStatus is SetComplaintStatus; it tells whether the move was
+// a decision, which records its time and actor.
+func (tx *Tx) setComplaintStatus(ctx context.Context, id, from, to, actor string) (bool, error) {
 	switch to {
 	case ComplaintOpen, ComplaintUpheld, ComplaintRejected, ComplaintContested, ComplaintReinstated:
 	default:
-		return fmt.Errorf("store: set complaint %s status: unknown status %q", id, to)
+		return false, fmt.Errorf("store: set complaint %s status: unknown status %q", id, to)
 	}
 	decision := to == ComplaintUpheld || to == ComplaintRejected
 	now := millis(tx.now)
@@ -144,24 +167,24 @@ func (tx *Tx) SetComplaintStatus(ctx context.Context, id, from, to, actor string
 		WHERE `+byID+` AND status = ?`,
 		append(append([]any{to, now, decision, now, decision, actor}, idArgs...), from)...)
 	if err != nil {
-		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
+		return false, fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
+		return false, fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
 	}
 	if n == 1 {
-		return nil
+		return decision, nil
 	}
 	var status string
 	err = tx.r.queryRow(ctx, `SELECT status FROM complaints WHERE `+byID, idArgs...).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, ErrNotFound)
+		return false, fmt.Errorf("store: set complaint %s status %s: %w", id, to, ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
+		return false, fmt.Errorf("store: set complaint %s status %s: %w", id, to, err)
 	}
-	return fmt.Errorf("store: set complaint %s status %s: it is %s, not %s: %w", id, to, status, from, ErrConflict)
+	return false, fmt.Errorf("store: set complaint %s status %s: it is %s, not %s: %w", id, to, status, from, ErrConflict)
 }
 
 // GetComplaint returns the complaint with the given id, or ErrNotFound.

@@ -85,6 +85,25 @@ func (tx *Tx) SetCounterNoticeState(ctx context.Context, complaintID, from, to s
 	return fmt.Errorf("store: set counter-notice %s state %s: it is %s, not %s: %w", complaintID, to, cn.State, from, ErrConflict)
 }
 
+// DecideCounterNotice moves the counter-notice of complaintID to decided
+// from whatever state it is in (a reviewer's decision settles it, waiting
+// or escalated), in one statement; when there is none, ErrNotFound.
+func (tx *Tx) DecideCounterNotice(ctx context.Context, complaintID string) error {
+	res, err := tx.r.exec(ctx, `UPDATE counter_notices SET state = ?, updated_at = ? WHERE complaint_id = ?`,
+		CounterNoticeDecided, millis(tx.now), complaintID)
+	if err != nil {
+		return fmt.Errorf("store: decide counter-notice %s: %w", complaintID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: decide counter-notice %s: %w", complaintID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: decide counter-notice %s: %w", complaintID, ErrNotFound)
+	}
+	return nil
+}
+
 // GetCounterNotice returns the counter-notice of complaintID, or ErrNotFound.
 func (s *Store) GetCounterNotice(ctx context.Context, complaintID string) (CounterNotice, error) {
 	return s.read().getCounterNotice(ctx, complaintID)

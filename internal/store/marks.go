@@ -86,6 +86,48 @@ func (r runner) getMark(ctx context.Context, id string) (Mark, error) {
 	return m, nil
 }
 
+// GetMarkHolder returns the mark with the given id and the holder its body
+// names, read together (a seller notice names both), or ErrNotFound when
+// there is no such mark. holderFound is false when the holder is not
+// stored.
+func (tx *Tx) GetMarkHolder(ctx context.Context, id string) (m Mark, h Holder, holderFound bool, err error) {
+	var (
+		holderID string
+		name     sql.NullString
+		at       sql.NullInt64
+	)
+	m, err = scanMark(extraColumns{tx.r.queryRow(ctx, `SELECT m.status, m.body, m.version, m.created_at, m.updated_at,
+			m.holder_id, h.name, h.created_at
+		FROM marks m LEFT JOIN holders h ON h.id = m.holder_id WHERE m.id = ?`, id), []any{&holderID, &name, &at}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Mark{}, Holder{}, false, fmt.Errorf("store: get mark %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Mark{}, Holder{}, false, fmt.Errorf("store: get mark %s: %w", id, err)
+	}
+	if holderID != m.Body.HolderID {
+		// The column and the body disagree: the body is what callers
+		// read the holder from.
+		h, err = tx.r.getHolder(ctx, m.Body.HolderID)
+		if errors.Is(err, ErrNotFound) {
+			return m, Holder{}, false, nil
+		}
+		return m, h, err == nil, err
+	}
+	if !name.Valid {
+		return m, Holder{}, false, nil
+	}
+	return m, Holder{ID: holderID, Name: name.String, CreatedAt: fromMillis(at.Int64)}, true, nil
+}
+
+// extraColumns scans the columns a scan function knows, then extra.
+type extraColumns struct {
+	row   rowScanner
+	extra []any
+}
+
+func (e extraColumns) Scan(dest ...any) error { return e.row.Scan(append(dest, e.extra...)...) }
+
 // ListMarks returns the marks matching q in id order.
 func (s *Store) ListMarks(ctx context.Context, q MarkQuery) ([]Mark, error) {
 	if q.Limit <= 0 {

@@ -178,12 +178,19 @@ func (tx *Tx) lockNetworks(ctx context.Context) error {
 
 // find returns the network id of seller: itself when it is alone.
 func (r runner) find(ctx context.Context, seller string) (string, error) {
+	id, _, err := r.findRow(ctx, seller)
+	return id, err
+}
+
+// findRow is find that also tells whether seller has a row of
+// seller_networks: a seller without one is alone.
+func (r runner) findRow(ctx context.Context, seller string) (string, bool, error) {
 	var id string
 	err := r.queryRow(ctx, `SELECT network_id FROM seller_networks WHERE seller_id = ?`, seller).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return seller, nil
+		return seller, false, nil
 	}
-	return id, err
+	return id, err == nil, err
 }
 
 // union joins the networks of a and b and tells whether they were two.
@@ -292,25 +299,25 @@ func (tx *Tx) rebuildNetworks(ctx context.Context, sellers []string) error {
 // network returns the network id of seller and its sellers, sorted (just
 // the seller when it is alone), at most limit of them when limit > 0.
 func (r runner) network(ctx context.Context, seller string, limit int) (string, []string, error) {
-	id, err := r.find(ctx, seller)
+	id, found, err := r.findRow(ctx, seller)
 	if err != nil {
 		return "", nil, err
 	}
-	if id == seller {
-		var n int
-		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM seller_networks WHERE seller_id = ?`, seller).Scan(&n); err != nil {
-			return "", nil, err
-		}
-		if n == 0 {
-			return seller, []string{seller}, nil
-		}
+	if !found {
+		return seller, []string{seller}, nil
 	}
+	members, err := r.members(ctx, id, limit)
+	return id, members, err
+}
+
+// members returns the sellers of the network id, sorted, at most limit of
+// them when limit > 0.
+func (r runner) members(ctx context.Context, id string, limit int) ([]string, error) {
 	q, args := `SELECT seller_id FROM seller_networks WHERE network_id = ? ORDER BY seller_id`, []any{id}
 	if limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, limit)
 	}
-	members, err := r.strings(ctx, q, args...)
-	return id, members, err
+	return r.strings(ctx, q, args...)
 }
 
 // refreshPriority brings seller_priority up to date for the sellers of one
@@ -382,7 +389,23 @@ func (tx *Tx) refreshSellerNetworkPriority(ctx context.Context, seller string) e
 	if err := tx.lockNetworks(ctx); err != nil {
 		return err
 	}
-	_, members, err := tx.r.network(ctx, seller, 0)
+	// Most sellers are in no network: their network row and priority are
+	// read in one statement, and a seller alone never has priority.
+	var (
+		network sql.NullString
+		prio    int
+	)
+	if err := tx.r.queryRow(ctx, `SELECT (SELECT network_id FROM seller_networks WHERE seller_id = ?),
+		(SELECT COUNT(*) FROM seller_priority WHERE seller_id = ?)`, seller, seller).Scan(&network, &prio); err != nil {
+		return fmt.Errorf("store: network priority of %s: %w", seller, err)
+	}
+	if !network.Valid {
+		if prio == 0 {
+			return nil
+		}
+		return tx.setSellerPriority(ctx, seller, false)
+	}
+	members, err := tx.r.members(ctx, network.String, 0)
 	if err != nil {
 		return fmt.Errorf("store: network priority of %s: %w", seller, err)
 	}

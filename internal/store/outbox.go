@@ -43,6 +43,10 @@ func (tx *Tx) EnqueueEvent(ctx context.Context, e OutboxEvent) (OutboxEvent, err
 	}
 	e.CreatedAt = fromMillis(millis(tx.now))
 	e.PublishedAt = time.Time{}
+	if tx.log.on {
+		tx.log.events = append(tx.log.events, e)
+		return e, nil
+	}
 	err := tx.r.queryRow(ctx, `INSERT INTO outbox (event_id, topic, key, payload, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		e.EventID, e.Topic, e.Key, payload, millis(e.CreatedAt)).Scan(&e.ID)

@@ -113,6 +113,20 @@ func (tx *Tx) SetSellerStatus(ctx context.Context, id, status string) (Seller, e
 // unless that complaint already has one; it tells which happened. That makes
 // upholding a complaint a second time, after a counter-notice, harmless.
 func (tx *Tx) AddStrike(ctx context.Context, st Strike) (Strike, bool, error) {
+	return tx.AddStrikeStatus(ctx, st, "")
+}
+
+// AddStrikeStatus is AddStrike that, when it adds the strike and status
+// is not empty, also records status as the seller's status, as
+// SetSellerStatus does: a strike that lifts its seller to a new rung of
+// the ladder. On PostgreSQL both happen in one statement. The seller must
+// be recorded already (LockSeller records it).
+func (tx *Tx) AddStrikeStatus(ctx context.Context, st Strike, status string) (Strike, bool, error) {
+	switch status {
+	case "", SellerActive, SellerWarned, SellerSuspended, SellerTerminated:
+	default:
+		return Strike{}, false, fmt.Errorf("store: add strike for %s: unknown seller status %q", st.ComplaintID, status)
+	}
 	if st.SellerID == "" || st.ComplaintID == "" {
 		return Strike{}, false, errors.New("store: add strike: seller id and complaint id are required")
 	}
@@ -121,14 +135,28 @@ func (tx *Tx) AddStrike(ctx context.Context, st Strike) (Strike, bool, error) {
 	}
 	st.CreatedAt = fromMillis(millis(st.CreatedAt))
 	st.ExpiresAt = fromMillis(millis(st.ExpiresAt))
-	err := tx.r.queryRow(ctx, `INSERT INTO strikes (seller_id, complaint_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (complaint_id) DO NOTHING RETURNING id`,
-		st.SellerID, st.ComplaintID, millis(st.CreatedAt), millis(st.ExpiresAt)).Scan(&st.ID)
+	insert := `INSERT INTO strikes (seller_id, complaint_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (complaint_id) DO NOTHING RETURNING id`
+	args := []any{st.SellerID, st.ComplaintID, millis(st.CreatedAt), millis(st.ExpiresAt)}
+	together := status != "" && tx.r.dialect == dialectPostgres
+	if together {
+		// The seller's row changes only when the strike was added.
+		insert = `WITH strike AS (` + insert + `),
+			seller AS (UPDATE sellers SET status = ?, updated_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM strike))
+			SELECT id FROM strike`
+		args = append(args, status, millis(tx.now), st.SellerID)
+	}
+	err := tx.r.queryRow(ctx, insert, args...).Scan(&st.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Strike{}, false, nil
 	}
 	if err != nil {
 		return Strike{}, false, fmt.Errorf("store: add strike for %s: %w", st.ComplaintID, err)
+	}
+	if status != "" && !together {
+		if _, err := tx.SetSellerStatus(ctx, st.SellerID, status); err != nil {
+			return Strike{}, false, err
+		}
 	}
 	// A strike gives the seller's network priority in the queue.
 	if err := tx.refreshSellerNetworkPriority(ctx, st.SellerID); err != nil {
@@ -167,6 +195,39 @@ func (tx *Tx) CountActiveStrikes(ctx context.Context, sellerID string, now time.
 		return 0, fmt.Errorf("store: count strikes of %s: %w", sellerID, err)
 	}
 	return n, nil
+}
+
+// StrikeRecord is what a new strike of the seller is weighed against, read
+// in one statement under LockSeller: how many of its strikes expire after
+// now (CountActiveStrikes) and whether the audit log has an entry action
+// about it (HasAudit), such as its education instead of an earlier strike.
+func (tx *Tx) StrikeRecord(ctx context.Context, sellerID string, now time.Time, action string) (active int, audited bool, err error) {
+	var found int
+	err = tx.r.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM strikes WHERE seller_id = ? AND expires_at > ?),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_log
+			WHERE object_type = 'seller' AND object_id = ? AND action = ? LIMIT 1) AS found)`,
+		sellerID, millis(now), sellerID, action).Scan(&active, &found)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: strike record of %s: %w", sellerID, err)
+	}
+	return active, found > 0 || tx.log.hasAudit("seller", sellerID, action), nil
+}
+
+// SellerStanding is the seller's status (active when the store has not
+// recorded it) and how many of its strikes expire after now, read
+// together: GetSeller and CountActiveStrikes in one statement.
+func (tx *Tx) SellerStanding(ctx context.Context, sellerID string, now time.Time) (status string, active int, err error) {
+	var st sql.NullString
+	err = tx.r.queryRow(ctx, `SELECT (SELECT status FROM sellers WHERE id = ?),
+		(SELECT COUNT(*) FROM strikes WHERE seller_id = ? AND expires_at > ?)`,
+		sellerID, sellerID, millis(now)).Scan(&st, &active)
+	if err != nil {
+		return "", 0, fmt.Errorf("store: standing of seller %s: %w", sellerID, err)
+	}
+	if !st.Valid {
+		return SellerActive, active, nil
+	}
+	return st.String, active, nil
 }
 
 // SellerStrikes returns all the seller's strikes, expired ones included,

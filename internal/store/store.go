@@ -233,6 +233,8 @@ func (s *Store) Close() error {
 type Tx struct {
 	r   runner
 	now time.Time
+	// log holds the audit entries and outbox events of DeferLog.
+	log logBatch
 }
 
 // WithTx runs fn in a transaction: it commits when fn returns nil and rolls
@@ -241,6 +243,7 @@ type Tx struct {
 // event are atomic. All times written in one transaction are the same
 // instant, read from the clock once when it begins.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	record(ctx, "BEGIN")
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -251,6 +254,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		// the pool without the transaction, or the single SQLite writer
 		// would be lost.
 		if !committed {
+			record(ctx, "ROLLBACK")
 			if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && err != nil {
 				err = errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
 			}
@@ -267,6 +271,10 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if err := tx.writeLog(ctx); err != nil {
+		return err
+	}
+	record(ctx, "COMMIT")
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -307,14 +315,17 @@ type runner struct {
 }
 
 func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	record(ctx, query)
 	return r.q.ExecContext(ctx, r.dialect.rebind(query), args...)
 }
 
 func (r runner) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	record(ctx, query)
 	return r.q.QueryContext(ctx, r.dialect.rebind(query), args...)
 }
 
 func (r runner) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	record(ctx, query)
 	return r.q.QueryRowContext(ctx, r.dialect.rebind(query), args...)
 }
 

@@ -173,6 +173,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 		{"concurrent seller links", testConcurrentLinks},
 		{"buyer source migration", testBuyerSourceMigration},
 		{"full-text search in the store", testTextSearch},
+		{"audit and outbox written at commit (DeferLog)", testDeferLog},
+		{"a decision's combined reads and writes", testDecisionReads},
 		{"full-text search equals the search index's matches", testTextSearchEqualsIDs},
 		{"terms migration fills from the rows", testTermsMigration},
 		{"a decision is a HOT update, status lists read complaint_status", testHOTDecision},

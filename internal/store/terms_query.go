@@ -128,6 +128,7 @@ const (
 // settings of a text search's queries are SET LOCAL, so that they end with
 // it.
 func (s *Store) textRead(ctx context.Context, fn func(r runner) error) error {
+	record(ctx, "BEGIN READ ONLY")
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -136,12 +137,14 @@ func (s *Store) textRead(ctx context.Context, fn func(r runner) error) error {
 	// The enable_* settings price a plan they rule out so high that JIT
 	// compilation would set in: hundreds of milliseconds for queries of
 	// a few.
+	record(ctx, "SET LOCAL jit = off")
 	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
 		return err
 	}
 	if err := fn(runner{q: tx, dialect: s.dialect}); err != nil {
 		return err
 	}
+	record(ctx, "COMMIT")
 	return tx.Commit()
 }
 
