@@ -43,8 +43,12 @@
 //     changes nothing returned and spares most votes.
 //   - Geometric verification: per candidate logo, RANSAC over two-match
 //     samples of a similarity (scale, rotation, translation), inliers
-//     within a tolerance that absorbs mild perspective, refitted by least
-//     squares, with inliers spread over the logo, a scale that puts the
+//     within a tolerance that absorbs mild perspective; a sample whose
+//     pose has 5 inliers or more and at least half the best's is refitted
+//     by least squares on them while that gains inliers (LO-RANSAC,
+//     Chum et al. 2003: a small logo's two-pair pose is a few pixels off
+//     and would lose to a decoy's exact one); the best refitted again,
+//     with inliers spread over the logo, a scale that puts the
 //     logo at 4–80% of the image's width, a rotation within ±50°, and
 //     keypoint orientations and pyramid scales that agree with it. A
 //     similarity cannot mirror, so no flipped fit is accepted.
@@ -57,7 +61,12 @@
 //     has more than MaxRival times its inliers (a photo of a logo that is
 //     not indexed fits every indexed logo sharing its emblem and typeface
 //     about equally; the logo shown, when indexed, fits clearly best). Of
-//     overlapping detections the strongest is kept.
+//     overlapping detections the strongest is kept. MinCoverage is not
+//     relaxed for fits of distinctive inliers: distinctiveness is
+//     relative to the logos indexed, and with a few dozen marks a
+//     seller's photo of a bare emblem (one a mark's logo is made of)
+//     fits that logo with distinctive inliers and 15–19% coverage, as
+//     partly seen logos do (docs/BENCHMARKS.md, "Partly seen logos").
 //
 // Why written here: no pure-Go feature library exists (gocv and the like
 // wrap OpenCV through cgo), and markwatch builds with CGO_ENABLED=0.

@@ -173,7 +173,7 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 		return math.Abs(s.angle()) <= vp.maxAngle &&
 			bw >= vp.minWidth*float64(w) && bw <= vp.maxWidth*float64(w)
 	}
-	var best, cur []int
+	var best, cur, next []int
 	var bestS similarity
 	for range vp.iterations {
 		i, j := r.IntN(len(ps)), r.IntN(len(ps))
@@ -185,6 +185,25 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 			continue
 		}
 		cur = inliers(s, cur)
+		// Local optimisation (LO-RANSAC, Chum et al. 2003): a pose from
+		// two right pairs is only as good as their keypoints' positions,
+		// and at a few pixels' error over a small logo it misses most of
+		// the other right pairs. A promising sample is refitted by least
+		// squares on its inliers while that gains inliers, so a true
+		// pose's one lucky sample is not lost to its error.
+		if len(cur) >= loMinInliers && 2*len(cur) >= len(best) {
+			for range 2 {
+				s2 := fitLSQ(ps, cur)
+				if !plausible(s2) {
+					break
+				}
+				next = inliers(s2, next)
+				if len(next) <= len(cur) {
+					break
+				}
+				cur, next, s = next, cur, s2
+			}
+		}
 		if len(cur) > len(best) {
 			best, cur = cur, best
 			bestS = s
@@ -218,6 +237,11 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 	}
 	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum}, true
 }
+
+// loMinInliers is the fewest inliers of a RANSAC sample's pose that is
+// refitted on them (verify's local optimisation): below, the sample is
+// most likely two pairs agreeing by chance.
+const loMinInliers = 5
 
 // distinct counts the inliers with distinct listing and logo positions (on
 // a 2-pixel grid): one corner seen at two pyramid levels, or a logo
