@@ -240,6 +240,7 @@ const (
 // that the hot loop allocates nothing.
 type scratch struct {
 	stamp []uint32 // per logo: 1 + the listing descriptor that last hit it
+	allow []bool   // per logo: shortlisted (see Options.Shortlist)
 	slot  []int32  // per logo: its position in cur
 	count []uint32 // per logo: its hits, then where they start in byLogo
 	cur   []hit    // the current listing descriptor's hits, one per logo
@@ -295,7 +296,7 @@ type bounded struct {
 
 func (ix *index) newScratch() *scratch {
 	n := len(ix.logos)
-	sc := &scratch{stamp: make([]uint32, n), slot: make([]int32, n), count: make([]uint32, n+1), bins: make([]bin, 1<<hashBits),
+	sc := &scratch{stamp: make([]uint32, n), allow: make([]bool, n), slot: make([]int32, n), count: make([]uint32, n+1), bins: make([]bin, 1<<hashBits),
 		dist: make([]int32, ix.maxBucket), own: make([]uint32, ix.maxBucket)}
 	for i := range sc.bins {
 		sc.bins[i].k = emptyKey
@@ -325,8 +326,46 @@ func (ix *index) newScratch() *scratch {
 // only, where verifying every logo with enough pairs costs tens of
 // milliseconds at 1,000 logos.
 func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) (logos []uint32, pairs [][]pair) {
+	return ix.candidatesIn(sc, f, probe{tabs: allTables}, maxDist, ratio, maxLogos, minPairs, minWidth, maxWidth)
+}
+
+// probe says which part of the index a query reads: the tables tabs, and
+// of their entries those of the logos allow marks (nil: every logo).
+type probe struct {
+	tabs  []int
+	allow []bool
+	// noPairs: only the ranked logos are wanted (a shortlist), not
+	// their pairs.
+	noPairs bool
+}
+
+// allTables are the multi-index's tables in order: a full query.
+var allTables = func() (t []int) {
+	for i := range tables {
+		t = append(t, i)
+	}
+	return t
+}()
+
+// spreadTables are n of the multi-index's tables spread over the
+// descriptor (n from 1 to tables): what the shortlist stage reads (see
+// Options.Shortlist).
+func spreadTables(n int) []int {
+	n = min(max(n, 1), tables)
+	t := make([]int, n)
+	for i := range t {
+		t[i] = i * tables / n
+	}
+	return t
+}
+
+// candidatesIn is candidates on the part of the index p names. With
+// p.allow, the nearest logo, the ratio test and the ties that weigh a
+// pair (hit.w) are among the allowed logos only.
+func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) (logos []uint32, pairs [][]pair) {
 	sc.hits = sc.hits[:0]
 	md := int32(maxDist)
+	allow := p.allow
 	for qi := range f.Desc {
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
@@ -334,11 +373,14 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		// thr is the distance beyond which a descriptor can no longer
 		// matter, given the nearest found so far (see reach).
 		best, thr := md+1, md
-		for t := range tables {
+		for _, t := range p.tabs {
 			k := key(q, t)
 			if bl, bh := ix.inl[t][k], ix.inl[t][k+1]; bl < bh {
 				for i := range ix.big[t][bl:bh] {
 					b := &ix.big[t][bl+uint32(i)]
+					if allow != nil && !allow[b.own] {
+						continue
+					}
 					d := int32(hamming(q, &b.d))
 					if d > thr {
 						continue
@@ -360,9 +402,21 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 			// pass would take them.
 			ents := ix.ent[t][lo:hi]
 			dist, own := sc.dist[:len(ents)], sc.own[:len(ents)]
-			for j, e := range ents {
-				dist[j] = int32(hamming(q, &ix.desc[e]))
-				own[j] = ix.owner[e]
+			if allow == nil {
+				for j, e := range ents {
+					dist[j] = int32(hamming(q, &ix.desc[e]))
+					own[j] = ix.owner[e]
+				}
+			} else {
+				// The owner first: a logo not shortlisted costs no
+				// descriptor load.
+				for j, e := range ents {
+					o := ix.owner[e]
+					own[j], dist[j] = o, md+1
+					if allow[o] {
+						dist[j] = int32(hamming(q, &ix.desc[e]))
+					}
+				}
 			}
 			for j, d := range dist {
 				if d > thr {
@@ -483,6 +537,10 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		return int(a.logo) - int(b.logo)
 	})
 	for _, r := range sc.ranked[:min(len(sc.ranked), maxLogos)] {
+		if p.noPairs {
+			logos = append(logos, r.logo)
+			continue
+		}
 		end := sc.count[r.logo]
 		begin := uint32(0)
 		if r.logo > 0 {
