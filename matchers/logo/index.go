@@ -47,6 +47,9 @@ type index struct {
 	desc  []matchers.Descriptor
 	pts   []matchers.Keypoint
 	owner []uint32 // logo of each descriptor
+	// over has bit t set for a descriptor whose key t is a bucket over
+	// maxBucket (one a query passes over; see shortlistPairs).
+	over []uint16
 	// start[t][k]..start[t][k+1] are the positions in ent[t] of the
 	// descriptors whose key t is k.
 	start [tables][]uint32
@@ -127,6 +130,7 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 		}
 	}
 	ix.maxBucket = uint32(max(minBucketCap, bucketFactor*len(ix.desc)>>16))
+	ix.over = make([]uint16, len(ix.desc))
 	// Counting sort per table: offsets, then entries.
 	for t := range tables {
 		start := make([]uint32, 1<<16+1)
@@ -144,6 +148,12 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 			next[k]++
 		}
 		ix.start[t], ix.ent[t] = start, ent
+		for i := range ix.desc {
+			k := key(&ix.desc[i], t)
+			if start[k+1]-start[k] > ix.maxBucket {
+				ix.over[i] |= 1 << t
+			}
+		}
 		ix.inline(t, max(uint32(max(minInline, inlineFactor*len(ix.desc)>>16)), ix.inlineFloor(t, len(ix.desc)/inlineBudget)))
 	}
 	return ix, skipped
@@ -241,6 +251,16 @@ const (
 type scratch struct {
 	stamp []uint32 // per logo: 1 + the listing descriptor that last hit it
 	allow []bool   // per logo: shortlisted (see Options.Shortlist)
+	// The shortlist's stages (see shortlistPairs): the first stage's
+	// ties and nearest distance per listing descriptor, the listing's
+	// keys, and the second stage's nearest per listing descriptor.
+	ties  []tie
+	best1 []int32
+	lk    listingKeys
+	near  []nearest
+	nearQ []uint32
+	rev   []hit
+	nTie  []int32
 	slot  []int32  // per logo: its position in cur
 	count []uint32 // per logo: its hits, then where they start in byLogo
 	cur   []hit    // the current listing descriptor's hits, one per logo
@@ -337,6 +357,10 @@ type probe struct {
 	// noPairs: only the ranked logos are wanted (a shortlist), not
 	// their pairs.
 	noPairs bool
+	// ties: record in sc.ties each listing descriptor's nearest logos
+	// (within tieBits of its nearest, sc.best1), for the second stage's
+	// weights (see shortlistPairs).
+	ties bool
 }
 
 // allTables are the multi-index's tables in order: a full query.
@@ -366,6 +390,10 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 	sc.hits = sc.hits[:0]
 	md := int32(maxDist)
 	allow := p.allow
+	if p.ties {
+		sc.ties = sc.ties[:0]
+		sc.best1 = slices.Grow(sc.best1[:0], len(f.Desc))[:len(f.Desc)]
+	}
 	for qi := range f.Desc {
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
@@ -436,8 +464,16 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 				n++
 			}
 		}
+		if p.ties {
+			sc.best1[qi] = best
+			for _, c := range cur {
+				if c.d <= best+tieBits {
+					sc.ties = append(sc.ties, tie{uint32(qi), c.logo, c.d})
+				}
+			}
+		}
 		for _, c := range cur {
-			if c.d <= lim {
+			if c.d <= lim && (allow == nil || allow[c.logo]) {
 				c.w = 0
 				if c.d <= best+tieBits {
 					c.w = 1 / float32(n)
@@ -449,6 +485,13 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 	// Stamps are per query number: clear them so the next image's query 1
 	// is not taken for this one's.
 	clear(sc.stamp)
+	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.noPairs)
+}
+
+// rank groups sc.hits by logo, votes on the poses and returns the at
+// most maxLogos logos whose pairs agree most on one pose, and their pairs
+// unless noPairs (see candidates).
+func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int, minWidth, maxWidth float64, noPairs bool) (logos []uint32, pairs [][]pair) {
 	// Group the hits by logo (counting sort).
 	clear(sc.count)
 	for _, h := range sc.hits {
@@ -537,7 +580,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 		return int(a.logo) - int(b.logo)
 	})
 	for _, r := range sc.ranked[:min(len(sc.ranked), maxLogos)] {
-		if p.noPairs {
+		if noPairs {
 			logos = append(logos, r.logo)
 			continue
 		}
@@ -769,5 +812,5 @@ func (ix *index) bytes() int {
 	for t := range tables {
 		nb += len(ix.big[t])
 	}
-	return n*(32+16+4) + tables*(n*4+2*(1<<16+1)*4) + nb*int(unsafe.Sizeof(bigEntry{}))
+	return n*(32+16+4+2) + tables*(n*4+2*(1<<16+1)*4) + nb*int(unsafe.Sizeof(bigEntry{}))
 }

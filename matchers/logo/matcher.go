@@ -293,18 +293,19 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 	if o.Shortlist <= 0 {
 		return m.ix.candidates(sc, f, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
 	}
-	short, _ := m.ix.candidatesIn(sc, f, probe{tabs: spreadTables(o.ShortlistTables), noPairs: true}, o.MaxDistance, o.Ratio, o.Shortlist, shortlistPairs, o.MinWidth, o.MaxWidth)
+	short, _ := m.ix.candidatesIn(sc, f, probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true}, o.MaxDistance, o.Ratio, o.Shortlist, shortlistMinPairs, o.MinWidth, o.MaxWidth)
 	clear(sc.allow)
 	for _, l := range short {
 		sc.allow[l] = true
 	}
-	return m.ix.candidatesIn(sc, f, probe{tabs: allTables, allow: sc.allow}, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
+	slices.Sort(short)
+	return m.ix.shortlistPairs(sc, f, short, true, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
 }
 
-// shortlistPairs is the fewest pairs a logo needs in the shortlist
+// shortlistMinPairs is the fewest pairs a logo needs in the shortlist
 // stage: it reads a quarter of the tables, so a logo has about a
 // third of its pairs there.
-const shortlistPairs = 3
+const shortlistMinPairs = 3
 
 // decide keeps the fits of one image that pass o's thresholds, then the
 // strongest of those overlapping (suppress).

@@ -31,10 +31,12 @@ func TestSpreadTables(t *testing.T) {
 	}
 }
 
-// TestAllowedMatchesSubIndex: a query restricted to some logos (the
-// second stage of a shortlist) finds exactly what the full query finds on
-// an index of those logos alone: the same logos in the same order with
-// the same pairs, the nearest logo, ratio test and ties taken among them.
+// TestAllowedMatchesSubIndex: a query restricted to some logos finds
+// exactly what the full query finds on an index of those logos alone:
+// the same logos in the same order with the same pairs, the nearest
+// logo, ratio test and ties taken among them; and so does the second
+// stage of a shortlist (shortlistPairs, the photo's keys looked up from
+// the logos' descriptors) when it counts no first-stage ties.
 // (Both indexes read every bucket, so that the bucket cap, which
 // depends on the index's size, does not differ.)
 func TestAllowedMatchesSubIndex(t *testing.T) {
@@ -54,6 +56,8 @@ func TestAllowedMatchesSubIndex(t *testing.T) {
 	}
 	part, _ := newIndex(sub, 512, 1<<30)
 	full.maxBucket, part.maxBucket = 1<<30, 1<<30
+	clear(full.over)
+	clear(part.over)
 	sc := full.newScratch()
 	sc.dist, sc.own = make([]int32, len(full.desc)), make([]uint32, len(full.desc))
 	psc := part.newScratch()
@@ -83,6 +87,17 @@ func TestAllowedMatchesSubIndex(t *testing.T) {
 			}
 			if !allowed[int(gotL[j])] {
 				t.Fatalf("photo %d: logo %d was not allowed", i, gotL[j])
+			}
+		}
+		// The second stage of a shortlist, the other way round, finds
+		// the same.
+		revL, revP := full.shortlistPairs(sc, f, ids, false, 64, 0.5, 8, rivalInliers, 0.04, 0.8)
+		if !slices.Equal(revL, gotL) {
+			t.Fatalf("photo %d: reverse pairing ranks %v, want %v", i, revL, gotL)
+		}
+		for j := range gotL {
+			if !slices.Equal(revP[j], gotP[j]) {
+				t.Fatalf("photo %d rank %d: reverse pairing gives %d pairs, want %d", i, j, len(revP[j]), len(gotP[j]))
 			}
 		}
 		if len(gotL) > 0 && gotL[0] == uint32(3*i) {
