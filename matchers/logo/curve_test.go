@@ -128,6 +128,14 @@ func envOptions() Options {
 	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0)}
 }
 
+func init() {
+	// MARKWATCH_LOGO_TIE_SCALE tries another shortlistTieScale on the
+	// curve.
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_TIE_SCALE"), 32); err == nil {
+		shortlistTieScale = float32(v)
+	}
+}
+
 // curveSet is TestLogoCurve's drawn set, as cached.
 type curveSet struct {
 	Logos    []*matchers.Features

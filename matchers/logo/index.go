@@ -260,7 +260,8 @@ type scratch struct {
 	near  []nearest
 	nearQ []uint32
 	rev   []hit
-	nTie  []int32
+	best2 []int32
+	nTie  []float32
 	slot  []int32  // per logo: its position in cur
 	count []uint32 // per logo: its hits, then where they start in byLogo
 	cur   []hit    // the current listing descriptor's hits, one per logo

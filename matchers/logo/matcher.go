@@ -299,7 +299,7 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 		sc.allow[l] = true
 	}
 	slices.Sort(short)
-	return m.ix.shortlistPairs(sc, f, short, true, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
+	return m.ix.shortlistPairs(sc, f, short, true, max(1, shortlistTieScale*4/float32(o.ShortlistTables)), o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
 }
 
 // shortlistMinPairs is the fewest pairs a logo needs in the shortlist

@@ -89,6 +89,13 @@ func (lk *listingKeys) first(t int, k uint32) int32 {
 	}
 }
 
+// shortlistTieScale is what a logo the first stage found tied, and not
+// shortlisted, counts for in a pair's weight when the first stage reads
+// 4 tables (twice that at 2 tables, and so on, at least 1): the first
+// stage finds such a logo with a few tables' chance, the full query's 16
+// tables about 2–3 times as often (see docs/BENCHMARKS.md).
+var shortlistTieScale = float32(2.5)
+
 // shortlistPairs pairs f's descriptors with the descriptors of the logos
 // short (ascending), as candidatesIn does with p.allow set to them: for
 // each listing descriptor, each logo's nearest descriptor among those
@@ -100,7 +107,7 @@ func (lk *listingKeys) first(t int, k uint32) int32 {
 // listing descriptor of an emblem a hundred logos share weighs little
 // though few of them are shortlisted. It then ranks the logos as
 // candidates does.
-func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint32, withTies bool, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) ([]uint32, [][]pair) {
+func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint32, withTies bool, tieScale float32, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) ([]uint32, [][]pair) {
 	md := int32(maxDist)
 	nq := len(f.Desc)
 	sc.lk.build(f)
@@ -143,9 +150,9 @@ func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint3
 		sc.nearQ = touched
 	}
 	// The nearest logo per listing descriptor, then the ties.
-	best := slices.Grow(sc.nTie[:0], 2*nq)[:2*nq]
-	nTie := best[nq:]
-	best = best[:nq]
+	best := slices.Grow(sc.best2[:0], nq)[:nq]
+	nTie := slices.Grow(sc.nTie[:0], nq)[:nq]
+	sc.best2, sc.nTie = best, nTie
 	for i := range best {
 		best[i] = md + 1
 		if withTies {
@@ -165,7 +172,7 @@ func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint3
 		allow := sc.allow
 		for _, c := range sc.ties {
 			if !allow[c.logo] && c.d <= best[c.q]+tieBits {
-				nTie[c.q]++
+				nTie[c.q] += tieScale
 			}
 		}
 	}
@@ -175,7 +182,7 @@ func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint3
 			continue
 		}
 		if h.d <= best[h.q]+tieBits {
-			h.w = 1 / float32(nTie[h.q])
+			h.w = 1 / nTie[h.q]
 		}
 		sc.hits = append(sc.hits, h)
 	}

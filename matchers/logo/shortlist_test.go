@@ -91,7 +91,7 @@ func TestAllowedMatchesSubIndex(t *testing.T) {
 		}
 		// The second stage of a shortlist, the other way round, finds
 		// the same.
-		revL, revP := full.shortlistPairs(sc, f, ids, false, 64, 0.5, 8, rivalInliers, 0.04, 0.8)
+		revL, revP := full.shortlistPairs(sc, f, ids, false, 1, 64, 0.5, 8, rivalInliers, 0.04, 0.8)
 		if !slices.Equal(revL, gotL) {
 			t.Fatalf("photo %d: reverse pairing ranks %v, want %v", i, revL, gotL)
 		}
