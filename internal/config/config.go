@@ -351,6 +351,11 @@ type Logo struct {
 	// (logo.Options); 0 takes the measured defaults.
 	MinInliers  int     `yaml:"min_inliers"`
 	MinCoverage float64 `yaml:"min_coverage"`
+	// MinDistinct is the least summed distinctiveness of a fit's
+	// inliers (logo.Options.MinDistinct; 0: the measured default, 1.5).
+	// With Shortlist, whose pairs weigh more, 2 cuts the false matches
+	// (docs/BENCHMARKS.md).
+	MinDistinct float64 `yaml:"min_distinct"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -586,6 +591,8 @@ func (c *Config) Validate() error {
 		return errors.New("detection.rule_version: required")
 	case d.MaxCandidates <= 0:
 		return fmt.Errorf("detection.max_candidates: must be positive, got %d", d.MaxCandidates)
+	case d.Logo.MinDistinct < 0:
+		return fmt.Errorf("detection.logo.min_distinct: must be 0 (the default) or positive, got %g", d.Logo.MinDistinct)
 	case d.Logo.Shortlist < 0:
 		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:
