@@ -351,12 +351,24 @@ type Logo struct {
 	// (logo.Options); 0 takes the measured defaults.
 	MinInliers  int     `yaml:"min_inliers"`
 	MinCoverage float64 `yaml:"min_coverage"`
+	// MinDistinct is the least summed distinctiveness of a fit's
+	// inliers (logo.Options.MinDistinct; 0: the measured default, 1.5).
+	// With Shortlist, whose pairs weigh more, 2 cuts the false matches
+	// (docs/BENCHMARKS.md).
+	MinDistinct float64 `yaml:"min_distinct"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
 	// of the photo's width (fixtures' logo_in_photo recall 0.767 instead
 	// of 0.80; docs/BENCHMARKS.md).
 	FastFeatures bool `yaml:"fast_features"`
+	// Shortlist, when positive, matches in two stages
+	// (logo.Options.Shortlist): this many logos are shortlisted from
+	// ShortlistTables of the index's 16 tables (0: 4), then paired
+	// with the photo alone; 0 matches in one stage against every logo.
+	// Cost and recall per setting: docs/BENCHMARKS.md.
+	Shortlist       int `yaml:"shortlist"`
+	ShortlistTables int `yaml:"shortlist_tables"`
 }
 
 // Text configures the word-mark matcher.
@@ -579,6 +591,12 @@ func (c *Config) Validate() error {
 		return errors.New("detection.rule_version: required")
 	case d.MaxCandidates <= 0:
 		return fmt.Errorf("detection.max_candidates: must be positive, got %d", d.MaxCandidates)
+	case d.Logo.MinDistinct < 0:
+		return fmt.Errorf("detection.logo.min_distinct: must be 0 (the default) or positive, got %g", d.Logo.MinDistinct)
+	case d.Logo.Shortlist < 0:
+		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
+	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:
+		return fmt.Errorf("detection.logo.shortlist_tables: must be in [0, 16], got %d", d.Logo.ShortlistTables)
 	case d.Text.FuzzyMinRunes < 3:
 		return fmt.Errorf("detection.text.fuzzy_min_runes: must be at least 3, got %d", d.Text.FuzzyMinRunes)
 	case d.Text.Fuzzy2MinRunes < d.Text.FuzzyMinRunes:

@@ -2,8 +2,10 @@ package evaluation_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures"
@@ -13,6 +15,7 @@ import (
 	"github.com/markwatch/markwatch/internal/evaluation"
 	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/matchers/logo"
 )
 
 // scoreFixtures scores every labeled fixture listing with the engine built
@@ -57,6 +60,7 @@ func scoreFixtures(t *testing.T, opts ...func(*config.Config)) *evaluation.Evalu
 	}
 	defer f.Close()
 	ev := &evaluation.Evaluation{}
+	negs, logoNegs := map[string]int{}, map[string]int{}
 	for rec := range detection.Records(f, cfg.Limits.MaxMessageBytes) {
 		if rec.Err != nil {
 			t.Fatalf("line %d: %v", rec.Line, rec.Err)
@@ -79,6 +83,21 @@ func scoreFixtures(t *testing.T, opts ...func(*config.Config)) *evaluation.Evalu
 			t.Fatal(err)
 		}
 		ev.Add(l, res)
+		if cfg.Detection.Logo.Enabled && l.Label != nil && !l.Label.Infringing {
+			negs[l.Label.Kind]++
+			for _, r := range res {
+				if r.Signals[logo.Name] > 0 {
+					logoNegs[l.Label.Kind]++
+					break
+				}
+			}
+		}
+	}
+	// Negative listings where some logo is found, by kind: a logo match
+	// is a use signal, not a complaint, but one on a seller's own photo
+	// is a false logo detection.
+	for _, k := range slices.Sorted(maps.Keys(logoNegs)) {
+		t.Logf("negative kind %s: a logo found in %d of %d listings", k, logoNegs[k], negs[k])
 	}
 	return ev
 }

@@ -32,6 +32,15 @@ func TestLogoQualityOnFixtures(t *testing.T) {
 	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled = true }), true)
 }
 
+// TestLogoShortlistQualityOnFixtures is TestLogoQualityOnFixtures with
+// two-stage logo matching (detection.logo.shortlist 64): the same bars.
+func TestLogoShortlistQualityOnFixtures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores every fixture listing")
+	}
+	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled, c.Detection.Logo.Shortlist = true, 64 }), true)
+}
+
 // checkQuality applies the bars to ev; logos tells whether logo detection
 // was on, which decides whether the logo_in_photo kind is held to a bar.
 func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {

@@ -49,7 +49,7 @@ func manyMarks(base *logoSet, n int) []*matchers.Mark {
 // BenchmarkLumaDecode800): it is the same full decode for any detector.
 func benchmarkListing(b *testing.B, n int) {
 	logos := inventLogos(b, 21, 200)
-	m, err := New(manyMarks(logos, n), Options{})
+	m, err := New(manyMarks(logos, n), envOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func BenchmarkListingCurveSet(b *testing.B) {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&cs); err != nil {
 		b.Fatal(err)
 	}
-	m, err := New(marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos}), Options{})
+	m, err := New(marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos}), envOptions())
 	if err != nil {
 		b.Fatal(err)
 	}

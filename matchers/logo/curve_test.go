@@ -86,7 +86,7 @@ func TestLogoCurve(t *testing.T) {
 	fmt.Fprintf(&b, "# logos %d, photos with an indexed logo %d, photos with another logo %d\n", nLogos, len(pos), len(neg))
 	// The fits are found once; each threshold decides on them as Detect
 	// would.
-	m, err := New(marks, Options{})
+	m, err := New(marks, envOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,9 @@ func TestLogoCurve(t *testing.T) {
 		}
 		return out
 	}
+	c0 := cpuTime()
 	posFits, negFits := fitsOf(pos), fitsOf(neg)
+	fmt.Fprintf(&b, "# matching %.1f cpu-ms per photo (shortlist %d of %d tables)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), m.o.Shortlist, m.o.ShortlistTables)
 	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
 		dump(t, posFits, pos, "pos")
 		dump(t, negFits, neg, "neg")
@@ -115,6 +117,22 @@ func TestLogoCurve(t *testing.T) {
 	t.Log("\n" + b.String())
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// envOptions are the matcher's options for the curve and the
+// benchmarks: the defaults, with the two-stage matching of
+// MARKWATCH_LOGO_SHORTLIST logos from MARKWATCH_LOGO_SHORTLIST_TABLES
+// tables when set (to compare the settings on the same drawn set).
+func envOptions() Options {
+	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0)}
+}
+
+func init() {
+	// MARKWATCH_LOGO_TIE_SCALE tries another shortlistTieScale on the
+	// curve.
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_TIE_SCALE"), 32); err == nil {
+		shortlistTieScale = float32(v)
 	}
 }
 

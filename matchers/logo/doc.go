@@ -26,6 +26,18 @@
 //     listing descriptor is paired with its nearest descriptor in every
 //     logo that has one within MaxDistance bits and 1/Ratio times the
 //     nearest logo's distance.
+//   - Two-stage matching, optional (Options.Shortlist, off by
+//     default): the listing's descriptors are first looked up in 4 of
+//     the 16 tables only and the logos ranked by the same pose votes;
+//     the Shortlist best of them are then paired with the photo the
+//     other way round, each of their descriptors' 16 keys looked up in
+//     a per-photo table of the photo's own keys, so the second stage
+//     costs the shortlisted logos' keypoints × 16 look-ups whatever the
+//     number of logos indexed. The ties that weigh a pair (below) count
+//     the shortlisted logos found in the second stage and the others
+//     found in the first, scaled for the tables it did not read. Its
+//     cost and its curve, which is not the one-stage curve, are in
+//     docs/BENCHMARKS.md.
 //   - Pose votes: logos share emblems and typefaces, so the pairs of the
 //     logo shown are drowned among those of a hundred logos sharing its
 //     emblem, and of textures near to some descriptor of every logo. Each
@@ -77,8 +89,9 @@
 // matchers.DecodeFeatures.
 //
 // Memory: a logo keeps at most 512 keypoints (MaxLogoKeypoints per
-// polarity, two polarities), each 116 bytes in the index (32 of
-// descriptor, 16 of keypoint, 4 of owner, 16 table entries of 4), about
+// polarity, two polarities), each 118 bytes in the index (32 of
+// descriptor, 16 of keypoint, 4 of owner, 2 of over-cap flags, 16 table
+// entries of 4), about
 // 55 KB per logo as drawn in the fixtures (~480 keypoints): 1,000 logos
 // take about 54 MB and 10,000 about 540 MB, plus 16 tables of 65,537
 // offsets (4 MB), plus the inline copies of the largest buckets: 40
@@ -96,4 +109,8 @@
 // vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair
 // (the pair, its copy grouped by logo and the logo keypoint): ~17 MB for
 // the ~315,000 pairs of a photo against 1,000 drawn logos sharing emblems.
+// Two-stage matching adds the photo's key tables (16 tables of twice
+// the keypoints rounded up to a power of two, 8 bytes a slot, and 4
+// bytes a keypoint: ~590 KB at 1,200 keypoints) and 16 bytes a
+// keypoint.
 package logo

@@ -47,6 +47,9 @@ type index struct {
 	desc  []matchers.Descriptor
 	pts   []matchers.Keypoint
 	owner []uint32 // logo of each descriptor
+	// over has bit t set for a descriptor whose key t is a bucket over
+	// maxBucket (one a query passes over; see shortlistPairs).
+	over []uint16
 	// start[t][k]..start[t][k+1] are the positions in ent[t] of the
 	// descriptors whose key t is k.
 	start [tables][]uint32
@@ -127,6 +130,7 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 		}
 	}
 	ix.maxBucket = uint32(max(minBucketCap, bucketFactor*len(ix.desc)>>16))
+	ix.over = make([]uint16, len(ix.desc))
 	// Counting sort per table: offsets, then entries.
 	for t := range tables {
 		start := make([]uint32, 1<<16+1)
@@ -144,6 +148,12 @@ func newIndex(marks []*matchers.Mark, maxPerLogo, maxTotal int) (ix *index, skip
 			next[k]++
 		}
 		ix.start[t], ix.ent[t] = start, ent
+		for i := range ix.desc {
+			k := key(&ix.desc[i], t)
+			if start[k+1]-start[k] > ix.maxBucket {
+				ix.over[i] |= 1 << t
+			}
+		}
 		ix.inline(t, max(uint32(max(minInline, inlineFactor*len(ix.desc)>>16)), ix.inlineFloor(t, len(ix.desc)/inlineBudget)))
 	}
 	return ix, skipped
@@ -240,6 +250,18 @@ const (
 // that the hot loop allocates nothing.
 type scratch struct {
 	stamp []uint32 // per logo: 1 + the listing descriptor that last hit it
+	allow []bool   // per logo: shortlisted (see Options.Shortlist)
+	// The shortlist's stages (see shortlistPairs): the first stage's
+	// ties and nearest distance per listing descriptor, the listing's
+	// keys, and the second stage's nearest per listing descriptor.
+	ties  []tie
+	best1 []int32
+	lk    listingKeys
+	near  []nearest
+	nearQ []uint32
+	rev   []hit
+	best2 []int32
+	nTie  []float32
 	slot  []int32  // per logo: its position in cur
 	count []uint32 // per logo: its hits, then where they start in byLogo
 	cur   []hit    // the current listing descriptor's hits, one per logo
@@ -295,7 +317,7 @@ type bounded struct {
 
 func (ix *index) newScratch() *scratch {
 	n := len(ix.logos)
-	sc := &scratch{stamp: make([]uint32, n), slot: make([]int32, n), count: make([]uint32, n+1), bins: make([]bin, 1<<hashBits),
+	sc := &scratch{stamp: make([]uint32, n), allow: make([]bool, n), slot: make([]int32, n), count: make([]uint32, n+1), bins: make([]bin, 1<<hashBits),
 		dist: make([]int32, ix.maxBucket), own: make([]uint32, ix.maxBucket)}
 	for i := range sc.bins {
 		sc.bins[i].k = emptyKey
@@ -325,8 +347,54 @@ func (ix *index) newScratch() *scratch {
 // only, where verifying every logo with enough pairs costs tens of
 // milliseconds at 1,000 logos.
 func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) (logos []uint32, pairs [][]pair) {
+	return ix.candidatesIn(sc, f, probe{tabs: allTables}, maxDist, ratio, maxLogos, minPairs, minWidth, maxWidth)
+}
+
+// probe says which part of the index a query reads: the tables tabs, and
+// of their entries those of the logos allow marks (nil: every logo).
+type probe struct {
+	tabs  []int
+	allow []bool
+	// noPairs: only the ranked logos are wanted (a shortlist), not
+	// their pairs.
+	noPairs bool
+	// ties: record in sc.ties each listing descriptor's nearest logos
+	// (within tieBits of its nearest, sc.best1), for the second stage's
+	// weights (see shortlistPairs).
+	ties bool
+}
+
+// allTables are the multi-index's tables in order: a full query.
+var allTables = func() (t []int) {
+	for i := range tables {
+		t = append(t, i)
+	}
+	return t
+}()
+
+// spreadTables are n of the multi-index's tables spread over the
+// descriptor (n from 1 to tables): what the shortlist stage reads (see
+// Options.Shortlist).
+func spreadTables(n int) []int {
+	n = min(max(n, 1), tables)
+	t := make([]int, n)
+	for i := range t {
+		t[i] = i * tables / n
+	}
+	return t
+}
+
+// candidatesIn is candidates on the part of the index p names. With
+// p.allow, the nearest logo, the ratio test and the ties that weigh a
+// pair (hit.w) are among the allowed logos only.
+func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) (logos []uint32, pairs [][]pair) {
 	sc.hits = sc.hits[:0]
 	md := int32(maxDist)
+	allow := p.allow
+	if p.ties {
+		sc.ties = sc.ties[:0]
+		sc.best1 = slices.Grow(sc.best1[:0], len(f.Desc))[:len(f.Desc)]
+	}
 	for qi := range f.Desc {
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
@@ -334,11 +402,14 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		// thr is the distance beyond which a descriptor can no longer
 		// matter, given the nearest found so far (see reach).
 		best, thr := md+1, md
-		for t := range tables {
+		for _, t := range p.tabs {
 			k := key(q, t)
 			if bl, bh := ix.inl[t][k], ix.inl[t][k+1]; bl < bh {
 				for i := range ix.big[t][bl:bh] {
 					b := &ix.big[t][bl+uint32(i)]
+					if allow != nil && !allow[b.own] {
+						continue
+					}
 					d := int32(hamming(q, &b.d))
 					if d > thr {
 						continue
@@ -360,9 +431,21 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 			// pass would take them.
 			ents := ix.ent[t][lo:hi]
 			dist, own := sc.dist[:len(ents)], sc.own[:len(ents)]
-			for j, e := range ents {
-				dist[j] = int32(hamming(q, &ix.desc[e]))
-				own[j] = ix.owner[e]
+			if allow == nil {
+				for j, e := range ents {
+					dist[j] = int32(hamming(q, &ix.desc[e]))
+					own[j] = ix.owner[e]
+				}
+			} else {
+				// The owner first: a logo not shortlisted costs no
+				// descriptor load.
+				for j, e := range ents {
+					o := ix.owner[e]
+					own[j], dist[j] = o, md+1
+					if allow[o] {
+						dist[j] = int32(hamming(q, &ix.desc[e]))
+					}
+				}
 			}
 			for j, d := range dist {
 				if d > thr {
@@ -382,8 +465,16 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 				n++
 			}
 		}
+		if p.ties {
+			sc.best1[qi] = best
+			for _, c := range cur {
+				if c.d <= best+tieBits {
+					sc.ties = append(sc.ties, tie{uint32(qi), c.logo, c.d})
+				}
+			}
+		}
 		for _, c := range cur {
-			if c.d <= lim {
+			if c.d <= lim && (allow == nil || allow[c.logo]) {
 				c.w = 0
 				if c.d <= best+tieBits {
 					c.w = 1 / float32(n)
@@ -395,6 +486,13 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 	// Stamps are per query number: clear them so the next image's query 1
 	// is not taken for this one's.
 	clear(sc.stamp)
+	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.noPairs)
+}
+
+// rank groups sc.hits by logo, votes on the poses and returns the at
+// most maxLogos logos whose pairs agree most on one pose, and their pairs
+// unless noPairs (see candidates).
+func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int, minWidth, maxWidth float64, noPairs bool) (logos []uint32, pairs [][]pair) {
 	// Group the hits by logo (counting sort).
 	clear(sc.count)
 	for _, h := range sc.hits {
@@ -483,6 +581,10 @@ func (ix *index) candidates(sc *scratch, f *matchers.Features, maxDist int, rati
 		return int(a.logo) - int(b.logo)
 	})
 	for _, r := range sc.ranked[:min(len(sc.ranked), maxLogos)] {
+		if noPairs {
+			logos = append(logos, r.logo)
+			continue
+		}
 		end := sc.count[r.logo]
 		begin := uint32(0)
 		if r.logo > 0 {
@@ -711,5 +813,5 @@ func (ix *index) bytes() int {
 	for t := range tables {
 		nb += len(ix.big[t])
 	}
-	return n*(32+16+4) + tables*(n*4+2*(1<<16+1)*4) + nb*int(unsafe.Sizeof(bigEntry{}))
+	return n*(32+16+4+2) + tables*(n*4+2*(1<<16+1)*4) + nb*int(unsafe.Sizeof(bigEntry{}))
 }

@@ -74,6 +74,19 @@ type Options struct {
 	MaxIndexed int
 	// MaxEvidence caps the evidence items of one signal (default 3).
 	MaxEvidence int
+	// Shortlist, when positive, matches in two stages: the listing's
+	// descriptors are first looked up in ShortlistTables of the 16
+	// tables only, and the Shortlist logos whose pairs agree most on one
+	// pose are kept; then the full look-up pairs them with those logos
+	// only (0: one stage, every logo paired). 64 costs about half the
+	// one stage's matching at 1,000 drawn logos and 10,000 logos and
+	// keeps the fixtures' logos found; its curve is not the one stage's
+	// (at these thresholds more found and more false matches: raise
+	// MinDistinct to 2). See docs/BENCHMARKS.md for each setting.
+	Shortlist int
+	// ShortlistTables is how many of the multi-index's 16 tables the
+	// shortlist stage reads (default 4).
+	ShortlistTables int
 }
 
 func (o Options) withDefaults() Options {
@@ -122,6 +135,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxEvidence <= 0 {
 		o.MaxEvidence = 3
 	}
+	if o.ShortlistTables <= 0 {
+		o.ShortlistTables = 4
+	}
 	return o
 }
 
@@ -136,6 +152,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min inliers %d: want 4 or more (0: default)", o.MinInliers)
 	case o.MaxRival < 0 || o.MinDistinct < 0 || o.MaxCandidates < 0:
 		return fmt.Errorf("logo: max rival %g, min distinct %g, max candidates %d: want ≥ 0", o.MaxRival, o.MinDistinct, o.MaxCandidates)
+	case o.Shortlist < 0 || o.ShortlistTables < 0 || o.ShortlistTables > tables:
+		return fmt.Errorf("logo: shortlist %d of %d tables: want ≥ 0 and 0..%d tables", o.Shortlist, o.ShortlistTables, tables)
 	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
 		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
 	}
@@ -240,7 +258,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 		return nil, nil
 	}
 	sc := m.pool.Get().(*scratch)
-	logos, pairs := m.ix.candidates(sc, f, m.o.MaxDistance, m.o.Ratio, m.o.MaxCandidates, rivalInliers, m.o.MinWidth, m.o.MaxWidth)
+	logos, pairs := m.candidates(sc, f)
 	m.pool.Put(sc)
 	scales := levelScales(f)
 	vp := m.vp
@@ -270,6 +288,27 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 	}
 	return fits, nil
 }
+
+// candidates returns the logos to verify in an image and their pairs, in
+// one stage or two (see Options.Shortlist).
+func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]pair) {
+	o := &m.o
+	if o.Shortlist <= 0 {
+		return m.ix.candidates(sc, f, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
+	}
+	short, _ := m.ix.candidatesIn(sc, f, probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true}, o.MaxDistance, o.Ratio, o.Shortlist, shortlistMinPairs, o.MinWidth, o.MaxWidth)
+	clear(sc.allow)
+	for _, l := range short {
+		sc.allow[l] = true
+	}
+	slices.Sort(short)
+	return m.ix.shortlistPairs(sc, f, short, true, max(1, shortlistTieScale*4/float32(o.ShortlistTables)), o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
+}
+
+// shortlistMinPairs is the fewest pairs a logo needs in the shortlist
+// stage: it reads a quarter of the tables, so a logo has about a
+// third of its pairs there.
+const shortlistMinPairs = 3
 
 // decide keeps the fits of one image that pass o's thresholds, then the
 // strongest of those overlapping (suppress).

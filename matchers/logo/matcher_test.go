@@ -55,11 +55,13 @@ func TestConformance(t *testing.T) {
 // nothing.
 func TestOptionsValidate(t *testing.T) {
 	for name, o := range map[string]Options{
-		"distance": {MaxDistance: 300},
-		"ratio":    {Ratio: 2},
-		"inliers":  {MinInliers: 2},
-		"widths":   {MinWidth: 0.5, MaxWidth: 0.4},
-		"rival":    {MaxRival: -1},
+		"distance":  {MaxDistance: 300},
+		"ratio":     {Ratio: 2},
+		"inliers":   {MinInliers: 2},
+		"widths":    {MinWidth: 0.5, MaxWidth: 0.4},
+		"rival":     {MaxRival: -1},
+		"shortlist": {Shortlist: -1},
+		"tables":    {Shortlist: 8, ShortlistTables: 17},
 	} {
 		if _, err := New(nil, o); err == nil {
 			t.Errorf("%s: accepted %+v", name, o)

@@ -1,0 +1,190 @@
+package logo
+
+import (
+	"math/bits"
+	"slices"
+
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// Two-stage matching (Options.Shortlist). The one-stage query reads, for
+// each of a photo's ~1,200 descriptors, every index entry sharing one of
+// its 16 keys: ~1.8 million entries at 1,000 drawn logos, most of them
+// near (logos share emblems and typefaces), paired with ~300 logos each.
+// The shortlist reads a few tables only (candidatesIn with spread
+// tables), ranks the logos by the same pose votes, and keeps the best
+// Shortlist of them; then shortlistPairs pairs the photo's descriptors
+// with those logos' descriptors only, the other way round: each
+// shortlisted logo descriptor's 16 keys are looked up in a table of the
+// photo's own keys. That costs the shortlisted logos' keypoints × 16
+// look-ups, whatever the number of logos indexed.
+
+// tie is a listing descriptor's logo within tieBits of its nearest, as
+// the first stage found it.
+type tie struct {
+	q, logo uint32
+	d       int32
+}
+
+// nearest is a listing descriptor's nearest descriptor in the logo being
+// paired: its distance, the first table it shares a key in, and which.
+type nearest struct {
+	d     int32
+	t     int32
+	e     uint32
+	stamp uint32
+}
+
+// listingKeys maps each table's keys to the photo's descriptors having
+// them: open addressing (keys and chain heads), chains through next.
+type listingKeys struct {
+	mask uint32
+	key  [tables][]uint32
+	head [tables][]int32
+	next [tables][]int32
+}
+
+const noKey = ^uint32(0)
+
+// build fills lk with f's descriptors' keys.
+func (lk *listingKeys) build(f *matchers.Features) {
+	size := 1 << bits.Len(uint(max(16, 2*len(f.Desc))))
+	lk.mask = uint32(size - 1)
+	for t := range tables {
+		if cap(lk.key[t]) < size {
+			lk.key[t], lk.head[t] = make([]uint32, size), make([]int32, size)
+		}
+		lk.key[t], lk.head[t] = lk.key[t][:size], lk.head[t][:size]
+		for i := range lk.key[t] {
+			lk.key[t][i] = noKey
+		}
+		lk.next[t] = slices.Grow(lk.next[t][:0], len(f.Desc))[:len(f.Desc)]
+		for qi := range f.Desc {
+			k := key(&f.Desc[qi], t)
+			i := (k * 0x9e3779b1) >> 16 & lk.mask
+			for lk.key[t][i] != noKey && lk.key[t][i] != k {
+				i = (i + 1) & lk.mask
+			}
+			if lk.key[t][i] == noKey {
+				lk.key[t][i], lk.head[t][i] = k, -1
+			}
+			lk.next[t][qi] = lk.head[t][i]
+			lk.head[t][i] = int32(qi)
+		}
+	}
+}
+
+// first is the first of the photo's descriptors with key k in table t
+// (-1: none); next[t] chains the others.
+func (lk *listingKeys) first(t int, k uint32) int32 {
+	i := (k * 0x9e3779b1) >> 16 & lk.mask
+	for {
+		switch lk.key[t][i] {
+		case k:
+			return lk.head[t][i]
+		case noKey:
+			return -1
+		}
+		i = (i + 1) & lk.mask
+	}
+}
+
+// shortlistTieScale is what a logo the first stage found tied, and not
+// shortlisted, counts for in a pair's weight when the first stage reads
+// 4 tables (twice that at 2 tables, and so on, at least 1): the first
+// stage finds such a logo with a few tables' chance, the full query's 16
+// tables about 2–3 times as often (see docs/BENCHMARKS.md).
+var shortlistTieScale = float32(2.5)
+
+// shortlistPairs pairs f's descriptors with the descriptors of the logos
+// short (ascending), as candidatesIn does with p.allow set to them: for
+// each listing descriptor, each logo's nearest descriptor among those
+// sharing a key with it (buckets over the index's cap left out as there),
+// within maxDist bits, kept within 1/ratio times the nearest logo's
+// distance and weighted by the logos tied with the nearest. With
+// withTies, the nearest logo and the ties also count the other logos the
+// first stage found (sc.best1, sc.ties: a few tables' worth), so that a
+// listing descriptor of an emblem a hundred logos share weighs little
+// though few of them are shortlisted. It then ranks the logos as
+// candidates does.
+func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint32, withTies bool, tieScale float32, maxDist int, ratio float64, maxLogos, minPairs int, minWidth, maxWidth float64) ([]uint32, [][]pair) {
+	md := int32(maxDist)
+	nq := len(f.Desc)
+	sc.lk.build(f)
+	lk := &sc.lk
+	sc.near = slices.Grow(sc.near[:0], nq)[:nq]
+	clear(sc.near)
+	sc.rev = sc.rev[:0]
+	stamp := uint32(0)
+	for _, o := range short {
+		lr := &ix.logos[o]
+		stamp++
+		touched := sc.nearQ[:0]
+		for e := lr.first; e < lr.first+lr.n; e++ {
+			d := &ix.desc[e]
+			over := ix.over[e]
+			for t := range tables {
+				if over>>t&1 != 0 {
+					continue
+				}
+				for qi := lk.first(t, key(d, t)); qi >= 0; qi = lk.next[t][qi] {
+					h := int32(hamming(&f.Desc[qi], d))
+					if h > md {
+						continue
+					}
+					n := &sc.near[qi]
+					if n.stamp != stamp {
+						*n = nearest{h, int32(t), uint32(e), stamp}
+						touched = append(touched, uint32(qi))
+					} else if h < n.d || (h == n.d && int32(t) < n.t) {
+						n.d, n.t, n.e = h, int32(t), uint32(e)
+					}
+				}
+			}
+		}
+		slices.Sort(touched)
+		for _, qi := range touched {
+			n := &sc.near[qi]
+			sc.rev = append(sc.rev, hit{q: qi, e: n.e, logo: o, d: n.d})
+		}
+		sc.nearQ = touched
+	}
+	// The nearest logo per listing descriptor, then the ties.
+	best := slices.Grow(sc.best2[:0], nq)[:nq]
+	nTie := slices.Grow(sc.nTie[:0], nq)[:nq]
+	sc.best2, sc.nTie = best, nTie
+	for i := range best {
+		best[i] = md + 1
+		if withTies {
+			best[i] = min(best[i], sc.best1[i])
+		}
+	}
+	for _, h := range sc.rev {
+		best[h.q] = min(best[h.q], h.d)
+	}
+	clear(nTie)
+	for _, h := range sc.rev {
+		if h.d <= best[h.q]+tieBits {
+			nTie[h.q]++
+		}
+	}
+	if withTies {
+		allow := sc.allow
+		for _, c := range sc.ties {
+			if !allow[c.logo] && c.d <= best[c.q]+tieBits {
+				nTie[c.q] += tieScale
+			}
+		}
+	}
+	sc.hits = sc.hits[:0]
+	for _, h := range sc.rev {
+		if h.d > int32(float64(best[h.q])/ratio) {
+			continue
+		}
+		if h.d <= best[h.q]+tieBits {
+			h.w = 1 / nTie[h.q]
+		}
+		sc.hits = append(sc.hits, h)
+	}
+	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, false)
+}

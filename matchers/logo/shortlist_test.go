@@ -1,0 +1,212 @@
+package logo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/internal/domain"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// TestSpreadTables: the shortlist's tables are distinct, in range, and
+// clamped to 1..16.
+func TestSpreadTables(t *testing.T) {
+	for n := -1; n <= tables+2; n++ {
+		got := spreadTables(n)
+		want := min(max(n, 1), tables)
+		if len(got) != want {
+			t.Fatalf("%d tables: got %v", n, got)
+		}
+		for i, tb := range got {
+			if tb < 0 || tb >= tables || (i > 0 && tb <= got[i-1]) {
+				t.Fatalf("%d tables: got %v", n, got)
+			}
+		}
+	}
+	if !slices.Equal(spreadTables(tables), allTables) {
+		t.Errorf("16 tables: %v, want every table", spreadTables(tables))
+	}
+}
+
+// TestAllowedMatchesSubIndex: a query restricted to some logos finds
+// exactly what the full query finds on an index of those logos alone:
+// the same logos in the same order with the same pairs, the nearest
+// logo, ratio test and ties taken among them; and so does the second
+// stage of a shortlist (shortlistPairs, the photo's keys looked up from
+// the logos' descriptors) when it counts no first-stage ties.
+// (Both indexes read every bucket, so that the bucket cap, which
+// depends on the index's size, does not differ.)
+func TestAllowedMatchesSubIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generating photos takes seconds")
+	}
+	logos := inventLogos(t, 51, 30)
+	marks := marksOf(logos)
+	full, _ := newIndex(marks, 512, 1<<30)
+	var sub []*matchers.Mark
+	allowed := map[int]bool{}
+	for i := range marks {
+		if i%3 != 1 {
+			sub = append(sub, marks[i])
+			allowed[i] = true
+		}
+	}
+	part, _ := newIndex(sub, 512, 1<<30)
+	full.maxBucket, part.maxBucket = 1<<30, 1<<30
+	clear(full.over)
+	clear(part.over)
+	sc := full.newScratch()
+	sc.dist, sc.own = make([]int32, len(full.desc)), make([]uint32, len(full.desc))
+	psc := part.newScratch()
+	psc.dist, psc.own = make([]int32, len(part.desc)), make([]uint32, len(part.desc))
+	// Logo ids of the sub-index in the full one.
+	var ids []uint32
+	for i := range marks {
+		if allowed[i] {
+			ids = append(ids, uint32(i))
+		}
+		sc.allow[i] = allowed[i]
+	}
+	ex := NewExtractor(ExtractorOptions{})
+	found := 0
+	for i := range 4 {
+		r := rand.New(rand.NewPCG(52, uint64(i)))
+		img, _ := generate.LogoScene(r, logos.imgs[3*i], generate.SceneOptions{})
+		f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+		gotL, gotP := full.candidatesIn(sc, f, probe{tabs: allTables, allow: sc.allow}, 64, 0.5, 8, rivalInliers, 0.04, 0.8)
+		wantL, wantP := part.candidates(psc, f, 64, 0.5, 8, rivalInliers, 0.04, 0.8)
+		if len(gotL) != len(wantL) {
+			t.Fatalf("photo %d: %d logos, want %d", i, len(gotL), len(wantL))
+		}
+		for j := range wantL {
+			if gotL[j] != ids[wantL[j]] || !slices.Equal(gotP[j], wantP[j]) {
+				t.Fatalf("photo %d rank %d: logo %d with %d pairs, want %d with %d", i, j, gotL[j], len(gotP[j]), ids[wantL[j]], len(wantP[j]))
+			}
+			if !allowed[int(gotL[j])] {
+				t.Fatalf("photo %d: logo %d was not allowed", i, gotL[j])
+			}
+		}
+		// The second stage of a shortlist, the other way round, finds
+		// the same.
+		revL, revP := full.shortlistPairs(sc, f, ids, false, 1, 64, 0.5, 8, rivalInliers, 0.04, 0.8)
+		if !slices.Equal(revL, gotL) {
+			t.Fatalf("photo %d: reverse pairing ranks %v, want %v", i, revL, gotL)
+		}
+		for j := range gotL {
+			if !slices.Equal(revP[j], gotP[j]) {
+				t.Fatalf("photo %d rank %d: reverse pairing gives %d pairs, want %d", i, j, len(revP[j]), len(gotP[j]))
+			}
+		}
+		if len(gotL) > 0 && gotL[0] == uint32(3*i) {
+			found++
+		}
+	}
+	if found < 3 {
+		t.Errorf("the logo shown ranked first in %d of 4 photos: the test shows little", found)
+	}
+}
+
+// TestShortlistFindsPlantedLogos: two-stage matching finds the logo
+// shown, large or small, among 60 logos, and nothing in a seller's photo
+// without one; at every shortlist size and number of tables.
+func TestShortlistFindsPlantedLogos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generating photos takes seconds")
+	}
+	logos := inventLogos(t, 61, 60)
+	marks := marksOf(logos)
+	ex := NewExtractor(ExtractorOptions{})
+	var photos []*matchers.Features
+	for i := range 4 {
+		r := rand.New(rand.NewPCG(62, uint64(i)))
+		share := 0.15 + 0.07*float64(i)
+		img, _ := generate.LogoScene(r, logos.imgs[i*7], generate.SceneOptions{MinShare: share, MaxShare: share + 0.02, KeepColours: true, MaxRotation: 10})
+		photos = append(photos, ex.Listing(lumaOf(t, encodeJPEG(t, img, 60))))
+	}
+	empty := ex.Listing(lumaOf(t, encodeJPEG(t, generate.SellerPhoto(rand.New(rand.NewPCG(63, 0)), 800, 800), 60)))
+	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 64}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8}} {
+		m, err := New(marks, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("shortlist %d of %d tables", m.o.Shortlist, m.o.ShortlistTables)
+		for i, f := range photos {
+			ds, err := m.Detect(t.Context(), listingOf(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) == 0 || ds[0].Mark.MarkID != marks[i*7].MarkID {
+				t.Errorf("%s, photo %d: found %v, want %s", name, i, marksIn(ds), marks[i*7].MarkID)
+			}
+		}
+		if ds, _ := m.Detect(t.Context(), listingOf(empty)); len(ds) != 0 {
+			t.Errorf("%s: a photo without a logo matched %v", name, marksIn(ds))
+		}
+	}
+}
+
+// TestShortlistEdgeCases: no logo, one logo, and logos whose descriptors
+// are all the same (one bucket per table, every entry tied) neither fail
+// nor find what is not there.
+func TestShortlistEdgeCases(t *testing.T) {
+	logos := inventLogos(t, 71, 2)
+	ex := NewExtractor(ExtractorOptions{})
+	r := rand.New(rand.NewPCG(72, 0))
+	img, _ := generate.LogoScene(r, logos.imgs[0], generate.SceneOptions{MinShare: 0.35, MaxShare: 0.4, KeepColours: true, MaxRotation: 5})
+	photo := ex.Listing(lumaOf(t, encodeJPEG(t, img, 85)))
+	o := Options{Shortlist: 8}
+
+	m, err := New(nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := m.Detect(t.Context(), listingOf(photo)); err != nil || len(ds) != 0 {
+		t.Errorf("no logo indexed: %v, %v", marksIn(ds), err)
+	}
+
+	one := marksOf(logos)[:1]
+	m, err = New(one, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := m.Detect(t.Context(), listingOf(photo)); err != nil || len(ds) != 1 || ds[0].Mark != one[0] {
+		t.Errorf("one logo indexed, shown: found %v, %v", marksIn(ds), err)
+	}
+
+	// Two logos, every descriptor of each the same: one bucket per
+	// table holds them all, the listing's descriptors are far from them
+	// or tied between the two logos.
+	same := func(id string, d matchers.Descriptor) *matchers.Mark {
+		f := &matchers.Features{W: 256, H: 256}
+		for i := range 200 {
+			f.Points = append(f.Points, matchers.Keypoint{X: float32(i % 20 * 12), Y: float32(i / 20 * 24), Scale: 1})
+			f.Desc = append(f.Desc, d)
+		}
+		return &matchers.Mark{Mark: &domain.Mark{MarkID: id, Status: domain.MarkActive},
+			References: []matchers.ReferenceImage{{Kind: matchers.RefLogo, URL: id + ".png", Features: f}}}
+	}
+	dup := []*matchers.Mark{same("d1", photo.Desc[0]), same("d2", photo.Desc[0])}
+	for _, o := range []Options{{}, {Shortlist: 1}, {Shortlist: 8}} {
+		m, err = New(dup, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds, err := m.Detect(t.Context(), listingOf(photo)); err != nil || len(ds) != 0 {
+			t.Errorf("%+v: logos of one repeated descriptor: found %v, %v", o, marksIn(ds), err)
+		}
+	}
+}
+
+func listingOf(f *matchers.Features) *matchers.Listing {
+	return &matchers.Listing{Listing: &domain.Listing{ListingID: "l"}, Images: []matchers.ListingImage{{Features: f}}}
+}
+
+func marksIn(ds []Detection) (ids []string) {
+	for _, d := range ds {
+		ids = append(ids, d.Mark.MarkID)
+	}
+	return ids
+}
