@@ -1,6 +1,7 @@
 package logo
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 	"math/bits"
@@ -327,21 +328,49 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 // fastRow appends to xs the x, at least border from the ends, of row's
 // pixels whose pixels 3 above (up) and 3 below (dn) are not both within t
 // of theirs: an arc of 9 of FAST's 16 holds one of any two pixels 8
-// apart, so the others are no corner. Most pixels end here; a function
-// of its own keeps this loop's variables in registers.
+// apart, so the others are no corner. Most pixels end here, so it tests
+// 8 pixels at a time in the lanes of a word (fastLanes), then the few
+// left one by one; a function of its own keeps its variables in
+// registers.
 //
 //go:noinline
 func fastRow(row, up, dn []uint8, t int, xs []int32) []int32 {
 	up, dn = up[:len(row)], dn[:len(row)]
-	t2 := uint(2 * t)
-	for x := border; x < len(row)-border; x++ {
+	x, end := border, len(row)-border
+	if t < 256 {
+		const even = 0x00ff00ff00ff00ff
+		t1 := uint64(t+1) * 0x0001000100010001
+		for ; x+8 <= end; x += 8 {
+			p := binary.LittleEndian.Uint64(row[x:])
+			u := binary.LittleEndian.Uint64(up[x:])
+			d := binary.LittleEndian.Uint64(dn[x:])
+			// Pixel k's verdict at bit 8k+7.
+			m := fastLanes(p&even, u&even, d&even, t1)>>8 | fastLanes(p>>8&even, u>>8&even, d>>8&even, t1)
+			for m != 0 {
+				xs = append(xs, int32(x+bits.TrailingZeros64(m)>>3))
+				m &= m - 1
+			}
+		}
+	}
+	for ; x < end; x++ {
 		p := int(row[x])
 		// |v-p| ≤ t as one unsigned comparison.
-		if uint(int(up[x])-p+t) > t2 || uint(int(dn[x])-p+t) > t2 {
+		if uint(int(up[x])-p+t) > uint(2*t) || uint(int(dn[x])-p+t) > uint(2*t) {
 			xs = append(xs, int32(x))
 		}
 	}
 	return xs
+}
+
+// fastLanes tests 4 pixels p against the pixels u above and d below them,
+// each in a 16-bit lane of a word (t1 is t+1 in every lane): lane k's top
+// bit is set when u or d differs from p by more than t. 0x8000+a-b-(t+1)
+// has its top bit set exactly when a-b > t, and stays within its lane
+// (between 0x8000-511 and 0x80ff) for t < 256.
+func fastLanes(p, u, d, t1 uint64) uint64 {
+	const top = 0x8000800080008000
+	ph, uh, dh := (p|top)-t1, (u|top)-t1, (d|top)-t1
+	return ((uh - p) | (ph - u) | (dh - p) | (ph - d)) & top
 }
 
 // arc9Tab has bit m set when the 16-bit circular mask m has 9 consecutive

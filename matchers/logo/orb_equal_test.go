@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
@@ -123,4 +124,45 @@ func TestEnlargeMatchesReference(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFastRowLanes holds fastRow's 8-pixel lanes to the test one pixel
+// at a time: the same candidates, no more (FAST would drop the extra
+// ones itself, so TestFeaturesMatchReference could not tell), on noise
+// and on near-flat rows where the differences sit at ±t.
+func TestFastRowLanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(37, 0))
+	for n := range 200 {
+		w := 2*border + 1 + r.IntN(90)
+		row, up, dn := make([]uint8, w), make([]uint8, w), make([]uint8, w)
+		base := r.IntN(256)
+		for i := range w {
+			if n%2 == 0 {
+				row[i], up[i], dn[i] = uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256))
+				continue
+			}
+			near := func() uint8 { return uint8(min(max(base+r.IntN(31)-15, 0), 255)) }
+			row[i], up[i], dn[i] = near(), near(), near()
+		}
+		for _, th := range []int{0, 1, 5, 12, 30, 255, 300} {
+			var want []int32
+			for x := border; x < w-border; x++ {
+				p := int(row[x])
+				if abs(int(up[x])-p) > th || abs(int(dn[x])-p) > th {
+					want = append(want, int32(x))
+				}
+			}
+			got := fastRow(row, up, dn, th, nil)
+			if !slices.Equal(got, want) {
+				t.Fatalf("row %d threshold %d: %v, want %v", n, th, got, want)
+			}
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
