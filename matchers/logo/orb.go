@@ -281,15 +281,17 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 			i := y*w + x
 			var bright, dark uint32
 			var sb, sd int32
+			// Without branches: whether a circle pixel is brighter,
+			// darker or neither is a coin toss the branch predictor
+			// lost. m is all ones when its difference is positive.
 			for k := range 16 {
 				v := int(pix[i+off[k]])
-				if v > hi {
-					bright |= 1 << k
-					sb += int32(v - hi)
-				} else if v < lo {
-					dark |= 1 << k
-					sd += int32(lo - v)
-				}
+				db, dd := v-hi, lo-v
+				mb, md := -db>>63, -dd>>63
+				bright |= uint32(mb&1) << k
+				dark |= uint32(md&1) << k
+				sb += int32(db & mb)
+				sd += int32(dd & md)
 			}
 			var s int32
 			if arc9(bright) {
