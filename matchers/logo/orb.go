@@ -168,26 +168,13 @@ func enlarge(g gray, out gray, fx, fy float64) {
 			dst[x] = float64(src[x0s[x]])*uxs[x] + float64(src[x1s[x]])*txs[x]
 		}
 	}
-	// ra and rb hold source rows ia and ib interpolated across.
-	ra, rb := make([]float64, w), make([]float64, w)
-	ia, ib := -1, -1
+	rp := newRowPair[float64](w, across)
 	for y := range h {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
 		y1 := min(y0+1, g.h-1)
 		ty := min(max(sy-float64(y0), 0), 1)
-		if ia != y0 {
-			if ib == y0 {
-				ra, rb, ia, ib = rb, ra, ib, ia
-			} else {
-				across(ra, y0)
-				ia = y0
-			}
-		}
-		if ib != y1 {
-			across(rb, y1)
-			ib = y1
-		}
+		ra, rb := rp.rows(y0, y1)
 		uy := 1 - ty
 		row := out.pix[y*w : (y+1)*w]
 		a, b := ra[:len(row)], rb[:len(row)]
@@ -195,6 +182,37 @@ func enlarge(g gray, out gray, fx, fy float64) {
 			row[x] = uint8(a[x]*uy + b[x]*ty + 0.5)
 		}
 	}
+}
+
+// rowPair keeps two source rows interpolated across (by fill, into a row
+// of w) for an interpolation down the columns: consecutive output rows
+// mostly share a source row, which is then interpolated across once.
+type rowPair[T any] struct {
+	a, b   []T
+	ia, ib int
+	fill   func(dst []T, sy int)
+}
+
+func newRowPair[T any](w int, fill func(dst []T, sy int)) *rowPair[T] {
+	return &rowPair[T]{a: make([]T, w), b: make([]T, w), ia: -1, ib: -1, fill: fill}
+}
+
+// rows returns source rows y0 and y1 interpolated across, filling only
+// those not already held.
+func (p *rowPair[T]) rows(y0, y1 int) (a, b []T) {
+	if p.ia != y0 {
+		if p.ib == y0 {
+			p.a, p.b, p.ia, p.ib = p.b, p.a, p.ib, p.ia
+		} else {
+			p.fill(p.a, y0)
+			p.ia = y0
+		}
+	}
+	if p.ib != y1 {
+		p.fill(p.b, y1)
+		p.ib = y1
+	}
+	return p.a, p.b
 }
 
 // halfStep scales g down to w×h (a small step, as between pyramid levels)
@@ -214,17 +232,27 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 		xs[x] = int32(x0)
 		xt[x] = int32(min(max(sx-float64(x0), 0), 1) * 256)
 	}
+	// a·(256-t) + b·t = 256a + (b-a)·t, exactly: half the products.
+	// Each source row is interpolated across once (rowPair).
+	across := func(dst []int32, sy int) {
+		src := g.pix[sy*g.w : (sy+1)*g.w]
+		dst = dst[:len(xs)]
+		for x := range dst {
+			i := xs[x]
+			p := int32(src[i])
+			dst[x] = p<<8 + (int32(src[i+1])-p)*xt[x]
+		}
+	}
+	rp := newRowPair[int32](w, across)
 	for y := range h {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(sy), 0), g.h-2)
 		ty := int32(min(max(sy-float64(y0), 0), 1) * 256)
-		r0, r1 := g.pix[y0*g.w:(y0+1)*g.w], g.pix[(y0+1)*g.w:(y0+2)*g.w]
+		ra, rb := rp.rows(y0, y0+1)
 		row := out.pix[y*w : (y+1)*w]
+		a, b := ra[:len(row)], rb[:len(row)]
 		for x := range row {
-			i, t := xs[x], xt[x]
-			a := int32(r0[i])*(256-t) + int32(r0[i+1])*t
-			b := int32(r1[i])*(256-t) + int32(r1[i+1])*t
-			row[x] = uint8((a*(256-ty) + b*ty + 1<<15) >> 16)
+			row[x] = uint8((a[x]<<8 + (b[x]-a[x])*ty + 1<<15) >> 16)
 		}
 	}
 	return out
