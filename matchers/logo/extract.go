@@ -48,12 +48,6 @@ type ExtractorOptions struct {
 	// matching costs the same; the features cost about 75% more CPU
 	// (+15 ms per 800×800 image, docs/BENCHMARKS.md).
 	NoUpsample bool
-	// LevelFromImage takes the level after the enlarged one (see
-	// NoUpsample) from the working copy itself rather than from the
-	// enlarged copy scaled back down: one resampling fewer per image, and
-	// the image's own pixels rather than their blurred double
-	// interpolation. Off by default (docs/BENCHMARKS.md, h-feat).
-	LevelFromImage bool
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
 	Threshold int
@@ -108,7 +102,6 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 		g = resize(g, max(1, int(math.Round(float64(g.w)/unit))), max(1, int(math.Round(float64(g.h)/unit))))
 	}
 	levels := e.o.Levels
-	var second gray
 	if !e.o.NoUpsample {
 		// The pyramid starts one step above the image's size (see
 		// ExtractorOptions.NoUpsample): the working copy enlarged 1.3
@@ -124,15 +117,12 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 		}
 		up := gray{w, h, (*buf)[:w*h]}
 		enlarge(g, up, float64(g.w)/float64(w), float64(g.h)/float64(h))
-		if e.o.LevelFromImage {
-			second = g
-		}
 		g = up
 		levels++
 	}
 	// Listing keypoints are shared by area: a logo is as likely anywhere
 	// in scale, and a finer level has more room for it.
-	f := extractFrom(g, second, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
+	f := extract(g, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
 	f.W, f.H = img.Bounds().Dx(), img.Bounds().Dy()
 	return f
 }

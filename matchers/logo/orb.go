@@ -596,13 +596,6 @@ var orbPool = sync.Pool{New: func() any { return new(orbScratch) }}
 // that a small logo's corners near its edge still get a whole patch (a
 // listing image is not padded: its edges are not a logo's).
 func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, unit float64, padded bool) *matchers.Features {
-	return extractFrom(g, gray{}, levels, maxPts, threshold, weight, unit, padded)
-}
-
-// extractFrom is extract with second, when it has pixels, as the level
-// after g (g enlarged from second, see ExtractorOptions.LevelFromImage)
-// instead of g resampled; the levels after it are made from it.
-func extractFrom(g, second gray, levels, maxPts, threshold int, weight func(int) float64, unit float64, padded bool) *matchers.Features {
 	f := &matchers.Features{W: int(math.Round(float64(g.w) * unit)), H: int(math.Round(float64(g.h) * unit))}
 	var total float64
 	n := 0
@@ -621,9 +614,7 @@ func extractFrom(g, second gray, levels, maxPts, threshold int, weight func(int)
 	for k := range n {
 		s := math.Pow(scaleStep, float64(k))
 		lv := g
-		if k == 1 && second.pix != nil {
-			lv = second
-		} else if k > 0 {
+		if k > 0 {
 			// Each level from the one before, bilinear: a step of 1.3
 			// hardly aliases, and it costs a quarter of the box filter.
 			// The two buffers alternate: a level is made from the last.
