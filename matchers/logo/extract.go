@@ -45,8 +45,9 @@ type ExtractorOptions struct {
 	// logos). Enlarged, its letters' corners are found and described at
 	// the logo's finer reference levels. The listing's keypoints stay
 	// MaxKeypoints in all, shared by area over one more level, so
-	// matching costs the same; the features cost about 75% more CPU
-	// (+15 ms per 800×800 image, docs/BENCHMARKS.md).
+	// matching costs the same; the features cost more CPU (75% more,
+	// +15 ms per 800×800 image, when the level came; the enlarging was
+	// made cheaper since, h-feat in docs/BENCHMARKS.md).
 	NoUpsample bool
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
