@@ -140,3 +140,23 @@ func BenchmarkListingCurveSet(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(m.IndexBytes())/(1<<20), "index-MiB")
 }
+
+// BenchmarkListingFeatures is BenchmarkListing1kLogos/extract without
+// the index it builds first: the features of the same 800×800 JPEG
+// photos, so that a change to the extraction can be compared in
+// repeated short runs.
+func BenchmarkListingFeatures(b *testing.B) {
+	logos := inventLogos(b, 21, 8)
+	ex := NewExtractor(ExtractorOptions{})
+	var gs []*imageGray
+	for i := range 8 {
+		r := rand.New(rand.NewPCG(22, uint64(i)))
+		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
+		gs = append(gs, lumaOf(b, encodeJPEG(b, img, 40)))
+	}
+	c0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		ex.Listing(gs[i%len(gs)])
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}

@@ -102,9 +102,10 @@
 // buckets, up to 2.2 GB with them). A listing image keeps at most MaxKeypoints
 // (default 1,200) keypoints; its working copy is at most MaxSide pixels
 // on a side, enlarged 1.3 times for the first level (1,040 pixels), and
-// the extraction's pooled buffers (two level planes, the FAST scores, the
-// box sums) take about 9 bytes per pixel of the largest level: about 10 MB
-// for an 800×800 photo with the enlarged level, 6 MB without it. A query's
+// the extraction's pooled buffers (the enlarged plane, two level planes,
+// the FAST scores, the box sums) take about 10 bytes per pixel of the
+// largest level: about 11 MB for an 800×800 photo with the enlarged
+// level, 6 MB without it. A query's
 // working memory (per-logo stamps, counts and bounds, the pairs found, the
 // vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair
 // (the pair, its copy grouped by logo and the logo keypoint): ~17 MB for

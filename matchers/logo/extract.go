@@ -4,6 +4,7 @@ import (
 	"errors"
 	"image"
 	"math"
+	"sync"
 
 	"github.com/markwatch/markwatch/matchers"
 )
@@ -44,8 +45,9 @@ type ExtractorOptions struct {
 	// logos). Enlarged, its letters' corners are found and described at
 	// the logo's finer reference levels. The listing's keypoints stay
 	// MaxKeypoints in all, shared by area over one more level, so
-	// matching costs the same; the features cost about 75% more CPU
-	// (+15 ms per 800×800 image, docs/BENCHMARKS.md).
+	// matching costs the same; the features cost more CPU (75% more,
+	// +15 ms per 800×800 image, when the level came; the enlarging was
+	// made cheaper since, h-feat in docs/BENCHMARKS.md).
 	NoUpsample bool
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
@@ -79,6 +81,10 @@ func NewExtractor(o ExtractorOptions) *Extractor {
 	return &Extractor{o: o.withDefaults()}
 }
 
+// enlargedPool holds the planes of listing images' enlarged first
+// levels (*[]uint8).
+var enlargedPool = sync.Pool{New: func() any { return new([]uint8) }}
+
 // ErrNoFeatures means a logo has too few corners to be found in a photo
 // (blank, a plain shape, or too small).
 var ErrNoFeatures = errors.New("logo: too few keypoints to detect")
@@ -101,8 +107,18 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 		// The pyramid starts one step above the image's size (see
 		// ExtractorOptions.NoUpsample): the working copy enlarged 1.3
 		// times (bilinear), the levels after it from there.
+		// Its 1 MB plane is pooled: an image's features allocate
+		// little else.
 		unit /= scaleStep
-		g = resize(g, int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep)))
+		w, h := int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep))
+		buf := enlargedPool.Get().(*[]uint8)
+		defer enlargedPool.Put(buf)
+		if cap(*buf) < w*h {
+			*buf = make([]uint8, w*h)
+		}
+		up := gray{w, h, (*buf)[:w*h]}
+		enlarge(g, up, float64(g.w)/float64(w), float64(g.h)/float64(h))
+		g = up
 		levels++
 	}
 	// Listing keypoints are shared by area: a logo is as likely anywhere

@@ -1,12 +1,14 @@
 package logo
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/markwatch/markwatch/matchers"
 )
@@ -94,22 +96,9 @@ func resize(g gray, w, h int) gray {
 	out := gray{w, h, make([]uint8, w*h)}
 	fx, fy := float64(g.w)/float64(w), float64(g.h)/float64(h)
 	if fx <= 1 && fy <= 1 {
-		// Enlarging (a small logo): bilinear.
-		for y := range h {
-			sy := (float64(y)+0.5)*fy - 0.5
-			y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
-			y1 := min(y0+1, g.h-1)
-			ty := min(max(sy-float64(y0), 0), 1)
-			for x := range w {
-				sx := (float64(x)+0.5)*fx - 0.5
-				x0 := min(max(int(math.Floor(sx)), 0), g.w-1)
-				x1 := min(x0+1, g.w-1)
-				tx := min(max(sx-float64(x0), 0), 1)
-				a := float64(g.pix[y0*g.w+x0])*(1-tx) + float64(g.pix[y0*g.w+x1])*tx
-				b := float64(g.pix[y1*g.w+x0])*(1-tx) + float64(g.pix[y1*g.w+x1])*tx
-				out.pix[y*w+x] = uint8(a*(1-ty) + b*ty + 0.5)
-			}
-		}
+		// Enlarging (a small logo, a listing image's first level):
+		// bilinear.
+		enlarge(g, out, fx, fy)
 		return out
 	}
 	// Horizontal pass into floats, then vertical, each a box of the
@@ -153,6 +142,79 @@ func resize(g gray, w, h int) gray {
 	return out
 }
 
+// enlarge fills out (larger than g) by bilinear interpolation in floating
+// point. Each source row is interpolated across once, into one of two
+// rows kept while the output rows between them are made (an enlarged
+// source row serves 1–3 output rows), and the columns' source pixels and
+// weights are computed once: the same arithmetic on the same values as
+// interpolating every output pixel from its four source pixels, so the
+// same output bit for bit (TestEnlargeMatchesReference), at a fraction of
+// the cost of the enlarged level a listing image starts with.
+func enlarge(g gray, out gray, fx, fy float64) {
+	w, h := out.w, out.h
+	x0s, x1s := make([]int32, w), make([]int32, w)
+	txs, uxs := make([]float64, w), make([]float64, w)
+	for x := range w {
+		sx := (float64(x)+0.5)*fx - 0.5
+		x0 := min(max(int(math.Floor(sx)), 0), g.w-1)
+		x0s[x], x1s[x] = int32(x0), int32(min(x0+1, g.w-1))
+		tx := min(max(sx-float64(x0), 0), 1)
+		txs[x], uxs[x] = tx, 1-tx
+	}
+	across := func(dst []float64, sy int) {
+		src := g.pix[sy*g.w : (sy+1)*g.w]
+		dst = dst[:len(x0s)]
+		for x := range dst {
+			dst[x] = float64(src[x0s[x]])*uxs[x] + float64(src[x1s[x]])*txs[x]
+		}
+	}
+	rp := newRowPair[float64](w, across)
+	for y := range h {
+		sy := (float64(y)+0.5)*fy - 0.5
+		y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
+		y1 := min(y0+1, g.h-1)
+		ty := min(max(sy-float64(y0), 0), 1)
+		ra, rb := rp.rows(y0, y1)
+		uy := 1 - ty
+		row := out.pix[y*w : (y+1)*w]
+		a, b := ra[:len(row)], rb[:len(row)]
+		for x := range row {
+			row[x] = uint8(a[x]*uy + b[x]*ty + 0.5)
+		}
+	}
+}
+
+// rowPair keeps two source rows interpolated across (by fill, into a row
+// of w) for an interpolation down the columns: consecutive output rows
+// mostly share a source row, which is then interpolated across once.
+type rowPair[T any] struct {
+	a, b   []T
+	ia, ib int
+	fill   func(dst []T, sy int)
+}
+
+func newRowPair[T any](w int, fill func(dst []T, sy int)) *rowPair[T] {
+	return &rowPair[T]{a: make([]T, w), b: make([]T, w), ia: -1, ib: -1, fill: fill}
+}
+
+// rows returns source rows y0 and y1 interpolated across, filling only
+// those not already held.
+func (p *rowPair[T]) rows(y0, y1 int) (a, b []T) {
+	if p.ia != y0 {
+		if p.ib == y0 {
+			p.a, p.b, p.ia, p.ib = p.b, p.a, p.ib, p.ia
+		} else {
+			p.fill(p.a, y0)
+			p.ia = y0
+		}
+	}
+	if p.ib != y1 {
+		p.fill(p.b, y1)
+		p.ib = y1
+	}
+	return p.a, p.b
+}
+
 // halfStep scales g down to w×h (a small step, as between pyramid levels)
 // by bilinear interpolation in 8-bit fixed point, into dst's memory when
 // it is large enough.
@@ -170,17 +232,27 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 		xs[x] = int32(x0)
 		xt[x] = int32(min(max(sx-float64(x0), 0), 1) * 256)
 	}
+	// a·(256-t) + b·t = 256a + (b-a)·t, exactly: half the products.
+	// Each source row is interpolated across once (rowPair).
+	across := func(dst []int32, sy int) {
+		src := g.pix[sy*g.w : (sy+1)*g.w]
+		dst = dst[:len(xs)]
+		for x := range dst {
+			i := xs[x]
+			p := int32(src[i])
+			dst[x] = p<<8 + (int32(src[i+1])-p)*xt[x]
+		}
+	}
+	rp := newRowPair[int32](w, across)
 	for y := range h {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(sy), 0), g.h-2)
 		ty := int32(min(max(sy-float64(y0), 0), 1) * 256)
-		r0, r1 := g.pix[y0*g.w:(y0+1)*g.w], g.pix[(y0+1)*g.w:(y0+2)*g.w]
+		ra, rb := rp.rows(y0, y0+1)
 		row := out.pix[y*w : (y+1)*w]
+		a, b := ra[:len(row)], rb[:len(row)]
 		for x := range row {
-			i, t := xs[x], xt[x]
-			a := int32(r0[i])*(256-t) + int32(r0[i+1])*t
-			b := int32(r1[i])*(256-t) + int32(r1[i+1])*t
-			row[x] = uint8((a*(256-ty) + b*ty + 1<<15) >> 16)
+			row[x] = uint8((a[x]<<8 + (b[x]-a[x])*ty + 1<<15) >> 16)
 		}
 	}
 	return out
@@ -237,15 +309,17 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 			i := y*w + x
 			var bright, dark uint32
 			var sb, sd int32
+			// Without branches: whether a circle pixel is brighter,
+			// darker or neither is a coin toss the branch predictor
+			// lost. m is all ones when its difference is positive.
 			for k := range 16 {
 				v := int(pix[i+off[k]])
-				if v > hi {
-					bright |= 1 << k
-					sb += int32(v - hi)
-				} else if v < lo {
-					dark |= 1 << k
-					sd += int32(lo - v)
-				}
+				db, dd := v-hi, lo-v
+				mb, md := -db>>63, -dd>>63
+				bright |= uint32(mb&1) << k
+				dark |= uint32(md&1) << k
+				sb += int32(db & mb)
+				sd += int32(dd & md)
 			}
 			var s int32
 			if arc9(bright) {
@@ -285,21 +359,49 @@ func fastInto(g gray, t int, score []int32, cs []corner) []corner {
 // fastRow appends to xs the x, at least border from the ends, of row's
 // pixels whose pixels 3 above (up) and 3 below (dn) are not both within t
 // of theirs: an arc of 9 of FAST's 16 holds one of any two pixels 8
-// apart, so the others are no corner. Most pixels end here; a function
-// of its own keeps this loop's variables in registers.
+// apart, so the others are no corner. Most pixels end here, so it tests
+// 8 pixels at a time in the lanes of a word (fastLanes), then the few
+// left one by one; a function of its own keeps its variables in
+// registers.
 //
 //go:noinline
 func fastRow(row, up, dn []uint8, t int, xs []int32) []int32 {
 	up, dn = up[:len(row)], dn[:len(row)]
-	t2 := uint(2 * t)
-	for x := border; x < len(row)-border; x++ {
+	x, end := border, len(row)-border
+	if t < 256 {
+		const even = 0x00ff00ff00ff00ff
+		t1 := uint64(t+1) * 0x0001000100010001
+		for ; x+8 <= end; x += 8 {
+			p := binary.LittleEndian.Uint64(row[x:])
+			u := binary.LittleEndian.Uint64(up[x:])
+			d := binary.LittleEndian.Uint64(dn[x:])
+			// Pixel k's verdict at bit 8k+7.
+			m := fastLanes(p&even, u&even, d&even, t1)>>8 | fastLanes(p>>8&even, u>>8&even, d>>8&even, t1)
+			for m != 0 {
+				xs = append(xs, int32(x+bits.TrailingZeros64(m)>>3))
+				m &= m - 1
+			}
+		}
+	}
+	for ; x < end; x++ {
 		p := int(row[x])
 		// |v-p| ≤ t as one unsigned comparison.
-		if uint(int(up[x])-p+t) > t2 || uint(int(dn[x])-p+t) > t2 {
+		if uint(int(up[x])-p+t) > uint(2*t) || uint(int(dn[x])-p+t) > uint(2*t) {
 			xs = append(xs, int32(x))
 		}
 	}
 	return xs
+}
+
+// fastLanes tests 4 pixels p against the pixels u above and d below them,
+// each in a 16-bit lane of a word (t1 is t+1 in every lane): lane k's top
+// bit is set when u or d differs from p by more than t. 0x8000+a-b-(t+1)
+// has its top bit set exactly when a-b > t, and stays within its lane
+// (between 0x8000-511 and 0x80ff) for t < 256.
+func fastLanes(p, u, d, t1 uint64) uint64 {
+	const top = 0x8000800080008000
+	ph, uh, dh := (p|top)-t1, (u|top)-t1, (d|top)-t1
+	return ((uh - p) | (ph - u) | (dh - p) | (ph - d)) & top
 }
 
 // arc9Tab has bit m set when the 16-bit circular mask m has 9 consecutive
@@ -394,11 +496,14 @@ func boxSums(g gray, dst, tmp []uint16) (box, scratch []uint16) {
 		return dst, tmp
 	}
 	// Rows: a running sum of 5 pixels (the slices of equal length let
-	// the compiler drop the bounds checks).
+	// the compiler drop the bounds checks). The two columns at each end
+	// hold no sum; they are zeroed so that the columns' pass can run
+	// over whole rows (below).
 	for y := range h {
 		src := g.pix[y*w:][:w]
 		out := tmp[y*w:][:w]
 		s := uint16(src[0]) + uint16(src[1]) + uint16(src[2]) + uint16(src[3]) + uint16(src[4])
+		out[0], out[1], out[w-2], out[w-1] = 0, 0, 0, 0
 		out[2] = s
 		o := out[3 : w-2]
 		in, gone := src[5:][:len(o)], src[:len(o)]
@@ -407,18 +512,25 @@ func boxSums(g gray, dst, tmp []uint16) (box, scratch []uint16) {
 			o[x] = s
 		}
 	}
-	// Columns: the first sum in full, then a running sum row by row.
+	// Columns: the first sum in full, then a running sum row by row,
+	// over the plane as one run from row 3 to row h-3 (its end columns
+	// sum zeros). 4 sums at a time in the 16-bit lanes of a word: a
+	// lane's prev+add is at most 25×255+5×255 and its result is not
+	// negative, so no lane carries into or borrows from the next.
 	first := dst[2*w:][:w]
-	for x := 2; x < w-2; x++ {
+	for x := range w {
 		first[x] = tmp[x] + tmp[w+x] + tmp[2*w+x] + tmp[3*w+x] + tmp[4*w+x]
 	}
-	for y := 3; y < h-2; y++ {
-		out := dst[y*w+2:][:w-4]
-		prev := dst[(y-1)*w+2:][:len(out)]
-		add := tmp[(y+2)*w+2:][:len(out)]
-		sub := tmp[(y-3)*w+2:][:len(out)]
-		for x := range out {
-			out[x] = prev[x] + add[x] - sub[x]
+	if h > 5 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 2*n)
+		a := unsafe.Slice((*byte)(unsafe.Pointer(&tmp[0])), 2*n)
+		i, end := 3*w, (h-2)*w
+		for ; i+4 <= end; i += 4 {
+			v := binary.NativeEndian.Uint64(b[2*(i-w):]) + binary.NativeEndian.Uint64(a[2*(i+2*w):]) - binary.NativeEndian.Uint64(a[2*(i-3*w):])
+			binary.NativeEndian.PutUint64(b[2*i:], v)
+		}
+		for ; i < end; i++ {
+			dst[i] = dst[i-w] + tmp[i+2*w] - tmp[i-3*w]
 		}
 	}
 	return dst, tmp

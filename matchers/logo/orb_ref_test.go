@@ -12,6 +12,29 @@ import (
 	"github.com/markwatch/markwatch/matchers"
 )
 
+// resizeEnlargeRef is resize's enlarging branch as it was before enlarge
+// (h-feat): every output pixel from its four source pixels.
+func resizeEnlargeRef(g gray, w, h int) gray {
+	out := gray{w, h, make([]uint8, w*h)}
+	fx, fy := float64(g.w)/float64(w), float64(g.h)/float64(h)
+	for y := range h {
+		sy := (float64(y)+0.5)*fy - 0.5
+		y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
+		y1 := min(y0+1, g.h-1)
+		ty := min(max(sy-float64(y0), 0), 1)
+		for x := range w {
+			sx := (float64(x)+0.5)*fx - 0.5
+			x0 := min(max(int(math.Floor(sx)), 0), g.w-1)
+			x1 := min(x0+1, g.w-1)
+			tx := min(max(sx-float64(x0), 0), 1)
+			a := float64(g.pix[y0*g.w+x0])*(1-tx) + float64(g.pix[y0*g.w+x1])*tx
+			b := float64(g.pix[y1*g.w+x0])*(1-tx) + float64(g.pix[y1*g.w+x1])*tx
+			out.pix[y*w+x] = uint8(a*(1-ty) + b*ty + 0.5)
+		}
+	}
+	return out
+}
+
 // halfStep scales g down to w×h (a small step, as between pyramid levels)
 // by bilinear interpolation in 8-bit fixed point.
 func halfStepRef(g gray, w, h int) gray {
