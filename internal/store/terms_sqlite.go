@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,6 +27,13 @@ const termRowsBatch = 4000
 // filter that keeps more is walked only if the text's rarest term has
 // more complaints still, which a count this far cannot tell.
 const sqliteFilterCap = 10_000
+
+// sqliteWalkFirst sizes the chunks of a SQLite text walk: the first chunk
+// is this many entries of the walked term, each next one twice the last,
+// and a page (or a count) reads at most textMaxScanned of them, as on
+// PostgreSQL: a text whose matches are rarer than that comes back short,
+// with a cursor. A variable for tests.
+var sqliteWalkFirst = 8192
 
 // sqliteTextWalk, when not empty, makes every SQLite text search walk its
 // rarest term ("terms") or the other filters' index ("filters", where
@@ -195,10 +203,16 @@ func (s *Store) sqliteTextPlanOf(ctx context.Context, f QueueFilter, ts []string
 // (queue_key, term) index and the complaint by its queue key, and tests
 // the other filters on it: it stops when limit rows passed, whatever the
 // number of matches after them.
-func (s *Store) eachSQLiteText(ctx context.Context, f QueueFilter, ts []string, cols, after string, limit int, row func(*sql.Rows) error) error {
+//
+// A walk of a term reads it in chunks (sqliteWalkFirst entries, doubling):
+// each chunk's last key is found first by an OFFSET read of the term's
+// entries alone, then the chunk is walked with the probes. It stops at
+// textMaxScanned entries; ended is false then, and reached is the key of
+// the last entry read, where a short page's cursor resumes.
+func (s *Store) eachSQLiteText(ctx context.Context, f QueueFilter, ts []string, cols, after string, limit int, row func(*sql.Rows) error) (ended bool, reached string, err error) {
 	plan, err := s.sqliteTextPlanOf(ctx, f, ts)
 	if err != nil || plan.nothing {
-		return err
+		return true, "", err
 	}
 	g := f
 	g.Text = ""
@@ -226,36 +240,74 @@ func (s *Store) eachSQLiteText(ctx context.Context, f QueueFilter, ts []string, 
 		}
 		cond, args = strings.Join(conds, ` AND `)+` AND `+cond, append(a, args...)
 	}
-	if after != "" {
-		cond += ` AND ` + key + ` > ?`
-		args = append(args, after)
-	}
 	ranges, err := s.queueRanges(ctx, f)
 	if err != nil {
-		return err
+		return false, "", err
 	}
 	read := 0
-	for _, r := range ranges {
-		if read >= limit {
-			break
-		}
+	// walkRanges reads the rows of f after the key lo and up to the key
+	// hi ("": no bound), range by range in queue order.
+	walkRanges := func(lo, hi string) error {
 		c, a := cond, slices.Clone(args)
-		if r[0] != "" || r[1] != "" {
-			c += ` AND ` + key + ` >= ? AND ` + key + ` < ?`
-			a = append(a, r[0], r[1])
+		if lo != "" {
+			c += ` AND ` + key + ` > ?`
+			a = append(a, lo)
 		}
-		a = append(a, limit-read)
-		rows, err := s.read().query(ctx, `SELECT `+strings.ReplaceAll(cols, "{{key}}", key)+` FROM `+from+` WHERE `+c+` ORDER BY `+key+` LIMIT ?`, a...)
-		if err != nil {
-			return err
+		if hi != "" {
+			c += ` AND ` + key + ` <= ?`
+			a = append(a, hi)
 		}
-		n, err := eachRow(rows, row)
-		read += n
-		if err != nil {
-			return err
+		for _, r := range ranges {
+			if read >= limit {
+				return nil
+			}
+			c, a := c, slices.Clone(a)
+			if r[0] != "" || r[1] != "" {
+				c += ` AND ` + key + ` >= ? AND ` + key + ` < ?`
+				a = append(a, r[0], r[1])
+			}
+			a = append(a, limit-read)
+			rows, err := s.read().query(ctx, `SELECT `+strings.ReplaceAll(cols, "{{key}}", key)+` FROM `+from+` WHERE `+c+` ORDER BY `+key+` LIMIT ?`, a...)
+			if err != nil {
+				return err
+			}
+			n, err := eachRow(rows, row)
+			read += n
+			if err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	return nil
+	if plan.byFilter {
+		// The filters keep fewer complaints than the rarest term has
+		// (counted up to sqliteFilterCap): their own walk is bounded.
+		return true, "", walkRanges(after, "")
+	}
+	lo, chunk, scanned := after, sqliteWalkFirst, 0
+	for read < limit {
+		if scanned >= textMaxScanned {
+			return false, lo, nil
+		}
+		chunk = min(chunk, textMaxScanned-scanned)
+		var hi string
+		err := s.read().queryRow(ctx, `SELECT queue_key FROM complaint_term_keys WHERE term = ? AND queue_key > ?
+			ORDER BY queue_key LIMIT 1 OFFSET ?`, plan.walk, lo, chunk-1).Scan(&hi)
+		last := errors.Is(err, sql.ErrNoRows)
+		if err != nil && !last {
+			return false, "", err
+		}
+		// The last chunk (fewer entries left than its size) has no upper
+		// bound.
+		if err := walkRanges(lo, hi); err != nil {
+			return false, "", err
+		}
+		if last {
+			return true, "", nil
+		}
+		lo, scanned, chunk = hi, scanned+chunk, chunk*2
+	}
+	return true, "", nil
 }
 
 // listQueueTextSQLite is listQueueText on SQLite: limit+1 matches read in
@@ -268,7 +320,7 @@ func (s *Store) listQueueTextSQLite(ctx context.Context, f QueueFilter, after st
 	}
 	pr := pageRows{limit: limit}
 	matched := 0
-	err := s.eachSQLiteText(ctx, f, ts, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, {{key}}`, after, limit+1, func(rows *sql.Rows) error {
+	ended, reached, err := s.eachSQLiteText(ctx, f, ts, `c.status, c.body, c.created_at, c.updated_at, c.decided_at, c.decided_by, {{key}}`, after, limit+1, func(rows *sql.Rows) error {
 		matched++
 		return pr.add(rows)
 	})
@@ -277,7 +329,15 @@ func (s *Store) listQueueTextSQLite(ctx context.Context, f QueueFilter, after st
 	}
 	page := pr.page()
 	page.Matched = matched
-	page.MatchedAll = after == "" && page.After == ""
+	switch {
+	case pr.full:
+		// page() set After to the last complaint kept.
+	case !ended:
+		// Short: the walk stopped at textMaxScanned entries.
+		page.After = reached
+	default:
+		page.MatchedAll = after == ""
+	}
 	return page, nil
 }
 
@@ -289,12 +349,12 @@ func (s *Store) countQueueTextSQLite(ctx context.Context, f QueueFilter, limit i
 		return 0, false, nil
 	}
 	var n int64
-	err := s.eachSQLiteText(ctx, f, ts, `{{key}}`, "", limit+1, func(*sql.Rows) error { n++; return nil })
+	ended, _, err := s.eachSQLiteText(ctx, f, ts, `{{key}}`, "", limit+1, func(*sql.Rows) error { n++; return nil })
 	if err != nil {
 		return 0, false, fmt.Errorf("store: count queue: text: %w", err)
 	}
 	if n > int64(limit) {
 		return int64(limit), true, nil
 	}
-	return n, false, nil
+	return n, !ended, nil
 }
