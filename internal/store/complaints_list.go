@@ -254,3 +254,21 @@ func (p *pageRows) page() QueuePage {
 	}
 	return q
 }
+
+// textPage is the page of a text search that read matched matches after
+// the key after: when the walk did not end (it stopped at textMaxScanned
+// rows before the page was full), a short page whose cursor resumes where
+// the walk reached; when it ended on a first page, every match.
+func (p *pageRows) textPage(matched int, ended bool, reached, after string) QueuePage {
+	page := p.page()
+	page.Matched = matched
+	switch {
+	case p.full:
+		// page() set After to the last complaint kept.
+	case !ended:
+		page.After = reached
+	default:
+		page.MatchedAll = after == ""
+	}
+	return page
+}

@@ -523,17 +523,7 @@ func (s *Store) listQueueText(ctx context.Context, f QueueFilter, after string, 
 		if err != nil {
 			return err
 		}
-		page = pr.page()
-		page.Matched = matched
-		switch {
-		case pr.full:
-			// page() set After to the last complaint kept.
-		case !ended:
-			// Short: the walk stopped at textMaxScanned rows.
-			page.After = reached
-		default:
-			page.MatchedAll = after == ""
-		}
+		page = pr.textPage(matched, ended, reached, after)
 		return nil
 	})
 	if err != nil {

@@ -327,18 +327,7 @@ func (s *Store) listQueueTextSQLite(ctx context.Context, f QueueFilter, after st
 	if err != nil {
 		return QueuePage{}, fmt.Errorf("store: list queue: text: %w", err)
 	}
-	page := pr.page()
-	page.Matched = matched
-	switch {
-	case pr.full:
-		// page() set After to the last complaint kept.
-	case !ended:
-		// Short: the walk stopped at textMaxScanned entries.
-		page.After = reached
-	default:
-		page.MatchedAll = after == ""
-	}
-	return page, nil
+	return pr.textPage(matched, ended, reached, after), nil
 }
 
 // countQueueTextSQLite is countQueueText on SQLite: the matches counted up
