@@ -110,10 +110,18 @@ func TestLogoCurve(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo\n")
 	for _, th := range curveThresholds {
-		o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival}.withDefaults()
+		// Whole detections: partial ones are evidence only in context.
+		o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1}.withDefaults()
 		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 		fmt.Fprintf(&b, "%d %.2f %.1f %.1f %.4f %.4f %d %d\n", th.k, th.cov, th.dist, th.rival, float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg)), r.boxOK, r.wrong)
 	}
+	// The partial tier at the defaults (Options.MinPartialCoverage): the
+	// photos whose logo is found only partly, and the unrelated photos
+	// with a partial detection and no whole one.
+	o := Options{}.withDefaults()
+	r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
+	fmt.Fprintf(&b, "# partial (coverage %.2f to %.2f) at the defaults: found only partly %.4f, unrelated photos with a partial match only %.4f\n",
+		o.MinPartialCoverage, o.MinCoverage, float64(r.partFound)/float64(len(pos)), float64(r.partNeg)/float64(len(neg)))
 	t.Log("\n" + b.String())
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)

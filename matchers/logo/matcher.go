@@ -17,6 +17,10 @@ const Name = "logo"
 // Kind is the evidence kind of a logo found in a listing's photo.
 const Kind = "logo_in_photo"
 
+// PartialKind is the evidence kind of a logo partly found in a listing's
+// photo (Detection.Partial): a use of the mark only in context.
+const PartialKind = "logo_partial"
+
 // Options configure a Matcher. Zero fields take the defaults.
 type Options struct {
 	// Disabled builds a Matcher that indexes nothing and finds nothing.
@@ -47,6 +51,17 @@ type Options struct {
 	// that a fit must explain (default 0.2): a logo that only shares an
 	// emblem or a few letters with the one shown explains few of them.
 	MinCoverage float64
+	// MinPartialCoverage is the least coverage of a partial detection
+	// (default 0.1; negative: none): a fit that passes every other
+	// threshold but explains between MinPartialCoverage and MinCoverage
+	// of the logo is reported with Partial set, as evidence of kind
+	// PartialKind, which the scorer counts only when the rest of the
+	// listing supports it (matchers/score's contextual kinds). A logo
+	// partly hidden by a fold, a strap or the photo's edge, or printed
+	// in thin strokes whose corners are few, fits that way; so does a
+	// bare emblem a mark's logo is made of, which is why such a fit is
+	// not a use on its own.
+	MinPartialCoverage float64
 	// MaxCandidates is how many logos, of those whose pairs agree most on
 	// one pose (position, scale, angle of the logo in the photo), are
 	// verified per image (default 8); see the package doc.
@@ -114,6 +129,12 @@ func (o Options) withDefaults() Options {
 	if o.MinCoverage <= 0 {
 		o.MinCoverage = 0.2
 	}
+	switch {
+	case o.MinPartialCoverage == 0:
+		o.MinPartialCoverage = min(0.1, o.MinCoverage)
+	case o.MinPartialCoverage < 0:
+		o.MinPartialCoverage = o.MinCoverage
+	}
 	if o.MaxCandidates <= 0 {
 		o.MaxCandidates = 8
 	}
@@ -154,6 +175,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: max rival %g, min distinct %g, max candidates %d: want ≥ 0", o.MaxRival, o.MinDistinct, o.MaxCandidates)
 	case o.Shortlist < 0 || o.ShortlistTables < 0 || o.ShortlistTables > tables:
 		return fmt.Errorf("logo: shortlist %d of %d tables: want ≥ 0 and 0..%d tables", o.Shortlist, o.ShortlistTables, tables)
+	case o.MinPartialCoverage > 1 || (o.MinPartialCoverage > 0 && o.MinCoverage > 0 && o.MinPartialCoverage > o.MinCoverage):
+		return fmt.Errorf("logo: min partial coverage %g: want at most 1 and at most min coverage %g", o.MinPartialCoverage, o.MinCoverage)
 	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
 		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
 	}
@@ -229,10 +252,14 @@ type Detection struct {
 	Region domain.Region
 	// Scale and Angle (degrees) are the fit's.
 	Scale, Angle float64
+	// Partial is set when the fit explains less of the logo than
+	// Options.MinCoverage but at least MinPartialCoverage.
+	Partial bool
 }
 
-// Detect returns the logos found in each of the listing's images, most
-// inliers first (ties by image, then mark id, then logo).
+// Detect returns the logos found in each of the listing's images, whole
+// detections before partial ones (Detection.Partial), most inliers first
+// (ties by image, then mark id, then logo).
 func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection, error) {
 	var out []Detection
 	for ii := range l.Images {
@@ -315,18 +342,25 @@ const shortlistMinPairs = 3
 func (o Options) decide(fits []Detection) []Detection {
 	var kept []Detection
 	for _, d := range fits {
-		if d.Inliers >= o.MinInliers && d.Coverage >= o.MinCoverage && d.Distinct >= o.MinDistinct &&
+		if d.Inliers >= o.MinInliers && d.Coverage >= o.MinPartialCoverage && d.Distinct >= o.MinDistinct &&
 			float64(d.Rival) <= o.MaxRival*float64(d.Inliers) {
+			d.Partial = d.Coverage < o.MinCoverage
 			kept = append(kept, d)
 		}
 	}
 	return suppress(kept)
 }
 
-// sortDetections orders detections most inliers first, ties by image,
-// then mark id, then logo.
+// sortDetections orders detections whole before partial, then most
+// inliers first, ties by image, then mark id, then logo.
 func sortDetections(out []Detection) {
 	slices.SortStableFunc(out, func(a, b Detection) int {
+		if a.Partial != b.Partial {
+			if a.Partial {
+				return 1
+			}
+			return -1
+		}
 		if a.Inliers != b.Inliers {
 			return b.Inliers - a.Inliers
 		}
@@ -347,9 +381,17 @@ const rivalInliers = 8
 // more than half of the smaller, the one explaining most keypoints: two
 // logos sharing an emblem or a typeface both verify on the one shown, and
 // the logo it is explains more of it (as imagematch keeps the nearest
-// source only).
+// source only). A whole detection is preferred to a partial one.
 func suppress(ds []Detection) []Detection {
-	slices.SortStableFunc(ds, func(a, b Detection) int { return b.Inliers - a.Inliers })
+	slices.SortStableFunc(ds, func(a, b Detection) int {
+		if a.Partial != b.Partial {
+			if a.Partial {
+				return 1
+			}
+			return -1
+		}
+		return b.Inliers - a.Inliers
+	})
 	var kept []Detection
 	for _, d := range ds {
 		ok := true
@@ -418,6 +460,20 @@ func (m *Matcher) score(inliers int) float64 {
 	return 0.6 + 0.4*min(max(x, 0), 1)
 }
 
+// partialScore maps a partial detection's coverage to a signal strength:
+// 0.5 at MinPartialCoverage rising to 0.6 at MinCoverage, where a whole
+// detection starts. Below every threshold alone (a use scores at most
+// Base without aggravation), it counts only when the scorer finds the
+// listing in context (matchers/score).
+func (m *Matcher) partialScore(coverage float64) float64 {
+	lo, hi := m.o.MinPartialCoverage, m.o.MinCoverage
+	x := 1.0
+	if hi > lo {
+		x = (coverage - lo) / (hi - lo)
+	}
+	return 0.5 + 0.1*min(max(x, 0), 1)
+}
+
 // signals turns detections into one signal per mark found.
 func (m *Matcher) signals(l *matchers.Listing, ds []Detection) (ids []string, sigs map[string]*matchers.Signal) {
 	sigs = map[string]*matchers.Signal{}
@@ -428,7 +484,7 @@ func (m *Matcher) signals(l *matchers.Listing, ds []Detection) (ids []string, si
 		id := d.Mark.MarkID
 		s := sigs[id]
 		if s == nil {
-			s = &matchers.Signal{Score: m.score(d.Inliers)}
+			s = &matchers.Signal{}
 			sigs[id], seen[id] = s, map[int]bool{}
 			ids = append(ids, id)
 		}
@@ -441,13 +497,19 @@ func (m *Matcher) signals(l *matchers.Listing, ds []Detection) (ids []string, si
 			url = l.Images[d.Image].URL
 		}
 		r := d.Region
-		s.Evidence = append(s.Evidence, domain.Evidence{
+		e := domain.Evidence{
 			Matcher: Name, Score: m.score(d.Inliers),
 			Field:  fmt.Sprintf("images[%d]", d.Image),
 			Match:  url,
 			Detail: fmt.Sprintf("logo %s found in the photo at %d,%d %d×%d (%d matching keypoints, scale %.2f, rotated %.0f°)", d.Logo, r.X, r.Y, r.W, r.H, d.Inliers, d.Scale, d.Angle),
 			Kind:   Kind, Reference: d.Logo, Region: &r,
-		})
+		}
+		if d.Partial {
+			e.Score, e.Kind = m.partialScore(d.Coverage), PartialKind
+			e.Detail = fmt.Sprintf("part of logo %s found in the photo at %d,%d %d×%d (%d matching keypoints, %.0f%% of the logo's, scale %.2f, rotated %.0f°)", d.Logo, r.X, r.Y, r.W, r.H, d.Inliers, 100*d.Coverage, d.Scale, d.Angle)
+		}
+		s.Evidence = append(s.Evidence, e)
+		s.Score = max(s.Score, e.Score)
 	}
 	slices.Sort(ids)
 	return ids, sigs

@@ -1,6 +1,7 @@
 package logo
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -62,6 +63,8 @@ func TestOptionsValidate(t *testing.T) {
 		"rival":     {MaxRival: -1},
 		"shortlist": {Shortlist: -1},
 		"tables":    {Shortlist: 8, ShortlistTables: 17},
+		"partial":   {MinCoverage: 0.2, MinPartialCoverage: 0.3},
+		"partial>1": {MinPartialCoverage: 1.5},
 	} {
 		if _, err := New(nil, o); err == nil {
 			t.Errorf("%s: accepted %+v", name, o)
@@ -79,7 +82,9 @@ func TestOptionsValidate(t *testing.T) {
 
 // TestDecide: a fit is kept only when it passes every threshold, a rival
 // over the same region with nearly as many inliers rejects it, and of
-// overlapping kept fits the one with most inliers stays.
+// overlapping kept fits the one with most inliers stays; a fit passing
+// every threshold but coverage, with at least MinPartialCoverage, is kept
+// as partial (marked ~ here), after the whole ones and never over one.
 func TestDecide(t *testing.T) {
 	o := Options{}.withDefaults() // 16 inliers, coverage 0.2, distinct 1.5, rival 0.8
 	at := func(x int) domain.Region {
@@ -92,9 +97,19 @@ func TestDecide(t *testing.T) {
 		fits []Detection
 		want []string
 	}{
-		"kept":             {[]Detection{fit("a", 30, 0.3, 3, 0, 0)}, []string{"a"}},
-		"few inliers":      {[]Detection{fit("a", 15, 0.3, 3, 0, 0)}, nil},
-		"low coverage":     {[]Detection{fit("a", 30, 0.19, 3, 0, 0)}, nil},
+		"kept":                    {[]Detection{fit("a", 30, 0.3, 3, 0, 0)}, []string{"a"}},
+		"few inliers":             {[]Detection{fit("a", 15, 0.3, 3, 0, 0)}, nil},
+		"low coverage":            {[]Detection{fit("a", 30, 0.09, 3, 0, 0)}, nil},
+		"partial":                 {[]Detection{fit("a", 30, 0.19, 3, 0, 0)}, []string{"a~"}},
+		"partial, few inliers":    {[]Detection{fit("a", 15, 0.19, 3, 0, 0)}, nil},
+		"partial, shared emblem":  {[]Detection{fit("a", 30, 0.19, 1.4, 0, 0)}, nil},
+		"partial, rival too near": {[]Detection{fit("a", 30, 0.19, 3, 25, 0)}, nil},
+		"overlap: whole before partial": {
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.15, 3, 0, 50)}, []string{"a"},
+		},
+		"apart: whole and partial": {
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.15, 3, 0, 500)}, []string{"a", "b~"},
+		},
 		"shared emblem":    {[]Detection{fit("a", 30, 0.3, 1.4, 0, 0)}, nil},
 		"rival just below": {[]Detection{fit("a", 30, 0.3, 3, 24, 0)}, []string{"a"}},
 		"rival too near":   {[]Detection{fit("a", 30, 0.3, 3, 25, 0)}, nil},
@@ -107,10 +122,57 @@ func TestDecide(t *testing.T) {
 	} {
 		var got []string
 		for _, d := range o.decide(c.fits) {
+			if d.Partial {
+				d.Logo += "~"
+			}
 			got = append(got, d.Logo)
 		}
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: kept %v, want %v", name, got, c.want)
 		}
+	}
+}
+
+// TestPartialEvidence: a partial detection is evidence of kind
+// PartialKind scoring 0.5 at MinPartialCoverage to 0.6 at MinCoverage,
+// below a whole detection's; a mark found whole in one photo and partly in
+// another leads with the whole detection and its score; a negative
+// MinPartialCoverage turns the tier off.
+func TestPartialEvidence(t *testing.T) {
+	m, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id string) *matchers.Mark { return &matchers.Mark{Mark: &domain.Mark{MarkID: id}} }
+	a, b := mk("a"), mk("b")
+	l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{URL: "0.jpg"}, {Index: 1, URL: "1.jpg"}}}
+	det := func(mark *matchers.Mark, img, inliers int, cov float64, partial bool) Detection {
+		return Detection{Image: img, Mark: mark, Logo: mark.MarkID + ".png", Inliers: inliers, Coverage: cov, Partial: partial,
+			Region: domain.Region{X: 1, Y: 2, W: 30, H: 40, ImageW: 800, ImageH: 800}}
+	}
+	ds := []Detection{det(a, 0, 20, 0.3, false), det(b, 0, 40, 0.1, true), det(b, 1, 30, 0.15, true), det(a, 1, 50, 0.19, true)}
+	sortDetections(ds)
+	ids, sigs := m.signals(l, ds)
+	if !slices.Equal(ids, []string{"a", "b"}) {
+		t.Fatalf("marks %v", ids)
+	}
+	sa, sb := sigs["a"], sigs["b"]
+	if len(sa.Evidence) != 2 || sa.Evidence[0].Kind != Kind || sa.Evidence[1].Kind != PartialKind || sa.Score != m.score(20) {
+		t.Errorf("mark a: score %.3f, evidence %+v", sa.Score, sa.Evidence)
+	}
+	if len(sb.Evidence) != 2 || sb.Evidence[0].Kind != PartialKind || sb.Evidence[0].Region == nil {
+		t.Fatalf("mark b: evidence %+v", sb.Evidence)
+	}
+	// b's evidence: the 40-inlier fit at coverage 0.1 (0.5), the other at
+	// 0.15 (0.55); the signal is the strongest.
+	if got := []float64{sb.Evidence[0].Score, sb.Evidence[1].Score, sb.Score}; math.Abs(got[0]-0.5) > 1e-9 || math.Abs(got[1]-0.55) > 1e-9 || got[2] != got[1] {
+		t.Errorf("mark b: scores %v, want [0.5 0.55 0.55]", got)
+	}
+	if m.partialScore(0.19) >= m.score(m.o.MinInliers) || m.partialScore(0.05) != 0.5 || m.partialScore(0.5) != 0.6 {
+		t.Errorf("partial scores %.3f %.3f %.3f", m.partialScore(0.19), m.partialScore(0.05), m.partialScore(0.5))
+	}
+	off := Options{MinPartialCoverage: -1}.withDefaults()
+	if got := off.decide([]Detection{det(a, 0, 30, 0.19, false)}); len(got) != 0 {
+		t.Errorf("tier off: kept %+v", got)
 	}
 }

@@ -147,11 +147,16 @@ func scenes(t testing.TB, seed uint64, s, other *logoSet, n int, o generate.Scen
 	return pos, neg
 }
 
-// outcome is what the matcher made of a set of scenes.
+// outcome is what the matcher made of a set of scenes. Whole detections
+// count; partial ones (Detection.Partial), evidence only in context, are
+// counted apart.
 type outcome struct {
 	found, wrong, falseNeg int // positives: right logo found; another logo found
 	negHit                 int // negatives where any logo was found
 	boxOK                  int // right logo found with its box inside the truth
+	// partFound: positives whose logo is found only partly; partNeg:
+	// negatives with a partial detection and no whole one.
+	partFound, partNeg int
 }
 
 func run(t testing.TB, m *Matcher, pos, neg []scene) outcome {
@@ -174,7 +179,7 @@ func run(t testing.TB, m *Matcher, pos, neg []scene) outcome {
 func tally(pos, neg []scene, posDs, negDs func(int) []Detection) outcome {
 	var o outcome
 	for i, sc := range pos {
-		ds := posDs(i)
+		ds, part := whole(posDs(i))
 		ok := false
 		for _, d := range ds {
 			if d.Mark.MarkID == fmt.Sprintf("m%05d", sc.logo) {
@@ -195,14 +200,35 @@ func tally(pos, neg []scene, posDs, negDs func(int) []Detection) outcome {
 			o.wrong++
 		default:
 			o.falseNeg++
+			for _, d := range part {
+				if d.Mark.MarkID == fmt.Sprintf("m%05d", sc.logo) {
+					o.partFound++
+					break
+				}
+			}
 		}
 	}
 	for i := range neg {
-		if len(negDs(i)) > 0 {
+		switch ds, part := whole(negDs(i)); {
+		case len(ds) > 0:
 			o.negHit++
+		case len(part) > 0:
+			o.partNeg++
 		}
 	}
 	return o
+}
+
+// whole splits detections into whole and partial ones.
+func whole(ds []Detection) (w, part []Detection) {
+	for _, d := range ds {
+		if d.Partial {
+			part = append(part, d)
+		} else {
+			w = append(w, d)
+		}
+	}
+	return w, part
 }
 
 // inside is the share of a's area inside b.

@@ -322,10 +322,14 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	var use, aggr, damp []domain.Evidence
 	ordinary := ordinaryWordOnly(s.matchers, sigs, j)
 	supported := inContext(l, mk, s.matchers, sigs, j)
+	other := usesOther(s.matchers, sigs, j)
 	for i, m := range s.matchers {
 		sig := sigs[i][j]
 		if roles[m.Name()] == roleUse && !supported {
-			sig = withoutContextual(sig)
+			sig = without(sig, contextual)
+		}
+		if roles[m.Name()] == roleUse && other {
+			sig = without(sig, secondary)
 		}
 		score := clamp01(sig.Score)
 		r.Signals[m.Name()] = score
@@ -433,7 +437,12 @@ func (s *Scorer) suppress(l *matchers.Listing, mk *matchers.Mark, j int, sigs []
 // letters is one edit from many honest words and model codes (Z3K, V1K,
 // Avett), so a looser distance would not do; what does is the rest of the
 // listing saying it is about the brand's goods.
-var contextual = map[string]bool{"short_typo": true, "short_leet": true}
+//
+// logo_partial (matchers/logo): part of a mark's logo fitted in a seller's
+// photo, too little of it to tell the logo from an emblem or letters it
+// shares with other marks and with honest goods; with the listing about
+// the mark's goods, or a cue or a low price, it is read as the logo.
+var contextual = map[string]bool{"short_typo": true, "short_leet": true, "logo_partial": true}
 
 // inContext reports whether the listing supports reading a contextual
 // spelling as mark j: its category is not outside the mark's goods, and
@@ -468,12 +477,42 @@ func inContext(l *matchers.Listing, mk *matchers.Mark, ms []matchers.Matcher, si
 	return false
 }
 
-// withoutContextual drops contextual evidence from a use signal, its score
-// becoming that of the strongest evidence left.
-func withoutContextual(sig matchers.Signal) matchers.Signal {
+// secondary lists the evidence kinds that are not a use of a mark in a
+// listing that plainly uses another mark (usesOther): part of a logo
+// seen in the photo of goods the listing sells as another brand's is
+// more likely a pattern the two share, or a print on those goods, than a
+// second brand's logo; and the cue or low price that would put it in
+// context is the other brand's.
+var secondary = map[string]bool{"logo_partial": true}
+
+// usesOther reports whether a mark other than mark j has use evidence
+// that is neither contextual nor secondary: its name or an evasion of it
+// in the text, its official photos, its whole logo.
+func usesOther(ms []matchers.Matcher, sigs [][]matchers.Signal, j int) bool {
+	for i, m := range ms {
+		if roles[m.Name()] != roleUse {
+			continue
+		}
+		for k, sig := range sigs[i] {
+			if k == j {
+				continue
+			}
+			for _, e := range sig.Evidence {
+				if !contextual[e.Kind] && !secondary[e.Kind] && e.Kind != "common_word" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// without drops the evidence of the given kinds from a use signal, its
+// score becoming that of the strongest evidence left.
+func without(sig matchers.Signal, kinds map[string]bool) matchers.Signal {
 	out := matchers.Signal{}
 	for _, e := range sig.Evidence {
-		if contextual[e.Kind] {
+		if kinds[e.Kind] {
 			continue
 		}
 		out.Evidence = append(out.Evidence, e)

@@ -237,3 +237,67 @@ func TestShortSpellingsNeedContext(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialLogoNeedsContext: part of a mark's logo seen in a seller's
+// photo (logo_partial) counts as a use only in context, like a short
+// spelling, and not at all when the listing plainly uses another mark —
+// its name, official photo or whole logo — whose cue or price the partial
+// logo would otherwise borrow; a whole logo of mark m is unaffected.
+func TestPartialLogoNeedsContext(t *testing.T) {
+	partial := sig("logo", 0.58, "logo_partial", "part of logo m.png found in the photo")
+	whole := sig("logo", 0.75, "logo_in_photo", "logo m.png found in the photo")
+	cue := sig("cue", 0.95, "cue", "cue 'replica'")
+	price := sig("price", 0.9, "price", "price 8% of reference")
+	other := sig("text", 1, "exact", "title contains 'Other'")
+	otherWord := sig("text", 1, "common_word", "title contains 'Harbor'")
+	otherPartial := sig("logo", 0.58, "logo_partial", "part of logo o.png found in the photo")
+	cases := []struct {
+		name       string
+		category   string
+		logo       matchers.Signal
+		cue, price matchers.Signal
+		text       matchers.Signal // of the other mark "o"
+		oLogo      matchers.Signal // of the other mark "o"
+		flagged    bool
+	}{
+		{name: "no context", logo: partial},
+		{name: "the mark's goods, no aggravation", category: "bags", logo: partial},
+		{name: "a cue and a low price", logo: partial, cue: cue, price: price, flagged: true},
+		{name: "a cue, the mark's goods", category: "bags", logo: partial, cue: cue, price: price, flagged: true},
+		{name: "other goods", category: "home", logo: partial, cue: cue, price: price},
+		{name: "another mark named", logo: partial, cue: cue, price: price, text: other},
+		{name: "another mark's name as an ordinary word", logo: partial, cue: cue, price: price, text: otherWord, flagged: true},
+		{name: "another mark partly seen too", logo: partial, cue: cue, price: price, oLogo: otherPartial, flagged: true},
+		{name: "whole logo, another mark named", logo: whole, cue: cue, price: price, text: other, flagged: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mark, o := mk("m", nil), mk("o", nil)
+			mark.Categories, o.Categories = []string{"bags"}, []string{"shoes"}
+			ms := []matchers.Matcher{
+				&fake{name: "text", sigs: map[string]matchers.Signal{"o": tc.text}},
+				&fake{name: "logo", sigs: map[string]matchers.Signal{"m": tc.logo, "o": tc.oLogo}},
+				&fake{name: "cue", sigs: map[string]matchers.Signal{"m": tc.cue, "o": tc.cue}},
+				&fake{name: "price", sigs: map[string]matchers.Signal{"m": tc.price}},
+			}
+			s, err := New([]*matchers.Mark{mark, o}, []matchers.Presearcher{&fake{cands: []string{"m", "o"}}}, ms, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: "l1", Version: 1, SellerID: "s", Title: "t", Category: tc.category})
+			res, err := s.Score(context.Background(), l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flagged := false
+			for _, r := range res {
+				if r.Mark.MarkID == "m" {
+					flagged = r.Flagged
+				}
+			}
+			if flagged != tc.flagged {
+				t.Errorf("mark m flagged %v, want %v: %+v", flagged, tc.flagged, res)
+			}
+		})
+	}
+}
