@@ -356,6 +356,12 @@ type Logo struct {
 	// With Shortlist, whose pairs weigh more, 2 cuts the false matches
 	// (docs/BENCHMARKS.md).
 	MinDistinct float64 `yaml:"min_distinct"`
+	// MinPartialCoverage is the least coverage of a partly seen logo
+	// (logo.Options.MinPartialCoverage; 0: the measured default, 0.1;
+	// negative: none): a fit passing every threshold but MinCoverage is
+	// evidence of kind logo_partial, which the scorer counts only in
+	// context and not in a listing that uses another mark.
+	MinPartialCoverage float64 `yaml:"min_partial_coverage"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -593,6 +599,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.max_candidates: must be positive, got %d", d.MaxCandidates)
 	case d.Logo.MinDistinct < 0:
 		return fmt.Errorf("detection.logo.min_distinct: must be 0 (the default) or positive, got %g", d.Logo.MinDistinct)
+	case d.Logo.MinPartialCoverage > 1 || (d.Logo.MinCoverage > 0 && d.Logo.MinPartialCoverage > d.Logo.MinCoverage):
+		return fmt.Errorf("detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got %g", d.Logo.MinPartialCoverage)
 	case d.Logo.Shortlist < 0:
 		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:

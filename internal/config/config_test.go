@@ -73,6 +73,7 @@ func TestLoadBad(t *testing.T) {
 		"logo_shortlist":        "detection.logo.shortlist: must be 0",
 		"logo_shortlist_tables": "detection.logo.shortlist_tables: must be in [0, 16], got 17",
 		"logo_min_distinct":     "detection.logo.min_distinct: must be 0",
+		"logo_min_partial":      "detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got 0.3",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
