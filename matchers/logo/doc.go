@@ -79,6 +79,15 @@
 //     seller's photo of a bare emblem (one a mark's logo is made of)
 //     fits that logo with distinctive inliers and 15–19% coverage, as
 //     partly seen logos do (docs/BENCHMARKS.md, "Partly seen logos").
+//     Such a fit, passing every threshold but explaining between
+//     MinPartialCoverage and MinCoverage, with inliers twice as
+//     distinctive (MinPartialDistinct: less of the logo seen, more
+//     clearly this logo's), is kept as a partial detection
+//     (Detection.Partial, evidence of kind PartialKind, scored 0.5–0.6
+//     by coverage, after and never over a whole one): the scorer
+//     (matchers/score) counts it only in context and not in a listing
+//     that uses another mark, which is what tells a partly seen logo
+//     from a print of its emblem on goods sold as another brand's.
 //
 // Why written here: no pure-Go feature library exists (gocv and the like
 // wrap OpenCV through cgo), and markwatch builds with CGO_ENABLED=0.
