@@ -221,15 +221,7 @@ func TestShortSpellingsNeedContext(t *testing.T) {
 				&fake{name: "text", sigs: map[string]matchers.Signal{"m": tc.text}},
 				&fake{name: "cue", sigs: map[string]matchers.Signal{"m": tc.cue}},
 			}
-			s, err := New([]*matchers.Mark{mark}, []matchers.Presearcher{&fake{cands: []string{"m"}}}, ms, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: "l1", Version: 1, SellerID: "s", Title: "t", Category: tc.category})
-			res, err := s.Score(context.Background(), l)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := scoreIn(t, []*matchers.Mark{mark}, ms, tc.category)
 			flagged := len(res) == 1 && res[0].Flagged
 			if flagged != tc.flagged || (len(res) == 1) != tc.evidence {
 				t.Errorf("flagged %v with %d results, want flagged %v, result %v: %+v", flagged, len(res), tc.flagged, tc.evidence, res)
@@ -280,16 +272,8 @@ func TestPartialLogoNeedsContext(t *testing.T) {
 				&fake{name: "cue", sigs: map[string]matchers.Signal{"m": tc.cue, "o": tc.cue}},
 				&fake{name: "price", sigs: map[string]matchers.Signal{"m": tc.price}},
 			}
-			s, err := New([]*matchers.Mark{mark, o}, []matchers.Presearcher{&fake{cands: []string{"m", "o"}}}, ms, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: "l1", Version: 1, SellerID: "s", Title: "t", Category: tc.category})
-			res, err := s.Score(context.Background(), l)
-			if err != nil {
-				t.Fatal(err)
-			}
 			flagged := false
+			res := scoreIn(t, []*matchers.Mark{mark, o}, ms, tc.category)
 			for _, r := range res {
 				if r.Mark.MarkID == "m" {
 					flagged = r.Flagged
@@ -300,4 +284,24 @@ func TestPartialLogoNeedsContext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scoreIn scores a listing in category against marks, every mark a
+// candidate, with the matchers ms.
+func scoreIn(t *testing.T, marks []*matchers.Mark, ms []matchers.Matcher, category string) []Result {
+	t.Helper()
+	var ids []string
+	for _, m := range marks {
+		ids = append(ids, m.MarkID)
+	}
+	s, err := New(marks, []matchers.Presearcher{&fake{cands: ids}}, ms, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := matchers.NewListing(&domain.Listing{SchemaVersion: 1, ListingID: "l1", Version: 1, SellerID: "s", Title: "t", Category: category})
+	res, err := s.Score(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
