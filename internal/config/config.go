@@ -375,6 +375,28 @@ type Logo struct {
 	// Cost and recall per setting: docs/BENCHMARKS.md.
 	Shortlist       int `yaml:"shortlist"`
 	ShortlistTables int `yaml:"shortlist_tables"`
+	// MaxImages is how many of a listing's images, from the first, logo
+	// detection looks at (0: the default, 4; negative: every image, up
+	// to limits.max_images). Each image costs tens of milliseconds of
+	// CPU (docs/BENCHMARKS.md), and sellers put the product and its logo
+	// in the first photos; the rest are still hashed against official
+	// photos and logos.
+	MaxImages int `yaml:"max_images"`
+}
+
+// DefaultLogoMaxImages is detection.logo.max_images when 0.
+const DefaultLogoMaxImages = 4
+
+// FeatureImages is how many of a listing's first images get local
+// features for logo detection: MaxImages resolved (0 means every image).
+func (l Logo) FeatureImages() int {
+	switch {
+	case l.MaxImages == 0:
+		return DefaultLogoMaxImages
+	case l.MaxImages < 0:
+		return 0
+	}
+	return l.MaxImages
 }
 
 // Text configures the word-mark matcher.

@@ -69,6 +69,11 @@ type ImageOptions struct {
 	// CacheSize is how many hash sets are kept by URL and by content
 	// (default 10000 each).
 	CacheSize int
+	// FeatureImages, when positive, computes Features for a listing's
+	// first FeatureImages images only (the others are hashed alone):
+	// logo detection costs tens of milliseconds of CPU an image, and a
+	// listing may carry up to limits.max_images. 0: every image.
+	FeatureImages int
 	// Registerer receives the preparer's metrics
 	// (markwatch_reference_images_skipped_total,
 	// markwatch_image_cache_lookups_total); nil means none.
@@ -82,11 +87,29 @@ type Images struct {
 	fetch    Fetcher
 	hash     Hasher
 	features FeatureExtractor
-	sem      chan struct{}
-	byURL    *lru.Cache[string, prepared]
-	byBytes  *lru.Cache[[32]byte, prepared]
-	metrics  *imageMetrics
+	// featureImages is ImageOptions.FeatureImages.
+	featureImages int
+	sem           chan struct{}
+	byURL         *lru.Cache[string, prepared]
+	byBytes       *lru.Cache[contentKey, prepared]
+	metrics       *imageMetrics
 }
+
+// contentKey keys the by-content cache: the same bytes are prepared one
+// way as a listing image and another as a mark's reference (a
+// reference's hashes include mirrored and cropped copies, a logo's
+// features are a logo's), so a listing that reuses a mark's file gets a
+// listing image's preparation.
+type contentKey struct {
+	sum  [32]byte
+	role uint8
+}
+
+// Roles of a prepared image, in contentKey.
+const (
+	roleListing uint8 = iota
+	roleReference
+)
 
 // prepared is what is kept of one image: its hashes, for a listing image
 // hashed by a RegionHasher their regions, and, when features are computed,
@@ -95,6 +118,10 @@ type prepared struct {
 	hashes   []uint64
 	regions  []*domain.Region
 	features *matchers.Features
+	// featured says the features were computed (features may still be
+	// nil: none found): an image first prepared without them, past a
+	// listing's FeatureImages, is prepared again where they are wanted.
+	featured bool
 }
 
 // NewImages returns an image preparer.
@@ -112,7 +139,7 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
-	byBytes, err := lru.New[[32]byte, prepared](o.CacheSize)
+	byBytes, err := lru.New[contentKey, prepared](o.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("detection: image cache: %w", err)
 	}
@@ -120,7 +147,7 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Images{fetch: f, hash: h, features: o.Features, sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes, metrics: m}, nil
+	return &Images{fetch: f, hash: h, features: o.Features, featureImages: max(o.FeatureImages, 0), sem: make(chan struct{}, o.Concurrency), byURL: byURL, byBytes: byBytes, metrics: m}, nil
 }
 
 // Listing fetches and hashes a listing's images concurrently. An image
@@ -131,36 +158,49 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 	var wg sync.WaitGroup
 	for i, ref := range l.Images {
 		out[i] = matchers.ListingImage{Index: i, URL: ref}
+		feat := im.features != nil && (im.featureImages == 0 || i < im.featureImages)
 		h, ok := im.byURL.Get(ref)
+		ok = ok && (h.featured || !feat)
 		im.metrics.lookups.WithLabelValues(cacheURL, hitOrMiss(ok)).Inc()
 		if ok {
-			out[i].Hashes, out[i].Regions, out[i].Features, out[i].Cause = h.hashes, h.regions, h.features, CauseCached
+			out[i].Hashes, out[i].Regions, out[i].Cause = h.hashes, h.regions, CauseCached
+			if feat {
+				out[i].Features = h.features
+			}
 			continue
 		}
 		wg.Go(func() {
-			h, err := im.loadListing(ctx, ref)
+			h, err := im.loadListing(ctx, ref, feat)
 			out[i].Cause = ImageCause(err)
 			if err != nil {
 				out[i].Err = err.Error()
 				return
 			}
-			im.byURL.Add(ref, h)
-			out[i].Hashes, out[i].Regions, out[i].Features = h.hashes, h.regions, h.features
+			if old, ok := im.byURL.Peek(ref); !ok || h.featured || !old.featured {
+				im.byURL.Add(ref, h)
+			}
+			out[i].Hashes, out[i].Regions = h.hashes, h.regions
+			if feat {
+				out[i].Features = h.features
+			}
 		})
 	}
 	wg.Wait()
 	return out, ctx.Err()
 }
 
-// loadListing fetches, hashes and prepares a listing image: from one
-// decode when the feature extractor is a ListingPreparer, otherwise
-// through the hasher and then the extractor.
-func (im *Images) loadListing(ctx context.Context, ref string) (prepared, error) {
+// loadListing fetches, hashes and prepares a listing image, with its
+// features when feat: from one decode when the feature extractor is a
+// ListingPreparer, otherwise through the hasher and then the extractor.
+func (im *Images) loadListing(ctx context.Context, ref string, feat bool) (prepared, error) {
+	if !feat {
+		return im.load(ctx, ref, roleListing, false, im.hashListing, nil)
+	}
 	lp, ok := im.features.(ListingPreparer)
 	if !ok {
-		return im.load(ctx, ref, im.hashListing, im.listingFeatures())
+		return im.load(ctx, ref, roleListing, true, im.hashListing, im.features.ListingFeatures)
 	}
-	return im.load(ctx, ref, func(ctx context.Context, data []byte) (prepared, error) {
+	return im.load(ctx, ref, roleListing, true, func(ctx context.Context, data []byte) (prepared, error) {
 		h, r, f, err := lp.PrepareListing(ctx, data)
 		if err == nil && f == nil && ctx.Err() != nil {
 			// As load does when the features alone fail for it.
@@ -190,18 +230,13 @@ func (im *Images) hashReference(ctx context.Context, data []byte) (prepared, err
 // featureFunc computes an image's local features.
 type featureFunc func(context.Context, []byte) (*matchers.Features, error)
 
-func (im *Images) listingFeatures() featureFunc {
-	if im.features == nil {
-		return nil
-	}
-	return im.features.ListingFeatures
-}
-
-// load fetches ref and hashes it with fn, and computes its features with
-// feat if not nil, under the concurrency bound. An image that hashes but
+// load fetches ref and prepares it in role: hashes it with fn, and
+// computes its features with feat if not nil (or fn does), under the
+// concurrency bound; withFeatures says the features are wanted, so a
+// cached preparation without them does not do. An image that hashes but
 // has no features is kept with its hashes: logo detection is one signal
 // of several.
-func (im *Images) load(ctx context.Context, ref string, fn func(context.Context, []byte) (prepared, error), feat featureFunc) (prepared, error) {
+func (im *Images) load(ctx context.Context, ref string, role uint8, withFeatures bool, fn func(context.Context, []byte) (prepared, error), feat featureFunc) (prepared, error) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -212,8 +247,9 @@ func (im *Images) load(ctx context.Context, ref string, fn func(context.Context,
 	if err != nil {
 		return prepared{}, err
 	}
-	sum := sha256.Sum256(data)
-	p, ok := im.byBytes.Get(sum)
+	key := contentKey{sha256.Sum256(data), role}
+	p, ok := im.byBytes.Get(key)
+	ok = ok && (p.featured || !withFeatures)
 	im.metrics.lookups.WithLabelValues(cacheContent, hitOrMiss(ok)).Inc()
 	if ok {
 		return p, nil
@@ -231,7 +267,10 @@ func (im *Images) load(ctx context.Context, ref string, fn func(context.Context,
 			return prepared{}, ctx.Err()
 		}
 	}
-	im.byBytes.Add(sum, p)
+	p.featured = withFeatures
+	if old, ok := im.byBytes.Peek(key); !ok || p.featured || !old.featured {
+		im.byBytes.Add(key, p)
+	}
 	return p, nil
 }
 
@@ -319,7 +358,7 @@ func (im *Images) Mark(ctx context.Context, m *domain.Mark) (_ *matchers.Mark, s
 			if refs[i].Kind == matchers.RefLogo && im.features != nil {
 				feat = im.features.LogoFeatures
 			}
-			p, err := im.load(ctx, refs[i].URL, im.hashReference, feat)
+			p, err := im.load(ctx, refs[i].URL, roleReference, feat != nil, im.hashReference, feat)
 			if err != nil {
 				errs[i] = err
 				return

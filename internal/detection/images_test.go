@@ -8,14 +8,18 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
+	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/imagematch"
 	"github.com/markwatch/markwatch/matchers/imagematch/imagetest"
 )
@@ -181,5 +185,89 @@ func TestListingImageBounds(t *testing.T) {
 	}
 	if out[1].Err != "" || len(out[1].Hashes) == 0 {
 		t.Errorf("good image: %+v", out[1])
+	}
+}
+
+// countFeatures is a FeatureExtractor that counts its calls and gives
+// every image one keypoint; it is not a ListingPreparer.
+type countFeatures struct{ listing, logo atomic.Int32 }
+
+func (c *countFeatures) ListingFeatures(context.Context, []byte) (*matchers.Features, error) {
+	c.listing.Add(1)
+	return &matchers.Features{W: 1, H: 1, Points: make([]matchers.Keypoint, 1), Desc: make([]matchers.Descriptor, 1)}, nil
+}
+
+func (c *countFeatures) LogoFeatures(context.Context, []byte) (*matchers.Features, error) {
+	c.logo.Add(1)
+	return &matchers.Features{W: 2, H: 2, Points: make([]matchers.Keypoint, 1), Desc: make([]matchers.Descriptor, 1)}, nil
+}
+
+// TestFeatureImages: with FeatureImages 2, a listing's first two images
+// get features and the others are hashed alone; an image first seen past
+// the bound (by URL, or the same bytes under another URL) gets its
+// features when a later listing shows it first, and keeps them; a
+// listing image whose bytes are a mark's logo is prepared as a listing
+// image (its own hashes and listing features), not as the logo.
+func TestFeatureImages(t *testing.T) {
+	fetch := mapFetcher{}
+	for _, n := range []string{"a", "b", "c", "d", "logo"} {
+		fetch[n] = []byte(strings.Repeat(n, 8))
+	}
+	fetch["d-copy"] = fetch["d"]
+	cf := &countFeatures{}
+	im, err := NewImages(fetch, lenHasher{}, ImageOptions{Features: cf, FeatureImages: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	has := func(imgs []matchers.ListingImage) (out []bool) {
+		for _, i := range imgs {
+			if len(i.Hashes) != 1 || i.Err != "" {
+				t.Fatalf("image %s: %+v", i.URL, i)
+			}
+			out = append(out, i.Features != nil)
+		}
+		return out
+	}
+	listing := func(urls ...string) []bool {
+		out, err := im.Listing(ctx, &domain.Listing{Images: urls})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return has(out)
+	}
+	if got := listing("a", "b", "c", "d"); !slices.Equal(got, []bool{true, true, false, false}) || cf.listing.Load() != 2 {
+		t.Fatalf("first listing: features %v, %d extractions", got, cf.listing.Load())
+	}
+	// c was hashed without features: shown first, it gets them; d's
+	// bytes under another URL too.
+	if got := listing("c", "d-copy", "a"); !slices.Equal(got, []bool{true, true, false}) || cf.listing.Load() != 4 {
+		t.Fatalf("second listing: features %v, %d extractions", got, cf.listing.Load())
+	}
+	// Now cached with features, wherever they come (d's by its bytes).
+	if got := listing("d", "c", "b", "a"); !slices.Equal(got, []bool{true, true, false, false}) || cf.listing.Load() != 4 {
+		t.Fatalf("third listing: features %v, %d extractions", got, cf.listing.Load())
+	}
+	if got := listing("b", "a"); !slices.Equal(got, []bool{true, true}) || cf.listing.Load() != 4 {
+		t.Fatalf("fourth listing: features %v, %d extractions", got, cf.listing.Load())
+	}
+	// A mark's logo, then a listing showing the same file.
+	p, skipped, err := im.Mark(ctx, &domain.Mark{MarkID: "m", Logos: []string{"logo"}})
+	if err != nil || len(skipped) != 0 || len(p.References) != 1 || p.References[0].Features == nil || cf.logo.Load() != 1 {
+		t.Fatalf("mark: %+v, skipped %v, %v", p, skipped, err)
+	}
+	out, err := im.Listing(ctx, &domain.Listing{Images: []string{"logo"}})
+	if err != nil || out[0].Features == nil || out[0].Features.W != 1 || cf.listing.Load() != 5 {
+		t.Errorf("listing showing the logo's file: %+v (%d listing extractions), %v", out[0], cf.listing.Load(), err)
+	}
+}
+
+// TestLogoMaxImagesConfig: detection.logo.max_images resolves to the
+// images that get features: 0 the default 4, negative every image.
+func TestLogoMaxImagesConfig(t *testing.T) {
+	for in, want := range map[int]int{0: config.DefaultLogoMaxImages, -1: 0, 7: 7} {
+		if got := (config.Logo{MaxImages: in}).FeatureImages(); got != want {
+			t.Errorf("max_images %d: %d images with features, want %d", in, got, want)
+		}
 	}
 }

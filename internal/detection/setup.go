@@ -58,7 +58,7 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 // preparer also computes the local features of listing images and logos
 // for logo detection, decoded through h.
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
-	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, Registerer: reg}
+	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, FeatureImages: d.Logo.FeatureImages(), Registerer: reg}
 	if ih, ok := h.(*imagematch.Hasher); ok && d.Logo.Enabled {
 		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{NoUpsample: d.Logo.FastFeatures})
 	}
