@@ -16,6 +16,10 @@ const (
 	kindNominative    = "nominative"
 	kindOfficialPhoto = "official_photo"
 	kindLogo          = "logo"
+	// kindLogoInPhoto and kindLogoPartial: a mark's logo found, whole or
+	// in part, on the goods in the seller's own photo (matchers/logo).
+	kindLogoInPhoto = "logo_in_photo"
+	kindLogoPartial = "logo_partial"
 	kindFuzzy         = "fuzzy"
 	kindBelowFloor    = "below_floor"
 )
@@ -76,7 +80,7 @@ var textFields = []string{"title", "brand", "description"}
 
 // SellerEvidence is the part of c's evidence its seller may see: the words
 // of its own listing that matched, the public URLs of mark's reference
-// images its photos matched, and its price beside mark's reference price
+// images its photos matched or showed (a logo seen on the goods), and its price beside mark's reference price
 // when the price was evidence. Nothing else of the complaint is copied:
 // not the explanation or notes, not other sellers (the authorized-seller
 // list stays out).
@@ -91,11 +95,13 @@ func SellerEvidence(c *domain.Complaint, mark *domain.Mark) domain.NoticeEvidenc
 		switch {
 		case e.Kind == kindBelowFloor:
 			priced = true
-		case e.Kind == kindOfficialPhoto || e.Kind == kindLogo:
-			// The detail names the reference ("matches official photo
-			// URL"); only a URL the mark itself publishes is copied.
+		case e.Kind == kindOfficialPhoto || e.Kind == kindLogo || e.Kind == kindLogoInPhoto || e.Kind == kindLogoPartial:
+			// The evidence names the reference (its Reference, or the
+			// detail: "matches official photo URL", "logo URL found in
+			// the photo"); only a URL the mark itself publishes is
+			// copied.
 			for _, r := range refs {
-				if r != "" && strings.Contains(e.Detail, r) && !slices.Contains(ev.ReferenceImages, r) {
+				if r != "" && (r == e.Reference || strings.Contains(e.Detail, r)) && !slices.Contains(ev.ReferenceImages, r) {
 					ev.ReferenceImages = append(ev.ReferenceImages, r)
 				}
 			}

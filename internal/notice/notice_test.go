@@ -237,6 +237,20 @@ func TestSellerEvidence(t *testing.T) {
 	if strings.Join(got.ReferenceImages, ",") != "https://acme.example/o.jpg" {
 		t.Errorf("reference images %v", got.ReferenceImages)
 	}
+	// A logo found on the goods in the seller's own photo, whole or in
+	// part, names the logo; a reference the mark does not publish is not
+	// copied.
+	for _, kind := range []string{"logo_in_photo", "logo_partial"} {
+		lc := *c
+		lc.Evidence = []domain.Evidence{
+			{Matcher: "logo", Score: 0.7, Field: "images[1]", Match: "https://seller.example/2.jpg", Kind: kind, Reference: "https://acme.example/logo.png",
+				Detail: "logo https://acme.example/logo.png found in the photo at 10,20 80×40 (30 matching keypoints, scale 0.40, rotated 5°)"},
+			{Matcher: "logo", Score: 0.7, Field: "images[2]", Kind: kind, Reference: "https://other.example/logo.png"},
+		}
+		if got := SellerEvidence(&lc, mark); strings.Join(got.ReferenceImages, ",") != "https://acme.example/logo.png" || len(got.MatchedWords) != 0 {
+			t.Errorf("%s: reference images %v, words %v", kind, got.ReferenceImages, got.MatchedWords)
+		}
+	}
 	if got.Price == nil || got.Price.Reference.Amount != "250.00" || got.Price.Listing.Amount != "19.00" {
 		t.Errorf("price %+v", got.Price)
 	}
