@@ -20,8 +20,8 @@ const (
 	// in part, on the goods in the seller's own photo (matchers/logo).
 	kindLogoInPhoto = "logo_in_photo"
 	kindLogoPartial = "logo_partial"
-	kindFuzzy         = "fuzzy"
-	kindBelowFloor    = "below_floor"
+	kindFuzzy       = "fuzzy"
+	kindBelowFloor  = "below_floor"
 )
 
 // obfuscationKinds are the text matcher's kinds for a brand name spelled
