@@ -258,14 +258,15 @@ type scratch struct {
 	best1 []int32
 	lk    listingKeys
 	near  []nearest
-	nearQ []uint32
-	rev   []hit
-	best2 []int32
-	nTie  []float32
-	slot  []int32  // per logo: its position in cur
-	count []uint32 // per logo: its hits, then where they start in byLogo
-	cur   []hit    // the current listing descriptor's hits, one per logo
-	hits  []hit    // every kept hit
+	// touchedQ is a bit per listing descriptor (see shortlistPairs).
+	touchedQ []uint64
+	rev      []hit
+	best2    []int32
+	nTie     []float32
+	slot     []int32  // per logo: its position in cur
+	count    []uint32 // per logo: its hits, then where they start in byLogo
+	cur      []hit    // the current listing descriptor's hits, one per logo
+	hits     []hit    // every kept hit
 	// byLogo is hits grouped by logo.
 	byLogo []hit
 	// bins are one logo's votes in pose space (open addressing, a key
@@ -287,6 +288,8 @@ type scratch struct {
 	rpts []matchers.Keypoint
 	// logs memoizes math.Log of a pair's scale ratio (see vote).
 	logs [logMemo]logEntry
+	// dhist counts distances (see nthNearest).
+	dhist [257]int32
 }
 
 // bin is one pose bin of the vote table.
@@ -362,6 +365,12 @@ type probe struct {
 	// (within tieBits of its nearest, sc.best1), for the second stage's
 	// weights (see shortlistPairs).
 	ties bool
+	// near, when positive, keeps for each listing descriptor the hits
+	// of its near nearest logos only (those within the distance of its
+	// near-th nearest logo): what the shortlist votes on (see
+	// Options.ShortlistNearest). The ties and weights still count every
+	// logo found.
+	near int
 }
 
 // allTables are the multi-index's tables in order: a full query.
@@ -473,6 +482,9 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 				}
 			}
 		}
+		if p.near > 0 && len(cur) > p.near {
+			lim = min(lim, nthNearest(cur, p.near, &sc.dhist))
+		}
 		for _, c := range cur {
 			if c.d <= lim && (allow == nil || allow[c.logo]) {
 				c.w = 0
@@ -487,6 +499,25 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 	// is not taken for this one's.
 	clear(sc.stamp)
 	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.noPairs)
+}
+
+// nthNearest is the distance of the n-th nearest of cur (each a distinct
+// logo), counted by distance in hist (cleared again after).
+func nthNearest(cur []hit, n int, hist *[257]int32) int32 {
+	for _, c := range cur {
+		hist[c.d]++
+	}
+	var d int32
+	k := int32(0)
+	for d = 0; d < 256; d++ {
+		if k += hist[d]; k >= int32(n) {
+			break
+		}
+	}
+	for _, c := range cur {
+		hist[c.d] = 0
+	}
+	return d
 }
 
 // rank groups sc.hits by logo, votes on the poses and returns the at
