@@ -42,6 +42,10 @@ type listingKeys struct {
 	key  [tables][]uint32
 	head [tables][]int32
 	next [tables][]int32
+	// has has a bit set for each key of a table some listing
+	// descriptor has: 8 KB a table, where the open-addressing slots
+	// are ~40 KB, and most keys looked up are none of the photo's.
+	has [tables][1 << 16 / 64]uint64
 }
 
 const noKey = ^uint32(0)
@@ -59,8 +63,10 @@ func (lk *listingKeys) build(f *matchers.Features) {
 			lk.key[t][i] = noKey
 		}
 		lk.next[t] = slices.Grow(lk.next[t][:0], len(f.Desc))[:len(f.Desc)]
+		clear(lk.has[t][:])
 		for qi := range f.Desc {
 			k := key(&f.Desc[qi], t)
+			lk.has[t][k>>6] |= 1 << (k & 63)
 			i := (k * 0x9e3779b1) >> 16 & lk.mask
 			for lk.key[t][i] != noKey && lk.key[t][i] != k {
 				i = (i + 1) & lk.mask
@@ -77,6 +83,9 @@ func (lk *listingKeys) build(f *matchers.Features) {
 // first is the first of the photo's descriptors with key k in table t
 // (-1: none); next[t] chains the others.
 func (lk *listingKeys) first(t int, k uint32) int32 {
+	if lk.has[t][k>>6]>>(k&63)&1 == 0 {
+		return -1
+	}
 	i := (k * 0x9e3779b1) >> 16 & lk.mask
 	for {
 		switch lk.key[t][i] {
