@@ -78,8 +78,9 @@ type Options struct {
 	// descriptors are first looked up in ShortlistTables of the 16
 	// tables only, and the Shortlist logos whose pairs agree most on one
 	// pose are kept; then the full look-up pairs them with those logos
-	// only (0: one stage, every logo paired). 64 costs about half the
-	// one stage's matching at 1,000 drawn logos and 10,000 logos and
+	// only (0: one stage, every logo paired). 64 costs about a third of
+	// the one stage's matching at 1,000 drawn logos, half at 10,000
+	// logos (with ShortlistNearest's default), and
 	// keeps the fixtures' logos found; its curve is not the one stage's
 	// (at these thresholds more found and more false matches: raise
 	// MinDistinct to 2). See docs/BENCHMARKS.md for each setting.
