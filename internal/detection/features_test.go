@@ -122,14 +122,14 @@ func TestFastFeaturesConfig(t *testing.T) {
 }
 
 // TestLogoShortlistConfig checks that detection.logo.shortlist,
-// shortlist_tables, shortlist_nearest and min_distinct reach the logo matcher's options.
+// shortlist_tables, shortlist_nearest, shortlist_margin and min_distinct reach the logo matcher's options.
 func TestLogoShortlistConfig(t *testing.T) {
 	d := config.Default().Detection
 	if o := OptionsFrom(d).Logo; o.Shortlist != 0 || o.ShortlistTables != 0 {
 		t.Errorf("default: shortlist %d of %d tables, want one stage", o.Shortlist, o.ShortlistTables)
 	}
-	d.Logo.Shortlist, d.Logo.ShortlistTables, d.Logo.MinDistinct, d.Logo.ShortlistNearest = 64, 2, 2, 8
-	if o := OptionsFrom(d).Logo; o.Shortlist != 64 || o.ShortlistTables != 2 || o.MinDistinct != 2 || o.ShortlistNearest != 8 {
-		t.Errorf("shortlist %d of %d tables, %d nearest, min distinct %g; want 64 of 2, 8, 2", o.Shortlist, o.ShortlistTables, o.ShortlistNearest, o.MinDistinct)
+	d.Logo.Shortlist, d.Logo.ShortlistTables, d.Logo.MinDistinct, d.Logo.ShortlistNearest, d.Logo.ShortlistMargin = 64, 2, 2, 8, 6
+	if o := OptionsFrom(d).Logo; o.Shortlist != 64 || o.ShortlistTables != 2 || o.MinDistinct != 2 || o.ShortlistNearest != 8 || o.ShortlistMargin != 6 {
+		t.Errorf("shortlist %d of %d tables, %d nearest, margin %d, min distinct %g; want 64 of 2, 8, 6, 2", o.Shortlist, o.ShortlistTables, o.ShortlistNearest, o.ShortlistMargin, o.MinDistinct)
 	}
 }

@@ -38,7 +38,7 @@ func OptionsFrom(d config.Detection) Options {
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
 		Logo: logo.Options{Disabled: !d.Logo.Enabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage,
 			MinDistinct: d.Logo.MinDistinct, Shortlist: d.Logo.Shortlist, ShortlistTables: d.Logo.ShortlistTables,
-			ShortlistNearest: d.Logo.ShortlistNearest},
+			ShortlistNearest: d.Logo.ShortlistNearest, ShortlistMargin: d.Logo.ShortlistMargin},
 	}
 }
 

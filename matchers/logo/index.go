@@ -371,6 +371,10 @@ type probe struct {
 	// Options.ShortlistNearest). The ties and weights still count every
 	// logo found.
 	near int
+	// margin, when positive, keeps for each listing descriptor the hits
+	// within margin bits of its nearest logo only (the votes of the
+	// shortlist, see Options.ShortlistMargin).
+	margin int
 }
 
 // allTables are the multi-index's tables in order: a full query.
@@ -404,6 +408,12 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 		sc.ties = sc.ties[:0]
 		sc.best1 = slices.Grow(sc.best1[:0], len(f.Desc))[:len(f.Desc)]
 	}
+	// mg: how far past the nearest a descriptor still matters to the
+	// votes or the ties (see probe.margin).
+	mg := md
+	if p.margin > 0 {
+		mg = max(int32(p.margin), tieBits)
+	}
 	for qi := range f.Desc {
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
@@ -425,7 +435,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 					}
 					cur = sc.take(cur, stamp, hit{q: uint32(qi), e: b.e, logo: b.own, d: d})
 					if d < best {
-						best, thr = d, reach(d, md, ratio)
+						best, thr = d, min(reach(d, md, ratio), d+mg)
 					}
 				}
 				continue
@@ -462,7 +472,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 				}
 				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: ents[j], logo: own[j], d: d})
 				if d < best {
-					best, thr = d, reach(d, md, ratio)
+					best, thr = d, min(reach(d, md, ratio), d+mg)
 				}
 			}
 		}
@@ -481,6 +491,9 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 					sc.ties = append(sc.ties, tie{uint32(qi), c.logo, c.d})
 				}
 			}
+		}
+		if p.margin > 0 {
+			lim = min(lim, best+int32(p.margin))
 		}
 		if p.near > 0 && len(cur) > p.near {
 			lim = min(lim, nthNearest(cur, p.near, &sc.dhist))

@@ -1,6 +1,7 @@
 package logo
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -128,12 +129,12 @@ func TestShortlistFindsPlantedLogos(t *testing.T) {
 	}
 	empty := ex.Listing(lumaOf(t, encodeJPEG(t, generate.SellerPhoto(rand.New(rand.NewPCG(63, 0)), 800, 800), 60)))
 	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 64}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8},
-		{Shortlist: 64, ShortlistNearest: -1}, {Shortlist: 16, ShortlistNearest: 2}} {
+		{Shortlist: 64, ShortlistNearest: -1}, {Shortlist: 16, ShortlistNearest: 2}, {Shortlist: 32, ShortlistMargin: 6}} {
 		m, err := New(marks, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := fmt.Sprintf("shortlist %d of %d tables, %d nearest", m.o.Shortlist, m.o.ShortlistTables, m.o.ShortlistNearest)
+		name := fmt.Sprintf("shortlist %d of %d tables, %d nearest, margin %d", m.o.Shortlist, m.o.ShortlistTables, m.o.ShortlistNearest, m.o.ShortlistMargin)
 		for i, f := range photos {
 			ds, err := m.Detect(t.Context(), listingOf(f))
 			if err != nil {
@@ -294,4 +295,60 @@ func TestShortlistNearestKeepsNearestLogos(t *testing.T) {
 			t.Fatalf("near %d: %d hits, want %d (of %d)", near, len(sc.hits), len(want), len(all))
 		}
 	}
+}
+
+// TestShortlistMarginKeepsNearHits: with probe.margin, each listing
+// descriptor's hits are those of the full query within margin bits of
+// its nearest logo (the look-ups pass over farther entries), with the
+// same weights; the nearest and the ties are the same.
+func TestShortlistMarginKeepsNearHits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generating photos takes seconds")
+	}
+	logos := inventLogos(t, 83, 40)
+	ix, _ := newIndex(marksOf(logos), 512, 1<<30)
+	ex := NewExtractor(ExtractorOptions{})
+	r := rand.New(rand.NewPCG(84, 0))
+	img, _ := generate.LogoScene(r, logos.imgs[7], generate.SceneOptions{})
+	f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	tabs := spreadTables(4)
+	sc := ix.newScratch()
+	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+	all := append([]hit(nil), sc.hits...)
+	ties := append([]tie(nil), sc.ties...)
+	best1 := append([]int32(nil), sc.best1...)
+	for _, margin := range []int{1, 6, 10} {
+		ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true, margin: margin}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+		// Within a listing descriptor, a logo may be first found at
+		// another place (farther entries are passed over): compare in
+		// (descriptor, logo) order, which is all the second stage and
+		// the votes see (hits are grouped by logo, in descriptor order).
+		if !slices.Equal(sortedTies(sc.ties), sortedTies(ties)) || !slices.Equal(sc.best1, best1) {
+			t.Fatalf("margin %d: the nearest or the ties changed", margin)
+		}
+		var want []hit
+		for _, h := range all {
+			if h.d <= best1[h.q]+int32(margin) {
+				want = append(want, h)
+			}
+		}
+		if len(want) == len(all) {
+			t.Fatalf("margin %d: no hit left out: the test shows nothing", margin)
+		}
+		if !slices.Equal(sortedHits(sc.hits), sortedHits(want)) {
+			t.Fatalf("margin %d: %d hits, want %d (of %d)", margin, len(sc.hits), len(want), len(all))
+		}
+	}
+}
+
+func sortedTies(ts []tie) []tie {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b tie) int { return cmp.Or(cmp.Compare(a.q, b.q), cmp.Compare(a.logo, b.logo)) })
+	return ts
+}
+
+func sortedHits(hs []hit) []hit {
+	hs = slices.Clone(hs)
+	slices.SortFunc(hs, func(a, b hit) int { return cmp.Or(cmp.Compare(a.q, b.q), cmp.Compare(a.logo, b.logo)) })
+	return hs
 }
