@@ -32,7 +32,9 @@
 //     each listing descriptor voting for its ShortlistNearest (16)
 //     nearest logos only, not for the ~100 sharing an emblem with it
 //     (the grouping and votes of those pairs were most of the stage's
-//     cost, and the right logos are shortlisted as often);
+//     cost, and the right logos are shortlisted as often), and with
+//     Options.ShortlistMargin only for those within that many bits of
+//     its nearest, the look-ups passing over farther entries;
 //     the Shortlist best of them are then paired with the photo the
 //     other way round, each of their descriptors' 16 keys looked up in
 //     a per-photo table of the photo's own keys (a bit per key of a
