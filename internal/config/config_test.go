@@ -27,8 +27,9 @@ func TestLoadGood(t *testing.T) {
 	if im := cfg.Detection.Image; im.MaxDecodedBytes != 32<<20 || im.MaxDecodingBytes != 96<<20 || im.DecodeConcurrency != 2 || im.DecodeWait != 2*time.Second {
 		t.Errorf("decode bounds not applied: %+v", im)
 	}
-	if lg := cfg.Detection.Logo; lg.Shortlist != 64 || lg.ShortlistTables != 2 || lg.MinDistinct != 2 {
-		t.Errorf("logo shortlist not applied: %+v", lg)
+	if lg := cfg.Detection.Logo; lg.Shortlist != 64 || lg.ShortlistTables != 2 || lg.MinDistinct != 2 || lg.ShortlistNearest != 8 || lg.ShortlistMargin != 6 ||
+		lg.MinPartialCoverage != 0.15 || lg.MaxImages != 6 || lg.FeatureImages() != 6 {
+		t.Errorf("logo settings not applied: %+v", lg)
 	}
 	if len(cfg.Detection.Price.Rates) != 3 {
 		t.Errorf("rates from the file should replace the defaults, got %v", cfg.Detection.Price.Rates)
@@ -70,10 +71,12 @@ func TestLoadBad(t *testing.T) {
 		"sweep_group":  "sweep.group_id: \"markwatch-detector\" is also kafka.group_id",
 		"membership":   "kafka.membership: want \"static\" or \"kafka-go\" (deprecated), got \"eager\"",
 		// logo_*: logo detection.
-		"logo_shortlist":        "detection.logo.shortlist: must be 0",
-		"logo_shortlist_tables": "detection.logo.shortlist_tables: must be in [0, 16], got 17",
-		"logo_min_distinct":     "detection.logo.min_distinct: must be 0",
-		"logo_min_partial":      "detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got 0.3",
+		"logo_shortlist":         "detection.logo.shortlist: must be 0",
+		"logo_shortlist_tables":  "detection.logo.shortlist_tables: must be in [0, 16], got 17",
+		"logo_shortlist_margin":  "detection.logo.shortlist_margin: must be in [0, 128] bits, got 129",
+		"logo_shortlist_nearest": "detection.logo.shortlist_nearest: must be -1 (every logo), 0 (the default) or positive, got -2",
+		"logo_min_distinct":      "detection.logo.min_distinct: must be 0",
+		"logo_min_partial":       "detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got 0.3",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {

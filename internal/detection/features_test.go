@@ -122,15 +122,15 @@ func TestFastFeaturesConfig(t *testing.T) {
 }
 
 // TestLogoShortlistConfig checks that detection.logo.shortlist,
-// shortlist_tables, min_distinct and min_partial_coverage reach the logo
-// matcher's options.
+// shortlist_tables, shortlist_nearest, shortlist_margin, min_distinct and
+// min_partial_coverage reach the logo matcher's options.
 func TestLogoShortlistConfig(t *testing.T) {
 	d := config.Default().Detection
 	if o := OptionsFrom(d).Logo; o.Shortlist != 0 || o.ShortlistTables != 0 {
 		t.Errorf("default: shortlist %d of %d tables, want one stage", o.Shortlist, o.ShortlistTables)
 	}
-	d.Logo.Shortlist, d.Logo.ShortlistTables, d.Logo.MinDistinct, d.Logo.MinPartialCoverage = 64, 2, 2, 0.15
-	if o := OptionsFrom(d).Logo; o.Shortlist != 64 || o.ShortlistTables != 2 || o.MinDistinct != 2 || o.MinPartialCoverage != 0.15 {
-		t.Errorf("shortlist %d of %d tables, min distinct %g, min partial coverage %g; want 64 of 2, 2, 0.15", o.Shortlist, o.ShortlistTables, o.MinDistinct, o.MinPartialCoverage)
+	d.Logo.Shortlist, d.Logo.ShortlistTables, d.Logo.MinDistinct, d.Logo.ShortlistNearest, d.Logo.ShortlistMargin, d.Logo.MinPartialCoverage = 64, 2, 2, 8, 6, 0.15
+	if o := OptionsFrom(d).Logo; o.Shortlist != 64 || o.ShortlistTables != 2 || o.MinDistinct != 2 || o.ShortlistNearest != 8 || o.ShortlistMargin != 6 || o.MinPartialCoverage != 0.15 {
+		t.Errorf("shortlist %d of %d tables, %d nearest, margin %d, min distinct %g, min partial coverage %g; want 64 of 2, 8, 6, 2, 0.15", o.Shortlist, o.ShortlistTables, o.ShortlistNearest, o.ShortlistMargin, o.MinDistinct, o.MinPartialCoverage)
 	}
 }

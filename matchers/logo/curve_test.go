@@ -103,7 +103,7 @@ func TestLogoCurve(t *testing.T) {
 	}
 	c0 := cpuTime()
 	posFits, negFits := fitsOf(pos), fitsOf(neg)
-	fmt.Fprintf(&b, "# matching %.1f cpu-ms per photo (shortlist %d of %d tables)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), m.o.Shortlist, m.o.ShortlistTables)
+	fmt.Fprintf(&b, "# matching %.1f cpu-ms per photo (shortlist %d of %d tables, %d nearest, margin %d)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), m.o.Shortlist, m.o.ShortlistTables, m.o.ShortlistNearest, m.o.ShortlistMargin)
 	if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
 		dump(t, posFits, pos, "pos")
 		dump(t, negFits, neg, "neg")
@@ -131,9 +131,14 @@ func TestLogoCurve(t *testing.T) {
 // envOptions are the matcher's options for the curve and the
 // benchmarks: the defaults, with the two-stage matching of
 // MARKWATCH_LOGO_SHORTLIST logos from MARKWATCH_LOGO_SHORTLIST_TABLES
-// tables when set (to compare the settings on the same drawn set).
+// tables when set, each listing descriptor voting for its
+// MARKWATCH_LOGO_SHORTLIST_NEAREST nearest logos (-1: every one) within
+// MARKWATCH_LOGO_SHORTLIST_MARGIN bits of its nearest in the shortlist
+// (to compare the settings on the same drawn set).
 func envOptions() Options {
-	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0)}
+	n, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_NEAREST"))
+	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0), ShortlistNearest: n,
+		ShortlistMargin: envInt("MARKWATCH_LOGO_SHORTLIST_MARGIN", 0)}
 }
 
 func init() {

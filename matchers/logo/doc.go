@@ -28,12 +28,19 @@
 //     nearest logo's distance.
 //   - Two-stage matching, optional (Options.Shortlist, off by
 //     default): the listing's descriptors are first looked up in 4 of
-//     the 16 tables only and the logos ranked by the same pose votes;
+//     the 16 tables only and the logos ranked by the same pose votes,
+//     each listing descriptor voting for its ShortlistNearest (16)
+//     nearest logos only, not for the ~100 sharing an emblem with it
+//     (the grouping and votes of those pairs were most of the stage's
+//     cost, and the right logos are shortlisted as often), and with
+//     Options.ShortlistMargin only for those within that many bits of
+//     its nearest, the look-ups passing over farther entries;
 //     the Shortlist best of them are then paired with the photo the
 //     other way round, each of their descriptors' 16 keys looked up in
-//     a per-photo table of the photo's own keys, so the second stage
-//     costs the shortlisted logos' keypoints × 16 look-ups whatever the
-//     number of logos indexed. The ties that weigh a pair (below) count
+//     a per-photo table of the photo's own keys (a bit per key of a
+//     table first, since most keys looked up are none of the photo's),
+//     so the second stage costs the shortlisted logos' keypoints × 16
+//     look-ups whatever the number of logos indexed. The ties that weigh a pair (below) count
 //     the shortlisted logos found in the second stage and the others
 //     found in the first, scaled for the tables it did not read. Its
 //     cost and its curve, which is not the one-stage curve, are in
@@ -121,6 +128,6 @@
 // the ~315,000 pairs of a photo against 1,000 drawn logos sharing emblems.
 // Two-stage matching adds the photo's key tables (16 tables of twice
 // the keypoints rounded up to a power of two, 8 bytes a slot, and 4
-// bytes a keypoint: ~590 KB at 1,200 keypoints) and 16 bytes a
-// keypoint.
+// bytes a keypoint: ~590 KB at 1,200 keypoints, plus a bit per key:
+// 128 KB) and 16 bytes a keypoint.
 package logo

@@ -258,14 +258,15 @@ type scratch struct {
 	best1 []int32
 	lk    listingKeys
 	near  []nearest
-	nearQ []uint32
-	rev   []hit
-	best2 []int32
-	nTie  []float32
-	slot  []int32  // per logo: its position in cur
-	count []uint32 // per logo: its hits, then where they start in byLogo
-	cur   []hit    // the current listing descriptor's hits, one per logo
-	hits  []hit    // every kept hit
+	// touchedQ is a bit per listing descriptor (see shortlistPairs).
+	touchedQ []uint64
+	rev      []hit
+	best2    []int32
+	nTie     []float32
+	slot     []int32  // per logo: its position in cur
+	count    []uint32 // per logo: its hits, then where they start in byLogo
+	cur      []hit    // the current listing descriptor's hits, one per logo
+	hits     []hit    // every kept hit
 	// byLogo is hits grouped by logo.
 	byLogo []hit
 	// bins are one logo's votes in pose space (open addressing, a key
@@ -287,6 +288,8 @@ type scratch struct {
 	rpts []matchers.Keypoint
 	// logs memoizes math.Log of a pair's scale ratio (see vote).
 	logs [logMemo]logEntry
+	// dhist counts distances (see nthNearest).
+	dhist [257]int32
 }
 
 // bin is one pose bin of the vote table.
@@ -362,6 +365,16 @@ type probe struct {
 	// (within tieBits of its nearest, sc.best1), for the second stage's
 	// weights (see shortlistPairs).
 	ties bool
+	// near, when positive, keeps for each listing descriptor the hits
+	// of its near nearest logos only (those within the distance of its
+	// near-th nearest logo): what the shortlist votes on (see
+	// Options.ShortlistNearest). The ties and weights still count every
+	// logo found.
+	near int
+	// margin, when positive, keeps for each listing descriptor the hits
+	// within margin bits of its nearest logo only (the votes of the
+	// shortlist, see Options.ShortlistMargin).
+	margin int
 }
 
 // allTables are the multi-index's tables in order: a full query.
@@ -395,6 +408,12 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 		sc.ties = sc.ties[:0]
 		sc.best1 = slices.Grow(sc.best1[:0], len(f.Desc))[:len(f.Desc)]
 	}
+	// mg: how far past the nearest a descriptor still matters to the
+	// votes or the ties (see probe.margin).
+	mg := md
+	if p.margin > 0 {
+		mg = max(int32(p.margin), tieBits)
+	}
 	for qi := range f.Desc {
 		q := &f.Desc[qi]
 		stamp := uint32(qi + 1)
@@ -416,7 +435,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 					}
 					cur = sc.take(cur, stamp, hit{q: uint32(qi), e: b.e, logo: b.own, d: d})
 					if d < best {
-						best, thr = d, reach(d, md, ratio)
+						best, thr = d, min(reach(d, md, ratio), d+mg)
 					}
 				}
 				continue
@@ -453,7 +472,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 				}
 				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: ents[j], logo: own[j], d: d})
 				if d < best {
-					best, thr = d, reach(d, md, ratio)
+					best, thr = d, min(reach(d, md, ratio), d+mg)
 				}
 			}
 		}
@@ -473,6 +492,12 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 				}
 			}
 		}
+		if p.margin > 0 {
+			lim = min(lim, best+int32(p.margin))
+		}
+		if p.near > 0 && len(cur) > p.near {
+			lim = min(lim, nthNearest(cur, p.near, &sc.dhist))
+		}
 		for _, c := range cur {
 			if c.d <= lim && (allow == nil || allow[c.logo]) {
 				c.w = 0
@@ -487,6 +512,25 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 	// is not taken for this one's.
 	clear(sc.stamp)
 	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.noPairs)
+}
+
+// nthNearest is the distance of the n-th nearest of cur (each a distinct
+// logo), counted by distance in hist (cleared again after).
+func nthNearest(cur []hit, n int, hist *[257]int32) int32 {
+	for _, c := range cur {
+		hist[c.d]++
+	}
+	var d int32
+	k := int32(0)
+	for d = 0; d < 256; d++ {
+		if k += hist[d]; k >= int32(n) {
+			break
+		}
+	}
+	for _, c := range cur {
+		hist[c.d] = 0
+	}
+	return d
 }
 
 // rank groups sc.hits by logo, votes on the poses and returns the at

@@ -102,8 +102,9 @@ type Options struct {
 	// descriptors are first looked up in ShortlistTables of the 16
 	// tables only, and the Shortlist logos whose pairs agree most on one
 	// pose are kept; then the full look-up pairs them with those logos
-	// only (0: one stage, every logo paired). 64 costs about half the
-	// one stage's matching at 1,000 drawn logos and 10,000 logos and
+	// only (0: one stage, every logo paired). 64 costs about a third of
+	// the one stage's matching at 1,000 drawn logos, half at 10,000
+	// logos (with ShortlistNearest's default), and
 	// keeps the fixtures' logos found; its curve is not the one stage's
 	// (at these thresholds more found and more false matches: raise
 	// MinDistinct to 2). See docs/BENCHMARKS.md for each setting.
@@ -111,6 +112,26 @@ type Options struct {
 	// ShortlistTables is how many of the multi-index's 16 tables the
 	// shortlist stage reads (default 4).
 	ShortlistTables int
+	// ShortlistNearest is how many logos each listing descriptor votes
+	// for in the shortlist stage: its ShortlistNearest nearest (those
+	// tied at the last distance too) of the logos within the ratio
+	// test (default 16; negative: every one, as before this option).
+	// The shortlist stage then groups and votes on a few pairs per
+	// descriptor instead of the ~100 logos sharing an emblem with it,
+	// and the second stage pairs the shortlisted logos in full, so
+	// the pairs verified keep every logo's; the shortlist found the
+	// right logos as often, for about 40% less matching CPU on the
+	// curve's drawn logos (docs/BENCHMARKS.md, h-lspeed).
+	ShortlistNearest int
+	// ShortlistMargin, when positive, also keeps a listing
+	// descriptor's votes in the shortlist stage to the logos within
+	// ShortlistMargin bits of its nearest (at least the 6 bits of a
+	// tie), and its look-ups pass over what is farther (default 0: the
+	// ratio test's reach, twice the nearest's distance). 6 costs about
+	// a fifth less matching on the curve's drawn logos, for a curve a
+	// little higher at low false-match rates and lower at 4–5%
+	// (docs/BENCHMARKS.md, h-lspeed).
+	ShortlistMargin int
 }
 
 func (o Options) withDefaults() Options {
@@ -171,6 +192,9 @@ func (o Options) withDefaults() Options {
 	if o.ShortlistTables <= 0 {
 		o.ShortlistTables = 4
 	}
+	if o.ShortlistNearest == 0 {
+		o.ShortlistNearest = 16
+	}
 	return o
 }
 
@@ -189,6 +213,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: shortlist %d of %d tables: want ≥ 0 and 0..%d tables", o.Shortlist, o.ShortlistTables, tables)
 	case o.MinPartialCoverage > 1 || (o.MinPartialCoverage > 0 && o.MinCoverage > 0 && o.MinPartialCoverage > o.MinCoverage):
 		return fmt.Errorf("logo: min partial coverage %g: want at most 1 and at most min coverage %g", o.MinPartialCoverage, o.MinCoverage)
+	case o.ShortlistMargin < 0 || o.ShortlistMargin > 128:
+		return fmt.Errorf("logo: shortlist margin %d: want 0..128 bits", o.ShortlistMargin)
+	case o.ShortlistNearest < -1:
+		return fmt.Errorf("logo: shortlist nearest %d: want -1 (every logo), 0 (default) or more", o.ShortlistNearest)
 	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
 		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
 	}
@@ -335,7 +363,8 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 	if o.Shortlist <= 0 {
 		return m.ix.candidates(sc, f, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
 	}
-	short, _ := m.ix.candidatesIn(sc, f, probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true}, o.MaxDistance, o.Ratio, o.Shortlist, shortlistMinPairs, o.MinWidth, o.MaxWidth)
+	pr := probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true, near: max(0, o.ShortlistNearest), margin: o.ShortlistMargin}
+	short, _ := m.ix.candidatesIn(sc, f, pr, o.MaxDistance, o.Ratio, o.Shortlist, shortlistMinPairs, o.MinWidth, o.MaxWidth)
 	clear(sc.allow)
 	for _, l := range short {
 		sc.allow[l] = true

@@ -1,6 +1,7 @@
 package logo
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -127,12 +128,13 @@ func TestShortlistFindsPlantedLogos(t *testing.T) {
 		photos = append(photos, ex.Listing(lumaOf(t, encodeJPEG(t, img, 60))))
 	}
 	empty := ex.Listing(lumaOf(t, encodeJPEG(t, generate.SellerPhoto(rand.New(rand.NewPCG(63, 0)), 800, 800), 60)))
-	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 64}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8}} {
+	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 64}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8},
+		{Shortlist: 64, ShortlistNearest: -1}, {Shortlist: 16, ShortlistNearest: 2}, {Shortlist: 32, ShortlistMargin: 6}} {
 		m, err := New(marks, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := fmt.Sprintf("shortlist %d of %d tables", m.o.Shortlist, m.o.ShortlistTables)
+		name := fmt.Sprintf("shortlist %d of %d tables, %d nearest, margin %d", m.o.Shortlist, m.o.ShortlistTables, m.o.ShortlistNearest, m.o.ShortlistMargin)
 		for i, f := range photos {
 			ds, err := m.Detect(t.Context(), listingOf(f))
 			if err != nil {
@@ -209,4 +211,144 @@ func marksIn(ds []Detection) (ids []string) {
 		ids = append(ids, d.Mark.MarkID)
 	}
 	return ids
+}
+
+// TestNthNearest: the distance of the n-th nearest hit, ties counted
+// once each, and the histogram left clear for the next descriptor.
+func TestNthNearest(t *testing.T) {
+	hs := func(ds ...int32) (out []hit) {
+		for i, d := range ds {
+			out = append(out, hit{logo: uint32(i), d: d})
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		cur  []hit
+		n    int
+		want int32
+	}{
+		{"first", hs(40, 12, 30), 1, 12},
+		{"second", hs(40, 12, 30), 2, 30},
+		{"all", hs(40, 12, 30), 3, 40},
+		{"ties at the n-th", hs(20, 20, 20, 50), 2, 20},
+		{"ties before the n-th", hs(20, 20, 35, 50), 3, 35},
+		{"zero distance", hs(0, 0, 9), 2, 0},
+		{"largest distance", hs(128, 7), 2, 128},
+	}
+	var hist [257]int32
+	for _, c := range cases {
+		if got := nthNearest(c.cur, c.n, &hist); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+		if hist != [257]int32{} {
+			t.Fatalf("%s: histogram not cleared", c.name)
+		}
+	}
+}
+
+// TestShortlistNearestKeepsNearestLogos: with probe.near, each listing
+// descriptor's hits are those of the full query whose distance is within
+// its near-th nearest logo's, with the same weights, and the first
+// stage's ties (what the second stage's weights count) are the same.
+func TestShortlistNearestKeepsNearestLogos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generating photos takes seconds")
+	}
+	logos := inventLogos(t, 81, 40)
+	ix, _ := newIndex(marksOf(logos), 512, 1<<30)
+	ex := NewExtractor(ExtractorOptions{})
+	r := rand.New(rand.NewPCG(82, 0))
+	img, _ := generate.LogoScene(r, logos.imgs[5], generate.SceneOptions{})
+	f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	tabs := spreadTables(4)
+	sc := ix.newScratch()
+	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+	all := append([]hit(nil), sc.hits...)
+	ties := append([]tie(nil), sc.ties...)
+	best1 := append([]int32(nil), sc.best1...)
+	for _, near := range []int{1, 3, 16} {
+		ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true, near: near}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+		if !slices.Equal(sc.ties, ties) || !slices.Equal(sc.best1, best1) {
+			t.Fatalf("near %d: the first stage's ties changed", near)
+		}
+		// The near-th distance per listing descriptor, from the full
+		// query's hits.
+		byQ := map[uint32][]int32{}
+		for _, h := range all {
+			byQ[h.q] = append(byQ[h.q], h.d)
+		}
+		var want []hit
+		capped := 0
+		for _, h := range all {
+			ds := slices.Sorted(slices.Values(byQ[h.q]))
+			if len(ds) > near && h.d > ds[near-1] {
+				capped++
+				continue
+			}
+			want = append(want, h)
+		}
+		if capped == 0 {
+			t.Fatalf("near %d: no hit left out: the test shows nothing", near)
+		}
+		if !slices.Equal(sc.hits, want) {
+			t.Fatalf("near %d: %d hits, want %d (of %d)", near, len(sc.hits), len(want), len(all))
+		}
+	}
+}
+
+// TestShortlistMarginKeepsNearHits: with probe.margin, each listing
+// descriptor's hits are those of the full query within margin bits of
+// its nearest logo (the look-ups pass over farther entries), with the
+// same weights; the nearest and the ties are the same.
+func TestShortlistMarginKeepsNearHits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generating photos takes seconds")
+	}
+	logos := inventLogos(t, 83, 40)
+	ix, _ := newIndex(marksOf(logos), 512, 1<<30)
+	ex := NewExtractor(ExtractorOptions{})
+	r := rand.New(rand.NewPCG(84, 0))
+	img, _ := generate.LogoScene(r, logos.imgs[7], generate.SceneOptions{})
+	f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	tabs := spreadTables(4)
+	sc := ix.newScratch()
+	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+	all := append([]hit(nil), sc.hits...)
+	ties := append([]tie(nil), sc.ties...)
+	best1 := append([]int32(nil), sc.best1...)
+	for _, margin := range []int{1, 6, 10} {
+		ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true, margin: margin}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+		// Within a listing descriptor, a logo may be first found at
+		// another place (farther entries are passed over): compare in
+		// (descriptor, logo) order, which is all the second stage and
+		// the votes see (hits are grouped by logo, in descriptor order).
+		if !slices.Equal(sortedTies(sc.ties), sortedTies(ties)) || !slices.Equal(sc.best1, best1) {
+			t.Fatalf("margin %d: the nearest or the ties changed", margin)
+		}
+		var want []hit
+		for _, h := range all {
+			if h.d <= best1[h.q]+int32(margin) {
+				want = append(want, h)
+			}
+		}
+		if len(want) == len(all) {
+			t.Fatalf("margin %d: no hit left out: the test shows nothing", margin)
+		}
+		if !slices.Equal(sortedHits(sc.hits), sortedHits(want)) {
+			t.Fatalf("margin %d: %d hits, want %d (of %d)", margin, len(sc.hits), len(want), len(all))
+		}
+	}
+}
+
+func sortedTies(ts []tie) []tie {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b tie) int { return cmp.Or(cmp.Compare(a.q, b.q), cmp.Compare(a.logo, b.logo)) })
+	return ts
+}
+
+func sortedHits(hs []hit) []hit {
+	hs = slices.Clone(hs)
+	slices.SortFunc(hs, func(a, b hit) int { return cmp.Or(cmp.Compare(a.q, b.q), cmp.Compare(a.logo, b.logo)) })
+	return hs
 }
