@@ -236,7 +236,11 @@ type Matcher struct {
 	ix *index
 	// Skipped counts logos left out because the index was full.
 	skipped int
-	pool    sync.Pool // of *scratch
+	// seed is added to each logo's RANSAC seed (0 in production, so a
+	// listing's detections are reproducible). TestLogoCurve varies it
+	// to measure how much of a curve's difference is sampling luck.
+	seed uint64
+	pool sync.Pool // of *scratch
 }
 
 var _ matchers.CandidateMatcher = (*Matcher)(nil)
@@ -333,7 +337,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 	var fits []Detection
 	for i, id := range logos {
 		lr := m.ix.logos[id]
-		fit, ok := verify(pairs[i], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, vp, uint64(id))
+		fit, ok := verify(pairs[i], lr, m.ix.pts[lr.first:lr.first+lr.n], scales, f.W, f.H, vp, uint64(id)+m.seed)
 		if !ok {
 			continue
 		}
