@@ -33,7 +33,8 @@ import (
 // BenchmarkStreamImageLogo measures listings per second end to end through
 // the real broker for listings with one 800×800 JPEG each, with logo
 // detection off and on (detection.logo.enabled; 1,000 logos indexed, on
-// the marks topic beside the 40 fixture marks). Unlike BenchmarkStreamImage
+// the marks topic beside the 40 fixture marks), in one stage and in two
+// (detection.logo.shortlist 32, shortlist_margin 6). Unlike BenchmarkStreamImage
 // every image is a picture of its own: a generated seller's photo
 // (fixtures/generate.SellerPhoto), one in ten with one of the indexed
 // logos on it, JPEG quality 85, never served twice, so no cache spares a
@@ -50,14 +51,21 @@ func BenchmarkStreamImageLogo(b *testing.B) {
 	t0 := time.Now()
 	logos := benchLogos(b, 200, 1000)
 	b.Logf("1,000 logo marks prepared in %v", time.Since(t0).Round(time.Millisecond))
-	for _, on := range []bool{false, true} {
-		name := "logo_off"
-		if on {
-			name = "logo_on_1000"
-		}
+	for _, v := range []struct {
+		name              string
+		on                bool
+		shortlist, margin int
+	}{
+		{"logo_off", false, 0, 0}, {"logo_on_1000", true, 0, 0},
+		// The cheapest matching measured (docs/BENCHMARKS.md, h-lspeed):
+		// two stages, 32 logos shortlisted within 6 bits of the nearest.
+		{"logo_on_1000_shortlist32", true, 32, 6},
+	} {
+		name, on := v.name, v.on
 		b.Run(name, func(b *testing.B) {
 			s := newStack(b, brokers, stackOptions{})
 			s.cfg.Detection.Logo.Enabled = on
+			s.cfg.Detection.Logo.Shortlist, s.cfg.Detection.Logo.ShortlistMargin = v.shortlist, v.margin
 			publishMarks(b, s, fixtureMarks(b)...)
 			if on {
 				publishLogoMarks(b, s, logos.marks)
