@@ -335,10 +335,11 @@ type Detection struct {
 }
 
 // Logo configures logo detection inside sellers' own photos
-// (matchers/logo). It is off by default: it costs a grey decode and a
-// feature pass per listing image (about 40 ms more CPU per listing at
-// 1,000 logos, 25 ms with FastFeatures, so image throughput falls to
-// 20–60 listings/s on 2 cores) and its
+// (matchers/logo). It is off by default: it costs a feature pass and a
+// look-up per listing image (about 30 ms more CPU per listing at 1,000
+// logos, 20 ms with a shortlist of 32 and a margin of 6, so image
+// throughput falls from 250–290 to 54–71 listings/s on 2 cores;
+// docs/BENCHMARKS.md, 2026-12-03 15:42) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
 // where logos in sellers' photos matter more than image throughput.
