@@ -255,18 +255,7 @@ func TestShortlistNearestKeepsNearestLogos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: generating photos takes seconds")
 	}
-	logos := inventLogos(t, 81, 40)
-	ix, _ := newIndex(marksOf(logos), 512, 1<<30)
-	ex := NewExtractor(ExtractorOptions{})
-	r := rand.New(rand.NewPCG(82, 0))
-	img, _ := generate.LogoScene(r, logos.imgs[5], generate.SceneOptions{})
-	f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
-	tabs := spreadTables(4)
-	sc := ix.newScratch()
-	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
-	all := append([]hit(nil), sc.hits...)
-	ties := append([]tie(nil), sc.ties...)
-	best1 := append([]int32(nil), sc.best1...)
+	ix, sc, f, tabs, all, ties, best1 := fullFirstStage(t, 81, 5)
 	for _, near := range []int{1, 3, 16} {
 		ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true, near: near}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
 		if !slices.Equal(sc.ties, ties) || !slices.Equal(sc.best1, best1) {
@@ -305,18 +294,7 @@ func TestShortlistMarginKeepsNearHits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: generating photos takes seconds")
 	}
-	logos := inventLogos(t, 83, 40)
-	ix, _ := newIndex(marksOf(logos), 512, 1<<30)
-	ex := NewExtractor(ExtractorOptions{})
-	r := rand.New(rand.NewPCG(84, 0))
-	img, _ := generate.LogoScene(r, logos.imgs[7], generate.SceneOptions{})
-	f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
-	tabs := spreadTables(4)
-	sc := ix.newScratch()
-	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
-	all := append([]hit(nil), sc.hits...)
-	ties := append([]tie(nil), sc.ties...)
-	best1 := append([]int32(nil), sc.best1...)
+	ix, sc, f, tabs, all, ties, best1 := fullFirstStage(t, 83, 7)
 	for _, margin := range []int{1, 6, 10} {
 		ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true, margin: margin}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
 		// Within a listing descriptor, a logo may be first found at
@@ -351,4 +329,21 @@ func sortedHits(hs []hit) []hit {
 	hs = slices.Clone(hs)
 	slices.SortFunc(hs, func(a, b hit) int { return cmp.Or(cmp.Compare(a.q, b.q), cmp.Compare(a.logo, b.logo)) })
 	return hs
+}
+
+// fullFirstStage indexes 40 logos drawn from seed, draws a photo of the
+// logo-th (JPEG 40) and runs the shortlist's first stage on it over 4
+// tables with every logo voted on: its hits, ties and nearest distances,
+// the baseline the first stage's cuts are compared with.
+func fullFirstStage(t *testing.T, seed uint64, logo int) (ix *index, sc *scratch, f *matchers.Features, tabs []int, all []hit, ties []tie, best1 []int32) {
+	t.Helper()
+	logos := inventLogos(t, seed, 40)
+	ix, _ = newIndex(marksOf(logos), 512, 1<<30)
+	r := rand.New(rand.NewPCG(seed+1, 0))
+	img, _ := generate.LogoScene(r, logos.imgs[logo], generate.SceneOptions{})
+	f = NewExtractor(ExtractorOptions{}).Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	tabs = spreadTables(4)
+	sc = ix.newScratch()
+	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
+	return ix, sc, f, tabs, append([]hit(nil), sc.hits...), append([]tie(nil), sc.ties...), append([]int32(nil), sc.best1...)
 }
