@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/markwatch/markwatch/fixtures/generate"
 	"github.com/markwatch/markwatch/matchers"
 )
 
@@ -94,12 +95,15 @@ func TestVerifyMildPerspective(t *testing.T) {
 			src[i] = c
 			dst[i] = [2]float64{x + (2*r.Float64()-1)*0.06*256*k, y + (2*r.Float64()-1)*0.06*256*k}
 		}
-		h := homography4(src, dst)
+		h, ok := generate.Homography(src, dst)
+		if !ok {
+			t.Fatalf("seed %d: degenerate perspective", seed)
+		}
 		var ps []pair
 		var pts []matchers.Keypoint
 		for range nTrue {
 			lx, ly := 10+236*r.Float64(), 10+236*r.Float64()
-			x, y := h.apply(lx, ly)
+			x, y, _ := h(lx, ly)
 			l := matchers.Keypoint{X: float32(lx), Y: float32(ly), Scale: 1}
 			q := matchers.Keypoint{X: float32(x + r.NormFloat64()), Y: float32(y + r.NormFloat64()), Angle: float32(sim.angle()), Scale: float32(k)}
 			ps = append(ps, pair{l: q, r: l, w: 1})
@@ -123,46 +127,4 @@ func TestVerifyMildPerspective(t *testing.T) {
 		}
 	}
 	t.Logf("least share of the logo's pairs explained: %.2f", worst)
-}
-
-// homo is a plane homography, row-major with h[8] = 1.
-type homo [9]float64
-
-func (h homo) apply(x, y float64) (float64, float64) {
-	d := h[6]*x + h[7]*y + h[8]
-	return (h[0]*x + h[1]*y + h[2]) / d, (h[3]*x + h[4]*y + h[5]) / d
-}
-
-// homography4 is the homography taking the four points src to dst
-// (Gaussian elimination on the 8×8 system).
-func homography4(src, dst [4][2]float64) homo {
-	var a [8][9]float64
-	for i := range 4 {
-		x, y, u, v := src[i][0], src[i][1], dst[i][0], dst[i][1]
-		a[2*i] = [9]float64{x, y, 1, 0, 0, 0, -x * u, -y * u, u}
-		a[2*i+1] = [9]float64{0, 0, 0, x, y, 1, -x * v, -y * v, v}
-	}
-	for c := range 8 {
-		p := c
-		for r := c + 1; r < 8; r++ {
-			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
-				p = r
-			}
-		}
-		a[c], a[p] = a[p], a[c]
-		for r := range 8 {
-			if r != c {
-				f := a[r][c] / a[c][c]
-				for k := c; k < 9; k++ {
-					a[r][k] -= f * a[c][k]
-				}
-			}
-		}
-	}
-	var h homo
-	for i := range 8 {
-		h[i] = a[i][8] / a[i][i]
-	}
-	h[8] = 1
-	return h
 }
