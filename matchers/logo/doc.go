@@ -91,7 +91,11 @@
 //     has more than MaxRival times its inliers (a photo of a logo that is
 //     not indexed fits every indexed logo sharing its emblem and typeface
 //     about equally; the logo shown, when indexed, fits clearly best). Of
-//     overlapping detections the strongest is kept. MinCoverage is not
+//     overlapping detections the strongest is kept. Two fits are over the
+//     same region when their boxes share more than half of the smaller
+//     or each box holds the other's centre (logos sharing an emblem,
+//     fitted on one print, are boxed by their own extents: a hair under
+//     half decided the rival check by the RANSAC seed). MinCoverage is not
 //     relaxed for fits of distinctive inliers: distinctiveness is
 //     relative to the logos indexed, and with a few dozen marks a
 //     seller's photo of a bare emblem (one a mark's logo is made of)

@@ -352,7 +352,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 	// Options.MaxRival).
 	for i := range fits {
 		for j := range fits {
-			if i != j && overlap(fits[i].Region, fits[j].Region) > 0.5 {
+			if i != j && sameRegion(fits[i].Region, fits[j].Region) {
 				fits[i].Rival = max(fits[i].Rival, fits[j].Inliers)
 			}
 		}
@@ -444,7 +444,7 @@ func suppress(ds []Detection) []Detection {
 	for _, d := range ds {
 		ok := true
 		for _, k := range kept {
-			if overlap(d.Region, k.Region) > 0.5 {
+			if sameRegion(d.Region, k.Region) {
 				ok = false
 				break
 			}
@@ -454,6 +454,22 @@ func suppress(ds []Detection) []Detection {
 		}
 	}
 	return kept
+}
+
+// sameRegion reports whether two fits are over the same part of the
+// photo: their boxes share more than half of the smaller one, or each
+// box holds the other's centre (two logos sharing an emblem, fitted on
+// it, are boxed by their own extents, which can overlap by a hair under
+// half while being centred on the same print).
+func sameRegion(a, b domain.Region) bool {
+	if overlap(a, b) > 0.5 {
+		return true
+	}
+	in := func(r, c domain.Region) bool {
+		x, y := 2*c.X+c.W, 2*c.Y+c.H // twice the centre
+		return x >= 2*r.X && x <= 2*(r.X+r.W) && y >= 2*r.Y && y <= 2*(r.Y+r.H)
+	}
+	return in(a, b) && in(b, a)
 }
 
 // overlap is the area two regions share over the smaller one's area.

@@ -116,6 +116,11 @@ func TestDecide(t *testing.T) {
 		"overlap: strongest": {
 			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 50)}, []string{"b"},
 		},
+		// Overlapping by 0.49 of the smaller, each box holding the
+		// other's centre: the same print.
+		"same print, overlap under half: strongest": {
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
+		},
 		"apart: both": {
 			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 500)}, []string{"b", "a"},
 		},
@@ -174,5 +179,29 @@ func TestPartialEvidence(t *testing.T) {
 	off := Options{MinPartialCoverage: -1}.withDefaults()
 	if got := off.decide([]Detection{det(a, 0, 30, 0.19, false)}); len(got) != 0 {
 		t.Errorf("tier off: kept %+v", got)
+	}
+}
+
+// TestSameRegion: two fits are over the same region when their boxes
+// share more than half of the smaller, or each holds the other's centre.
+func TestSameRegion(t *testing.T) {
+	box := func(x, y, w, h int) domain.Region {
+		return domain.Region{X: x, Y: y, W: w, H: h, ImageW: 800, ImageH: 800}
+	}
+	for _, c := range []struct {
+		name string
+		a, b domain.Region
+		want bool
+	}{
+		{"identical", box(0, 0, 200, 100), box(0, 0, 200, 100), true},
+		{"more than half", box(0, 0, 200, 100), box(90, 0, 200, 100), true},
+		{"under half, centres in each other", box(0, 0, 200, 100), box(60, 30, 200, 100), true},
+		{"small inside large", box(0, 0, 400, 400), box(10, 10, 50, 50), true},
+		{"under half, one centre out", box(0, 0, 200, 100), box(110, 0, 200, 100), false},
+		{"apart", box(0, 0, 200, 100), box(500, 500, 100, 100), false},
+	} {
+		if got := sameRegion(c.a, c.b); got != c.want || sameRegion(c.b, c.a) != got {
+			t.Errorf("%s: %v, want %v (both ways)", c.name, got, c.want)
+		}
 	}
 }
