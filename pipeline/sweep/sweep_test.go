@@ -439,14 +439,18 @@ func testRestartMidPass(t *testing.T, brokers []string) {
 	r := h.startWith(10*time.Millisecond, true, rate)
 	r.s.Observe([]*domain.Mark{quillora()})
 	deadline := time.Now().Add(waitTimeout)
-	for testutil.ToFloat64(r.s.m.progress) < 0.25 || testutil.ToFloat64(r.s.m.progress) == 1 {
+	// Mid-pass: a quarter of the pass acknowledged and some listings
+	// flagged (the progress gauge and the listings counter are read one
+	// after the other, so both are waited for).
+	flagged := func() float64 { return testutil.ToFloat64(r.s.m.listings.WithLabelValues(outcomeFlagged)) }
+	for p := testutil.ToFloat64(r.s.m.progress); p < 0.25 || p == 1 || flagged() == 0; p = testutil.ToFloat64(r.s.m.progress) {
 		if time.Now().After(deadline) {
-			t.Fatalf("progress %v", testutil.ToFloat64(r.s.m.progress))
+			t.Fatalf("progress %v, %v listings flagged", p, flagged())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	r.stop()
-	first := testutil.ToFloat64(r.s.m.listings.WithLabelValues(outcomeFlagged))
+	first := flagged()
 	if r.passes() != 0 || first == 0 || first >= n {
 		t.Fatalf("stopped after %v passes and %v listings; want mid-pass", r.passes(), first)
 	}
