@@ -179,11 +179,14 @@ func TestLogoCurve(t *testing.T) {
 // MARKWATCH_LOGO_SHORTLIST_NEAREST nearest logos (-1: every one) within
 // MARKWATCH_LOGO_SHORTLIST_MARGIN bits of its nearest in the shortlist
 // (to compare the settings on the same drawn set), and
-// MARKWATCH_LOGO_ITERATIONS RANSAC samples per logo.
+// MARKWATCH_LOGO_ITERATIONS and MARKWATCH_LOGO_MAX_ITERATIONS the least
+// and most RANSAC samples per logo (equal: a fixed number, as before
+// sampling stopped on confidence).
 func envOptions() Options {
 	n, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_NEAREST"))
 	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0), ShortlistNearest: n,
-		ShortlistMargin: envInt("MARKWATCH_LOGO_SHORTLIST_MARGIN", 0), Iterations: envInt("MARKWATCH_LOGO_ITERATIONS", 0)}
+		ShortlistMargin: envInt("MARKWATCH_LOGO_SHORTLIST_MARGIN", 0), Iterations: envInt("MARKWATCH_LOGO_ITERATIONS", 0),
+		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0)}
 }
 
 func init() {

@@ -76,12 +76,16 @@
 //     width (TestVerifyMildPerspective), so no affine or homography
 //     refit is made: on the fixtures' missed logos one gains no
 //     inliers. The samples come from a seed per logo (its index), so
-//     a listing's detections are reproducible; a logo whose right
-//     pairs are a tenth of its pairs or fewer is found with some seeds
-//     and not others, and so are fits near a threshold: compare
-//     variants over several seeds (TestLogoCurve,
-//     MARKWATCH_LOGO_CURVE_SEEDS; docs/BENCHMARKS.md, "RANSAC on the
-//     missed logo_in_photo listings").
+//     a listing's detections are reproducible. At least Iterations
+//     samples (400) are drawn, then more until the best fit's share of
+//     the pairs makes it 99% sure that two of its inliers were drawn
+//     together, up to MaxIterations (2,000): with 400 alone, a logo
+//     whose right pairs are a tenth of its pairs or fewer was found with
+//     some seeds and not others (TestVerifyFewRightPairs). Fits near a
+//     threshold still move with the seed: compare variants over several
+//     seeds (TestLogoCurve, MARKWATCH_LOGO_CURVE_SEEDS;
+//     docs/BENCHMARKS.md, "RANSAC on the missed logo_in_photo listings",
+//     "RANSAC sampling on to confidence").
 //   - Decision, over the fits of one image together: a fit is kept with
 //     MinInliers distinct inliers explaining MinCoverage of the logo
 //     keypoints it makes visible; with inliers of summed distinctiveness

@@ -87,8 +87,18 @@ type Options struct {
 	// emblem and typeface about as well; the logo shown, when indexed,
 	// fits clearly better than those.
 	MaxRival float64
-	// Iterations is RANSAC's number of samples per logo (default 400).
+	// Iterations is the least number of RANSAC samples per logo (default
+	// 400).
 	Iterations int
+	// MaxIterations is the most (default 5 × Iterations). Past
+	// Iterations, sampling stops once the best fit so far, with w of the
+	// logo's pairs its inliers, makes it 99% sure that two of its inliers
+	// have been drawn together (n ≥ ln 0.01 / ln(1 − w²)); a logo with
+	// no fit yet, or one explaining a small share of its pairs, gets up
+	// to MaxIterations. A logo whose right pairs are a tenth of its
+	// pairs (the rest its emblem's and letters' look-alikes elsewhere in
+	// the photo) is then found whatever the seed, not one time in three.
+	MaxIterations int
 	// MaxLogoKeypoints caps the descriptors indexed per logo (default 512,
 	// both polarities of ExtractorOptions.MaxLogoKeypoints).
 	MaxLogoKeypoints int
@@ -180,6 +190,10 @@ func (o Options) withDefaults() Options {
 	if o.Iterations <= 0 {
 		o.Iterations = 400
 	}
+	if o.MaxIterations <= 0 {
+		o.MaxIterations = 5 * o.Iterations
+	}
+	o.MaxIterations = max(o.MaxIterations, o.Iterations)
 	if o.MaxLogoKeypoints <= 0 {
 		o.MaxLogoKeypoints = 512
 	}
@@ -217,6 +231,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: shortlist margin %d: want 0..128 bits", o.ShortlistMargin)
 	case o.ShortlistNearest < -1:
 		return fmt.Errorf("logo: shortlist nearest %d: want -1 (every logo), 0 (default) or more", o.ShortlistNearest)
+	case o.Iterations < 0 || o.MaxIterations < 0 || o.MaxIterations > 100_000:
+		return fmt.Errorf("logo: RANSAC samples %d..%d: want 0 (default) or more, at most 100000", o.Iterations, o.MaxIterations)
 	case o.MaxWidth < 0 || o.MaxWidth > 1 || o.MinWidth < 0 || (o.MaxWidth > 0 && o.MinWidth >= o.MaxWidth):
 		return fmt.Errorf("logo: widths %g..%g: want 0 ≤ min < max ≤ 1", o.MinWidth, o.MaxWidth)
 	}
@@ -257,7 +273,7 @@ func New(marks []*matchers.Mark, o Options) (*Matcher, error) {
 	ix, skipped := newIndex(marks, o.MaxLogoKeypoints, o.MaxIndexed)
 	m := &Matcher{o: o, ix: ix, skipped: skipped, vp: verifyParams{
 		minInliers: o.MinInliers, tolerance: o.Tolerance, maxAngle: o.MaxAngle * math.Pi / 180,
-		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations, minCoverage: o.MinCoverage,
+		minWidth: o.MinWidth, maxWidth: o.MaxWidth, iterations: o.Iterations, maxIterations: o.MaxIterations, minCoverage: o.MinCoverage,
 		minDistinct: o.MinDistinct,
 	}}
 	m.pool.New = func() any { return ix.newScratch() }

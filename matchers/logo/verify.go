@@ -86,7 +86,9 @@ type verifyParams struct {
 	// minWidth, maxWidth bound the projected logo's width as a share of
 	// the image's width.
 	minWidth, maxWidth float64
-	iterations         int
+	// iterations and maxIterations are the least and the most RANSAC
+	// samples (Options.Iterations, Options.MaxIterations).
+	iterations, maxIterations int
 	// minCoverage is the least share of the expected keypoints a fit
 	// must explain.
 	minCoverage float64
@@ -175,7 +177,10 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 	}
 	var best, cur, next []int
 	var bestS similarity
-	for range vp.iterations {
+	for it := range max(vp.iterations, vp.maxIterations) {
+		if it >= vp.iterations && len(best) >= vp.minInliers && float64(it) >= enough(len(best), len(ps)) {
+			break
+		}
 		i, j := r.IntN(len(ps)), r.IntN(len(ps))
 		if i == j {
 			continue
@@ -236,6 +241,18 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 		return fitResult{}, false
 	}
 	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum}, true
+}
+
+// enough is the number of RANSAC samples after which a fit with inliers
+// of n pairs has, with 99% confidence, had a sample of two of its inliers
+// drawn: ln 0.01 / ln(1 − w²), w = inliers/n (Fischler and Bolles 1981).
+// The samples drawn past that are unlikely to find a better fit.
+func enough(inliers, n int) float64 {
+	w := float64(inliers) / float64(n)
+	if w >= 1 {
+		return 0
+	}
+	return math.Log(0.01) / math.Log1p(-w*w)
 }
 
 // loMinInliers is the fewest inliers of a RANSAC sample's pose that is

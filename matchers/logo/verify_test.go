@@ -128,3 +128,62 @@ func TestVerifyMildPerspective(t *testing.T) {
 	}
 	t.Logf("least share of the logo's pairs explained: %.2f", worst)
 }
+
+// TestVerifyFewRightPairs: a logo whose right pairs are a twentieth of
+// its pairs (the rest its emblem's and letters' look-alikes elsewhere in
+// the photo). 400 blind samples draw two right pairs about once on
+// average and so miss its pose for many seeds; sampling on until the
+// best fit makes that 99% sure (Options.MaxIterations) finds it for
+// nearly every seed, and stops early where a fit explains many pairs.
+func TestVerifyFewRightPairs(t *testing.T) {
+	lr := logoRef{x0: 0, y0: 0, x1: 256, y1: 256}
+	truth := similarity{a: 0.5 * math.Cos(0.3), b: 0.5 * math.Sin(0.3), tx: 300, ty: 250}
+	base := verifyParams{minInliers: 8, tolerance: 0.05, maxAngle: 50 * math.Pi / 180, minWidth: 0.04, maxWidth: 0.8, iterations: 400}
+	found := func(vp verifyParams, nTrue, nWrong int) int {
+		n := 0
+		for seed := range uint64(60) {
+			r := rand.New(rand.NewPCG(seed, 13))
+			var ps []pair
+			var pts []matchers.Keypoint
+			for range nTrue {
+				lx, ly := 10+236*r.Float64(), 10+236*r.Float64()
+				x, y := truth.apply(lx, ly)
+				l := matchers.Keypoint{X: float32(lx), Y: float32(ly), Scale: 1}
+				q := matchers.Keypoint{X: float32(x + r.NormFloat64()), Y: float32(y + r.NormFloat64()), Angle: float32(truth.angle()), Scale: 0.5}
+				ps = append(ps, pair{l: q, r: l, w: 1})
+				pts = append(pts, l)
+			}
+			for range nWrong {
+				l := matchers.Keypoint{X: float32(256 * r.Float64()), Y: float32(256 * r.Float64()), Scale: 1}
+				q := matchers.Keypoint{X: float32(800 * r.Float64()), Y: float32(800 * r.Float64()), Angle: float32(2*math.Pi*r.Float64() - math.Pi), Scale: 0.5}
+				ps = append(ps, pair{l: q, r: l, w: 1})
+				pts = append(pts, l)
+			}
+			r.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+			fit, ok := verify(ps, lr, pts, []float32{0.5}, 800, 800, vp, seed)
+			if ok && math.Abs(angleDiff(fit.s.angle(), truth.angle())) <= 2*math.Pi/180 && fit.inliers >= nTrue*3/4 {
+				n++
+			}
+		}
+		return n
+	}
+	fixed := found(base, 30, 570)
+	adaptive := base
+	adaptive.maxIterations = 2000
+	got := found(adaptive, 30, 570)
+	t.Logf("a logo with 30 right pairs of 600: pose found for %d of 60 seeds with 400 samples, %d sampling on to confidence", fixed, got)
+	if got < 57 {
+		t.Errorf("sampling on to confidence found the pose for %d of 60 seeds, want at least 57", got)
+	}
+	if fixed >= got {
+		t.Errorf("400 samples found the pose for %d of 60 seeds, sampling on %d: the test does not tell them apart", fixed, got)
+	}
+	// A logo explaining half of its pairs stops at the least number of
+	// samples: enough says a few dozen would do.
+	if n := enough(300, 600); n > 20 {
+		t.Errorf("enough(300 of 600) = %.1f samples, want under 20", n)
+	}
+	if n := enough(30, 600); n < 1500 || n > 2000 {
+		t.Errorf("enough(30 of 600) = %.1f samples, want about 1,840", n)
+	}
+}
