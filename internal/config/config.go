@@ -363,6 +363,16 @@ type Logo struct {
 	// evidence of kind logo_partial, which the scorer counts only in
 	// context and not in a listing that uses another mark.
 	MinPartialCoverage float64 `yaml:"min_partial_coverage"`
+	// MinEvenness is the least evenness of a whole logo detection
+	// (logo.Options.MinEvenness; 0: the measured default, 0.7;
+	// negative: not checked): the share of the logo's keypoints in parts
+	// of it the fit explains at least a third as well as the whole.
+	// Another brand's logo built from the same badge, emblem or
+	// typeface fits where they share a part, not evenly across the
+	// logo; such a fit is evidence of kind logo_partial, counted only in
+	// context. 0.8 cuts more false matches for more missed logos
+	// (docs/BENCHMARKS.md).
+	MinEvenness float64 `yaml:"min_evenness"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -635,6 +645,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.min_distinct: must be 0 (the default) or positive, got %g", d.Logo.MinDistinct)
 	case d.Logo.MinPartialCoverage > 1 || (d.Logo.MinCoverage > 0 && d.Logo.MinPartialCoverage > d.Logo.MinCoverage):
 		return fmt.Errorf("detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got %g", d.Logo.MinPartialCoverage)
+	case d.Logo.MinEvenness > 1:
+		return fmt.Errorf("detection.logo.min_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinEvenness)
 	case d.Logo.Shortlist < 0:
 		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:

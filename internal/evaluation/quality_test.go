@@ -64,18 +64,21 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.850 (51 of 60, none false): 0.80 since
+			// detection reaches 0.833 (50 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
-			// to confidence (MaxIterations). The 9 still missed are diagnosed
+			// to confidence (MaxIterations), one less since an unevenly
+			// explained logo is partial (MinEvenness 0.7: a third fewer
+			// sellers' photos of other logos with a logo found, see
+			// TestLogoUnrelatedPhotos). The 10 still missed are diagnosed
 			// in docs/BENCHMARKS.md, "Small and faint logos: why
 			// logo_in_photo listings are missed" and "Partly seen
 			// logos as evidence in context": most lack the evidence
 			// (keypoints, near descriptors) to verify. This bar, what is
 			// reached, keeps it from getting worse until it gets there.
-			if k.Recall() < 0.85 {
-				t.Errorf("kind %s: recall %.3f < 0.85 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
+			if k.Recall() < 0.83 {
+				t.Errorf("kind %s: recall %.3f < 0.83 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 			}
 		case k.Infringing && k.Recall() < 0.90:
 			t.Errorf("kind %s: recall %.3f < 0.90 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)

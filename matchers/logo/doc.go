@@ -105,7 +105,13 @@
 //     seller's photo of a bare emblem (one a mark's logo is made of)
 //     fits that logo with distinctive inliers and 15–19% coverage, as
 //     partly seen logos do (docs/BENCHMARKS.md, "Partly seen logos").
-//     Such a fit, passing every threshold but explaining between
+//     A whole detection must also explain the logo evenly
+//     (MinEvenness, 0.7: the share of its expected keypoints in cells of
+//     a 5×5 grid over the logo explained at least a third as well as the
+//     whole): another brand's logo built from the same badge, emblem and
+//     typeface fits where they share a part, not across the name
+//     (docs/BENCHMARKS.md, "How evenly a fit explains the logo").
+//     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more
 //     clearly this logo's), is kept as a partial detection

@@ -86,12 +86,12 @@ func TestOptionsValidate(t *testing.T) {
 // every threshold but coverage, with at least MinPartialCoverage, is kept
 // as partial (marked ~ here), after the whole ones and never over one.
 func TestDecide(t *testing.T) {
-	o := Options{}.withDefaults() // 16 inliers, coverage 0.2, distinct 1.5, rival 0.8
+	o := Options{}.withDefaults() // 16 inliers, coverage 0.2, distinct 1.5, rival 0.8, evenness 0.7
 	at := func(x int) domain.Region {
 		return domain.Region{X: x, Y: 100, W: 200, H: 100, ImageW: 800, ImageH: 800}
 	}
 	fit := func(logo string, inliers int, cov, dist float64, rival, x int) Detection {
-		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x)}
+		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1}
 	}
 	for name, c := range map[string]struct {
 		fits []Detection
@@ -119,7 +119,7 @@ func TestDecide(t *testing.T) {
 		// Overlapping by 0.49 of the smaller, each box holding the
 		// other's centre: the same print.
 		"same print, overlap under half: strongest": {
-			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
 		},
 		"apart: both": {
 			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 500)}, []string{"b", "a"},
@@ -135,6 +135,25 @@ func TestDecide(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: kept %v, want %v", name, got, c.want)
 		}
+	}
+	// MinEvenness: a fit explaining the logo unevenly is partial, one
+	// explaining it evenly whole (default 0.7); negative: not checked.
+	uneven := []Detection{{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 0.65, Region: at(0)}}
+	even := []Detection{{Logo: "b", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 0.75, Region: at(0)}}
+	if ds := o.decide(slices.Clone(uneven)); len(ds) != 1 || !ds[0].Partial {
+		t.Errorf("evenness 0.65 under the default 0.7: %+v, want one partial detection", ds)
+	}
+	if ds := o.decide(slices.Clone(even)); len(ds) != 1 || ds[0].Partial {
+		t.Errorf("evenness 0.75 over the default 0.7: %+v, want one whole detection", ds)
+	}
+	if ds := (Options{MinEvenness: 0.8}.withDefaults()).decide(slices.Clone(even)); len(ds) != 1 || !ds[0].Partial {
+		t.Errorf("evenness 0.75 under MinEvenness 0.8: %+v, want one partial detection", ds)
+	}
+	if ds := (Options{MinEvenness: -1}.withDefaults()).decide(slices.Clone(uneven)); len(ds) != 1 || ds[0].Partial {
+		t.Errorf("evenness not checked (MinEvenness -1): %+v, want one whole detection", ds)
+	}
+	if err := (Options{MinEvenness: 1.2}).Validate(); err == nil {
+		t.Error("MinEvenness 1.2 accepted")
 	}
 }
 

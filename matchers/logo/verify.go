@@ -117,6 +117,10 @@ type fitResult struct {
 	coverage float64
 	// weight is the distinct inliers' summed pair weight.
 	weight float64
+	// evenness is the share of the expected keypoints lying in parts of
+	// the logo the fit explains at least a third as well as the whole
+	// (see evenness).
+	evenness float64
 }
 
 // expected counts the logo's keypoints (pts) that the fit s should make
@@ -126,6 +130,14 @@ type fitResult struct {
 // explains a small share of them; the logo itself a large share.
 func expected(pts []matchers.Keypoint, s similarity, w, h int, scales []float32) int {
 	n := 0
+	visible(pts, s, w, h, scales, func(matchers.Keypoint) { n++ })
+	return n
+}
+
+// visible calls f with each of the logo's keypoints (pts) that the fit s
+// should make findable (see expected), once per position on a 2-pixel
+// grid.
+func visible(pts []matchers.Keypoint, s similarity, w, h int, scales []float32, f func(matchers.Keypoint)) {
 	seen := map[[2]int32]bool{}
 	for _, p := range pts {
 		x, y := s.apply(float64(p.X), float64(p.Y))
@@ -143,10 +155,56 @@ func expected(pts []matchers.Keypoint, s similarity, w, h int, scales []float32)
 		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
 		if ok && !seen[key] {
 			seen[key] = true
-			n++
+			f(p)
 		}
 	}
-	return n
+}
+
+// evenCells is the side of the grid over the logo's keypoint box that
+// evenness counts in.
+const evenCells = 5
+
+// evenness says how evenly the fit s, with inliers idx, explains the
+// logo: the share of its expected keypoints (see expected) lying in
+// cells of an evenCells × evenCells grid over the logo whose own
+// coverage is at least a third of the fit's. The logo shown is
+// explained all over, as far as its keypoints were found; another logo
+// that shares its emblem, its badge or its typeface with the one shown
+// (two brands' round badges with a star, a name under the same ring) is
+// explained where they share a part and hardly where they differ — its
+// name — and its evenness is lower however many inliers the shared part
+// gives (Options.MinEvenness; docs/BENCHMARKS.md, "How evenly a fit
+// explains the logo").
+func evenness(ps []pair, idx []int, lr logoRef, pts []matchers.Keypoint, s similarity, w, h int, scales []float32) float64 {
+	const g = evenCells
+	var exp, inl [g * g]int
+	bw, bh := max(lr.x1-lr.x0, 1e-3), max(lr.y1-lr.y0, 1e-3)
+	cell := func(p matchers.Keypoint) int {
+		cx := min(max(int(g*(p.X-lr.x0)/bw), 0), g-1)
+		cy := min(max(int(g*(p.Y-lr.y0)/bh), 0), g-1)
+		return cy*g + cx
+	}
+	total := 0
+	visible(pts, s, w, h, scales, func(p matchers.Keypoint) {
+		exp[cell(p)]++
+		total++
+	})
+	if total == 0 {
+		return 0
+	}
+	found := 0
+	eachDistinct(ps, idx, func(p pair) {
+		inl[cell(p.r)]++
+		found++
+	})
+	// A cell is explained when inl/exp ≥ (found/total)/3.
+	even := 0
+	for c := range exp {
+		if exp[c] > 0 && 3*inl[c]*total >= found*exp[c] {
+			even += exp[c]
+		}
+	}
+	return float64(even) / float64(total)
 }
 
 // verify runs RANSAC over ps for a similarity from logo lr into an image
@@ -240,7 +298,7 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 	if cov < vp.minCoverage {
 		return fitResult{}, false
 	}
-	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum}, true
+	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenness(ps, best, lr, pts, bestS, w, h, scales)}, true
 }
 
 // enough is the number of RANSAC samples after which a fit with inliers
@@ -264,6 +322,16 @@ const loMinInliers = 5
 // a 2-pixel grid): one corner seen at two pyramid levels, or a logo
 // keypoint and its inverted twin, is one piece of evidence.
 func distinct(ps []pair, idx []int) (n int, weight float64) {
+	eachDistinct(ps, idx, func(p pair) {
+		n++
+		weight += float64(p.w)
+	})
+	return n, weight
+}
+
+// eachDistinct calls f with each of the pairs ps[i], i in idx, whose
+// listing and logo positions (on a 2-pixel grid) no earlier one had.
+func eachDistinct(ps []pair, idx []int, f func(pair)) {
 	seenL, seenR := map[[2]int32]bool{}, map[[2]int32]bool{}
 	for _, i := range idx {
 		kl := [2]int32{int32(ps[i].l.X / 2), int32(ps[i].l.Y / 2)}
@@ -272,10 +340,8 @@ func distinct(ps []pair, idx []int) (n int, weight float64) {
 			continue
 		}
 		seenL[kl], seenR[kr] = true, true
-		n++
-		weight += float64(ps[i].w)
+		f(ps[i])
 	}
-	return n, weight
 }
 
 // spread says whether the inliers cover enough of the logo: a fit on a

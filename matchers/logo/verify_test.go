@@ -187,3 +187,46 @@ func TestVerifyFewRightPairs(t *testing.T) {
 		t.Errorf("enough(30 of 600) = %.1f samples, want about 1,840", n)
 	}
 }
+
+// TestEvenness: a fit explaining a share of the logo's keypoints all
+// over it is even; one explaining as many, all on one side (a badge or
+// emblem the logo shares with another, not its name), is not.
+func TestEvenness(t *testing.T) {
+	lr := logoRef{x0: 0, y0: 0, x1: 250, y1: 250}
+	s := similarity{a: 1, tx: 100, ty: 100}
+	r := rand.New(rand.NewPCG(5, 5))
+	var pts []matchers.Keypoint
+	for range 400 {
+		pts = append(pts, matchers.Keypoint{X: float32(250 * r.Float64()), Y: float32(250 * r.Float64()), Scale: 1})
+	}
+	pairsOf := func(keep func(matchers.Keypoint) bool) ([]pair, []int) {
+		var ps []pair
+		var idx []int
+		for _, p := range pts {
+			if keep(p) {
+				idx = append(idx, len(ps))
+				ps = append(ps, pair{l: matchers.Keypoint{X: p.X + 100, Y: p.Y + 100, Scale: 1}, r: p, w: 1})
+			}
+		}
+		return ps, idx
+	}
+	n := 0
+	ps, idx := pairsOf(func(matchers.Keypoint) bool { n++; return n%3 == 0 })
+	if e := evenness(ps, idx, lr, pts, s, 800, 800, []float32{1}); e < 0.9 {
+		t.Errorf("a third of the keypoints all over the logo: evenness %.2f, want at least 0.9", e)
+	}
+	ps, idx = pairsOf(func(p matchers.Keypoint) bool { return p.X < 90 })
+	if e := evenness(ps, idx, lr, pts, s, 800, 800, []float32{1}); e > 0.5 {
+		t.Errorf("the keypoints of the left third alone: evenness %.2f, want at most 0.5", e)
+	}
+	// Keypoints the fit puts outside the photo are not expected, so a
+	// logo cut by the photo's edge is not uneven for it.
+	cut := similarity{a: 1, tx: 650, ty: 100} // x ≥ 800 past logo x 150
+	ps, idx = pairsOf(func(p matchers.Keypoint) bool { n++; return p.X < 150 && n%3 == 0 })
+	for i := range ps {
+		ps[i].l.X += 550
+	}
+	if e := evenness(ps, idx, lr, pts, cut, 800, 800, []float32{1}); e < 0.9 {
+		t.Errorf("a logo cut by the photo's edge, a third of its visible keypoints: evenness %.2f, want at least 0.9", e)
+	}
+}
