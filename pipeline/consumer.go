@@ -342,10 +342,22 @@ func (c *Consumer) Run(ctx context.Context) error {
 // routine fetch error is logged at warn.
 const fetchFailuresWarn = 10
 
-// fetchSpinLimit is how many fetch errors in a row, each returned without
+// fetchSpinLimit is how many fetch errors in a row, returned without
 // blocking, the fetch loop takes before it backs off: only a reader that
 // fails at once, again and again, gets there (see fetchLoop).
 const fetchSpinLimit = 256
+
+// fetchSpinTime is how long, on average, a fetch error may take and still
+// count as returned without blocking; a single error that took
+// fetchBlocked or longer ends a run of them. kafka-go's fetchers wait at
+// least ReadBackoffMin (100 ms) before they report another error; an
+// error returned at once takes microseconds, and on a loaded machine now
+// and then a few milliseconds, which must not end the run (one slow call
+// among 256 used to, and the loop spun on).
+const (
+	fetchSpinTime = time.Millisecond
+	fetchBlocked  = 50 * time.Millisecond
+)
 
 // fetchLoop fetches until ctx ends and dispatches each message to its
 // worker. It returns nil when ctx ends, or the reader's error if the reader
@@ -359,7 +371,8 @@ const fetchSpinLimit = 256
 // JoinGroupBackoff; a wait here stopped every partition for up to
 // MaxRetryBackoff (10 s) after one partition's leader moved. The loop backs
 // off only when fetchSpinLimit errors in a row came back without
-// blocking: a reader that never blocks would otherwise spin.
+// blocking (within fetchSpinTime each on average, none taking
+// fetchBlocked): a reader that never blocks would otherwise spin.
 func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues []chan job) error {
 	counter, _ := reader.(rebalanceCounter)
 	rebalances := func() int64 {
@@ -368,6 +381,7 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 		}
 		return counter.Rebalances()
 	}
+	var spinStart time.Time // when the current run of quick errors began
 	for attempt, spins, spinWaits := 0, 0, 0; ; {
 		fetchStart := time.Now()
 		msg, err := reader.FetchMessage(ctx)
@@ -379,9 +393,16 @@ func (c *Consumer) fetchLoop(ctx context.Context, reader messageReader, queues [
 				return fmt.Errorf("fetch: reader closed: %w", err)
 			}
 			attempt++
-			if time.Since(fetchStart) < time.Millisecond {
+			switch {
+			case time.Since(fetchStart) >= fetchBlocked:
+				spins = 0
+			case spins == 0:
+				spins, spinStart = 1, fetchStart
+			default:
 				spins++
-			} else {
+			}
+			if spins >= fetchSpinLimit && time.Since(spinStart) >= fetchSpinLimit*fetchSpinTime {
+				// As many errors, but spread out: the reader blocks.
 				spins = 0
 			}
 			// Routine errors (a timeout, a closed idle connection) at

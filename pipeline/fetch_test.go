@@ -77,14 +77,34 @@ func TestFetchSpinBacksOff(t *testing.T) {
 	}
 }
 
-// spinReader fails every fetch at once.
+// TestFetchSlowErrorsDoNotBackOff: a reader whose errors each take a few
+// milliseconds (a fetcher waiting out its own backoff, a loaded machine)
+// is not spinning: the loop fetches on past fetchSpinLimit errors instead
+// of waiting its backoff (an hour here).
+func TestFetchSlowErrorsDoNotBackOff(t *testing.T) {
+	var calls atomic.Int64
+	r := &spinReader{fakeReader: newFakeReader(), calls: &calls, delay: 3 * fetchSpinTime}
+	opts := testOptions(r.fakeReader, &fakeWriter{})
+	opts.reader, opts.InitialRetryBackoff, opts.MaxRetryBackoff = r, time.Hour, time.Hour
+	run := start(t, opts, func(context.Context, kafka.Message) ([]kafka.Message, error) { return nil, nil })
+	waitFor(t, "fetching on past the spin limit", func() bool { return calls.Load() >= fetchSpinLimit+64 })
+	if err := run.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// spinReader fails every fetch, at once or after delay.
 type spinReader struct {
 	*fakeReader
 	calls *atomic.Int64
+	delay time.Duration
 }
 
 func (r *spinReader) FetchMessage(ctx context.Context) (kafka.Message, error) {
 	r.calls.Add(1)
+	if r.delay > 0 {
+		time.Sleep(r.delay)
+	}
 	if err := ctx.Err(); err != nil {
 		return kafka.Message{}, err
 	}
