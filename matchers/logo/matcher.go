@@ -446,14 +446,8 @@ func (o Options) decide(fits []Detection) []Detection {
 // inliers first, ties by image, then mark id, then logo.
 func sortDetections(out []Detection) {
 	slices.SortStableFunc(out, func(a, b Detection) int {
-		if a.Partial != b.Partial {
-			if a.Partial {
-				return 1
-			}
-			return -1
-		}
-		if a.Inliers != b.Inliers {
-			return b.Inliers - a.Inliers
+		if c := strongerFirst(a, b); c != 0 {
+			return c
 		}
 		if a.Image != b.Image {
 			return a.Image - b.Image
@@ -465,6 +459,18 @@ func sortDetections(out []Detection) {
 	})
 }
 
+// strongerFirst orders whole detections before partial ones, then most
+// inliers first.
+func strongerFirst(a, b Detection) int {
+	if a.Partial != b.Partial {
+		if a.Partial {
+			return 1
+		}
+		return -1
+	}
+	return b.Inliers - a.Inliers
+}
+
 // rivalInliers is the fewest inliers of a fit that counts as a rival.
 const rivalInliers = 8
 
@@ -474,15 +480,7 @@ const rivalInliers = 8
 // the logo it is explains more of it (as imagematch keeps the nearest
 // source only). A whole detection is preferred to a partial one.
 func suppress(ds []Detection) []Detection {
-	slices.SortStableFunc(ds, func(a, b Detection) int {
-		if a.Partial != b.Partial {
-			if a.Partial {
-				return 1
-			}
-			return -1
-		}
-		return b.Inliers - a.Inliers
-	})
+	slices.SortStableFunc(ds, strongerFirst)
 	var kept []Detection
 	for _, d := range ds {
 		ok := true

@@ -119,25 +119,34 @@ type fitResult struct {
 	weight float64
 	// evenness is the share of the expected keypoints lying in parts of
 	// the logo the fit explains at least a third as well as the whole
-	// (see evenness).
+	// (see evenShare).
 	evenness float64
+}
+
+// cells counts logo keypoints on an evenCells × evenCells grid over the
+// logo's keypoint box (see evenShare).
+type cells [evenCells * evenCells]int
+
+// evenCells is the side of the grid over the logo's keypoint box that
+// evenness counts in.
+const evenCells = 5
+
+// cell is the grid cell of the logo keypoint p.
+func (lr *logoRef) cell(p matchers.Keypoint) int {
+	const g = evenCells
+	bw, bh := max(lr.x1-lr.x0, 1e-3), max(lr.y1-lr.y0, 1e-3)
+	cx := min(max(int(g*(p.X-lr.x0)/bw), 0), g-1)
+	cy := min(max(int(g*(p.Y-lr.y0)/bh), 0), g-1)
+	return cy*g + cx
 }
 
 // expected counts the logo's keypoints (pts) that the fit s should make
 // findable in a w×h image whose keypoints come at pyramid scales
-// scales: inside the image, at a scale one of its levels has. A logo
-// that only shares an emblem or a few letters with the one in the photo
+// scales: inside the image, at a scale one of its levels has, once per
+// position on a 2-pixel grid; in all and per cell of lr. A logo that
+// only shares an emblem or a few letters with the one in the photo
 // explains a small share of them; the logo itself a large share.
-func expected(pts []matchers.Keypoint, s similarity, w, h int, scales []float32) int {
-	n := 0
-	visible(pts, s, w, h, scales, func(matchers.Keypoint) { n++ })
-	return n
-}
-
-// visible calls f with each of the logo's keypoints (pts) that the fit s
-// should make findable (see expected), once per position on a 2-pixel
-// grid.
-func visible(pts []matchers.Keypoint, s similarity, w, h int, scales []float32, f func(matchers.Keypoint)) {
+func expected(pts []matchers.Keypoint, lr *logoRef, s similarity, w, h int, scales []float32) (n int, per cells) {
 	seen := map[[2]int32]bool{}
 	for _, p := range pts {
 		x, y := s.apply(float64(p.X), float64(p.Y))
@@ -155,48 +164,28 @@ func visible(pts []matchers.Keypoint, s similarity, w, h int, scales []float32, 
 		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
 		if ok && !seen[key] {
 			seen[key] = true
-			f(p)
+			n++
+			per[lr.cell(p)]++
 		}
 	}
+	return n, per
 }
 
-// evenCells is the side of the grid over the logo's keypoint box that
-// evenness counts in.
-const evenCells = 5
-
-// evenness says how evenly the fit s, with inliers idx, explains the
-// logo: the share of its expected keypoints (see expected) lying in
-// cells of an evenCells × evenCells grid over the logo whose own
-// coverage is at least a third of the fit's. The logo shown is
-// explained all over, as far as its keypoints were found; another logo
-// that shares its emblem, its badge or its typeface with the one shown
-// (two brands' round badges with a star, a name under the same ring) is
-// explained where they share a part and hardly where they differ — its
-// name — and its evenness is lower however many inliers the shared part
-// gives (Options.MinEvenness; docs/BENCHMARKS.md, "How evenly a fit
-// explains the logo").
-func evenness(ps []pair, idx []int, lr logoRef, pts []matchers.Keypoint, s similarity, w, h int, scales []float32) float64 {
-	const g = evenCells
-	var exp, inl [g * g]int
-	bw, bh := max(lr.x1-lr.x0, 1e-3), max(lr.y1-lr.y0, 1e-3)
-	cell := func(p matchers.Keypoint) int {
-		cx := min(max(int(g*(p.X-lr.x0)/bw), 0), g-1)
-		cy := min(max(int(g*(p.Y-lr.y0)/bh), 0), g-1)
-		return cy*g + cx
-	}
-	total := 0
-	visible(pts, s, w, h, scales, func(p matchers.Keypoint) {
-		exp[cell(p)]++
-		total++
-	})
+// evenShare says how evenly a fit explains the logo, from the logo's
+// expected keypoints per cell (exp, total in all, see expected) and the
+// fit's distinct inliers per cell (inl, found in all, see distinct): the
+// share of the expected keypoints lying in cells whose own coverage is at
+// least a third of the fit's. The logo shown is explained all over, as
+// far as its keypoints were found; another logo that shares its emblem,
+// its badge or its typeface with the one shown (two brands' round badges
+// with a star, a name under the same ring) is explained where they share
+// a part and hardly where they differ — its name — and its evenness is
+// lower however many inliers the shared part gives (Options.MinEvenness;
+// docs/BENCHMARKS.md, "How evenly a fit explains the logo").
+func evenShare(exp, inl cells, total, found int) float64 {
 	if total == 0 {
 		return 0
 	}
-	found := 0
-	eachDistinct(ps, idx, func(p pair) {
-		inl[cell(p.r)]++
-		found++
-	})
 	// A cell is explained when inl/exp ≥ (found/total)/3.
 	even := 0
 	for c := range exp {
@@ -290,15 +279,16 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 		}
 		best, bestS = next, s
 	}
-	n, wsum := distinct(ps, best)
+	n, wsum, inl := distinct(ps, best, &lr)
 	if n < vp.minInliers || wsum < vp.minDistinct || !spread(ps, best, lr) {
 		return fitResult{}, false
 	}
-	cov := float64(n) / float64(max(1, expected(pts, bestS, w, h, scales)))
+	total, exp := expected(pts, &lr, bestS, w, h, scales)
+	cov := float64(n) / float64(max(1, total))
 	if cov < vp.minCoverage {
 		return fitResult{}, false
 	}
-	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenness(ps, best, lr, pts, bestS, w, h, scales)}, true
+	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenShare(exp, inl, total, n)}, true
 }
 
 // enough is the number of RANSAC samples after which a fit with inliers
@@ -320,18 +310,10 @@ const loMinInliers = 5
 
 // distinct counts the inliers with distinct listing and logo positions (on
 // a 2-pixel grid): one corner seen at two pyramid levels, or a logo
-// keypoint and its inverted twin, is one piece of evidence.
-func distinct(ps []pair, idx []int) (n int, weight float64) {
-	eachDistinct(ps, idx, func(p pair) {
-		n++
-		weight += float64(p.w)
-	})
-	return n, weight
-}
-
-// eachDistinct calls f with each of the pairs ps[i], i in idx, whose
-// listing and logo positions (on a 2-pixel grid) no earlier one had.
-func eachDistinct(ps []pair, idx []int, f func(pair)) {
+// keypoint and its inverted twin, is one piece of evidence. It returns
+// their number, their summed pair weight and their number per cell of lr
+// (see evenShare).
+func distinct(ps []pair, idx []int, lr *logoRef) (n int, weight float64, per cells) {
 	seenL, seenR := map[[2]int32]bool{}, map[[2]int32]bool{}
 	for _, i := range idx {
 		kl := [2]int32{int32(ps[i].l.X / 2), int32(ps[i].l.Y / 2)}
@@ -340,8 +322,11 @@ func eachDistinct(ps []pair, idx []int, f func(pair)) {
 			continue
 		}
 		seenL[kl], seenR[kr] = true, true
-		f(ps[i])
+		n++
+		weight += float64(ps[i].w)
+		per[lr.cell(ps[i].r)]++
 	}
+	return n, weight, per
 }
 
 // spread says whether the inliers cover enough of the logo: a fit on a

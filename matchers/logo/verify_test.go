@@ -212,11 +212,11 @@ func TestEvenness(t *testing.T) {
 	}
 	n := 0
 	ps, idx := pairsOf(func(matchers.Keypoint) bool { n++; return n%3 == 0 })
-	if e := evenness(ps, idx, lr, pts, s, 800, 800, []float32{1}); e < 0.9 {
+	if e := evenness(ps, idx, lr, pts, s); e < 0.9 {
 		t.Errorf("a third of the keypoints all over the logo: evenness %.2f, want at least 0.9", e)
 	}
 	ps, idx = pairsOf(func(p matchers.Keypoint) bool { return p.X < 90 })
-	if e := evenness(ps, idx, lr, pts, s, 800, 800, []float32{1}); e > 0.5 {
+	if e := evenness(ps, idx, lr, pts, s); e > 0.5 {
 		t.Errorf("the keypoints of the left third alone: evenness %.2f, want at most 0.5", e)
 	}
 	// Keypoints the fit puts outside the photo are not expected, so a
@@ -226,7 +226,15 @@ func TestEvenness(t *testing.T) {
 	for i := range ps {
 		ps[i].l.X += 550
 	}
-	if e := evenness(ps, idx, lr, pts, cut, 800, 800, []float32{1}); e < 0.9 {
+	if e := evenness(ps, idx, lr, pts, cut); e < 0.9 {
 		t.Errorf("a logo cut by the photo's edge, a third of its visible keypoints: evenness %.2f, want at least 0.9", e)
 	}
+}
+
+// evenness is a fit's evenness as verify computes it, in an 800×800
+// photo with one pyramid level at scale 1.
+func evenness(ps []pair, idx []int, lr logoRef, pts []matchers.Keypoint, s similarity) float64 {
+	found, _, inl := distinct(ps, idx, &lr)
+	total, exp := expected(pts, &lr, s, 800, 800, []float32{1})
+	return evenShare(exp, inl, total, found)
 }

@@ -322,7 +322,9 @@ func (s *Scorer) combine(l *matchers.Listing, mk *matchers.Mark, j int, sigs [][
 	var use, aggr, damp []domain.Evidence
 	ordinary := ordinaryWordOnly(s.matchers, sigs, j)
 	supported := inContext(l, mk, s.matchers, sigs, j)
-	other := usesOther(s.matchers, sigs, j)
+	// Whether another mark is used matters only to secondary evidence of
+	// mark j: the walk over every candidate's signals is skipped without.
+	other := hasKind(s.matchers, sigs, j, secondary) && usesOther(s.matchers, sigs, j)
 	for i, m := range s.matchers {
 		sig := sigs[i][j]
 		if roles[m.Name()] == roleUse && !supported {
@@ -484,6 +486,21 @@ func inContext(l *matchers.Listing, mk *matchers.Mark, ms []matchers.Matcher, si
 // second brand's logo; and the cue or low price that would put it in
 // context is the other brand's.
 var secondary = map[string]bool{"logo_partial": true}
+
+// hasKind reports whether mark j has use evidence of one of kinds.
+func hasKind(ms []matchers.Matcher, sigs [][]matchers.Signal, j int, kinds map[string]bool) bool {
+	for i, m := range ms {
+		if roles[m.Name()] != roleUse {
+			continue
+		}
+		for _, e := range sigs[i][j].Evidence {
+			if kinds[e.Kind] {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // usesOther reports whether a mark other than mark j has use evidence
 // that is neither contextual nor secondary: its name or an evasion of it
