@@ -373,6 +373,15 @@ type Logo struct {
 	// context. 0.8 cuts more false matches for more missed logos
 	// (docs/BENCHMARKS.md).
 	MinEvenness float64 `yaml:"min_evenness"`
+	// MinGuidedEvenness is the least evenness of a whole logo
+	// detection's keypoints confirmed in place
+	// (logo.Options.MinGuidedEvenness; 0: the measured default, 0.7;
+	// negative: not checked): at the fit's pose, each of the logo's
+	// keypoints is looked for where it should be in the photo, and a
+	// logo confirmed in some parts only (another brand's badge with
+	// another name) is evidence of kind logo_partial, counted only in
+	// context (docs/BENCHMARKS.md, "Guided matching").
+	MinGuidedEvenness float64 `yaml:"min_guided_evenness"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -647,6 +656,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got %g", d.Logo.MinPartialCoverage)
 	case d.Logo.MinEvenness > 1:
 		return fmt.Errorf("detection.logo.min_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinEvenness)
+	case d.Logo.MinGuidedEvenness > 1:
+		return fmt.Errorf("detection.logo.min_guided_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinGuidedEvenness)
 	case d.Logo.Shortlist < 0:
 		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:

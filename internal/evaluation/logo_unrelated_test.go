@@ -47,6 +47,9 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_EVENNESS"), 64); err == nil {
 		cfg.Detection.Logo.MinEvenness = v
 	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_GUIDED"), 64); err == nil {
+		cfg.Detection.Logo.MinGuidedEvenness = v
+	}
 	photos := t.TempDir()
 	marks, eng, images := fixtureEngine(t, cfg, photos)
 
@@ -141,12 +144,13 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	// Issue 11 §4 asks at most 0.2% of unrelated photos with a logo
 	// found. At the fixtures' scale that is not met when the photo shows
 	// another brand's logo built from the same parts as an indexed one
-	// (the same round badge, emblem and typeface, another name): 6 of the
-	// default 200 photos (3%, all of them among the 100 with such a
-	// logo; docs/BENCHMARKS.md, "Unrelated photos at the fixtures'
-	// scale"). This bar, what is reached, keeps it from getting worse.
-	if n == 200 && whole > 6 {
-		t.Errorf("a whole logo found in %d of %d unrelated photos, want at most 6 (what was reached)", whole, n)
+	// (the same round badge, emblem and typeface, another name): 5 of the
+	// default 200 photos (2.5%, all of them among the 100 with such a
+	// logo; 6 before guided matching; docs/BENCHMARKS.md, "Unrelated
+	// photos at the fixtures' scale", "Guided matching"). This bar, what
+	// is reached, keeps it from getting worse.
+	if n == 200 && whole > 5 {
+		t.Errorf("a whole logo found in %d of %d unrelated photos, want at most 5 (what was reached)", whole, n)
 	}
 	// A logo alone is not a complaint: the text names no brand, and a
 	// logo found is a use signal that needs aggravation to pass the

@@ -24,7 +24,7 @@ func TestQualityOnFixtures(t *testing.T) {
 
 // TestLogoQualityOnFixtures is TestQualityOnFixtures with logo detection
 // on (detection.logo.enabled): the same bars, and the logo_in_photo kind's
-// recall at least 0.83 (50 of 60).
+// recall at least 0.81 (49 of 60).
 func TestLogoQualityOnFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores every fixture listing")
@@ -64,21 +64,25 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.833 (50 of 60, none false): 0.80 since
+			// detection reaches 0.817 (49 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
 			// to confidence (MaxIterations), one less since an unevenly
 			// explained logo is partial (MinEvenness 0.7: a third fewer
 			// sellers' photos of other logos with a logo found, see
-			// TestLogoUnrelatedPhotos). The 10 still missed are diagnosed
-			// in docs/BENCHMARKS.md, "Small and faint logos: why
+			// TestLogoUnrelatedPhotos), one less since a logo must be
+			// confirmed in place as evenly (MinGuidedEvenness 0.7:
+			// lst-003898's fit is confirmed just under it; on the
+			// 1,000-logo curve false matches fall by two thirds). The
+			// 11 still missed are diagnosed in docs/BENCHMARKS.md,
+			// "Small and faint logos: why
 			// logo_in_photo listings are missed" and "Partly seen
 			// logos as evidence in context": most lack the evidence
 			// (keypoints, near descriptors) to verify. This bar, what is
 			// reached, keeps it from getting worse until it gets there.
-			if k.Recall() < 0.83 {
-				t.Errorf("kind %s: recall %.3f < 0.83 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
+			if k.Recall() < 0.81 {
+				t.Errorf("kind %s: recall %.3f < 0.81 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 			}
 		case k.Infringing && k.Recall() < 0.90:
 			t.Errorf("kind %s: recall %.3f < 0.90 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)

@@ -111,6 +111,17 @@
 //     whole): another brand's logo built from the same badge, emblem and
 //     typeface fits where they share a part, not across the name
 //     (docs/BENCHMARKS.md, "How evenly a fit explains the logo").
+//     And evenly confirmed in place (MinGuidedEvenness, 0.7; guided
+//     matching): at the fit's pose, each logo keypoint it says is
+//     visible is looked for among the photo's keypoints within half the
+//     inlier tolerance of where the pose puts it (bucketed in 16-pixel
+//     cells, built once per photo), of consistent orientation and
+//     scale, within 40 bits; the confirmed ones must be as even over
+//     the grid. The index pairs a photo's descriptor with one per logo,
+//     through the ratio test, so the inliers are a thin sample of what
+//     agrees; in place every keypoint is tested, and where another
+//     brand's badge has its own name the photo's keypoints are there
+//     but other (docs/BENCHMARKS.md, "Guided matching").
 //     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more

@@ -91,7 +91,7 @@ func TestDecide(t *testing.T) {
 		return domain.Region{X: x, Y: 100, W: 200, H: 100, ImageW: 800, ImageH: 800}
 	}
 	fit := func(logo string, inliers int, cov, dist float64, rival, x int) Detection {
-		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1}
+		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1, Guided: 1}
 	}
 	for name, c := range map[string]struct {
 		fits []Detection
@@ -119,7 +119,7 @@ func TestDecide(t *testing.T) {
 		// Overlapping by 0.49 of the smaller, each box holding the
 		// other's centre: the same print.
 		"same print, overlap under half: strongest": {
-			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
 		},
 		"apart: both": {
 			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 500)}, []string{"b", "a"},
@@ -138,22 +138,33 @@ func TestDecide(t *testing.T) {
 	}
 	// MinEvenness: a fit explaining the logo unevenly is partial, one
 	// explaining it evenly whole (default 0.7); negative: not checked.
-	uneven := []Detection{{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 0.65, Region: at(0)}}
-	even := []Detection{{Logo: "b", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 0.75, Region: at(0)}}
-	if ds := o.decide(slices.Clone(uneven)); len(ds) != 1 || !ds[0].Partial {
-		t.Errorf("evenness 0.65 under the default 0.7: %+v, want one partial detection", ds)
-	}
-	if ds := o.decide(slices.Clone(even)); len(ds) != 1 || ds[0].Partial {
-		t.Errorf("evenness 0.75 over the default 0.7: %+v, want one whole detection", ds)
-	}
-	if ds := (Options{MinEvenness: 0.8}.withDefaults()).decide(slices.Clone(even)); len(ds) != 1 || !ds[0].Partial {
-		t.Errorf("evenness 0.75 under MinEvenness 0.8: %+v, want one partial detection", ds)
-	}
-	if ds := (Options{MinEvenness: -1}.withDefaults()).decide(slices.Clone(uneven)); len(ds) != 1 || ds[0].Partial {
-		t.Errorf("evenness not checked (MinEvenness -1): %+v, want one whole detection", ds)
-	}
-	if err := (Options{MinEvenness: 1.2}).Validate(); err == nil {
-		t.Error("MinEvenness 1.2 accepted")
+	// MinGuidedEvenness likewise, on the keypoints confirmed in place.
+	for _, c := range []struct {
+		name string
+		// with returns a fit of that evenness, the other one 1.
+		with func(v float64) Detection
+		// set returns the options with that threshold.
+		set func(v float64) Options
+	}{
+		{"evenness", func(v float64) Detection {
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Region: at(0)}
+		}, func(v float64) Options { return Options{MinEvenness: v} }},
+		{"guided evenness", func(v float64) Detection {
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Region: at(0)}
+		}, func(v float64) Options { return Options{MinGuidedEvenness: v} }},
+	} {
+		for _, k := range []struct {
+			fit, min float64
+			partial  bool
+		}{{0.65, 0, true}, {0.75, 0, false}, {0.75, 0.8, true}, {0.65, -1, false}} {
+			ds := c.set(k.min).withDefaults().decide([]Detection{c.with(k.fit)})
+			if len(ds) != 1 || ds[0].Partial != k.partial {
+				t.Errorf("%s %.2f, threshold %g (0: the default 0.7, -1: not checked): %+v, want one detection, partial %v", c.name, k.fit, k.min, ds, k.partial)
+			}
+		}
+		if err := c.set(1.2).Validate(); err == nil {
+			t.Errorf("%s threshold 1.2 accepted", c.name)
+		}
 	}
 }
 

@@ -153,22 +153,25 @@ func expected(pts []matchers.Keypoint, lr *logoRef, s similarity, w, h int, scal
 		if x < 0 || y < 0 || x >= float64(w) || y >= float64(h) {
 			continue
 		}
-		want := s.scale() * float64(p.Scale)
-		ok := false
-		for _, ls := range scales {
-			if k := want / float64(ls); k > 1/1.4 && k < 1.4 {
-				ok = true
-				break
-			}
-		}
 		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
-		if ok && !seen[key] {
+		if atScale(s.scale()*float64(p.Scale), scales) && !seen[key] {
 			seen[key] = true
 			n++
 			per[lr.cell(p)]++
 		}
 	}
 	return n, per
+}
+
+// atScale reports whether a keypoint of scale want in the photo is at a
+// scale one of its pyramid levels has (within a factor of 1.4).
+func atScale(want float64, scales []float32) bool {
+	for _, ls := range scales {
+		if k := want / float64(ls); k > 1/1.4 && k < 1.4 {
+			return true
+		}
+	}
+	return false
 }
 
 // evenShare says how evenly a fit explains the logo, from the logo's
