@@ -129,7 +129,7 @@ func TestLogoCurve(t *testing.T) {
 		for k, th := range curveThresholds {
 			// Whole detections: partial ones are evidence only in
 			// context, counted below.
-			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: curveEvenness(), MinGuidedEvenness: curveGuided()}.withDefaults()
+			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED")}.withDefaults()
 			r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 			recall, fmr := float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg))
 			points[k].recall, points[k].fmr = append(points[k].recall, recall), append(points[k].fmr, fmr)
@@ -140,13 +140,13 @@ func TestLogoCurve(t *testing.T) {
 		// The partial tier at the defaults (Options.MinPartialCoverage):
 		// the photos whose logo is found only partly, and the unrelated
 		// photos with a partial detection and no whole one.
-		o := Options{MinEvenness: curveEvenness(), MinGuidedEvenness: curveGuided()}.withDefaults()
+		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED")}.withDefaults()
 		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 		partial.recall = append(partial.recall, float64(r.partFound)/float64(len(pos)))
 		partial.fmr = append(partial.fmr, float64(r.partNeg)/float64(len(neg)))
 	}
-	fmt.Fprintf(&b, "# min_evenness %g (MARKWATCH_LOGO_MIN_EVENNESS; 0: the default, 0.7; -1: not checked)\n", curveEvenness())
-	fmt.Fprintf(&b, "# min_guided_evenness %g (MARKWATCH_LOGO_MIN_GUIDED; 0: the default, 0.7; -1: not checked)\n", curveGuided())
+	fmt.Fprintf(&b, "# min_evenness %g (MARKWATCH_LOGO_MIN_EVENNESS; 0: the default, 0.7; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_EVENNESS"))
+	fmt.Fprintf(&b, "# min_guided_evenness %g (MARKWATCH_LOGO_MIN_GUIDED; 0: the default, 0.7; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_GUIDED"))
 	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo")
 	if seeds > 1 {
 		fmt.Fprintf(&b, " | over %d seeds: recall mean min max, false_match_rate mean min max", seeds)
@@ -191,18 +191,12 @@ func envOptions() Options {
 		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0)}
 }
 
-// curveEvenness is MinEvenness on the curve: MARKWATCH_LOGO_MIN_EVENNESS
-// (unset: the default, 0.7; -1: not checked, as before).
-func curveEvenness() float64 {
-	v, _ := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_EVENNESS"), 64)
-	return v
-}
-
-// curveGuided is MinGuidedEvenness on the curve:
-// MARKWATCH_LOGO_MIN_GUIDED (unset: the default, 0.7; -1: not checked,
-// as before).
-func curveGuided() float64 {
-	v, _ := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_GUIDED"), 64)
+// envFloat is the number in the environment variable name, 0 when unset
+// or not a number: MARKWATCH_LOGO_MIN_EVENNESS and
+// MARKWATCH_LOGO_MIN_GUIDED set MinEvenness and MinGuidedEvenness on the
+// curve (unset: the defaults, 0.7; -1: not checked, as before).
+func envFloat(name string) float64 {
+	v, _ := strconv.ParseFloat(os.Getenv(name), 64)
 	return v
 }
 
