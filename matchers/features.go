@@ -20,6 +20,38 @@ type Features struct {
 	// Points and Desc are parallel: Desc[i] describes Points[i].
 	Points []Keypoint
 	Desc   []Descriptor
+	// Pixels, when set, describes the listing image at any position after
+	// its features were taken, for logo detection's check of a fit's
+	// pose (matchers/logo, Options.MinDenseShare). In memory only: never
+	// encoded, and the image cache keeps features without it.
+	Pixels Pixels
+}
+
+// Pixels are a listing image's pyramid kept after feature extraction, so
+// that a descriptor can be taken anywhere once a logo's pose is known.
+type Pixels interface {
+	// Describe returns the descriptor of the patch centred on (x, y), in
+	// the image's coordinates, at the pyramid scale nearest scale (as
+	// Keypoint.Scale) and steered to angle (radians); false when no level
+	// is within a factor of 1.4 of scale or the patch is not inside the
+	// image.
+	Describe(x, y, scale, angle float64) (Descriptor, bool)
+	// Release gives the pyramid's memory back for the next image; the
+	// Pixels must not be used after. Calling it is optional (the garbage
+	// collector frees an unreleased pyramid) and idempotent.
+	Release()
+}
+
+// ReleasePixels releases the pixels of each image's features (see
+// Pixels.Release) and drops them from the features: for a caller done
+// matching a listing.
+func ReleasePixels(imgs []ListingImage) {
+	for i := range imgs {
+		if f := imgs[i].Features; f != nil && f.Pixels != nil {
+			f.Pixels.Release()
+			f.Pixels = nil
+		}
+	}
 }
 
 // Keypoint is where a descriptor was taken: its centre in the image's

@@ -72,3 +72,51 @@ func FuzzDecodeFeatures(f *testing.F) {
 		}
 	})
 }
+
+// countingPixels counts its releases.
+type countingPixels struct{ released int }
+
+func (c *countingPixels) Describe(x, y, scale, angle float64) (Descriptor, bool) {
+	return Descriptor{}, false
+}
+func (c *countingPixels) Release() { c.released++ }
+
+// TestReleasePixels: each image's pixels are released once and dropped
+// from its features; images without features or pixels are left alone.
+func TestReleasePixels(t *testing.T) {
+	a, b := &countingPixels{}, &countingPixels{}
+	imgs := []ListingImage{{Features: &Features{Pixels: a}}, {}, {Features: &Features{}}, {Features: &Features{Pixels: b}}}
+	ReleasePixels(imgs)
+	ReleasePixels(imgs)
+	if a.released != 1 || b.released != 1 {
+		t.Errorf("released %d and %d times, want once each", a.released, b.released)
+	}
+	for i, im := range imgs {
+		if im.Features != nil && im.Features.Pixels != nil {
+			t.Errorf("image %d keeps its pixels", i)
+		}
+	}
+	ReleasePixels(nil)
+}
+
+// TestEncodeFeaturesWithoutPixels: pixels are in memory only; the
+// encoding is the same with them.
+func TestEncodeFeaturesWithoutPixels(t *testing.T) {
+	f := &Features{W: 10, H: 10, Points: []Keypoint{{X: 1, Y: 2, Angle: 0.5, Scale: 1}}, Desc: []Descriptor{{1, 2, 3, 4}}}
+	plain, err := EncodeFeatures(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Pixels = &countingPixels{}
+	with, err := EncodeFeatures(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with != plain {
+		t.Error("pixels changed the encoding")
+	}
+	d, err := DecodeFeatures(with)
+	if err != nil || d.Pixels != nil {
+		t.Errorf("decoded %+v, %v: want no pixels", d, err)
+	}
+}

@@ -254,6 +254,9 @@ func (b *batch) scoreRecord(ctx context.Context, rec detection.Record) scored {
 	}
 	s.listing = l
 	p := matchers.NewListing(l)
+	// The images' pixels (logo detection's dense check, pooled) are for
+	// scoring only; the report reads the rest of the images.
+	defer func() { matchers.ReleasePixels(p.Images) }()
 	if p.Images, err = b.listings.Listing(ctx, l); err != nil {
 		s.err = err
 		return s

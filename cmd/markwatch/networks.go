@@ -12,6 +12,7 @@ import (
 	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/internal/review"
 	"github.com/markwatch/markwatch/internal/store"
+	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/pipeline/ingest"
 )
@@ -23,6 +24,9 @@ type listingPhotos struct{ images *detection.Images }
 
 func (p listingPhotos) ListingPhotos(ctx context.Context, l *domain.Listing) ([]uint64, error) {
 	imgs, err := p.images.Listing(ctx, l)
+	// Only the hashes are read: the features' pixels (logo detection's
+	// dense check, pooled) are given back at once.
+	defer matchers.ReleasePixels(imgs)
 	if err != nil {
 		return nil, err
 	}

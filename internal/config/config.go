@@ -353,7 +353,7 @@ type Logo struct {
 	MinInliers  int     `yaml:"min_inliers"`
 	MinCoverage float64 `yaml:"min_coverage"`
 	// MinDistinct is the least summed distinctiveness of a fit's
-	// inliers (logo.Options.MinDistinct; 0: the measured default, 1.5).
+	// inliers (logo.Options.MinDistinct; 0: the measured default, 1.0).
 	// With Shortlist, whose pairs weigh more, 2 cuts the false matches
 	// (docs/BENCHMARKS.md).
 	MinDistinct float64 `yaml:"min_distinct"`
@@ -382,6 +382,18 @@ type Logo struct {
 	// another name) is evidence of kind logo_partial, counted only in
 	// context (docs/BENCHMARKS.md, "Guided matching").
 	MinGuidedEvenness float64 `yaml:"min_guided_evenness"`
+	// MinDenseShare is the least share of a whole logo detection's
+	// keypoints confirmed by the photo's own pixels
+	// (logo.Options.MinDenseShare; 0: the measured default, 0.4;
+	// negative: not checked): at the fit's pose, refined to a
+	// homography on its inliers, a descriptor is taken from the photo
+	// where each of the logo's keypoints should be, and a logo
+	// confirmed there in some parts only (another brand's look-alike)
+	// is evidence of kind logo_partial, counted only in context
+	// (docs/BENCHMARKS.md, "Dense verification"). Checked, the
+	// detector keeps each listing image's pyramid until the listing is
+	// matched, and a repeated image is not served from the image cache.
+	MinDenseShare float64 `yaml:"min_dense_share"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -658,6 +670,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.min_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinEvenness)
 	case d.Logo.MinGuidedEvenness > 1:
 		return fmt.Errorf("detection.logo.min_guided_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinGuidedEvenness)
+	case d.Logo.MinDenseShare > 1:
+		return fmt.Errorf("detection.logo.min_dense_share: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinDenseShare)
 	case d.Logo.Shortlist < 0:
 		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:

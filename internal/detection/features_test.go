@@ -134,3 +134,33 @@ func TestLogoShortlistConfig(t *testing.T) {
 		t.Errorf("shortlist %d of %d tables, %d nearest, margin %d, min distinct %g, min partial coverage %g; want 64 of 2, 8, 6, 2, 0.15", o.Shortlist, o.ShortlistTables, o.ShortlistNearest, o.ShortlistMargin, o.MinDistinct, o.MinPartialCoverage)
 	}
 }
+
+// TestMinDenseShareConfig checks that detection.logo.min_dense_share
+// reaches the logo matcher's options and decides whether listing
+// features keep their pixels: checked (0, the default, or positive) they
+// do, -1 they do not.
+func TestMinDenseShareConfig(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, generate.SellerPhoto(rand.New(rand.NewPCG(5, 6)), 320, 320), &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	for share, pixels := range map[float64]bool{0: true, 0.6: true, -1: false} {
+		var d config.Detection
+		d.Logo.Enabled, d.Logo.MinDenseShare = true, share
+		if o := OptionsFrom(d).Logo; o.MinDenseShare != share {
+			t.Errorf("min_dense_share %g: logo.Options.MinDenseShare %g", share, o.MinDenseShare)
+		}
+		im, err := ImagesFrom(d, mapFetcher{}, imagematch.NewHasher(imagematch.Limits{}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := im.features.ListingFeatures(context.Background(), buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (f.Pixels != nil) != pixels {
+			t.Errorf("min_dense_share %g: features keep pixels %v, want %v", share, f.Pixels != nil, pixels)
+		}
+		matchers.ReleasePixels([]matchers.ListingImage{{Features: f}})
+	}
+}

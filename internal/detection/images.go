@@ -122,6 +122,24 @@ type prepared struct {
 	// nil: none found): an image first prepared without them, past a
 	// listing's FeatureImages, is prepared again where they are wanted.
 	featured bool
+	// pixels says the features kept the image's pyramid when computed
+	// (logo.ExtractorOptions.Pixels). The caches hold them without it:
+	// the pyramid is pooled memory that the caller releases once the
+	// listing is matched. Such an entry does not do for a request for
+	// features, lest a repeated image be matched without its pixels and
+	// decided otherwise than the first time; it still does for hashes.
+	pixels bool
+}
+
+// cached returns p as the caches keep it: a shallow copy of its features
+// without their pixels, which stay with the caller's copy.
+func (p prepared) cached() prepared {
+	if p.features != nil && p.features.Pixels != nil {
+		f := *p.features
+		f.Pixels = nil
+		p.features = &f
+	}
+	return p
 }
 
 // NewImages returns an image preparer.
@@ -152,7 +170,11 @@ func NewImages(f Fetcher, h Hasher, o ImageOptions) (*Images, error) {
 
 // Listing fetches and hashes a listing's images concurrently. An image
 // that cannot be had is returned with Err set and no hashes, and the
-// listing is scored on what is left. The error is only ctx's.
+// listing is scored on what is left. Features that keep their image's
+// pixels (logo.ExtractorOptions.Pixels) are the caller's, to release once
+// the listing is matched (matchers.ReleasePixels); the caches keep them
+// without, so such an image is fetched and prepared again whenever its
+// features are wanted. The error is only ctx's.
 func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.ListingImage, error) {
 	out := make([]matchers.ListingImage, len(l.Images))
 	var wg sync.WaitGroup
@@ -160,7 +182,7 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 		out[i] = matchers.ListingImage{Index: i, URL: ref}
 		feat := im.features != nil && (im.featureImages == 0 || i < im.featureImages)
 		h, ok := im.byURL.Get(ref)
-		ok = ok && (h.featured || !feat)
+		ok = ok && (h.featured || !feat) && !(feat && h.pixels)
 		im.metrics.lookups.WithLabelValues(cacheURL, hitOrMiss(ok)).Inc()
 		if ok {
 			out[i].Hashes, out[i].Regions, out[i].Cause = h.hashes, h.regions, CauseCached
@@ -177,7 +199,7 @@ func (im *Images) Listing(ctx context.Context, l *domain.Listing) ([]matchers.Li
 				return
 			}
 			if old, ok := im.byURL.Peek(ref); !ok || h.featured || !old.featured {
-				im.byURL.Add(ref, h)
+				im.byURL.Add(ref, h.cached())
 			}
 			out[i].Hashes, out[i].Regions = h.hashes, h.regions
 			if feat {
@@ -249,7 +271,7 @@ func (im *Images) load(ctx context.Context, ref string, role uint8, withFeatures
 	}
 	key := contentKey{sha256.Sum256(data), role}
 	p, ok := im.byBytes.Get(key)
-	ok = ok && (p.featured || !withFeatures)
+	ok = ok && (p.featured || !withFeatures) && !(withFeatures && p.pixels)
 	im.metrics.lookups.WithLabelValues(cacheContent, hitOrMiss(ok)).Inc()
 	if ok {
 		return p, nil
@@ -268,8 +290,9 @@ func (im *Images) load(ctx context.Context, ref string, role uint8, withFeatures
 		}
 	}
 	p.featured = withFeatures
+	p.pixels = p.features != nil && p.features.Pixels != nil
 	if old, ok := im.byBytes.Peek(key); !ok || p.featured || !old.featured {
-		im.byBytes.Add(key, p)
+		im.byBytes.Add(key, p.cached())
 	}
 	return p, nil
 }

@@ -3,11 +3,14 @@ package detection
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,12 +19,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/markwatch/markwatch/fixtures/generate"
 	"github.com/markwatch/markwatch/internal/config"
 	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/imagefetch"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/matchers/imagematch"
 	"github.com/markwatch/markwatch/matchers/imagematch/imagetest"
+	"github.com/markwatch/markwatch/matchers/logo"
 )
 
 // mapFetcher serves the bytes of known references; others are 404.
@@ -259,6 +264,87 @@ func TestFeatureImages(t *testing.T) {
 	out, err := im.Listing(ctx, &domain.Listing{Images: []string{"logo"}})
 	if err != nil || out[0].Features == nil || out[0].Features.W != 1 || cf.listing.Load() != 5 {
 		t.Errorf("listing showing the logo's file: %+v (%d listing extractions), %v", out[0], cf.listing.Load(), err)
+	}
+}
+
+// countFetcher is a mapFetcher that counts its fetches.
+type countFetcher struct {
+	m mapFetcher
+	n atomic.Int32
+}
+
+func (f *countFetcher) Fetch(ctx context.Context, ref string) ([]byte, error) {
+	f.n.Add(1)
+	return f.m.Fetch(ctx, ref)
+}
+
+// TestListingPixelsNotCached: features that keep their image's pixels
+// (logo detection's dense check) go to the caller, and the caches keep
+// them without; so with such an extractor a repeated image is fetched
+// and prepared again, pixels and all, wherever its features are wanted
+// (by URL or by content), rather than matched without them. Wanted for
+// its hashes alone, it is still a cache hit; and without pixels a
+// repeated image's features come from the cache as before.
+func TestListingPixelsNotCached(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, generate.SellerPhoto(rand.New(rand.NewPCG(5, 7)), 320, 320), &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	h := imagematch.NewHasher(imagematch.Limits{})
+	for _, pixels := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pixels=%v", pixels), func(t *testing.T) {
+			fetch := &countFetcher{m: mapFetcher{"a.jpg": data, "a-copy.jpg": data}}
+			im, err := NewImages(fetch, h, ImageOptions{Features: NewLumaFeatures(h, logo.ExtractorOptions{Pixels: pixels}), FeatureImages: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			listing := func(urls ...string) []matchers.ListingImage {
+				out, err := im.Listing(t.Context(), &domain.Listing{Images: urls})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			first := listing("a.jpg")
+			if f := first[0].Features; first[0].Cause != CauseOK || f == nil || len(f.Points) == 0 || (f.Pixels != nil) != pixels {
+				t.Fatalf("first listing: %+v, want features with pixels %v", first[0], pixels)
+			}
+			// The caches hold the features without their pixels.
+			byURL, ok := im.byURL.Peek("a.jpg")
+			byBytes, ok2 := im.byBytes.Peek(contentKey{sha256.Sum256(data), roleListing})
+			if !ok || !ok2 || byURL.features == nil || byBytes.features == nil {
+				t.Fatalf("not cached: by URL %v, by content %v", ok, ok2)
+			}
+			if byURL.features.Pixels != nil || byBytes.features.Pixels != nil || byURL.pixels != pixels {
+				t.Errorf("cached features keep pixels (by URL %v, by content %v), recorded %v", byURL.features.Pixels != nil, byBytes.features.Pixels != nil, byURL.pixels)
+			}
+			matchers.ReleasePixels(first)
+
+			// The same image again, by URL and by content.
+			again := listing("a.jpg", "a-copy.jpg")
+			want := CauseCached
+			wantFetches := int32(2)
+			if pixels {
+				want, wantFetches = CauseOK, 3
+			}
+			if f := again[0].Features; again[0].Cause != want || f == nil || (f.Pixels != nil) != pixels {
+				t.Errorf("again by URL: cause %q, features %v, want cause %q and pixels %v", again[0].Cause, f != nil, want, pixels)
+			}
+			if got := fetch.n.Load(); got != wantFetches {
+				t.Errorf("%d fetches after the second listing, want %d", got, wantFetches)
+			}
+			if f := listing("a-copy.jpg")[0].Features; f == nil || (f.Pixels != nil) != pixels {
+				t.Errorf("again by content: features %v, want pixels %v", f != nil, pixels)
+			}
+			matchers.ReleasePixels(again)
+
+			// Past FeatureImages only the hashes are wanted: a hit.
+			past := listing("gone.jpg", "a.jpg")
+			if past[1].Cause != CauseCached || len(past[1].Hashes) == 0 || past[1].Features != nil {
+				t.Errorf("hashes alone: %+v, want a cache hit without features", past[1])
+			}
+		})
 	}
 }
 

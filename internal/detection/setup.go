@@ -37,7 +37,7 @@ func OptionsFrom(d config.Detection) Options {
 		Price: price.Options{Floor: d.Price.Floor, Base: d.Price.Base, Rates: d.Price.Rates},
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
 		Logo: logo.Options{Disabled: !d.Logo.Enabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage,
-			MinDistinct: d.Logo.MinDistinct, MinPartialCoverage: d.Logo.MinPartialCoverage, MinEvenness: d.Logo.MinEvenness, MinGuidedEvenness: d.Logo.MinGuidedEvenness, Shortlist: d.Logo.Shortlist, ShortlistTables: d.Logo.ShortlistTables,
+			MinDistinct: d.Logo.MinDistinct, MinPartialCoverage: d.Logo.MinPartialCoverage, MinEvenness: d.Logo.MinEvenness, MinGuidedEvenness: d.Logo.MinGuidedEvenness, MinDenseShare: d.Logo.MinDenseShare, Shortlist: d.Logo.Shortlist, ShortlistTables: d.Logo.ShortlistTables,
 			ShortlistNearest: d.Logo.ShortlistNearest, ShortlistMargin: d.Logo.ShortlistMargin},
 	}
 }
@@ -57,11 +57,13 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 // concurrency and cache, its metrics registered with reg (nil: none).
 // When h is an *imagematch.Hasher and logo detection is not disabled, the
 // preparer also computes the local features of listing images and logos
-// for logo detection, decoded through h.
+// for logo detection, decoded through h; with min_dense_share checked
+// (not negative), a listing image's features keep its pyramid, which the
+// caller releases once the listing is matched (matchers.ReleasePixels).
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
 	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, FeatureImages: d.Logo.FeatureImages(), Registerer: reg}
 	if ih, ok := h.(*imagematch.Hasher); ok && d.Logo.Enabled {
-		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{NoUpsample: d.Logo.FastFeatures})
+		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{NoUpsample: d.Logo.FastFeatures, Pixels: d.Logo.MinDenseShare >= 0})
 	}
 	return NewImages(fetch, h, o)
 }

@@ -31,9 +31,11 @@ import (
 // recoloured, as the logo_in_photo kind's), JPEG at quality 40–90, each
 // scored end to end as a listing whose text names no brand.
 //
-// 200 photos by default (a few seconds' worth; none may get a whole logo
-// or a complaint); MARKWATCH_LOGO_UNRELATED=n draws n, for the figures in
-// docs/BENCHMARKS.md.
+// 200 photos by default (a few seconds' worth; none may get a complaint
+// with logo evidence, at most 2 a whole logo, see below);
+// MARKWATCH_LOGO_UNRELATED=n draws n, for the figures in
+// docs/BENCHMARKS.md; MARKWATCH_LOGO_MIN_EVENNESS, _MIN_GUIDED,
+// _MIN_DENSE, _MIN_DISTINCT and _MIN_COVERAGE set those thresholds.
 func TestLogoUnrelatedPhotos(t *testing.T) {
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_UNRELATED")); err == nil && v > 0 {
@@ -49,6 +51,15 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	}
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_GUIDED"), 64); err == nil {
 		cfg.Detection.Logo.MinGuidedEvenness = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE"), 64); err == nil {
+		cfg.Detection.Logo.MinDenseShare = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DISTINCT"), 64); err == nil {
+		cfg.Detection.Logo.MinDistinct = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_COVERAGE"), 64); err == nil {
+		cfg.Detection.Logo.MinCoverage = v
 	}
 	photos := t.TempDir()
 	marks, eng, images := fixtureEngine(t, cfg, photos)
@@ -144,13 +155,14 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	// Issue 11 §4 asks at most 0.2% of unrelated photos with a logo
 	// found. At the fixtures' scale that is not met when the photo shows
 	// another brand's logo built from the same parts as an indexed one
-	// (the same round badge, emblem and typeface, another name): 5 of the
-	// default 200 photos (2.5%, all of them among the 100 with such a
-	// logo; 6 before guided matching; docs/BENCHMARKS.md, "Unrelated
-	// photos at the fixtures' scale", "Guided matching"). This bar, what
+	// (the same round badge, emblem and typeface, another name): 2 of the
+	// default 200 photos (1.0%, both among the 100 with such a logo; 5
+	// before dense verification, 6 before guided matching; of 2,000,
+	// 0.95%; docs/BENCHMARKS.md, "Unrelated photos at the fixtures'
+	// scale", "Guided matching", "Dense verification"). This bar, what
 	// is reached, keeps it from getting worse.
-	if n == 200 && whole > 5 {
-		t.Errorf("a whole logo found in %d of %d unrelated photos, want at most 5 (what was reached)", whole, n)
+	if n == 200 && whole > 2 {
+		t.Errorf("a whole logo found in %d of %d unrelated photos, want at most 2 (what was reached)", whole, n)
 	}
 	// A logo alone is not a complaint: the text names no brand, and a
 	// logo found is a use signal that needs aggravation to pass the

@@ -47,13 +47,17 @@ func manyMarks(base *logoSet, n int) []*matchers.Mark {
 // indexed: features (keypoints and descriptors) then matching and
 // verification. The JPEG decode is not included (see
 // BenchmarkLumaDecode800): it is the same full decode for any detector.
+// The pyramid is kept for dense verification, as the detector keeps it
+// (MARKWATCH_LOGO_MIN_DENSE=-1: not, and not checked).
 func benchmarkListing(b *testing.B, n int) {
 	logos := inventLogos(b, 21, 200)
-	m, err := New(manyMarks(logos, n), envOptions())
+	o := envOptions()
+	o.MinDenseShare = envFloat("MARKWATCH_LOGO_MIN_DENSE")
+	m, err := New(manyMarks(logos, n), o)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ex := NewExtractor(ExtractorOptions{})
+	ex := NewExtractor(ExtractorOptions{Pixels: o.MinDenseShare >= 0})
 	var imgs []*matchers.Features
 	grays := make([]any, 0, 8)
 	for i := range 8 {
@@ -68,7 +72,9 @@ func benchmarkListing(b *testing.B, n int) {
 	b.Run("extract", func(b *testing.B) {
 		c0 := cpuTime()
 		for i := 0; b.Loop(); i++ {
-			ex.Listing(grays[i%len(grays)].(*imageGray))
+			if f := ex.Listing(grays[i%len(grays)].(*imageGray)); f.Pixels != nil {
+				f.Pixels.Release()
+			}
 		}
 		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})

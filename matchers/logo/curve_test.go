@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
@@ -58,17 +59,17 @@ func TestLogoCurve(t *testing.T) {
 			}
 		}
 	}
-	if len(cs.Logos) != nLogos || len(cs.Pos) != nPos || len(cs.Neg) != nNeg {
+	if len(cs.Logos) != nLogos || len(cs.Pos) != nPos || len(cs.Neg) != nNeg || (nPos > 0 && cs.Pos[0].JPEG == nil) {
 		logos := inventLogos(t, 11, nLogos)
 		other := inventLogos(t, 12, max(50, nNeg/10))
 		p, _ := scenes(t, 13, logos, other, nPos, generate.SceneOptions{})
 		_, n := scenes(t, 14, logos, other, nNeg, generate.SceneOptions{})
 		cs = curveSet{Logos: logos.feats}
 		for _, sc := range p {
-			cs.Pos = append(cs.Pos, cachedScene{sc.logo, sc.box, sc.f})
+			cs.Pos = append(cs.Pos, cachedScene{sc.logo, sc.box, sc.f, sc.jpeg})
 		}
 		for _, sc := range n {
-			cs.Neg = append(cs.Neg, cachedScene{sc.logo, sc.box, sc.f})
+			cs.Neg = append(cs.Neg, cachedScene{sc.logo, sc.box, sc.f, sc.jpeg})
 		}
 		if cache != "" {
 			var buf bytes.Buffer
@@ -82,54 +83,81 @@ func TestLogoCurve(t *testing.T) {
 	}
 	marks = marksOf(&logoSet{names: make([]string, len(cs.Logos)), feats: cs.Logos})
 	for _, c := range cs.Pos {
-		pos = append(pos, scene{c.Logo, c.Box, c.F})
+		pos = append(pos, scene{c.Logo, c.Box, c.F, c.JPEG})
 	}
 	for _, c := range cs.Neg {
-		neg = append(neg, scene{c.Logo, c.Box, c.F})
+		neg = append(neg, scene{c.Logo, c.Box, c.F, c.JPEG})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# logos %d, photos with an indexed logo %d, photos with another logo %d\n", nLogos, len(pos), len(neg))
 	// The fits are found once; each threshold decides on them as Detect
 	// would.
-	m, err := New(marks, envOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fitsOf := func(sc []scene) [][]Detection {
-		out := make([][]Detection, len(sc))
-		for i, s := range sc {
-			fs, err := m.fits(t.Context(), &matchers.ListingImage{Features: s.f})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[i] = fs
-		}
-		return out
-	}
 	// MARKWATCH_LOGO_CURVE_SEEDS runs the fits again with other RANSAC
 	// seeds: a fit near a threshold (a rival at 0.8 times the inliers,
 	// a coverage at 0.2) passes or fails with the samples drawn, so two
 	// variants compared on one seed differ by luck as well as by code.
 	seeds := envInt("MARKWATCH_LOGO_CURVE_SEEDS", 1)
+	ms := make([]*Matcher, seeds)
+	for seed := range ms {
+		m, err := New(marks, envOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.seed = uint64(seed) * curveSeedStep
+		ms[seed] = m
+	}
+	// Each photo's features are computed once, with the pyramid kept for
+	// dense verification (unless MARKWATCH_LOGO_MIN_DENSE is negative),
+	// and fitted with every seed's matcher before the pyramid is let go:
+	// fits[seed][i].
+	withPixels := envFloat("MARKWATCH_LOGO_MIN_DENSE") >= 0
+	fitsOf := func(sc []scene) [][][]Detection {
+		out := make([][][]Detection, seeds)
+		for s := range out {
+			out[s] = make([][]Detection, len(sc))
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 2)
+		for i, s := range sc {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				f := s.f
+				if withPixels {
+					f = s.pixels(t)
+					defer f.Pixels.Release()
+				}
+				for seed, m := range ms {
+					fs, err := m.fits(t.Context(), &matchers.ListingImage{Features: f})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					out[seed][i] = fs
+				}
+			})
+		}
+		wg.Wait()
+		return out
+	}
 	type point struct{ recall, fmr []float64 }
 	points := make([]point, len(curveThresholds))
 	var partial point
 	var rows []string
 	c0 := cpuTime()
+	allPos := fitsOf(pos)
+	allNeg := fitsOf(neg)
+	fmt.Fprintf(&b, "# features and matching %.1f cpu-ms per photo over %d seeds (shortlist %d of %d tables, %d nearest, margin %d)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), seeds, ms[0].o.Shortlist, ms[0].o.ShortlistTables, ms[0].o.ShortlistNearest, ms[0].o.ShortlistMargin)
 	for seed := range seeds {
-		m.seed = uint64(seed) * curveSeedStep
-		posFits, negFits := fitsOf(pos), fitsOf(neg)
-		if seed == 0 {
-			fmt.Fprintf(&b, "# matching %.1f cpu-ms per photo (shortlist %d of %d tables, %d nearest, margin %d)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), m.o.Shortlist, m.o.ShortlistTables, m.o.ShortlistNearest, m.o.ShortlistMargin)
-			if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
-				dump(t, posFits, pos, "pos")
-				dump(t, negFits, neg, "neg")
-			}
+		posFits, negFits := allPos[seed], allNeg[seed]
+		if seed == 0 && os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
+			dump(t, posFits, pos, "pos")
+			dump(t, negFits, neg, "neg")
 		}
 		for k, th := range curveThresholds {
 			// Whole detections: partial ones are evidence only in
 			// context, counted below.
-			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED")}.withDefaults()
+			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE")}.withDefaults()
 			r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 			recall, fmr := float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg))
 			points[k].recall, points[k].fmr = append(points[k].recall, recall), append(points[k].fmr, fmr)
@@ -140,13 +168,14 @@ func TestLogoCurve(t *testing.T) {
 		// The partial tier at the defaults (Options.MinPartialCoverage):
 		// the photos whose logo is found only partly, and the unrelated
 		// photos with a partial detection and no whole one.
-		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED")}.withDefaults()
+		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE")}.withDefaults()
 		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 		partial.recall = append(partial.recall, float64(r.partFound)/float64(len(pos)))
 		partial.fmr = append(partial.fmr, float64(r.partNeg)/float64(len(neg)))
 	}
 	fmt.Fprintf(&b, "# min_evenness %g (MARKWATCH_LOGO_MIN_EVENNESS; 0: the default, 0.7; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_EVENNESS"))
 	fmt.Fprintf(&b, "# min_guided_evenness %g (MARKWATCH_LOGO_MIN_GUIDED; 0: the default, 0.7; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_GUIDED"))
+	fmt.Fprintf(&b, "# min_dense_share %g (MARKWATCH_LOGO_MIN_DENSE; 0: the default, %g; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE"), Options{}.withDefaults().MinDenseShare)
 	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo")
 	if seeds > 1 {
 		fmt.Fprintf(&b, " | over %d seeds: recall mean min max, false_match_rate mean min max", seeds)
@@ -230,6 +259,9 @@ type cachedScene struct {
 	Logo int
 	Box  image.Rectangle
 	F    *matchers.Features
+	// JPEG is the photo as encoded (features with pixels are computed
+	// from it).
+	JPEG []byte
 }
 
 // curveThresholds are the curve's points: MinInliers, MinCoverage,
@@ -238,7 +270,7 @@ var curveThresholds = []struct {
 	k                int
 	cov, dist, rival float64
 }{
-	{8, 0.1, 0.5, 0.9}, {12, 0.15, 1, 0.9}, {12, 0.15, 1.5, 0.8}, {16, 0.15, 1, 0.8},
+	{8, 0.1, 0.5, 0.9}, {12, 0.15, 1, 0.9}, {12, 0.15, 1.5, 0.8}, {16, 0.15, 1, 0.8}, {16, 0.15, 1.5, 0.8},
 	{16, 0.2, 1, 0.8}, {16, 0.2, 1.5, 0.8}, {16, 0.2, 2, 0.8}, {16, 0.2, 1.5, 0.7},
 	{20, 0.2, 2, 0.7}, {24, 0.25, 2, 0.7}, {16, 0.15, 0.01, 100},
 }

@@ -122,6 +122,17 @@
 //     agrees; in place every keypoint is tested, and where another
 //     brand's badge has its own name the photo's keypoints are there
 //     but other (docs/BENCHMARKS.md, "Guided matching").
+//     And confirmed by the photo's own pixels (MinDenseShare; dense
+//     verification, dense.go): the pose is refined to a homography on
+//     the fit's inliers (least squares, refitted without those over
+//     twice the median residual, kept only within 15% of the logo's
+//     diagonal of the similarity), and at each logo keypoint's place a
+//     descriptor is taken from the photo's pyramid (kept from the
+//     extraction, ExtractorOptions.Pixels), steered and scaled by the
+//     pose; the share of the logo's positions within 40 bits must reach
+//     MinDenseShare. It needs no corner in the photo, and a look-alike
+//     whose name differs is confirmed only where the two share a part
+//     (docs/BENCHMARKS.md, "Dense verification").
 //     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more
@@ -157,7 +168,13 @@
 // the extraction's pooled buffers (the enlarged plane, two level planes,
 // the FAST scores, the box sums) take about 10 bytes per pixel of the
 // largest level: about 11 MB for an 800×800 photo with the enlarged
-// level, 6 MB without it. A query's
+// level, 6 MB without it. With ExtractorOptions.Pixels the box sums of
+// every level are kept with the features until released (2 bytes per
+// pixel of every level: about 4.9 MB for an 800×800 photo with the
+// enlarged level, plus 61 KB of sampling offsets per level), pooled;
+// the detector holds them for the listings it is matching at once (its
+// concurrency times the images per listing whose features it computes).
+// A query's
 // working memory (per-logo stamps, counts and bounds, the pairs found, the
 // vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair
 // (the pair, its copy grouped by logo and the logo keypoint): ~17 MB for

@@ -52,6 +52,13 @@ type ExtractorOptions struct {
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
 	Threshold int
+	// Pixels keeps a listing image's pyramid (every level's box sums,
+	// about 5 MB for an 800×800 photo, pooled) in its features'
+	// Pixels, for the matcher's dense verification of a fit
+	// (Options.MinDenseShare); the caller releases it once the listing
+	// is matched (matchers.ReleasePixels). Off, features are as before
+	// and a fit is not checked densely.
+	Pixels bool
 }
 
 func (o ExtractorOptions) withDefaults() ExtractorOptions {
@@ -123,8 +130,15 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 	}
 	// Listing keypoints are shared by area: a logo is as likely anywhere
 	// in scale, and a finer level has more room for it.
-	f := extract(g, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
+	var keep *pyramid
+	if e.o.Pixels {
+		keep = newPyramid()
+	}
+	f := extract(g, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false, keep)
 	f.W, f.H = img.Bounds().Dx(), img.Bounds().Dy()
+	if keep != nil {
+		f.Pixels = keep
+	}
 	return f
 }
 
@@ -143,12 +157,12 @@ func (e *Extractor) Logo(img *image.Gray) (*matchers.Features, error) {
 	// Small levels get a fair share: a logo at 8% of a photo is matched
 	// against them.
 	weight := func(k int) float64 { return math.Pow(scaleStep, -0.5*float64(k)) }
-	f := extract(g, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true)
+	f := extract(g, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true, nil)
 	inv := gray{g.w, g.h, make([]uint8, len(g.pix))}
 	for i, v := range g.pix {
 		inv.pix[i] = 255 - v
 	}
-	fi := extract(inv, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true)
+	fi := extract(inv, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true, nil)
 	f.Points = append(f.Points, fi.Points...)
 	f.Desc = append(f.Desc, fi.Desc...)
 	if len(f.Points) < 2*minLogoKeypoints {

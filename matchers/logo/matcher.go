@@ -48,7 +48,9 @@ type Options struct {
 	MinWidth, MaxWidth float64
 	// MinCoverage is the least share of the logo's keypoints that should
 	// be visible in the photo (inside it, at a scale its pyramid has)
-	// that a fit must explain (default 0.2): a logo that only shares an
+	// that a fit must explain (default 0.15; 0.2 before dense
+	// verification, MinDenseShare, which tells a logo sharing an emblem
+	// with the one shown by its other parts): a logo that only shares an
 	// emblem or a few letters with the one shown explains few of them.
 	MinCoverage float64
 	// MinPartialCoverage is the least coverage of a partial detection
@@ -98,6 +100,19 @@ type Options struct {
 	// (docs/BENCHMARKS.md, "Guided matching"). A fit below it that
 	// passes the partial thresholds is reported as Partial.
 	MinGuidedEvenness float64
+	// MinDenseShare is the least share of a whole detection's logo
+	// keypoints confirmed by the photo's own pixels (default 0.4;
+	// negative: not checked): once a fit gives the logo's pose (refined
+	// to a homography on its inliers), a descriptor is taken from the
+	// photo where the pose puts each logo keypoint, steered by the pose,
+	// and counts when within 40 bits of the logo keypoint's. It needs
+	// the listing image's pyramid (ExtractorOptions.Pixels, which the
+	// detector sets with logo detection on); features without it are not
+	// checked. The logo shown is confirmed all over, another brand's
+	// look-alike where the two share a part (docs/BENCHMARKS.md, "Dense
+	// verification"). A fit below it that passes the partial thresholds
+	// is reported as Partial.
+	MinDenseShare float64
 	// MinPartialDistinct is the least summed distinctiveness of a
 	// partial detection's inliers (default twice MinDistinct): a fit
 	// that explains less of the logo must be more clearly this logo's.
@@ -112,10 +127,11 @@ type Options struct {
 	// verified per image (default 8); see the package doc.
 	MaxCandidates int
 	// MinDistinct is the least summed distinctiveness of a fit's inliers
-	// (default 1.5): an inlier counts 1/n when its listing descriptor is
-	// about as near (within 6 bits) to n logos. A fit on an emblem or
-	// letters that many logos share, with little of the logo's own, is
-	// not that logo.
+	// (default 1.0; 1.5 before dense verification, MinDenseShare, which
+	// rejects a fit on parts shared with other logos by the rest): an
+	// inlier counts 1/n when its listing descriptor is about as near
+	// (within 6 bits) to n logos. A fit on an emblem or letters that
+	// many logos share, with little of the logo's own, is not that logo.
 	MinDistinct float64
 	// MaxRival bounds, as a share of a found logo's inliers, the inliers
 	// of another logo fitted over the same region (default 0.8). A photo
@@ -203,7 +219,7 @@ func (o Options) withDefaults() Options {
 		o.MaxWidth = 0.8
 	}
 	if o.MinCoverage <= 0 {
-		o.MinCoverage = 0.2
+		o.MinCoverage = 0.15
 	}
 	switch {
 	case o.MinPartialCoverage == 0:
@@ -215,7 +231,7 @@ func (o Options) withDefaults() Options {
 		o.MaxCandidates = 8
 	}
 	if o.MinDistinct <= 0 {
-		o.MinDistinct = 1.5
+		o.MinDistinct = 1
 	}
 	if o.MaxRival <= 0 {
 		o.MaxRival = 0.8
@@ -225,6 +241,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinGuidedEvenness == 0 {
 		o.MinGuidedEvenness = 0.7
+	}
+	if o.MinDenseShare == 0 {
+		o.MinDenseShare = 0.4
 	}
 	if o.MinPartialDistinct <= 0 {
 		o.MinPartialDistinct = 2 * o.MinDistinct
@@ -271,6 +290,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min evenness %g: want at most 1 (0: default, negative: not checked)", o.MinEvenness)
 	case o.MinGuidedEvenness > 1:
 		return fmt.Errorf("logo: min guided evenness %g: want at most 1 (0: default, negative: not checked)", o.MinGuidedEvenness)
+	case o.MinDenseShare > 1:
+		return fmt.Errorf("logo: min dense share %g: want at most 1 (0: default, negative: not checked)", o.MinDenseShare)
 	case o.MinPartialCoverage > 1 || (o.MinPartialCoverage > 0 && o.MinCoverage > 0 && o.MinPartialCoverage > o.MinCoverage):
 		return fmt.Errorf("logo: min partial coverage %g: want at most 1 and at most min coverage %g", o.MinPartialCoverage, o.MinCoverage)
 	case o.ShortlistMargin < 0 || o.ShortlistMargin > 128:
@@ -369,6 +390,10 @@ type Detection struct {
 	// Guided is the evenness of the logo's keypoints confirmed in place
 	// at the fit's pose (see Options.MinGuidedEvenness).
 	Guided float64
+	// Dense is the share of the logo's keypoints confirmed by the
+	// photo's pixels at the fit's pose (see Options.MinDenseShare); -1
+	// when not measured (the features carry no pixels).
+	Dense float64
 }
 
 // Detect returns the logos found in each of the listing's images, whole
@@ -417,9 +442,13 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 			grid = newPointGrid(f)
 		}
 		guided := guidedEvenness(grid, f, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, scales, m.vp.tolerance)
+		dense := -1.0
+		if f.Pixels != nil {
+			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, fit.pairs)
+		}
 		fits = append(fits, Detection{
 			Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
-			Distinct: fit.weight, Evenness: fit.evenness, Guided: guided,
+			Distinct: fit.weight, Evenness: fit.evenness, Guided: guided, Dense: dense,
 			Region: project(fit.s, lr, f.W, f.H),
 			Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
 		})
@@ -466,7 +495,8 @@ func (o Options) decide(fits []Detection) []Detection {
 		if d.Inliers >= o.MinInliers && d.Coverage >= o.MinPartialCoverage && d.Distinct >= o.MinDistinct &&
 			float64(d.Rival) <= o.MaxRival*float64(d.Inliers) {
 			d.Partial = d.Coverage < o.MinCoverage || (o.MinEvenness > 0 && d.Evenness < o.MinEvenness) ||
-				(o.MinGuidedEvenness > 0 && d.Guided < o.MinGuidedEvenness)
+				(o.MinGuidedEvenness > 0 && d.Guided < o.MinGuidedEvenness) ||
+				(o.MinDenseShare > 0 && d.Dense >= 0 && d.Dense < o.MinDenseShare)
 			if d.Partial && d.Distinct < o.MinPartialDistinct {
 				continue
 			}

@@ -86,12 +86,12 @@ func TestOptionsValidate(t *testing.T) {
 // every threshold but coverage, with at least MinPartialCoverage, is kept
 // as partial (marked ~ here), after the whole ones and never over one.
 func TestDecide(t *testing.T) {
-	o := Options{}.withDefaults() // 16 inliers, coverage 0.2, distinct 1.5, rival 0.8, evenness 0.7
+	o := Options{}.withDefaults() // 16 inliers, coverage 0.15, distinct 1.0 (2.0 partial), rival 0.8, evenness 0.7, dense 0.4
 	at := func(x int) domain.Region {
 		return domain.Region{X: x, Y: 100, W: 200, H: 100, ImageW: 800, ImageH: 800}
 	}
 	fit := func(logo string, inliers int, cov, dist float64, rival, x int) Detection {
-		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1, Guided: 1}
+		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1, Guided: 1, Dense: 1}
 	}
 	for name, c := range map[string]struct {
 		fits []Detection
@@ -100,17 +100,17 @@ func TestDecide(t *testing.T) {
 		"kept":                    {[]Detection{fit("a", 30, 0.3, 3, 0, 0)}, []string{"a"}},
 		"few inliers":             {[]Detection{fit("a", 15, 0.3, 3, 0, 0)}, nil},
 		"low coverage":            {[]Detection{fit("a", 30, 0.09, 3, 0, 0)}, nil},
-		"partial":                 {[]Detection{fit("a", 30, 0.19, 3, 0, 0)}, []string{"a~"}},
-		"partial, few inliers":    {[]Detection{fit("a", 15, 0.19, 3, 0, 0)}, nil},
-		"partial, shared emblem":  {[]Detection{fit("a", 30, 0.19, 1.4, 0, 0)}, nil},
-		"partial, rival too near": {[]Detection{fit("a", 30, 0.19, 3, 25, 0)}, nil},
+		"partial":                 {[]Detection{fit("a", 30, 0.12, 3, 0, 0)}, []string{"a~"}},
+		"partial, few inliers":    {[]Detection{fit("a", 15, 0.12, 3, 0, 0)}, nil},
+		"partial, shared emblem":  {[]Detection{fit("a", 30, 0.12, 1.9, 0, 0)}, nil},
+		"partial, rival too near": {[]Detection{fit("a", 30, 0.12, 3, 25, 0)}, nil},
 		"overlap: whole before partial": {
-			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.15, 3, 0, 50)}, []string{"a"},
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.12, 3, 0, 50)}, []string{"a"},
 		},
 		"apart: whole and partial": {
-			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.15, 3, 0, 500)}, []string{"a", "b~"},
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.12, 3, 0, 500)}, []string{"a", "b~"},
 		},
-		"shared emblem":    {[]Detection{fit("a", 30, 0.3, 1.4, 0, 0)}, nil},
+		"shared emblem":    {[]Detection{fit("a", 30, 0.3, 0.9, 0, 0)}, nil},
 		"rival just below": {[]Detection{fit("a", 30, 0.3, 3, 24, 0)}, []string{"a"}},
 		"rival too near":   {[]Detection{fit("a", 30, 0.3, 3, 25, 0)}, nil},
 		"overlap: strongest": {
@@ -119,7 +119,7 @@ func TestDecide(t *testing.T) {
 		// Overlapping by 0.49 of the smaller, each box holding the
 		// other's centre: the same print.
 		"same print, overlap under half: strongest": {
-			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
 		},
 		"apart: both": {
 			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 500)}, []string{"b", "a"},
@@ -147,10 +147,10 @@ func TestDecide(t *testing.T) {
 		set func(v float64) Options
 	}{
 		{"evenness", func(v float64) Detection {
-			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Region: at(0)}
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Dense: 1, Region: at(0)}
 		}, func(v float64) Options { return Options{MinEvenness: v} }},
 		{"guided evenness", func(v float64) Detection {
-			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Region: at(0)}
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Dense: 1, Region: at(0)}
 		}, func(v float64) Options { return Options{MinGuidedEvenness: v} }},
 	} {
 		for _, k := range []struct {
@@ -165,6 +165,22 @@ func TestDecide(t *testing.T) {
 		if err := c.set(1.2).Validate(); err == nil {
 			t.Errorf("%s threshold 1.2 accepted", c.name)
 		}
+	}
+	// MinDenseShare: a fit whose logo the photo's pixels confirm in too
+	// few places is partial (default 0.4); negative: not checked; a fit
+	// measured without pixels (Dense -1) is not checked either.
+	for _, k := range []struct {
+		dense, min float64
+		partial    bool
+	}{{0.35, 0, true}, {0.45, 0, false}, {0.45, 0.5, true}, {0.35, -1, false}, {-1, 0, false}, {0, 0, true}} {
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: k.dense, Region: at(0)}
+		ds := Options{MinDenseShare: k.min}.withDefaults().decide([]Detection{d})
+		if len(ds) != 1 || ds[0].Partial != k.partial {
+			t.Errorf("dense share %.2f, threshold %g (0: the default 0.4, -1: not checked): %+v, want one detection, partial %v", k.dense, k.min, ds, k.partial)
+		}
+	}
+	if err := (Options{MinDenseShare: 1.2}).Validate(); err == nil {
+		t.Error("dense share threshold 1.2 accepted")
 	}
 }
 
@@ -185,7 +201,7 @@ func TestPartialEvidence(t *testing.T) {
 		return Detection{Image: img, Mark: mark, Logo: mark.MarkID + ".png", Inliers: inliers, Coverage: cov, Partial: partial,
 			Region: domain.Region{X: 1, Y: 2, W: 30, H: 40, ImageW: 800, ImageH: 800}}
 	}
-	ds := []Detection{det(a, 0, 20, 0.3, false), det(b, 0, 40, 0.1, true), det(b, 1, 30, 0.15, true), det(a, 1, 50, 0.19, true)}
+	ds := []Detection{det(a, 0, 20, 0.3, false), det(b, 0, 40, 0.1, true), det(b, 1, 30, 0.125, true), det(a, 1, 50, 0.14, true)}
 	sortDetections(ds)
 	ids, sigs := m.signals(l, ds)
 	if !slices.Equal(ids, []string{"a", "b"}) {
@@ -199,15 +215,16 @@ func TestPartialEvidence(t *testing.T) {
 		t.Fatalf("mark b: evidence %+v", sb.Evidence)
 	}
 	// b's evidence: the 40-inlier fit at coverage 0.1 (0.5), the other at
-	// 0.15 (0.55); the signal is the strongest.
+	// 0.125 (0.55, half way to MinCoverage 0.15); the signal is the
+	// strongest.
 	if got := []float64{sb.Evidence[0].Score, sb.Evidence[1].Score, sb.Score}; math.Abs(got[0]-0.5) > 1e-9 || math.Abs(got[1]-0.55) > 1e-9 || got[2] != got[1] {
 		t.Errorf("mark b: scores %v, want [0.5 0.55 0.55]", got)
 	}
-	if m.partialScore(0.19) >= m.score(m.o.MinInliers) || m.partialScore(0.05) != 0.5 || m.partialScore(0.5) != 0.6 {
-		t.Errorf("partial scores %.3f %.3f %.3f", m.partialScore(0.19), m.partialScore(0.05), m.partialScore(0.5))
+	if m.partialScore(0.14) >= m.score(m.o.MinInliers) || m.partialScore(0.05) != 0.5 || m.partialScore(0.5) != 0.6 {
+		t.Errorf("partial scores %.3f %.3f %.3f", m.partialScore(0.14), m.partialScore(0.05), m.partialScore(0.5))
 	}
 	off := Options{MinPartialCoverage: -1}.withDefaults()
-	if got := off.decide([]Detection{det(a, 0, 30, 0.19, false)}); len(got) != 0 {
+	if got := off.decide([]Detection{det(a, 0, 30, 0.14, false)}); len(got) != 0 {
 		t.Errorf("tier off: kept %+v", got)
 	}
 }

@@ -116,7 +116,23 @@ func marksOf(s *logoSet) []*matchers.Mark {
 type scene struct {
 	logo int // the indexed logo shown, or -1
 	box  image.Rectangle
+	// f are the photo's features, without pixels; jpeg the photo as
+	// encoded, from which pixels gives them with the pyramid kept.
 	f    *matchers.Features
+	jpeg []byte
+}
+
+// pixelExtractor keeps a listing image's pyramid, as the detector does.
+var pixelExtractor = NewExtractor(ExtractorOptions{Pixels: true})
+
+// pixels returns the scene's features with its pyramid (Features.Pixels)
+// for dense verification; the caller releases it. Without the photo, the
+// features as they are.
+func (s scene) pixels(t testing.TB) *matchers.Features {
+	if s.jpeg == nil {
+		return s.f
+	}
+	return pixelExtractor.Listing(lumaOf(t, s.jpeg))
 }
 
 // scenes draws n photos showing logos of s (the i-th shows logo i mod
@@ -127,8 +143,9 @@ func scenes(t testing.TB, seed uint64, s, other *logoSet, n int, o generate.Scen
 	make1 := func(i int, set *logoSet, logo int) scene {
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
 		img, box := generate.LogoScene(r, set.imgs[logo], o)
-		f := ex.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
-		return scene{box: box, f: f}
+		data := encodeJPEG(t, img, 40)
+		f := ex.Listing(lumaOf(t, data))
+		return scene{box: box, f: f, jpeg: data}
 	}
 	pos, neg = make([]scene, n), make([]scene, n)
 	var wg sync.WaitGroup
@@ -163,8 +180,9 @@ func run(t testing.TB, m *Matcher, pos, neg []scene) outcome {
 	t.Helper()
 	detect := func(sc []scene) func(int) []Detection {
 		return func(i int) []Detection {
-			l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Index: 0, Features: sc[i].f}}}
+			l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Index: 0, Features: sc[i].pixels(t)}}}
 			ds, err := m.Detect(t.Context(), l)
+			matchers.ReleasePixels(l.Images)
 			if err != nil {
 				t.Fatal(err)
 			}

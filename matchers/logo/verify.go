@@ -121,6 +121,8 @@ type fitResult struct {
 	// the logo the fit explains at least a third as well as the whole
 	// (see evenShare).
 	evenness float64
+	// pairs are the fit's inlier pairs.
+	pairs []pair
 }
 
 // cells counts logo keypoints on an evenCells × evenCells grid over the
@@ -291,7 +293,11 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 	if cov < vp.minCoverage {
 		return fitResult{}, false
 	}
-	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenShare(exp, inl, total, n)}, true
+	inlPairs := make([]pair, len(best))
+	for k, i := range best {
+		inlPairs[k] = ps[i]
+	}
+	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenShare(exp, inl, total, n), pairs: inlPairs}, true
 }
 
 // enough is the number of RANSAC samples after which a fit with inliers

@@ -62,7 +62,9 @@ type suppressingEngine interface {
 
 // Images fetches and hashes a listing's images. *detection.Images
 // implements it. An image that cannot be had is returned with Err set; the
-// error is only the context's.
+// error is only the context's. Features may keep their image's pixels
+// (matchers.Features.Pixels), which the stage releases once the listing
+// is matched.
 type Images interface {
 	Listing(ctx context.Context, l *domain.Listing) ([]matchers.ListingImage, error)
 }
@@ -152,6 +154,9 @@ func (s *Stage[E]) Handle(ctx context.Context, msg kafka.Message) ([]kafka.Messa
 	defer release()
 
 	p := matchers.NewListing(l)
+	// The images' pixels (logo detection's dense check, pooled) are for
+	// scoring only: given back however Handle returns.
+	defer func() { matchers.ReleasePixels(p.Images) }()
 	if s.opts.Images != nil && len(l.Images) > 0 {
 		t := time.Now()
 		if p.Images, err = s.opts.Images.Listing(ctx, l); err != nil {

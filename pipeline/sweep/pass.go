@@ -272,6 +272,9 @@ func (sc *scorer) score(ctx context.Context, m kafka.Message) (string, []kafka.M
 		return outcomeInvalid, nil, nil
 	}
 	p := matchers.NewListing(l)
+	// The images' pixels (logo detection's dense check, pooled) are for
+	// scoring only: given back however score returns.
+	defer func() { matchers.ReleasePixels(p.Images) }()
 	if sc.images != nil && len(l.Images) > 0 {
 		if p.Images, err = sc.images.Listing(ctx, l); err != nil {
 			return "", nil, fmt.Errorf("images of %s: %w", l.ListingID, err)

@@ -1,0 +1,237 @@
+package logo
+
+import (
+	"math"
+	"slices"
+
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// Dense verification: once a fit gives a logo's pose, a descriptor is
+// taken from the photo's own pixels where the pose puts each of the
+// logo's keypoints, steered by the pose, and compared with the logo
+// keypoint's. Where guided matching (guided.go) needs a corner to have
+// been found in the photo there, this reads the photo whatever its
+// corners; where a fit's inliers are the descriptors the index paired,
+// this tests every keypoint of the logo. The logo shown gives near
+// descriptors all over it; another brand's logo built from the same
+// badge, emblem and typeface gives them where the two share a part and
+// not across the name, whose letters differ in place.
+//
+// A similarity is too coarse for that: the mild perspective of a photo
+// (a few percent of the logo's width) moves a keypoint by more than a
+// descriptor tolerates, so the pose is first refined to a homography on
+// the fit's inliers (refineHomography).
+
+const (
+	// denseDistance is the farthest (in bits of 256) the photo's
+	// descriptor in place may be from the logo keypoint's to confirm it.
+	denseDistance = 40
+	// minHomographyPairs is the fewest inliers a homography is fitted
+	// on; below that the similarity places the keypoints.
+	minHomographyPairs = 8
+	// maxHomographyShift bounds, as a share of the logo's diagonal in
+	// the photo, how far the homography may move a corner of the logo's
+	// box from where the similarity puts it: farther, the inliers were
+	// too few or too bunched to say, and the similarity is kept.
+	maxHomographyShift = 0.15
+)
+
+// homography maps a logo's coordinates into a photo's.
+type homography [9]float64
+
+func (h *homography) apply(x, y float64) (float64, float64) {
+	w := h[6]*x + h[7]*y + h[8]
+	return (h[0]*x + h[1]*y + h[2]) / w, (h[3]*x + h[4]*y + h[5]) / w
+}
+
+// fitHomography fits a homography from the pairs' logo keypoints (r) to
+// their photo keypoints (l) by least squares (the direct linear
+// transformation with h₃₃ = 1, on coordinates normalised as Hartley
+// advises); false when the pairs are too few or degenerate.
+func fitHomography(ps []pair) (homography, bool) {
+	if len(ps) < 4 {
+		return homography{}, false
+	}
+	// Normalise each side: centroid at the origin, mean distance √2.
+	norm := func(get func(pair) (float64, float64)) (mx, my, sc float64) {
+		for _, p := range ps {
+			x, y := get(p)
+			mx += x
+			my += y
+		}
+		mx /= float64(len(ps))
+		my /= float64(len(ps))
+		var d float64
+		for _, p := range ps {
+			x, y := get(p)
+			d += math.Hypot(x-mx, y-my)
+		}
+		d /= float64(len(ps))
+		if d < 1e-9 {
+			return mx, my, 0
+		}
+		return mx, my, math.Sqrt2 / d
+	}
+	ax, ay, as := norm(func(p pair) (float64, float64) { return float64(p.r.X), float64(p.r.Y) })
+	bx, by, bs := norm(func(p pair) (float64, float64) { return float64(p.l.X), float64(p.l.Y) })
+	if as == 0 || bs == 0 {
+		return homography{}, false
+	}
+	// Normal equations of the 8 unknowns, [AᵀA | Aᵀb].
+	var m [8][9]float64
+	add := func(row [8]float64, rhs float64) {
+		for i := range 8 {
+			for j := i; j < 8; j++ {
+				m[i][j] += row[i] * row[j]
+			}
+			m[i][8] += row[i] * rhs
+		}
+	}
+	for _, p := range ps {
+		x, y := (float64(p.r.X)-ax)*as, (float64(p.r.Y)-ay)*as
+		u, v := (float64(p.l.X)-bx)*bs, (float64(p.l.Y)-by)*bs
+		add([8]float64{x, y, 1, 0, 0, 0, -u * x, -u * y}, u)
+		add([8]float64{0, 0, 0, x, y, 1, -v * x, -v * y}, v)
+	}
+	for i := range 8 {
+		for j := range i {
+			m[i][j] = m[j][i]
+		}
+	}
+	// Gauss–Jordan with partial pivoting.
+	for c := range 8 {
+		piv := c
+		for r := c + 1; r < 8; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[piv][c]) {
+				piv = r
+			}
+		}
+		if math.Abs(m[piv][c]) < 1e-9 {
+			return homography{}, false
+		}
+		m[c], m[piv] = m[piv], m[c]
+		for r := range 8 {
+			if r == c || m[r][c] == 0 {
+				continue
+			}
+			k := m[r][c] / m[c][c]
+			for j := c; j < 9; j++ {
+				m[r][j] -= k * m[c][j]
+			}
+		}
+	}
+	var hn [9]float64
+	for i := range 8 {
+		hn[i] = m[i][8] / m[i][i]
+	}
+	hn[8] = 1
+	// Undo the normalisations: H = T_b⁻¹ · Hn · T_a.
+	ta := [9]float64{as, 0, -as * ax, 0, as, -as * ay, 0, 0, 1}
+	tbi := [9]float64{1 / bs, 0, bx, 0, 1 / bs, by, 0, 0, 1}
+	mul := func(a, b [9]float64) [9]float64 {
+		var o [9]float64
+		for i := range 3 {
+			for j := range 3 {
+				for k := range 3 {
+					o[i*3+j] += a[i*3+k] * b[k*3+j]
+				}
+			}
+		}
+		return o
+	}
+	h := homography(mul(tbi, mul(hn, ta)))
+	for _, v := range h {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return homography{}, false
+		}
+	}
+	return h, true
+}
+
+// refineHomography fits a homography on a fit's inliers, then again
+// without those more than twice the median residual away (an inlier
+// within the similarity's tolerance can still be a wrong pair), and
+// keeps it only if it moves no corner of the logo's box more than
+// maxHomographyShift of its diagonal from where the similarity s puts
+// it.
+func refineHomography(ps []pair, lr *logoRef, s similarity) (homography, bool) {
+	if len(ps) < minHomographyPairs {
+		return homography{}, false
+	}
+	h, ok := fitHomography(ps)
+	if !ok {
+		return h, false
+	}
+	res := make([]float64, len(ps))
+	for i, p := range ps {
+		x, y := h.apply(float64(p.r.X), float64(p.r.Y))
+		res[i] = math.Hypot(x-float64(p.l.X), y-float64(p.l.Y))
+	}
+	sorted := slices.Clone(res)
+	slices.Sort(sorted)
+	cut := max(2*sorted[len(sorted)/2], 1.5)
+	keep := make([]pair, 0, len(ps))
+	for i, p := range ps {
+		if res[i] <= cut {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) >= minHomographyPairs && len(keep) < len(ps) {
+		if h2, ok := fitHomography(keep); ok {
+			h = h2
+		}
+	}
+	diag := math.Hypot(float64(lr.x1-lr.x0), float64(lr.y1-lr.y0)) * s.scale()
+	for _, c := range [4][2]float32{{lr.x0, lr.y0}, {lr.x1, lr.y0}, {lr.x0, lr.y1}, {lr.x1, lr.y1}} {
+		hx, hy := h.apply(float64(c[0]), float64(c[1]))
+		sx, sy := s.apply(float64(c[0]), float64(c[1]))
+		if d := math.Hypot(hx-sx, hy-sy); !(d <= maxHomographyShift*diag) {
+			return homography{}, false
+		}
+	}
+	return h, true
+}
+
+// denseShare returns the share of the logo's keypoint positions (one per
+// position on a 2-pixel grid, both polarities together) inside the photo
+// whose descriptor in place, at the fit's pose, is within denseDistance
+// bits of the logo keypoint's: the positions are placed by the
+// homography refined on the fit's inliers when there is one, else by
+// the similarity s, the patches steered and scaled by s. -1 when no
+// position could be described (the logo lies outside the photo's levels).
+func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) float64 {
+	h, useH := refineHomography(inliers, lr, s)
+	at := make(map[[2]int32]int, len(pts)/2)
+	scale, angle := s.scale(), s.angle()
+	for k, p := range pts {
+		var x, y float64
+		if useH {
+			x, y = h.apply(float64(p.X), float64(p.Y))
+		} else {
+			x, y = s.apply(float64(p.X), float64(p.Y))
+		}
+		if math.IsNaN(x) || math.IsNaN(y) {
+			continue
+		}
+		d, ok := px.Describe(x, y, scale*float64(p.Scale), float64(p.Angle)+angle)
+		if !ok {
+			continue
+		}
+		dist := hamming(&d, &desc[k])
+		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
+		if b, seen := at[key]; !seen || dist < b {
+			at[key] = dist
+		}
+	}
+	if len(at) == 0 {
+		return -1
+	}
+	near := 0
+	for _, d := range at {
+		if d <= denseDistance {
+			near++
+		}
+	}
+	return float64(near) / float64(len(at))
+}

@@ -1,0 +1,186 @@
+package logo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/markwatch/markwatch/fixtures/generate"
+	"github.com/markwatch/markwatch/matchers"
+)
+
+// TestPixelsDescribeAsExtracted holds the kept pyramid to the features:
+// at each keypoint of a listing image, Describe gives the descriptor the
+// extraction took there.
+func TestPixelsDescribeAsExtracted(t *testing.T) {
+	logos := inventLogos(t, 21, 2)
+	img, _ := generate.LogoScene(rand.New(rand.NewPCG(5, 5)), logos.imgs[0], generate.SceneOptions{})
+	g := lumaOf(t, encodeJPEG(t, img, 40))
+	f := NewExtractor(ExtractorOptions{Pixels: true}).Listing(g)
+	if f.Pixels == nil {
+		t.Fatal("no pixels kept with ExtractorOptions.Pixels")
+	}
+	defer f.Pixels.Release()
+	plain := NewExtractor(ExtractorOptions{}).Listing(g)
+	if plain.Pixels != nil {
+		t.Fatal("pixels kept without ExtractorOptions.Pixels")
+	}
+	if len(plain.Points) != len(f.Points) {
+		t.Fatalf("%d keypoints with pixels kept, %d without", len(f.Points), len(plain.Points))
+	}
+	for i, p := range f.Points {
+		if plain.Points[i] != p || plain.Desc[i] != f.Desc[i] {
+			t.Fatalf("keypoint %d differs with pixels kept", i)
+		}
+		d, ok := f.Pixels.Describe(float64(p.X), float64(p.Y), float64(p.Scale), float64(p.Angle))
+		if !ok {
+			t.Fatalf("keypoint %d at (%.1f, %.1f) scale %.2f: not described", i, p.X, p.Y, p.Scale)
+		}
+		if d != f.Desc[i] {
+			t.Fatalf("keypoint %d: described %d bits from its extracted descriptor", i, hamming(&d, &f.Desc[i]))
+		}
+	}
+	if _, ok := f.Pixels.Describe(2, 2, 1, 0); ok {
+		t.Error("a patch over the image's corner was described")
+	}
+	if _, ok := f.Pixels.Describe(400, 400, 20, 0); ok {
+		t.Error("a scale no level has was described")
+	}
+	// Released twice: the second is a no-op.
+	f.Pixels.Release()
+}
+
+// TestFitHomography recovers a known homography from exact pairs and
+// from pairs with a few wrong ones mixed in, and keeps the similarity
+// when the inliers cannot say.
+func TestFitHomography(t *testing.T) {
+	want := homography{1.1, 0.12, 40, -0.08, 0.95, 60, 0.0004, -0.0002, 1}
+	r := rand.New(rand.NewPCG(1, 2))
+	var ps []pair
+	for range 40 {
+		x, y := r.Float64()*200, r.Float64()*100
+		u, v := want.apply(x, y)
+		ps = append(ps, pair{r: matchers.Keypoint{X: float32(x), Y: float32(y)}, l: matchers.Keypoint{X: float32(u), Y: float32(v)}})
+	}
+	check := func(name string, h homography) {
+		t.Helper()
+		for _, c := range [][2]float64{{0, 0}, {200, 0}, {0, 100}, {200, 100}, {100, 50}} {
+			gx, gy := h.apply(c[0], c[1])
+			wx, wy := want.apply(c[0], c[1])
+			if d := math.Hypot(gx-wx, gy-wy); d > 0.5 {
+				t.Errorf("%s: (%g, %g) maps %.2f px from the truth", name, c[0], c[1], d)
+			}
+		}
+	}
+	h, ok := fitHomography(ps)
+	if !ok {
+		t.Fatal("exact pairs: no homography")
+	}
+	check("exact", h)
+	lr := &logoRef{x0: 0, y0: 0, x1: 200, y1: 100}
+	s := similarity{a: 1.05, b: -0.02, tx: 45, ty: 58}
+	// Five pairs 30 pixels off: the refit without them is exact again.
+	noisy := append([]pair(nil), ps...)
+	for i := range 5 {
+		noisy[i].l.X += 30
+	}
+	h, ok = refineHomography(noisy, lr, s)
+	if !ok {
+		t.Fatal("pairs with outliers: no homography")
+	}
+	check("refined", h)
+	if _, ok := fitHomography(ps[:3]); ok {
+		t.Error("three pairs gave a homography")
+	}
+	if _, ok := refineHomography(ps[:minHomographyPairs-1], lr, s); ok {
+		t.Error("fewer pairs than minHomographyPairs gave a homography")
+	}
+	// Collinear pairs are degenerate.
+	var line []pair
+	for i := range 20 {
+		x := float32(i * 10)
+		line = append(line, pair{r: matchers.Keypoint{X: x, Y: 2 * x}, l: matchers.Keypoint{X: x + 5, Y: 2*x + 5}})
+	}
+	if _, ok := fitHomography(line); ok {
+		t.Error("collinear pairs gave a homography")
+	}
+	// A homography far from the similarity (its corners moved by more
+	// than maxHomographyShift of the diagonal) is not used.
+	if _, ok := refineHomography(ps, lr, similarity{a: 1, tx: 400, ty: 400}); ok {
+		t.Error("a homography far from the fit's similarity was kept")
+	}
+}
+
+// TestDenseShare: on a photo showing a logo, the logo's keypoints are
+// confirmed by the photo's pixels at its fit's pose, and those of another
+// logo fitted at the same place are not.
+func TestDenseShare(t *testing.T) {
+	logos := inventLogos(t, 31, 12)
+	m, err := New(marksOf(logos), Options{MinDenseShare: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, checked := 0, 0
+	for i := range 6 {
+		img, _ := generate.LogoScene(rand.New(rand.NewPCG(7, uint64(i))), logos.imgs[i], generate.SceneOptions{MinShare: 0.25, MaxShare: 0.35})
+		f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+		fits, err := m.fits(t.Context(), &matchers.ListingImage{Features: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := &matchers.Features{W: f.W, H: f.H, Points: f.Points, Desc: f.Desc}
+		noPix, err := m.fits(t.Context(), &matchers.ListingImage{Features: plain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Pixels.Release()
+		for _, d := range noPix {
+			if d.Dense != -1 {
+				t.Errorf("photo %d: features without pixels measured dense share %.2f", i, d.Dense)
+			}
+		}
+		for _, d := range fits {
+			if d.Mark.MarkID != marksOf(logos)[i].MarkID {
+				continue
+			}
+			checked++
+			t.Logf("photo %d: its logo's dense share %.2f", i, d.Dense)
+			if d.Dense >= 0.45 {
+				found++
+			}
+		}
+	}
+	if checked < 5 || found < checked-1 {
+		t.Errorf("the logo shown confirmed (dense share ≥ 0.45) in %d of %d photos where it was fitted (of 6)", found, checked)
+	}
+	// Another logo placed at the shown logo's pose: its keypoints fall on
+	// the shown logo's pixels and are not confirmed.
+	img, _ := generate.LogoScene(rand.New(rand.NewPCG(7, 0)), logos.imgs[0], generate.SceneOptions{MinShare: 0.25, MaxShare: 0.35})
+	f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	defer f.Pixels.Release()
+	fits, _ := m.fits(t.Context(), &matchers.ListingImage{Features: f})
+	var pose *Detection
+	for k := range fits {
+		if fits[k].Mark.MarkID == "m00000" {
+			pose = &fits[k]
+		}
+	}
+	if pose == nil {
+		t.Fatal("logo 0 not fitted in its photo")
+	}
+	s := similarity{a: pose.Scale * math.Cos(pose.Angle*math.Pi/180), b: pose.Scale * math.Sin(pose.Angle*math.Pi/180)}
+	// Each other logo at logo 0's scale and angle, its box centred on
+	// logo 0's region.
+	for j := 1; j < 4; j++ {
+		lr := m.ix.logos[j]
+		cx, cy := float64(lr.x0+lr.x1)/2, float64(lr.y0+lr.y1)/2
+		px, py := float64(pose.Region.X)+float64(pose.Region.W)/2, float64(pose.Region.Y)+float64(pose.Region.H)/2
+		s.tx, s.ty = px-(s.a*cx-s.b*cy), py-(s.b*cx+s.a*cy)
+		pts := m.ix.pts[lr.first : lr.first+lr.n]
+		share := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], s, nil)
+		t.Logf("logo %d over logo 0: dense share %.2f", j, share)
+		if share > 0.3 {
+			t.Errorf("logo %d placed over logo 0: dense share %.2f, want ≤ 0.3", j, share)
+		}
+	}
+}
