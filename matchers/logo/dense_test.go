@@ -20,7 +20,6 @@ func TestPixelsDescribeAsExtracted(t *testing.T) {
 	if f.Pixels == nil {
 		t.Fatal("no pixels kept with ExtractorOptions.Pixels")
 	}
-	defer f.Pixels.Release()
 	plain := NewExtractor(ExtractorOptions{}).Listing(g)
 	if plain.Pixels != nil {
 		t.Fatal("pixels kept without ExtractorOptions.Pixels")
@@ -46,8 +45,23 @@ func TestPixelsDescribeAsExtracted(t *testing.T) {
 	if _, ok := f.Pixels.Describe(400, 400, 20, 0); ok {
 		t.Error("a scale no level has was described")
 	}
-	// Released twice: the second is a no-op.
-	f.Pixels.Release()
+	// Released, it describes nothing; released again after another
+	// image took its memory from the pool, the other image's pyramid is
+	// untouched.
+	px := f.Pixels
+	px.Release()
+	p0 := f.Points[0]
+	if _, ok := px.Describe(float64(p0.X), float64(p0.Y), float64(p0.Scale), float64(p0.Angle)); ok {
+		t.Error("a released pyramid described a patch")
+	}
+	f2 := NewExtractor(ExtractorOptions{Pixels: true}).Listing(g)
+	defer f2.Pixels.Release()
+	px.Release()
+	for i, p := range f2.Points {
+		if d, ok := f2.Pixels.Describe(float64(p.X), float64(p.Y), float64(p.Scale), float64(p.Angle)); !ok || d != f2.Desc[i] {
+			t.Fatalf("keypoint %d of the next image: not described as extracted after a stale release", i)
+		}
+	}
 }
 
 // TestFitHomography recovers a known homography from exact pairs and

@@ -15,10 +15,15 @@ import (
 // enlarged level) is pooled: Release gives it back.
 type pyramid struct {
 	levels []pyrLevel
-	// buf backs every level's box sums; offs the levels' offsets.
+	bufs   *pyramidBufs
+	once   sync.Once
+}
+
+// pyramidBufs is a pyramid's pooled memory: buf backs every level's box
+// sums, offs holds the levels' offsets.
+type pyramidBufs struct {
 	buf  []uint16
 	offs []*steeredOffsets
-	once sync.Once
 }
 
 // pyrLevel is one kept level: box sums of a w×h plane whose pixel is
@@ -30,43 +35,44 @@ type pyrLevel struct {
 	off   *steeredOffsets
 }
 
-var pyramidPool = sync.Pool{New: func() any { return new(pyramid) }}
+var pyramidPool = sync.Pool{New: func() any { return new(pyramidBufs) }}
 
-// newPyramid takes a pyramid from the pool, empty.
+// newPyramid returns an empty pyramid over pooled memory. Each image
+// gets its own pyramid value, so a Release of one that was released
+// already cannot give back memory another image now uses.
 func newPyramid() *pyramid {
-	p := pyramidPool.Get().(*pyramid)
-	p.levels = p.levels[:0]
-	p.buf = p.buf[:0]
-	p.once = sync.Once{}
-	return p
+	b := pyramidPool.Get().(*pyramidBufs)
+	b.buf = b.buf[:0]
+	return &pyramid{bufs: b}
 }
 
 // level reserves the box sums of a w×h level at scale and returns them
 // (length w×h, contents undefined) with its offsets, set for w.
 func (p *pyramid) level(scale float64, w, h int) ([]uint16, *steeredOffsets) {
+	b := p.bufs
 	n := w * h
 	k := len(p.levels)
-	if k == len(p.offs) {
-		p.offs = append(p.offs, new(steeredOffsets))
+	if k == len(b.offs) {
+		b.offs = append(b.offs, new(steeredOffsets))
 	}
-	off := p.offs[k]
+	off := b.offs[k]
 	off.set(w)
 	// Levels are laid out one after another in buf; growing buf moves
 	// the levels already there, so their slices are taken again.
-	start := len(p.buf)
-	if cap(p.buf) < start+n {
-		nb := make([]uint16, start, max(2*cap(p.buf), start+n))
-		copy(nb, p.buf)
-		p.buf = nb
+	start := len(b.buf)
+	if cap(b.buf) < start+n {
+		nb := make([]uint16, start, max(2*cap(b.buf), start+n))
+		copy(nb, b.buf)
+		b.buf = nb
 		at := 0
 		for i := range p.levels {
 			l := &p.levels[i]
-			l.box = p.buf[at : at+l.w*l.h]
+			l.box = b.buf[at : at+l.w*l.h]
 			at += l.w * l.h
 		}
 	}
-	p.buf = p.buf[:start+n]
-	box := p.buf[start : start+n]
+	b.buf = b.buf[:start+n]
+	box := b.buf[start : start+n]
 	p.levels = append(p.levels, pyrLevel{scale: scale, w: w, h: h, box: box, off: off})
 	return box, off
 }
@@ -90,10 +96,11 @@ func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, boo
 	return describe(l.box, l.off, ly*l.w+lx, angle), true
 }
 
-// Release implements matchers.Pixels.
+// Release implements matchers.Pixels. Describe finds no level after it.
 func (p *pyramid) Release() {
 	p.once.Do(func() {
-		p.levels = p.levels[:0]
-		pyramidPool.Put(p)
+		p.levels = nil
+		pyramidPool.Put(p.bufs)
+		p.bufs = nil
 	})
 }
