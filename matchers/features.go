@@ -27,8 +27,10 @@ type Features struct {
 	Pixels Pixels
 }
 
-// Pixels are a listing image's pyramid kept after feature extraction, so
-// that a descriptor can be taken anywhere once a logo's pose is known.
+// Pixels are what a listing image's features keep of the image after
+// extraction (matchers/logo keeps its working plane and builds the
+// pyramid from it when asked), so that a descriptor can be taken
+// anywhere once a logo's pose is known.
 type Pixels interface {
 	// Describe returns the descriptor of the patch centred on (x, y), in
 	// the image's coordinates, at the pyramid scale nearest scale (as
@@ -36,9 +38,9 @@ type Pixels interface {
 	// is within a factor of 1.4 of scale or the patch is not inside the
 	// image.
 	Describe(x, y, scale, angle float64) (Descriptor, bool)
-	// Release gives the pyramid's memory back for the next image; the
-	// Pixels must not be used after. Calling it is optional (the garbage
-	// collector frees an unreleased pyramid) and idempotent.
+	// Release gives the memory back for the next image; Describe finds
+	// nothing after. Calling it is optional (the garbage collector frees
+	// unreleased pixels) and idempotent.
 	Release()
 }
 

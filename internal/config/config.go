@@ -391,8 +391,9 @@ type Logo struct {
 	// confirmed there in some parts only (another brand's look-alike)
 	// is evidence of kind logo_partial, counted only in context
 	// (docs/BENCHMARKS.md, "Dense verification"). Checked, the
-	// detector keeps each listing image's pyramid until the listing is
-	// matched, and a repeated image is not served from the image cache.
+	// detector keeps each listing image's working plane (640 KB for an
+	// 800×800 photo) until the listing is matched, and a repeated image
+	// is not served from the image cache.
 	MinDenseShare float64 `yaml:"min_dense_share"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about

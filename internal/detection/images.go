@@ -122,10 +122,11 @@ type prepared struct {
 	// nil: none found): an image first prepared without them, past a
 	// listing's FeatureImages, is prepared again where they are wanted.
 	featured bool
-	// pixels says the features kept the image's pyramid when computed
-	// (logo.ExtractorOptions.Pixels). The caches hold them without it:
-	// the pyramid is pooled memory that the caller releases once the
-	// listing is matched. Such an entry does not do for a request for
+	// pixels says the features kept the image's pixels when computed
+	// (logo.ExtractorOptions.Pixels). The caches hold them without:
+	// the pixels (the working plane, and the pyramid built from it for
+	// a photo with a fit to check, pooled) are the caller's, released
+	// once the listing is matched. Such an entry does not do for a request for
 	// features, lest a repeated image be matched without its pixels and
 	// decided otherwise than the first time; it still does for hashes.
 	pixels bool

@@ -58,7 +58,7 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 // When h is an *imagematch.Hasher and logo detection is not disabled, the
 // preparer also computes the local features of listing images and logos
 // for logo detection, decoded through h; with min_dense_share checked
-// (not negative), a listing image's features keep its pyramid, which the
+// (not negative), a listing image's features keep its pixels, which the
 // caller releases once the listing is matched (matchers.ReleasePixels).
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
 	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, FeatureImages: d.Logo.FeatureImages(), Registerer: reg}

@@ -104,6 +104,7 @@ func TestLogoCurve(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.seed = uint64(seed) * curveSeedStep
+		m.denseAll = true
 		ms[seed] = m
 	}
 	// Each photo's features are computed once, with the pyramid kept for

@@ -127,9 +127,9 @@
 //     the fit's inliers (least squares, refitted without those over
 //     twice the median residual, kept only within 15% of the logo's
 //     diagonal of the similarity), and at each logo keypoint's place a
-//     descriptor is taken from the photo's pyramid (kept from the
-//     extraction, ExtractorOptions.Pixels), steered and scaled by the
-//     pose; the share of the logo's positions within 40 bits must reach
+//     descriptor is taken from the photo's pyramid (rebuilt, as the
+//     extraction made it, from the working plane the features keep,
+//     ExtractorOptions.Pixels), steered and scaled by the pose; the share of the logo's positions within 40 bits must reach
 //     MinDenseShare. It needs no corner in the photo, and a look-alike
 //     whose name differs is confirmed only where the two share a part
 //     (docs/BENCHMARKS.md, "Dense verification").
@@ -168,12 +168,14 @@
 // the extraction's pooled buffers (the enlarged plane, two level planes,
 // the FAST scores, the box sums) take about 10 bytes per pixel of the
 // largest level: about 11 MB for an 800×800 photo with the enlarged
-// level, 6 MB without it. With ExtractorOptions.Pixels the box sums of
-// every level are kept with the features until released (2 bytes per
-// pixel of every level: about 4.9 MB for an 800×800 photo with the
-// enlarged level, plus 61 KB of sampling offsets per level), pooled;
-// the detector holds them for the listings it is matching at once (its
-// concurrency times the images per listing whose features it computes).
+// level, 6 MB without it. With ExtractorOptions.Pixels the features keep
+// a copy of the working plane until released (1 byte a pixel, 640 KB for
+// an 800×800 photo): the detector holds one for each image of the
+// listings it is matching at once (its concurrency times the images per
+// listing whose features it computes). A photo with a fit to check
+// builds its pyramid's box sums from it (2 bytes per pixel of every
+// level: about 4.9 MB with the enlarged level, plus 61 KB of sampling
+// offsets per level), pooled, given back on release.
 // A query's
 // working memory (per-logo stamps, counts and bounds, the pairs found, the
 // vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair

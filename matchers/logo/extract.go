@@ -4,6 +4,7 @@ import (
 	"errors"
 	"image"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/markwatch/markwatch/matchers"
@@ -52,12 +53,14 @@ type ExtractorOptions struct {
 	// Threshold is FAST's brightness threshold (default 12: recoloured
 	// and small logos have low-contrast corners).
 	Threshold int
-	// Pixels keeps a listing image's pyramid (every level's box sums,
-	// about 5 MB for an 800×800 photo, pooled) in its features'
+	// Pixels keeps a copy of a listing image's working plane (at most
+	// MaxSide on a side: 640 KB for an 800×800 photo) in its features'
 	// Pixels, for the matcher's dense verification of a fit
-	// (Options.MinDenseShare); the caller releases it once the listing
-	// is matched (matchers.ReleasePixels). Off, features are as before
-	// and a fit is not checked densely.
+	// (Options.MinDenseShare): the pyramid's box sums are rebuilt from
+	// it, as the extraction made them, only for a photo with a fit to
+	// check (about 5 MB, pooled); the caller releases them once the
+	// listing is matched (matchers.ReleasePixels). Off, features are as
+	// before and a fit is not checked densely.
 	Pixels bool
 }
 
@@ -109,6 +112,12 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 		unit = float64(side) / float64(e.o.MaxSide)
 		g = resize(g, max(1, int(math.Round(float64(g.w)/unit))), max(1, int(math.Round(float64(g.h)/unit))))
 	}
+	var px *pixels
+	if e.o.Pixels {
+		// The working copy (at most MaxSide on a side), copied: the
+		// caller's plane may be reused once this returns.
+		px = &pixels{work: gray{g.w, g.h, slices.Clone(g.pix)}, unit: unit, levels: e.o.Levels, upsample: !e.o.NoUpsample}
+	}
 	levels := e.o.Levels
 	if !e.o.NoUpsample {
 		// The pyramid starts one step above the image's size (see
@@ -117,27 +126,17 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 		// Its 1 MB plane is pooled: an image's features allocate
 		// little else.
 		unit /= scaleStep
-		w, h := int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep))
-		buf := enlargedPool.Get().(*[]uint8)
+		up, buf := enlarged(g)
 		defer enlargedPool.Put(buf)
-		if cap(*buf) < w*h {
-			*buf = make([]uint8, w*h)
-		}
-		up := gray{w, h, (*buf)[:w*h]}
-		enlarge(g, up, float64(g.w)/float64(w), float64(g.h)/float64(h))
 		g = up
 		levels++
 	}
 	// Listing keypoints are shared by area: a logo is as likely anywhere
 	// in scale, and a finer level has more room for it.
-	var keep *pyramid
-	if e.o.Pixels {
-		keep = newPyramid()
-	}
-	f := extract(g, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false, keep)
+	f := extract(g, levels, e.o.MaxKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, unit, false)
 	f.W, f.H = img.Bounds().Dx(), img.Bounds().Dy()
-	if keep != nil {
-		f.Pixels = keep
+	if px != nil {
+		f.Pixels = px
 	}
 	return f
 }
@@ -157,18 +156,32 @@ func (e *Extractor) Logo(img *image.Gray) (*matchers.Features, error) {
 	// Small levels get a fair share: a logo at 8% of a photo is matched
 	// against them.
 	weight := func(k int) float64 { return math.Pow(scaleStep, -0.5*float64(k)) }
-	f := extract(g, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true, nil)
+	f := extract(g, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true)
 	inv := gray{g.w, g.h, make([]uint8, len(g.pix))}
 	for i, v := range g.pix {
 		inv.pix[i] = 255 - v
 	}
-	fi := extract(inv, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true, nil)
+	fi := extract(inv, e.o.LogoLevels, e.o.MaxLogoKeypoints, e.o.Threshold, weight, 1, true)
 	f.Points = append(f.Points, fi.Points...)
 	f.Desc = append(f.Desc, fi.Desc...)
 	if len(f.Points) < 2*minLogoKeypoints {
 		return nil, ErrNoFeatures
 	}
 	return f, nil
+}
+
+// enlarged returns g enlarged scaleStep times (bilinear), a listing
+// pyramid's first level, in a plane from enlargedPool that the caller
+// puts back (buf) once done with it.
+func enlarged(g gray) (up gray, buf *[]uint8) {
+	w, h := int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep))
+	buf = enlargedPool.Get().(*[]uint8)
+	if cap(*buf) < w*h {
+		*buf = make([]uint8, w*h)
+	}
+	up = gray{w, h, (*buf)[:w*h]}
+	enlarge(g, up, float64(g.w)/float64(w), float64(g.h)/float64(h))
+	return up, buf
 }
 
 // pad surrounds g with n pixels that repeat its edge.

@@ -323,7 +323,11 @@ type Matcher struct {
 	// listing's detections are reproducible). TestLogoCurve varies it
 	// to measure how much of a curve's difference is sampling luck.
 	seed uint64
-	pool sync.Pool // of *scratch
+	// denseAll measures every fit's dense share, not only those that
+	// could be kept at the matcher's thresholds: TestLogoCurve decides
+	// on the same fits at lower ones.
+	denseAll bool
+	pool     sync.Pool // of *scratch
 }
 
 var _ matchers.CandidateMatcher = (*Matcher)(nil)
@@ -442,8 +446,11 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 			grid = newPointGrid(f)
 		}
 		guided := guidedEvenness(grid, f, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, scales, m.vp.tolerance)
+		// Dense verification only where it can decide: a fit too weak
+		// to be kept, even as partial, is a rival at most, and a rival
+		// counts by its inliers.
 		dense := -1.0
-		if f.Pixels != nil {
+		if f.Pixels != nil && (m.denseAll || m.o.decidable(fit)) {
 			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, fit.pairs)
 		}
 		fits = append(fits, Detection{
@@ -486,6 +493,13 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 // stage: it reads a quarter of the tables, so a logo has about a
 // third of its pairs there.
 const shortlistMinPairs = 3
+
+// decidable reports whether a fit passes the thresholds that keep a fit
+// at all, whole or partial, before the checks of its evenness, its
+// confirmation in place and by the pixels, and its rivals.
+func (o Options) decidable(fit fitResult) bool {
+	return fit.inliers >= o.MinInliers && fit.coverage >= o.MinPartialCoverage && fit.weight >= o.MinDistinct
+}
 
 // decide keeps the fits of one image that pass o's thresholds, then the
 // strongest of those overlapping (suppress).

@@ -594,10 +594,8 @@ var orbPool = sync.Pool{New: func() any { return new(orbScratch) }}
 // multiplied by unit so they refer to the caller's image. With padded,
 // each level is first surrounded by a border that repeats its edge, so
 // that a small logo's corners near its edge still get a whole patch (a
-// listing image is not padded: its edges are not a logo's). With keep
-// set, every level's box sums are written into it (and kept there for
-// dense verification) instead of into the pooled scratch.
-func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, unit float64, padded bool, keep *pyramid) *matchers.Features {
+// listing image is not padded: its edges are not a logo's).
+func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, unit float64, padded bool) *matchers.Features {
 	f := &matchers.Features{W: int(math.Round(float64(g.w) * unit)), H: int(math.Round(float64(g.h) * unit))}
 	var total float64
 	n := 0
@@ -624,12 +622,6 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 			sc.level[k&1] = lv.pix[:cap(lv.pix)]
 		}
 		prev = lv
-		var box []uint16
-		var offs *steeredOffsets
-		if keep != nil && !padded {
-			box, offs = keep.level(s*unit, lv.w, lv.h)
-			box, sc.tmp = boxSums(lv, box, sc.tmp)
-		}
 		quota := int(math.Round(float64(maxPts) * weight(k) / total))
 		if quota == 0 {
 			continue
@@ -666,18 +658,15 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 		if len(cs) == 0 {
 			continue
 		}
-		if box == nil {
-			sc.box, sc.tmp = boxSums(lv, sc.box, sc.tmp)
-			sc.off.set(lv.w)
-			box, offs = sc.box, &sc.off
-		}
+		sc.box, sc.tmp = boxSums(lv, sc.box, sc.tmp)
+		sc.off.set(lv.w)
 		for _, c := range cs {
 			a := orientation(lv, c.x, c.y)
 			f.Points = append(f.Points, matchers.Keypoint{
 				X: float32(float64(c.x-off) * s * unit), Y: float32(float64(c.y-off) * s * unit),
 				Angle: float32(a), Scale: float32(s * unit),
 			})
-			f.Desc = append(f.Desc, describe(box, offs, c.y*lv.w+c.x, a))
+			f.Desc = append(f.Desc, describe(sc.box, &sc.off, c.y*lv.w+c.x, a))
 		}
 	}
 	return f

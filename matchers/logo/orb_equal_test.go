@@ -51,8 +51,8 @@ func TestFeaturesMatchReference(t *testing.T) {
 	for i, img := range imgs {
 		g := fromImage(img)
 		for _, th := range []int{12, 5, 30} {
-			same(t, extract(g, 4, 1200, th, listing, 1, false, nil), extractRef(g, 4, 1200, th, listing, 1, false))
-			same(t, extract(g, 8, 256, th, logo, 0.5, true, nil), extractRef(g, 8, 256, th, logo, 0.5, true))
+			same(t, extract(g, 4, 1200, th, listing, 1, false), extractRef(g, 4, 1200, th, listing, 1, false))
+			same(t, extract(g, 8, 256, th, logo, 0.5, true), extractRef(g, 8, 256, th, logo, 0.5, true))
 			// Every corner, not only those kept: FAST and its suppression.
 			sc := make([]int32, g.w*g.h)
 			got, want := fastInto(g, th, sc, nil), fastRef(g, th, make([]int32, g.w*g.h))

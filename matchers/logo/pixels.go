@@ -7,12 +7,12 @@ import (
 	"github.com/markwatch/markwatch/matchers"
 )
 
-// pyramid is a listing image's pyramid as feature extraction leaves it:
+// pyramid is a listing image's pyramid as feature extraction makes it:
 // every level's 5×5 box sums (what BRIEF compares) and sampling offsets,
-// kept so that the matcher can take a descriptor anywhere once a fit gives
-// a logo's pose (dense verification, see denseShare). It implements
-// matchers.Pixels. Its memory (about 5 MB for an 800×800 photo with the
-// enlarged level) is pooled: Release gives it back.
+// built (see pixels) so that the matcher can take a descriptor anywhere
+// once a fit gives a logo's pose (dense verification, see denseShare).
+// Its memory (about 5 MB for an 800×800 photo with the enlarged level) is
+// pooled: Release gives it back.
 type pyramid struct {
 	levels []pyrLevel
 	bufs   *pyramidBufs
@@ -103,4 +103,78 @@ func (p *pyramid) Release() {
 		pyramidPool.Put(p.bufs)
 		p.bufs = nil
 	})
+}
+
+// pixels is what a listing image's features keep for dense verification
+// (matchers.Pixels): a copy of the extraction's working plane, from
+// which the pyramid's box sums are built, as the extraction built its
+// levels, on the first Describe. Most photos have no fit to check, and
+// for those the features keep 1 byte a pixel of the image instead of 2
+// a pixel of every level, and nothing is computed. Describe is for one
+// goroutine at a time (the matcher checks an image's fits in turn).
+type pixels struct {
+	work     gray
+	unit     float64
+	levels   int
+	upsample bool
+	built    *pyramid
+	released bool
+}
+
+// Describe implements matchers.Pixels.
+func (p *pixels) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
+	if p.released {
+		return matchers.Descriptor{}, false
+	}
+	if p.built == nil {
+		p.built = buildPyramid(p.work, p.levels, p.unit, p.upsample)
+	}
+	return p.built.Describe(x, y, scale, angle)
+}
+
+// Release implements matchers.Pixels.
+func (p *pixels) Release() {
+	if p.released {
+		return
+	}
+	p.released = true
+	if p.built != nil {
+		p.built.Release()
+		p.built = nil
+	}
+	p.work = gray{}
+}
+
+// buildPyramid computes the box sums of the pyramid Extractor.Listing
+// extracts from the working plane g (unit image pixels a pixel): the
+// plane enlarged 1.3 times first when upsample, then each level from the
+// one before, as extract makes them, so that a descriptor taken from it
+// at a keypoint is the one extracted there.
+func buildPyramid(g gray, levels int, unit float64, upsample bool) *pyramid {
+	p := newPyramid()
+	if upsample {
+		unit /= scaleStep
+		up, buf := enlarged(g)
+		defer enlargedPool.Put(buf)
+		g = up
+		levels++
+	}
+	sc := orbPool.Get().(*orbScratch)
+	defer orbPool.Put(sc)
+	prev := g
+	for k := range levels {
+		s := math.Pow(scaleStep, float64(k))
+		if side := float64(min(g.w, g.h)) / s; side < 2*border+8 {
+			break
+		}
+		lv := g
+		if k > 0 {
+			lv = halfStep(prev, int(math.Round(float64(g.w)/s)), int(math.Round(float64(g.h)/s)), sc.level[k&1])
+			sc.level[k&1] = lv.pix[:cap(lv.pix)]
+		}
+		prev = lv
+		box, _ := p.level(s*unit, lv.w, lv.h)
+		_, sc.tmp = boxSums(lv, box, sc.tmp)
+	}
+	return p
 }
