@@ -47,7 +47,7 @@ func manyMarks(base *logoSet, n int) []*matchers.Mark {
 // indexed: features (keypoints and descriptors) then matching and
 // verification. The JPEG decode is not included (see
 // BenchmarkLumaDecode800): it is the same full decode for any detector.
-// The pyramid is kept for dense verification, as the detector keeps it
+// The pixels are kept for dense verification, as the detector keeps them
 // (MARKWATCH_LOGO_MIN_DENSE=-1: not, and not checked).
 func benchmarkListing(b *testing.B, n int) {
 	logos := inventLogos(b, 21, 200)

@@ -107,9 +107,9 @@ func TestLogoCurve(t *testing.T) {
 		m.denseAll = true
 		ms[seed] = m
 	}
-	// Each photo's features are computed once, with the pyramid kept for
+	// Each photo's features are computed once, with its pixels kept for
 	// dense verification (unless MARKWATCH_LOGO_MIN_DENSE is negative),
-	// and fitted with every seed's matcher before the pyramid is let go:
+	// and fitted with every seed's matcher before the pixels are let go:
 	// fits[seed][i].
 	withPixels := envFloat("MARKWATCH_LOGO_MIN_DENSE") >= 0
 	fitsOf := func(sc []scene) [][][]Detection {

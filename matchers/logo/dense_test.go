@@ -9,9 +9,9 @@ import (
 	"github.com/markwatch/markwatch/matchers"
 )
 
-// TestPixelsDescribeAsExtracted holds the kept pyramid to the features:
-// at each keypoint of a listing image, Describe gives the descriptor the
-// extraction took there.
+// TestPixelsDescribeAsExtracted holds the pyramid rebuilt from the kept
+// pixels to the features: at each keypoint of a listing image, Describe
+// gives the descriptor the extraction took there.
 func TestPixelsDescribeAsExtracted(t *testing.T) {
 	logos := inventLogos(t, 21, 2)
 	img, _ := generate.LogoScene(rand.New(rand.NewPCG(5, 5)), logos.imgs[0], generate.SceneOptions{})

@@ -117,15 +117,15 @@ type scene struct {
 	logo int // the indexed logo shown, or -1
 	box  image.Rectangle
 	// f are the photo's features, without pixels; jpeg the photo as
-	// encoded, from which pixels gives them with the pyramid kept.
+	// encoded, from which pixels gives them with their pixels kept.
 	f    *matchers.Features
 	jpeg []byte
 }
 
-// pixelExtractor keeps a listing image's pyramid, as the detector does.
+// pixelExtractor keeps a listing image's pixels, as the detector does.
 var pixelExtractor = NewExtractor(ExtractorOptions{Pixels: true})
 
-// pixels returns the scene's features with its pyramid (Features.Pixels)
+// pixels returns the scene's features with its pixels (Features.Pixels)
 // for dense verification; the caller releases it. Without the photo, the
 // features as they are.
 func (s scene) pixels(t testing.TB) *matchers.Features {
