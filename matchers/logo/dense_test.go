@@ -130,7 +130,11 @@ func TestFitHomography(t *testing.T) {
 // logo fitted at the same place are not.
 func TestDenseShare(t *testing.T) {
 	logos := inventLogos(t, 31, 12)
-	m, err := New(marksOf(logos), Options{MinDenseShare: -1})
+	m, err := New(marksOf(logos), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := New(marksOf(logos), Options{MinDenseShare: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +151,15 @@ func TestDenseShare(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The check off: nothing measured, pixels or not.
+		unchecked, err := off.fits(t.Context(), &matchers.ListingImage{Features: f})
+		if err != nil {
+			t.Fatal(err)
+		}
 		f.Pixels.Release()
-		for _, d := range noPix {
+		for _, d := range append(noPix, unchecked...) {
 			if d.Dense != -1 {
-				t.Errorf("photo %d: features without pixels measured dense share %.2f", i, d.Dense)
+				t.Errorf("photo %d: without pixels or with the check off, dense share %.2f measured", i, d.Dense)
 			}
 		}
 		for _, d := range fits {

@@ -106,8 +106,8 @@ type Options struct {
 	// to a homography on its inliers), a descriptor is taken from the
 	// photo where the pose puts each logo keypoint, steered by the pose,
 	// and counts when within 40 bits of the logo keypoint's. It needs
-	// the listing image's pyramid (ExtractorOptions.Pixels, which the
-	// detector sets with logo detection on); features without it are not
+	// the listing image's pixels (ExtractorOptions.Pixels, which the
+	// detector sets with the check on); features without them are not
 	// checked. The logo shown is confirmed all over, another brand's
 	// look-alike where the two share a part (docs/BENCHMARKS.md, "Dense
 	// verification"). A fit below it that passes the partial thresholds
@@ -396,7 +396,8 @@ type Detection struct {
 	Guided float64
 	// Dense is the share of the logo's keypoints confirmed by the
 	// photo's pixels at the fit's pose (see Options.MinDenseShare); -1
-	// when not measured (the features carry no pixels).
+	// when not measured: the features carry no pixels, the check is off,
+	// or the fit is too weak to be kept whatever its share.
 	Dense float64
 }
 
@@ -450,7 +451,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 		// to be kept, even as partial, is a rival at most, and a rival
 		// counts by its inliers.
 		dense := -1.0
-		if f.Pixels != nil && (m.denseAll || m.o.decidable(fit)) {
+		if f.Pixels != nil && (m.denseAll || m.o.MinDenseShare > 0 && m.o.decidable(fit)) {
 			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, fit.pairs)
 		}
 		fits = append(fits, Detection{
