@@ -149,6 +149,15 @@ func fitHomography(ps []pair) (homography, bool) {
 	return h, true
 }
 
+// pairsAt returns the pairs of ps at positions idx (a fit's inliers).
+func pairsAt(ps []pair, idx []int) []pair {
+	out := make([]pair, len(idx))
+	for k, i := range idx {
+		out[k] = ps[i]
+	}
+	return out
+}
+
 // refineHomography fits a homography on a fit's inliers, then again
 // without those more than twice the median residual away (an inlier
 // within the similarity's tolerance can still be a wrong pair), and

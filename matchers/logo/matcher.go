@@ -452,7 +452,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 		// counts by its inliers.
 		dense := -1.0
 		if f.Pixels != nil && (m.denseAll || m.o.MinDenseShare > 0 && m.o.decidable(fit)) {
-			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, fit.pairs)
+			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
 		}
 		fits = append(fits, Detection{
 			Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,

@@ -16,7 +16,6 @@ import (
 type pyramid struct {
 	levels []pyrLevel
 	bufs   *pyramidBufs
-	once   sync.Once
 }
 
 // pyramidBufs is a pyramid's pooled memory: buf backs every level's box
@@ -39,7 +38,8 @@ var pyramidPool = sync.Pool{New: func() any { return new(pyramidBufs) }}
 
 // newPyramid returns an empty pyramid over pooled memory. Each image
 // gets its own pyramid value, so a Release of one that was released
-// already cannot give back memory another image now uses.
+// already cannot give back memory another image now uses (pixels
+// releases its pyramid once).
 func newPyramid() *pyramid {
 	b := pyramidPool.Get().(*pyramidBufs)
 	b.buf = b.buf[:0]
@@ -77,7 +77,7 @@ func (p *pyramid) level(scale float64, w, h int) ([]uint16, *steeredOffsets) {
 	return box, off
 }
 
-// Describe implements matchers.Pixels.
+// Describe is pixels.Describe once the pyramid is built.
 func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
 	best, bd := -1, math.Log(1.4)
 	for i, l := range p.levels {
@@ -96,13 +96,13 @@ func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, boo
 	return describe(l.box, l.off, ly*l.w+lx, angle), true
 }
 
-// Release implements matchers.Pixels. Describe finds no level after it.
+// Release gives the pooled memory back; Describe finds no level after
+// it. Called again, it does nothing.
 func (p *pyramid) Release() {
-	p.once.Do(func() {
-		p.levels = nil
+	if p.bufs != nil {
 		pyramidPool.Put(p.bufs)
-		p.bufs = nil
-	})
+		p.bufs, p.levels = nil, nil
+	}
 }
 
 // pixels is what a listing image's features keep for dense verification

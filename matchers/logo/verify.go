@@ -121,8 +121,9 @@ type fitResult struct {
 	// the logo the fit explains at least a third as well as the whole
 	// (see evenShare).
 	evenness float64
-	// pairs are the fit's inlier pairs.
-	pairs []pair
+	// inlierIdx are the fit's inliers, as positions in the pairs it was
+	// verified on.
+	inlierIdx []int
 }
 
 // cells counts logo keypoints on an evenCells × evenCells grid over the
@@ -293,11 +294,7 @@ func verify(ps []pair, lr logoRef, pts []matchers.Keypoint, scales []float32, w,
 	if cov < vp.minCoverage {
 		return fitResult{}, false
 	}
-	inlPairs := make([]pair, len(best))
-	for k, i := range best {
-		inlPairs[k] = ps[i]
-	}
-	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenShare(exp, inl, total, n), pairs: inlPairs}, true
+	return fitResult{s: bestS, inliers: n, coverage: cov, weight: wsum, evenness: evenShare(exp, inl, total, n), inlierIdx: best}, true
 }
 
 // enough is the number of RANSAC samples after which a fit with inliers
