@@ -395,6 +395,15 @@ type Logo struct {
 	// 800×800 photo) until the listing is matched, and a repeated image
 	// is not served from the image cache.
 	MinDenseShare float64 `yaml:"min_dense_share"`
+	// MinDenseEvenness, when positive, is the least share of a whole
+	// logo detection's keypoints lying in parts of the logo (a 4×4
+	// grid) that the photo's pixels confirm at 0.4 or more each
+	// (logo.Options.MinDenseEvenness; 0: not checked, the default;
+	// needs min_dense_share on). A precision setting: at 0.7 sellers'
+	// photos of look-alike logos with a logo found fall by four fifths
+	// at the fixtures' scale, and logo_in_photo recall by 3 points
+	// (docs/BENCHMARKS.md, "Dense evenness").
+	MinDenseEvenness float64 `yaml:"min_dense_evenness"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -673,6 +682,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.min_guided_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinGuidedEvenness)
 	case d.Logo.MinDenseShare > 1:
 		return fmt.Errorf("detection.logo.min_dense_share: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinDenseShare)
+	case d.Logo.MinDenseEvenness > 1:
+		return fmt.Errorf("detection.logo.min_dense_evenness: must be at most 1 (0 or negative: not checked, the default), got %g", d.Logo.MinDenseEvenness)
+	case d.Logo.MinDenseEvenness > 0 && d.Logo.MinDenseShare < 0:
+		return fmt.Errorf("detection.logo.min_dense_evenness: %g needs min_dense_share on (0 or positive), got %g", d.Logo.MinDenseEvenness, d.Logo.MinDenseShare)
 	case d.Logo.Shortlist < 0:
 		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:

@@ -163,4 +163,12 @@ func TestMinDenseShareConfig(t *testing.T) {
 		}
 		matchers.ReleasePixels([]matchers.ListingImage{{Features: f}})
 	}
+	// min_dense_evenness reaches the matcher's options as given.
+	for _, even := range []float64{0, 0.7} {
+		var d config.Detection
+		d.Logo.Enabled, d.Logo.MinDenseEvenness = true, even
+		if o := OptionsFrom(d).Logo; o.MinDenseEvenness != even {
+			t.Errorf("min_dense_evenness %g: logo.Options.MinDenseEvenness %g", even, o.MinDenseEvenness)
+		}
+	}
 }

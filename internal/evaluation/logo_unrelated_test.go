@@ -55,6 +55,9 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE"), 64); err == nil {
 		cfg.Detection.Logo.MinDenseShare = v
 	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE_EVEN"), 64); err == nil {
+		cfg.Detection.Logo.MinDenseEvenness = v
+	}
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DISTINCT"), 64); err == nil {
 		cfg.Detection.Logo.MinDistinct = v
 	}
@@ -69,7 +72,13 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	for _, m := range marks {
 		taken[strings.ToLower(m.Name)] = true
 	}
-	r := rand.New(rand.NewPCG(2026, 12))
+	// MARKWATCH_LOGO_UNRELATED_SEED draws another set of photos, to
+	// check a setting chosen on the default set on photos it was not.
+	seed := uint64(12)
+	if v, err := strconv.ParseUint(os.Getenv("MARKWATCH_LOGO_UNRELATED_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	r := rand.New(rand.NewPCG(2026, seed))
 	var others []string
 	for len(others) < 60 {
 		if name := generate.InventedName(r); !taken[strings.ToLower(name)] {

@@ -35,7 +35,21 @@ const (
 	// box from where the similarity puts it: farther, the inliers were
 	// too few or too bunched to say, and the similarity is kept.
 	maxHomographyShift = 0.15
+	// denseGrid is the side of the grid of parts a logo's keypoints'
+	// box is cut into for the evenness of its confirmation; a part
+	// counts when it holds at least denseMinPart positions, and is
+	// confirmed when at least denseMinPartShare of them are.
+	denseGrid         = 4
+	denseMinPart      = 8
+	denseMinPartShare = 0.4
 )
+
+// denseResult is a fit's dense verification: the share of the logo's
+// keypoint positions confirmed, and the share of positions lying in
+// confirmed parts of the logo (both -1 when nothing could be described).
+type denseResult struct {
+	share, evenness float64
+}
 
 // homography maps a logo's coordinates into a photo's.
 type homography [9]float64
@@ -207,9 +221,11 @@ func refineHomography(ps []pair, lr *logoRef, s similarity) (homography, bool) {
 // whose descriptor in place, at the fit's pose, is within denseDistance
 // bits of the logo keypoint's: the positions are placed by the
 // homography refined on the fit's inliers when there is one, else by
-// the similarity s, the patches steered and scaled by s. -1 when no
-// position could be described (the logo lies outside the photo's levels).
-func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) float64 {
+// the similarity s, the patches steered and scaled by s; and the
+// evenness of that confirmation over the logo's parts (denseGrid). -1
+// when no position could be described (the logo lies outside the
+// photo's levels).
+func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) denseResult {
 	h, useH := refineHomography(inliers, lr, s)
 	at := make(map[[2]int32]int, len(pts)/2)
 	scale, angle := s.scale(), s.angle()
@@ -234,13 +250,43 @@ func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc [
 		}
 	}
 	if len(at) == 0 {
-		return -1
+		return denseResult{share: -1, evenness: -1}
 	}
+	// Each position's part of the logo's box: near and all positions.
+	var parts [denseGrid * denseGrid][2]int
+	bw, bh := max(lr.x1-lr.x0, 1), max(lr.y1-lr.y0, 1)
 	near := 0
-	for _, d := range at {
+	for key, d := range at {
+		// The position's grid cell, from the 2-pixel key's corner.
+		cx := int((float32(key[0])*2 - lr.x0) / bw * denseGrid)
+		cy := int((float32(key[1])*2 - lr.y0) / bh * denseGrid)
+		part := &parts[min(max(cy, 0), denseGrid-1)*denseGrid+min(max(cx, 0), denseGrid-1)]
+		part[1]++
 		if d <= denseDistance {
 			near++
+			part[0]++
 		}
 	}
-	return float64(near) / float64(len(at))
+	return denseResult{share: float64(near) / float64(len(at)), evenness: partsEvenness(parts[:])}
+}
+
+// partsEvenness returns the share of the positions in parts holding at
+// least denseMinPart of them that lie in parts confirmed at
+// denseMinPartShare or more; 1 when no part is that large (a logo
+// too small to be cut into parts is judged by its share alone).
+func partsEvenness(parts [][2]int) float64 {
+	var all, confirmed int
+	for _, p := range parts {
+		if p[1] < denseMinPart {
+			continue
+		}
+		all += p[1]
+		if float64(p[0]) >= denseMinPartShare*float64(p[1]) {
+			confirmed += p[1]
+		}
+	}
+	if all == 0 {
+		return 1
+	}
+	return float64(confirmed) / float64(all)
 }

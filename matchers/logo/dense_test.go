@@ -158,8 +158,8 @@ func TestDenseShare(t *testing.T) {
 		}
 		f.Pixels.Release()
 		for _, d := range append(noPix, unchecked...) {
-			if d.Dense != -1 {
-				t.Errorf("photo %d: without pixels or with the check off, dense share %.2f measured", i, d.Dense)
+			if d.Dense != -1 || d.DenseEvenness != -1 {
+				t.Errorf("photo %d: without pixels or with the check off, dense share %.2f (evenness %.2f) measured", i, d.Dense, d.DenseEvenness)
 			}
 		}
 		for _, d := range fits {
@@ -167,14 +167,15 @@ func TestDenseShare(t *testing.T) {
 				continue
 			}
 			checked++
-			t.Logf("photo %d: its logo's dense share %.2f", i, d.Dense)
-			if d.Dense >= 0.45 {
+			t.Logf("photo %d: its logo's dense share %.2f, evenness %.2f", i, d.Dense, d.DenseEvenness)
+			// Confirmed, and over every part of the logo.
+			if d.Dense >= 0.45 && d.DenseEvenness >= 0.7 {
 				found++
 			}
 		}
 	}
 	if checked < 5 || found < checked-1 {
-		t.Errorf("the logo shown confirmed (dense share ≥ 0.45) in %d of %d photos where it was fitted (of 6)", found, checked)
+		t.Errorf("the logo shown confirmed (dense share ≥ 0.45, evenness ≥ 0.7) in %d of %d photos where it was fitted (of 6)", found, checked)
 	}
 	// Another logo placed at the shown logo's pose: its keypoints fall on
 	// the shown logo's pixels and are not confirmed.
@@ -200,10 +201,31 @@ func TestDenseShare(t *testing.T) {
 		px, py := float64(pose.Region.X)+float64(pose.Region.W)/2, float64(pose.Region.Y)+float64(pose.Region.H)/2
 		s.tx, s.ty = px-(s.a*cx-s.b*cy), py-(s.b*cx+s.a*cy)
 		pts := m.ix.pts[lr.first : lr.first+lr.n]
-		share := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], s, nil)
+		share := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], s, nil).share
 		t.Logf("logo %d over logo 0: dense share %.2f", j, share)
 		if share > 0.3 {
 			t.Errorf("logo %d placed over logo 0: dense share %.2f, want ≤ 0.3", j, share)
+		}
+	}
+}
+
+// TestPartsEvenness: the share of positions in parts confirmed at 0.4 or
+// more, parts under denseMinPart positions left out.
+func TestPartsEvenness(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		parts [][2]int
+		want  float64
+	}{
+		{"every part confirmed", [][2]int{{8, 10}, {20, 30}, {5, 12}}, 1},
+		{"half the positions in a part barely confirmed", [][2]int{{10, 20}, {3, 20}}, 0.5},
+		{"a part at 0.4 exactly is confirmed", [][2]int{{4, 10}, {0, 30}}, 0.25},
+		{"small parts left out", [][2]int{{0, 7}, {0, 5}, {9, 10}}, 1},
+		{"no part large enough", [][2]int{{0, 7}, {1, 3}}, 1},
+		{"nothing confirmed", [][2]int{{3, 10}, {0, 40}}, 0},
+	} {
+		if got := partsEvenness(c.parts); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: evenness %.3f, want %.3f", c.name, got, c.want)
 		}
 	}
 }

@@ -132,7 +132,13 @@
 //     ExtractorOptions.Pixels), steered and scaled by the pose; the share of the logo's positions within 40 bits must reach
 //     MinDenseShare. It needs no corner in the photo, and a look-alike
 //     whose name differs is confirmed only where the two share a part
-//     (docs/BENCHMARKS.md, "Dense verification").
+//     (docs/BENCHMARKS.md, "Dense verification"). Optionally
+//     (MinDenseEvenness, off by default) that confirmation must also
+//     be even: the positions in parts of a 4×4 grid over the logo
+//     confirmed at 0.4 or more must be that share of all, which turns
+//     away most look-alikes that reach the share on their shared badge
+//     and emblem alone, and some small true logos whose names are
+//     confirmed as poorly (docs/BENCHMARKS.md, "Dense evenness").
 //     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more

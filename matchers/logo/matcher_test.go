@@ -182,6 +182,25 @@ func TestDecide(t *testing.T) {
 	if err := (Options{MinDenseShare: 1.2}).Validate(); err == nil {
 		t.Error("dense share threshold 1.2 accepted")
 	}
+	// MinDenseEvenness: not checked by default (0) nor with the dense
+	// check off; set, a fit confirmed over too few of its parts is
+	// partial, whatever its share; not measured (-1): not checked.
+	for _, k := range []struct {
+		even, min, minShare float64
+		partial             bool
+	}{
+		{0.3, 0, 0, false}, {0.3, 0.7, 0, true}, {0.75, 0.7, 0, false}, {0.7, 0.7, 0, false},
+		{0.3, 0.7, -1, false}, {-1, 0.7, 0, false}, {0.3, -1, 0, false},
+	} {
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 0.9, DenseEvenness: k.even, Region: at(0)}
+		ds := Options{MinDenseEvenness: k.min, MinDenseShare: k.minShare}.withDefaults().decide([]Detection{d})
+		if len(ds) != 1 || ds[0].Partial != k.partial {
+			t.Errorf("dense evenness %.2f, threshold %g, dense share threshold %g: %+v, want one detection, partial %v", k.even, k.min, k.minShare, ds, k.partial)
+		}
+	}
+	if err := (Options{MinDenseEvenness: 1.2}).Validate(); err == nil {
+		t.Error("dense evenness threshold 1.2 accepted")
+	}
 }
 
 // TestPartialEvidence: a partial detection is evidence of kind
