@@ -1,13 +1,23 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/jpeg"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/markwatch/markwatch/fixtures/generate"
 	"github.com/markwatch/markwatch/internal/config"
+	"github.com/markwatch/markwatch/internal/detection"
+	"github.com/markwatch/markwatch/internal/domain"
 	"github.com/markwatch/markwatch/internal/store"
 	"github.com/markwatch/markwatch/internal/store/storetest"
+	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/pipeline"
 )
 
@@ -68,4 +78,73 @@ func TestNetworkConsumers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNetworkImagesHashes: the seller-network linker's own image loader
+// computes no logo features, and gives each listing photo the hashes the
+// detectors' loader (logo detection on) gives it.
+func TestNetworkImagesHashes(t *testing.T) {
+	photos := mapPhotos{}
+	l := &domain.Listing{SchemaVersion: 1, ListingID: "l-1", Version: 1, SellerID: "s-1", Title: "bag"}
+	for i := range 4 {
+		img := generate.SellerPhoto(rand.New(rand.NewPCG(3, uint64(i))), 640, 480)
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 50 + 10*i}); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("p%d.jpg", i)
+		photos[name] = buf.Bytes()
+		l.Images = append(l.Images, name)
+	}
+	d := config.Default().Detection
+	d.Logo.Enabled = true
+	det, err := detection.ImagesFrom(d, photos, detection.HasherFrom(d), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := det.Listing(t.Context(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer matchers.ReleasePixels(want)
+	net, err := networkImages(d, photos, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := net.Listing(t.Context(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d images, the detectors' loader %d", len(got), len(want))
+	}
+	for i := range got {
+		if want[i].Features == nil {
+			t.Errorf("image %d: the detectors' loader computed no features with logo detection on", i)
+		}
+		if got[i].Features != nil {
+			t.Errorf("image %d: the network loader computed logo features", i)
+		}
+		if len(got[i].Hashes) == 0 || !slices.Equal(got[i].Hashes, want[i].Hashes) {
+			t.Errorf("image %d: hashes %x, the detectors' %x", i, got[i].Hashes, want[i].Hashes)
+		}
+	}
+	hs, err := listingPhotos{net}.ListingPhotos(t.Context(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hs {
+		if h != want[i].Hashes[0] {
+			t.Errorf("photo %d: linker hash %x, want %x", i, h, want[i].Hashes[0])
+		}
+	}
+}
+
+type mapPhotos map[string][]byte
+
+func (m mapPhotos) Fetch(_ context.Context, ref string) ([]byte, error) {
+	if b, ok := m[ref]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("no photo %s", ref)
 }
