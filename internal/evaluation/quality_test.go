@@ -64,7 +64,7 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.80 (48 of 60, none false): 0.80 since
+			// detection reaches 0.817 (49 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
@@ -77,20 +77,25 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			// 1,000-logo curve false matches fall by two thirds), one
 			// less since a logo must be confirmed by the photo's own
 			// pixels at its pose (MinDenseShare 0.4, with MinCoverage
-			// 0.15 and MinDistinct 1.0: lst-003906 and lst-003916 found
-			// whole, lst-003890 and lst-003922, tone-on-tone prints
+			// 0.15 and MinDistinct 1.0: lst-003906 (then scored under the
+			// threshold) and lst-003916 found whole, lst-003890 and
+			// lst-003922, tone-on-tone prints
 			// whose letters barely differ from their ground, not; at
 			// the fixtures' scale sellers' photos with a logo found fall
 			// from 2.0% to 0.95%, docs/BENCHMARKS.md, "Dense
-			// verification"). The 12 still missed are diagnosed in
+			// verification"), one more since a whole detection scores
+			// 0.75 at the fewest inliers instead of 0.6 (lst-003906, the
+			// logo found whole with the cue "imitation", now reaches the
+			// threshold; docs/BENCHMARKS.md, "A whole logo's strength"):
+			// 49 of 60. The 11 still missed are diagnosed in
 			// docs/BENCHMARKS.md,
 			// "Small and faint logos: why
 			// logo_in_photo listings are missed" and "Partly seen
 			// logos as evidence in context": most lack the evidence
 			// (keypoints, near descriptors) to verify. This bar, what is
 			// reached, keeps it from getting worse until it gets there.
-			if k.Recall() < 0.80 {
-				t.Errorf("kind %s: recall %.3f < 0.80 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
+			if k.Recall() < 0.81 {
+				t.Errorf("kind %s: recall %.3f < 0.81 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 			}
 		case k.Infringing && k.Recall() < 0.90:
 			t.Errorf("kind %s: recall %.3f < 0.90 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)

@@ -658,17 +658,24 @@ func project(s similarity, lr logoRef, w, h int) domain.Region {
 	return domain.Region{X: ix0, Y: iy0, W: max(0, ix1-ix0), H: max(0, iy1-iy0), ImageW: w, ImageH: h}
 }
 
-// score maps a fit's inliers to a signal strength: 0.6 at MinInliers,
-// rising to 1 at three times as many. A verified fit is strong evidence
-// of the logo; how many keypoints agree says how clearly it is seen.
+// score maps a whole detection's inliers to a signal strength: 0.75 at
+// MinInliers, rising to 1 at three times as many. A whole detection has
+// passed every check (inliers, coverage, distinctiveness, evenness,
+// confirmation in place and by the pixels, rivals), and is strong
+// evidence of the logo; how many keypoints agree says how clearly it is
+// seen. Like any use of a mark it needs a cue, a low price or the like
+// to reach a complaint (matchers/score: use alone scores at most Base
+// times this). The floor was 0.6 before dense verification: a verified
+// logo with a cue word then fell short of the threshold at 16–24
+// inliers (docs/BENCHMARKS.md, "A whole logo's strength").
 func (m *Matcher) score(inliers int) float64 {
 	x := float64(inliers-m.o.MinInliers) / float64(2*m.o.MinInliers)
-	return 0.6 + 0.4*min(max(x, 0), 1)
+	return 0.75 + 0.25*min(max(x, 0), 1)
 }
 
 // partialScore maps a partial detection's coverage to a signal strength:
-// 0.5 at MinPartialCoverage rising to 0.6 at MinCoverage, where a whole
-// detection starts. Below every threshold alone (a use scores at most
+// 0.5 at MinPartialCoverage rising to 0.6 at MinCoverage, under a whole
+// detection's 0.75. Below every threshold alone (a use scores at most
 // Base without aggravation), it counts only when the scorer finds the
 // listing in context (matchers/score).
 func (m *Matcher) partialScore(coverage float64) float64 {

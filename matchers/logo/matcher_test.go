@@ -242,6 +242,10 @@ func TestPartialEvidence(t *testing.T) {
 	if m.partialScore(0.14) >= m.score(m.o.MinInliers) || m.partialScore(0.05) != 0.5 || m.partialScore(0.5) != 0.6 {
 		t.Errorf("partial scores %.3f %.3f %.3f", m.partialScore(0.14), m.partialScore(0.05), m.partialScore(0.5))
 	}
+	// A whole detection: 0.75 at MinInliers, 1 at three times as many.
+	if lo, mid, hi := m.score(m.o.MinInliers), m.score(2*m.o.MinInliers), m.score(3*m.o.MinInliers); math.Abs(lo-0.75) > 1e-9 || math.Abs(mid-0.875) > 1e-9 || hi != 1 || m.score(10*m.o.MinInliers) != 1 {
+		t.Errorf("whole scores %.3f %.3f %.3f, want 0.75 0.875 1", lo, mid, hi)
+	}
 	off := Options{MinPartialCoverage: -1}.withDefaults()
 	if got := off.decide([]Detection{det(a, 0, 30, 0.14, false)}); len(got) != 0 {
 		t.Errorf("tier off: kept %+v", got)
