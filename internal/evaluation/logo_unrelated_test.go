@@ -55,6 +55,9 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE"), 64); err == nil {
 		cfg.Detection.Logo.MinDenseShare = v
 	}
+	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST")); err == nil {
+		cfg.Detection.Logo.Shortlist = v
+	}
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE_EVEN"), 64); err == nil {
 		cfg.Detection.Logo.MinDenseEvenness = v
 	}
