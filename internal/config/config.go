@@ -395,15 +395,23 @@ type Logo struct {
 	// 800×800 photo) until the listing is matched, and a repeated image
 	// is not served from the image cache.
 	MinDenseShare float64 `yaml:"min_dense_share"`
-	// MinDenseEvenness, when positive, is the least share of a whole
-	// logo detection's keypoints lying in parts of the logo (a 4×4
-	// grid) that the photo's pixels confirm at 0.4 or more each
-	// (logo.Options.MinDenseEvenness; 0: not checked, the default;
-	// needs min_dense_share on). A precision setting: at 0.7 sellers'
-	// photos of look-alike logos with a logo found fall by four fifths
-	// at the fixtures' scale, and logo_in_photo recall by 3 points
-	// (docs/BENCHMARKS.md, "Dense evenness").
+	// MinDenseEvenness is the least share of a whole logo detection's
+	// keypoints lying in parts of the logo (a 4×4 grid) that the photo's
+	// pixels confirm at 0.4 or more each (logo.Options.MinDenseEvenness;
+	// 0: the measured default, 0.6; negative: not checked; needs
+	// min_dense_share on). A look-alike confirmed over its shared badge
+	// and emblem but not its name is evidence in context only
+	// (docs/BENCHMARKS.md, "Dense evenness", "Rivals settled by the
+	// pixels").
 	MinDenseEvenness float64 `yaml:"min_dense_evenness"`
+	// RivalDenseMargin lets the photo's pixels settle a rival
+	// (logo.Options.RivalDenseMargin; 0: the measured default, 0.3;
+	// negative: off; needs min_dense_share on): a fit confirmed by them
+	// at rival_min_dense or more (0: 0.6), and by this much more than
+	// every other logo fitted over its region, is not rejected by that
+	// rival (docs/BENCHMARKS.md, "Rivals settled by the pixels").
+	RivalDenseMargin float64 `yaml:"rival_dense_margin"`
+	RivalMinDense    float64 `yaml:"rival_min_dense"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -683,7 +691,11 @@ func (c *Config) Validate() error {
 	case d.Logo.MinDenseShare > 1:
 		return fmt.Errorf("detection.logo.min_dense_share: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinDenseShare)
 	case d.Logo.MinDenseEvenness > 1:
-		return fmt.Errorf("detection.logo.min_dense_evenness: must be at most 1 (0 or negative: not checked, the default), got %g", d.Logo.MinDenseEvenness)
+		return fmt.Errorf("detection.logo.min_dense_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinDenseEvenness)
+	case d.Logo.RivalDenseMargin > 1 || d.Logo.RivalMinDense < 0 || d.Logo.RivalMinDense > 1:
+		return fmt.Errorf("detection.logo.rival_dense_margin: must be at most 1 (0: the default, negative: off), and rival_min_dense in [0, 1] (0: the default), got %g and %g", d.Logo.RivalDenseMargin, d.Logo.RivalMinDense)
+	case d.Logo.RivalDenseMargin > 0 && d.Logo.MinDenseShare < 0:
+		return fmt.Errorf("detection.logo.rival_dense_margin: %g needs min_dense_share on (0 or positive), got %g", d.Logo.RivalDenseMargin, d.Logo.MinDenseShare)
 	case d.Logo.MinDenseEvenness > 0 && d.Logo.MinDenseShare < 0:
 		return fmt.Errorf("detection.logo.min_dense_evenness: %g needs min_dense_share on (0 or positive), got %g", d.Logo.MinDenseEvenness, d.Logo.MinDenseShare)
 	case d.Logo.Shortlist < 0:

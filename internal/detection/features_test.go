@@ -163,12 +163,13 @@ func TestMinDenseShareConfig(t *testing.T) {
 		}
 		matchers.ReleasePixels([]matchers.ListingImage{{Features: f}})
 	}
-	// min_dense_evenness reaches the matcher's options as given.
-	for _, even := range []float64{0, 0.7} {
+	// min_dense_evenness and the rival's settling reach the matcher's
+	// options as given.
+	for _, v := range []float64{0, 0.7} {
 		var d config.Detection
-		d.Logo.Enabled, d.Logo.MinDenseEvenness = true, even
-		if o := OptionsFrom(d).Logo; o.MinDenseEvenness != even {
-			t.Errorf("min_dense_evenness %g: logo.Options.MinDenseEvenness %g", even, o.MinDenseEvenness)
+		d.Logo.Enabled, d.Logo.MinDenseEvenness, d.Logo.RivalDenseMargin, d.Logo.RivalMinDense = true, v, v/2, v
+		if o := OptionsFrom(d).Logo; o.MinDenseEvenness != v || o.RivalDenseMargin != v/2 || o.RivalMinDense != v {
+			t.Errorf("min_dense_evenness %g, rival_dense_margin %g, rival_min_dense %g: logo.Options %g, %g, %g", v, v/2, v, o.MinDenseEvenness, o.RivalDenseMargin, o.RivalMinDense)
 		}
 	}
 }

@@ -55,6 +55,9 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE"), 64); err == nil {
 		cfg.Detection.Logo.MinDenseShare = v
 	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_RIVAL_DENSE"), 64); err == nil {
+		cfg.Detection.Logo.RivalDenseMargin = v
+	}
 	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST")); err == nil {
 		cfg.Detection.Logo.Shortlist = v
 	}
@@ -167,14 +170,16 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	// Issue 11 §4 asks at most 0.2% of unrelated photos with a logo
 	// found. At the fixtures' scale that is not met when the photo shows
 	// another brand's logo built from the same parts as an indexed one
-	// (the same round badge, emblem and typeface, another name): 2 of the
-	// default 200 photos (1.0%, both among the 100 with such a logo; 5
-	// before dense verification, 6 before guided matching; of 2,000,
-	// 0.95%; docs/BENCHMARKS.md, "Unrelated photos at the fixtures'
-	// scale", "Guided matching", "Dense verification"). This bar, what
-	// is reached, keeps it from getting worse.
-	if n == 200 && whole > 2 {
-		t.Errorf("a whole logo found in %d of %d unrelated photos, want at most 2 (what was reached)", whole, n)
+	// (the same round badge, emblem and typeface, another name): 1 of the
+	// default 200 photos (0.5%, among the 100 with such a logo; 2 before
+	// dense evenness and rivals settled by the pixels, 5 before dense
+	// verification, 6 before guided matching; of 2,000, 0.40%, and 0.45%
+	// with MARKWATCH_LOGO_UNRELATED_SEED=77; docs/BENCHMARKS.md,
+	// "Unrelated photos at the fixtures' scale", "Guided matching",
+	// "Dense verification", "Rivals settled by the pixels"). This bar,
+	// what is reached, keeps it from getting worse.
+	if n == 200 && whole > 1 {
+		t.Errorf("a whole logo found in %d of %d unrelated photos, want at most 1 (what was reached)", whole, n)
 	}
 	// A logo alone is not a complaint: the text names no brand, and a
 	// logo found is a use signal that needs aggravation to pass the

@@ -158,7 +158,7 @@ func TestLogoCurve(t *testing.T) {
 		for k, th := range curveThresholds {
 			// Whole detections: partial ones are evidence only in
 			// context, counted below.
-			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN")}.withDefaults()
+			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE")}.withDefaults()
 			r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 			recall, fmr := float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg))
 			points[k].recall, points[k].fmr = append(points[k].recall, recall), append(points[k].fmr, fmr)
@@ -169,7 +169,7 @@ func TestLogoCurve(t *testing.T) {
 		// The partial tier at the defaults (Options.MinPartialCoverage):
 		// the photos whose logo is found only partly, and the unrelated
 		// photos with a partial detection and no whole one.
-		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN")}.withDefaults()
+		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE")}.withDefaults()
 		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 		partial.recall = append(partial.recall, float64(r.partFound)/float64(len(pos)))
 		partial.fmr = append(partial.fmr, float64(r.partNeg)/float64(len(neg)))
@@ -178,6 +178,7 @@ func TestLogoCurve(t *testing.T) {
 	fmt.Fprintf(&b, "# min_guided_evenness %g (MARKWATCH_LOGO_MIN_GUIDED; 0: the default, 0.7; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_GUIDED"))
 	fmt.Fprintf(&b, "# min_dense_share %g (MARKWATCH_LOGO_MIN_DENSE; 0: the default, %g; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE"), Options{}.withDefaults().MinDenseShare)
 	fmt.Fprintf(&b, "# min_dense_evenness %g (MARKWATCH_LOGO_MIN_DENSE_EVEN; 0: the default, not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"))
+	fmt.Fprintf(&b, "# rival_dense_margin %g (MARKWATCH_LOGO_RIVAL_DENSE; 0: off), rival_min_dense %g (MARKWATCH_LOGO_RIVAL_MIN_DENSE; 0: 0.6)\n", envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"))
 	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo")
 	if seeds > 1 {
 		fmt.Fprintf(&b, " | over %d seeds: recall mean min max, false_match_rate mean min max", seeds)

@@ -229,3 +229,71 @@ func TestPartsEvenness(t *testing.T) {
 		}
 	}
 }
+
+// TestRivalSettledByPixels: a photo shows logo 0, and another logo is
+// taken to have been fitted over the same region at the same pose with
+// as many inliers, too weak to have had its pixels read (its dense share
+// unmeasured). With RivalDenseMargin off the rival rejects the logo shown;
+// with it, rivalDense measures the rival's share there (its keypoints
+// fall on logo 0's pixels: near nothing), and the pixels settle it.
+func TestRivalSettledByPixels(t *testing.T) {
+	logos := inventLogos(t, 31, 12)
+	on, err := New(marksOf(logos), Options{RivalDenseMargin: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := generate.LogoScene(rand.New(rand.NewPCG(7, 1)), logos.imgs[1], generate.SceneOptions{MinShare: 0.25, MaxShare: 0.35})
+	f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	defer f.Pixels.Release()
+	fits, err := on.fits(t.Context(), &matchers.ListingImage{Features: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown *Detection
+	for k := range fits {
+		if fits[k].Mark.MarkID == "m00001" {
+			shown = &fits[k]
+		}
+	}
+	if shown == nil || shown.Dense < 0.6 {
+		t.Fatalf("logo 1 not fitted in its photo with a dense share of 0.6 or more: %+v", shown)
+	}
+	// Logo 2 at logo 1's scale and angle, its box centred on logo 1's
+	// region, with as many inliers.
+	lr := on.ix.logos[2]
+	s := similarity{a: shown.Scale * math.Cos(shown.Angle*math.Pi/180), b: shown.Scale * math.Sin(shown.Angle*math.Pi/180)}
+	cx, cy := float64(lr.x0+lr.x1)/2, float64(lr.y0+lr.y1)/2
+	px, py := float64(shown.Region.X)+float64(shown.Region.W)/2, float64(shown.Region.Y)+float64(shown.Region.H)/2
+	s.tx, s.ty = px-(s.a*cx-s.b*cy), py-(s.b*cx+s.a*cy)
+	rival := *shown
+	rival.Mark, rival.Logo, rival.Dense, rival.DenseEvenness = on.ix.marks[lr.mark], lr.url, -1, -1
+	two := []Detection{*shown, rival}
+	two[0].Rival, two[1].Rival = rival.Inliers, shown.Inliers
+	whole := func(o Options, fs []Detection) bool {
+		for _, d := range o.decide(fs) {
+			if d.Mark.MarkID == "m00001" && !d.Partial {
+				return true
+			}
+		}
+		return false
+	}
+	if whole(Options{RivalDenseMargin: -1}.withDefaults(), two) {
+		t.Error("the logo found whole over a rival as strong, the pixels not asked")
+	}
+	on.rivalDense(f, two, []laterDense{{fit: 1, lr: lr, s: s}})
+	t.Logf("the logo shown: dense %.2f; the rival: dense %.2f (RivalDense %.2f)", two[0].Dense, two[1].Dense, two[0].RivalDense)
+	if two[1].Dense < 0 || two[0].RivalDense != two[1].Dense {
+		t.Fatalf("the rival's share not measured: %.2f, RivalDense %.2f", two[1].Dense, two[0].RivalDense)
+	}
+	if two[1].Dense > 0.3 {
+		t.Errorf("another logo's keypoints over the logo shown confirmed at %.2f, want ≤ 0.3", two[1].Dense)
+	}
+	if !whole(on.o, two) {
+		t.Errorf("the rival settled by the pixels (%.2f against %.2f), the logo not found whole", two[0].Dense, two[1].Dense)
+	}
+	// A rival the pixels confirm as well is not settled.
+	two[0].RivalDense = two[0].Dense - 0.1
+	if whole(on.o, two) {
+		t.Error("a rival confirmed nearly as well settled")
+	}
+}

@@ -132,13 +132,16 @@
 //     ExtractorOptions.Pixels), steered and scaled by the pose; the share of the logo's positions within 40 bits must reach
 //     MinDenseShare. It needs no corner in the photo, and a look-alike
 //     whose name differs is confirmed only where the two share a part
-//     (docs/BENCHMARKS.md, "Dense verification"). Optionally
-//     (MinDenseEvenness, off by default) that confirmation must also
-//     be even: the positions in parts of a 4×4 grid over the logo
-//     confirmed at 0.4 or more must be that share of all, which turns
-//     away most look-alikes that reach the share on their shared badge
-//     and emblem alone, and some small true logos whose names are
-//     confirmed as poorly (docs/BENCHMARKS.md, "Dense evenness").
+//     (docs/BENCHMARKS.md, "Dense verification"). That confirmation
+//     must also be even (MinDenseEvenness, 0.6): the positions in parts
+//     of a 4×4 grid over the logo confirmed at 0.4 or more must be that
+//     share of all, which turns away look-alikes that reach the share on
+//     their shared badge and emblem alone. And the pixels settle a
+//     rival (RivalDenseMargin, 0.3): a fit they confirm at 0.6 or more,
+//     and by 0.3 more than every other logo fitted over its region
+//     (whose shares are then measured too), is not rejected by it, and
+//     needs half MinDistinct (docs/BENCHMARKS.md, "Rivals settled by
+//     the pixels").
 //     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more

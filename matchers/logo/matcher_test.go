@@ -91,7 +91,7 @@ func TestDecide(t *testing.T) {
 		return domain.Region{X: x, Y: 100, W: 200, H: 100, ImageW: 800, ImageH: 800}
 	}
 	fit := func(logo string, inliers int, cov, dist float64, rival, x int) Detection {
-		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1, Guided: 1, Dense: 1}
+		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: dist, Rival: rival, Region: at(x), Evenness: 1, Guided: 1, Dense: 1, DenseEvenness: 1, RivalDense: -1}
 	}
 	for name, c := range map[string]struct {
 		fits []Detection
@@ -119,7 +119,7 @@ func TestDecide(t *testing.T) {
 		// Overlapping by 0.49 of the smaller, each box holding the
 		// other's centre: the same print.
 		"same print, overlap under half: strongest": {
-			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
+			[]Detection{fit("a", 20, 0.3, 3, 0, 0), {Logo: "b", Inliers: 40, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 1, DenseEvenness: 1, RivalDense: -1, Region: domain.Region{X: 60, Y: 130, W: 200, H: 100, ImageW: 800, ImageH: 800}}}, []string{"b"},
 		},
 		"apart: both": {
 			[]Detection{fit("a", 20, 0.3, 3, 0, 0), fit("b", 40, 0.3, 3, 0, 500)}, []string{"b", "a"},
@@ -147,10 +147,10 @@ func TestDecide(t *testing.T) {
 		set func(v float64) Options
 	}{
 		{"evenness", func(v float64) Detection {
-			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Dense: 1, Region: at(0)}
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Dense: 1, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
 		}, func(v float64) Options { return Options{MinEvenness: v} }},
 		{"guided evenness", func(v float64) Detection {
-			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Dense: 1, Region: at(0)}
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Dense: 1, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
 		}, func(v float64) Options { return Options{MinGuidedEvenness: v} }},
 	} {
 		for _, k := range []struct {
@@ -173,7 +173,7 @@ func TestDecide(t *testing.T) {
 		dense, min float64
 		partial    bool
 	}{{0.35, 0, true}, {0.45, 0, false}, {0.45, 0.5, true}, {0.35, -1, false}, {-1, 0, false}, {0, 0, true}} {
-		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: k.dense, Region: at(0)}
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: k.dense, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
 		ds := Options{MinDenseShare: k.min}.withDefaults().decide([]Detection{d})
 		if len(ds) != 1 || ds[0].Partial != k.partial {
 			t.Errorf("dense share %.2f, threshold %g (0: the default 0.4, -1: not checked): %+v, want one detection, partial %v", k.dense, k.min, ds, k.partial)
@@ -182,24 +182,56 @@ func TestDecide(t *testing.T) {
 	if err := (Options{MinDenseShare: 1.2}).Validate(); err == nil {
 		t.Error("dense share threshold 1.2 accepted")
 	}
-	// MinDenseEvenness: not checked by default (0) nor with the dense
-	// check off; set, a fit confirmed over too few of its parts is
+	// MinDenseEvenness: by default 0.6; negative: not checked, nor with
+	// the dense check off; a fit confirmed over too few of its parts is
 	// partial, whatever its share; not measured (-1): not checked.
 	for _, k := range []struct {
 		even, min, minShare float64
 		partial             bool
 	}{
-		{0.3, 0, 0, false}, {0.3, 0.7, 0, true}, {0.75, 0.7, 0, false}, {0.7, 0.7, 0, false},
-		{0.3, 0.7, -1, false}, {-1, 0.7, 0, false}, {0.3, -1, 0, false},
+		{0.5, 0, 0, true}, {0.65, 0, 0, false}, {0.6, 0, 0, false}, {0.65, 0.7, 0, true}, {0.75, 0.7, 0, false},
+		{0.3, -1, 0, false}, {0.3, 0, -1, false}, {-1, 0, 0, false},
 	} {
-		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 0.9, DenseEvenness: k.even, Region: at(0)}
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 0.9, DenseEvenness: k.even, RivalDense: -1, Region: at(0)}
 		ds := Options{MinDenseEvenness: k.min, MinDenseShare: k.minShare}.withDefaults().decide([]Detection{d})
 		if len(ds) != 1 || ds[0].Partial != k.partial {
-			t.Errorf("dense evenness %.2f, threshold %g, dense share threshold %g: %+v, want one detection, partial %v", k.even, k.min, k.minShare, ds, k.partial)
+			t.Errorf("dense evenness %.2f, threshold %g (0: the default 0.6), dense share threshold %g: %+v, want one detection, partial %v", k.even, k.min, k.minShare, ds, k.partial)
 		}
 	}
 	if err := (Options{MinDenseEvenness: 1.2}).Validate(); err == nil {
 		t.Error("dense evenness threshold 1.2 accepted")
+	}
+	// RivalDenseMargin (default 0.3; negative: off): a rival within
+	// MaxRival rejects a fit unless the pixels settle it (the fit at
+	// RivalMinDense, 0.6, or more and by the margin over the rival's
+	// share); settled, half MinDistinct will do.
+	for _, k := range []struct {
+		name                 string
+		margin, dense, rival float64
+		distinct             float64
+		kept                 bool
+	}{
+		{"off", -1, 0.9, 0.1, 3, false},
+		{"settled (the default)", 0, 0.9, 0.5, 3, true},
+		{"margin short", 0.3, 0.9, 0.7, 3, false},
+		{"under rival_min_dense", 0.3, 0.55, 0.1, 3, false},
+		{"rival not measured", 0.3, 0.9, -1, 3, false},
+		{"settled, shared inliers", 0.3, 0.9, 0.5, 0.6, true},
+		{"settled, too little its own", 0.3, 0.9, 0.5, 0.4, false},
+	} {
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: k.distinct, Rival: 29, Evenness: 1, Guided: 1, Dense: k.dense, RivalDense: k.rival, DenseEvenness: 1, Region: at(0)}
+		ds := Options{RivalDenseMargin: k.margin}.withDefaults().decide([]Detection{d})
+		if (len(ds) == 1 && !ds[0].Partial) != k.kept {
+			t.Errorf("rival %s: %+v, want kept whole %v", k.name, ds, k.kept)
+		}
+	}
+	// Without a rival, low distinctiveness is not excused.
+	d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 0.6, Evenness: 1, Guided: 1, Dense: 0.9, RivalDense: -1, DenseEvenness: 1, Region: at(0)}
+	if ds := (Options{}).withDefaults().decide([]Detection{d}); len(ds) != 0 {
+		t.Errorf("distinct 0.6 without a rival kept: %+v", ds)
+	}
+	if err := (Options{RivalDenseMargin: 1.5}).Validate(); err == nil {
+		t.Error("rival dense margin 1.5 accepted")
 	}
 }
 
