@@ -510,7 +510,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
 		} else if f.Pixels != nil && m.o.MinDenseShare > 0 && m.o.RivalDenseMargin > 0 {
 			// Measured later if it rivals a fit the pixels may settle.
-			later = append(later, laterDense{fit: len(fits), lr: lr, s: fit.s, inliers: pairsAt(pairs[i], fit.inlierIdx)})
+			later = append(later, laterDense{fit: len(fits), lr: lr, s: fit.s, pairs: pairs[i], inlierIdx: fit.inlierIdx})
 		}
 		fits = append(fits, Detection{
 			Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
@@ -539,10 +539,13 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 // others (too weak to be kept itself), kept to measure it should it
 // rival a fit the pixels may settle (Options.RivalDenseMargin).
 type laterDense struct {
-	fit     int
-	lr      logoRef
-	s       similarity
-	inliers []pair
+	fit int
+	lr  logoRef
+	s   similarity
+	// pairs are the logo's pairs, inlierIdx the fit's among them: the
+	// inliers are copied out only if the share is measured.
+	pairs     []pair
+	inlierIdx []int
 }
 
 // rivalDense sets each fit's RivalDense, the highest dense share of the
@@ -564,7 +567,7 @@ func (m *Matcher) rivalDense(f *matchers.Features, fits []Detection, later []lat
 				for _, l := range later {
 					if l.fit == j {
 						pts := m.ix.pts[l.lr.first : l.lr.first+l.lr.n]
-						r := denseShare(f.Pixels, &l.lr, pts, m.ix.desc[l.lr.first:l.lr.first+l.lr.n], l.s, l.inliers)
+						r := denseShare(f.Pixels, &l.lr, pts, m.ix.desc[l.lr.first:l.lr.first+l.lr.n], l.s, pairsAt(l.pairs, l.inlierIdx))
 						fits[j].Dense, fits[j].DenseEvenness = r.share, r.evenness
 					}
 				}
