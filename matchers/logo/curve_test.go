@@ -284,7 +284,7 @@ func dump(t *testing.T, fits [][]Detection, sc []scene, what string) {
 	for i, fs := range fits {
 		for _, d := range fs {
 			right := d.Mark.MarkID == fmt.Sprintf("m%05d", sc[i].logo)
-			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival)
+			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d even %.3f guided %.3f dense %.3f deven %.3f rdense %.3f", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival, d.Evenness, d.Guided, d.Dense, d.DenseEvenness, d.RivalDense)
 		}
 	}
 }
