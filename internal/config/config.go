@@ -412,6 +412,15 @@ type Logo struct {
 	// rival (docs/BENCHMARKS.md, "Rivals settled by the pixels").
 	RivalDenseMargin float64 `yaml:"rival_dense_margin"`
 	RivalMinDense    float64 `yaml:"rival_min_dense"`
+	// RivalApartMargin lets the pixels settle a rival over the parts
+	// the two logos do not share (logo.Options.RivalApartMargin; 0: the
+	// measured default, 0.1; negative: off; needs min_dense_share on):
+	// a fit whose own parts are confirmed at rival_apart_min or more (0:
+	// 0.6), and by this much more than each rival's own parts, is not
+	// rejected by that rival (docs/BENCHMARKS.md, "Rivals settled over
+	// their own parts").
+	RivalApartMargin float64 `yaml:"rival_apart_margin"`
+	RivalApartMin    float64 `yaml:"rival_apart_min"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -694,6 +703,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.min_dense_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinDenseEvenness)
 	case d.Logo.RivalDenseMargin > 1 || d.Logo.RivalMinDense < 0 || d.Logo.RivalMinDense > 1:
 		return fmt.Errorf("detection.logo.rival_dense_margin: must be at most 1 (0: the default, negative: off), and rival_min_dense in [0, 1] (0: the default), got %g and %g", d.Logo.RivalDenseMargin, d.Logo.RivalMinDense)
+	case d.Logo.RivalApartMargin > 1 || d.Logo.RivalApartMin < 0 || d.Logo.RivalApartMin > 1:
+		return fmt.Errorf("detection.logo.rival_apart_margin: must be at most 1 (0: the default, negative: off), and rival_apart_min in [0, 1] (0: the default), got %g and %g", d.Logo.RivalApartMargin, d.Logo.RivalApartMin)
+	case d.Logo.RivalApartMargin > 0 && d.Logo.MinDenseShare < 0:
+		return fmt.Errorf("detection.logo.rival_apart_margin: %g needs min_dense_share on (0 or positive), got %g", d.Logo.RivalApartMargin, d.Logo.MinDenseShare)
 	case d.Logo.RivalDenseMargin > 0 && d.Logo.MinDenseShare < 0:
 		return fmt.Errorf("detection.logo.rival_dense_margin: %g needs min_dense_share on (0 or positive), got %g", d.Logo.RivalDenseMargin, d.Logo.MinDenseShare)
 	case d.Logo.MinDenseEvenness > 0 && d.Logo.MinDenseShare < 0:

@@ -158,7 +158,7 @@ func TestLogoCurve(t *testing.T) {
 		for k, th := range curveThresholds {
 			// Whole detections: partial ones are evidence only in
 			// context, counted below.
-			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE")}.withDefaults()
+			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), RivalApartMargin: envFloat("MARKWATCH_LOGO_RIVAL_APART"), RivalApartMin: envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN")}.withDefaults()
 			r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 			recall, fmr := float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg))
 			points[k].recall, points[k].fmr = append(points[k].recall, recall), append(points[k].fmr, fmr)
@@ -169,7 +169,7 @@ func TestLogoCurve(t *testing.T) {
 		// The partial tier at the defaults (Options.MinPartialCoverage):
 		// the photos whose logo is found only partly, and the unrelated
 		// photos with a partial detection and no whole one.
-		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE")}.withDefaults()
+		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), RivalApartMargin: envFloat("MARKWATCH_LOGO_RIVAL_APART"), RivalApartMin: envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN")}.withDefaults()
 		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
 		partial.recall = append(partial.recall, float64(r.partFound)/float64(len(pos)))
 		partial.fmr = append(partial.fmr, float64(r.partNeg)/float64(len(neg)))
@@ -179,6 +179,7 @@ func TestLogoCurve(t *testing.T) {
 	fmt.Fprintf(&b, "# min_dense_share %g (MARKWATCH_LOGO_MIN_DENSE; 0: the default, %g; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE"), Options{}.withDefaults().MinDenseShare)
 	fmt.Fprintf(&b, "# min_dense_evenness %g (MARKWATCH_LOGO_MIN_DENSE_EVEN; 0: the default, not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"))
 	fmt.Fprintf(&b, "# rival_dense_margin %g (MARKWATCH_LOGO_RIVAL_DENSE; 0: off), rival_min_dense %g (MARKWATCH_LOGO_RIVAL_MIN_DENSE; 0: 0.6)\n", envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"))
+	fmt.Fprintf(&b, "# rival_apart_margin %g (MARKWATCH_LOGO_RIVAL_APART; 0: the default, 0.1; -1: off), rival_apart_min %g (MARKWATCH_LOGO_RIVAL_APART_MIN; 0: 0.6)\n", envFloat("MARKWATCH_LOGO_RIVAL_APART"), envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN"))
 	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo")
 	if seeds > 1 {
 		fmt.Fprintf(&b, " | over %d seeds: recall mean min max, false_match_rate mean min max", seeds)
@@ -215,12 +216,13 @@ func TestLogoCurve(t *testing.T) {
 // (to compare the settings on the same drawn set), and
 // MARKWATCH_LOGO_ITERATIONS and MARKWATCH_LOGO_MAX_ITERATIONS the least
 // and most RANSAC samples per logo (equal: a fixed number, as before
-// sampling stopped on confidence).
+// sampling stopped on confidence), and MARKWATCH_LOGO_CANDIDATES the
+// logos verified per photo (Options.MaxCandidates).
 func envOptions() Options {
 	n, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_NEAREST"))
 	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0), ShortlistNearest: n,
 		ShortlistMargin: envInt("MARKWATCH_LOGO_SHORTLIST_MARGIN", 0), Iterations: envInt("MARKWATCH_LOGO_ITERATIONS", 0),
-		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0)}
+		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0), MaxCandidates: envInt("MARKWATCH_LOGO_CANDIDATES", 0)}
 }
 
 // envFloat is the number in the environment variable name, 0 when unset
@@ -282,9 +284,10 @@ var curveThresholds = []struct {
 // for choosing defaults.
 func dump(t *testing.T, fits [][]Detection, sc []scene, what string) {
 	for i, fs := range fits {
+		t.Logf("%sbox %d w %.3f", what, i, float64(sc[i].box.Dx())/float64(max(sc[i].f.W, 1)))
 		for _, d := range fs {
 			right := d.Mark.MarkID == fmt.Sprintf("m%05d", sc[i].logo)
-			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d even %.3f guided %.3f dense %.3f deven %.3f rdense %.3f", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival, d.Evenness, d.Guided, d.Dense, d.DenseEvenness, d.RivalDense)
+			t.Logf("%s %d right=%v inliers %d coverage %.3f distinct %.2f rival %d even %.3f guided %.3f dense %.3f deven %.3f rdense %.3f apart %.3f rapart %.3f", what, i, right, d.Inliers, d.Coverage, d.Distinct, d.Rival, d.Evenness, d.Guided, d.Dense, d.DenseEvenness, d.RivalDense, d.Apart, d.RivalApart)
 		}
 	}
 }

@@ -226,10 +226,27 @@ func refineHomography(ps []pair, lr *logoRef, s similarity) (homography, bool) {
 // when no position could be described (the logo lies outside the
 // photo's levels).
 func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) denseResult {
+	r, _ := densePlaced(px, lr, pts, desc, s, inliers)
+	return r
+}
+
+// placedPoint is a logo keypoint placed in the photo by a fit's pose: its
+// position and patch scale there, and the distance of the photo's
+// descriptor in place to the keypoint's (-1: not described).
+type placedPoint struct {
+	x, y, scale float32
+	dist        int16
+}
+
+// densePlaced is denseShare, also returning where each of the logo's
+// keypoints was placed (for apartShare).
+func densePlaced(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) (denseResult, []placedPoint) {
 	h, useH := refineHomography(inliers, lr, s)
 	at := make(map[[2]int32]int, len(pts)/2)
 	scale, angle := s.scale(), s.angle()
+	placed := make([]placedPoint, len(pts))
 	for k, p := range pts {
+		placed[k].dist = -1
 		var x, y float64
 		if useH {
 			x, y = h.apply(float64(p.X), float64(p.Y))
@@ -239,18 +256,20 @@ func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc [
 		if math.IsNaN(x) || math.IsNaN(y) {
 			continue
 		}
+		placed[k].x, placed[k].y, placed[k].scale = float32(x), float32(y), float32(scale*float64(p.Scale))
 		d, ok := px.Describe(x, y, scale*float64(p.Scale), float64(p.Angle)+angle)
 		if !ok {
 			continue
 		}
 		dist := hamming(&d, &desc[k])
+		placed[k].dist = int16(dist)
 		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
 		if b, seen := at[key]; !seen || dist < b {
 			at[key] = dist
 		}
 	}
 	if len(at) == 0 {
-		return denseResult{share: -1, evenness: -1}
+		return denseResult{share: -1, evenness: -1}, placed
 	}
 	// Each position's part of the logo's box: near and all positions.
 	var parts [denseGrid * denseGrid][2]int
@@ -267,7 +286,7 @@ func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc [
 			part[0]++
 		}
 	}
-	return denseResult{share: float64(near) / float64(len(at)), evenness: partsEvenness(parts[:])}
+	return denseResult{share: float64(near) / float64(len(at)), evenness: partsEvenness(parts[:])}, placed
 }
 
 // partsEvenness returns the share of the positions in parts holding at
@@ -290,3 +309,74 @@ func partsEvenness(parts [][2]int) float64 {
 	}
 	return float64(confirmed) / float64(all)
 }
+
+// apartShare is the dense share of logo a's keypoint positions that logo
+// b, placed over the same region, does not share: a keypoint of a is
+// shared when b has one placed within apartRadius of its patch's size,
+// at a patch scale within apartScale, whose descriptor is within
+// denseDistance bits of a's (the same badge, emblem or letter drawn in
+// both). Two logos built from the same parts differ in what is left:
+// the logo shown is confirmed there, a rival is not. -1 when fewer than
+// minApart positions are left (the logos differ too little to say).
+func apartShare(aPts []matchers.Keypoint, aDesc []matchers.Descriptor, a []placedPoint, bDesc []matchers.Descriptor, b []placedPoint) float64 {
+	// b's placed keypoints by cell of apartCell pixels.
+	cells := make(map[[2]int32][]int32, len(b))
+	for j, p := range b {
+		if p.scale == 0 {
+			continue
+		}
+		c := [2]int32{int32(p.x / apartCell), int32(p.y / apartCell)}
+		cells[c] = append(cells[c], int32(j))
+	}
+	at := make(map[[2]int32]int, len(a)/2)
+	for k, p := range a {
+		if p.dist < 0 {
+			continue
+		}
+		r := apartRadius * patchSize * p.scale
+		shared := false
+		cx0, cx1 := int32((p.x-r)/apartCell), int32((p.x+r)/apartCell)
+		cy0, cy1 := int32((p.y-r)/apartCell), int32((p.y+r)/apartCell)
+	search:
+		for cy := cy0; cy <= cy1; cy++ {
+			for cx := cx0; cx <= cx1; cx++ {
+				for _, j := range cells[[2]int32{cx, cy}] {
+					q := &b[j]
+					dx, dy := q.x-p.x, q.y-p.y
+					if dx*dx+dy*dy > r*r || q.scale > apartScale*p.scale || p.scale > apartScale*q.scale {
+						continue
+					}
+					if hamming(&aDesc[k], &bDesc[j]) <= denseDistance {
+						shared = true
+						break search
+					}
+				}
+			}
+		}
+		if shared {
+			continue
+		}
+		key := [2]int32{int32(aPts[k].X / 2), int32(aPts[k].Y / 2)}
+		if d, seen := at[key]; !seen || int(p.dist) < d {
+			at[key] = int(p.dist)
+		}
+	}
+	if len(at) < minApart {
+		return -1
+	}
+	near := 0
+	for _, d := range at {
+		if d <= denseDistance {
+			near++
+		}
+	}
+	return float64(near) / float64(len(at))
+}
+
+const (
+	apartCell   = 8
+	apartRadius = 0.2
+	apartScale  = 1.5
+	minApart    = 16
+	patchSize   = 31
+)

@@ -3,6 +3,7 @@ package logo
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
@@ -245,14 +246,15 @@ func TestRivalSettledByPixels(t *testing.T) {
 	img, _ := generate.LogoScene(rand.New(rand.NewPCG(7, 1)), logos.imgs[1], generate.SceneOptions{MinShare: 0.25, MaxShare: 0.35})
 	f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
 	defer f.Pixels.Release()
-	fits, err := on.fits(t.Context(), &matchers.ListingImage{Features: f})
+	fits, poses, err := on.posedFits(t.Context(), &matchers.ListingImage{Features: f})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var shown *Detection
+	var shownPose fitPose
 	for k := range fits {
 		if fits[k].Mark.MarkID == "m00001" {
-			shown = &fits[k]
+			shown, shownPose = &fits[k], poses[k]
 		}
 	}
 	if shown == nil || shown.Dense < 0.6 {
@@ -280,7 +282,8 @@ func TestRivalSettledByPixels(t *testing.T) {
 	if whole(Options{RivalDenseMargin: -1}.withDefaults(), two) {
 		t.Error("the logo found whole over a rival as strong, the pixels not asked")
 	}
-	on.rivalDense(f, two, []laterDense{{fit: 1, lr: lr, s: s}})
+	ps := []fitPose{shownPose, {lr: lr, s: s}}
+	on.rivalDense(f, two, ps)
 	t.Logf("the logo shown: dense %.2f; the rival: dense %.2f (RivalDense %.2f)", two[0].Dense, two[1].Dense, two[0].RivalDense)
 	if two[1].Dense < 0 || two[0].RivalDense != two[1].Dense {
 		t.Fatalf("the rival's share not measured: %.2f, RivalDense %.2f", two[1].Dense, two[0].RivalDense)
@@ -293,7 +296,114 @@ func TestRivalSettledByPixels(t *testing.T) {
 	}
 	// A rival the pixels confirm as well is not settled.
 	two[0].RivalDense = two[0].Dense - 0.1
-	if whole(on.o, two) {
+	if whole(Options{RivalApartMargin: -1}.withDefaults(), two) {
 		t.Error("a rival confirmed nearly as well settled")
+	}
+	// Settled by the whole shares, the own parts are not measured.
+	if two[0].Apart != -1 {
+		t.Errorf("own parts measured (%.2f) for a fit the whole shares settle", two[0].Apart)
+	}
+	// Over their own parts (the two logos share none here, so all of
+	// them), the logo shown is confirmed and the rival is not: that
+	// settles the rival alone.
+	apartOnly, err := New(marksOf(logos), Options{RivalDenseMargin: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two[0].RivalDense = -1
+	apartOnly.rivalDense(f, two, ps)
+	t.Logf("own parts: the logo shown %.2f, the rival %.2f", two[0].Apart, two[0].RivalApart)
+	if two[0].Apart < 0.6 || two[0].RivalApart < 0 || two[0].RivalApart > 0.3 {
+		t.Errorf("own parts confirmed at %.2f for the logo shown, %.2f for the rival: want ≥ 0.6 and ≤ 0.3", two[0].Apart, two[0].RivalApart)
+	}
+	if !whole(Options{}.withDefaults(), two) {
+		t.Error("the rival settled over the logos' own parts, the logo not found whole")
+	}
+	if whole(Options{RivalApartMargin: 0.5}.withDefaults(), two) && two[0].Apart < two[0].RivalApart+0.5 {
+		t.Error("own parts' margin short of 0.5 settled the rival")
+	}
+}
+
+// TestApartShare: a logo's own parts are its keypoints that the other
+// logo, placed over the same region, has nowhere near with a near
+// descriptor at a like scale; their dense share is what apartShare
+// gives, -1 when fewer than minApart are left.
+func TestApartShare(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	randDesc := func() matchers.Descriptor {
+		return matchers.Descriptor{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()}
+	}
+	// flip returns d with n bits flipped.
+	flip := func(d matchers.Descriptor, n int) matchers.Descriptor {
+		for i := range n {
+			d[i%4] ^= 1 << (i / 4 * 3)
+		}
+		return d
+	}
+	// Logo a: 40 keypoints, 4 logo pixels apart; placed at twice that
+	// in the photo. Logo b shares a's first 20 (same place, descriptors
+	// 10 bits apart) and has 20 of its own elsewhere.
+	var aPts []matchers.Keypoint
+	var aDesc, bDesc []matchers.Descriptor
+	var a, b []placedPoint
+	for i := range 40 {
+		aPts = append(aPts, matchers.Keypoint{X: float32(4 * i), Y: 10, Scale: 1})
+		aDesc = append(aDesc, randDesc())
+		// a's own parts are confirmed by the pixels, the shared ones too.
+		a = append(a, placedPoint{x: float32(100 + 8*i), y: 300, scale: 2, dist: 12})
+	}
+	for i := range 20 {
+		bDesc = append(bDesc, flip(aDesc[i], 10))
+		b = append(b, placedPoint{x: float32(100 + 8*i), y: 301, scale: 2, dist: 14})
+	}
+	for i := range 20 {
+		bDesc = append(bDesc, randDesc())
+		// b's own keypoints are not what the photo shows there.
+		b = append(b, placedPoint{x: float32(100 + 8*i), y: 340, scale: 2, dist: 110})
+	}
+	var bPts []matchers.Keypoint
+	for i := range 40 {
+		bPts = append(bPts, matchers.Keypoint{X: float32(4 * (i % 20)), Y: float32(10 + 20*(i/20)), Scale: 1})
+	}
+	if got := apartShare(aPts, aDesc, a, bDesc, b); got != 1 {
+		t.Errorf("a's own parts confirmed: apart share %.2f, want 1", got)
+	}
+	if got := apartShare(bPts, bDesc, b, aDesc, a); got != 0 {
+		t.Errorf("b's own parts not confirmed: apart share %.2f, want 0", got)
+	}
+	// Half of a's own parts unconfirmed.
+	for i := 20; i < 30; i++ {
+		a[i].dist = 90
+	}
+	if got := apartShare(aPts, aDesc, a, bDesc, b); got != 0.5 {
+		t.Errorf("half of a's own parts confirmed: apart share %.2f, want 0.5", got)
+	}
+	// A keypoint of b in the same place is not shared when its scale or
+	// its descriptor differs: b's shared keypoints at four times the
+	// scale, then with descriptors 60 bits from a's.
+	far := slices.Clone(b)
+	for i := range 20 {
+		far[i].scale = 8
+	}
+	if got := apartShare(aPts, aDesc, a, bDesc, far); got != 0.75 {
+		t.Errorf("b's keypoints at another scale taken as shared: apart share %.2f, want 0.75 (30 of 40)", got)
+	}
+	other := slices.Clone(bDesc)
+	for i := range 20 {
+		other[i] = flip(aDesc[i], 60)
+	}
+	if got := apartShare(aPts, aDesc, a, other, b); got != 0.75 {
+		t.Errorf("b's far descriptors taken as shared: apart share %.2f, want 0.75", got)
+	}
+	// Logos differing in too few keypoints say nothing.
+	if got := apartShare(aPts[:30], aDesc[:30], a[:30], bDesc, b); got != -1 {
+		t.Errorf("10 own keypoints: apart share %.2f, want -1", got)
+	}
+	// Keypoints not described are left out.
+	for i := 20; i < 40; i++ {
+		a[i].dist = -1
+	}
+	if got := apartShare(aPts, aDesc, a, bDesc, b); got != -1 {
+		t.Errorf("own keypoints not described: apart share %.2f, want -1", got)
 	}
 }

@@ -141,7 +141,14 @@
 //     and by 0.3 more than every other logo fitted over its region
 //     (whose shares are then measured too), is not rejected by it, and
 //     needs half MinDistinct (docs/BENCHMARKS.md, "Rivals settled by
-//     the pixels").
+//     the pixels"). Where the whole shares are too close, because the
+//     two logos share a badge or an emblem that both have confirmed,
+//     the pixels may settle the rival over each logo's own parts
+//     (RivalApartMargin, 0.1): the keypoints the other logo, placed
+//     over the same region, has nowhere near with a near descriptor at
+//     a like scale; a fit whose own parts are confirmed at 0.6 or more,
+//     and by 0.1 more than each rival's own parts, is settled as above
+//     (docs/BENCHMARKS.md, "Rivals settled over their own parts").
 //     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more

@@ -172,6 +172,19 @@ type Options struct {
 	// RivalMinDense is the least dense share of a fit that a rival does
 	// not reject by RivalDenseMargin (0: 0.6).
 	RivalMinDense float64
+	// RivalApartMargin lets the pixels settle a rival over the parts the
+	// two logos do not share (negative: off; it needs MinDenseShare
+	// on): a fit whose own parts (the keypoints no rival has in the same
+	// place with a near descriptor: its name where the rival's differs)
+	// are confirmed at RivalApartMin or more, and by at least this much
+	// more than each rival's own parts, is settled as RivalDenseMargin
+	// settles it. Over the whole logo the parts the two share, confirmed
+	// for both, narrow the margin; over their own parts the logo shown
+	// is confirmed and the rival is not.
+	RivalApartMargin float64
+	// RivalApartMin is the least share of a fit's own parts the pixels
+	// confirm for RivalApartMargin to settle its rivals.
+	RivalApartMin float64
 	// Iterations is the least number of RANSAC samples per logo (default
 	// 400).
 	Iterations int
@@ -275,6 +288,12 @@ func (o Options) withDefaults() Options {
 	if o.RivalDenseMargin == 0 {
 		o.RivalDenseMargin = 0.3
 	}
+	if o.RivalApartMargin == 0 {
+		o.RivalApartMargin = 0.1
+	}
+	if o.RivalApartMin <= 0 {
+		o.RivalApartMin = 0.6
+	}
 	if o.MinDenseEvenness == 0 {
 		o.MinDenseEvenness = 0.6
 	}
@@ -336,6 +355,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min dense share %g: want at most 1 (0: default, negative: not checked)", o.MinDenseShare)
 	case o.RivalDenseMargin > 1 || o.RivalMinDense > 1:
 		return fmt.Errorf("logo: rival dense margin %g, rival min dense %g: want at most 1", o.RivalDenseMargin, o.RivalMinDense)
+	case o.RivalApartMargin > 1 || o.RivalApartMin > 1:
+		return fmt.Errorf("logo: rival apart margin %g, rival apart min %g: want at most 1", o.RivalApartMargin, o.RivalApartMin)
 	case o.MinDenseEvenness > 1:
 		return fmt.Errorf("logo: min dense evenness %g: want at most 1 (0: default, negative: not checked)", o.MinDenseEvenness)
 	case o.MinPartialCoverage > 1 || (o.MinPartialCoverage > 0 && o.MinCoverage > 0 && o.MinPartialCoverage > o.MinCoverage):
@@ -453,6 +474,11 @@ type Detection struct {
 	// Options.RivalDenseMargin); -1 when there is none or it was not
 	// measured.
 	RivalDense float64
+	// Apart is the share of the logo's keypoint positions its rivals do
+	// not share that the pixels confirm, the least over its rivals, and
+	// RivalApart the most of the rivals' own (see apartShare); -1 when
+	// not measured.
+	Apart, RivalApart float64
 }
 
 // Detect returns the logos found in each of the listing's images, whole
@@ -475,12 +501,18 @@ func (m *Matcher) Detect(ctx context.Context, l *matchers.Listing) ([]Detection,
 // geometric checks, whatever their inliers, coverage and rivals: the
 // decision on them is decide's, on all the fits of the image together.
 func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detection, error) {
+	fits, _, err := m.posedFits(ctx, img)
+	return fits, err
+}
+
+// posedFits is fits, with each fit's pose.
+func (m *Matcher) posedFits(ctx context.Context, img *matchers.ListingImage) ([]Detection, []fitPose, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f := img.Features
 	if len(m.ix.logos) == 0 || f == nil || len(f.Desc) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sc := m.pool.Get().(*scratch)
 	logos, pairs := m.candidates(sc, f)
@@ -489,7 +521,7 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 	vp := m.vp
 	vp.minInliers, vp.minCoverage, vp.minDistinct = rivalInliers, 0, 0
 	var fits []Detection
-	var later []laterDense
+	var poses []fitPose
 	var grid *pointGrid
 	for i, id := range logos {
 		lr := m.ix.logos[id]
@@ -506,15 +538,15 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 		// to be kept, even as partial, is a rival at most, and a rival
 		// counts by its inliers.
 		dense := denseResult{share: -1, evenness: -1}
+		// Measured later if it rivals a fit the pixels may settle.
+		pose := fitPose{lr: lr, s: fit.s, pairs: pairs[i], inlierIdx: fit.inlierIdx}
 		if f.Pixels != nil && (m.denseAll || m.o.MinDenseShare > 0 && m.o.denseDecidable(fit)) {
-			dense = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
-		} else if f.Pixels != nil && m.o.MinDenseShare > 0 && m.o.RivalDenseMargin > 0 {
-			// Measured later if it rivals a fit the pixels may settle.
-			later = append(later, laterDense{fit: len(fits), lr: lr, s: fit.s, pairs: pairs[i], inlierIdx: fit.inlierIdx})
+			dense, pose.placed = densePlaced(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
 		}
+		poses = append(poses, pose)
 		fits = append(fits, Detection{
 			Image: img.Index, Mark: m.ix.marks[lr.mark], Logo: lr.url, Inliers: fit.inliers, Coverage: fit.coverage,
-			Distinct: fit.weight, Evenness: fit.evenness, Guided: guided, Dense: dense.share, DenseEvenness: dense.evenness,
+			Distinct: fit.weight, Evenness: fit.evenness, Guided: guided, Dense: dense.share, DenseEvenness: dense.evenness, Apart: -1, RivalApart: -1,
 			Region: project(fit.s, lr, f.W, f.H),
 			Scale:  fit.s.scale(), Angle: fit.s.angle() * 180 / math.Pi,
 		})
@@ -529,58 +561,118 @@ func (m *Matcher) fits(ctx context.Context, img *matchers.ListingImage) ([]Detec
 			}
 		}
 	}
-	if m.o.RivalDenseMargin > 0 || m.denseAll {
-		m.rivalDense(f, fits, later)
+	if m.o.RivalDenseMargin > 0 || m.o.RivalApartMargin > 0 || m.denseAll {
+		m.rivalDense(f, fits, poses)
 	}
-	return fits, nil
+	return fits, poses, nil
 }
 
-// laterDense is a fit whose dense share was not measured with the
-// others (too weak to be kept itself), kept to measure it should it
-// rival a fit the pixels may settle (Options.RivalDenseMargin).
-type laterDense struct {
-	fit int
-	lr  logoRef
-	s   similarity
-	// pairs are the logo's pairs, inlierIdx the fit's among them: the
-	// inliers are copied out only if the share is measured.
-	pairs     []pair
+// fitPose is what places a fit's logo in the photo: the logo, the
+// fit's similarity and its pairs (inlierIdx the inliers among them), and
+// once dense verification has run, where each keypoint was placed.
+type fitPose struct {
+	lr    logoRef
+	s     similarity
+	pairs []pair
+	// inlierIdx are the fit's inliers among pairs: copied out only if
+	// the share is measured.
 	inlierIdx []int
+	placed    []placedPoint
+}
+
+// measure runs dense verification on fit i (poses[i]) if it has not run.
+func (m *Matcher) measure(f *matchers.Features, fits []Detection, poses []fitPose, i int) {
+	p := &poses[i]
+	if p.placed != nil || f.Pixels == nil {
+		return
+	}
+	pts := m.ix.pts[p.lr.first : p.lr.first+p.lr.n]
+	var r denseResult
+	r, p.placed = densePlaced(f.Pixels, &p.lr, pts, m.ix.desc[p.lr.first:p.lr.first+p.lr.n], p.s, pairsAt(p.pairs, p.inlierIdx))
+	fits[i].Dense, fits[i].DenseEvenness = r.share, r.evenness
+}
+
+// wholeButRival reports whether fit d passes every check of a whole
+// detection but its rivals' and distinctiveness's, and has half
+// MinDistinct: what settling its rivals could make whole.
+func (o Options) wholeButRival(d *Detection) bool {
+	return d.Inliers >= o.MinInliers && d.Distinct >= o.MinDistinct/2 && !o.partial(d)
+}
+
+// rejectedByRival reports whether fit d's rival or distinctiveness
+// rejects it, unless settled.
+func (o Options) rejectedByRival(d *Detection) bool {
+	return d.Rival > 0 && float64(d.Rival) > o.MaxRival*float64(d.Inliers) || d.Distinct < o.MinDistinct
 }
 
 // rivalDense sets each fit's RivalDense, the highest dense share of the
-// fits over its region, for the fits a rival would reject and the pixels
-// confirm at RivalMinDense or more (every fit with a rival on the curve,
-// denseAll), measuring the rivals' shares not measured yet.
-func (m *Matcher) rivalDense(f *matchers.Features, fits []Detection, later []laterDense) {
+// fits over its region, and Apart and RivalApart, the shares confirmed
+// over the positions each logo does not share with the other
+// (apartShare; the least of the fit's over its rivals and the most of
+// theirs), measuring the rivals' shares not measured yet. In
+// production only for the fits that settling could keep: a rival or
+// their distinctiveness rejects them, and RivalDense for those the
+// pixels confirm at RivalMinDense or more, Apart for those passing
+// every other check of a whole detection and not settled by RivalDense
+// already; on the curve (denseAll) for every fit with a rival.
+func (m *Matcher) rivalDense(f *matchers.Features, fits []Detection, poses []fitPose) {
+	o := &m.o
 	for i := range fits {
 		d := &fits[i]
-		if d.Rival == 0 || !m.denseAll && (d.Dense < m.o.RivalMinDense || float64(d.Rival) <= m.o.MaxRival*float64(d.Inliers)) {
+		if d.Rival == 0 || d.Dense < 0 && !m.denseAll {
 			continue
 		}
-		best := -1.0
+		rejected := o.rejectedByRival(d)
+		whole := rejected && o.wholeButRival(d)
+		dense := m.denseAll || o.RivalDenseMargin > 0 && d.Dense >= o.RivalMinDense && (whole || float64(d.Rival) > o.MaxRival*float64(d.Inliers))
+		if dense {
+			best := -1.0
+			for j := range fits {
+				if i == j || !sameRegion(d.Region, fits[j].Region) {
+					continue
+				}
+				m.measure(f, fits, poses, j)
+				if fits[j].Dense < 0 {
+					// A rival the pixels could not be read for: nothing settled.
+					best = 2
+					break
+				}
+				best = max(best, fits[j].Dense)
+			}
+			if best <= 1 {
+				d.RivalDense = best
+			}
+		}
+		if !m.denseAll && (o.RivalApartMargin <= 0 || !whole || o.settledByDense(d)) || poses[i].placed == nil {
+			continue
+		}
+		apart, rivalApart := 2.0, -1.0
 		for j := range fits {
 			if i == j || !sameRegion(d.Region, fits[j].Region) {
 				continue
 			}
-			if fits[j].Dense < 0 && f.Pixels != nil {
-				for _, l := range later {
-					if l.fit == j {
-						pts := m.ix.pts[l.lr.first : l.lr.first+l.lr.n]
-						r := denseShare(f.Pixels, &l.lr, pts, m.ix.desc[l.lr.first:l.lr.first+l.lr.n], l.s, pairsAt(l.pairs, l.inlierIdx))
-						fits[j].Dense, fits[j].DenseEvenness = r.share, r.evenness
-					}
-				}
-			}
-			if fits[j].Dense < 0 {
-				// A rival the pixels could not be read for: nothing settled.
-				best = 2
+			m.measure(f, fits, poses, j)
+			a, b := &poses[i], &poses[j]
+			if b.placed == nil || fits[j].Dense < 0 {
+				apart = -1
 				break
 			}
-			best = max(best, fits[j].Dense)
+			ad, bd := m.ix.desc[a.lr.first:a.lr.first+a.lr.n], m.ix.desc[b.lr.first:b.lr.first+b.lr.n]
+			sa := apartShare(m.ix.pts[a.lr.first:a.lr.first+a.lr.n], ad, a.placed, bd, b.placed)
+			if sa < o.RivalApartMin && !m.denseAll {
+				// Not settled whatever the rival's own parts.
+				apart = -1
+				break
+			}
+			sb := apartShare(m.ix.pts[b.lr.first:b.lr.first+b.lr.n], bd, b.placed, ad, a.placed)
+			if sa < 0 || sb < 0 {
+				apart = -1
+				break
+			}
+			apart, rivalApart = min(apart, sa), max(rivalApart, sb)
 		}
-		if best <= 1 {
-			d.RivalDense = best
+		if apart >= 0 && apart <= 1 {
+			d.Apart, d.RivalApart = apart, rivalApart
 		}
 	}
 }
@@ -611,7 +703,7 @@ const shortlistMinPairs = 3
 // decidable, or, with rivals settled by the pixels (RivalDenseMargin),
 // would be with half MinDistinct.
 func (o Options) denseDecidable(fit fitResult) bool {
-	if o.RivalDenseMargin > 0 {
+	if o.RivalDenseMargin > 0 || o.RivalApartMargin > 0 {
 		return fit.inliers >= o.MinInliers && fit.coverage >= o.MinPartialCoverage && fit.weight >= o.MinDistinct/2
 	}
 	return o.decidable(fit)
@@ -630,16 +722,15 @@ func (o Options) decide(fits []Detection) []Detection {
 	var kept []Detection
 	for _, d := range fits {
 		// The pixels settle a rival: this fit is confirmed clearly
-		// better than every fit over its region.
-		settled := o.RivalDenseMargin > 0 && o.MinDenseShare > 0 && d.Dense >= o.RivalMinDense && d.RivalDense >= 0 &&
-			d.Dense >= d.RivalDense+o.RivalDenseMargin
+		// better than every fit over its region, as a whole or over
+		// the parts it does not share with them.
+		settled := o.settledByDense(&d) ||
+			o.RivalApartMargin > 0 && o.MinDenseShare > 0 && d.Apart >= o.RivalApartMin && d.RivalApart >= 0 &&
+				d.Apart >= d.RivalApart+o.RivalApartMargin
 		if d.Inliers >= o.MinInliers && d.Coverage >= o.MinPartialCoverage &&
 			(d.Distinct >= o.MinDistinct || settled && d.Distinct >= o.MinDistinct/2) &&
 			(float64(d.Rival) <= o.MaxRival*float64(d.Inliers) || settled) {
-			d.Partial = d.Coverage < o.MinCoverage || (o.MinEvenness > 0 && d.Evenness < o.MinEvenness) ||
-				(o.MinGuidedEvenness > 0 && d.Guided < o.MinGuidedEvenness) ||
-				(o.MinDenseShare > 0 && d.Dense >= 0 && d.Dense < o.MinDenseShare) ||
-				(o.MinDenseShare > 0 && o.MinDenseEvenness > 0 && d.DenseEvenness >= 0 && d.DenseEvenness < o.MinDenseEvenness)
+			d.Partial = o.partial(&d)
 			if d.Partial && d.Distinct < o.MinPartialDistinct {
 				continue
 			}
@@ -647,6 +738,23 @@ func (o Options) decide(fits []Detection) []Detection {
 		}
 	}
 	return suppress(kept)
+}
+
+// settledByDense reports whether the pixels settle fit d's rivals over
+// the whole logo (RivalDenseMargin).
+func (o Options) settledByDense(d *Detection) bool {
+	return o.RivalDenseMargin > 0 && o.MinDenseShare > 0 && d.Dense >= o.RivalMinDense && d.RivalDense >= 0 &&
+		d.Dense >= d.RivalDense+o.RivalDenseMargin
+}
+
+// partial reports whether a fit kept is a partial detection: it explains
+// less of the logo than MinCoverage, or too unevenly, or the pixels
+// confirm too little of it or too unevenly.
+func (o Options) partial(d *Detection) bool {
+	return d.Coverage < o.MinCoverage || (o.MinEvenness > 0 && d.Evenness < o.MinEvenness) ||
+		(o.MinGuidedEvenness > 0 && d.Guided < o.MinGuidedEvenness) ||
+		(o.MinDenseShare > 0 && d.Dense >= 0 && d.Dense < o.MinDenseShare) ||
+		(o.MinDenseShare > 0 && o.MinDenseEvenness > 0 && d.DenseEvenness >= 0 && d.DenseEvenness < o.MinDenseEvenness)
 }
 
 // sortDetections orders detections whole before partial, then most

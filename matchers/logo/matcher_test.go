@@ -225,6 +225,39 @@ func TestDecide(t *testing.T) {
 			t.Errorf("rival %s: %+v, want kept whole %v", k.name, ds, k.kept)
 		}
 	}
+	// RivalApartMargin (default 0.1 over RivalApartMin 0.6; negative:
+	// off): the shares of each logo's own parts, those the other does
+	// not share, settle a rival the whole shares do not.
+	for _, k := range []struct {
+		name                 string
+		margin, apart, rival float64
+		distinct             float64
+		kept                 bool
+	}{
+		{"settled (the default)", 0, 0.7, 0.3, 3, true},
+		{"off", -1, 0.7, 0.3, 3, false},
+		{"margin short", 0, 0.7, 0.65, 3, false},
+		{"own parts under rival_apart_min", 0, 0.55, 0.1, 3, false},
+		{"not measured", 0, -1, -1, 3, false},
+		{"rival's own parts not measured", 0, 0.7, -1, 3, false},
+		{"settled, shared inliers", 0, 0.7, 0.3, 0.6, true},
+		{"settled, too little its own", 0, 0.7, 0.3, 0.4, false},
+		{"a wider margin", 0.5, 0.7, 0.3, 3, false},
+	} {
+		// The whole shares alone settle nothing (0.65 against 0.6).
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: k.distinct, Rival: 29, Evenness: 1, Guided: 1, Dense: 0.65, RivalDense: 0.6, DenseEvenness: 1,
+			Apart: k.apart, RivalApart: k.rival, Region: at(0)}
+		ds := Options{RivalApartMargin: k.margin}.withDefaults().decide([]Detection{d})
+		if (len(ds) == 1 && !ds[0].Partial) != k.kept {
+			t.Errorf("rival, own parts %s: %+v, want kept whole %v", k.name, ds, k.kept)
+		}
+	}
+	if err := (Options{RivalApartMargin: 1.5}).Validate(); err == nil {
+		t.Error("rival apart margin 1.5 accepted")
+	}
+	if err := (Options{RivalApartMin: 1.5}).Validate(); err == nil {
+		t.Error("rival apart min 1.5 accepted")
+	}
 	// Without a rival, low distinctiveness is not excused.
 	d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 0.6, Evenness: 1, Guided: 1, Dense: 0.9, RivalDense: -1, DenseEvenness: 1, Region: at(0)}
 	if ds := (Options{}).withDefaults().decide([]Detection{d}); len(ds) != 0 {

@@ -123,7 +123,10 @@ type scene struct {
 }
 
 // pixelExtractor keeps a listing image's pixels, as the detector does.
-var pixelExtractor = NewExtractor(ExtractorOptions{Pixels: true})
+// MARKWATCH_LOGO_LEVELS and MARKWATCH_LOGO_KEYPOINTS set its pyramid's
+// levels and keypoints (ExtractorOptions.Levels, MaxKeypoints) for the
+// curve (0: the defaults), whose photos' features are computed with it.
+var pixelExtractor = NewExtractor(ExtractorOptions{Pixels: true, Levels: envInt("MARKWATCH_LOGO_LEVELS", 0), MaxKeypoints: envInt("MARKWATCH_LOGO_KEYPOINTS", 0)})
 
 // pixels returns the scene's features with its pixels (Features.Pixels)
 // for dense verification; the caller releases it. Without the photo, the
