@@ -73,7 +73,9 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_COVERAGE"), 64); err == nil {
 		cfg.Detection.Logo.MinCoverage = v
 	}
-	photos := t.TempDir()
+	// MARKWATCH_LOGO_UNRELATED_KEEP names a directory the photos are
+	// written to and kept in, to look at those where a logo is found.
+	photos := cmpOr(os.Getenv("MARKWATCH_LOGO_UNRELATED_KEEP"), t.TempDir())
 	marks, eng, images := fixtureEngine(t, cfg, photos)
 
 	// Invented logos whose names are not the fixtures' marks'.
