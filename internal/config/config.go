@@ -421,6 +421,13 @@ type Logo struct {
 	// their own parts").
 	RivalApartMargin float64 `yaml:"rival_apart_margin"`
 	RivalApartMin    float64 `yaml:"rival_apart_min"`
+	// StrongDense is the dense share at which, with a dense evenness of
+	// 0.9 or more, a fit needs min_evenness and min_guided_evenness less
+	// 0.15 (logo.Options.StrongDense; 0: the measured default, 0.7;
+	// negative: off; needs min_dense_share on): the pixels, read at every
+	// keypoint of a small logo, say more than its few keypoints'
+	// evenness (docs/BENCHMARKS.md, "Strong pixel confirmation").
+	StrongDense float64 `yaml:"strong_dense"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -703,6 +710,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.min_dense_evenness: must be at most 1 (0: the default, negative: not checked), got %g", d.Logo.MinDenseEvenness)
 	case d.Logo.RivalDenseMargin > 1 || d.Logo.RivalMinDense < 0 || d.Logo.RivalMinDense > 1:
 		return fmt.Errorf("detection.logo.rival_dense_margin: must be at most 1 (0: the default, negative: off), and rival_min_dense in [0, 1] (0: the default), got %g and %g", d.Logo.RivalDenseMargin, d.Logo.RivalMinDense)
+	case d.Logo.StrongDense > 1:
+		return fmt.Errorf("detection.logo.strong_dense: must be at most 1 (0: the default, negative: off), got %g", d.Logo.StrongDense)
+	case d.Logo.StrongDense > 0 && d.Logo.MinDenseShare < 0:
+		return fmt.Errorf("detection.logo.strong_dense: %g needs min_dense_share on (0 or positive), got %g", d.Logo.StrongDense, d.Logo.MinDenseShare)
 	case d.Logo.RivalApartMargin > 1 || d.Logo.RivalApartMin < 0 || d.Logo.RivalApartMin > 1:
 		return fmt.Errorf("detection.logo.rival_apart_margin: must be at most 1 (0: the default, negative: off), and rival_apart_min in [0, 1] (0: the default), got %g and %g", d.Logo.RivalApartMargin, d.Logo.RivalApartMin)
 	case d.Logo.RivalApartMargin > 0 && d.Logo.MinDenseShare < 0:

@@ -168,9 +168,9 @@ func TestMinDenseShareConfig(t *testing.T) {
 	for _, v := range []float64{0, 0.7} {
 		var d config.Detection
 		d.Logo.Enabled, d.Logo.MinDenseEvenness, d.Logo.RivalDenseMargin, d.Logo.RivalMinDense = true, v, v/2, v
-		d.Logo.RivalApartMargin, d.Logo.RivalApartMin = v/4, v/3
-		if o := OptionsFrom(d).Logo; o.MinDenseEvenness != v || o.RivalDenseMargin != v/2 || o.RivalMinDense != v || o.RivalApartMargin != v/4 || o.RivalApartMin != v/3 {
-			t.Errorf("min_dense_evenness %g, rival_dense_margin %g, rival_min_dense %g, rival_apart_margin %g, rival_apart_min %g: logo.Options %g, %g, %g, %g, %g", v, v/2, v, v/4, v/3, o.MinDenseEvenness, o.RivalDenseMargin, o.RivalMinDense, o.RivalApartMargin, o.RivalApartMin)
+		d.Logo.RivalApartMargin, d.Logo.RivalApartMin, d.Logo.StrongDense = v/4, v/3, v/5
+		if o := OptionsFrom(d).Logo; o.MinDenseEvenness != v || o.RivalDenseMargin != v/2 || o.RivalMinDense != v || o.RivalApartMargin != v/4 || o.RivalApartMin != v/3 || o.StrongDense != v/5 {
+			t.Errorf("min_dense_evenness %g, rival_dense_margin %g, rival_min_dense %g, rival_apart_margin %g, rival_apart_min %g, strong_dense %g: logo.Options %g, %g, %g, %g, %g, %g", v, v/2, v, v/4, v/3, v/5, o.MinDenseEvenness, o.RivalDenseMargin, o.RivalMinDense, o.RivalApartMargin, o.RivalApartMin, o.StrongDense)
 		}
 	}
 }

@@ -64,7 +64,7 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.817 (49 of 60, none false): 0.80 since
+			// detection reaches 0.833 (50 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
@@ -86,16 +86,21 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			// verification"), one more since a whole detection scores
 			// 0.75 at the fewest inliers instead of 0.6 (lst-003906, the
 			// logo found whole with the cue "imitation", now reaches the
-			// threshold; docs/BENCHMARKS.md, "A whole logo's strength"):
-			// 49 of 60. The 11 still missed are diagnosed in
+			// threshold; docs/BENCHMARKS.md, "A whole logo's strength"),
+			// one more since a fit the pixels confirm strongly and
+			// evenly needs the keypoints' evenness less 0.15
+			// (StrongDense 0.7: lst-003878, a small logo confirmed at
+			// 0.74 all over, its 24 inliers' evenness 0.59; docs/
+			// BENCHMARKS.md, "Strong pixel confirmation"):
+			// 50 of 60. The 10 still missed are diagnosed in
 			// docs/BENCHMARKS.md,
 			// "Small and faint logos: why
 			// logo_in_photo listings are missed" and "Partly seen
 			// logos as evidence in context": most lack the evidence
 			// (keypoints, near descriptors) to verify. This bar, what is
 			// reached, keeps it from getting worse until it gets there.
-			if k.Recall() < 0.81 {
-				t.Errorf("kind %s: recall %.3f < 0.81 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
+			if k.Recall() < 0.83 {
+				t.Errorf("kind %s: recall %.3f < 0.83 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 			}
 		case k.Infringing && k.Recall() < 0.90:
 			t.Errorf("kind %s: recall %.3f < 0.90 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)

@@ -149,6 +149,12 @@
 //     a like scale; a fit whose own parts are confirmed at 0.6 or more,
 //     and by 0.1 more than each rival's own parts, is settled as above
 //     (docs/BENCHMARKS.md, "Rivals settled over their own parts").
+//     A fit the pixels confirm at StrongDense (0.7) or more, with a
+//     dense evenness of 0.9 or more, needs MinEvenness and
+//     MinGuidedEvenness less 0.15: a small logo has few keypoints, and
+//     the evenness of its inliers and guided matches moves by a tenth
+//     with one of them, where the pixels are read at every keypoint
+//     (docs/BENCHMARKS.md, "Strong pixel confirmation").
 //     Such a fit, or one passing every threshold but explaining between
 //     MinPartialCoverage and MinCoverage, with inliers twice as
 //     distinctive (MinPartialDistinct: less of the logo seen, more

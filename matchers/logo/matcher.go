@@ -185,6 +185,14 @@ type Options struct {
 	// RivalApartMin is the least share of a fit's own parts the pixels
 	// confirm for RivalApartMargin to settle its rivals.
 	RivalApartMin float64
+	// StrongDense is the dense share at which, with a dense evenness of
+	// 0.9 or more, the pixels' confirmation stands in for part of the
+	// keypoints' evenness (default 0.7; negative: off; it needs
+	// MinDenseShare on): such a fit needs MinEvenness and
+	// MinGuidedEvenness less 0.15. A small logo's few keypoints make its
+	// inliers' and its guided matches' evenness noisy where its pixels,
+	// read at every keypoint, are not.
+	StrongDense float64
 	// Iterations is the least number of RANSAC samples per logo (default
 	// 400).
 	Iterations int
@@ -288,6 +296,9 @@ func (o Options) withDefaults() Options {
 	if o.RivalDenseMargin == 0 {
 		o.RivalDenseMargin = 0.3
 	}
+	if o.StrongDense == 0 {
+		o.StrongDense = 0.7
+	}
 	if o.RivalApartMargin == 0 {
 		o.RivalApartMargin = 0.1
 	}
@@ -355,6 +366,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min dense share %g: want at most 1 (0: default, negative: not checked)", o.MinDenseShare)
 	case o.RivalDenseMargin > 1 || o.RivalMinDense > 1:
 		return fmt.Errorf("logo: rival dense margin %g, rival min dense %g: want at most 1", o.RivalDenseMargin, o.RivalMinDense)
+	case o.StrongDense > 1:
+		return fmt.Errorf("logo: strong dense share %g: want at most 1", o.StrongDense)
 	case o.RivalApartMargin > 1 || o.RivalApartMin > 1:
 		return fmt.Errorf("logo: rival apart margin %g, rival apart min %g: want at most 1", o.RivalApartMargin, o.RivalApartMin)
 	case o.MinDenseEvenness > 1:
@@ -751,11 +764,30 @@ func (o Options) settledByDense(d *Detection) bool {
 // less of the logo than MinCoverage, or too unevenly, or the pixels
 // confirm too little of it or too unevenly.
 func (o Options) partial(d *Detection) bool {
-	return d.Coverage < o.MinCoverage || (o.MinEvenness > 0 && d.Evenness < o.MinEvenness) ||
-		(o.MinGuidedEvenness > 0 && d.Guided < o.MinGuidedEvenness) ||
+	even, guided := o.MinEvenness, o.MinGuidedEvenness
+	if o.strongDense(d) {
+		even, guided = even-strongDenseRelief, guided-strongDenseRelief
+	}
+	return d.Coverage < o.MinCoverage || (o.MinEvenness > 0 && d.Evenness < even) ||
+		(o.MinGuidedEvenness > 0 && d.Guided < guided) ||
 		(o.MinDenseShare > 0 && d.Dense >= 0 && d.Dense < o.MinDenseShare) ||
 		(o.MinDenseShare > 0 && o.MinDenseEvenness > 0 && d.DenseEvenness >= 0 && d.DenseEvenness < o.MinDenseEvenness)
 }
+
+// strongDense reports whether the pixels confirm fit d strongly and
+// evenly: at StrongDense or more, with a dense evenness of
+// strongDenseEvenness or more.
+func (o Options) strongDense(d *Detection) bool {
+	return o.StrongDense > 0 && o.MinDenseShare > 0 && d.Dense >= o.StrongDense && d.DenseEvenness >= strongDenseEvenness
+}
+
+// strongDenseEvenness is the dense evenness of a fit the pixels confirm
+// strongly (Options.StrongDense), and strongDenseRelief how much lower
+// its keypoints' evenness checks are then.
+const (
+	strongDenseEvenness = 0.9
+	strongDenseRelief   = 0.15
+)
 
 // sortDetections orders detections whole before partial, then most
 // inliers first, ties by image, then mark id, then logo.

@@ -141,16 +141,17 @@ func TestDecide(t *testing.T) {
 	// MinGuidedEvenness likewise, on the keypoints confirmed in place.
 	for _, c := range []struct {
 		name string
-		// with returns a fit of that evenness, the other one 1.
+		// with returns a fit of that evenness, the other one 1 (the
+		// pixels' confirmation under StrongDense).
 		with func(v float64) Detection
 		// set returns the options with that threshold.
 		set func(v float64) Options
 	}{
 		{"evenness", func(v float64) Detection {
-			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Dense: 1, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: v, Guided: 1, Dense: 0.6, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
 		}, func(v float64) Options { return Options{MinEvenness: v} }},
 		{"guided evenness", func(v float64) Detection {
-			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Dense: 1, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
+			return Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: v, Dense: 0.6, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
 		}, func(v float64) Options { return Options{MinGuidedEvenness: v} }},
 	} {
 		for _, k := range []struct {
@@ -257,6 +258,33 @@ func TestDecide(t *testing.T) {
 	}
 	if err := (Options{RivalApartMin: 1.5}).Validate(); err == nil {
 		t.Error("rival apart min 1.5 accepted")
+	}
+	// StrongDense (default 0.7; negative: off): a fit the pixels confirm
+	// at 0.7 or more with a dense evenness of 0.9 or more needs the
+	// keypoints' evenness (MinEvenness, MinGuidedEvenness, 0.7) less
+	// 0.15.
+	for _, k := range []struct {
+		name                               string
+		strong, even, guided, dense, deven float64
+		whole                              bool
+	}{
+		{"confirmed strongly (the default)", 0, 0.6, 0.6, 0.75, 0.95, true},
+		{"off", -1, 0.6, 0.6, 0.75, 0.95, false},
+		{"dense share under 0.7", 0, 0.6, 0.6, 0.65, 0.95, false},
+		{"dense evenness under 0.9", 0, 0.6, 0.6, 0.75, 0.85, false},
+		{"evenness under 0.55", 0, 0.5, 0.6, 0.75, 0.95, false},
+		{"guided evenness under 0.55", 0, 0.6, 0.5, 0.75, 0.95, false},
+		{"a higher bar", 0.8, 0.6, 0.6, 0.75, 0.95, false},
+		{"evenness passes anyway", -1, 0.75, 0.75, 0.5, 0.7, true},
+	} {
+		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: k.even, Guided: k.guided, Dense: k.dense, DenseEvenness: k.deven, RivalDense: -1, Apart: -1, RivalApart: -1, Region: at(0)}
+		ds := Options{StrongDense: k.strong}.withDefaults().decide([]Detection{d})
+		if len(ds) != 1 || ds[0].Partial == k.whole {
+			t.Errorf("strong dense, %s: %+v, want one detection, whole %v", k.name, ds, k.whole)
+		}
+	}
+	if err := (Options{StrongDense: 1.5}).Validate(); err == nil {
+		t.Error("strong dense share 1.5 accepted")
 	}
 	// Without a rival, low distinctiveness is not excused.
 	d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 0.6, Evenness: 1, Guided: 1, Dense: 0.9, RivalDense: -1, DenseEvenness: 1, Region: at(0)}
