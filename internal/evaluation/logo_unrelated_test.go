@@ -58,6 +58,9 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_RIVAL_DENSE"), 64); err == nil {
 		cfg.Detection.Logo.RivalDenseMargin = v
 	}
+	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), 64); err == nil {
+		cfg.Detection.Logo.RivalMinDense = v
+	}
 	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_STRONG_DENSE"), 64); err == nil {
 		cfg.Detection.Logo.StrongDense = v
 	}
