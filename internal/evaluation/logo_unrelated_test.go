@@ -46,38 +46,27 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.Detection.Logo.Enabled = true
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_EVENNESS"), 64); err == nil {
-		cfg.Detection.Logo.MinEvenness = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_GUIDED"), 64); err == nil {
-		cfg.Detection.Logo.MinGuidedEvenness = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE"), 64); err == nil {
-		cfg.Detection.Logo.MinDenseShare = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_RIVAL_DENSE"), 64); err == nil {
-		cfg.Detection.Logo.RivalDenseMargin = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), 64); err == nil {
-		cfg.Detection.Logo.RivalMinDense = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_STRONG_DENSE"), 64); err == nil {
-		cfg.Detection.Logo.StrongDense = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_RIVAL_APART"), 64); err == nil {
-		cfg.Detection.Logo.RivalApartMargin = v
+	// Settings to compare on the same photos, from the environment
+	// (unset: the defaults).
+	lg := &cfg.Detection.Logo
+	for name, field := range map[string]*float64{
+		"MARKWATCH_LOGO_MIN_EVENNESS":    &lg.MinEvenness,
+		"MARKWATCH_LOGO_MIN_GUIDED":      &lg.MinGuidedEvenness,
+		"MARKWATCH_LOGO_MIN_DENSE":       &lg.MinDenseShare,
+		"MARKWATCH_LOGO_MIN_DENSE_EVEN":  &lg.MinDenseEvenness,
+		"MARKWATCH_LOGO_RIVAL_DENSE":     &lg.RivalDenseMargin,
+		"MARKWATCH_LOGO_RIVAL_MIN_DENSE": &lg.RivalMinDense,
+		"MARKWATCH_LOGO_RIVAL_APART":     &lg.RivalApartMargin,
+		"MARKWATCH_LOGO_STRONG_DENSE":    &lg.StrongDense,
+		"MARKWATCH_LOGO_MIN_DISTINCT":    &lg.MinDistinct,
+		"MARKWATCH_LOGO_MIN_COVERAGE":    &lg.MinCoverage,
+	} {
+		if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+			*field = v
+		}
 	}
 	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST")); err == nil {
-		cfg.Detection.Logo.Shortlist = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DENSE_EVEN"), 64); err == nil {
-		cfg.Detection.Logo.MinDenseEvenness = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_DISTINCT"), 64); err == nil {
-		cfg.Detection.Logo.MinDistinct = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("MARKWATCH_LOGO_MIN_COVERAGE"), 64); err == nil {
-		cfg.Detection.Logo.MinCoverage = v
+		lg.Shortlist = v
 	}
 	// MARKWATCH_LOGO_UNRELATED_KEEP names a directory the photos are
 	// written to and kept in, to look at those where a logo is found.

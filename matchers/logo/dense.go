@@ -216,20 +216,6 @@ func refineHomography(ps []pair, lr *logoRef, s similarity) (homography, bool) {
 	return h, true
 }
 
-// denseShare returns the share of the logo's keypoint positions (one per
-// position on a 2-pixel grid, both polarities together) inside the photo
-// whose descriptor in place, at the fit's pose, is within denseDistance
-// bits of the logo keypoint's: the positions are placed by the
-// homography refined on the fit's inliers when there is one, else by
-// the similarity s, the patches steered and scaled by s; and the
-// evenness of that confirmation over the logo's parts (denseGrid). -1
-// when no position could be described (the logo lies outside the
-// photo's levels).
-func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) denseResult {
-	r, _ := densePlaced(px, lr, pts, desc, s, inliers)
-	return r
-}
-
 // placedPoint is a logo keypoint placed in the photo by a fit's pose: its
 // position and patch scale there, and the distance of the photo's
 // descriptor in place to the keypoint's (-1: not described).
@@ -238,9 +224,17 @@ type placedPoint struct {
 	dist        int16
 }
 
-// densePlaced is denseShare, also returning where each of the logo's
-// keypoints was placed (for apartShare).
-func densePlaced(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) (denseResult, []placedPoint) {
+// denseShare returns the share of the logo's keypoint positions (one per
+// position on a 2-pixel grid, both polarities together) inside the photo
+// whose descriptor in place, at the fit's pose, is within denseDistance
+// bits of the logo keypoint's: the positions are placed by the
+// homography refined on the fit's inliers when there is one, else by
+// the similarity s, the patches steered and scaled by s; and the
+// evenness of that confirmation over the logo's parts (denseGrid). -1
+// when no position could be described (the logo lies outside the
+// photo's levels). It also returns where each keypoint was placed, for
+// apartShare.
+func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) (denseResult, []placedPoint) {
 	h, useH := refineHomography(inliers, lr, s)
 	at := make(map[[2]int32]int, len(pts)/2)
 	scale, angle := s.scale(), s.angle()
@@ -312,7 +306,8 @@ func partsEvenness(parts [][2]int) float64 {
 
 // apartShare is the dense share of logo a's keypoint positions that logo
 // b, placed over the same region, does not share: a keypoint of a is
-// shared when b has one placed within apartRadius of its patch's size,
+// shared when b has one placed within apartRadius of its patch's size
+// (2·patchRadius+1 pixels at its scale),
 // at a patch scale within apartScale, whose descriptor is within
 // denseDistance bits of a's (the same badge, emblem or letter drawn in
 // both). Two logos built from the same parts differ in what is left:
@@ -333,7 +328,7 @@ func apartShare(aPts []matchers.Keypoint, aDesc []matchers.Descriptor, a []place
 		if p.dist < 0 {
 			continue
 		}
-		r := apartRadius * patchSize * p.scale
+		r := apartRadius * (2*patchRadius + 1) * p.scale
 		shared := false
 		cx0, cx1 := int32((p.x-r)/apartCell), int32((p.x+r)/apartCell)
 		cy0, cy1 := int32((p.y-r)/apartCell), int32((p.y+r)/apartCell)
@@ -378,5 +373,4 @@ const (
 	apartRadius = 0.2
 	apartScale  = 1.5
 	minApart    = 16
-	patchSize   = 31
 )

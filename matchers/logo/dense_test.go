@@ -202,7 +202,8 @@ func TestDenseShare(t *testing.T) {
 		px, py := float64(pose.Region.X)+float64(pose.Region.W)/2, float64(pose.Region.Y)+float64(pose.Region.H)/2
 		s.tx, s.ty = px-(s.a*cx-s.b*cy), py-(s.b*cx+s.a*cy)
 		pts := m.ix.pts[lr.first : lr.first+lr.n]
-		share := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], s, nil).share
+		r, _ := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], s, nil)
+		share := r.share
 		t.Logf("logo %d over logo 0: dense share %.2f", j, share)
 		if share > 0.3 {
 			t.Errorf("logo %d placed over logo 0: dense share %.2f, want ≤ 0.3", j, share)

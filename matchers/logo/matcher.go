@@ -551,10 +551,11 @@ func (m *Matcher) posedFits(ctx context.Context, img *matchers.ListingImage) ([]
 		// to be kept, even as partial, is a rival at most, and a rival
 		// counts by its inliers.
 		dense := denseResult{share: -1, evenness: -1}
-		// Measured later if it rivals a fit the pixels may settle.
+		// Its pose is kept: a fit not measured here is measured later
+		// if it rivals a fit the pixels may settle (rivalDense).
 		pose := fitPose{lr: lr, s: fit.s, pairs: pairs[i], inlierIdx: fit.inlierIdx}
 		if f.Pixels != nil && (m.denseAll || m.o.MinDenseShare > 0 && m.o.denseDecidable(fit)) {
-			dense, pose.placed = densePlaced(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
+			dense, pose.placed = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
 		}
 		poses = append(poses, pose)
 		fits = append(fits, Detection{
@@ -601,7 +602,7 @@ func (m *Matcher) measure(f *matchers.Features, fits []Detection, poses []fitPos
 	}
 	pts := m.ix.pts[p.lr.first : p.lr.first+p.lr.n]
 	var r denseResult
-	r, p.placed = densePlaced(f.Pixels, &p.lr, pts, m.ix.desc[p.lr.first:p.lr.first+p.lr.n], p.s, pairsAt(p.pairs, p.inlierIdx))
+	r, p.placed = denseShare(f.Pixels, &p.lr, pts, m.ix.desc[p.lr.first:p.lr.first+p.lr.n], p.s, pairsAt(p.pairs, p.inlierIdx))
 	fits[i].Dense, fits[i].DenseEvenness = r.share, r.evenness
 }
 
