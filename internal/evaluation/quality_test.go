@@ -64,7 +64,7 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.833 (50 of 60, none false): 0.80 since
+			// detection reaches 0.85 (51 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
@@ -91,16 +91,20 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logos bool) {
 			// evenly needs the keypoints' evenness less 0.15
 			// (StrongDense 0.7: lst-003878, a small logo confirmed at
 			// 0.74 all over, its 24 inliers' evenness 0.59; docs/
-			// BENCHMARKS.md, "Strong pixel confirmation"):
-			// 50 of 60. The 10 still missed are diagnosed in
+			// BENCHMARKS.md, "Strong pixel confirmation"), one more
+			// since guided matching places the logo's keypoints by the
+			// homography refined on the fit's inliers (lst-003898, a
+			// 45-pixel badge in perspective, guided evenness 0.697 →
+			// 0.771; docs/BENCHMARKS.md, "Guided matching in
+			// perspective"): 51 of 60. The 9 still missed are diagnosed in
 			// docs/BENCHMARKS.md,
 			// "Small and faint logos: why
 			// logo_in_photo listings are missed" and "Partly seen
 			// logos as evidence in context": most lack the evidence
 			// (keypoints, near descriptors) to verify. This bar, what is
 			// reached, keeps it from getting worse until it gets there.
-			if k.Recall() < 0.83 {
-				t.Errorf("kind %s: recall %.3f < 0.83 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
+			if k.Recall() < 0.85 {
+				t.Errorf("kind %s: recall %.3f < 0.85 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 			}
 		case k.Infringing && k.Recall() < 0.90:
 			t.Errorf("kind %s: recall %.3f < 0.90 (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)

@@ -216,6 +216,34 @@ func refineHomography(ps []pair, lr *logoRef, s similarity) (homography, bool) {
 	return h, true
 }
 
+// placement puts a logo's keypoints in the photo at a fit's pose: by
+// the homography refined on the fit's inliers when there is one
+// (refineHomography), else by its similarity s; patches are steered and
+// scaled by s. A logo in mild perspective (its corners moved by a few
+// percent of its size) is placed by the similarity a few pixels off at
+// its far side, as much as a small logo's letters are apart; the
+// homography puts each keypoint where the photo shows it, so that
+// guided and dense verification test the right place.
+type placement struct {
+	s    similarity
+	h    homography
+	useH bool
+}
+
+// place returns the placement of logo lr at similarity s, refined on the
+// fit's inlier pairs.
+func place(s similarity, lr *logoRef, inliers []pair) placement {
+	h, ok := refineHomography(inliers, lr, s)
+	return placement{s: s, h: h, useH: ok}
+}
+
+func (pl *placement) apply(x, y float64) (float64, float64) {
+	if pl.useH {
+		return pl.h.apply(x, y)
+	}
+	return pl.s.apply(x, y)
+}
+
 // placedPoint is a logo keypoint placed in the photo by a fit's pose: its
 // position and patch scale there, and the distance of the photo's
 // descriptor in place to the keypoint's (-1: not described).
@@ -227,26 +255,18 @@ type placedPoint struct {
 // denseShare returns the share of the logo's keypoint positions (one per
 // position on a 2-pixel grid, both polarities together) inside the photo
 // whose descriptor in place, at the fit's pose, is within denseDistance
-// bits of the logo keypoint's: the positions are placed by the
-// homography refined on the fit's inliers when there is one, else by
-// the similarity s, the patches steered and scaled by s; and the
+// bits of the logo keypoint's: the positions placed by pl; and the
 // evenness of that confirmation over the logo's parts (denseGrid). -1
 // when no position could be described (the logo lies outside the
 // photo's levels). It also returns where each keypoint was placed, for
 // apartShare.
-func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, inliers []pair) (denseResult, []placedPoint) {
-	h, useH := refineHomography(inliers, lr, s)
+func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, pl *placement) (denseResult, []placedPoint) {
 	at := make(map[[2]int32]int, len(pts)/2)
-	scale, angle := s.scale(), s.angle()
+	scale, angle := pl.s.scale(), pl.s.angle()
 	placed := make([]placedPoint, len(pts))
 	for k, p := range pts {
 		placed[k].dist = -1
-		var x, y float64
-		if useH {
-			x, y = h.apply(float64(p.X), float64(p.Y))
-		} else {
-			x, y = s.apply(float64(p.X), float64(p.Y))
-		}
+		x, y := pl.apply(float64(p.X), float64(p.Y))
 		if math.IsNaN(x) || math.IsNaN(y) {
 			continue
 		}

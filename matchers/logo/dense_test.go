@@ -202,7 +202,8 @@ func TestDenseShare(t *testing.T) {
 		px, py := float64(pose.Region.X)+float64(pose.Region.W)/2, float64(pose.Region.Y)+float64(pose.Region.H)/2
 		s.tx, s.ty = px-(s.a*cx-s.b*cy), py-(s.b*cx+s.a*cy)
 		pts := m.ix.pts[lr.first : lr.first+lr.n]
-		r, _ := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], s, nil)
+		pl := placement{s: s}
+		r, _ := denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], &pl)
 		share := r.share
 		t.Logf("logo %d over logo 0: dense share %.2f", j, share)
 		if share > 0.3 {
@@ -283,7 +284,7 @@ func TestRivalSettledByPixels(t *testing.T) {
 	if whole(Options{RivalDenseMargin: -1}.withDefaults(), two) {
 		t.Error("the logo found whole over a rival as strong, the pixels not asked")
 	}
-	ps := []fitPose{shownPose, {lr: lr, s: s}}
+	ps := []fitPose{shownPose, {lr: lr, pl: placement{s: s}}}
 	on.rivalDense(f, two, ps)
 	t.Logf("the logo shown: dense %.2f; the rival: dense %.2f (RivalDense %.2f)", two[0].Dense, two[1].Dense, two[0].RivalDense)
 	if two[1].Dense < 0 || two[0].RivalDense != two[1].Dense {

@@ -112,7 +112,11 @@
 //     typeface fits where they share a part, not across the name
 //     (docs/BENCHMARKS.md, "How evenly a fit explains the logo").
 //     And evenly confirmed in place (MinGuidedEvenness, 0.7; guided
-//     matching): at the fit's pose, each logo keypoint it says is
+//     matching): at the fit's pose (refined to a homography on its
+//     inliers when there are 8 or more, as for dense verification: a
+//     small logo in perspective placed by the similarity is off by more
+//     than the tolerance at its far side; "Guided matching in
+//     perspective"), each logo keypoint it says is
 //     visible is looked for among the photo's keypoints within half the
 //     inlier tolerance of where the pose puts it (bucketed in 16-pixel
 //     cells, built once per photo), of consistent orientation and

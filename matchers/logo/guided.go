@@ -63,11 +63,15 @@ func newPointGrid(f *matchers.Features) *pointGrid {
 }
 
 // guidedEvenness returns the evenness (evenShare) of the logo keypoints
-// confirmed in place at pose s: of those the fit says should be visible
-// (as expected counts them, one per position), the ones with a photo
-// keypoint within guidedTolerance of the inlier tolerance, of consistent
-// orientation and scale, within guidedDistance bits.
-func guidedEvenness(g *pointGrid, f *matchers.Features, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, s similarity, scales []float32, tolerance float64) float64 {
+// confirmed in place, placed by pl (the homography refined on the fit's
+// inliers when there is one: a small logo in perspective placed by its
+// similarity is off by more than the tolerance at its far side): of
+// those the fit says should be visible (as expected counts them, one per
+// position), the ones with a photo keypoint within guidedTolerance of the
+// inlier tolerance, of orientation and scale consistent with the fit's
+// similarity, within guidedDistance bits.
+func guidedEvenness(g *pointGrid, f *matchers.Features, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, pl *placement, scales []float32, tolerance float64) float64 {
+	s := pl.s
 	diag := math.Hypot(float64(lr.x1-lr.x0), float64(lr.y1-lr.y0))
 	tol := max(2, guidedTolerance*tolerance*diag*s.scale())
 	tol2 := tol * tol
@@ -78,8 +82,8 @@ func guidedEvenness(g *pointGrid, f *matchers.Features, lr *logoRef, pts []match
 	}
 	at := make(map[[2]int32]spot, len(pts)/2)
 	for k, p := range pts {
-		x, y := s.apply(float64(p.X), float64(p.Y))
-		if x < 0 || y < 0 || x >= float64(f.W) || y >= float64(f.H) || !atScale(s.scale()*float64(p.Scale), scales) {
+		x, y := pl.apply(float64(p.X), float64(p.Y))
+		if !(x >= 0 && y >= 0 && x < float64(f.W) && y < float64(f.H)) || !atScale(s.scale()*float64(p.Scale), scales) {
 			continue
 		}
 		key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}

@@ -54,7 +54,8 @@ func TestGuidedEvenness(t *testing.T) {
 	}
 	s := similarity{a: 1, tx: 100, ty: 100}
 	guided := func(s similarity, f *matchers.Features) float64 {
-		return guidedEvenness(newPointGrid(f), f, &lr, pts, desc, s, []float32{1}, 0.05)
+		pl := placement{s: s}
+		return guidedEvenness(newPointGrid(f), f, &lr, pts, desc, &pl, []float32{1}, 0.05)
 	}
 	for _, c := range []struct {
 		name   string
@@ -102,6 +103,58 @@ func TestGuidedEvenness(t *testing.T) {
 	}
 	if g := guided(s, &matchers.Features{W: 800, H: 800}); g != 0 {
 		t.Errorf("a photo without keypoints: guided evenness %.2f, want 0", g)
+	}
+}
+
+// TestGuidedEvennessInPerspective: a small logo in perspective is
+// confirmed all over where the homography refined on the fit's inliers
+// puts its keypoints; placed by the best similarity alone, its far
+// corners fall more than the tolerance (a few pixels at 75 pixels wide)
+// from where the photo shows them, and its evenness drops.
+func TestGuidedEvennessInPerspective(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 3))
+	lr := logoRef{x0: 0, y0: 0, x1: 250, y1: 250}
+	// The logo at 0.3 of its size (75 pixels) at 200,200, in perspective:
+	// its far corner a fifth nearer its origin than a similarity would
+	// put it.
+	warp := homography{0.3, 0.012, 0, 0.006, 0.3, 0, 0.0007, 0.0004, 1}
+	var pts []matchers.Keypoint
+	var desc []matchers.Descriptor
+	f := &matchers.Features{W: 800, H: 800}
+	var inliers []pair
+	for i := range 400 {
+		p := matchers.Keypoint{X: float32(250 * r.Float64()), Y: float32(250 * r.Float64()), Scale: 1}
+		d := randomDescriptor(r)
+		pts, desc = append(pts, p), append(desc, d)
+		x, y := warp.apply(float64(p.X), float64(p.Y))
+		q := matchers.Keypoint{X: float32(200 + x + r.Float64() - 0.5), Y: float32(200 + y + r.Float64() - 0.5), Scale: 0.3}
+		for _, b := range r.Perm(256)[:20] {
+			d[b/64] ^= 1 << (b % 64)
+		}
+		f.Points, f.Desc = append(f.Points, q), append(f.Desc, d)
+		if i%8 == 0 {
+			inliers = append(inliers, pair{l: q, r: p})
+		}
+	}
+	idx := make([]int, len(inliers))
+	for i := range idx {
+		idx[i] = i
+	}
+	s := fitLSQ(inliers, idx)
+	bySimilarity := placement{s: s}
+	refined := place(s, &lr, inliers)
+	if !refined.useH {
+		t.Fatal("no homography refined on 50 inliers in mild perspective")
+	}
+	g := newPointGrid(f)
+	sim := guidedEvenness(g, f, &lr, pts, desc, &bySimilarity, []float32{0.3}, 0.05)
+	hom := guidedEvenness(g, f, &lr, pts, desc, &refined, []float32{0.3}, 0.05)
+	t.Logf("guided evenness placed by the similarity %.2f, by the homography %.2f", sim, hom)
+	if hom < 0.9 {
+		t.Errorf("placed by the homography: guided evenness %.2f, want ≥ 0.9", hom)
+	}
+	if sim >= hom {
+		t.Errorf("placed by the similarity: guided evenness %.2f, want under the homography's %.2f", sim, hom)
 	}
 }
 

@@ -546,16 +546,17 @@ func (m *Matcher) posedFits(ctx context.Context, img *matchers.ListingImage) ([]
 		if grid == nil {
 			grid = newPointGrid(f)
 		}
-		guided := guidedEvenness(grid, f, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, scales, m.vp.tolerance)
+		pl := place(fit.s, &lr, pairsAt(pairs[i], fit.inlierIdx))
+		guided := guidedEvenness(grid, f, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], &pl, scales, m.vp.tolerance)
 		// Dense verification only where it can decide: a fit too weak
 		// to be kept, even as partial, is a rival at most, and a rival
 		// counts by its inliers.
 		dense := denseResult{share: -1, evenness: -1}
 		// Its pose is kept: a fit not measured here is measured later
 		// if it rivals a fit the pixels may settle (rivalDense).
-		pose := fitPose{lr: lr, s: fit.s, pairs: pairs[i], inlierIdx: fit.inlierIdx}
+		pose := fitPose{lr: lr, pl: pl}
 		if f.Pixels != nil && (m.denseAll || m.o.MinDenseShare > 0 && m.o.denseDecidable(fit)) {
-			dense, pose.placed = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], fit.s, pairsAt(pairs[i], fit.inlierIdx))
+			dense, pose.placed = denseShare(f.Pixels, &lr, pts, m.ix.desc[lr.first:lr.first+lr.n], &pose.pl)
 		}
 		poses = append(poses, pose)
 		fits = append(fits, Detection{
@@ -581,17 +582,13 @@ func (m *Matcher) posedFits(ctx context.Context, img *matchers.ListingImage) ([]
 	return fits, poses, nil
 }
 
-// fitPose is what places a fit's logo in the photo: the logo, the
-// fit's similarity and its pairs (inlierIdx the inliers among them), and
-// once dense verification has run, where each keypoint was placed.
+// fitPose is what places a fit's logo in the photo: the logo, its
+// placement at the fit's pose, and once dense verification has run,
+// where each keypoint was placed.
 type fitPose struct {
-	lr    logoRef
-	s     similarity
-	pairs []pair
-	// inlierIdx are the fit's inliers among pairs: copied out only if
-	// the share is measured.
-	inlierIdx []int
-	placed    []placedPoint
+	lr     logoRef
+	pl     placement
+	placed []placedPoint
 }
 
 // measure runs dense verification on fit i (poses[i]) if it has not run.
@@ -602,7 +599,7 @@ func (m *Matcher) measure(f *matchers.Features, fits []Detection, poses []fitPos
 	}
 	pts := m.ix.pts[p.lr.first : p.lr.first+p.lr.n]
 	var r denseResult
-	r, p.placed = denseShare(f.Pixels, &p.lr, pts, m.ix.desc[p.lr.first:p.lr.first+p.lr.n], p.s, pairsAt(p.pairs, p.inlierIdx))
+	r, p.placed = denseShare(f.Pixels, &p.lr, pts, m.ix.desc[p.lr.first:p.lr.first+p.lr.n], &p.pl)
 	fits[i].Dense, fits[i].DenseEvenness = r.share, r.evenness
 }
 
