@@ -177,3 +177,49 @@ func BenchmarkListingFeatures(b *testing.B) {
 	}
 	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkDenseVerify is the cost of dense verification of one fit on a
+// photo checked for the first time: the pyramid's rows the fit needs made
+// from the kept working plane, then a descriptor at each of the logo's
+// places (8 800×800 JPEG photos, each with its logo's fit).
+func BenchmarkDenseVerify(b *testing.B) {
+	logos := inventLogos(b, 21, 200)
+	m, err := New(marksOf(logos), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex := NewExtractor(ExtractorOptions{Pixels: true})
+	type job struct {
+		px   *pixels
+		pose fitPose
+	}
+	var jobs []job
+	for i := range 8 {
+		r := rand.New(rand.NewPCG(22, uint64(i)))
+		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
+		f := ex.Listing(lumaOf(b, encodeJPEG(b, img, 40)))
+		fits, poses, err := m.posedFits(b.Context(), &matchers.ListingImage{Features: f})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k := range fits {
+			if poses[k].lr.url == fmt.Sprintf("logo-%05d.png", i) || k == len(fits)-1 {
+				jobs = append(jobs, job{f.Pixels.(*pixels), poses[k]})
+				break
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		b.Fatal("no fit to verify")
+	}
+	c0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		j := jobs[i%len(jobs)]
+		fresh := *j.px
+		fresh.built = nil
+		lr := j.pose.lr
+		denseShare(&fresh, &lr, m.ix.pts[lr.first:lr.first+lr.n], m.ix.desc[lr.first:lr.first+lr.n], &j.pose.pl)
+		fresh.Release()
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}

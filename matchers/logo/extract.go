@@ -56,9 +56,10 @@ type ExtractorOptions struct {
 	// Pixels keeps a copy of a listing image's working plane (at most
 	// MaxSide on a side: 640 KB for an 800×800 photo) in its features'
 	// Pixels, for the matcher's dense verification of a fit
-	// (Options.MinDenseShare): the pyramid's box sums are rebuilt from
-	// it, as the extraction made them, only for a photo with a fit to
-	// check (about 5 MB, pooled); the caller releases them once the
+	// (Options.MinDenseShare): the pyramid's planes and box sums are
+	// made again from it, as the extraction made them, only for a photo
+	// with a fit to check and only the bands of rows its fits need
+	// (about 7.4 MB laid out, pooled); the caller releases them once the
 	// listing is matched (matchers.ReleasePixels). Off, features are as
 	// before and a fit is not checked densely.
 	Pixels bool

@@ -151,16 +151,32 @@ func resize(g gray, w, h int) gray {
 // same output bit for bit (TestEnlargeMatchesReference), at a fraction of
 // the cost of the enlarged level a listing image starts with.
 func enlarge(g gray, out gray, fx, fy float64) {
-	w, h := out.w, out.h
-	x0s, x1s := make([]int32, w), make([]int32, w)
-	txs, uxs := make([]float64, w), make([]float64, w)
+	c := newEnlargeCols(g.w, out.w, fx)
+	enlargeRows(g, out, &c, fy, 0, out.h)
+}
+
+// enlargeCols are enlarge's columns' source pixels and weights.
+type enlargeCols struct {
+	x0s, x1s []int32
+	txs, uxs []float64
+}
+
+func newEnlargeCols(gw, w int, fx float64) enlargeCols {
+	c := enlargeCols{x0s: make([]int32, w), x1s: make([]int32, w), txs: make([]float64, w), uxs: make([]float64, w)}
 	for x := range w {
 		sx := (float64(x)+0.5)*fx - 0.5
-		x0 := min(max(int(math.Floor(sx)), 0), g.w-1)
-		x0s[x], x1s[x] = int32(x0), int32(min(x0+1, g.w-1))
+		x0 := min(max(int(math.Floor(sx)), 0), gw-1)
+		c.x0s[x], c.x1s[x] = int32(x0), int32(min(x0+1, gw-1))
 		tx := min(max(sx-float64(x0), 0), 1)
-		txs[x], uxs[x] = tx, 1-tx
+		c.txs[x], c.uxs[x] = tx, 1-tx
 	}
+	return c
+}
+
+// enlargeRows makes rows [a, b) of out, enlarge's output, from g.
+func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int) {
+	w := out.w
+	x0s, x1s, txs, uxs := c.x0s, c.x1s, c.txs, c.uxs
 	across := func(dst []float64, sy int) {
 		src := g.pix[sy*g.w : (sy+1)*g.w]
 		dst = dst[:len(x0s)]
@@ -169,7 +185,7 @@ func enlarge(g gray, out gray, fx, fy float64) {
 		}
 	}
 	rp := newRowPair[float64](w, across)
-	for y := range h {
+	for y := a; y < b; y++ {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
 		y1 := min(y0+1, g.h-1)
@@ -223,17 +239,38 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 		dst = make([]uint8, w*h)
 	}
 	out := gray{w, h, dst[:w*h]}
-	fx, fy := float64(g.w)/float64(w), float64(g.h)/float64(h)
-	xs := make([]int32, w)
-	xt := make([]int32, w)
+	c := newHalfCols(g.w, w, float64(g.w)/float64(w))
+	halfStepRows(g, out, &c, float64(g.h)/float64(h), 0, h)
+	return out
+}
+
+// halfCols are halfStep's columns' source pixels and 8-bit weights.
+type halfCols struct{ xs, xt []int32 }
+
+func newHalfCols(gw, w int, fx float64) halfCols {
+	c := halfCols{xs: make([]int32, w), xt: make([]int32, w)}
 	for x := range w {
 		sx := (float64(x)+0.5)*fx - 0.5
-		x0 := min(max(int(sx), 0), g.w-2)
-		xs[x] = int32(x0)
-		xt[x] = int32(min(max(sx-float64(x0), 0), 1) * 256)
+		x0 := min(max(int(sx), 0), gw-2)
+		c.xs[x] = int32(x0)
+		c.xt[x] = int32(min(max(sx-float64(x0), 0), 1) * 256)
 	}
+	return c
+}
+
+// halfStepSource is the first of the two rows of g (h rows) that row y
+// of halfStep's output is made from, at fy source rows a row.
+func halfStepSource(y int, fy float64, h int) int {
+	sy := (float64(y)+0.5)*fy - 0.5
+	return min(max(int(sy), 0), h-2)
+}
+
+// halfStepRows makes rows [a, b) of out, halfStep's output, from g.
+func halfStepRows(g, out gray, c *halfCols, fy float64, a, b int) {
+	w := out.w
 	// a·(256-t) + b·t = 256a + (b-a)·t, exactly: half the products.
 	// Each source row is interpolated across once (rowPair).
+	xs, xt := c.xs, c.xt
 	across := func(dst []int32, sy int) {
 		src := g.pix[sy*g.w : (sy+1)*g.w]
 		dst = dst[:len(xs)]
@@ -244,9 +281,9 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 		}
 	}
 	rp := newRowPair[int32](w, across)
-	for y := range h {
+	for y := a; y < b; y++ {
 		sy := (float64(y)+0.5)*fy - 0.5
-		y0 := min(max(int(sy), 0), g.h-2)
+		y0 := halfStepSource(y, fy, g.h)
 		ty := int32(min(max(sy-float64(y0), 0), 1) * 256)
 		ra, rb := rp.rows(y0, y0+1)
 		row := out.pix[y*w : (y+1)*w]
@@ -255,7 +292,6 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 			row[x] = uint8((a[x]<<8 + (b[x]-a[x])*ty + 1<<15) >> 16)
 		}
 	}
-	return out
 }
 
 // circle is the Bresenham circle of radius 3 FAST tests, clockwise from
