@@ -152,7 +152,7 @@ func resize(g gray, w, h int) gray {
 // the cost of the enlarged level a listing image starts with.
 func enlarge(g gray, out gray, fx, fy float64) {
 	c := newEnlargeCols(g.w, out.w, fx)
-	enlargeRows(g, out, &c, fy, 0, out.h)
+	enlargeRows(g, out, &c, fy, 0, out.h, nil)
 }
 
 // enlargeCols are enlarge's columns' source pixels and weights.
@@ -173,8 +173,9 @@ func newEnlargeCols(gw, w int, fx float64) enlargeCols {
 	return c
 }
 
-// enlargeRows makes rows [a, b) of out, enlarge's output, from g.
-func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int) {
+// enlargeRows makes rows [a, b) of out, enlarge's output, from g; the
+// two rows it interpolates across are kept in buf (nil: its own).
+func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int, buf *[2][]float64) {
 	w := out.w
 	x0s, x1s, txs, uxs := c.x0s, c.x1s, c.txs, c.uxs
 	across := func(dst []float64, sy int) {
@@ -184,7 +185,7 @@ func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int) {
 			dst[x] = float64(src[x0s[x]])*uxs[x] + float64(src[x1s[x]])*txs[x]
 		}
 	}
-	rp := newRowPair[float64](w, across)
+	rp := newRowPair(w, across, buf)
 	for y := a; y < b; y++ {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
@@ -209,8 +210,20 @@ type rowPair[T any] struct {
 	fill   func(dst []T, sy int)
 }
 
-func newRowPair[T any](w int, fill func(dst []T, sy int)) *rowPair[T] {
-	return &rowPair[T]{a: make([]T, w), b: make([]T, w), ia: -1, ib: -1, fill: fill}
+// newRowPair returns a rowPair holding no row, its rows in buf when buf
+// is not nil (grown to w if need be; a pyramid making a band of rows at
+// a time reuses them), else in rows of its own.
+func newRowPair[T any](w int, fill func(dst []T, sy int), buf *[2][]T) *rowPair[T] {
+	if buf == nil {
+		buf = new([2][]T)
+	}
+	for i := range buf {
+		if cap(buf[i]) < w {
+			buf[i] = make([]T, w)
+		}
+		buf[i] = buf[i][:w]
+	}
+	return &rowPair[T]{a: buf[0], b: buf[1], ia: -1, ib: -1, fill: fill}
 }
 
 // rows returns source rows y0 and y1 interpolated across, filling only
@@ -240,7 +253,7 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 	}
 	out := gray{w, h, dst[:w*h]}
 	c := newHalfCols(g.w, w, float64(g.w)/float64(w))
-	halfStepRows(g, out, &c, float64(g.h)/float64(h), 0, h)
+	halfStepRows(g, out, &c, float64(g.h)/float64(h), 0, h, nil)
 	return out
 }
 
@@ -265,8 +278,9 @@ func halfStepSource(y int, fy float64, h int) int {
 	return min(max(int(sy), 0), h-2)
 }
 
-// halfStepRows makes rows [a, b) of out, halfStep's output, from g.
-func halfStepRows(g, out gray, c *halfCols, fy float64, a, b int) {
+// halfStepRows makes rows [a, b) of out, halfStep's output, from g; the
+// two rows it interpolates across are kept in buf (nil: its own).
+func halfStepRows(g, out gray, c *halfCols, fy float64, a, b int, buf *[2][]int32) {
 	w := out.w
 	// a·(256-t) + b·t = 256a + (b-a)·t, exactly: half the products.
 	// Each source row is interpolated across once (rowPair).
@@ -280,7 +294,7 @@ func halfStepRows(g, out gray, c *halfCols, fy float64, a, b int) {
 			dst[x] = p<<8 + (int32(src[i+1])-p)*xt[x]
 		}
 	}
-	rp := newRowPair[int32](w, across)
+	rp := newRowPair(w, across, buf)
 	for y := a; y < b; y++ {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := halfStepSource(y, fy, g.h)

@@ -28,8 +28,11 @@ type pyramid struct {
 	// working copy itself otherwise.
 	base     gray
 	upsample bool
-	// tmp is a row of column sums for boxRows.
-	tmp []uint16
+	// tmp is a row of column sums for boxRows; rowsF and rowsI the rows
+	// enlargeRows and halfStepRows interpolate across.
+	tmp   []uint16
+	rowsF [2][]float64
+	rowsI [2][]int32
 }
 
 // pyramidBufs is a pyramid's pooled memory: box backs every level's box
@@ -183,12 +186,12 @@ func (p *pyramid) planeRows(k, a, b int) {
 	strips, n, lo, hi := band(a, b, l.pLo, l.pHi, l.h)
 	for _, s := range strips[:n] {
 		if k == 0 {
-			enlargeRows(p.base, gray{l.w, l.h, l.plane}, &l.en, l.fy, s[0], s[1])
+			enlargeRows(p.base, gray{l.w, l.h, l.plane}, &l.en, l.fy, s[0], s[1], &p.rowsF)
 			continue
 		}
 		src := &p.levels[k-1]
 		p.planeRows(k-1, halfStepSource(s[0], l.fy, src.h), halfStepSource(s[1]-1, l.fy, src.h)+2)
-		halfStepRows(gray{src.w, src.h, src.plane}, gray{l.w, l.h, l.plane}, &l.half, l.fy, s[0], s[1])
+		halfStepRows(gray{src.w, src.h, src.plane}, gray{l.w, l.h, l.plane}, &l.half, l.fy, s[0], s[1], &p.rowsI)
 	}
 	l.pLo, l.pHi = lo, hi
 }
