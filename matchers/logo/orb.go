@@ -152,7 +152,7 @@ func resize(g gray, w, h int) gray {
 // the cost of the enlarged level a listing image starts with.
 func enlarge(g gray, out gray, fx, fy float64) {
 	c := newEnlargeCols(g.w, out.w, fx)
-	enlargeRows(g, out, &c, fy, 0, out.h, nil)
+	enlargeRows(g, out, &c, fy, 0, out.h, 0, out.w, nil)
 }
 
 // enlargeCols are enlarge's columns' source pixels and weights.
@@ -173,11 +173,12 @@ func newEnlargeCols(gw, w int, fx float64) enlargeCols {
 	return c
 }
 
-// enlargeRows makes rows [a, b) of out, enlarge's output, from g; the
-// two rows it interpolates across are kept in buf (nil: its own).
-func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int, buf *[2][]float64) {
+// enlargeRows makes rows [a, b) of out, enlarge's output, from g, in
+// columns [c0, c1); the two rows it interpolates across are kept in buf
+// (nil: its own).
+func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b, c0, c1 int, buf *[2][]float64) {
 	w := out.w
-	x0s, x1s, txs, uxs := c.x0s, c.x1s, c.txs, c.uxs
+	x0s, x1s, txs, uxs := c.x0s[c0:c1], c.x1s[c0:c1], c.txs[c0:c1], c.uxs[c0:c1]
 	across := func(dst []float64, sy int) {
 		src := g.pix[sy*g.w : (sy+1)*g.w]
 		dst = dst[:len(x0s)]
@@ -185,7 +186,7 @@ func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int, buf *[2][]fl
 			dst[x] = float64(src[x0s[x]])*uxs[x] + float64(src[x1s[x]])*txs[x]
 		}
 	}
-	rp := newRowPair(w, across, buf)
+	rp := newRowPair(c1-c0, across, buf)
 	for y := a; y < b; y++ {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := min(max(int(math.Floor(sy)), 0), g.h-1)
@@ -193,7 +194,7 @@ func enlargeRows(g, out gray, c *enlargeCols, fy float64, a, b int, buf *[2][]fl
 		ty := min(max(sy-float64(y0), 0), 1)
 		ra, rb := rp.rows(y0, y1)
 		uy := 1 - ty
-		row := out.pix[y*w : (y+1)*w]
+		row := out.pix[y*w+c0 : y*w+c1]
 		a, b := ra[:len(row)], rb[:len(row)]
 		for x := range row {
 			row[x] = uint8(a[x]*uy + b[x]*ty + 0.5)
@@ -253,7 +254,7 @@ func halfStep(g gray, w, h int, dst []uint8) gray {
 	}
 	out := gray{w, h, dst[:w*h]}
 	c := newHalfCols(g.w, w, float64(g.w)/float64(w))
-	halfStepRows(g, out, &c, float64(g.h)/float64(h), 0, h, nil)
+	halfStepRows(g, out, &c, float64(g.h)/float64(h), 0, h, 0, w, nil)
 	return out
 }
 
@@ -278,13 +279,14 @@ func halfStepSource(y int, fy float64, h int) int {
 	return min(max(int(sy), 0), h-2)
 }
 
-// halfStepRows makes rows [a, b) of out, halfStep's output, from g; the
-// two rows it interpolates across are kept in buf (nil: its own).
-func halfStepRows(g, out gray, c *halfCols, fy float64, a, b int, buf *[2][]int32) {
+// halfStepRows makes rows [a, b) of out, halfStep's output, from g, in
+// columns [c0, c1); the two rows it interpolates across are kept in buf
+// (nil: its own).
+func halfStepRows(g, out gray, c *halfCols, fy float64, a, b, c0, c1 int, buf *[2][]int32) {
 	w := out.w
 	// a·(256-t) + b·t = 256a + (b-a)·t, exactly: half the products.
 	// Each source row is interpolated across once (rowPair).
-	xs, xt := c.xs, c.xt
+	xs, xt := c.xs[c0:c1], c.xt[c0:c1]
 	across := func(dst []int32, sy int) {
 		src := g.pix[sy*g.w : (sy+1)*g.w]
 		dst = dst[:len(xs)]
@@ -294,13 +296,13 @@ func halfStepRows(g, out gray, c *halfCols, fy float64, a, b int, buf *[2][]int3
 			dst[x] = p<<8 + (int32(src[i+1])-p)*xt[x]
 		}
 	}
-	rp := newRowPair(w, across, buf)
+	rp := newRowPair(c1-c0, across, buf)
 	for y := a; y < b; y++ {
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := halfStepSource(y, fy, g.h)
 		ty := int32(min(max(sy-float64(y0), 0), 1) * 256)
 		ra, rb := rp.rows(y0, y0+1)
-		row := out.pix[y*w : (y+1)*w]
+		row := out.pix[y*w+c0 : y*w+c1]
 		a, b := ra[:len(row)], rb[:len(row)]
 		for x := range row {
 			row[x] = uint8((a[x]<<8 + (b[x]-a[x])*ty + 1<<15) >> 16)

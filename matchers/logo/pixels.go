@@ -11,15 +11,16 @@ import (
 // every level's plane and 5×5 box sums (what BRIEF compares) and
 // sampling offsets, so that the matcher can take a descriptor anywhere
 // once a fit gives a logo's pose (dense verification, see denseShare).
-// Its rows are made on demand, a band of rows at a time: a fit's logo
-// covers a band of the photo, and the rows of a level's band are made
-// from the rows of the level before that they need, with the same
+// Its pixels are made on demand, a rectangle at a time: a fit's logo
+// covers a part of the photo, and a level's pixels there are made from
+// the pixels of the level before that they need, with the same
 // arithmetic as the whole level (the descriptors are the extraction's,
-// bit for bit: TestPixelsDescribeAsExtracted,
-// TestPyramidRowsMatchWhole). Dense verification of a fit on a photo
-// checked for the first time cost 11 ms when every row of every level
-// was made, 3.6 ms a band at a time (BenchmarkDenseVerify). Its memory (about 7 MB for an 800×800 photo with the enlarged
-// level) is pooled: Release gives it back.
+// bit for bit: TestPixelsDescribeAsExtracted, TestPyramidRowsMatchWhole).
+// Dense verification of a fit on a photo checked for the first time cost
+// 11 ms when every row of every level was made, 3.6 ms a band of rows at
+// a time, 1.9 ms a rectangle at a time (BenchmarkDenseVerify). Its memory
+// (about 7 MB laid out for an 800×800 photo with the enlarged level) is
+// pooled: Release gives it back.
 type pyramid struct {
 	levels []pyrLevel
 	bufs   *pyramidBufs
@@ -44,16 +45,15 @@ type pyramidBufs struct {
 }
 
 // pyrLevel is one level: a w×h plane whose pixel is scale pixels of the
-// image, and its box sums. Plane rows [pLo, pHi) and box rows [bLo, bHi)
-// are made (none while lo == hi).
+// image, and its box sums. The plane is made over the rectangle pm, the
+// box sums over bm (none while empty).
 type pyrLevel struct {
-	scale    float64
-	w, h     int
-	plane    []uint8
-	box      []uint16
-	off      *steeredOffsets
-	pLo, pHi int
-	bLo, bHi int
+	scale  float64
+	w, h   int
+	plane  []uint8
+	box    []uint16
+	off    *steeredOffsets
+	pm, bm rect
 	// The columns' source pixels and weights (halfStep's for a level
 	// after the first, enlarge's for an enlarged first level) and the
 	// source rows a row.
@@ -65,13 +65,14 @@ type pyrLevel struct {
 
 var pyramidPool = sync.Pool{New: func() any { return new(pyramidBufs) }}
 
-// rowBlock is the granularity, in rows, of the bands made: a request is
+// growBlock is the granularity, in pixels, of what is made: a request is
 // rounded out to it, so that a logo's keypoints, asked for in any order,
-// extend a level's band a few dozen times rather than once a row
-// (BenchmarkDenseVerify: 3.4–3.7 ms at 4 or 8 rows, 4.1–4.9 at 16,
-// 5.4–6.0 at 32, 6.0–6.4 at 64: rows made and not needed cost more than
-// the extensions).
-const rowBlock = 8
+// extend a level's made rectangle a few dozen times rather than once a
+// pixel (BenchmarkDenseVerify, whole rows: 3.4–3.7 ms at 4 or 8 rows,
+// 4.1–4.9 at 16, 5.4–6.0 at 32, 6.0–6.4 at 64; rectangles: 1.9 at 4, 2.1–2.2
+// at 8, 2.8–2.9 at 16: pixels made and not needed cost more than the
+// extensions).
+const growBlock = 4
 
 // newPyramid lays out, over pooled memory, the pyramid Extractor.Listing
 // extracts from the working plane g (unit image pixels a pixel): g
@@ -127,7 +128,7 @@ func newPyramid(g gray, levels int, unit float64, upsample bool) *pyramid {
 		l.off.set(d.w)
 		switch {
 		case k == 0 && !upsample:
-			l.plane, l.pLo, l.pHi, l.sourceFull = g.pix, 0, d.h, true
+			l.plane, l.pm, l.sourceFull = g.pix, rect{0, 0, d.w, d.h}, true
 			continue
 		default:
 			l.plane = b.plane[atP : atP+d.w*d.h]
@@ -148,81 +149,93 @@ func newPyramid(g gray, levels int, unit float64, upsample bool) *pyramid {
 	return p
 }
 
-// band returns the rows of [a, b) not yet in [lo, hi) once [a, b) is
-// rounded out to rowBlock and clipped to [0, h), as at most two strips,
-// and the band made then.
-func band(a, b, lo, hi, h int) (strips [2][2]int, n, newLo, newHi int) {
-	a = max(a/rowBlock*rowBlock, 0)
-	b = min((b+rowBlock-1)/rowBlock*rowBlock, h)
-	if a >= b {
-		return strips, 0, lo, hi
-	}
-	if lo >= hi {
-		strips[0] = [2]int{a, b}
-		return strips, 1, a, b
-	}
-	if a >= lo && b <= hi {
-		return strips, 0, lo, hi
-	}
-	// The band stays one run of rows: what lies between is made too.
-	newLo, newHi = min(a, lo), max(b, hi)
-	if newLo < lo {
-		strips[n] = [2]int{newLo, lo}
-		n++
-	}
-	if newHi > hi {
-		strips[n] = [2]int{hi, newHi}
-		n++
-	}
-	return strips, n, newLo, newHi
+// rect is the pixels [x0, x1) × [y0, y1) of a level (empty when x0 ≥ x1
+// or y0 ≥ y1).
+type rect struct{ x0, y0, x1, y1 int }
+
+func (r rect) empty() bool { return r.x0 >= r.x1 || r.y0 >= r.y1 }
+
+func (r rect) contains(q rect) bool {
+	return !r.empty() && q.x0 >= r.x0 && q.y0 >= r.y0 && q.x1 <= r.x1 && q.y1 <= r.y1
 }
 
-// planeRows makes rows [a, b) of level k's plane.
-func (p *pyramid) planeRows(k, a, b int) {
+// grow returns the parts (at most 4) of the rectangle made once q,
+// rounded out to growBlock and clipped to lim, is added to the made
+// rectangle r, and that rectangle: r and q's bounding box (what lies
+// between them is made too, so that a level's made pixels stay one
+// rectangle).
+func grow(r, q, lim rect) (parts [4]rect, n int, u rect) {
+	q = rect{max(q.x0/growBlock*growBlock, lim.x0), max(q.y0/growBlock*growBlock, lim.y0),
+		min((q.x1+growBlock-1)/growBlock*growBlock, lim.x1), min((q.y1+growBlock-1)/growBlock*growBlock, lim.y1)}
+	if q.empty() || r.contains(q) {
+		return parts, 0, r
+	}
+	if r.empty() {
+		parts[0] = q
+		return parts, 1, q
+	}
+	u = rect{min(r.x0, q.x0), min(r.y0, q.y0), max(r.x1, q.x1), max(r.y1, q.y1)}
+	for _, p := range [4]rect{
+		{u.x0, u.y0, u.x1, r.y0}, // above r
+		{u.x0, r.y1, u.x1, u.y1}, // below
+		{u.x0, r.y0, r.x0, r.y1}, // left of r
+		{r.x1, r.y0, u.x1, r.y1}, // right
+	} {
+		if !p.empty() {
+			parts[n] = p
+			n++
+		}
+	}
+	return parts, n, u
+}
+
+// planeRect makes level k's plane over q.
+func (p *pyramid) planeRect(k int, q rect) {
 	l := &p.levels[k]
 	if l.sourceFull {
 		return
 	}
-	strips, n, lo, hi := band(a, b, l.pLo, l.pHi, l.h)
-	for _, s := range strips[:n] {
+	parts, n, u := grow(l.pm, q, rect{0, 0, l.w, l.h})
+	for _, r := range parts[:n] {
 		if k == 0 {
-			enlargeRows(p.base, gray{l.w, l.h, l.plane}, &l.en, l.fy, s[0], s[1], &p.rowsF)
+			enlargeRows(p.base, gray{l.w, l.h, l.plane}, &l.en, l.fy, r.y0, r.y1, r.x0, r.x1, &p.rowsF)
 			continue
 		}
 		src := &p.levels[k-1]
-		p.planeRows(k-1, halfStepSource(s[0], l.fy, src.h), halfStepSource(s[1]-1, l.fy, src.h)+2)
-		halfStepRows(gray{src.w, src.h, src.plane}, gray{l.w, l.h, l.plane}, &l.half, l.fy, s[0], s[1], &p.rowsI)
+		p.planeRect(k-1, rect{int(l.half.xs[r.x0]), halfStepSource(r.y0, l.fy, src.h), int(l.half.xs[r.x1-1]) + 2, halfStepSource(r.y1-1, l.fy, src.h) + 2})
+		halfStepRows(gray{src.w, src.h, src.plane}, gray{l.w, l.h, l.plane}, &l.half, l.fy, r.y0, r.y1, r.x0, r.x1, &p.rowsI)
 	}
-	l.pLo, l.pHi = lo, hi
+	l.pm = u
 }
 
-// boxRows makes rows [a, b) of level k's box sums (rows within 2 of an
-// edge hold no sum and are not made).
-func (p *pyramid) boxRows(k, a, b int) {
+// boxRect makes level k's box sums over q (pixels within 2 of an edge
+// hold no sum and are not made).
+func (p *pyramid) boxRect(k int, q rect) {
 	l := &p.levels[k]
-	strips, n, lo, hi := band(a, b, l.bLo, l.bHi, l.h)
+	parts, n, u := grow(l.bm, q, rect{2, 2, l.w - 2, l.h - 2})
 	if n == 0 {
 		return
 	}
-	p.planeRows(k, lo-2, hi+2)
+	p.planeRect(k, rect{u.x0 - 2, u.y0 - 2, u.x1 + 2, u.y1 + 2})
 	if cap(p.tmp) < l.w {
 		p.tmp = make([]uint16, l.w)
 	}
-	col := p.tmp[:l.w]
 	w := l.w
-	for _, s := range strips[:n] {
-		for y := max(s[0], 2); y < min(s[1], l.h-2); y++ {
-			// Column sums of 5 rows, then a running sum of 5 of them:
-			// the same integer sums as boxSums.
-			r0, r1, r2, r3, r4 := l.plane[(y-2)*w:][:w], l.plane[(y-1)*w:][:w], l.plane[y*w:][:w], l.plane[(y+1)*w:][:w], l.plane[(y+2)*w:][:w]
+	for _, r := range parts[:n] {
+		// Column sums of 5 rows over the part's columns and 2 each
+		// side, then a running sum of 5 of them: the same integer sums
+		// as boxSums.
+		col := p.tmp[:r.x1-r.x0+4]
+		for y := r.y0; y < r.y1; y++ {
+			at := r.x0 - 2
+			r0, r1, r2, r3, r4 := l.plane[(y-2)*w+at:][:len(col)], l.plane[(y-1)*w+at:][:len(col)], l.plane[y*w+at:][:len(col)], l.plane[(y+1)*w+at:][:len(col)], l.plane[(y+2)*w+at:][:len(col)]
 			for x := range col {
 				col[x] = uint16(r0[x]) + uint16(r1[x]) + uint16(r2[x]) + uint16(r3[x]) + uint16(r4[x])
 			}
-			out := l.box[y*w:][:w]
-			out[0], out[1], out[w-2], out[w-1] = 0, 0, 0, 0
+			out := l.box[y*w+r.x0:][:r.x1-r.x0]
 			sum := col[0] + col[1] + col[2] + col[3] + col[4]
-			out[2] = sum
-			o := out[3 : w-2]
+			out[0] = sum
+			o := out[1:]
 			in, gone := col[5:][:len(o)], col[:len(o)]
 			for x := range o {
 				sum += in[x] - gone[x]
@@ -230,11 +243,11 @@ func (p *pyramid) boxRows(k, a, b int) {
 			}
 		}
 	}
-	l.bLo, l.bHi = lo, hi
+	l.bm = u
 }
 
-// Describe is pixels.Describe: the level nearest scale, its box rows
-// about y made if they are not yet.
+// Describe is pixels.Describe: the level nearest scale, its box sums
+// about (x, y) made if they are not yet.
 func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
 	best, bd := -1, math.Log(1.4)
 	for i, l := range p.levels {
@@ -250,8 +263,8 @@ func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, boo
 	if lx < border || ly < border || lx >= l.w-border || ly >= l.h-border {
 		return matchers.Descriptor{}, false
 	}
-	if ly-border < l.bLo || ly+border >= l.bHi {
-		p.boxRows(best, ly-border, ly+border+1)
+	if q := (rect{lx - border, ly - border, lx + border + 1, ly + border + 1}); !l.bm.contains(q) {
+		p.boxRect(best, q)
 	}
 	return describe(l.box, l.off, ly*l.w+lx, angle), true
 }
@@ -268,7 +281,7 @@ func (p *pyramid) Release() {
 // pixels is what a listing image's features keep for dense verification
 // (matchers.Pixels): a copy of the extraction's working plane, from
 // which the pyramid's levels are made, as the extraction made them, on
-// the first Describe and row band by row band after (see pyramid). Most
+// the first Describe and a rectangle at a time after (see pyramid). Most
 // photos have no fit to check, and for those the features keep 1 byte a
 // pixel of the image instead of 3 a pixel of every level, and nothing is
 // computed. Describe is for one goroutine at a time (the matcher checks

@@ -67,9 +67,10 @@ func describeWhole(levels []refLevel, x, y, scale, angle float64) (matchers.Desc
 }
 
 // TestPyramidRowsMatchWhole: descriptors taken anywhere, at any scale and
-// angle, in any order (bands extended up, down and across gaps), from the
-// pyramid made a band of rows at a time are those of the whole pyramid,
-// with and without the enlarged level, on a photo and on odd sizes.
+// angle, in any order (the made rectangle extended up, down, sideways
+// and across gaps), from the pyramid made a rectangle at a time are those
+// of the whole pyramid, with and without the enlarged level, on a photo
+// and on odd sizes.
 func TestPyramidRowsMatchWhole(t *testing.T) {
 	logos := inventLogos(t, 21, 1)
 	img, _ := generate.LogoScene(rand.New(rand.NewPCG(9, 2)), logos.imgs[0], generate.SceneOptions{})
@@ -117,15 +118,16 @@ func TestPyramidRowsMatchWhole(t *testing.T) {
 		if described < 1000 {
 			t.Errorf("%s: only %d of 3000 patches described", c.name, described)
 		}
-		// A band, not the whole: after one patch, most rows of the
-		// largest level are not made.
+		// A patch's surroundings, not the whole: after one patch, most
+		// of the largest level is not made.
 		p.Release()
 		q := newPyramid(c.g, 4, c.unit, c.upsample)
 		l0 := q.levels[0]
 		if _, ok := q.Describe(W/2, H/2, l0.scale, 0); ok {
 			l := q.levels[0]
-			if made := l.bHi - l.bLo; made > 2*border+2*rowBlock+1 {
-				t.Errorf("%s: one patch made %d box rows of %d", c.name, made, l.h)
+			side := 2*border + 2*growBlock + 1
+			if w, h := l.bm.x1-l.bm.x0, l.bm.y1-l.bm.y0; w > side || h > side {
+				t.Errorf("%s: one patch made %d×%d box sums of %d×%d", c.name, w, h, l.w, l.h)
 			}
 		}
 		q.Release()
