@@ -29,7 +29,7 @@ type pyramid struct {
 	// working copy itself otherwise.
 	base     gray
 	upsample bool
-	// tmp is a row of column sums for boxRows; rowsF and rowsI the rows
+	// tmp is a row of column sums for boxRect; rowsF and rowsI the rows
 	// enlargeRows and halfStepRows interpolate across.
 	tmp   []uint16
 	rowsF [2][]float64
@@ -126,14 +126,12 @@ func newPyramid(g gray, levels int, unit float64, upsample bool) *pyramid {
 		atB += d.w * d.h
 		l.off = b.offs[k]
 		l.off.set(d.w)
-		switch {
-		case k == 0 && !upsample:
+		if k == 0 && !upsample {
 			l.plane, l.pm, l.sourceFull = g.pix, rect{0, 0, d.w, d.h}, true
 			continue
-		default:
-			l.plane = b.plane[atP : atP+d.w*d.h]
-			atP += d.w * d.h
 		}
+		l.plane = b.plane[atP : atP+d.w*d.h]
+		atP += d.w * d.h
 		src := g
 		if k > 0 {
 			src = gray{w: ds[k-1].w, h: ds[k-1].h}
