@@ -132,4 +132,11 @@ func TestPyramidRowsMatchWhole(t *testing.T) {
 		}
 		q.Release()
 	}
+	// A plane too small for any level describes nothing and makes
+	// nothing.
+	tiny := newPyramid(noise(30, 30), 4, 1, true)
+	defer tiny.Release()
+	if _, ok := tiny.Describe(15, 15, 1, 0); ok || len(tiny.levels) != 0 {
+		t.Errorf("a 30×30 plane (39×39 enlarged): %d levels, a patch described: %v", len(tiny.levels), ok)
+	}
 }
