@@ -467,9 +467,12 @@ func TestBrowser(t *testing.T) {
 		target := ids[3]
 		b.do(chromedp.Focus(chromedp.CSS("main")), ctrlK, chromedp.WaitVisible(chromedp.CSS("#palette-q")), chromedp.SendKeys(chromedp.CSS("#palette-q"), target))
 		b.do(chromedp.WaitVisible(chromedp.CSS(`#palette-list li[aria-selected=true]`)))
-		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.eval(`(document.querySelector('#palette-list li') || {}).textContent || ''`), target); {
+		// The list shown is the answer to the whole id typed (data-q), not
+		// to a part of it or to the empty palette.
+		for deadline := time.Now().Add(10 * time.Second); b.eval(`document.getElementById('palette-list').getAttribute('data-q') || ''`) != target ||
+			!strings.Contains(b.eval(`(document.querySelector('#palette-list li') || {}).textContent || ''`), target); {
 			if time.Now().After(deadline) {
-				t.Fatalf("no entry for %s: %s", target, b.eval(`document.getElementById('palette-list').textContent`))
+				t.Fatalf("no entry for %s: %s (answer to %q)", target, b.eval(`document.getElementById('palette-list').textContent`), b.eval(`document.getElementById('palette-list').getAttribute('data-q') || ''`))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -478,6 +481,9 @@ func TestBrowser(t *testing.T) {
 		}
 		b.key(kb.ArrowDown)
 		b.key(kb.ArrowUp)
+		if a := b.eval(`document.activeElement.id`); a != "palette-q" {
+			t.Errorf("before Enter the focus is on %q, want the palette's input", a)
+		}
 		b.navigates(chromedp.KeyEvent(kb.Enter))
 		if loc := b.eval(`location.pathname`); loc != "/complaints/"+target {
 			t.Errorf("Enter went to %s, want /complaints/%s", loc, target)

@@ -229,8 +229,9 @@
         if (mine !== seq) return; // a later lookup is on its way
         items = (data.items || []).concat(pageActions(q.toLowerCase()));
         render();
+        list.setAttribute("data-q", q);
       })
-      .catch(function () { if (mine === seq) { items = pageActions(q.toLowerCase()); render(); } })
+      .catch(function () { if (mine === seq) { items = pageActions(q.toLowerCase()); render(); list.setAttribute("data-q", q); } })
       .then(function () { if (mine === seq) pending = null; });
     return pending;
   }
@@ -238,8 +239,16 @@
   function go(i) {
     var it = items[i];
     if (!it) return;
+    if (it.href) {
+      // Leaving the page: the focus is not given back, so that the rest
+      // of the keystroke (Enter's keypress) cannot reach the element it
+      // came from (a filter field would submit its form instead).
+      back = null;
+      dlg.close();
+      location.href = it.href;
+      return;
+    }
     dlg.close();
-    if (it.href) { location.href = it.href; return; }
     if (it.el) {
       // A form with required fields asks for them rather than submitting.
       var form = it.el.form || it.el.closest("form");
@@ -254,6 +263,7 @@
     input.value = "";
     items = [];
     list.textContent = "";
+    list.removeAttribute("data-q");
     dlg.showModal();
     input.focus();
     lookup();
