@@ -133,8 +133,7 @@
 //     diagonal of the similarity), and at each logo keypoint's place a
 //     descriptor is taken from the photo's pyramid (made again, as the
 //     extraction made it, from the working plane the features keep,
-//     ExtractorOptions.Pixels, a band of rows at a time: only the rows
-//     the logo's places need), steered and scaled by the pose; the share of the logo's positions within 40 bits must reach
+//     ExtractorOptions.Pixels, only around the logo's places), steered and scaled by the pose; the share of the logo's positions within 40 bits must reach
 //     MinDenseShare. It needs no corner in the photo, and a look-alike
 //     whose name differs is confirmed only where the two share a part
 //     (docs/BENCHMARKS.md, "Dense verification"). That confirmation
@@ -202,8 +201,8 @@
 // listing whose features it computes). A photo with a fit to check
 // lays out its pyramid's planes and box sums (3 bytes per pixel of every
 // level but the working plane's own: about 7.4 MB with the enlarged
-// level, plus 61 KB of sampling offsets per level) and makes the rows
-// its fits need, pooled, given back on release.
+// level, plus 61 KB of sampling offsets per level) and makes the part of
+// each level its fits need, pooled, given back on release.
 // A query's
 // working memory (per-logo stamps, counts and bounds, the pairs found, the
 // vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair

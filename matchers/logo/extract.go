@@ -58,7 +58,7 @@ type ExtractorOptions struct {
 	// Pixels, for the matcher's dense verification of a fit
 	// (Options.MinDenseShare): the pyramid's planes and box sums are
 	// made again from it, as the extraction made them, only for a photo
-	// with a fit to check and only the bands of rows its fits need
+	// with a fit to check and only the part of each level its fits need
 	// (about 7.4 MB laid out, pooled); the caller releases them once the
 	// listing is matched (matchers.ReleasePixels). Off, features are as
 	// before and a fit is not checked densely.
@@ -175,7 +175,7 @@ func (e *Extractor) Logo(img *image.Gray) (*matchers.Features, error) {
 // pyramid's first level, in a plane from enlargedPool that the caller
 // puts back (buf) once done with it.
 func enlarged(g gray) (up gray, buf *[]uint8) {
-	w, h := int(math.Round(float64(g.w)*scaleStep)), int(math.Round(float64(g.h)*scaleStep))
+	w, h := enlargedSize(g.w, g.h)
 	buf = enlargedPool.Get().(*[]uint8)
 	if cap(*buf) < w*h {
 		*buf = make([]uint8, w*h)

@@ -212,8 +212,8 @@ type rowPair[T any] struct {
 }
 
 // newRowPair returns a rowPair holding no row, its rows in buf when buf
-// is not nil (grown to w if need be; a pyramid making a band of rows at
-// a time reuses them), else in rows of its own.
+// is not nil (grown to w if need be; a pyramid making a part of a level
+// at a time reuses them), else in rows of its own.
 func newRowPair[T any](w int, fill func(dst []T, sy int), buf *[2][]T) *rowPair[T] {
 	if buf == nil {
 		buf = new([2][]T)
@@ -640,6 +640,34 @@ type orbScratch struct {
 
 var orbPool = sync.Pool{New: func() any { return new(orbScratch) }}
 
+// levelCount is how many of levels pyramid levels a w×h first level
+// has room for: a level needs a patch and its border (padded, a logo's
+// pyramid, surrounded by its own edge, goes on down to 24 pixels).
+// Extraction and the matcher's pyramid (newPyramid) count alike.
+func levelCount(w, h, levels int, padded bool) int {
+	n := 0
+	for ; n < levels; n++ {
+		s := math.Pow(scaleStep, float64(n))
+		if side := float64(min(w, h)) / s; side < 2*border+8 && !padded || side < 24 {
+			break
+		}
+	}
+	return n
+}
+
+// levelSize is the size of level k of a pyramid whose first level is
+// w×h, each level scaleStep times smaller than the one before.
+func levelSize(w, h, k int) (int, int) {
+	s := math.Pow(scaleStep, float64(k))
+	return int(math.Round(float64(w) / s)), int(math.Round(float64(h) / s))
+}
+
+// enlargedSize is the size of a w×h plane enlarged scaleStep times, a
+// listing pyramid's first level.
+func enlargedSize(w, h int) (int, int) {
+	return int(math.Round(float64(w) * scaleStep)), int(math.Round(float64(h) * scaleStep))
+}
+
 // extract computes the features of g over levels pyramid levels (fewer if
 // the image gets smaller than a patch), at most maxPts keypoints in all,
 // shared between levels in proportion to weight(level). Coordinates are
@@ -649,14 +677,10 @@ var orbPool = sync.Pool{New: func() any { return new(orbScratch) }}
 // listing image is not padded: its edges are not a logo's).
 func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, unit float64, padded bool) *matchers.Features {
 	f := &matchers.Features{W: int(math.Round(float64(g.w) * unit)), H: int(math.Round(float64(g.h) * unit))}
+	n := levelCount(g.w, g.h, levels, padded)
 	var total float64
-	n := 0
-	for ; n < levels; n++ {
-		s := math.Pow(scaleStep, float64(n))
-		if side := float64(min(g.w, g.h)) / s; side < 2*border+8 && !padded || side < 24 {
-			break
-		}
-		total += weight(n)
+	for k := range n {
+		total += weight(k)
 	}
 	sc := orbPool.Get().(*orbScratch)
 	defer orbPool.Put(sc)
@@ -670,7 +694,8 @@ func extract(g gray, levels, maxPts, threshold int, weight func(int) float64, un
 			// Each level from the one before, bilinear: a step of 1.3
 			// hardly aliases, and it costs a quarter of the box filter.
 			// The two buffers alternate: a level is made from the last.
-			lv = halfStep(prev, int(math.Round(float64(g.w)/s)), int(math.Round(float64(g.h)/s)), sc.level[k&1])
+			w, h := levelSize(g.w, g.h, k)
+			lv = halfStep(prev, w, h, sc.level[k&1])
 			sc.level[k&1] = lv.pix[:cap(lv.pix)]
 		}
 		prev = lv

@@ -24,11 +24,9 @@ import (
 type pyramid struct {
 	levels []pyrLevel
 	bufs   *pyramidBufs
-	// base is the plane level 0 is made from when upsample (the
-	// working copy, enlarged 1.3 times into level 0); level 0 is the
-	// working copy itself otherwise.
-	base     gray
-	upsample bool
+	// base is the working copy: level 0 itself, or what level 0 is
+	// enlarged from (1.3 times).
+	base gray
 	// tmp is a row of column sums for boxRect; rowsF and rowsI the rows
 	// enlargeRows and halfStepRows interpolate across.
 	tmp   []uint16
@@ -80,25 +78,17 @@ const growBlock = 4
 // before, as extract makes them. No row is made yet.
 func newPyramid(g gray, levels int, unit float64, upsample bool) *pyramid {
 	b := pyramidPool.Get().(*pyramidBufs)
-	p := &pyramid{bufs: b, base: g, upsample: upsample}
-	top := g
+	p := &pyramid{bufs: b, base: g}
+	tw, th := g.w, g.h
 	if upsample {
 		unit /= scaleStep
-		top = gray{w: int(math.Round(float64(g.w) * scaleStep)), h: int(math.Round(float64(g.h) * scaleStep))}
+		tw, th = enlargedSize(g.w, g.h)
 		levels++
 	}
 	type dims struct{ w, h int }
-	var ds []dims
-	for k := range levels {
-		s := math.Pow(scaleStep, float64(k))
-		if side := float64(min(top.w, top.h)) / s; side < 2*border+8 {
-			break
-		}
-		if k == 0 {
-			ds = append(ds, dims{top.w, top.h})
-			continue
-		}
-		ds = append(ds, dims{int(math.Round(float64(top.w) / s)), int(math.Round(float64(top.h) / s))})
+	ds := make([]dims, levelCount(tw, th, levels, false))
+	for k := range ds {
+		ds[k].w, ds[k].h = levelSize(tw, th, k)
 	}
 	nb, np := 0, 0
 	for k, d := range ds {

@@ -162,6 +162,7 @@
 // lists only what the user may open; this page's actions are its own
 // buttons. A combobox over a listbox, the active option named by
 // aria-activedescendant; Escape closes and focus goes back where it was.
+// The list's data-q names the query it answers (what a test waits for).
 (function () {
   "use strict";
   var dlg = document.getElementById("palette");
