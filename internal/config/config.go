@@ -337,9 +337,9 @@ type Detection struct {
 // Logo configures logo detection inside sellers' own photos
 // (matchers/logo). It is off by default: it costs a feature pass and a
 // look-up per listing image (about 30 ms more CPU per listing at 1,000
-// logos, 20 ms with a shortlist of 32 and a margin of 6, so image
-// throughput falls from 250–290 to 54–71 listings/s on 2 cores;
-// docs/BENCHMARKS.md, 2026-12-03 15:42) and its
+// logos with the defaults, 40 ms in one stage, so image throughput falls
+// from ~200 to 49 listings/s on 2 cores, 40/s in one stage;
+// docs/BENCHMARKS.md, "Two stages by default", 2026-12-04) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
 // where logos in sellers' photos matter more than image throughput.
@@ -354,8 +354,6 @@ type Logo struct {
 	MinCoverage float64 `yaml:"min_coverage"`
 	// MinDistinct is the least summed distinctiveness of a fit's
 	// inliers (logo.Options.MinDistinct; 0: the measured default, 1.0).
-	// With Shortlist, whose pairs weigh more, 2 cuts the false matches
-	// (docs/BENCHMARKS.md).
 	MinDistinct float64 `yaml:"min_distinct"`
 	// MinPartialCoverage is the least coverage of a partly seen logo
 	// (logo.Options.MinPartialCoverage; 0: the measured default, 0.1;
@@ -434,11 +432,16 @@ type Logo struct {
 	// of the photo's width (fixtures' logo_in_photo recall 0.767 instead
 	// of 0.80; docs/BENCHMARKS.md).
 	FastFeatures bool `yaml:"fast_features"`
-	// Shortlist, when positive, matches in two stages
-	// (logo.Options.Shortlist): this many logos are shortlisted from
-	// ShortlistTables of the index's 16 tables (0: 4), then paired
-	// with the photo alone; 0 matches in one stage against every logo.
-	// Cost and recall per setting: docs/BENCHMARKS.md.
+	// Shortlist is how many logos two-stage matching pairs a photo with
+	// (logo.Options.Shortlist; 0: the default, 64; -1: one stage, every
+	// logo paired, which 0 meant before 2026-12-04): that many logos
+	// are shortlisted from ShortlistTables of the index's 16 tables (0:
+	// 4), then paired with the photo alone, and the fits that can be
+	// kept weighed against the whole index. At 1,000 drawn logos it
+	// costs about a third of one stage's matching for the same curve
+	// within the RANSAC seed's spread; with no more logos indexed than
+	// the shortlist holds, matching is one stage. Cost and recall per
+	// setting: docs/BENCHMARKS.md ("Two stages by default").
 	Shortlist       int `yaml:"shortlist"`
 	ShortlistTables int `yaml:"shortlist_tables"`
 	// ShortlistNearest is how many nearest logos each listing
@@ -446,11 +449,11 @@ type Logo struct {
 	// (logo.Options.ShortlistNearest; 0: 16; -1: every logo, as before
 	// the key): 16 cost ~40% less matching CPU with the same curve.
 	ShortlistNearest int `yaml:"shortlist_nearest"`
-	// ShortlistMargin, when positive, keeps the shortlist stage's votes
-	// to the logos within this many bits of a listing descriptor's
-	// nearest (logo.Options.ShortlistMargin; 0: off): 6 costs a fifth
-	// less matching for a curve better at low false-match rates and
-	// lower at 4–5%.
+	// ShortlistMargin keeps the shortlist stage's votes to the logos
+	// within this many bits of a listing descriptor's nearest
+	// (logo.Options.ShortlistMargin; 0: the default, 6; -1: none, the
+	// ratio test's reach, which 0 meant before 2026-12-04): 6 costs a
+	// fifth less matching than none.
 	ShortlistMargin int `yaml:"shortlist_margin"`
 	// MaxImages is how many of a listing's images, from the first, logo
 	// detection looks at (0: the default, 4; negative: every image, up
@@ -722,12 +725,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.rival_dense_margin: %g needs min_dense_share on (0 or positive), got %g", d.Logo.RivalDenseMargin, d.Logo.MinDenseShare)
 	case d.Logo.MinDenseEvenness > 0 && d.Logo.MinDenseShare < 0:
 		return fmt.Errorf("detection.logo.min_dense_evenness: %g needs min_dense_share on (0 or positive), got %g", d.Logo.MinDenseEvenness, d.Logo.MinDenseShare)
-	case d.Logo.Shortlist < 0:
-		return fmt.Errorf("detection.logo.shortlist: must be 0 (one stage) or positive, got %d", d.Logo.Shortlist)
+	case d.Logo.Shortlist < -1:
+		return fmt.Errorf("detection.logo.shortlist: must be -1 (one stage), 0 (the default, 64) or positive, got %d", d.Logo.Shortlist)
 	case d.Logo.ShortlistTables < 0 || d.Logo.ShortlistTables > 16:
 		return fmt.Errorf("detection.logo.shortlist_tables: must be in [0, 16], got %d", d.Logo.ShortlistTables)
-	case d.Logo.ShortlistMargin < 0 || d.Logo.ShortlistMargin > 128:
-		return fmt.Errorf("detection.logo.shortlist_margin: must be in [0, 128] bits, got %d", d.Logo.ShortlistMargin)
+	case d.Logo.ShortlistMargin < -1 || d.Logo.ShortlistMargin > 128:
+		return fmt.Errorf("detection.logo.shortlist_margin: must be -1 (none), 0 (the default, 6) or up to 128 bits, got %d", d.Logo.ShortlistMargin)
 	case d.Logo.ShortlistNearest < -1:
 		return fmt.Errorf("detection.logo.shortlist_nearest: must be -1 (every logo), 0 (the default) or positive, got %d", d.Logo.ShortlistNearest)
 	case d.Text.FuzzyMinRunes < 3:

@@ -71,9 +71,9 @@ func TestLoadBad(t *testing.T) {
 		"sweep_group":  "sweep.group_id: \"markwatch-detector\" is also kafka.group_id",
 		"membership":   "kafka.membership: want \"static\" or \"kafka-go\" (deprecated), got \"eager\"",
 		// logo_*: logo detection.
-		"logo_shortlist":         "detection.logo.shortlist: must be 0",
+		"logo_shortlist":         "detection.logo.shortlist: must be -1 (one stage)",
 		"logo_shortlist_tables":  "detection.logo.shortlist_tables: must be in [0, 16], got 17",
-		"logo_shortlist_margin":  "detection.logo.shortlist_margin: must be in [0, 128] bits, got 129",
+		"logo_shortlist_margin":  "detection.logo.shortlist_margin: must be -1 (none), 0 (the default, 6) or up to 128 bits, got 129",
 		"logo_shortlist_nearest": "detection.logo.shortlist_nearest: must be -1 (every logo), 0 (the default) or positive, got -2",
 		"logo_min_distinct":      "detection.logo.min_distinct: must be 0",
 		"logo_min_partial":       "detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got 0.3",

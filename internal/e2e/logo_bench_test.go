@@ -33,8 +33,9 @@ import (
 // BenchmarkStreamImageLogo measures listings per second end to end through
 // the real broker for listings with one 800×800 JPEG each, with logo
 // detection off and on (detection.logo.enabled; 1,000 logos indexed, on
-// the marks topic beside the 40 fixture marks), in one stage and in two
-// (detection.logo.shortlist 32, shortlist_margin 6). Unlike BenchmarkStreamImage
+// the marks topic beside the 40 fixture marks): with the defaults (two
+// stages, 64 logos shortlisted), in one stage (detection.logo.shortlist
+// -1) and with 32 logos shortlisted. Unlike BenchmarkStreamImage
 // every image is a picture of its own: a generated seller's photo
 // (fixtures/generate.SellerPhoto), one in ten with one of the indexed
 // logos on it, JPEG quality 85, never served twice, so no cache spares a
@@ -56,7 +57,11 @@ func BenchmarkStreamImageLogo(b *testing.B) {
 		on                bool
 		shortlist, margin int
 	}{
+		// The defaults: two stages, 64 logos shortlisted within 6 bits
+		// of the nearest (one stage before 2026-12-04).
 		{"logo_off", false, 0, 0}, {"logo_on_1000", true, 0, 0},
+		// One stage, every logo paired (detection.logo.shortlist -1).
+		{"logo_on_1000_one_stage", true, -1, 0},
 		// The cheapest matching measured (docs/BENCHMARKS.md, h-lspeed):
 		// two stages, 32 logos shortlisted within 6 bits of the nearest.
 		{"logo_on_1000_shortlist32", true, 32, 6},

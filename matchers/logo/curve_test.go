@@ -151,9 +151,9 @@ func TestLogoCurve(t *testing.T) {
 	fmt.Fprintf(&b, "# features and matching %.1f cpu-ms per photo over %d seeds (shortlist %d of %d tables, %d nearest, margin %d)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), seeds, ms[0].o.Shortlist, ms[0].o.ShortlistTables, ms[0].o.ShortlistNearest, ms[0].o.ShortlistMargin)
 	for seed := range seeds {
 		posFits, negFits := allPos[seed], allNeg[seed]
-		if seed == 0 && os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
-			dump(t, posFits, pos, "pos")
-			dump(t, negFits, neg, "neg")
+		if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
+			dump(t, posFits, pos, fmt.Sprintf("s%d pos", seed))
+			dump(t, negFits, neg, fmt.Sprintf("s%d neg", seed))
 		}
 		for k, th := range curveThresholds {
 			// Whole detections: partial ones are evidence only in
@@ -220,8 +220,10 @@ func TestLogoCurve(t *testing.T) {
 // logos verified per photo (Options.MaxCandidates).
 func envOptions() Options {
 	n, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_NEAREST"))
-	return Options{Shortlist: envInt("MARKWATCH_LOGO_SHORTLIST", 0), ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0), ShortlistNearest: n,
-		ShortlistMargin: envInt("MARKWATCH_LOGO_SHORTLIST_MARGIN", 0), Iterations: envInt("MARKWATCH_LOGO_ITERATIONS", 0),
+	short, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST"))
+	margin, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_MARGIN"))
+	return Options{Shortlist: short, ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0), ShortlistNearest: n,
+		ShortlistMargin: margin, Iterations: envInt("MARKWATCH_LOGO_ITERATIONS", 0),
 		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0), MaxCandidates: envInt("MARKWATCH_LOGO_CANDIDATES", 0)}
 }
 

@@ -26,25 +26,31 @@
 //     listing descriptor is paired with its nearest descriptor in every
 //     logo that has one within MaxDistance bits and 1/Ratio times the
 //     nearest logo's distance.
-//   - Two-stage matching, optional (Options.Shortlist, off by
-//     default): the listing's descriptors are first looked up in 4 of
+//   - Two-stage matching, the default (Options.Shortlist 64, one stage
+//     when no more logos are indexed than that; -1: one stage always):
+//     the listing's descriptors are first looked up in 4 of
 //     the 16 tables only and the logos ranked by the same pose votes,
 //     each listing descriptor voting for its ShortlistNearest (16)
 //     nearest logos only, not for the ~100 sharing an emblem with it
 //     (the grouping and votes of those pairs were most of the stage's
 //     cost, and the right logos are shortlisted as often), and with
-//     Options.ShortlistMargin only for those within that many bits of
+//     Options.ShortlistMargin (6) only for those within that many bits of
 //     its nearest, the look-ups passing over farther entries;
 //     the Shortlist best of them are then paired with the photo the
 //     other way round, each of their descriptors' 16 keys looked up in
 //     a per-photo table of the photo's own keys (a bit per key of a
 //     table first, since most keys looked up are none of the photo's),
 //     so the second stage costs the shortlisted logos' keypoints × 16
-//     look-ups whatever the number of logos indexed. The ties that weigh a pair (below) count
-//     the shortlisted logos found in the second stage and the others
-//     found in the first, scaled for the tables it did not read. Its
-//     cost and its curve, which is not the one-stage curve, are in
-//     docs/BENCHMARKS.md.
+//     look-ups whatever the number of logos indexed. The ties that weigh
+//     a pair (below) count the shortlisted logos found in the second
+//     stage and the others found in the first, scaled for the tables it
+//     did not read: an estimate, which undercounts the logos sharing an
+//     emblem. So the inliers of a fit that can be kept (MinInliers,
+//     MinPartialCoverage) are weighed again as one stage weighs them,
+//     their listing descriptors looked up in the whole index, once per
+//     photo each (oneStageWeights): a few dozen full look-ups where one
+//     stage makes ~1,200. Cost and curve against one stage:
+//     docs/BENCHMARKS.md, "Two stages by default".
 //   - Pose votes: logos share emblems and typefaces, so the pairs of the
 //     logo shown are drowned among those of a hundred logos sharing its
 //     emblem, and of textures near to some descriptor of every logo. Each

@@ -210,6 +210,8 @@ func hamming(a, b *matchers.Descriptor) int {
 // pair is a listing keypoint matched to a logo keypoint.
 type pair struct {
 	l, r matchers.Keypoint
+	// q is the listing keypoint's position in its features.
+	q    uint32
 	dist int
 	// w is how much the pair says about its logo: 1/n for a listing
 	// descriptor whose near descriptors are in n logos. An emblem or a
@@ -415,67 +417,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 		mg = max(int32(p.margin), tieBits)
 	}
 	for qi := range f.Desc {
-		q := &f.Desc[qi]
-		stamp := uint32(qi + 1)
-		cur := sc.cur[:0]
-		// thr is the distance beyond which a descriptor can no longer
-		// matter, given the nearest found so far (see reach).
-		best, thr := md+1, md
-		for _, t := range p.tabs {
-			k := key(q, t)
-			if bl, bh := ix.inl[t][k], ix.inl[t][k+1]; bl < bh {
-				for i := range ix.big[t][bl:bh] {
-					b := &ix.big[t][bl+uint32(i)]
-					if allow != nil && !allow[b.own] {
-						continue
-					}
-					d := int32(hamming(q, &b.d))
-					if d > thr {
-						continue
-					}
-					cur = sc.take(cur, stamp, hit{q: uint32(qi), e: b.e, logo: b.own, d: d})
-					if d < best {
-						best, thr = d, min(reach(d, md, ratio), d+mg)
-					}
-				}
-				continue
-			}
-			lo, hi := ix.start[t][k], ix.start[t][k+1]
-			if hi-lo > ix.maxBucket {
-				continue
-			}
-			// Two passes: the distances and owners first, whose loads
-			// (a cache miss each) do not depend on one another, so the
-			// processor overlaps them; then the entries in order, as one
-			// pass would take them.
-			ents := ix.ent[t][lo:hi]
-			dist, own := sc.dist[:len(ents)], sc.own[:len(ents)]
-			if allow == nil {
-				for j, e := range ents {
-					dist[j] = int32(hamming(q, &ix.desc[e]))
-					own[j] = ix.owner[e]
-				}
-			} else {
-				// The owner first: a logo not shortlisted costs no
-				// descriptor load.
-				for j, e := range ents {
-					o := ix.owner[e]
-					own[j], dist[j] = o, md+1
-					if allow[o] {
-						dist[j] = int32(hamming(q, &ix.desc[e]))
-					}
-				}
-			}
-			for j, d := range dist {
-				if d > thr {
-					continue
-				}
-				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: ents[j], logo: own[j], d: d})
-				if d < best {
-					best, thr = d, min(reach(d, md, ratio), d+mg)
-				}
-			}
-		}
+		cur, best := ix.nearLogos(sc, sc.cur[:0], &f.Desc[qi], qi, p.tabs, allow, md, mg, ratio)
 		sc.cur = cur
 		lim := int32(float64(best) / ratio)
 		n := 0
@@ -512,6 +454,75 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 	// is not taken for this one's.
 	clear(sc.stamp)
 	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.noPairs)
+}
+
+// nearLogos reads the tables tabs for listing descriptor q (the qi-th)
+// and returns its hits, one per logo (the logo's nearest descriptor,
+// within reach of the nearest found: reach, and mg bits past it), and the
+// nearest's distance (md+1: none within md). With allow, only the logos
+// it marks are read. The stamps it leaves (qi+1 per logo hit) are the
+// caller's to clear.
+func (ix *index) nearLogos(sc *scratch, cur []hit, q *matchers.Descriptor, qi int, tabs []int, allow []bool, md, mg int32, ratio float64) ([]hit, int32) {
+	stamp := uint32(qi + 1)
+	// thr is the distance beyond which a descriptor can no longer
+	// matter, given the nearest found so far (see reach).
+	best, thr := md+1, md
+	for _, t := range tabs {
+		k := key(q, t)
+		if bl, bh := ix.inl[t][k], ix.inl[t][k+1]; bl < bh {
+			for i := range ix.big[t][bl:bh] {
+				b := &ix.big[t][bl+uint32(i)]
+				if allow != nil && !allow[b.own] {
+					continue
+				}
+				d := int32(hamming(q, &b.d))
+				if d > thr {
+					continue
+				}
+				cur = sc.take(cur, stamp, hit{q: uint32(qi), e: b.e, logo: b.own, d: d})
+				if d < best {
+					best, thr = d, min(reach(d, md, ratio), d+mg)
+				}
+			}
+			continue
+		}
+		lo, hi := ix.start[t][k], ix.start[t][k+1]
+		if hi-lo > ix.maxBucket {
+			continue
+		}
+		// Two passes: the distances and owners first, whose loads (a
+		// cache miss each) do not depend on one another, so the
+		// processor overlaps them; then the entries in order, as one
+		// pass would take them.
+		ents := ix.ent[t][lo:hi]
+		dist, own := sc.dist[:len(ents)], sc.own[:len(ents)]
+		if allow == nil {
+			for j, e := range ents {
+				dist[j] = int32(hamming(q, &ix.desc[e]))
+				own[j] = ix.owner[e]
+			}
+		} else {
+			// The owner first: a logo not shortlisted costs no
+			// descriptor load.
+			for j, e := range ents {
+				o := ix.owner[e]
+				own[j], dist[j] = o, md+1
+				if allow[o] {
+					dist[j] = int32(hamming(q, &ix.desc[e]))
+				}
+			}
+		}
+		for j, d := range dist {
+			if d > thr {
+				continue
+			}
+			cur = sc.take(cur, stamp, hit{q: uint32(qi), e: ents[j], logo: own[j], d: d})
+			if d < best {
+				best, thr = d, min(reach(d, md, ratio), d+mg)
+			}
+		}
+	}
+	return cur, best
 }
 
 // nthNearest is the distance of the n-th nearest of cur (each a distinct
@@ -636,7 +647,7 @@ func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int,
 		}
 		ps := make([]pair, end-begin)
 		for i, h := range sc.byLogo[begin:end] {
-			ps[i] = pair{l: f.Points[h.q], r: ix.pts[h.e], dist: int(h.d), w: h.w}
+			ps[i] = pair{l: f.Points[h.q], r: ix.pts[h.e], q: h.q, dist: int(h.d), w: h.w}
 		}
 		logos, pairs = append(logos, r.logo), append(pairs, ps)
 	}

@@ -139,7 +139,7 @@ func (ix *index) candidatesRef(sc *scratch, bins map[uint32]float32, f *matchers
 		}
 		ps := make([]pair, end-begin)
 		for i, h := range sc.byLogo[begin:end] {
-			ps[i] = pair{l: f.Points[h.q], r: ix.pts[h.e], dist: int(h.d), w: h.w}
+			ps[i] = pair{l: f.Points[h.q], r: ix.pts[h.e], q: h.q, dist: int(h.d), w: h.w}
 		}
 		logos, pairs = append(logos, r.logo), append(pairs, ps)
 	}

@@ -214,16 +214,19 @@ type Options struct {
 	MaxIndexed int
 	// MaxEvidence caps the evidence items of one signal (default 3).
 	MaxEvidence int
-	// Shortlist, when positive, matches in two stages: the listing's
-	// descriptors are first looked up in ShortlistTables of the 16
-	// tables only, and the Shortlist logos whose pairs agree most on one
-	// pose are kept; then the full look-up pairs them with those logos
-	// only (0: one stage, every logo paired). 64 costs about a third of
-	// the one stage's matching at 1,000 drawn logos, half at 10,000
-	// logos (with ShortlistNearest's default), and
-	// keeps the fixtures' logos found; its curve is not the one stage's
-	// (at these thresholds more found and more false matches: raise
-	// MinDistinct to 2). See docs/BENCHMARKS.md for each setting.
+	// Shortlist is how many logos two-stage matching pairs the photo
+	// with (default 64; -1: one stage, every logo paired, the default
+	// before 2026-12-04): the listing's descriptors are first looked up
+	// in ShortlistTables of the 16 tables only, and the Shortlist logos
+	// whose pairs agree most on one pose are kept; then the full look-up
+	// pairs them with those logos only, and the inliers of each fit that
+	// can be kept are weighed as one stage weighs them (their listing
+	// descriptors looked up in the whole index; see oneStageWeights).
+	// With as many logos indexed as Shortlist or fewer, matching is one
+	// stage, which then finds the same. At 1,000 drawn logos 64 costs
+	// about a third of the one stage's matching, for the same curve
+	// within what the RANSAC seed moves (docs/BENCHMARKS.md, "Two stages
+	// by default").
 	Shortlist int
 	// ShortlistTables is how many of the multi-index's 16 tables the
 	// shortlist stage reads (default 4).
@@ -242,11 +245,10 @@ type Options struct {
 	// ShortlistMargin, when positive, also keeps a listing
 	// descriptor's votes in the shortlist stage to the logos within
 	// ShortlistMargin bits of its nearest (at least the 6 bits of a
-	// tie), and its look-ups pass over what is farther (default 0: the
-	// ratio test's reach, twice the nearest's distance). 6 costs about
-	// a fifth less matching on the curve's drawn logos, for a curve a
-	// little higher at low false-match rates and lower at 4–5%
-	// (docs/BENCHMARKS.md, h-lspeed).
+	// tie), and its look-ups pass over what is farther (default 6; -1:
+	// the ratio test's reach, twice the nearest's distance, the default
+	// before 2026-12-04). 6 costs about a fifth less matching on the
+	// curve's drawn logos than no margin (docs/BENCHMARKS.md, h-lspeed).
 	ShortlistMargin int
 }
 
@@ -342,6 +344,12 @@ func (o Options) withDefaults() Options {
 	if o.ShortlistNearest == 0 {
 		o.ShortlistNearest = 16
 	}
+	if o.Shortlist == 0 {
+		o.Shortlist = 64
+	}
+	if o.ShortlistMargin == 0 {
+		o.ShortlistMargin = 6
+	}
 	return o
 }
 
@@ -356,8 +364,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min inliers %d: want 4 or more (0: default)", o.MinInliers)
 	case o.MaxRival < 0 || o.MinDistinct < 0 || o.MinPartialDistinct < 0 || o.MaxCandidates < 0:
 		return fmt.Errorf("logo: max rival %g, min distinct %g, min partial distinct %g, max candidates %d: want ≥ 0", o.MaxRival, o.MinDistinct, o.MinPartialDistinct, o.MaxCandidates)
-	case o.Shortlist < 0 || o.ShortlistTables < 0 || o.ShortlistTables > tables:
-		return fmt.Errorf("logo: shortlist %d of %d tables: want ≥ 0 and 0..%d tables", o.Shortlist, o.ShortlistTables, tables)
+	case o.Shortlist < -1 || o.ShortlistTables < 0 || o.ShortlistTables > tables:
+		return fmt.Errorf("logo: shortlist %d of %d tables: want -1 (one stage), 0 (default) or more, and 0..%d tables", o.Shortlist, o.ShortlistTables, tables)
 	case o.MinEvenness > 1:
 		return fmt.Errorf("logo: min evenness %g: want at most 1 (0: default, negative: not checked)", o.MinEvenness)
 	case o.MinGuidedEvenness > 1:
@@ -374,8 +382,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min dense evenness %g: want at most 1 (0: default, negative: not checked)", o.MinDenseEvenness)
 	case o.MinPartialCoverage > 1 || (o.MinPartialCoverage > 0 && o.MinCoverage > 0 && o.MinPartialCoverage > o.MinCoverage):
 		return fmt.Errorf("logo: min partial coverage %g: want at most 1 and at most min coverage %g", o.MinPartialCoverage, o.MinCoverage)
-	case o.ShortlistMargin < 0 || o.ShortlistMargin > 128:
-		return fmt.Errorf("logo: shortlist margin %d: want 0..128 bits", o.ShortlistMargin)
+	case o.ShortlistMargin < -1 || o.ShortlistMargin > 128:
+		return fmt.Errorf("logo: shortlist margin %d: want -1 (none), 0 (default) or up to 128 bits", o.ShortlistMargin)
 	case o.ShortlistNearest < -1:
 		return fmt.Errorf("logo: shortlist nearest %d: want -1 (every logo), 0 (default) or more", o.ShortlistNearest)
 	case o.Iterations < 0 || o.MaxIterations < 0 || o.MaxIterations > 100_000:
@@ -536,12 +544,30 @@ func (m *Matcher) posedFits(ctx context.Context, img *matchers.ListingImage) ([]
 	var fits []Detection
 	var poses []fitPose
 	var grid *pointGrid
+	var ts *scratch
+	var ties []tieCount
+	defer func() {
+		if ts != nil {
+			clear(ts.stamp)
+			m.pool.Put(ts)
+		}
+	}()
 	for i, id := range logos {
 		lr := m.ix.logos[id]
 		pts := m.ix.pts[lr.first : lr.first+lr.n]
 		fit, ok := verify(pairs[i], lr, pts, scales, f.W, f.H, vp, uint64(id)+m.seed)
 		if !ok {
 			continue
+		}
+		if m.twoStage() && fit.inliers >= m.o.MinInliers && fit.coverage >= m.o.MinPartialCoverage {
+			// A fit that can be kept is weighed as one stage weighs it
+			// (see oneStageWeights).
+			if ties == nil {
+				ts = m.pool.Get().(*scratch)
+				ties = make([]tieCount, len(f.Desc))
+			}
+			m.ix.oneStageWeights(ts, f, pairs[i], fit.inlierIdx, m.o.MaxDistance, m.o.Ratio, ties)
+			_, fit.weight, _ = distinct(pairs[i], fit.inlierIdx, &lr)
 		}
 		if grid == nil {
 			grid = newPointGrid(f)
@@ -692,7 +718,7 @@ func (m *Matcher) rivalDense(f *matchers.Features, fits []Detection, poses []fit
 // one stage or two (see Options.Shortlist).
 func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]pair) {
 	o := &m.o
-	if o.Shortlist <= 0 {
+	if !m.twoStage() {
 		return m.ix.candidates(sc, f, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
 	}
 	pr := probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true, near: max(0, o.ShortlistNearest), margin: o.ShortlistMargin}
@@ -703,6 +729,15 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 	}
 	slices.Sort(short)
 	return m.ix.shortlistPairs(sc, f, short, true, max(1, shortlistTieScale*4/float32(o.ShortlistTables)), o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
+}
+
+// twoStage reports whether m matches in two stages: with a shortlist
+// (Options.Shortlist) smaller than the logos indexed. With as many logos
+// as the shortlist or fewer, every logo would be shortlisted and the
+// second stage would pair the photo with all of them, finding exactly
+// the one stage's pairs and weights after a first stage for nothing.
+func (m *Matcher) twoStage() bool {
+	return m.o.Shortlist > 0 && len(m.ix.logos) > m.o.Shortlist
 }
 
 // shortlistMinPairs is the fewest pairs a logo needs in the shortlist

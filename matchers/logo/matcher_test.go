@@ -61,7 +61,8 @@ func TestOptionsValidate(t *testing.T) {
 		"inliers":   {MinInliers: 2},
 		"widths":    {MinWidth: 0.5, MaxWidth: 0.4},
 		"rival":     {MaxRival: -1},
-		"shortlist": {Shortlist: -1},
+		"shortlist": {Shortlist: -2},
+		"margin":    {ShortlistMargin: -2},
 		"tables":    {Shortlist: 8, ShortlistTables: 17},
 		"partial":   {MinCoverage: 0.2, MinPartialCoverage: 0.3},
 		"partial>1": {MinPartialCoverage: 1.5},
@@ -69,6 +70,10 @@ func TestOptionsValidate(t *testing.T) {
 		if _, err := New(nil, o); err == nil {
 			t.Errorf("%s: accepted %+v", name, o)
 		}
+	}
+	// -1: one stage; no margin.
+	if _, err := New(nil, Options{Shortlist: -1, ShortlistMargin: -1}); err != nil {
+		t.Errorf("one stage refused: %v", err)
 	}
 	logos := inventLogos(t, 31, 6)
 	m, err := New(marksOf(logos), Options{Disabled: true})

@@ -207,3 +207,46 @@ func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint3
 	}
 	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, false)
 }
+
+// tieCount is a listing descriptor's nearest distance over every logo
+// indexed and the number of logos tied with it (within tieBits), as a
+// one-stage query counts them; done once counted.
+type tieCount struct {
+	best, n int32
+	done    bool
+}
+
+// oneStageWeights gives the pairs of ps at idx (a two-stage fit's
+// inliers) the weights a one-stage query gives them (hit.w): 1/n for the
+// n logos of the whole index whose nearest descriptor to the pair's
+// listing descriptor is within tieBits of the nearest, 0 when the pair's
+// own logo is not one of them. The second stage weighs a pair by the
+// shortlisted logos and the ties the first stage saw in a few of the
+// tables, an estimate that undercounts the logos sharing an emblem: a
+// look-alike of an indexed logo, built from its emblem, passed
+// MinDistinct in two stages where one stage rejected it. The whole
+// index is read for the listing descriptors of the fits that can be
+// kept only, each once per photo (memo, indexed by listing descriptor).
+// It leaves stamps in sc (see nearLogos) for the caller to clear.
+func (ix *index) oneStageWeights(sc *scratch, f *matchers.Features, ps []pair, idx []int, maxDist int, ratio float64, memo []tieCount) {
+	md := int32(maxDist)
+	for _, i := range idx {
+		p := &ps[i]
+		tc := &memo[p.q]
+		if !tc.done {
+			cur, best := ix.nearLogos(sc, sc.cur[:0], &f.Desc[p.q], int(p.q), allTables, nil, md, tieBits, ratio)
+			sc.cur = cur
+			n := int32(0)
+			for _, c := range cur {
+				if c.d <= best+tieBits {
+					n++
+				}
+			}
+			*tc = tieCount{best: best, n: n, done: true}
+		}
+		p.w = 0
+		if tc.n > 0 && int32(p.dist) <= tc.best+tieBits {
+			p.w = 1 / float32(tc.n)
+		}
+	}
+}

@@ -347,3 +347,85 @@ func fullFirstStage(t *testing.T, seed uint64, logo int) (ix *index, sc *scratch
 	ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true}, 64, 0.5, 64, shortlistMinPairs, 0.04, 0.8)
 	return ix, sc, f, tabs, append([]hit(nil), sc.hits...), append([]tie(nil), sc.ties...), append([]int32(nil), sc.best1...)
 }
+
+// TestOneStageWeights: the weights oneStageWeights gives a two-stage
+// query's pairs are those a one-stage query gives the same listing
+// descriptor and logo, where the two-stage estimate differs; a pair
+// whose logo is not tied with the nearest weighs nothing.
+func TestOneStageWeights(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generating photos takes seconds")
+	}
+	checked, differed, zero := 0, 0, 0
+	for _, shown := range []int{5, 17} {
+		ix, sc, f, tabs, _, _, _ := fullFirstStage(t, 91, shown)
+		// One stage: every hit's weight, by listing descriptor and logo.
+		ix.candidatesIn(sc, f, probe{tabs: allTables}, 64, 0.5, 64, 1, 0.04, 0.8)
+		type key struct{ q, logo uint32 }
+		want := map[key]hit{}
+		for _, h := range sc.hits {
+			want[key{h.q, h.logo}] = h
+		}
+		// Two stages: 8 logos shortlisted from 4 tables' ties.
+		short, _ := ix.candidatesIn(sc, f, probe{tabs: tabs, noPairs: true, ties: true, near: 16, margin: 6}, 64, 0.5, 8, shortlistMinPairs, 0.04, 0.8)
+		clear(sc.allow)
+		for _, l := range short {
+			sc.allow[l] = true
+		}
+		slices.Sort(short)
+		logos, pairs := ix.shortlistPairs(sc, f, short, true, shortlistTieScale, 64, 0.5, 8, 1, 0.04, 0.8)
+		memo := make([]tieCount, len(f.Desc))
+		for j, ps := range pairs {
+			est := make([]float32, len(ps))
+			idx := make([]int, len(ps))
+			for i := range ps {
+				est[i], idx[i] = ps[i].w, i
+			}
+			ix.oneStageWeights(sc, f, ps, idx, 64, 0.5, memo)
+			for i, p := range ps {
+				h, ok := want[key{p.q, logos[j]}]
+				if !ok || int(h.d) != p.dist {
+					continue
+				}
+				checked++
+				if p.w != h.w {
+					t.Fatalf("logo %d, listing descriptor %d at %d bits: weight %v, one stage %v (estimated %v)", logos[j], p.q, p.dist, p.w, h.w, est[i])
+				}
+				if est[i] != h.w {
+					differed++
+				}
+				if p.w == 0 {
+					zero++
+				}
+			}
+		}
+		clear(sc.stamp)
+	}
+	if checked < 200 || differed == 0 || zero == 0 {
+		t.Errorf("%d pairs checked, %d estimated otherwise, %d weighing nothing: the test shows little", checked, differed, zero)
+	}
+	t.Logf("%d pairs checked, %d estimated otherwise, %d weighing nothing", checked, differed, zero)
+}
+
+// TestTwoStageOverShortlist: two stages run by default, and only when more
+// logos are indexed than the shortlist holds (with fewer, the second
+// stage would pair every logo, as one stage does, after a first stage
+// for nothing); -1 is one stage.
+func TestTwoStageOverShortlist(t *testing.T) {
+	marks := marksOf(inventLogos(t, 31, 6))
+	for _, c := range []struct {
+		o    Options
+		want bool
+	}{{Options{}, false}, {Options{Shortlist: 6}, false}, {Options{Shortlist: 5}, true}, {Options{Shortlist: -1}, false}} {
+		m, err := New(marks, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.twoStage(); got != c.want {
+			t.Errorf("shortlist %d over 6 logos: two stages %v, want %v", c.o.Shortlist, got, c.want)
+		}
+	}
+	if o := (Options{}).withDefaults(); o.Shortlist != 64 || o.ShortlistMargin != 6 {
+		t.Errorf("defaults: shortlist %d, margin %d; want 64 and 6", o.Shortlist, o.ShortlistMargin)
+	}
+}
