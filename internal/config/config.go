@@ -338,7 +338,7 @@ type Detection struct {
 // (matchers/logo). It is off by default: it costs a feature pass and a
 // look-up per listing image (about 30 ms more CPU per listing at 1,000
 // logos with the defaults, 40 ms in one stage, so image throughput falls
-// from ~200 to 49 listings/s on 2 cores, 40/s in one stage;
+// from 200–240 to 49–52 listings/s on 2 cores, 40–47/s in one stage;
 // docs/BENCHMARKS.md, "Two stages by default", 2026-12-04) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
