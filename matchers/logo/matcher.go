@@ -548,7 +548,6 @@ func (m *Matcher) posedFits(ctx context.Context, img *matchers.ListingImage) ([]
 	var ties []tieCount
 	defer func() {
 		if ts != nil {
-			clear(ts.stamp)
 			m.pool.Put(ts)
 		}
 	}()

@@ -227,7 +227,7 @@ type tieCount struct {
 // MinDistinct in two stages where one stage rejected it. The whole
 // index is read for the listing descriptors of the fits that can be
 // kept only, each once per photo (memo, indexed by listing descriptor).
-// It leaves stamps in sc (see nearLogos) for the caller to clear.
+// It leaves sc's stamps clear.
 func (ix *index) oneStageWeights(sc *scratch, f *matchers.Features, ps []pair, idx []int, maxDist int, ratio float64, memo []tieCount) {
 	md := int32(maxDist)
 	for _, i := range idx {
@@ -241,6 +241,9 @@ func (ix *index) oneStageWeights(sc *scratch, f *matchers.Features, ps []pair, i
 				if c.d <= best+tieBits {
 					n++
 				}
+				// The stamps nearLogos left, cleared: the scratch goes
+				// back to the pool as it came.
+				sc.stamp[c.logo] = 0
 			}
 			*tc = tieCount{best: best, n: n, done: true}
 		}

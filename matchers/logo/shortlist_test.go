@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/markwatch/markwatch/fixtures/generate"
@@ -128,7 +129,7 @@ func TestShortlistFindsPlantedLogos(t *testing.T) {
 		photos = append(photos, ex.Listing(lumaOf(t, encodeJPEG(t, img, 60))))
 	}
 	empty := ex.Listing(lumaOf(t, encodeJPEG(t, generate.SellerPhoto(rand.New(rand.NewPCG(63, 0)), 800, 800), 60)))
-	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 64}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8},
+	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 48}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8},
 		{Shortlist: 64, ShortlistNearest: -1}, {Shortlist: 16, ShortlistNearest: 2}, {Shortlist: 32, ShortlistMargin: 6}} {
 		m, err := New(marks, o)
 		if err != nil {
@@ -148,6 +149,37 @@ func TestShortlistFindsPlantedLogos(t *testing.T) {
 			t.Errorf("%s: a photo without a logo matched %v", name, marksIn(ds))
 		}
 	}
+	// Concurrent detections in two stages give what one at a time does:
+	// the scratch the fits are weighed again with (oneStageWeights) is
+	// pooled, and its stamps must be left clear.
+	m, err := New(marks, Options{Shortlist: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]Detection, len(photos))
+	for i, f := range photos {
+		want[i], _ = m.Detect(t.Context(), listingOf(f))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range 3 {
+				i := (g + k) % len(photos)
+				got, err := m.Detect(t.Context(), listingOf(photos[i]))
+				if err != nil || len(got) != len(want[i]) {
+					t.Errorf("photo %d at once: %d detections (%v), alone %d", i, len(got), err, len(want[i]))
+					return
+				}
+				for j := range got {
+					a, b := got[j], want[i][j]
+					if a.Mark != b.Mark || a.Inliers != b.Inliers || a.Distinct != b.Distinct || a.Region != b.Region || a.Partial != b.Partial {
+						t.Errorf("photo %d at once: %+v, alone %+v", i, a, b)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // TestShortlistEdgeCases: no logo, one logo, and logos whose descriptors
@@ -382,6 +414,9 @@ func TestOneStageWeights(t *testing.T) {
 				est[i], idx[i] = ps[i].w, i
 			}
 			ix.oneStageWeights(sc, f, ps, idx, 64, 0.5, memo)
+			if i := slices.IndexFunc(sc.stamp, func(s uint32) bool { return s != 0 }); i >= 0 {
+				t.Fatalf("logo %d's stamp left at %d", i, sc.stamp[i])
+			}
 			for i, p := range ps {
 				h, ok := want[key{p.q, logos[j]}]
 				if !ok || int(h.d) != p.dist {
@@ -399,7 +434,6 @@ func TestOneStageWeights(t *testing.T) {
 				}
 			}
 		}
-		clear(sc.stamp)
 	}
 	if checked < 200 || differed == 0 || zero == 0 {
 		t.Errorf("%d pairs checked, %d estimated otherwise, %d weighing nothing: the test shows little", checked, differed, zero)
