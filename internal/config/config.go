@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"slices"
@@ -338,7 +339,7 @@ type Detection struct {
 // (matchers/logo). It is off by default: it costs a feature pass and a
 // look-up per listing image (about 30 ms more CPU per listing at 1,000
 // logos with the defaults, 40 ms in one stage, so image throughput falls
-// from 200–240 to 49–52 listings/s on 2 cores, 40–47/s in one stage;
+// from 200–250 to 52–72 listings/s on 2 cores, 40–47/s in one stage;
 // docs/BENCHMARKS.md, "Two stages by default", 2026-12-04) and its
 // recall at a low false-match rate is still below the targets
 // (docs/BENCHMARKS.md, "Logo inside a seller's own photo"). Turn it on
@@ -455,6 +456,13 @@ type Logo struct {
 	// ratio test's reach, which 0 meant before 2026-12-04): 6 costs a
 	// fifth less matching than none.
 	ShortlistMargin int `yaml:"shortlist_margin"`
+	// ShortlistMinVotes is the least first-stage score of a shortlisted
+	// logo that the second stage pairs with the photo
+	// (logo.Options.ShortlistMinVotes; 0: the default, min_inliers ×
+	// shortlist_tables / 16, 4 at the defaults; negative: every
+	// shortlisted logo, as before 2026-12-04): about a quarter less CPU
+	// per listing end to end, the curve unchanged.
+	ShortlistMinVotes float64 `yaml:"shortlist_min_votes"`
 	// MaxImages is how many of a listing's images, from the first, logo
 	// detection looks at (0: the default, 4; negative: every image, up
 	// to limits.max_images). Each image costs tens of milliseconds of
@@ -731,6 +739,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.shortlist_tables: must be in [0, 16], got %d", d.Logo.ShortlistTables)
 	case d.Logo.ShortlistMargin < -1 || d.Logo.ShortlistMargin > 128:
 		return fmt.Errorf("detection.logo.shortlist_margin: must be -1 (none), 0 (the default, 6) or up to 128 bits, got %d", d.Logo.ShortlistMargin)
+	case math.IsNaN(d.Logo.ShortlistMinVotes) || math.IsInf(d.Logo.ShortlistMinVotes, 0):
+		return fmt.Errorf("detection.logo.shortlist_min_votes: must be a number (0: the default, negative: none), got %g", d.Logo.ShortlistMinVotes)
 	case d.Logo.ShortlistNearest < -1:
 		return fmt.Errorf("detection.logo.shortlist_nearest: must be -1 (every logo), 0 (the default) or positive, got %d", d.Logo.ShortlistNearest)
 	case d.Text.FuzzyMinRunes < 3:

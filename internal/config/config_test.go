@@ -27,7 +27,7 @@ func TestLoadGood(t *testing.T) {
 	if im := cfg.Detection.Image; im.MaxDecodedBytes != 32<<20 || im.MaxDecodingBytes != 96<<20 || im.DecodeConcurrency != 2 || im.DecodeWait != 2*time.Second {
 		t.Errorf("decode bounds not applied: %+v", im)
 	}
-	if lg := cfg.Detection.Logo; lg.Shortlist != 64 || lg.ShortlistTables != 2 || lg.MinDistinct != 2 || lg.ShortlistNearest != 8 || lg.ShortlistMargin != 6 ||
+	if lg := cfg.Detection.Logo; lg.Shortlist != 64 || lg.ShortlistTables != 2 || lg.MinDistinct != 2 || lg.ShortlistNearest != 8 || lg.ShortlistMargin != 6 || lg.ShortlistMinVotes != 3.5 ||
 		lg.MinPartialCoverage != 0.15 || lg.MinEvenness != 0.7 || lg.MinGuidedEvenness != 0.75 || lg.MinDenseShare != 0.55 || lg.MinDenseEvenness != 0.7 || lg.RivalDenseMargin != 0.25 || lg.RivalMinDense != 0.65 || lg.RivalApartMargin != 0.15 || lg.RivalApartMin != 0.55 || lg.StrongDense != 0.75 || lg.MaxImages != 6 || lg.FeatureImages() != 6 {
 		t.Errorf("logo settings not applied: %+v", lg)
 	}
@@ -71,23 +71,24 @@ func TestLoadBad(t *testing.T) {
 		"sweep_group":  "sweep.group_id: \"markwatch-detector\" is also kafka.group_id",
 		"membership":   "kafka.membership: want \"static\" or \"kafka-go\" (deprecated), got \"eager\"",
 		// logo_*: logo detection.
-		"logo_shortlist":         "detection.logo.shortlist: must be -1 (one stage)",
-		"logo_shortlist_tables":  "detection.logo.shortlist_tables: must be in [0, 16], got 17",
-		"logo_shortlist_margin":  "detection.logo.shortlist_margin: must be -1 (none), 0 (the default, 6) or up to 128 bits, got 129",
-		"logo_shortlist_nearest": "detection.logo.shortlist_nearest: must be -1 (every logo), 0 (the default) or positive, got -2",
-		"logo_min_distinct":      "detection.logo.min_distinct: must be 0",
-		"logo_min_partial":       "detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got 0.3",
-		"logo_min_evenness":      "detection.logo.min_evenness: must be at most 1 (0: the default, negative: not checked), got 1.5",
-		"logo_min_guided":        "detection.logo.min_guided_evenness: must be at most 1 (0: the default, negative: not checked), got 2",
-		"logo_min_dense":         "detection.logo.min_dense_share: must be at most 1 (0: the default, negative: not checked), got 2",
-		"logo_min_dense_even":    "detection.logo.min_dense_evenness: must be at most 1 (0: the default, negative: not checked), got 1.5",
-		"logo_dense_even_off":    "detection.logo.min_dense_evenness: 0.7 needs min_dense_share on (0 or positive), got -1",
-		"logo_rival_dense":       "detection.logo.rival_dense_margin: must be at most 1 (0: the default, negative: off), and rival_min_dense in [0, 1] (0: the default), got 1.5 and 0",
-		"logo_rival_dense_off":   "detection.logo.rival_dense_margin: 0.3 needs min_dense_share on (0 or positive), got -1",
-		"logo_strong_dense":      "detection.logo.strong_dense: must be at most 1 (0: the default, negative: off), got 1.5",
-		"logo_strong_dense_off":  "detection.logo.strong_dense: 0.7 needs min_dense_share on (0 or positive), got -1",
-		"logo_rival_apart":       "detection.logo.rival_apart_margin: must be at most 1 (0: the default, negative: off), and rival_apart_min in [0, 1] (0: the default), got 0.1 and 1.2",
-		"logo_rival_apart_off":   "detection.logo.rival_apart_margin: 0.2 needs min_dense_share on (0 or positive), got -1",
+		"logo_shortlist":           "detection.logo.shortlist: must be -1 (one stage)",
+		"logo_shortlist_tables":    "detection.logo.shortlist_tables: must be in [0, 16], got 17",
+		"logo_shortlist_margin":    "detection.logo.shortlist_margin: must be -1 (none), 0 (the default, 6) or up to 128 bits, got 129",
+		"logo_shortlist_nearest":   "detection.logo.shortlist_nearest: must be -1 (every logo), 0 (the default) or positive, got -2",
+		"logo_shortlist_min_votes": "detection.logo.shortlist_min_votes: must be a number",
+		"logo_min_distinct":        "detection.logo.min_distinct: must be 0",
+		"logo_min_partial":         "detection.logo.min_partial_coverage: must be at most 1 and at most min_coverage, got 0.3",
+		"logo_min_evenness":        "detection.logo.min_evenness: must be at most 1 (0: the default, negative: not checked), got 1.5",
+		"logo_min_guided":          "detection.logo.min_guided_evenness: must be at most 1 (0: the default, negative: not checked), got 2",
+		"logo_min_dense":           "detection.logo.min_dense_share: must be at most 1 (0: the default, negative: not checked), got 2",
+		"logo_min_dense_even":      "detection.logo.min_dense_evenness: must be at most 1 (0: the default, negative: not checked), got 1.5",
+		"logo_dense_even_off":      "detection.logo.min_dense_evenness: 0.7 needs min_dense_share on (0 or positive), got -1",
+		"logo_rival_dense":         "detection.logo.rival_dense_margin: must be at most 1 (0: the default, negative: off), and rival_min_dense in [0, 1] (0: the default), got 1.5 and 0",
+		"logo_rival_dense_off":     "detection.logo.rival_dense_margin: 0.3 needs min_dense_share on (0 or positive), got -1",
+		"logo_strong_dense":        "detection.logo.strong_dense: must be at most 1 (0: the default, negative: off), got 1.5",
+		"logo_strong_dense_off":    "detection.logo.strong_dense: 0.7 needs min_dense_share on (0 or positive), got -1",
+		"logo_rival_apart":         "detection.logo.rival_apart_margin: must be at most 1 (0: the default, negative: off), and rival_apart_min in [0, 1] (0: the default), got 0.1 and 1.2",
+		"logo_rival_apart_off":     "detection.logo.rival_apart_margin: 0.2 needs min_dense_share on (0 or positive), got -1",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {

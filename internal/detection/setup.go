@@ -38,7 +38,7 @@ func OptionsFrom(d config.Detection) Options {
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
 		Logo: logo.Options{Disabled: !d.Logo.Enabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage,
 			MinDistinct: d.Logo.MinDistinct, MinPartialCoverage: d.Logo.MinPartialCoverage, MinEvenness: d.Logo.MinEvenness, MinGuidedEvenness: d.Logo.MinGuidedEvenness, MinDenseShare: d.Logo.MinDenseShare, MinDenseEvenness: d.Logo.MinDenseEvenness, RivalDenseMargin: d.Logo.RivalDenseMargin, RivalMinDense: d.Logo.RivalMinDense, RivalApartMargin: d.Logo.RivalApartMargin, RivalApartMin: d.Logo.RivalApartMin, StrongDense: d.Logo.StrongDense, Shortlist: d.Logo.Shortlist, ShortlistTables: d.Logo.ShortlistTables,
-			ShortlistNearest: d.Logo.ShortlistNearest, ShortlistMargin: d.Logo.ShortlistMargin},
+			ShortlistNearest: d.Logo.ShortlistNearest, ShortlistMargin: d.Logo.ShortlistMargin, ShortlistMinVotes: d.Logo.ShortlistMinVotes},
 	}
 }
 

@@ -216,15 +216,18 @@ func TestLogoCurve(t *testing.T) {
 // (to compare the settings on the same drawn set), and
 // MARKWATCH_LOGO_ITERATIONS and MARKWATCH_LOGO_MAX_ITERATIONS the least
 // and most RANSAC samples per logo (equal: a fixed number, as before
-// sampling stopped on confidence), and MARKWATCH_LOGO_CANDIDATES the
-// logos verified per photo (Options.MaxCandidates).
+// sampling stopped on confidence), MARKWATCH_LOGO_CANDIDATES the
+// logos verified per photo (Options.MaxCandidates), and
+// MARKWATCH_LOGO_SHORTLIST_MIN_VOTES the least first-stage score of a
+// logo paired in the second stage (-1: every one shortlisted).
 func envOptions() Options {
 	n, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_NEAREST"))
 	short, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST"))
 	margin, _ := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_SHORTLIST_MARGIN"))
 	return Options{Shortlist: short, ShortlistTables: envInt("MARKWATCH_LOGO_SHORTLIST_TABLES", 0), ShortlistNearest: n,
 		ShortlistMargin: margin, Iterations: envInt("MARKWATCH_LOGO_ITERATIONS", 0),
-		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0), MaxCandidates: envInt("MARKWATCH_LOGO_CANDIDATES", 0)}
+		MaxIterations: envInt("MARKWATCH_LOGO_MAX_ITERATIONS", 0), MaxCandidates: envInt("MARKWATCH_LOGO_CANDIDATES", 0),
+		ShortlistMinVotes: envFloat("MARKWATCH_LOGO_SHORTLIST_MIN_VOTES")}
 }
 
 // envFloat is the number in the environment variable name, 0 when unset

@@ -41,7 +41,11 @@
 //     a per-photo table of the photo's own keys (a bit per key of a
 //     table first, since most keys looked up are none of the photo's),
 //     so the second stage costs the shortlisted logos' keypoints × 16
-//     look-ups whatever the number of logos indexed. The ties that weigh
+//     look-ups whatever the number of logos indexed; only the logos
+//     whose fullest first-stage pose bin reaches ShortlistMinVotes
+//     (MinInliers × ShortlistTables / 16, 4 at the defaults) are
+//     paired, which spares most of it in the many photos that show no
+//     indexed logo. The ties that weigh
 //     a pair (below) count the shortlisted logos found in the second
 //     stage and the others found in the first, scaled for the tables it
 //     did not read: an estimate, which undercounts the logos sharing an

@@ -250,6 +250,19 @@ type Options struct {
 	// before 2026-12-04). 6 costs about a fifth less matching on the
 	// curve's drawn logos than no margin (docs/BENCHMARKS.md, h-lspeed).
 	ShortlistMargin int
+	// ShortlistMinVotes is the least first-stage score (the fullest pose
+	// bin's summed vote weights, about one per pair at 32 bits) of a
+	// shortlisted logo the second stage pairs with the photo (0: the
+	// default, MinInliers × ShortlistTables / 16, 4 at the defaults;
+	// negative: every shortlisted logo, as before 2026-12-04). The
+	// first stage reads ShortlistTables of the 16 tables and finds about
+	// a third of a logo's pairs at 4 of them; a logo with fewer votes on
+	// its best pose there is unlikely to reach MinInliers in all of
+	// them, and most photos show no indexed logo, where most of the
+	// shortlist is such logos: about a quarter of the CPU per listing
+	// end to end, the curve unchanged (docs/BENCHMARKS.md, "Two stages
+	// by default").
+	ShortlistMinVotes float64
 }
 
 func (o Options) withDefaults() Options {
@@ -350,6 +363,9 @@ func (o Options) withDefaults() Options {
 	if o.ShortlistMargin == 0 {
 		o.ShortlistMargin = 6
 	}
+	if o.ShortlistMinVotes == 0 {
+		o.ShortlistMinVotes = float64(o.MinInliers*o.ShortlistTables) / tables
+	}
 	return o
 }
 
@@ -384,6 +400,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("logo: min partial coverage %g: want at most 1 and at most min coverage %g", o.MinPartialCoverage, o.MinCoverage)
 	case o.ShortlistMargin < -1 || o.ShortlistMargin > 128:
 		return fmt.Errorf("logo: shortlist margin %d: want -1 (none), 0 (default) or up to 128 bits", o.ShortlistMargin)
+	case math.IsNaN(o.ShortlistMinVotes) || math.IsInf(o.ShortlistMinVotes, 0):
+		return fmt.Errorf("logo: shortlist min votes %g: want a number (0: default, negative: none)", o.ShortlistMinVotes)
 	case o.ShortlistNearest < -1:
 		return fmt.Errorf("logo: shortlist nearest %d: want -1 (every logo), 0 (default) or more", o.ShortlistNearest)
 	case o.Iterations < 0 || o.MaxIterations < 0 || o.MaxIterations > 100_000:
@@ -722,6 +740,16 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 	}
 	pr := probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true, near: max(0, o.ShortlistNearest), margin: o.ShortlistMargin}
 	short, _ := m.ix.candidatesIn(sc, f, pr, o.MaxDistance, o.Ratio, o.Shortlist, shortlistMinPairs, o.MinWidth, o.MaxWidth)
+	if o.ShortlistMinVotes > 0 {
+		// The logos ranked, as short, with their votes: those under
+		// ShortlistMinVotes are not paired.
+		short = short[:0]
+		for _, r := range sc.ranked[:min(len(sc.ranked), o.Shortlist)] {
+			if float64(r.votes) >= o.ShortlistMinVotes {
+				short = append(short, r.logo)
+			}
+		}
+	}
 	clear(sc.allow)
 	for _, l := range short {
 		sc.allow[l] = true

@@ -63,6 +63,7 @@ func TestOptionsValidate(t *testing.T) {
 		"rival":     {MaxRival: -1},
 		"shortlist": {Shortlist: -2},
 		"margin":    {ShortlistMargin: -2},
+		"votes":     {ShortlistMinVotes: math.NaN()},
 		"tables":    {Shortlist: 8, ShortlistTables: 17},
 		"partial":   {MinCoverage: 0.2, MinPartialCoverage: 0.3},
 		"partial>1": {MinPartialCoverage: 1.5},

@@ -130,7 +130,7 @@ func TestShortlistFindsPlantedLogos(t *testing.T) {
 	}
 	empty := ex.Listing(lumaOf(t, encodeJPEG(t, generate.SellerPhoto(rand.New(rand.NewPCG(63, 0)), 800, 800), 60)))
 	for _, o := range []Options{{Shortlist: 16}, {Shortlist: 48}, {Shortlist: 32, ShortlistTables: 2}, {Shortlist: 8, ShortlistTables: 8},
-		{Shortlist: 64, ShortlistNearest: -1}, {Shortlist: 16, ShortlistNearest: 2}, {Shortlist: 32, ShortlistMargin: 6}} {
+		{Shortlist: 64, ShortlistNearest: -1}, {Shortlist: 16, ShortlistNearest: 2}, {Shortlist: 32, ShortlistMargin: 6}, {Shortlist: 16, ShortlistMinVotes: -1}} {
 		m, err := New(marks, o)
 		if err != nil {
 			t.Fatal(err)
@@ -147,6 +147,24 @@ func TestShortlistFindsPlantedLogos(t *testing.T) {
 		}
 		if ds, _ := m.Detect(t.Context(), listingOf(empty)); len(ds) != 0 {
 			t.Errorf("%s: a photo without a logo matched %v", name, marksIn(ds))
+		}
+	}
+	// The second stage pairs the shortlisted logos whose first-stage
+	// score reaches ShortlistMinVotes only: none past any score, some
+	// (the photo's textures near some logo) with no bar.
+	for _, c := range []struct {
+		votes float64
+		some  bool
+	}{{1e9, false}, {-1, true}} {
+		m, err := New(marks, Options{Shortlist: 16, ShortlistMinVotes: c.votes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := m.pool.Get().(*scratch)
+		logos, _ := m.candidates(sc, empty)
+		m.pool.Put(sc)
+		if (len(logos) > 0) != c.some {
+			t.Errorf("min votes %g: %d logos paired in a photo without one", c.votes, len(logos))
 		}
 	}
 	// Concurrent detections in two stages give what one at a time does:
@@ -459,7 +477,10 @@ func TestTwoStageOverShortlist(t *testing.T) {
 			t.Errorf("shortlist %d over 6 logos: two stages %v, want %v", c.o.Shortlist, got, c.want)
 		}
 	}
-	if o := (Options{}).withDefaults(); o.Shortlist != 64 || o.ShortlistMargin != 6 {
-		t.Errorf("defaults: shortlist %d, margin %d; want 64 and 6", o.Shortlist, o.ShortlistMargin)
+	if o := (Options{}).withDefaults(); o.Shortlist != 64 || o.ShortlistMargin != 6 || o.ShortlistMinVotes != 4 {
+		t.Errorf("defaults: shortlist %d, margin %d, min votes %g; want 64, 6 and 4", o.Shortlist, o.ShortlistMargin, o.ShortlistMinVotes)
+	}
+	if o := (Options{MinInliers: 24, ShortlistTables: 8}).withDefaults(); o.ShortlistMinVotes != 12 {
+		t.Errorf("min votes %g with 24 inliers from 8 tables, want 12", o.ShortlistMinVotes)
 	}
 }
