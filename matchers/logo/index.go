@@ -377,6 +377,9 @@ type probe struct {
 	// within margin bits of its nearest logo only (the votes of the
 	// shortlist, see Options.ShortlistMargin).
 	margin int
+	// minVotes, when positive, ranks only the logos whose fullest pose
+	// bin reaches it (see Options.ShortlistMinVotes).
+	minVotes float32
 }
 
 // allTables are the multi-index's tables in order: a full query.
@@ -453,7 +456,7 @@ func (ix *index) candidatesIn(sc *scratch, f *matchers.Features, p probe, maxDis
 	// Stamps are per query number: clear them so the next image's query 1
 	// is not taken for this one's.
 	clear(sc.stamp)
-	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.noPairs)
+	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, p.minVotes, p.noPairs)
 }
 
 // nearLogos reads the tables tabs for listing descriptor q (the qi-th)
@@ -547,7 +550,7 @@ func nthNearest(cur []hit, n int, hist *[257]int32) int32 {
 // rank groups sc.hits by logo, votes on the poses and returns the at
 // most maxLogos logos whose pairs agree most on one pose, and their pairs
 // unless noPairs (see candidates).
-func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int, minWidth, maxWidth float64, noPairs bool) (logos []uint32, pairs [][]pair) {
+func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int, minWidth, maxWidth float64, minVotes float32, noPairs bool) (logos []uint32, pairs [][]pair) {
 	// Group the hits by logo (counting sort).
 	clear(sc.count)
 	for _, h := range sc.hits {
@@ -585,7 +588,10 @@ func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int,
 		if len(hs) < minPairs {
 			continue
 		}
-		if b := ix.bound(sc, o, hs, sc.rpts[start-uint32(len(hs)):start], f, minWidth, maxWidth); b > 0 {
+		// A logo whose bound is under minVotes (less a rounding's
+		// worth: the bound sums in float64 what the votes sum in
+		// float32) cannot reach it.
+		if b := ix.bound(sc, o, hs, sc.rpts[start-uint32(len(hs)):start], f, minWidth, maxWidth); b > 0 && b >= 0.999*float64(minVotes) {
 			sc.bounds = append(sc.bounds, bounded{uint32(o), uint32(len(hs)), b})
 		}
 	}
@@ -610,7 +616,7 @@ func (ix *index) rank(sc *scratch, f *matchers.Features, maxLogos, minPairs int,
 			begin = sc.count[o-1]
 		}
 		v := ix.vote(sc, int(o), sc.byLogo[begin:sc.count[o]], sc.rpts[begin:sc.count[o]], f, minWidth, maxWidth)
-		if v <= 0 {
+		if v <= 0 || v < minVotes {
 			continue
 		}
 		sc.ranked = append(sc.ranked, scored{o, v})

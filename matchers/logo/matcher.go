@@ -738,18 +738,9 @@ func (m *Matcher) candidates(sc *scratch, f *matchers.Features) ([]uint32, [][]p
 	if !m.twoStage() {
 		return m.ix.candidates(sc, f, o.MaxDistance, o.Ratio, o.MaxCandidates, rivalInliers, o.MinWidth, o.MaxWidth)
 	}
-	pr := probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true, near: max(0, o.ShortlistNearest), margin: o.ShortlistMargin}
+	pr := probe{tabs: spreadTables(o.ShortlistTables), noPairs: true, ties: true, near: max(0, o.ShortlistNearest), margin: o.ShortlistMargin,
+		minVotes: float32(max(0, o.ShortlistMinVotes))}
 	short, _ := m.ix.candidatesIn(sc, f, pr, o.MaxDistance, o.Ratio, o.Shortlist, shortlistMinPairs, o.MinWidth, o.MaxWidth)
-	if o.ShortlistMinVotes > 0 {
-		// The logos ranked, as short, with their votes: those under
-		// ShortlistMinVotes are not paired.
-		short = short[:0]
-		for _, r := range sc.ranked[:min(len(sc.ranked), o.Shortlist)] {
-			if float64(r.votes) >= o.ShortlistMinVotes {
-				short = append(short, r.logo)
-			}
-		}
-	}
 	clear(sc.allow)
 	for _, l := range short {
 		sc.allow[l] = true

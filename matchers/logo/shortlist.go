@@ -205,7 +205,7 @@ func (ix *index) shortlistPairs(sc *scratch, f *matchers.Features, short []uint3
 		}
 		sc.hits = append(sc.hits, h)
 	}
-	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, false)
+	return ix.rank(sc, f, maxLogos, minPairs, minWidth, maxWidth, 0, false)
 }
 
 // tieCount is a listing descriptor's nearest distance over every logo
