@@ -38,6 +38,18 @@ type Pixels interface {
 	// is within a factor of 1.4 of scale or the patch is not inside the
 	// image.
 	Describe(x, y, scale, angle float64) (Descriptor, bool)
+	// DescribeMapped returns the descriptor of the patch centred on (x,
+	// y) sampled exactly where a reference keypoint's pattern lands: the
+	// sampling pattern steered to angle (radians, as Keypoint.Angle, the
+	// reference's own), each of its offsets (u, v) taken to the image
+	// offset (m[0]·u + m[1]·v, m[2]·u + m[3]·v) in image pixels, each
+	// sample read between pixels of the pyramid level nearest the map's
+	// scale (the square root of its determinant's magnitude); false when
+	// no level is within a factor of 1.4 of it or the patch is not
+	// inside the image. A fit's pose (its local linear map at the
+	// keypoint) places a reference descriptor's samples where they fall,
+	// rather than at the nearest level's pixels and angle bin.
+	DescribeMapped(x, y float64, m [4]float64, angle float64) (Descriptor, bool)
 	// Release gives the memory back for the next image; Describe finds
 	// nothing after. Calling it is optional (the garbage collector frees
 	// unreleased pixels) and idempotent.

@@ -79,6 +79,9 @@ type countingPixels struct{ released int }
 func (c *countingPixels) Describe(x, y, scale, angle float64) (Descriptor, bool) {
 	return Descriptor{}, false
 }
+func (c *countingPixels) DescribeMapped(x, y float64, m [4]float64, angle float64) (Descriptor, bool) {
+	return Descriptor{}, false
+}
 func (c *countingPixels) Release() { c.released++ }
 
 // TestReleasePixels: each image's pixels are released once and dropped

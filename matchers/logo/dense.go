@@ -244,6 +244,20 @@ func (pl *placement) apply(x, y float64) (float64, float64) {
 	return pl.s.apply(x, y)
 }
 
+// local is the placement's linear map at logo point (x, y): the image
+// offset (m[0]·dx + m[1]·dy, m[2]·dx + m[3]·dy) of a small logo offset
+// (dx, dy); the similarity's own, or the homography's derivative there.
+func (pl *placement) local(x, y float64) [4]float64 {
+	if !pl.useH {
+		return [4]float64{pl.s.a, -pl.s.b, pl.s.b, pl.s.a}
+	}
+	h := &pl.h
+	w := h[6]*x + h[7]*y + h[8]
+	u := (h[0]*x + h[1]*y + h[2]) / w
+	v := (h[3]*x + h[4]*y + h[5]) / w
+	return [4]float64{(h[0] - u*h[6]) / w, (h[1] - u*h[7]) / w, (h[3] - v*h[6]) / w, (h[4] - v*h[7]) / w}
+}
+
 // placedPoint is a logo keypoint placed in the photo by a fit's pose: its
 // position and patch scale there, and the distance of the photo's
 // descriptor in place to the keypoint's (-1: not described).
@@ -262,7 +276,7 @@ type placedPoint struct {
 // apartShare.
 func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc []matchers.Descriptor, pl *placement) (denseResult, []placedPoint) {
 	at := make(map[[2]int32]int, len(pts)/2)
-	scale, angle := pl.s.scale(), pl.s.angle()
+	scale := pl.s.scale()
 	placed := make([]placedPoint, len(pts))
 	for k, p := range pts {
 		placed[k].dist = -1
@@ -271,7 +285,12 @@ func denseShare(px matchers.Pixels, lr *logoRef, pts []matchers.Keypoint, desc [
 			continue
 		}
 		placed[k].x, placed[k].y, placed[k].scale = float32(x), float32(y), float32(scale*float64(p.Scale))
-		d, ok := px.Describe(x, y, scale*float64(p.Scale), float64(p.Angle)+angle)
+		// The keypoint's own samples, where the pose puts them: its
+		// pattern (its level's pixels, steered to its angle) through
+		// the placement's local map, scaled by its level.
+		lm := pl.local(float64(p.X), float64(p.Y))
+		ks := float64(p.Scale)
+		d, ok := px.DescribeMapped(x, y, [4]float64{lm[0] * ks, lm[1] * ks, lm[2] * ks, lm[3] * ks}, float64(p.Angle))
 		if !ok {
 			continue
 		}

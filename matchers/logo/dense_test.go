@@ -1,6 +1,7 @@
 package logo
 
 import (
+	"image"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -408,4 +409,111 @@ func TestApartShare(t *testing.T) {
 	if got := apartShare(aPts, aDesc, a, bDesc, b); got != -1 {
 		t.Errorf("own keypoints not described: apart share %.2f, want -1", got)
 	}
+}
+
+// TestDescribeMapped holds DescribeMapped to the extraction where the
+// map is a level's own (the same descriptor, bit for bit, at every
+// keypoint), and to the truth where it is not: a logo drawn into a photo
+// at an angle between two of the pattern's bins and a scale between two
+// levels, each logo keypoint's samples mapped through the true pose are
+// confirmed (within denseDistance of the logo's descriptor) at most
+// places, and at more than Describe confirms them at the nearest
+// level's pixels and bin.
+func TestDescribeMapped(t *testing.T) {
+	logos := inventLogos(t, 21, 2)
+	img, _ := generate.LogoScene(rand.New(rand.NewPCG(5, 5)), logos.imgs[0], generate.SceneOptions{})
+	f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
+	for i, p := range f.Points {
+		s := float64(p.Scale)
+		d, ok := f.Pixels.DescribeMapped(float64(p.X), float64(p.Y), [4]float64{s, 0, 0, s}, float64(p.Angle))
+		if !ok || d != f.Desc[i] {
+			t.Fatalf("keypoint %d (scale %.2f): described %v, %d bits from its extracted descriptor", i, s, ok, hamming(&d, &f.Desc[i]))
+		}
+	}
+	if _, ok := f.Pixels.DescribeMapped(3, 3, [4]float64{1, 0, 0, 1}, 0); ok {
+		t.Error("a patch over the image's corner was described")
+	}
+	if _, ok := f.Pixels.DescribeMapped(400, 400, [4]float64{20, 0, 0, 20}, 0); ok {
+		t.Error("a scale no level has was described")
+	}
+	f.Pixels.Release()
+	if _, ok := f.Pixels.DescribeMapped(400, 400, [4]float64{1, 0, 0, 1}, 0); ok {
+		t.Error("a released pyramid described a patch")
+	}
+
+	// Each logo keypoint position (one per 2-pixel cell, its best
+	// polarity: the logo is described as drawn and inverted) counts once,
+	// as in denseShare.
+	logos = inventLogos(t, 21, 3)
+	for li, pose := range []struct{ scale, angle float64 }{{0.83, 17}, {0.55, -27}, {1.12, 41}} {
+		lf := logos.feats[li]
+		g, sim := drawAt(logos.imgs[li], lf, 800, pose.scale, pose.angle*math.Pi/180)
+		f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, g, 90)))
+		type best struct{ mapped, nearest int }
+		at := map[[2]int32]*best{}
+		for k, p := range lf.Points {
+			x, y := sim.apply(float64(p.X), float64(p.Y))
+			ks := float64(p.Scale)
+			dm, okM := f.Pixels.DescribeMapped(x, y, [4]float64{sim.a * ks, -sim.b * ks, sim.b * ks, sim.a * ks}, float64(p.Angle))
+			dn, okN := f.Pixels.Describe(x, y, sim.scale()*ks, float64(p.Angle)+sim.angle())
+			if !okM || !okN {
+				continue
+			}
+			key := [2]int32{int32(p.X / 2), int32(p.Y / 2)}
+			b := at[key]
+			if b == nil {
+				b = &best{256, 256}
+				at[key] = b
+			}
+			b.mapped = min(b.mapped, hamming(&dm, &lf.Desc[k]))
+			b.nearest = min(b.nearest, hamming(&dn, &lf.Desc[k]))
+		}
+		f.Pixels.Release()
+		var mapped, nearest int
+		for _, b := range at {
+			if b.mapped <= denseDistance {
+				mapped++
+			}
+			if b.nearest <= denseDistance {
+				nearest++
+			}
+		}
+		t.Logf("scale %.2f, %.0f°: of %d positions described, %d confirmed mapped, %d at the nearest level and bin", pose.scale, pose.angle, len(at), mapped, nearest)
+		if len(at) < 50 {
+			t.Fatalf("scale %.2f, %.0f°: %d positions described", pose.scale, pose.angle, len(at))
+		}
+		if float64(mapped) < 0.8*float64(len(at)) || mapped <= nearest {
+			t.Errorf("scale %.2f, %.0f°: %d of %d positions confirmed mapped (want ≥ 80%%, and more than the %d at the nearest level and bin)", pose.scale, pose.angle, mapped, len(at), nearest)
+		}
+	}
+}
+
+// drawAt draws logo img (features lf, in its LogoSide frame) into an n×n
+// mid-grey photo, centred, at scale (photo pixels per feature pixel) and
+// angle, and returns the photo and that similarity.
+func drawAt(img image.Image, lf *matchers.Features, n int, scale, angle float64) (*image.Gray, similarity) {
+	b := img.Bounds()
+	k := float64(lf.W) / float64(b.Dx()) // feature pixels per image pixel
+	sim := similarity{a: scale * math.Cos(angle), b: scale * math.Sin(angle)}
+	cx, cy := float64(lf.W)/2, float64(lf.H)/2
+	sim.tx, sim.ty = float64(n)/2-(sim.a*cx-sim.b*cy), float64(n)/2-(sim.b*cx+sim.a*cy)
+	src := toGray(img)
+	out := image.NewGray(image.Rect(0, 0, n, n))
+	det := sim.a*sim.a + sim.b*sim.b
+	for y := range n {
+		for x := range n {
+			// The inverse similarity, then the feature frame to the image's.
+			dx, dy := float64(x)-sim.tx, float64(y)-sim.ty
+			u, v := ((sim.a*dx+sim.b*dy)/det+0.5)/k-0.5, ((-sim.b*dx+sim.a*dy)/det+0.5)/k-0.5
+			val := 128.0
+			if u >= 0 && v >= 0 && u < float64(b.Dx()-1) && v < float64(b.Dy()-1) {
+				iu, iv := int(u), int(v)
+				tu, tv := u-float64(iu), v-float64(iv)
+				at := func(i, j int) float64 { return float64(src.Pix[(iv+j)*src.Stride+iu+i]) }
+				val = (at(0, 0)*(1-tu)+at(1, 0)*tu)*(1-tv) + (at(0, 1)*(1-tu)+at(1, 1)*tu)*tv
+			}
+			out.Pix[y*n+x] = uint8(val + 0.5)
+		}
+	}
+	return out, sim
 }

@@ -234,15 +234,22 @@ func (p *pyramid) boxRect(k int, q rect) {
 	l.bm = u
 }
 
-// Describe is pixels.Describe: the level nearest scale, its box sums
-// about (x, y) made if they are not yet.
-func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
+// nearest is the level nearest scale, -1 when none is within a factor
+// of 1.4 of it.
+func (p *pyramid) nearest(scale float64) int {
 	best, bd := -1, math.Log(1.4)
 	for i, l := range p.levels {
 		if d := math.Abs(math.Log(scale / l.scale)); d < bd {
 			best, bd = i, d
 		}
 	}
+	return best
+}
+
+// Describe is pixels.Describe: the level nearest scale, its box sums
+// about (x, y) made if they are not yet.
+func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
+	best := p.nearest(scale)
 	if best < 0 {
 		return matchers.Descriptor{}, false
 	}
@@ -256,6 +263,77 @@ func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, boo
 	}
 	return describe(l.box, l.off, ly*l.w+lx, angle), true
 }
+
+// DescribeMapped is pixels.DescribeMapped: the level nearest the map's
+// scale, its box sums about (x, y) made if they are not yet, each of the
+// pattern's samples read between its four nearest sums (bilinear). The
+// box stays 5×5 pixels of that level, within a factor of 1.14 of the
+// reference's 5×5 mapped (the levels are 1.3 apart), as extraction and
+// Describe have it.
+func (p *pyramid) DescribeMapped(x, y float64, m [4]float64, angle float64) (matchers.Descriptor, bool) {
+	best := p.nearest(math.Sqrt(math.Abs(m[0]*m[3] - m[1]*m[2])))
+	if best < 0 {
+		return matchers.Descriptor{}, false
+	}
+	l := &p.levels[best]
+	// In fixed point: the centre in 1/256 of a pixel, the map in
+	// 1/65536, far finer than any pose places a logo. A level's own map
+	// at one of its pixels then samples the sums themselves, not an
+	// interpolation a rounding error away from them that would break
+	// the pattern's ties (equal sums) the other way.
+	k := 1 / l.scale
+	fixed := func(v, q float64) int32 { return int32(math.Round(v * q)) }
+	a00, a01, a10, a11 := fixed(m[0]*k, 65536), fixed(m[1]*k, 65536), fixed(m[2]*k, 65536), fixed(m[3]*k, 65536)
+	cx, cy := math.Round(x*k*256)/256, math.Round(y*k*256)/256
+	// The pattern's offsets lie within patchRadius-1 of its centre
+	// (radius patchRadius-2, rounded when steered); a sample reads the
+	// sums one pixel right and down of it.
+	reach := float64(patchRadius-1)*math.Max(math.Hypot(float64(a00), float64(a10)), math.Hypot(float64(a01), float64(a11)))/65536 + 1
+	q := rect{int(math.Floor(cx - reach)), int(math.Floor(cy - reach)), int(math.Floor(cx+reach)) + 2, int(math.Floor(cy+reach)) + 2}
+	if math.IsNaN(reach) || reach > reachPad-2 || q.x0 < 2 || q.y0 < 2 || q.x1 > l.w-2 || q.y1 > l.h-2 {
+		return matchers.Descriptor{}, false
+	}
+	if !l.bm.contains(q) {
+		p.boxRect(best, q)
+	}
+	// Each sample's position in 1/256 pixel from reachPad pixels up and
+	// left of the centre's pixel (so never negative): its pixel and the
+	// weights of the next; the sums interpolated in 8.8 fixed point each
+	// way (at most 25×255×2¹⁶, within 31 bits).
+	x0, y0 := int(math.Floor(cx)), int(math.Floor(cy))
+	fx := int32((cx-float64(x0))*256) + reachPad*256
+	fy := int32((cy-float64(y0))*256) + reachPad*256
+	origin := (y0-reachPad)*l.w + x0 - reachPad
+	w := l.w
+	box := l.box
+	sample := func(u, v int8) int32 {
+		px := fx + (a00*int32(u)+a01*int32(v)+128)>>8
+		py := fy + (a10*int32(u)+a11*int32(v)+128)>>8
+		tx, ty := px&255, py&255
+		i := origin + int(py>>8)*w + int(px>>8)
+		b0, b1, b2, b3 := int32(box[i]), int32(box[i+1]), int32(box[i+w]), int32(box[i+w+1])
+		top := b0<<8 + (b1-b0)*tx
+		bottom := b2<<8 + (b3-b2)*tx
+		return top<<8 + (bottom-top)*ty
+	}
+	var d matchers.Descriptor
+	pat := &steered[angleBin(angle)]
+	for j := range 4 {
+		var word uint64
+		for i, pp := range pat[j*64 : j*64+64] {
+			if sample(pp[0], pp[1]) < sample(pp[2], pp[3]) {
+				word |= 1 << i
+			}
+		}
+		d[j] = word
+	}
+	return d, true
+}
+
+// reachPad shifts DescribeMapped's sample positions to be positive
+// before their whole part is taken (int truncates toward zero): more
+// than any offset reaches below the centre's pixel.
+const reachPad = 4 * patchRadius
 
 // Release gives the pooled memory back; Describe finds no level after
 // it. Called again, it does nothing.
@@ -292,6 +370,17 @@ func (p *pixels) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool
 		p.built = newPyramid(p.work, p.levels, p.unit, p.upsample)
 	}
 	return p.built.Describe(x, y, scale, angle)
+}
+
+// DescribeMapped implements matchers.Pixels.
+func (p *pixels) DescribeMapped(x, y float64, m [4]float64, angle float64) (matchers.Descriptor, bool) {
+	if p.released {
+		return matchers.Descriptor{}, false
+	}
+	if p.built == nil {
+		p.built = newPyramid(p.work, p.levels, p.unit, p.upsample)
+	}
+	return p.built.DescribeMapped(x, y, m, angle)
 }
 
 // Release implements matchers.Pixels.
