@@ -383,10 +383,11 @@ type Logo struct {
 	MinGuidedEvenness float64 `yaml:"min_guided_evenness"`
 	// MinDenseShare is the least share of a whole logo detection's
 	// keypoints confirmed by the photo's own pixels
-	// (logo.Options.MinDenseShare; 0: the measured default, 0.4;
+	// (logo.Options.MinDenseShare; 0: the measured default, 0.6;
 	// negative: not checked): at the fit's pose, refined to a
 	// homography on its inliers, a descriptor is taken from the photo
-	// where each of the logo's keypoints should be, and a logo
+	// where each of the logo's keypoints should be (each of its samples
+	// where the pose puts the logo's own), and a logo
 	// confirmed there in some parts only (another brand's look-alike)
 	// is evidence of kind logo_partial, counted only in context
 	// (docs/BENCHMARKS.md, "Dense verification"). Checked, the
@@ -397,14 +398,14 @@ type Logo struct {
 	// MinDenseEvenness is the least share of a whole logo detection's
 	// keypoints lying in parts of the logo (a 4×4 grid) that the photo's
 	// pixels confirm at 0.4 or more each (logo.Options.MinDenseEvenness;
-	// 0: the measured default, 0.6; negative: not checked; needs
+	// 0: the measured default, 0.8; negative: not checked; needs
 	// min_dense_share on). A look-alike confirmed over its shared badge
 	// and emblem but not its name is evidence in context only
 	// (docs/BENCHMARKS.md, "Dense evenness", "Rivals settled by the
 	// pixels").
 	MinDenseEvenness float64 `yaml:"min_dense_evenness"`
 	// RivalDenseMargin lets the photo's pixels settle a rival
-	// (logo.Options.RivalDenseMargin; 0: the measured default, 0.3;
+	// (logo.Options.RivalDenseMargin; 0: the measured default, 0.4;
 	// negative: off; needs min_dense_share on): a fit confirmed by them
 	// at rival_min_dense or more (0: 0.6), and by this much more than
 	// every other logo fitted over its region, is not rejected by that

@@ -143,16 +143,26 @@
 //     diagonal of the similarity), and at each logo keypoint's place a
 //     descriptor is taken from the photo's pyramid (made again, as the
 //     extraction made it, from the working plane the features keep,
-//     ExtractorOptions.Pixels, only around the logo's places), steered and scaled by the pose; the share of the logo's positions within 40 bits must reach
-//     MinDenseShare. It needs no corner in the photo, and a look-alike
+//     ExtractorOptions.Pixels, only around the logo's places), each of
+//     its samples read between the pixels of the nearest level where the
+//     pose's local map (the similarity, or the homography's derivative
+//     at the keypoint) puts the logo keypoint's own sample
+//     (matchers.Pixels.DescribeMapped); the share of the logo's
+//     positions within 40 bits must reach MinDenseShare (0.6). Read at
+//     the nearest level's pixels and angle bin instead, as before, a
+//     logo keypoint's samples were up to 14% off in scale, 6° in angle
+//     and half a pixel in place, and two of the fixtures' small turned
+//     logos were confirmed at 0.29 and 0.38 (now 0.83 and 0.85)
+//     (docs/BENCHMARKS.md, "Dense verification at the pose's own
+//     samples"). It needs no corner in the photo, and a look-alike
 //     whose name differs is confirmed only where the two share a part
 //     (docs/BENCHMARKS.md, "Dense verification"). That confirmation
-//     must also be even (MinDenseEvenness, 0.6): the positions in parts
+//     must also be even (MinDenseEvenness, 0.8): the positions in parts
 //     of a 4×4 grid over the logo confirmed at 0.4 or more must be that
 //     share of all, which turns away look-alikes that reach the share on
 //     their shared badge and emblem alone. And the pixels settle a
-//     rival (RivalDenseMargin, 0.3): a fit they confirm at 0.6 or more,
-//     and by 0.3 more than every other logo fitted over its region
+//     rival (RivalDenseMargin, 0.4): a fit they confirm at 0.6 or more,
+//     and by 0.4 more than every other logo fitted over its region
 //     (whose shares are then measured too), is not rejected by it, and
 //     needs half MinDistinct (docs/BENCHMARKS.md, "Rivals settled by
 //     the pixels"). Where the whole shares are too close, because the

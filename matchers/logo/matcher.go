@@ -101,11 +101,17 @@ type Options struct {
 	// passes the partial thresholds is reported as Partial.
 	MinGuidedEvenness float64
 	// MinDenseShare is the least share of a whole detection's logo
-	// keypoints confirmed by the photo's own pixels (default 0.4;
-	// negative: not checked): once a fit gives the logo's pose (refined
-	// to a homography on its inliers), a descriptor is taken from the
-	// photo where the pose puts each logo keypoint, steered by the pose,
-	// and counts when within 40 bits of the logo keypoint's. It needs
+	// keypoints confirmed by the photo's own pixels (default 0.6, 0.4
+	// before the samples were read where the pose puts them; negative:
+	// not checked): once a fit gives the logo's pose (refined to a
+	// homography on its inliers), a descriptor is taken from the photo
+	// where the pose puts each logo keypoint, each of its samples read
+	// where the pose's local map puts the logo keypoint's own sample
+	// (matchers.Pixels.DescribeMapped), and counts when within 40 bits
+	// of the logo keypoint's. The logo shown is then confirmed at
+	// 0.59–1.0 on the fixtures (half of them 0.88 or more), a look-alike
+	// sharing an emblem at 0.0–0.5 over it, mostly (docs/BENCHMARKS.md,
+	// "Dense verification at the pose's own samples"). It needs
 	// the listing image's pixels (ExtractorOptions.Pixels, which the
 	// detector sets with the check on); features without them are not
 	// checked. The logo shown is confirmed all over, another brand's
@@ -116,12 +122,13 @@ type Options struct {
 	// MinDenseEvenness is the least share of a whole detection's logo
 	// keypoint positions lying in parts of the logo (a 4×4 grid over its
 	// keypoints' box, parts with at least 8 positions) that the photo's
-	// pixels confirm at a share of 0.4 or more each (default 0.6;
-	// negative: not checked; not checked either with MinDenseShare off).
+	// pixels confirm at a share of 0.4 or more each (default 0.8, 0.6
+	// before the samples were read where the pose puts them; negative:
+	// not checked; not checked either with MinDenseShare off).
 	// Another brand's look-alike drawn from the same badge, emblem and
 	// typeface is confirmed nearly everywhere over the parts the two
 	// share and less over its name, and can still reach MinDenseShare as
-	// a whole. At 0.6, with RivalDenseMargin, sellers' photos of such
+	// a whole. At 0.6 (then), with RivalDenseMargin, sellers' photos of such
 	// look-alikes with a logo found at the fixtures' scale fall from
 	// 0.95% to 0.40% (0.65% to 0.45% on a second set), the fixtures'
 	// logo_in_photo recall unchanged; at 0.7 to 0.20% but two of the
@@ -157,7 +164,8 @@ type Options struct {
 	// fits clearly better than those.
 	MaxRival float64
 	// RivalDenseMargin lets the photo's pixels settle a rival (default
-	// 0.3; negative: off; it needs MinDenseShare on): a fit confirmed by
+	// 0.4, 0.3 before the samples were read where the pose puts them;
+	// negative: off; it needs MinDenseShare on): a fit confirmed by
 	// them at RivalMinDense or more, and by at least this much more than
 	// every other logo fitted over its region (their shares measured for
 	// it), is not rejected by MaxRival, and needs only half MinDistinct
@@ -309,7 +317,7 @@ func (o Options) withDefaults() Options {
 		o.RivalMinDense = 0.6
 	}
 	if o.RivalDenseMargin == 0 {
-		o.RivalDenseMargin = 0.3
+		o.RivalDenseMargin = 0.4
 	}
 	if o.StrongDense == 0 {
 		o.StrongDense = 0.7
@@ -321,7 +329,7 @@ func (o Options) withDefaults() Options {
 		o.RivalApartMin = 0.6
 	}
 	if o.MinDenseEvenness == 0 {
-		o.MinDenseEvenness = 0.6
+		o.MinDenseEvenness = 0.8
 	}
 	if o.MinEvenness == 0 {
 		o.MinEvenness = 0.7
@@ -330,7 +338,7 @@ func (o Options) withDefaults() Options {
 		o.MinGuidedEvenness = 0.7
 	}
 	if o.MinDenseShare == 0 {
-		o.MinDenseShare = 0.4
+		o.MinDenseShare = 0.6
 	}
 	if o.MinPartialDistinct <= 0 {
 		o.MinPartialDistinct = 2 * o.MinDistinct

@@ -174,41 +174,41 @@ func TestDecide(t *testing.T) {
 		}
 	}
 	// MinDenseShare: a fit whose logo the photo's pixels confirm in too
-	// few places is partial (default 0.4); negative: not checked; a fit
+	// few places is partial (default 0.6); negative: not checked; a fit
 	// measured without pixels (Dense -1) is not checked either.
 	for _, k := range []struct {
 		dense, min float64
 		partial    bool
-	}{{0.35, 0, true}, {0.45, 0, false}, {0.45, 0.5, true}, {0.35, -1, false}, {-1, 0, false}, {0, 0, true}} {
+	}{{0.55, 0, true}, {0.65, 0, false}, {0.65, 0.7, true}, {0.55, -1, false}, {-1, 0, false}, {0, 0, true}} {
 		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: k.dense, DenseEvenness: 1, RivalDense: -1, Region: at(0)}
 		ds := Options{MinDenseShare: k.min}.withDefaults().decide([]Detection{d})
 		if len(ds) != 1 || ds[0].Partial != k.partial {
-			t.Errorf("dense share %.2f, threshold %g (0: the default 0.4, -1: not checked): %+v, want one detection, partial %v", k.dense, k.min, ds, k.partial)
+			t.Errorf("dense share %.2f, threshold %g (0: the default 0.6, -1: not checked): %+v, want one detection, partial %v", k.dense, k.min, ds, k.partial)
 		}
 	}
 	if err := (Options{MinDenseShare: 1.2}).Validate(); err == nil {
 		t.Error("dense share threshold 1.2 accepted")
 	}
-	// MinDenseEvenness: by default 0.6; negative: not checked, nor with
+	// MinDenseEvenness: by default 0.8; negative: not checked, nor with
 	// the dense check off; a fit confirmed over too few of its parts is
 	// partial, whatever its share; not measured (-1): not checked.
 	for _, k := range []struct {
 		even, min, minShare float64
 		partial             bool
 	}{
-		{0.5, 0, 0, true}, {0.65, 0, 0, false}, {0.6, 0, 0, false}, {0.65, 0.7, 0, true}, {0.75, 0.7, 0, false},
+		{0.75, 0, 0, true}, {0.85, 0, 0, false}, {0.8, 0, 0, false}, {0.85, 0.9, 0, true}, {0.95, 0.9, 0, false},
 		{0.3, -1, 0, false}, {0.3, 0, -1, false}, {-1, 0, 0, false},
 	} {
 		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: 1, Guided: 1, Dense: 0.9, DenseEvenness: k.even, RivalDense: -1, Region: at(0)}
 		ds := Options{MinDenseEvenness: k.min, MinDenseShare: k.minShare}.withDefaults().decide([]Detection{d})
 		if len(ds) != 1 || ds[0].Partial != k.partial {
-			t.Errorf("dense evenness %.2f, threshold %g (0: the default 0.6), dense share threshold %g: %+v, want one detection, partial %v", k.even, k.min, k.minShare, ds, k.partial)
+			t.Errorf("dense evenness %.2f, threshold %g (0: the default 0.8), dense share threshold %g: %+v, want one detection, partial %v", k.even, k.min, k.minShare, ds, k.partial)
 		}
 	}
 	if err := (Options{MinDenseEvenness: 1.2}).Validate(); err == nil {
 		t.Error("dense evenness threshold 1.2 accepted")
 	}
-	// RivalDenseMargin (default 0.3; negative: off): a rival within
+	// RivalDenseMargin (default 0.4; negative: off): a rival within
 	// MaxRival rejects a fit unless the pixels settle it (the fit at
 	// RivalMinDense, 0.6, or more and by the margin over the rival's
 	// share); settled, half MinDistinct will do.
@@ -219,7 +219,9 @@ func TestDecide(t *testing.T) {
 		kept                 bool
 	}{
 		{"off", -1, 0.9, 0.1, 3, false},
-		{"settled (the default)", 0, 0.9, 0.5, 3, true},
+		{"settled (the default)", 0, 0.9, 0.45, 3, true},
+		{"margin short (the default)", 0, 0.9, 0.55, 3, false},
+		{"settled at 0.3", 0.3, 0.9, 0.55, 3, true},
 		{"margin short", 0.3, 0.9, 0.7, 3, false},
 		{"under rival_min_dense", 0.3, 0.55, 0.1, 3, false},
 		{"rival not measured", 0.3, 0.9, -1, 3, false},
@@ -281,7 +283,7 @@ func TestDecide(t *testing.T) {
 		{"evenness under 0.55", 0, 0.5, 0.6, 0.75, 0.95, false},
 		{"guided evenness under 0.55", 0, 0.6, 0.5, 0.75, 0.95, false},
 		{"a higher bar", 0.8, 0.6, 0.6, 0.75, 0.95, false},
-		{"evenness passes anyway", -1, 0.75, 0.75, 0.5, 0.7, true},
+		{"evenness passes anyway", -1, 0.75, 0.75, 0.65, 0.85, true},
 	} {
 		d := Detection{Logo: "a", Inliers: 30, Coverage: 0.3, Distinct: 3, Evenness: k.even, Guided: k.guided, Dense: k.dense, DenseEvenness: k.deven, RivalDense: -1, Apart: -1, RivalApart: -1, Region: at(0)}
 		ds := Options{StrongDense: k.strong}.withDefaults().decide([]Detection{d})
