@@ -436,6 +436,20 @@ func TestDescribeMapped(t *testing.T) {
 	if _, ok := f.Pixels.DescribeMapped(400, 400, [4]float64{20, 0, 0, 20}, 0); ok {
 		t.Error("a scale no level has was described")
 	}
+	// Degenerate maps and places describe nothing, and do not panic.
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		x, y float64
+		m    [4]float64
+	}{
+		{nan, 400, [4]float64{1, 0, 0, 1}}, {400, inf, [4]float64{1, 0, 0, 1}}, {400, 400, [4]float64{nan, 0, 0, 1}},
+		{400, 400, [4]float64{0, 0, 0, 0}}, {400, 400, [4]float64{1, 1, 1, 1}}, {400, 400, [4]float64{1, 9, 0, 1}},
+		{400, 400, [4]float64{inf, 0, 0, 1}}, {-400, 400, [4]float64{1, 0, 0, 1}},
+	} {
+		if _, ok := f.Pixels.DescribeMapped(c.x, c.y, c.m, 0.3); ok {
+			t.Errorf("(%g, %g) through %v was described", c.x, c.y, c.m)
+		}
+	}
 	f.Pixels.Release()
 	if _, ok := f.Pixels.DescribeMapped(400, 400, [4]float64{1, 0, 0, 1}, 0); ok {
 		t.Error("a released pyramid described a patch")
@@ -516,4 +530,30 @@ func drawAt(img image.Image, lf *matchers.Features, n int, scale, angle float64)
 		}
 	}
 	return out, sim
+}
+
+// TestPlacementLocal holds the placement's local map, which
+// DescribeMapped samples through, to the placement itself: the
+// similarity's own, and the homography's derivative, against central
+// differences at points over the logo.
+func TestPlacementLocal(t *testing.T) {
+	h := homography{1.1, 0.12, 40, -0.08, 0.95, 60, 0.0004, -0.0002, 1}
+	s := similarity{a: 0.7, b: -0.3, tx: 120, ty: 80}
+	for _, pl := range []placement{{s: s}, {s: s, h: h, useH: true}} {
+		for _, c := range [][2]float64{{0, 0}, {200, 0}, {0, 100}, {200, 100}, {100, 50}, {37, 81}} {
+			m := pl.local(c[0], c[1])
+			const e = 1e-3
+			x1, y1 := pl.apply(c[0]+e, c[1])
+			x0, y0 := pl.apply(c[0]-e, c[1])
+			x3, y3 := pl.apply(c[0], c[1]+e)
+			x2, y2 := pl.apply(c[0], c[1]-e)
+			want := [4]float64{(x1 - x0) / (2 * e), (x3 - x2) / (2 * e), (y1 - y0) / (2 * e), (y3 - y2) / (2 * e)}
+			for i := range m {
+				if math.Abs(m[i]-want[i]) > 1e-6 {
+					t.Errorf("homography %v at (%g, %g): local map %v, differences give %v", pl.useH, c[0], c[1], m, want)
+					break
+				}
+			}
+		}
+	}
 }
