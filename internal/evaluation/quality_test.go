@@ -29,23 +29,24 @@ func TestLogoQualityOnFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores every fixture listing")
 	}
-	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled = true }), 0.85)
+	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled = true }), 0.88)
 }
 
 // TestLogoShortlistQualityOnFixtures is TestLogoQualityOnFixtures with a
 // shortlist of 24 logos (detection.logo.shortlist): the same bars but
-// logo_in_photo's, 0.83 (50 of 60). The default shortlist, 64, holds
+// logo_in_photo's, 0.85 (52 of 60). The default shortlist, 64, holds
 // every one of the fixtures' 45 logos, so the defaults match in one stage
-// there; 24 makes the photos go through both stages. lst-003906, found
-// whole in one stage, is then found partly only (not diagnosed; 16
-// logos lose one more). On 1,000 logos the two stages' curve is
+// there; 24 makes the photos go through both stages. lst-003911, found
+// whole in one stage, is then found partly only and scores 0.498 (not
+// diagnosed; lst-003906 before dense verification read the pose's own
+// samples). On 1,000 logos the two stages' curve is
 // the one stage's within what the RANSAC seed moves (docs/BENCHMARKS.md,
 // "Two stages by default").
 func TestLogoShortlistQualityOnFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores every fixture listing")
 	}
-	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled, c.Detection.Logo.Shortlist = true, 24 }), 0.83)
+	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled, c.Detection.Logo.Shortlist = true, 24 }), 0.85)
 }
 
 // checkQuality applies the bars to ev; logoBar is the logo_in_photo
@@ -72,7 +73,7 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logoBar float64) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.85 (51 of 60, none false): 0.80 since
+			// detection reaches 0.883 (53 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
@@ -104,7 +105,13 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logoBar float64) {
 			// homography refined on the fit's inliers (lst-003898, a
 			// 45-pixel badge in perspective, guided evenness 0.697 →
 			// 0.771; docs/BENCHMARKS.md, "Guided matching in
-			// perspective"): 51 of 60. The 9 still missed are diagnosed in
+			// perspective"), two more since dense verification reads each
+			// logo keypoint's samples where the pose puts them
+			// (lst-003922 and lst-003890, small turned logos confirmed
+			// at 0.29 and 0.38 before, 0.83 and 0.85 now; the bars
+			// rose to 0.6 / 0.8 / 0.4; docs/BENCHMARKS.md, "Dense
+			// verification at the pose's own samples"): 53 of 60. The
+			// 7 still missed are diagnosed in
 			// docs/BENCHMARKS.md,
 			// "Small and faint logos: why
 			// logo_in_photo listings are missed" and "Partly seen
