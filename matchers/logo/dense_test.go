@@ -444,7 +444,7 @@ func TestDescribeMapped(t *testing.T) {
 	}{
 		{nan, 400, [4]float64{1, 0, 0, 1}}, {400, inf, [4]float64{1, 0, 0, 1}}, {400, 400, [4]float64{nan, 0, 0, 1}},
 		{400, 400, [4]float64{0, 0, 0, 0}}, {400, 400, [4]float64{1, 1, 1, 1}}, {400, 400, [4]float64{1, 9, 0, 1}},
-		{400, 400, [4]float64{inf, 0, 0, 1}}, {-400, 400, [4]float64{1, 0, 0, 1}},
+		{400, 400, [4]float64{inf, 0, 0, 1}}, {-400, 400, [4]float64{1, 0, 0, 1}}, {400, 400, [4]float64{1e6, 0, 0, 1e-6}},
 	} {
 		if _, ok := f.Pixels.DescribeMapped(c.x, c.y, c.m, 0.3); ok {
 			t.Errorf("(%g, %g) through %v was described", c.x, c.y, c.m)

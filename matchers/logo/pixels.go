@@ -282,20 +282,28 @@ func (p *pyramid) DescribeMapped(x, y float64, m [4]float64, angle float64) (mat
 	// interpolation a rounding error away from them that would break
 	// the pattern's ties (equal sums) the other way.
 	k := 1 / l.scale
-	fixed := func(v, q float64) int32 { return int32(math.Round(v * q)) }
-	a00, a01, a10, a11 := fixed(m[0]*k, 65536), fixed(m[1]*k, 65536), fixed(m[2]*k, 65536), fixed(m[3]*k, 65536)
+	f00, f01, f10, f11 := m[0]*k, m[1]*k, m[2]*k, m[3]*k
 	cx, cy := math.Round(x*k*256)/256, math.Round(y*k*256)/256
 	// The pattern's offsets lie within patchRadius-1 of its centre
 	// (radius patchRadius-2, rounded when steered); a sample reads the
-	// sums one pixel right and down of it.
-	reach := float64(patchRadius-1)*math.Max(math.Hypot(float64(a00), float64(a10)), math.Hypot(float64(a01), float64(a11)))/65536 + 1
-	q := rect{int(math.Floor(cx - reach)), int(math.Floor(cy - reach)), int(math.Floor(cx+reach)) + 2, int(math.Floor(cy+reach)) + 2}
-	if math.IsNaN(reach) || reach > reachPad-2 || q.x0 < 2 || q.y0 < 2 || q.x1 > l.w-2 || q.y1 > l.h-2 {
+	// sums one pixel right and down of it. Checked in floating point, so
+	// that NaN and infinite places and maps fail it, and a map that
+	// passes fits the fixed point below.
+	reach := float64(patchRadius-1)*math.Max(math.Hypot(f00, f10), math.Hypot(f01, f11)) + 1
+	if !(reach <= reachPad-2 && cx-reach >= 2 && cy-reach >= 2 && cx+reach+2 <= float64(l.w-2) && cy+reach+2 <= float64(l.h-2)) {
 		return matchers.Descriptor{}, false
 	}
+	q := rect{int(math.Floor(cx - reach)), int(math.Floor(cy - reach)), int(math.Floor(cx+reach)) + 2, int(math.Floor(cy+reach)) + 2}
 	if !l.bm.contains(q) {
 		p.boxRect(best, q)
 	}
+	// In fixed point: the centre in 1/256 of a pixel (above), the map in
+	// 1/65536, far finer than any pose places a logo. A level's own map
+	// at one of its pixels then samples the sums themselves, not an
+	// interpolation a rounding error away from them that would break
+	// the pattern's ties (equal sums) the other way.
+	fixed := func(v float64) int32 { return int32(math.Round(v * 65536)) }
+	a00, a01, a10, a11 := fixed(f00), fixed(f01), fixed(f10), fixed(f11)
 	// Each sample's position in 1/256 pixel from reachPad pixels up and
 	// left of the centre's pixel (so never negative): its pixel and the
 	// weights of the next; the sums interpolated in 8.8 fixed point each
