@@ -32,12 +32,6 @@ type Features struct {
 // pyramid from it when asked), so that a descriptor can be taken
 // anywhere once a logo's pose is known.
 type Pixels interface {
-	// Describe returns the descriptor of the patch centred on (x, y), in
-	// the image's coordinates, at the pyramid scale nearest scale (as
-	// Keypoint.Scale) and steered to angle (radians); false when no level
-	// is within a factor of 1.4 of scale or the patch is not inside the
-	// image.
-	Describe(x, y, scale, angle float64) (Descriptor, bool)
 	// DescribeMapped returns the descriptor of the patch centred on (x,
 	// y) sampled exactly where a reference keypoint's pattern lands: the
 	// sampling pattern steered to angle (radians, as Keypoint.Angle, the
@@ -50,7 +44,7 @@ type Pixels interface {
 	// keypoint) places a reference descriptor's samples where they fall,
 	// rather than at the nearest level's pixels and angle bin.
 	DescribeMapped(x, y float64, m [4]float64, angle float64) (Descriptor, bool)
-	// Release gives the memory back for the next image; Describe finds
+	// Release gives the memory back for the next image; DescribeMapped finds
 	// nothing after. Calling it is optional (the garbage collector frees
 	// unreleased pixels) and idempotent.
 	Release()

@@ -76,9 +76,6 @@ func FuzzDecodeFeatures(f *testing.F) {
 // countingPixels counts its releases.
 type countingPixels struct{ released int }
 
-func (c *countingPixels) Describe(x, y, scale, angle float64) (Descriptor, bool) {
-	return Descriptor{}, false
-}
 func (c *countingPixels) DescribeMapped(x, y float64, m [4]float64, angle float64) (Descriptor, bool) {
 	return Descriptor{}, false
 }

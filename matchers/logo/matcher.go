@@ -114,10 +114,8 @@ type Options struct {
 	// "Dense verification at the pose's own samples"). It needs
 	// the listing image's pixels (ExtractorOptions.Pixels, which the
 	// detector sets with the check on); features without them are not
-	// checked. The logo shown is confirmed all over, another brand's
-	// look-alike where the two share a part (docs/BENCHMARKS.md, "Dense
-	// verification"). A fit below it that passes the partial thresholds
-	// is reported as Partial.
+	// checked (docs/BENCHMARKS.md, "Dense verification"). A fit below it
+	// that passes the partial thresholds is reported as Partial.
 	MinDenseShare float64
 	// MinDenseEvenness is the least share of a whole detection's logo
 	// keypoint positions lying in parts of the logo (a 4×4 grid over its

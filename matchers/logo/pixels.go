@@ -246,30 +246,12 @@ func (p *pyramid) nearest(scale float64) int {
 	return best
 }
 
-// Describe is pixels.Describe: the level nearest scale, its box sums
-// about (x, y) made if they are not yet.
-func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
-	best := p.nearest(scale)
-	if best < 0 {
-		return matchers.Descriptor{}, false
-	}
-	l := &p.levels[best]
-	lx, ly := int(math.Round(x/l.scale)), int(math.Round(y/l.scale))
-	if lx < border || ly < border || lx >= l.w-border || ly >= l.h-border {
-		return matchers.Descriptor{}, false
-	}
-	if q := (rect{lx - border, ly - border, lx + border + 1, ly + border + 1}); !l.bm.contains(q) {
-		p.boxRect(best, q)
-	}
-	return describe(l.box, l.off, ly*l.w+lx, angle), true
-}
-
 // DescribeMapped is pixels.DescribeMapped: the level nearest the map's
 // scale, its box sums about (x, y) made if they are not yet, each of the
 // pattern's samples read between its four nearest sums (bilinear). The
 // box stays 5×5 pixels of that level, within a factor of 1.14 of the
-// reference's 5×5 mapped (the levels are 1.3 apart), as extraction and
-// Describe have it.
+// reference's 5×5 mapped (the levels are 1.3 apart), as extraction has
+// it.
 func (p *pyramid) DescribeMapped(x, y float64, m [4]float64, angle float64) (matchers.Descriptor, bool) {
 	best := p.nearest(math.Sqrt(math.Abs(m[0]*m[3] - m[1]*m[2])))
 	if best < 0 {
@@ -343,7 +325,7 @@ func (p *pyramid) DescribeMapped(x, y float64, m [4]float64, angle float64) (mat
 // than any offset reaches below the centre's pixel.
 const reachPad = 4 * patchRadius
 
-// Release gives the pooled memory back; Describe finds no level after
+// Release gives the pooled memory back; DescribeMapped finds no level after
 // it. Called again, it does nothing.
 func (p *pyramid) Release() {
 	if p.bufs != nil {
@@ -355,10 +337,10 @@ func (p *pyramid) Release() {
 // pixels is what a listing image's features keep for dense verification
 // (matchers.Pixels): a copy of the extraction's working plane, from
 // which the pyramid's levels are made, as the extraction made them, on
-// the first Describe and a rectangle at a time after (see pyramid). Most
+// the first DescribeMapped and a rectangle at a time after (see pyramid). Most
 // photos have no fit to check, and for those the features keep 1 byte a
 // pixel of the image instead of 3 a pixel of every level, and nothing is
-// computed. Describe is for one goroutine at a time (the matcher checks
+// computed. DescribeMapped is for one goroutine at a time (the matcher checks
 // an image's fits in turn).
 type pixels struct {
 	work     gray
@@ -367,17 +349,6 @@ type pixels struct {
 	upsample bool
 	built    *pyramid
 	released bool
-}
-
-// Describe implements matchers.Pixels.
-func (p *pixels) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
-	if p.released {
-		return matchers.Descriptor{}, false
-	}
-	if p.built == nil {
-		p.built = newPyramid(p.work, p.levels, p.unit, p.upsample)
-	}
-	return p.built.Describe(x, y, scale, angle)
 }
 
 // DescribeMapped implements matchers.Pixels.

@@ -140,3 +140,24 @@ func TestPyramidRowsMatchWhole(t *testing.T) {
 		t.Errorf("a 30×30 plane (39×39 enlarged): %d levels, a patch described: %v", len(tiny.levels), ok)
 	}
 }
+
+// Describe reads a descriptor as dense verification read it before it
+// read the pose's own samples (DescribeMapped): at the level nearest
+// scale, its nearest pixel and angle bin, its box sums about (x, y)
+// made if they are not yet. The tests probe the pyramid's rows with it
+// and compare DescribeMapped against it.
+func (p *pyramid) Describe(x, y, scale, angle float64) (matchers.Descriptor, bool) {
+	best := p.nearest(scale)
+	if best < 0 {
+		return matchers.Descriptor{}, false
+	}
+	l := &p.levels[best]
+	lx, ly := int(math.Round(x/l.scale)), int(math.Round(y/l.scale))
+	if lx < border || ly < border || lx >= l.w-border || ly >= l.h-border {
+		return matchers.Descriptor{}, false
+	}
+	if q := (rect{lx - border, ly - border, lx + border + 1, ly + border + 1}); !l.bm.contains(q) {
+		p.boxRect(best, q)
+	}
+	return describe(l.box, l.off, ly*l.w+lx, angle), true
+}
