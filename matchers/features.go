@@ -25,6 +25,14 @@ type Features struct {
 	// pose (matchers/logo, Options.MinDenseShare). In memory only: never
 	// encoded, and the image cache keeps features without it.
 	Pixels Pixels
+	// Colour, when set, holds the features of the image's colour planes
+	// (its Cb then its Cr plane, at their own resolution), each in the
+	// image's coordinates (the same W and H) with Pixels of its own: a
+	// logo printed in a colour as bright as the product it is on shows
+	// in them where the luma has too little contrast to have corners
+	// (matchers/logo, ExtractorOptions.Colour). In memory only, as
+	// Pixels.
+	Colour []*Features
 }
 
 // Pixels are what a listing image's features keep of the image after
@@ -55,9 +63,23 @@ type Pixels interface {
 // matching a listing.
 func ReleasePixels(imgs []ListingImage) {
 	for i := range imgs {
-		if f := imgs[i].Features; f != nil && f.Pixels != nil {
-			f.Pixels.Release()
-			f.Pixels = nil
+		if f := imgs[i].Features; f != nil {
+			f.ReleasePixels()
+		}
+	}
+}
+
+// ReleasePixels releases f's pixels and its colour planes' (see
+// Pixels.Release) and drops them from the features.
+func (f *Features) ReleasePixels() {
+	if f.Pixels != nil {
+		f.Pixels.Release()
+		f.Pixels = nil
+	}
+	for _, c := range f.Colour {
+		if c != nil && c.Pixels != nil {
+			c.Pixels.Release()
+			c.Pixels = nil
 		}
 	}
 }

@@ -81,20 +81,26 @@ func (c *countingPixels) DescribeMapped(x, y float64, m [4]float64, angle float6
 }
 func (c *countingPixels) Release() { c.released++ }
 
-// TestReleasePixels: each image's pixels are released once and dropped
-// from its features; images without features or pixels are left alone.
+// TestReleasePixels: each image's pixels, and its colour planes', are
+// released once and dropped from its features; images without features
+// or pixels are left alone.
 func TestReleasePixels(t *testing.T) {
-	a, b := &countingPixels{}, &countingPixels{}
-	imgs := []ListingImage{{Features: &Features{Pixels: a}}, {}, {Features: &Features{}}, {Features: &Features{Pixels: b}}}
+	a, b, cb, cr := &countingPixels{}, &countingPixels{}, &countingPixels{}, &countingPixels{}
+	// The colour planes' pixels go with their image's.
+	colour := []*Features{{Pixels: cb}, nil, {Pixels: cr}}
+	imgs := []ListingImage{{Features: &Features{Pixels: a}}, {}, {Features: &Features{}}, {Features: &Features{Pixels: b, Colour: colour}}}
 	ReleasePixels(imgs)
 	ReleasePixels(imgs)
-	if a.released != 1 || b.released != 1 {
-		t.Errorf("released %d and %d times, want once each", a.released, b.released)
+	if a.released != 1 || b.released != 1 || cb.released != 1 || cr.released != 1 {
+		t.Errorf("released %d, %d, %d and %d times, want once each", a.released, b.released, cb.released, cr.released)
 	}
 	for i, im := range imgs {
 		if im.Features != nil && im.Features.Pixels != nil {
 			t.Errorf("image %d keeps its pixels", i)
 		}
+	}
+	if colour[0].Pixels != nil || colour[2].Pixels != nil {
+		t.Error("a colour plane keeps its pixels")
 	}
 	ReleasePixels(nil)
 }

@@ -428,6 +428,19 @@ type Logo struct {
 	// keypoint of a small logo, say more than its few keypoints'
 	// evenness (docs/BENCHMARKS.md, "Strong pixel confirmation").
 	StrongDense float64 `yaml:"strong_dense"`
+	// ColourMinDense is the least share of a logo's keypoints a colour
+	// plane's pixels must confirm for a logo found in that plane to be
+	// kept (logo.Options.ColourMinDense; 0: the measured default, 0.9;
+	// negative: colour planes not used; needs min_dense_share on). A
+	// listing photo's Cb and Cr planes are decoded with its luma and
+	// described apart, and matched as photos of their own: a logo
+	// printed in a colour about as bright as the product under it (teal
+	// on brown) has no corners in the luma. About 12 ms more CPU per
+	// listing image end to end (their decode, features and matching:
+	// 40% more of logo detection's), and the detector keeps their
+	// planes (320 KB for an 800×800 photo) with the luma's until the
+	// listing is matched (docs/BENCHMARKS.md, "Colour planes").
+	ColourMinDense float64 `yaml:"colour_min_dense"`
 	// FastFeatures leaves out the enlarged first level of a listing
 	// image's feature pyramid (logo.ExtractorOptions.NoUpsample): about
 	// 15 ms less CPU per listing image, for fewer logos found at 8–12%
@@ -724,6 +737,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("detection.logo.rival_dense_margin: must be at most 1 (0: the default, negative: off), and rival_min_dense in [0, 1] (0: the default), got %g and %g", d.Logo.RivalDenseMargin, d.Logo.RivalMinDense)
 	case d.Logo.StrongDense > 1:
 		return fmt.Errorf("detection.logo.strong_dense: must be at most 1 (0: the default, negative: off), got %g", d.Logo.StrongDense)
+	case d.Logo.ColourMinDense > 1 || math.IsNaN(d.Logo.ColourMinDense):
+		return fmt.Errorf("detection.logo.colour_min_dense: must be at most 1 (0: the default, negative: colour planes not used), got %g", d.Logo.ColourMinDense)
+	case d.Logo.ColourMinDense > 0 && d.Logo.MinDenseShare < 0:
+		return fmt.Errorf("detection.logo.colour_min_dense: %g needs min_dense_share on (0 or positive), got %g", d.Logo.ColourMinDense, d.Logo.MinDenseShare)
 	case d.Logo.StrongDense > 0 && d.Logo.MinDenseShare < 0:
 		return fmt.Errorf("detection.logo.strong_dense: %g needs min_dense_share on (0 or positive), got %g", d.Logo.StrongDense, d.Logo.MinDenseShare)
 	case d.Logo.RivalApartMargin > 1 || d.Logo.RivalApartMin < 0 || d.Logo.RivalApartMin > 1:

@@ -28,7 +28,7 @@ func TestLoadGood(t *testing.T) {
 		t.Errorf("decode bounds not applied: %+v", im)
 	}
 	if lg := cfg.Detection.Logo; lg.Shortlist != 64 || lg.ShortlistTables != 2 || lg.MinDistinct != 2 || lg.ShortlistNearest != 8 || lg.ShortlistMargin != 6 || lg.ShortlistMinVotes != 3.5 ||
-		lg.MinPartialCoverage != 0.15 || lg.MinEvenness != 0.7 || lg.MinGuidedEvenness != 0.75 || lg.MinDenseShare != 0.55 || lg.MinDenseEvenness != 0.7 || lg.RivalDenseMargin != 0.25 || lg.RivalMinDense != 0.65 || lg.RivalApartMargin != 0.15 || lg.RivalApartMin != 0.55 || lg.StrongDense != 0.75 || lg.MaxImages != 6 || lg.FeatureImages() != 6 {
+		lg.MinPartialCoverage != 0.15 || lg.MinEvenness != 0.7 || lg.MinGuidedEvenness != 0.75 || lg.MinDenseShare != 0.55 || lg.MinDenseEvenness != 0.7 || lg.RivalDenseMargin != 0.25 || lg.RivalMinDense != 0.65 || lg.RivalApartMargin != 0.15 || lg.RivalApartMin != 0.55 || lg.StrongDense != 0.75 || lg.ColourMinDense != 0.85 || lg.MaxImages != 6 || lg.FeatureImages() != 6 {
 		t.Errorf("logo settings not applied: %+v", lg)
 	}
 	if len(cfg.Detection.Price.Rates) != 3 {
@@ -89,6 +89,8 @@ func TestLoadBad(t *testing.T) {
 		"logo_strong_dense_off":    "detection.logo.strong_dense: 0.7 needs min_dense_share on (0 or positive), got -1",
 		"logo_rival_apart":         "detection.logo.rival_apart_margin: must be at most 1 (0: the default, negative: off), and rival_apart_min in [0, 1] (0: the default), got 0.1 and 1.2",
 		"logo_rival_apart_off":     "detection.logo.rival_apart_margin: 0.2 needs min_dense_share on (0 or positive), got -1",
+		"logo_colour_min_dense":    "detection.logo.colour_min_dense: must be at most 1 (0: the default, negative: colour planes not used), got 1.5",
+		"logo_colour_off":          "detection.logo.colour_min_dense: 0.8 needs min_dense_share on (0 or positive), got -1",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -23,6 +23,10 @@ type LumaFeatures struct {
 	ex *logo.Extractor
 	// listingMinSide is LumaFeaturesOptions.ListingMinSide.
 	listingMinSide int
+	// colour says the extractor describes colour planes
+	// (logo.ExtractorOptions.Colour, with Pixels): a listing image's
+	// are decoded with its luma.
+	colour bool
 }
 
 // LumaFeaturesOptions configures LumaFeatures.
@@ -50,11 +54,18 @@ func NewLumaFeatures(h *imagematch.Hasher, o logo.ExtractorOptions) *LumaFeature
 // NewLumaFeaturesWith returns a FeatureExtractor decoding through h as o
 // says.
 func NewLumaFeaturesWith(h *imagematch.Hasher, o LumaFeaturesOptions) *LumaFeatures {
-	return &LumaFeatures{h: h, ex: logo.NewExtractor(o.Extractor), listingMinSide: max(o.ListingMinSide, 0)}
+	return &LumaFeatures{h: h, ex: logo.NewExtractor(o.Extractor), listingMinSide: max(o.ListingMinSide, 0), colour: o.Extractor.Colour && o.Extractor.Pixels}
 }
 
 // ListingFeatures decodes a listing image and returns its features.
 func (l *LumaFeatures) ListingFeatures(ctx context.Context, data []byte) (*matchers.Features, error) {
+	if l.colour && l.listingMinSide == 0 {
+		c, err := l.h.LumaColour(ctx, data)
+		if err != nil {
+			return nil, fmt.Errorf("detection: listing features: %w", err)
+		}
+		return l.ex.ListingColour(c.Y, c.Cb, c.Cr), nil
+	}
 	g, err := l.h.LumaAtLeast(ctx, data, l.listingMinSide)
 	if err != nil {
 		return nil, fmt.Errorf("detection: listing features: %w", err)
@@ -76,6 +87,16 @@ func (l *LumaFeatures) PrepareListing(ctx context.Context, data []byte) (hashes 
 			return nil, nil, nil, err
 		}
 		features, _ = l.ListingFeatures(ctx, data)
+		return hashes, regions, features, nil
+	}
+	if l.colour {
+		hashes, regions, c, err := l.h.HashListingImageColour(ctx, data)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if c.Y != nil {
+			features = l.ex.ListingColour(c.Y, c.Cb, c.Cr)
+		}
 		return hashes, regions, features, nil
 	}
 	hashes, regions, g, err := l.h.HashListingImageLuma(ctx, data)

@@ -150,18 +150,36 @@ func TestMinDenseShareConfig(t *testing.T) {
 		if o := OptionsFrom(d).Logo; o.MinDenseShare != share {
 			t.Errorf("min_dense_share %g: logo.Options.MinDenseShare %g", share, o.MinDenseShare)
 		}
-		im, err := ImagesFrom(d, mapFetcher{}, imagematch.NewHasher(imagematch.Limits{}), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := im.features.ListingFeatures(context.Background(), buf.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := listingFeaturesFrom(t, d, buf.Bytes())
 		if (f.Pixels != nil) != pixels {
 			t.Errorf("min_dense_share %g: features keep pixels %v, want %v", share, f.Pixels != nil, pixels)
 		}
-		matchers.ReleasePixels([]matchers.ListingImage{{Features: f}})
+		// The colour planes are described with the pixels kept, unless
+		// colour_min_dense is negative.
+		if (len(f.Colour) == 2) != pixels {
+			t.Errorf("min_dense_share %g: %d colour planes' features", share, len(f.Colour))
+		}
+		_, _, fp, err := preparedFrom(t, d, buf.Bytes())
+		if err != nil || fp == nil || (len(fp.Colour) == 2) != pixels {
+			t.Errorf("min_dense_share %g, PrepareListing: %v, colour planes %v", share, err, fp != nil && fp.Colour != nil)
+		}
+		matchers.ReleasePixels([]matchers.ListingImage{{Features: f}, {Features: fp}})
+		d.Logo.ColourMinDense = -1
+		if share >= 0 {
+			if o := OptionsFrom(d).Logo; o.ColourMinDense != -1 {
+				t.Errorf("colour_min_dense -1: logo.Options.ColourMinDense %g", o.ColourMinDense)
+			}
+			f := listingFeaturesFrom(t, d, buf.Bytes())
+			if f.Pixels == nil || f.Colour != nil {
+				t.Errorf("colour_min_dense -1: pixels %v, colour planes %d", f.Pixels != nil, len(f.Colour))
+			}
+			// Prepared with its hashes, the same.
+			_, _, f2, err := preparedFrom(t, d, buf.Bytes())
+			if err != nil || f2 == nil || f2.Colour != nil {
+				t.Errorf("colour_min_dense -1, PrepareListing: %v, colour planes %v", err, f2 != nil && f2.Colour != nil)
+			}
+			matchers.ReleasePixels([]matchers.ListingImage{{Features: f}, {Features: f2}})
+		}
 	}
 	// min_dense_evenness and the rival's settling reach the matcher's
 	// options as given.
@@ -173,4 +191,30 @@ func TestMinDenseShareConfig(t *testing.T) {
 			t.Errorf("min_dense_evenness %g, rival_dense_margin %g, rival_min_dense %g, rival_apart_margin %g, rival_apart_min %g, strong_dense %g: logo.Options %g, %g, %g, %g, %g, %g", v, v/2, v, v/4, v/3, v/5, o.MinDenseEvenness, o.RivalDenseMargin, o.RivalMinDense, o.RivalApartMargin, o.RivalApartMin, o.StrongDense)
 		}
 	}
+}
+
+// listingFeaturesFrom is the features of a listing image as the image
+// preparer d configures computes them (ListingFeatures).
+func listingFeaturesFrom(t *testing.T, d config.Detection, data []byte) *matchers.Features {
+	t.Helper()
+	im, err := ImagesFrom(d, mapFetcher{}, imagematch.NewHasher(imagematch.Limits{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := im.features.ListingFeatures(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// preparedFrom is a listing image hashed with its features as the image
+// preparer d configures prepares it (PrepareListing).
+func preparedFrom(t *testing.T, d config.Detection, data []byte) ([]uint64, []*domain.Region, *matchers.Features, error) {
+	t.Helper()
+	im, err := ImagesFrom(d, mapFetcher{}, imagematch.NewHasher(imagematch.Limits{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im.features.(*LumaFeatures).PrepareListing(context.Background(), data)
 }

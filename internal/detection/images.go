@@ -135,9 +135,11 @@ type prepared struct {
 // cached returns p as the caches keep it: a shallow copy of its features
 // without their pixels, which stay with the caller's copy.
 func (p prepared) cached() prepared {
-	if p.features != nil && p.features.Pixels != nil {
+	if p.features != nil && (p.features.Pixels != nil || p.features.Colour != nil) {
+		// The colour planes' features are of no use without their
+		// pixels (a fit there is kept only when they confirm it).
 		f := *p.features
-		f.Pixels = nil
+		f.Pixels, f.Colour = nil, nil
 		p.features = &f
 	}
 	return p

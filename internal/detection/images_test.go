@@ -295,7 +295,7 @@ func TestListingPixelsNotCached(t *testing.T) {
 	for _, pixels := range []bool{true, false} {
 		t.Run(fmt.Sprintf("pixels=%v", pixels), func(t *testing.T) {
 			fetch := &countFetcher{m: mapFetcher{"a.jpg": data, "a-copy.jpg": data}}
-			im, err := NewImages(fetch, h, ImageOptions{Features: NewLumaFeatures(h, logo.ExtractorOptions{Pixels: pixels}), FeatureImages: 1})
+			im, err := NewImages(fetch, h, ImageOptions{Features: NewLumaFeatures(h, logo.ExtractorOptions{Pixels: pixels, Colour: pixels}), FeatureImages: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,14 +307,17 @@ func TestListingPixelsNotCached(t *testing.T) {
 				return out
 			}
 			first := listing("a.jpg")
-			if f := first[0].Features; first[0].Cause != CauseOK || f == nil || len(f.Points) == 0 || (f.Pixels != nil) != pixels {
-				t.Fatalf("first listing: %+v, want features with pixels %v", first[0], pixels)
+			if f := first[0].Features; first[0].Cause != CauseOK || f == nil || len(f.Points) == 0 || (f.Pixels != nil) != pixels || (len(f.Colour) == 2) != pixels {
+				t.Fatalf("first listing: %+v, want features with pixels and colour planes %v", first[0], pixels)
 			}
 			// The caches hold the features without their pixels.
 			byURL, ok := im.byURL.Peek("a.jpg")
 			byBytes, ok2 := im.byBytes.Peek(contentKey{sha256.Sum256(data), roleListing})
 			if !ok || !ok2 || byURL.features == nil || byBytes.features == nil {
 				t.Fatalf("not cached: by URL %v, by content %v", ok, ok2)
+			}
+			if byURL.features.Colour != nil || byBytes.features.Colour != nil {
+				t.Error("cached features keep their colour planes' features, of no use without their pixels")
 			}
 			if byURL.features.Pixels != nil || byBytes.features.Pixels != nil || byURL.pixels != pixels {
 				t.Errorf("cached features keep pixels (by URL %v, by content %v), recorded %v", byURL.features.Pixels != nil, byBytes.features.Pixels != nil, byURL.pixels)

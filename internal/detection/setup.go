@@ -37,7 +37,7 @@ func OptionsFrom(d config.Detection) Options {
 		Price: price.Options{Floor: d.Price.Floor, Base: d.Price.Base, Rates: d.Price.Rates},
 		Image: imagematch.Options{MaxDistance: d.Image.MaxDistance},
 		Logo: logo.Options{Disabled: !d.Logo.Enabled, MinInliers: d.Logo.MinInliers, MinCoverage: d.Logo.MinCoverage,
-			MinDistinct: d.Logo.MinDistinct, MinPartialCoverage: d.Logo.MinPartialCoverage, MinEvenness: d.Logo.MinEvenness, MinGuidedEvenness: d.Logo.MinGuidedEvenness, MinDenseShare: d.Logo.MinDenseShare, MinDenseEvenness: d.Logo.MinDenseEvenness, RivalDenseMargin: d.Logo.RivalDenseMargin, RivalMinDense: d.Logo.RivalMinDense, RivalApartMargin: d.Logo.RivalApartMargin, RivalApartMin: d.Logo.RivalApartMin, StrongDense: d.Logo.StrongDense, Shortlist: d.Logo.Shortlist, ShortlistTables: d.Logo.ShortlistTables,
+			MinDistinct: d.Logo.MinDistinct, MinPartialCoverage: d.Logo.MinPartialCoverage, MinEvenness: d.Logo.MinEvenness, MinGuidedEvenness: d.Logo.MinGuidedEvenness, MinDenseShare: d.Logo.MinDenseShare, MinDenseEvenness: d.Logo.MinDenseEvenness, RivalDenseMargin: d.Logo.RivalDenseMargin, RivalMinDense: d.Logo.RivalMinDense, RivalApartMargin: d.Logo.RivalApartMargin, RivalApartMin: d.Logo.RivalApartMin, StrongDense: d.Logo.StrongDense, ColourMinDense: d.Logo.ColourMinDense, Shortlist: d.Logo.Shortlist, ShortlistTables: d.Logo.ShortlistTables,
 			ShortlistNearest: d.Logo.ShortlistNearest, ShortlistMargin: d.Logo.ShortlistMargin, ShortlistMinVotes: d.Logo.ShortlistMinVotes},
 	}
 }
@@ -63,7 +63,7 @@ func HasherFrom(d config.Detection) *imagematch.Hasher {
 func ImagesFrom(d config.Detection, fetch Fetcher, h Hasher, reg prometheus.Registerer) (*Images, error) {
 	o := ImageOptions{Concurrency: d.Image.Concurrency, CacheSize: d.Image.CacheSize, FeatureImages: d.Logo.FeatureImages(), Registerer: reg}
 	if ih, ok := h.(*imagematch.Hasher); ok && d.Logo.Enabled {
-		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{NoUpsample: d.Logo.FastFeatures, Pixels: d.Logo.MinDenseShare >= 0})
+		o.Features = NewLumaFeatures(ih, logo.ExtractorOptions{NoUpsample: d.Logo.FastFeatures, Pixels: d.Logo.MinDenseShare >= 0, Colour: d.Logo.MinDenseShare >= 0 && d.Logo.ColourMinDense >= 0})
 	}
 	return NewImages(fetch, h, o)
 }

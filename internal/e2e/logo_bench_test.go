@@ -56,21 +56,27 @@ func BenchmarkStreamImageLogo(b *testing.B) {
 		name              string
 		on                bool
 		shortlist, margin int
+		colour            float64
 	}{
 		// The defaults: two stages, 64 logos shortlisted within 6 bits
-		// of the nearest (one stage before 2026-12-04).
-		{"logo_off", false, 0, 0}, {"logo_on_1000", true, 0, 0},
+		// of the nearest (one stage before 2026-12-04), the colour
+		// planes matched too (since 2026-12-04).
+		{"logo_off", false, 0, 0, 0}, {"logo_on_1000", true, 0, 0, 0},
+		// The luma alone (detection.logo.colour_min_dense -1), the
+		// default before the colour planes.
+		{"logo_on_1000_no_colour", true, 0, 0, -1},
 		// One stage, every logo paired (detection.logo.shortlist -1).
-		{"logo_on_1000_one_stage", true, -1, 0},
+		{"logo_on_1000_one_stage", true, -1, 0, 0},
 		// The cheapest matching measured (docs/BENCHMARKS.md, h-lspeed):
 		// two stages, 32 logos shortlisted within 6 bits of the nearest.
-		{"logo_on_1000_shortlist32", true, 32, 6},
+		{"logo_on_1000_shortlist32", true, 32, 6, 0},
 	} {
 		name, on := v.name, v.on
 		b.Run(name, func(b *testing.B) {
 			s := newStack(b, brokers, stackOptions{})
 			s.cfg.Detection.Logo.Enabled = on
 			s.cfg.Detection.Logo.Shortlist, s.cfg.Detection.Logo.ShortlistMargin = v.shortlist, v.margin
+			s.cfg.Detection.Logo.ColourMinDense = v.colour
 			publishMarks(b, s, fixtureMarks(b)...)
 			if on {
 				publishLogoMarks(b, s, logos.marks)

@@ -35,7 +35,8 @@ import (
 // with logo evidence, at most 2 a whole logo, see below);
 // MARKWATCH_LOGO_UNRELATED=n draws n, for the figures in
 // docs/BENCHMARKS.md; MARKWATCH_LOGO_MIN_EVENNESS, _MIN_GUIDED,
-// _MIN_DENSE, _MIN_DISTINCT and _MIN_COVERAGE set those thresholds.
+// _MIN_DENSE, _MIN_DISTINCT, _MIN_COVERAGE and _COLOUR_MIN_DENSE set
+// those thresholds.
 func TestLogoUnrelatedPhotos(t *testing.T) {
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_LOGO_UNRELATED")); err == nil && v > 0 {
@@ -50,16 +51,17 @@ func TestLogoUnrelatedPhotos(t *testing.T) {
 	// (unset: the defaults).
 	lg := &cfg.Detection.Logo
 	for name, field := range map[string]*float64{
-		"MARKWATCH_LOGO_MIN_EVENNESS":    &lg.MinEvenness,
-		"MARKWATCH_LOGO_MIN_GUIDED":      &lg.MinGuidedEvenness,
-		"MARKWATCH_LOGO_MIN_DENSE":       &lg.MinDenseShare,
-		"MARKWATCH_LOGO_MIN_DENSE_EVEN":  &lg.MinDenseEvenness,
-		"MARKWATCH_LOGO_RIVAL_DENSE":     &lg.RivalDenseMargin,
-		"MARKWATCH_LOGO_RIVAL_MIN_DENSE": &lg.RivalMinDense,
-		"MARKWATCH_LOGO_RIVAL_APART":     &lg.RivalApartMargin,
-		"MARKWATCH_LOGO_STRONG_DENSE":    &lg.StrongDense,
-		"MARKWATCH_LOGO_MIN_DISTINCT":    &lg.MinDistinct,
-		"MARKWATCH_LOGO_MIN_COVERAGE":    &lg.MinCoverage,
+		"MARKWATCH_LOGO_MIN_EVENNESS":     &lg.MinEvenness,
+		"MARKWATCH_LOGO_MIN_GUIDED":       &lg.MinGuidedEvenness,
+		"MARKWATCH_LOGO_MIN_DENSE":        &lg.MinDenseShare,
+		"MARKWATCH_LOGO_MIN_DENSE_EVEN":   &lg.MinDenseEvenness,
+		"MARKWATCH_LOGO_RIVAL_DENSE":      &lg.RivalDenseMargin,
+		"MARKWATCH_LOGO_RIVAL_MIN_DENSE":  &lg.RivalMinDense,
+		"MARKWATCH_LOGO_RIVAL_APART":      &lg.RivalApartMargin,
+		"MARKWATCH_LOGO_STRONG_DENSE":     &lg.StrongDense,
+		"MARKWATCH_LOGO_MIN_DISTINCT":     &lg.MinDistinct,
+		"MARKWATCH_LOGO_MIN_COVERAGE":     &lg.MinCoverage,
+		"MARKWATCH_LOGO_COLOUR_MIN_DENSE": &lg.ColourMinDense,
 	} {
 		if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
 			*field = v

@@ -23,18 +23,18 @@ func TestQualityOnFixtures(t *testing.T) {
 }
 
 // TestLogoQualityOnFixtures is TestQualityOnFixtures with logo detection
-// on (detection.logo.enabled): the same bars, and the logo_in_photo kind's
-// recall at least 0.80 (48 of 60).
+// on (detection.logo.enabled): the same bars, the logo_in_photo kind's
+// too (0.90, 54 of 60; the issue's own target for the kind is 0.80).
 func TestLogoQualityOnFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores every fixture listing")
 	}
-	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled = true }), 0.88)
+	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled = true }), 0.90)
 }
 
 // TestLogoShortlistQualityOnFixtures is TestLogoQualityOnFixtures with a
 // shortlist of 24 logos (detection.logo.shortlist): the same bars but
-// logo_in_photo's, 0.85 (52 of 60). The default shortlist, 64, holds
+// logo_in_photo's, 0.88 (53 of 60; 52 before the colour planes). The default shortlist, 64, holds
 // every one of the fixtures' 45 logos, so the defaults match in one stage
 // there; 24 makes the photos go through both stages. lst-003911, found
 // whole in one stage, is then found partly only and scores 0.498 (not
@@ -46,7 +46,7 @@ func TestLogoShortlistQualityOnFixtures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores every fixture listing")
 	}
-	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled, c.Detection.Logo.Shortlist = true, 24 }), 0.85)
+	checkQuality(t, scoreFixtures(t, func(c *config.Config) { c.Detection.Logo.Enabled, c.Detection.Logo.Shortlist = true, 24 }), 0.88)
 }
 
 // checkQuality applies the bars to ev; logoBar is the logo_in_photo
@@ -73,7 +73,7 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logoBar float64) {
 			t.Logf("kind %s without logo detection: recall %.3f (%d of %d)", k.Kind, k.Recall(), k.TP, k.TP+k.FN)
 		case k.Kind == "logo_in_photo":
 			// Issue 11 section 4 asks 0.90 of this kind too; logo
-			// detection reaches 0.883 (53 of 60, none false): 0.80 since
+			// detection reaches 0.900 (54 of 60, none false): 0.80 since
 			// a listing's pyramid starts with an enlarged level (0.767
 			// before), two more since partly seen logos are evidence in
 			// context (logo_partial), one more since RANSAC samples on
@@ -110,14 +110,16 @@ func checkQuality(t *testing.T, ev *evaluation.Evaluation, logoBar float64) {
 			// (lst-003922 and lst-003890, small turned logos confirmed
 			// at 0.29 and 0.38 before, 0.83 and 0.85 now; the bars
 			// rose to 0.6 / 0.8 / 0.4; docs/BENCHMARKS.md, "Dense
-			// verification at the pose's own samples"): 53 of 60. The
-			// 7 still missed are diagnosed in
-			// docs/BENCHMARKS.md,
-			// "Small and faint logos: why
-			// logo_in_photo listings are missed" and "Partly seen
-			// logos as evidence in context": most lack the evidence
-			// (keypoints, near descriptors) to verify. This bar, what is
-			// reached, keeps it from getting worse until it gets there.
+			// verification at the pose's own samples"), one more since
+			// the photo's colour planes are matched (lst-003876,
+			// Hollisant printed teal on brown wood, a luma contrast of
+			// 0.08: no fit in the luma, 43 inliers confirmed at 0.97 in
+			// the Cr plane; docs/BENCHMARKS.md, "Colour planes"): 54 of
+			// 60, the 0.90 the issue asks of every kind. The 6 still
+			// missed are diagnosed in docs/BENCHMARKS.md, "Small and
+			// faint logos: why logo_in_photo listings are missed" and
+			// "Partly seen logos as evidence in context": most lack the
+			// evidence (keypoints, near descriptors) to verify.
 			if k.Recall() < logoBar {
 				t.Errorf("kind %s: recall %.3f < %.2f (%d of %d)", k.Kind, k.Recall(), logoBar, k.TP, k.TP+k.FN)
 			}

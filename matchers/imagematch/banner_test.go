@@ -73,7 +73,7 @@ func TestUnbanner(t *testing.T) {
 // load decodes data as a listing image is decoded, for the tests of the
 // planes: the brightness plane composited on white and its content.
 func load(data []byte, lim Limits) (*plane, rect, error) {
-	ds, _, err := NewHasher(lim).load(context.Background(), data, false, false)
+	ds, _, err := NewHasher(lim).load(context.Background(), data, false, lumaNone)
 	if err != nil {
 		return nil, rect{}, err
 	}

@@ -165,8 +165,9 @@ func sellerPhotos800(b *testing.B, n int) [][]byte {
 // BenchmarkSellerPhoto800 prepares generated seller's photos for
 // matching, one at a time, in turn: the hashes alone
 // (HashListingImageRegions, logo detection off), the hashes and the luma
-// from one decode (HashListingImageLuma, logo detection on), and the two
-// separate decodes logo detection took before. Besides ns/op it reports
+// from one decode (HashListingImageLuma, logo detection on), with the
+// colour planes too (HashListingImageColour, logo detection's default),
+// and the two separate decodes logo detection took before. Besides ns/op it reports
 // the process's CPU time per photo, which other load on a shared machine
 // inflates less.
 func BenchmarkSellerPhoto800(b *testing.B) {
@@ -183,6 +184,10 @@ func BenchmarkSellerPhoto800(b *testing.B) {
 		}},
 		{"hashes_and_luma", func(data []byte) error {
 			_, _, _, err := h.HashListingImageLuma(ctx, data)
+			return err
+		}},
+		{"hashes_luma_and_colour", func(data []byte) error {
+			_, _, _, err := h.HashListingImageColour(ctx, data)
 			return err
 		}},
 		{"hashes_then_luma", func(data []byte) error {

@@ -189,18 +189,19 @@ type decoded struct {
 // estimated from the header and refused past MaxDecodedBytes before any
 // pixel buffer exists.
 //
-// With luma (listing images, for logo detection), load also returns the
-// image's luma at full resolution, as Luma returns it, from the same
-// decode wherever it can (see loadShared); nil when it could not, for
-// the caller to decode it apart.
-func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([]decoded, *image.Gray, error) {
+// With luma above lumaNone (listing images, for logo detection), load
+// also returns the image's luma at full resolution, as Luma returns it,
+// and with lumaColour its colour planes (see Colour), from the same
+// decode wherever it can (see loadShared); no luma when it could not,
+// for the caller to decode it apart.
+func (h *Hasher) load(ctx context.Context, data []byte, reference bool, luma lumaWant) ([]decoded, Colour, error) {
 	f, cfg, err := decodeConfig(data, h.lim)
 	if err != nil {
-		return nil, nil, err
+		return nil, Colour{}, err
 	}
-	if f == formatJPEG && luma {
-		if out, g, ok, err := h.loadShared(ctx, data, cfg); ok {
-			return out, g, err
+	if f == formatJPEG && luma != lumaNone {
+		if out, c, ok, err := h.loadShared(ctx, data, cfg, luma == lumaColour); ok {
+			return out, c, err
 		}
 	}
 	full := decodedBytes(f, cfg, data)
@@ -208,7 +209,7 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([
 	if f == formatJPEG && dcSized(cfg) {
 		release, err := h.gate.acquire(ctx, dcBytes(cfg))
 		if err != nil {
-			return nil, nil, err
+			return nil, Colour{}, err
 		}
 		dc, err := jpegdc.Decode(bytes.NewReader(data), h.lim.MaxPixels)
 		var unsupported jpegdc.UnsupportedError
@@ -217,10 +218,10 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([
 			p := planeFromDC(dc)
 			release()
 			if t := p.trim(); dcSuffices(p, t) {
-				return []decoded{{p, t}}, nil, nil
+				return []decoded{{p, t}}, Colour{}, nil
 			}
 			if c := lumaCost(cfg, data); c > h.lim.MaxDecodedBytes {
-				return nil, nil, fmt.Errorf("%w: jpeg of %d×%d: its content is too small to hash at 1/8 scale, and a full decode takes %s, over the cap of %s",
+				return nil, Colour{}, fmt.Errorf("%w: jpeg of %d×%d: its content is too small to hash at 1/8 scale, and a full decode takes %s, over the cap of %s",
 					ErrTooLarge, cfg.Width, cfg.Height, mib(c), mib(h.lim.MaxDecodedBytes))
 			}
 		case errors.As(err, &unsupported):
@@ -229,7 +230,7 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([
 			lumaOK = false
 		default:
 			release()
-			return nil, nil, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
+			return nil, Colour{}, fmt.Errorf("%w: jpeg: %w", ErrFormat, err)
 		}
 	}
 	if lumaOK && lumaCost(cfg, data) <= h.lim.MaxDecodedBytes {
@@ -237,27 +238,36 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([
 		// the plane is made of.
 		if p, ok, err := h.loadLuma(ctx, data, cfg); ok {
 			if err != nil {
-				return nil, nil, err
+				return nil, Colour{}, err
 			}
-			return []decoded{{p, p.trim()}}, nil, nil
+			return []decoded{{p, p.trim()}}, Colour{}, nil
 		}
 	}
-	if luma {
+	if luma != lumaNone {
 		// The grey copy Luma returns is one more byte per pixel.
 		full += int64(cfg.Width) * int64(cfg.Height)
 	}
+	if luma == lumaColour {
+		// And the colour planes two more, at most: without them when
+		// they would pass the cap, as loadShared does.
+		if more := 2 * int64(cfg.Width) * int64(cfg.Height); full+more <= h.lim.MaxDecodedBytes {
+			full += more
+		} else {
+			luma = lumaGrey
+		}
+	}
 	if full > h.lim.MaxDecodedBytes {
-		return nil, nil, fmt.Errorf("%w: %s declares %d×%d pixels of %s: decoding takes %s, over the cap of %s",
+		return nil, Colour{}, fmt.Errorf("%w: %s declares %d×%d pixels of %s: decoding takes %s, over the cap of %s",
 			ErrTooLarge, f, cfg.Width, cfg.Height, modelName(f, cfg.ColorModel), mib(full), mib(h.lim.MaxDecodedBytes))
 	}
 	release, err := h.gate.acquire(ctx, full)
 	if err != nil {
-		return nil, nil, err
+		return nil, Colour{}, err
 	}
 	defer release()
 	img, err := decodeFull(f, data)
 	if err != nil {
-		return nil, nil, err
+		return nil, Colour{}, err
 	}
 	p := planeFromImage(img, white)
 	out := []decoded{{p, p.trim()}}
@@ -265,11 +275,14 @@ func (h *Hasher) load(ctx context.Context, data []byte, reference, luma bool) ([
 		p := planeFromImage(img, black)
 		out = append(out, decoded{p, p.trim()})
 	}
-	var g *image.Gray
-	if luma {
-		g = grayOf(img) // what lumaFull makes of the same decode
+	var c Colour
+	if luma != lumaNone {
+		c.Y = grayOf(img) // what lumaFull makes of the same decode
 	}
-	return out, g, nil
+	if luma == lumaColour {
+		c.Cb, c.Cr = chromaOf(img)
+	}
+	return out, c, nil
 }
 
 // dcSized reports whether a JPEG is large enough to be hashed from its DC
@@ -327,29 +340,57 @@ func (h *Hasher) loadLuma(ctx context.Context, data []byte, cfg image.Config) (p
 // no luma component (CMYK, Adobe RGB), over the decode cap as one decode,
 // or a decode error (the separate decodes then report what they reported
 // before). The gate is held until the plane is made.
-func (h *Hasher) loadShared(ctx context.Context, data []byte, cfg image.Config) (out []decoded, g *image.Gray, ok bool, err error) {
+//
+// With colour, the JPEG's chroma planes are decoded in the same pass
+// (jpegdc.DecodeColour) and returned with the luma, unless they would
+// take the decode over the cap; the hashes are the same.
+func (h *Hasher) loadShared(ctx context.Context, data []byte, cfg image.Config, colour bool) (out []decoded, c Colour, ok bool, err error) {
 	need := lumaCost(cfg, data) + jpegdc.DCBytes(cfg.Width, cfg.Height) + dcBytes(cfg)
+	if colour {
+		// Over the cap with the colour planes, the luma and hashes
+		// are still decoded together, without them.
+		sof, ok := jpegFrame(data)
+		more := jpegdc.ColourBytes(cfg.Width, cfg.Height, sof.progressive || !ok)
+		if colour = need+more <= h.lim.MaxDecodedBytes; colour {
+			need += more
+		}
+	}
 	if need > h.lim.MaxDecodedBytes {
-		return nil, nil, false, nil
+		return nil, Colour{}, false, nil
 	}
 	release, err := h.gate.acquire(ctx, need)
 	if err != nil {
-		return nil, nil, true, err
+		return nil, Colour{}, true, err
 	}
 	defer release()
-	g, dc, err := jpegdc.DecodeGrayDC(bytes.NewReader(data), h.lim.MaxPixels, 0)
+	var dc *jpegdc.Plane
+	if colour {
+		c.Y, c.Cb, c.Cr, dc, err = jpegdc.DecodeColour(bytes.NewReader(data), h.lim.MaxPixels, true)
+	} else {
+		c.Y, dc, err = jpegdc.DecodeGrayDC(bytes.NewReader(data), h.lim.MaxPixels, 0)
+	}
 	if err != nil {
-		return nil, nil, false, nil
+		return nil, Colour{}, false, nil
 	}
 	if dcSized(cfg) {
 		p := planeFromDC(dc)
 		if t := p.trim(); dcSuffices(p, t) {
-			return []decoded{{p, t}}, g, true, nil
+			return []decoded{{p, t}}, c, true, nil
 		}
 	}
-	p := planeFromImage(g, white)
-	return []decoded{{p, p.trim()}}, g, true, nil
+	p := planeFromImage(c.Y, white)
+	return []decoded{{p, p.trim()}}, c, true, nil
 }
+
+// lumaWant is what load returns besides the hashes' planes: nothing, the
+// luma, or the luma and the colour planes.
+type lumaWant uint8
+
+const (
+	lumaNone lumaWant = iota
+	lumaGrey
+	lumaColour
+)
 
 // decodeFull decodes the whole image with the format's decoder (the first
 // frame of a GIF).

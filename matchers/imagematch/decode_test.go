@@ -47,7 +47,7 @@ func pngBomb(w, h uint32) []byte {
 // loadOne loads data as a listing image under the default Limits and
 // returns its one plane.
 func loadOne(data []byte) (*plane, rect, error) {
-	d, _, err := NewHasher(Limits{}).load(context.Background(), data, false, false)
+	d, _, err := NewHasher(Limits{}).load(context.Background(), data, false, lumaNone)
 	if err != nil {
 		return nil, rect{}, err
 	}

@@ -44,7 +44,7 @@ func (h *Hasher) HashListingImage(ctx context.Context, data []byte) ([]uint64, e
 // reports the box of the hash that matched as the evidence's Region
 // (matchers.ListingImage.Regions).
 func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]uint64, []*domain.Region, error) {
-	planes, _, err := h.load(ctx, data, false, false)
+	planes, _, err := h.load(ctx, data, false, lumaNone)
 	if err != nil {
 		return nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
@@ -68,19 +68,52 @@ func (h *Hasher) HashListingImageRegions(ctx context.Context, data []byte) ([]ui
 // nil and the hashes are returned without error; a caller that must tell
 // a cancelled context apart checks ctx.Err().
 func (h *Hasher) HashListingImageLuma(ctx context.Context, data []byte) (hashes []uint64, regions []*domain.Region, g *image.Gray, err error) {
-	planes, g, err := h.load(ctx, data, false, true)
+	hashes, regions, c, err := h.hashListingImage(ctx, data, lumaGrey)
+	return hashes, regions, c.Y, err
+}
+
+// Colour is an image's luma and colour planes, for logo detection's
+// colour features (matchers/logo, ExtractorOptions.Colour).
+type Colour struct {
+	// Y is the luma, as Luma returns it.
+	Y *image.Gray
+	// Cb and Cr are the blue- and red-difference planes (JPEG's YCbCr,
+	// 128 neutral) at their own resolution: a JPEG's as coded (a 4:2:0
+	// JPEG's half the width and height, rounded up), another image's
+	// at full resolution, transparent pixels seen on white. Both nil
+	// when the image is grey or they could not be had within the caps
+	// with the luma.
+	Cb, Cr *image.Gray
+}
+
+// HashListingImageColour is HashListingImageLuma that also returns the
+// image's colour planes (Colour), from the same decode: a JPEG's Cb and
+// Cr decoded with its luma (jpegdc.DecodeColour: image/jpeg's planes
+// exactly, the chroma transformed as the luma is, for the decode's cost
+// of about half as many blocks again at 4:2:0), other images' computed
+// from the full decode. The decode cap and the gate count them: when they
+// would take the decode over the cap, or the luma could only be had apart
+// (see HashListingImageLuma), the colour planes are not had (c.Cb and
+// c.Cr nil) and the rest is as HashListingImageLuma's.
+func (h *Hasher) HashListingImageColour(ctx context.Context, data []byte) (hashes []uint64, regions []*domain.Region, c Colour, err error) {
+	return h.hashListingImage(ctx, data, lumaColour)
+}
+
+func (h *Hasher) hashListingImage(ctx context.Context, data []byte, luma lumaWant) (hashes []uint64, regions []*domain.Region, c Colour, err error) {
+	planes, c, err := h.load(ctx, data, false, luma)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("imagematch: hash listing image: %w", err)
+		return nil, nil, Colour{}, fmt.Errorf("imagematch: hash listing image: %w", err)
 	}
 	hashes, regions, err = listingHashes(planes[0])
 	planes[0].p.release()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, Colour{}, err
 	}
-	if g == nil {
-		g, _ = h.Luma(ctx, data)
+	if c.Y == nil {
+		c = Colour{}
+		c.Y, _ = h.Luma(ctx, data)
 	}
-	return hashes, regions, g, nil
+	return hashes, regions, c, nil
 }
 
 // listingHashes hashes a listing image's plane: its regions (see
@@ -152,7 +185,7 @@ func (h *Hasher) HashReference(ctx context.Context, data []byte) ([]uint64, erro
 // with whether each had anything to hash (InspectReference reports on
 // them).
 func (h *Hasher) hashReference(ctx context.Context, data []byte) ([]uint64, []hashedPlane, error) {
-	planes, _, err := h.load(ctx, data, true, false)
+	planes, _, err := h.load(ctx, data, true, lumaNone)
 	if err != nil {
 		return nil, nil, fmt.Errorf("imagematch: hash reference image: %w", err)
 	}

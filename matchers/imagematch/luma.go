@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 
 	"github.com/markwatch/markwatch/matchers/imagematch/internal/jpegdc"
 )
@@ -57,6 +58,55 @@ func (h *Hasher) LumaAtLeast(ctx context.Context, data []byte, minSide int) (*im
 		return nil, fmt.Errorf("imagematch: luma: %w", err)
 	}
 	return reduceGray(g, shift), nil
+}
+
+// LumaColour is Luma with the image's colour planes (Colour): a JPEG's
+// Cb and Cr decoded with its luma in one pass (jpegdc.DecodeColour), other
+// images' computed from their full decode, within the same caps and gate.
+// Where the colour planes would pass the decode cap, or a JPEG's luma
+// must be had by a full decode (CMYK, Adobe RGB), the luma is returned
+// alone (Luma's). Errors are Luma's.
+func (h *Hasher) LumaColour(ctx context.Context, data []byte) (Colour, error) {
+	f, cfg, err := decodeConfig(data, h.lim)
+	if err != nil {
+		return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
+	}
+	sof, ok := jpegFrame(data)
+	if f == formatJPEG {
+		need := jpegdc.GrayBytes(cfg.Width, cfg.Height, 0, sof.progressive || !ok) + jpegdc.ColourBytes(cfg.Width, cfg.Height, sof.progressive || !ok) + decoderSlack
+		if need <= h.lim.MaxDecodedBytes {
+			release, err := h.gate.acquire(ctx, need)
+			if err != nil {
+				return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
+			}
+			y, cb, cr, _, err := jpegdc.DecodeColour(bytes.NewReader(data), h.lim.MaxPixels, false)
+			release()
+			if err == nil {
+				return Colour{Y: y, Cb: cb, Cr: cr}, nil
+			}
+		}
+		// Refused or failed: the luma alone, which reports what is
+		// wrong with the file.
+		y, err := h.Luma(ctx, data)
+		return Colour{Y: y}, err
+	}
+	need := decodedBytes(f, cfg, data) + 3*int64(cfg.Width)*int64(cfg.Height)
+	if need > h.lim.MaxDecodedBytes {
+		y, err := h.Luma(ctx, data)
+		return Colour{Y: y}, err
+	}
+	release, err := h.gate.acquire(ctx, need)
+	if err != nil {
+		return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
+	}
+	defer release()
+	img, err := decodeFull(f, data)
+	if err != nil {
+		return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
+	}
+	c := Colour{Y: grayOf(img)}
+	c.Cb, c.Cr = chromaOf(img)
+	return c, nil
 }
 
 // lumaShift is the reduction, as a power of two up to jpegdc.MaxShift,
@@ -177,4 +227,54 @@ func grayOf(img image.Image) *image.Gray {
 		}
 	}
 	return g
+}
+
+// chromaOf returns img's blue- and red-difference planes (see Colour): a
+// YCbCr image's own (copied, at their resolution), nil for a grey image,
+// and for any other image computed from each pixel composited on white
+// (as grayOf composites it), at full resolution.
+func chromaOf(img image.Image) (cb, cr *image.Gray) {
+	b := img.Bounds()
+	switch src := img.(type) {
+	case *image.Gray, *image.Gray16:
+		return nil, nil
+	case *image.YCbCr:
+		// The chroma samples of the image's pixels: the sub-image's
+		// rectangle in chroma units, as image.YCbCr lays it out.
+		cx0, cy0, cx1, cy1 := b.Min.X, b.Min.Y, b.Max.X, b.Max.Y
+		switch src.SubsampleRatio {
+		case image.YCbCrSubsampleRatio422:
+			cx0, cx1 = cx0/2, (cx1+1)/2
+		case image.YCbCrSubsampleRatio420:
+			cx0, cx1, cy0, cy1 = cx0/2, (cx1+1)/2, cy0/2, (cy1+1)/2
+		case image.YCbCrSubsampleRatio440:
+			cy0, cy1 = cy0/2, (cy1+1)/2
+		case image.YCbCrSubsampleRatio411:
+			cx0, cx1 = cx0/4, (cx1+3)/4
+		case image.YCbCrSubsampleRatio410:
+			cx0, cx1, cy0, cy1 = cx0/4, (cx1+3)/4, cy0/2, (cy1+1)/2
+		}
+		r := image.Rect(0, 0, cx1-cx0, cy1-cy0)
+		cb, cr = image.NewGray(r), image.NewGray(r)
+		// COffset of the sub-image's first pixel is its first chroma
+		// sample's.
+		at := src.COffset(b.Min.X, b.Min.Y)
+		for y := range r.Dy() {
+			o := at + y*src.CStride
+			copy(cb.Pix[y*cb.Stride:y*cb.Stride+r.Dx()], src.Cb[o:o+r.Dx()])
+			copy(cr.Pix[y*cr.Stride:y*cr.Stride+r.Dx()], src.Cr[o:o+r.Dx()])
+		}
+		return cb, cr
+	}
+	r := image.Rect(0, 0, b.Dx(), b.Dy())
+	cb, cr = image.NewGray(r), image.NewGray(r)
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			r16, g16, b16, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			white := 0xffff - a
+			_, u, v := color.RGBToYCbCr(uint8(min(r16+white, 0xffff)>>8), uint8(min(g16+white, 0xffff)>>8), uint8(min(b16+white, 0xffff)>>8))
+			cb.Pix[y*cb.Stride+x], cr.Pix[y*cr.Stride+x] = u, v
+		}
+	}
+	return cb, cr
 }

@@ -204,7 +204,8 @@ func FuzzLumaAtLeast(f *testing.F) {
 // BenchmarkLumaDecode800 compares, on 800×800 photos (4:2:0, as phones
 // and image/jpeg write them) at qualities 40 and 85, image/jpeg's full
 // decode with the grey copy Luma used to make (stdlib), with the
-// luma-only decode at full and half scale.
+// luma-only decode at full and half scale, and the luma with the colour
+// planes (LumaColour).
 func BenchmarkLumaDecode800(b *testing.B) {
 	img := synthImage(kindPhoto, 7, 800, 800)
 	h := NewHasher(Limits{})
@@ -221,6 +222,7 @@ func BenchmarkLumaDecode800(b *testing.B) {
 			{"stdlib", func() (*image.Gray, error) { return h.lumaFull(b.Context(), f, cfg, data) }},
 			{"luma_1", func() (*image.Gray, error) { return h.LumaAtLeast(b.Context(), data, 0) }},
 			{"luma_1/2", func() (*image.Gray, error) { return h.LumaAtLeast(b.Context(), data, 400) }},
+			{"luma_and_colour", func() (*image.Gray, error) { c, err := h.LumaColour(b.Context(), data); return c.Y, err }},
 		} {
 			b.Run(fmt.Sprintf("q%d/%s", q, c.name), func(b *testing.B) {
 				b.ReportAllocs()

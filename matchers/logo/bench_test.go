@@ -48,7 +48,9 @@ func manyMarks(base *logoSet, n int) []*matchers.Mark {
 // verification. The JPEG decode is not included (see
 // BenchmarkLumaDecode800): it is the same full decode for any detector.
 // The pixels are kept for dense verification, as the detector keeps them
-// (MARKWATCH_LOGO_MIN_DENSE=-1: not, and not checked).
+// (MARKWATCH_LOGO_MIN_DENSE=-1: not, and not checked), and the colour
+// planes described and matched as the detector does by default
+// (MARKWATCH_LOGO_COLOUR_MIN_DENSE=-1: not).
 func benchmarkListing(b *testing.B, n int) {
 	logos := inventLogos(b, 21, 200)
 	o := envOptions()
@@ -57,48 +59,69 @@ func benchmarkListing(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ex := NewExtractor(ExtractorOptions{Pixels: o.MinDenseShare >= 0})
+	colour := o.MinDenseShare >= 0 && envFloat("MARKWATCH_LOGO_COLOUR_MIN_DENSE") >= 0
+	ex := NewExtractor(ExtractorOptions{Pixels: o.MinDenseShare >= 0, Colour: colour})
 	var imgs []*matchers.Features
-	grays := make([]any, 0, 8)
-	for i := range 8 {
-		r := rand.New(rand.NewPCG(22, uint64(i)))
-		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
-		g := lumaOf(b, encodeJPEG(b, img, 40))
-		grays = append(grays, g)
-		imgs = append(imgs, ex.Listing(g))
+	grays := benchPhotos(b, logos)
+	for _, p := range grays {
+		imgs = append(imgs, ex.ListingColour(p.y, p.cb, p.cr))
 	}
 	idx, _ := m.Logos()
 	b.ReportMetric(float64(m.IndexBytes())/float64(idx)*1000/(1<<20), "MiB/1000logos")
 	b.Run("extract", func(b *testing.B) {
 		c0 := cpuTime()
 		for i := 0; b.Loop(); i++ {
-			if f := ex.Listing(grays[i%len(grays)].(*imageGray)); f.Pixels != nil {
-				f.Pixels.Release()
-			}
+			p := grays[i%len(grays)]
+			ex.ListingColour(p.y, p.cb, p.cr).ReleasePixels()
 		}
 		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
 	b.Run("match", func(b *testing.B) {
 		c0 := cpuTime()
 		for i := 0; b.Loop(); i++ {
-			f := imgs[i%len(imgs)]
-			if px, ok := f.Pixels.(*pixels); ok {
-				// As a new image: its pyramid not built yet.
-				fresh, g := *px, *f
-				fresh.built = nil
-				g.Pixels = &fresh
-				f = &g
-			}
+			// As a new image: its pyramids (the luma's and the colour
+			// planes') not built yet.
+			f := freshPixels(imgs[i%len(imgs)])
 			l := &matchers.Listing{Listing: &domain.Listing{}, Images: []matchers.ListingImage{{Features: f}}}
 			if _, err := m.Detect(b.Context(), l); err != nil {
 				b.Fatal(err)
 			}
-			if f.Pixels != nil {
-				f.Pixels.Release()
-			}
+			f.ReleasePixels()
 		}
 		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
+}
+
+// photoPlanes are a photo's luma and colour planes.
+type photoPlanes struct{ y, cb, cr *image.Gray }
+
+// benchPhotos are the benchmarks' 8 800×800 JPEG (quality 40) sellers'
+// photos, the i-th showing logos' logo i, decoded.
+func benchPhotos(b *testing.B, logos *logoSet) []photoPlanes {
+	var out []photoPlanes
+	for i := range 8 {
+		r := rand.New(rand.NewPCG(22, uint64(i)))
+		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
+		y, cb, cr := planesOf(b, encodeJPEG(b, img, 40))
+		out = append(out, photoPlanes{y, cb, cr})
+	}
+	return out
+}
+
+// freshPixels is a copy of f whose pixels (and its colour planes') have
+// no pyramid built yet, as a photo's first matching finds them.
+func freshPixels(f *matchers.Features) *matchers.Features {
+	g := *f
+	if px, ok := f.Pixels.(*pixels); ok {
+		fresh := *px
+		fresh.built = nil
+		g.Pixels = &fresh
+	}
+	g.Colour = nil
+	for _, c := range f.Colour {
+		g.Colour = append(g.Colour, freshPixels(c))
+	}
+	return &g
 }
 
 func BenchmarkListing1kLogos(b *testing.B)  { benchmarkListing(b, 1_000) }
@@ -178,6 +201,21 @@ func BenchmarkListingFeatures(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
+// BenchmarkListingColourFeatures is BenchmarkListingFeatures with the
+// colour planes described too (ExtractorOptions.Colour), as the detector
+// does by default: the luma's features, then each 400×400 plane's.
+func BenchmarkListingColourFeatures(b *testing.B) {
+	logos := inventLogos(b, 21, 8)
+	ex := NewExtractor(ExtractorOptions{Pixels: true, Colour: true})
+	ps := benchPhotos(b, logos)
+	c0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		p := ps[i%len(ps)]
+		ex.ListingColour(p.y, p.cb, p.cr).ReleasePixels()
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
 // BenchmarkDenseVerify is the cost of dense verification of one fit on a
 // photo checked for the first time: the pyramid's rows the fit needs made
 // from the kept working plane, then a descriptor at each of the logo's
@@ -198,7 +236,7 @@ func BenchmarkDenseVerify(b *testing.B) {
 		r := rand.New(rand.NewPCG(22, uint64(i)))
 		img, _ := generate.LogoScene(r, logos.imgs[i], generate.SceneOptions{})
 		f := ex.Listing(lumaOf(b, encodeJPEG(b, img, 40)))
-		fits, poses, err := m.posedFits(b.Context(), &matchers.ListingImage{Features: f})
+		fits, poses, err := m.posedFits(b.Context(), &matchers.ListingImage{Features: f}, m.o.MinInliers)
 		if err != nil {
 			b.Fatal(err)
 		}

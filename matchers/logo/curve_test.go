@@ -112,10 +112,18 @@ func TestLogoCurve(t *testing.T) {
 	// and fitted with every seed's matcher before the pixels are let go:
 	// fits[seed][i].
 	withPixels := envFloat("MARKWATCH_LOGO_MIN_DENSE") >= 0
-	fitsOf := func(sc []scene) [][][]Detection {
+	// The colour planes' fits (MARKWATCH_LOGO_COLOUR_MIN_DENSE not
+	// negative) are planes[seed][i][plane].
+	type fitSet struct {
+		fits   [][][]Detection
+		planes [][][][]Detection
+	}
+	fitsOf := func(sc []scene) fitSet {
 		out := make([][][]Detection, seeds)
+		planes := make([][][][]Detection, seeds)
 		for s := range out {
 			out[s] = make([][]Detection, len(sc))
+			planes[s] = make([][][]Detection, len(sc))
 		}
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 2)
@@ -126,7 +134,7 @@ func TestLogoCurve(t *testing.T) {
 				f := s.f
 				if withPixels {
 					f = s.pixels(t)
-					defer f.Pixels.Release()
+					defer f.ReleasePixels()
 				}
 				for seed, m := range ms {
 					fs, err := m.fits(t.Context(), &matchers.ListingImage{Features: f})
@@ -135,11 +143,17 @@ func TestLogoCurve(t *testing.T) {
 						return
 					}
 					out[seed][i] = fs
+					if len(f.Colour) > 0 {
+						if planes[seed][i], err = m.colourFits(t.Context(), &matchers.ListingImage{Features: f}); err != nil {
+							t.Error(err)
+							return
+						}
+					}
 				}
 			})
 		}
 		wg.Wait()
-		return out
+		return fitSet{out, planes}
 	}
 	type point struct{ recall, fmr []float64 }
 	points := make([]point, len(curveThresholds))
@@ -150,7 +164,15 @@ func TestLogoCurve(t *testing.T) {
 	allNeg := fitsOf(neg)
 	fmt.Fprintf(&b, "# features and matching %.1f cpu-ms per photo over %d seeds (shortlist %d of %d tables, %d nearest, margin %d)\n", float64((cpuTime()-c0).Microseconds())/1000/float64(len(pos)+len(neg)), seeds, ms[0].o.Shortlist, ms[0].o.ShortlistTables, ms[0].o.ShortlistNearest, ms[0].o.ShortlistMargin)
 	for seed := range seeds {
-		posFits, negFits := allPos[seed], allNeg[seed]
+		posFits, negFits := allPos.fits[seed], allNeg.fits[seed]
+		// What Detect keeps of a photo's fits: the luma's decided, and
+		// the colour planes' (Options.colourKept).
+		decided := func(o Options, fits [][]Detection, planes [][][]Detection) func(int) []Detection {
+			return func(i int) []Detection {
+				return append(o.decide(fits[i]), o.colourKept(fits[i], planes[i])...)
+			}
+		}
+		posPlanes, negPlanes := allPos.planes[seed], allNeg.planes[seed]
 		if os.Getenv("MARKWATCH_LOGO_CURVE_DUMP") != "" {
 			dump(t, posFits, pos, fmt.Sprintf("s%d pos", seed))
 			dump(t, negFits, neg, fmt.Sprintf("s%d neg", seed))
@@ -158,8 +180,8 @@ func TestLogoCurve(t *testing.T) {
 		for k, th := range curveThresholds {
 			// Whole detections: partial ones are evidence only in
 			// context, counted below.
-			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), RivalApartMargin: envFloat("MARKWATCH_LOGO_RIVAL_APART"), RivalApartMin: envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN")}.withDefaults()
-			r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
+			o := Options{MinInliers: th.k, MinCoverage: th.cov, MinDistinct: th.dist, MaxRival: th.rival, MinPartialCoverage: -1, MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), RivalApartMargin: envFloat("MARKWATCH_LOGO_RIVAL_APART"), RivalApartMin: envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN"), ColourMinDense: envFloat("MARKWATCH_LOGO_COLOUR_MIN_DENSE")}.withDefaults()
+			r := tally(pos, neg, decided(o, posFits, posPlanes), decided(o, negFits, negPlanes))
 			recall, fmr := float64(r.found)/float64(len(pos)), float64(r.negHit)/float64(len(neg))
 			points[k].recall, points[k].fmr = append(points[k].recall, recall), append(points[k].fmr, fmr)
 			if seed == 0 {
@@ -169,8 +191,8 @@ func TestLogoCurve(t *testing.T) {
 		// The partial tier at the defaults (Options.MinPartialCoverage):
 		// the photos whose logo is found only partly, and the unrelated
 		// photos with a partial detection and no whole one.
-		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), RivalApartMargin: envFloat("MARKWATCH_LOGO_RIVAL_APART"), RivalApartMin: envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN")}.withDefaults()
-		r := tally(pos, neg, func(i int) []Detection { return o.decide(posFits[i]) }, func(i int) []Detection { return o.decide(negFits[i]) })
+		o := Options{MinEvenness: envFloat("MARKWATCH_LOGO_MIN_EVENNESS"), MinGuidedEvenness: envFloat("MARKWATCH_LOGO_MIN_GUIDED"), MinDenseShare: envFloat("MARKWATCH_LOGO_MIN_DENSE"), MinDenseEvenness: envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), RivalDenseMargin: envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), RivalMinDense: envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), RivalApartMargin: envFloat("MARKWATCH_LOGO_RIVAL_APART"), RivalApartMin: envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN"), ColourMinDense: envFloat("MARKWATCH_LOGO_COLOUR_MIN_DENSE")}.withDefaults()
+		r := tally(pos, neg, decided(o, posFits, posPlanes), decided(o, negFits, negPlanes))
 		partial.recall = append(partial.recall, float64(r.partFound)/float64(len(pos)))
 		partial.fmr = append(partial.fmr, float64(r.partNeg)/float64(len(neg)))
 	}
@@ -180,6 +202,7 @@ func TestLogoCurve(t *testing.T) {
 	fmt.Fprintf(&b, "# min_dense_share %g (MARKWATCH_LOGO_MIN_DENSE; 0: the default, %g; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE"), def.MinDenseShare)
 	fmt.Fprintf(&b, "# min_dense_evenness %g (MARKWATCH_LOGO_MIN_DENSE_EVEN; 0: the default, %g; -1: not checked)\n", envFloat("MARKWATCH_LOGO_MIN_DENSE_EVEN"), def.MinDenseEvenness)
 	fmt.Fprintf(&b, "# rival_dense_margin %g (MARKWATCH_LOGO_RIVAL_DENSE; 0: the default, %g; -1: off), rival_min_dense %g (MARKWATCH_LOGO_RIVAL_MIN_DENSE; 0: %g)\n", envFloat("MARKWATCH_LOGO_RIVAL_DENSE"), def.RivalDenseMargin, envFloat("MARKWATCH_LOGO_RIVAL_MIN_DENSE"), def.RivalMinDense)
+	fmt.Fprintf(&b, "# colour_min_dense %g (MARKWATCH_LOGO_COLOUR_MIN_DENSE; 0: the default, %g; -1: colour planes not used)\n", envFloat("MARKWATCH_LOGO_COLOUR_MIN_DENSE"), def.ColourMinDense)
 	fmt.Fprintf(&b, "# rival_apart_margin %g (MARKWATCH_LOGO_RIVAL_APART; 0: the default, %g; -1: off), rival_apart_min %g (MARKWATCH_LOGO_RIVAL_APART_MIN; 0: %g)\n", envFloat("MARKWATCH_LOGO_RIVAL_APART"), def.RivalApartMargin, envFloat("MARKWATCH_LOGO_RIVAL_APART_MIN"), def.RivalApartMin)
 	fmt.Fprintf(&b, "# min_inliers min_coverage min_distinct max_rival recall false_match_rate box_inside wrong_logo")
 	if seeds > 1 {

@@ -244,7 +244,7 @@ func TestRivalSettledByPixels(t *testing.T) {
 	img, _ := generate.LogoScene(rand.New(rand.NewPCG(7, 1)), logos.imgs[1], generate.SceneOptions{MinShare: 0.25, MaxShare: 0.35})
 	f := pixelExtractor.Listing(lumaOf(t, encodeJPEG(t, img, 40)))
 	defer f.Pixels.Release()
-	fits, poses, err := on.posedFits(t.Context(), &matchers.ListingImage{Features: f})
+	fits, poses, err := on.posedFits(t.Context(), &matchers.ListingImage{Features: f}, on.o.MinInliers)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,13 +188,30 @@
 //     (matchers/score) counts it only in context and not in a listing
 //     that uses another mark, which is what tells a partly seen logo
 //     from a print of its emblem on goods sold as another brand's.
+//   - Colour planes (ExtractorOptions.Colour, Options.ColourMinDense,
+//     on by default in the detector): a logo printed in a colour about
+//     as bright as the product under it (teal on brown wood) has too
+//     little luma contrast for corners, and shows in the chroma. A
+//     listing photo's Cb and Cr planes (decoded with its luma,
+//     imagematch.Hasher.HashListingImageColour) are each brought to half
+//     the working copy's size, their contrast about neutral tripled, and
+//     described over 4 levels, 300 keypoints each, with their pixels
+//     kept (matchers.Features.Colour); each is matched as a photo of its
+//     own, through the same decision, and only its whole detections that
+//     the plane's own pixels confirm at ColourMinDense (0.9) or more are
+//     kept, over no region of the luma's detections (Detection.Plane
+//     names the plane). The bar is high because the colour planes'
+//     keypoints pair with look-alikes sharing an emblem as the luma's
+//     do, and the chroma, coded at half resolution and coarser
+//     quantization, confirms right fits less than the luma does
+//     (docs/BENCHMARKS.md, "Colour planes").
 //
 // Why written here: no pure-Go feature library exists (gocv and the like
 // wrap OpenCV through cgo), and markwatch builds with CGO_ENABLED=0.
 //
-// Decoding is not this package's: the caller hands it a grey image decoded
-// within imagematch's Limits (imagematch.Hasher.Luma), so untrusted images
-// are decoded one way only. Encoded reference features are decoded by
+// Decoding is not this package's: the caller hands it a grey image (and
+// colour planes) decoded within imagematch's Limits (imagematch.Hasher.Luma,
+// LumaColour), so untrusted images are decoded one way only. Encoded reference features are decoded by
 // matchers.DecodeFeatures.
 //
 // Memory: a logo keeps at most 512 keypoints (MaxLogoKeypoints per
@@ -222,7 +239,11 @@
 // lays out its pyramid's planes and box sums (3 bytes per pixel of every
 // level but the working plane's own: about 7.4 MB with the enlarged
 // level, plus 61 KB of sampling offsets per level) and makes the part of
-// each level its fits need, pooled, given back on release.
+// each level its fits need, pooled, given back on release. With
+// ExtractorOptions.Colour the features also keep each colour plane's
+// working copy (a quarter of the working plane's pixels each: 160 KB for
+// an 800×800 photo) and up to 2 × ColourKeypoints keypoints more; a plane
+// with a fit to check lays out its own pyramid (about 1 MB, pooled).
 // A query's
 // working memory (per-logo stamps, counts and bounds, the pairs found, the
 // vote table) is pooled, about 30 bytes per logo plus 56 bytes per pair

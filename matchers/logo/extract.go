@@ -63,7 +63,28 @@ type ExtractorOptions struct {
 	// listing is matched (matchers.ReleasePixels). Off, features are as
 	// before and a fit is not checked densely.
 	Pixels bool
+	// Colour also describes a listing image's colour planes (its Cb and
+	// Cr, ListingColour), each at half the working copy's size with its
+	// contrast about neutral doubled (ColourGain), in features of their
+	// own (matchers.Features.Colour) that keep their pixels: a logo
+	// printed in a colour about as bright as the product under it (teal
+	// on brown wood) has too little luma contrast for corners, and shows
+	// in the plane its colour differs in. The matcher matches each plane
+	// apart and keeps a fit there only if that plane's pixels confirm it
+	// strongly (Options.ColourMinDense). It needs Pixels. Off, a listing
+	// image's features are its luma's alone.
+	Colour bool
+	// ColourKeypoints caps each colour plane's keypoints (default 300).
+	ColourKeypoints int
 }
+
+// ColourGain is how much a colour plane's contrast about neutral (128)
+// is raised before its features are taken: chroma varies over a third
+// of luma's range in a photo, and FAST's threshold is luma's. Measured on
+// prints tone-matched to the product (TestLogoColourCurve): 2 found 27
+// of 200 where 1 found 18, 3 19 and 4 15 (docs/BENCHMARKS.md, "Colour
+// planes").
+const ColourGain = 2
 
 func (o ExtractorOptions) withDefaults() ExtractorOptions {
 	def := func(v *int, d int) {
@@ -78,6 +99,7 @@ func (o ExtractorOptions) withDefaults() ExtractorOptions {
 	def(&o.LogoLevels, 8)
 	def(&o.MaxLogoKeypoints, 256)
 	def(&o.Threshold, 12)
+	def(&o.ColourKeypoints, 300)
 	return o
 }
 
@@ -138,6 +160,48 @@ func (e *Extractor) Listing(img *image.Gray) *matchers.Features {
 	f.W, f.H = img.Bounds().Dx(), img.Bounds().Dy()
 	if px != nil {
 		f.Pixels = px
+	}
+	return f
+}
+
+// ListingColour is Listing, with the features of the image's colour
+// planes cb and cr (a JPEG's Cb and Cr at their own resolution; any size,
+// nil: none) in the result's Colour when ExtractorOptions.Colour and
+// Pixels are set. Each plane is brought to half the working copy's size
+// on each side (box filter, or bilinear when smaller: a 4:2:0 JPEG's
+// planes of an image of at most MaxSide are that size already), its
+// contrast about 128 multiplied by ColourGain, and described over Levels
+// levels from there without the enlarged one; its keypoints are in the
+// image's coordinates.
+func (e *Extractor) ListingColour(y, cb, cr *image.Gray) *matchers.Features {
+	f := e.Listing(y)
+	if !e.o.Colour || !e.o.Pixels || cb == nil || cr == nil {
+		return f
+	}
+	w, h := y.Bounds().Dx(), y.Bounds().Dy()
+	unit := 1.0
+	if side := max(w, h); side > e.o.MaxSide {
+		unit = float64(side) / float64(e.o.MaxSide)
+	}
+	// The working copy's size, halved.
+	cw := max(1, int(math.Round(float64(w)/unit/2)))
+	ch := max(1, int(math.Round(float64(h)/unit/2)))
+	for _, plane := range []*image.Gray{cb, cr} {
+		g := fromImage(plane)
+		if g.w != cw || g.h != ch {
+			g = resize(g, cw, ch)
+		} else {
+			g = gray{g.w, g.h, slices.Clone(g.pix)}
+		}
+		for i, v := range g.pix {
+			g.pix[i] = uint8(min(max(128+ColourGain*(int(v)-128), 0), 255))
+		}
+		// The plane's pixels stand for unit·w/cw image pixels a side.
+		u := float64(w) / float64(cw)
+		c := extract(g, e.o.Levels, e.o.ColourKeypoints, e.o.Threshold, func(k int) float64 { return math.Pow(scaleStep, -float64(k)) }, u, false)
+		c.W, c.H = w, h
+		c.Pixels = &pixels{work: g, unit: u, levels: e.o.Levels}
+		f.Colour = append(f.Colour, c)
 	}
 	return f
 }

@@ -67,6 +67,9 @@ func TestOptionsValidate(t *testing.T) {
 		"tables":    {Shortlist: 8, ShortlistTables: 17},
 		"partial":   {MinCoverage: 0.2, MinPartialCoverage: 0.3},
 		"partial>1": {MinPartialCoverage: 1.5},
+		"colour>1":  {ColourMinDense: 1.5},
+		"colourNaN": {ColourMinDense: math.NaN()},
+		"colour<0":  {ColourMinInliers: -1},
 	} {
 		if _, err := New(nil, o); err == nil {
 			t.Errorf("%s: accepted %+v", name, o)
@@ -373,6 +376,68 @@ func TestSameRegion(t *testing.T) {
 	} {
 		if got := sameRegion(c.a, c.b); got != c.want || sameRegion(c.b, c.a) != got {
 			t.Errorf("%s: %v, want %v (both ways)", c.name, got, c.want)
+		}
+	}
+}
+
+// TestColourKept: a colour plane's fits are decided as a photo's, and kept
+// only whole, with ColourMinInliers (twice MinInliers by default) and
+// confirmed by that plane's pixels at ColourMinDense (0.9 by default),
+// named by their plane; of overlapping ones across the planes
+// the strongest stays (the strongest first), and none over the region
+// of a luma fit, kept or not; off (negative), nothing.
+func TestColourKept(t *testing.T) {
+	o := Options{}.withDefaults()
+	at := func(x int) domain.Region {
+		return domain.Region{X: x, Y: 100, W: 200, H: 100, ImageW: 800, ImageH: 800}
+	}
+	fit := func(logo string, inliers int, cov, dense float64, x int) Detection {
+		return Detection{Logo: logo, Inliers: inliers, Coverage: cov, Distinct: 3, Region: at(x), Evenness: 1, Guided: 1, Dense: dense, DenseEvenness: 1, RivalDense: -1}
+	}
+	names := func(ds []Detection) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Logo+"@"+d.Plane)
+		}
+		return out
+	}
+	for name, c := range map[string]struct {
+		o      Options
+		luma   []Detection
+		planes [][]Detection
+		want   []string
+	}{
+		"cb":                   {o, nil, [][]Detection{{fit("a", 40, 0.3, 0.95, 0)}, nil}, []string{"a@cb"}},
+		"cr":                   {o, nil, [][]Detection{nil, {fit("a", 40, 0.3, 0.95, 0)}}, []string{"a@cr"}},
+		"confirmed too little": {o, nil, [][]Detection{{fit("a", 40, 0.3, 0.85, 0)}, nil}, nil},
+		"partial":              {o, nil, [][]Detection{{fit("a", 30, 0.12, 0.95, 0)}, nil}, nil},
+		"few inliers":          {o, nil, [][]Detection{{fit("a", 12, 0.3, 0.95, 0)}, nil}, nil},
+		"both planes: strongest": {
+			o, nil, [][]Detection{{fit("a", 40, 0.3, 0.95, 0)}, {fit("b", 50, 0.3, 0.92, 40)}}, []string{"b@cr"},
+		},
+		"both planes apart": {
+			o, nil, [][]Detection{{fit("a", 40, 0.3, 0.95, 0)}, {fit("b", 50, 0.3, 0.92, 500)}}, []string{"b@cr", "a@cb"},
+		},
+		"luma stands": {
+			o, []Detection{fit("c", 20, 0.3, 0.7, 30)}, [][]Detection{{fit("a", 40, 0.3, 0.95, 0)}, nil}, nil,
+		},
+		// A luma fit turned away (a look-alike's: too few inliers,
+		// confirmed too little) still says the luma saw the print.
+		"luma fit turned away stands": {
+			o, []Detection{fit("a", 12, 0.3, 0.3, 30)}, [][]Detection{{fit("a", 40, 0.3, 0.95, 0)}, nil}, nil,
+		},
+		"luma elsewhere": {
+			o, []Detection{fit("c", 20, 0.3, 0.7, 500)}, [][]Detection{{fit("a", 40, 0.3, 0.95, 0)}, nil}, []string{"a@cb"},
+		},
+		"lower bar": {
+			Options{ColourMinDense: 0.8}.withDefaults(), nil, [][]Detection{{fit("a", 40, 0.3, 0.85, 0)}, nil}, []string{"a@cb"},
+		},
+		"off": {
+			Options{ColourMinDense: -1}.withDefaults(), nil, [][]Detection{{fit("a", 40, 0.3, 0.99, 0)}, nil}, nil,
+		},
+	} {
+		if got := names(c.o.colourKept(c.luma, c.planes)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: kept %v, want %v", name, got, c.want)
 		}
 	}
 }

@@ -126,16 +126,19 @@ type scene struct {
 // MARKWATCH_LOGO_LEVELS and MARKWATCH_LOGO_KEYPOINTS set its pyramid's
 // levels and keypoints (ExtractorOptions.Levels, MaxKeypoints) for the
 // curve (0: the defaults), whose photos' features are computed with it.
-var pixelExtractor = NewExtractor(ExtractorOptions{Pixels: true, Levels: envInt("MARKWATCH_LOGO_LEVELS", 0), MaxKeypoints: envInt("MARKWATCH_LOGO_KEYPOINTS", 0)})
+// With MARKWATCH_LOGO_COLOUR_MIN_DENSE not negative it describes the
+// colour planes too (ExtractorOptions.Colour), as the detector does.
+var pixelExtractor = NewExtractor(ExtractorOptions{Pixels: true, Colour: envFloat("MARKWATCH_LOGO_COLOUR_MIN_DENSE") >= 0, Levels: envInt("MARKWATCH_LOGO_LEVELS", 0), MaxKeypoints: envInt("MARKWATCH_LOGO_KEYPOINTS", 0), ColourKeypoints: envInt("MARKWATCH_LOGO_COLOUR_KEYPOINTS", 0)})
 
 // pixels returns the scene's features with its pixels (Features.Pixels)
-// for dense verification; the caller releases it. Without the photo, the
+// for dense verification, and its colour planes' features; the caller
+// releases them (Features.ReleasePixels). Without the photo, the
 // features as they are.
 func (s scene) pixels(t testing.TB) *matchers.Features {
 	if s.jpeg == nil {
 		return s.f
 	}
-	return pixelExtractor.Listing(lumaOf(t, s.jpeg))
+	return pixelExtractor.ListingColour(planesOf(t, s.jpeg))
 }
 
 // scenes draws n photos showing logos of s (the i-th shows logo i mod

@@ -34,6 +34,28 @@ type lumaState struct {
 	// withDC asks for the decoder's dc array to be filled as in Decode's
 	// mode (DecodeGrayDC); it has the coefficients' stride.
 	withDC bool
+	// colour asks for the chroma planes too (DecodeColour, full scale
+	// only); chroma holds them, Cb then Cr, once a YCbCr JPEG's first
+	// scan is reached (img nil otherwise: a grey JPEG has none).
+	colour bool
+	chroma [2]chromaState
+}
+
+// chromaState is one chroma component's output and, for a progressive
+// JPEG, its blocks kept across the scans (stride blocks a row).
+type chromaState struct {
+	img    *image.Gray
+	coef   []block
+	stride int
+}
+
+// chromaOf is the state of component comp's plane, nil when it is not
+// decoded (the luma, or colour not asked for, or a grey JPEG).
+func (l *lumaState) chromaOf(comp uint8) *chromaState {
+	if comp == 0 || comp > 2 || l.chroma[comp-1].img == nil {
+		return nil
+	}
+	return &l.chroma[comp-1]
 }
 
 // block is the 64 coefficients of an 8×8 block.
@@ -53,6 +75,36 @@ func (l *lumaState) alloc(d *decoder, bw, bh int) {
 		d.dcStride = bw
 		d.dc = make([]int32, bw*bh)
 	}
+	if l.colour && l.shift == 0 && d.nComp == 3 {
+		// processSOS has refused RGB JPEGs: these are Cb and Cr. Each
+		// plane is the component's own resolution, its blocks
+		// bw·hc/h0 a row (the MCUs' columns times the component's
+		// blocks in one).
+		h0, v0 := d.comp[0].h, d.comp[0].v
+		for c := 1; c <= 2; c++ {
+			hc, vc := d.comp[c].h, d.comp[c].v
+			cs := &l.chroma[c-1]
+			cw, ch := (d.width*hc+h0-1)/h0, (d.height*vc+v0-1)/v0
+			cs.img = image.NewGray(image.Rect(0, 0, cw, ch))
+			cs.stride = bw / h0 * hc
+			if d.progressive {
+				cs.coef = make([]block, cs.stride*(bh/v0*vc))
+			}
+		}
+	}
+}
+
+// ColourBytes is the memory DecodeColour takes for a width×height JPEG
+// beyond DecodeGray's at full scale (GrayBytes): the two chroma planes,
+// counted at the luma's resolution (4:4:4, the most), and for a
+// progressive JPEG 4 bytes per chroma pixel of coefficients (MCU padding
+// included).
+func ColourBytes(width, height int, progressive bool) int64 {
+	n := 2 * (int64(width) + 32) * (int64(height) + 16)
+	if progressive {
+		n *= 5
+	}
+	return n
 }
 
 // GrayBytes is the memory DecodeGray takes for a width×height JPEG at
@@ -105,11 +157,34 @@ func DCBytes(width, height int) int64 {
 	return 4*bw*bh + 4*bw*bh
 }
 
+// DecodeColour is DecodeGrayDC at full scale (withDC: the DC plane too,
+// else it is nil) that also decodes the JPEG's chroma: its Cb and Cr
+// planes at their own resolution (a 4:2:0 JPEG's at half the width and
+// height, rounded up), image/jpeg's Cb and Cr exactly. A grey JPEG has
+// none: cb and cr are nil. Chroma scans are then read rather than skipped,
+// and chroma blocks transformed, which the luma alone spares: the colour
+// planes are for logo detection's colour features (matchers/logo,
+// ExtractorOptions.Colour). Errors are DecodeGray's.
+func DecodeColour(r io.Reader, maxPixels int64, withDC bool) (y, cb, cr *image.Gray, dc *Plane, err error) {
+	d := decoder{maxPixels: maxPixels, lum: &lumaState{withDC: withDC, colour: true}}
+	g, dc, err := d.decodeGray(r)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return g, d.lum.chroma[0].img, d.lum.chroma[1].img, dc, nil
+}
+
 func decodeGray(r io.Reader, maxPixels int64, shift uint, withDC bool) (*image.Gray, *Plane, error) {
 	if shift > MaxShift {
 		return nil, nil, UnsupportedError("scale below 1/4")
 	}
 	d := decoder{maxPixels: maxPixels, lum: &lumaState{shift: shift, withDC: withDC}}
+	return d.decodeGray(r)
+}
+
+// decodeGray decodes r in the luma mode d.lum asks for.
+func (d *decoder) decodeGray(r io.Reader) (*image.Gray, *Plane, error) {
+	withDC := d.lum.withDC
 	if err := d.decode(r); err != nil {
 		return nil, nil, err
 	}
@@ -170,6 +245,18 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						units++
 					}
 					if compIndex != 0 && !d.progressive {
+						if cs := d.lum.chromaOf(compIndex); cs != nil {
+							// A sequential chroma block, asked for
+							// (DecodeColour): as a luma block, into
+							// its plane.
+							b = block{}
+							ac, err := d.decodeSeq(&b, &d.quant[d.comp[compIndex].tq], &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex])
+							if err != nil {
+								return err
+							}
+							storeBlock(cs.img, &b, ac, bx, by)
+							continue
+						}
 						// A sequential chroma block: its DC and AC
 						// coefficients are decoded only to advance.
 						if err := d.skipBlock(&d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta]); err != nil {
@@ -181,7 +268,7 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 						// A sequential luma block: decoded, dequantized and
 						// transformed straight into the image.
 						b = block{}
-						ac, err := d.decodeY(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[0])
+						ac, err := d.decodeSeq(&b, &d.quant[d.comp[0].tq], &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[0])
 						if err != nil {
 							return err
 						}
@@ -196,6 +283,10 @@ func (d *decoder) lumaScan(scan []scanComp, mxx, myy int, zigStart, zigEnd int32
 					var p *block
 					switch {
 					case compIndex != 0:
+						if cs := d.lum.chromaOf(compIndex); cs != nil {
+							p = &cs.coef[by*cs.stride+bx]
+							break
+						}
 						// Only DC scans interleave chroma with luma in a
 						// progressive JPEG; the predictions must still run.
 						other = block{}
@@ -243,12 +334,11 @@ func (d *decoder) skipBlock(dcHuff, acHuff *huffman) error {
 	return d.skipAC(acHuff, blockSize-1)
 }
 
-// decodeY decodes one luma block of a sequential scan into b, dequantized
-// (natural order), and returns the OR of its AC coefficients (0: none):
-// decodeBlock for zigStart 0, zigEnd 63, al 0, with the dequantization
-// done as each coefficient arrives.
-func (d *decoder) decodeY(b *block, dcHuff, acHuff *huffman, pred *int32) (int32, error) {
-	qt := &d.quant[d.comp[0].tq]
+// decodeSeq decodes one block of a sequential scan into b, dequantized
+// by qt (natural order), and returns the OR of its AC coefficients (0:
+// none): decodeBlock for zigStart 0, zigEnd 63, al 0, with the
+// dequantization done as each coefficient arrives.
+func (d *decoder) decodeSeq(b *block, qt *[blockSize]int32, dcHuff, acHuff *huffman, pred *int32) (int32, error) {
 	value, err := d.decodeHuffman(dcHuff)
 	if err != nil {
 		return 0, err
@@ -538,19 +628,31 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 }
 
 // reconstructProgressive transforms every Y block of a progressive JPEG
-// once its last scan has been read.
+// once its last scan has been read, and every chroma block asked for.
 func (d *decoder) reconstructProgressive() {
 	for by := 0; by*8 < d.height; by++ {
 		for bx := 0; bx*8 < d.width; bx++ {
 			d.reconstruct(&d.lum.coef[by*d.lum.stride+bx], bx, by)
 		}
 	}
+	for c := range d.lum.chroma {
+		cs := &d.lum.chroma[c]
+		if cs.img == nil {
+			continue
+		}
+		qt := &d.quant[d.comp[c+1].tq]
+		for by := 0; by*8 < cs.img.Rect.Dy(); by++ {
+			for bx := 0; bx*8 < cs.img.Rect.Dx(); bx++ {
+				b := &cs.coef[by*cs.stride+bx]
+				storeBlock(cs.img, b, dequantize(b, qt), bx, by)
+			}
+		}
+	}
 }
 
-// reconstruct dequantizes Y block b at (bx, by) and stores it (store). b
-// is overwritten.
-func (d *decoder) reconstruct(b *block, bx, by int) {
-	qt := &d.quant[d.comp[0].tq]
+// dequantize dequantizes block b (natural order) by qt (zig-zag order)
+// in place and returns the OR of its AC coefficients.
+func dequantize(b *block, qt *[blockSize]int32) int32 {
 	ac := int32(0)
 	for zig := 1; zig < blockSize; zig++ {
 		c := b[unzig[zig]] * qt[zig]
@@ -558,7 +660,45 @@ func (d *decoder) reconstruct(b *block, bx, by int) {
 		ac |= c
 	}
 	b[0] *= qt[0]
-	d.store(b, ac, bx, by)
+	return ac
+}
+
+// storeBlock transforms the dequantized block b at (bx, by), ac the OR of
+// its AC coefficients (0: a flat block: every pixel is the DC's level,
+// rounded as image/jpeg's IDCT rounds it), and writes what of it lies
+// inside img, at full scale (store's, at shift 0). b is overwritten.
+func storeBlock(img *image.Gray, b *block, ac int32, bx, by int) {
+	x0, y0 := bx*8, by*8
+	w, h := min(8, img.Rect.Dx()-x0), min(8, img.Rect.Dy()-y0)
+	if w <= 0 || h <= 0 {
+		return
+	}
+	if ac == 0 {
+		v := clip8((b[0] + 4) >> 3)
+		for y := range h {
+			row := img.Pix[(y0+y)*img.Stride+x0:][:w]
+			for x := range row {
+				row[x] = v
+			}
+		}
+		return
+	}
+	idct(b)
+	// Straight into the image, row by row: a copy call per 8-pixel row
+	// cost as much as clipping it.
+	for y := range h {
+		dst := img.Pix[(y0+y)*img.Stride+x0:][:w]
+		src := b[y*8 : y*8+8]
+		for x := range dst {
+			dst[x] = clip8(src[x])
+		}
+	}
+}
+
+// reconstruct dequantizes Y block b at (bx, by) and stores it (store). b
+// is overwritten.
+func (d *decoder) reconstruct(b *block, bx, by int) {
+	d.store(b, dequantize(b, &d.quant[d.comp[0].tq]), bx, by)
 }
 
 // store transforms the dequantized Y block b at (bx, by), ac the OR of
@@ -566,6 +706,10 @@ func (d *decoder) reconstruct(b *block, bx, by int) {
 // what of it lies inside the image. b is overwritten.
 func (d *decoder) store(b *block, ac int32, bx, by int) {
 	l := d.lum
+	if l.shift == 0 {
+		storeBlock(l.img, b, ac, bx, by)
+		return
+	}
 	n := 8 >> l.shift
 	img := l.img
 	x0, y0 := bx*n, by*n
@@ -589,18 +733,6 @@ func (d *decoder) store(b *block, ac int32, bx, by int) {
 	s := 1 << l.shift
 	realW, realH := min(8, d.width-bx*8), min(8, d.height-by*8)
 	switch {
-	case l.shift == 0:
-		idct(b)
-		// Straight into the image, row by row: a copy call per 8-pixel
-		// row cost as much as clipping it.
-		for y := range h {
-			dst := img.Pix[(y0+y)*img.Stride+x0:][:w]
-			src := b[y*8 : y*8+8]
-			for x := range dst {
-				dst[x] = clip8(src[x])
-			}
-		}
-		return
 	case realW == 8 && realH == 8:
 		idct(b)
 		boxMeans(b, l.shift, &out)

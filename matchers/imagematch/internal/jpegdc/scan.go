@@ -132,8 +132,9 @@ func (d *decoder) processSOS(n int) error {
 		for _, s := range scan[:nComp] {
 			hasLuma = hasLuma || s.compIndex == 0
 		}
-		if !hasLuma {
-			// A scan of chroma alone holds nothing the luma needs.
+		if !hasLuma && d.lum.chromaOf(scan[0].compIndex) == nil {
+			// A scan of chroma alone holds nothing the luma needs
+			// (unless its chroma is asked for: DecodeColour).
 			return d.skipScan()
 		}
 		return d.lumaScan(scan[:nComp], mxx, myy, zigStart, zigEnd, ah, al)
