@@ -197,13 +197,16 @@
 //     the working copy's size, their contrast about neutral tripled, and
 //     described over 4 levels, 300 keypoints each, with their pixels
 //     kept (matchers.Features.Colour); each is matched as a photo of its
-//     own, through the same decision, and only its whole detections that
-//     the plane's own pixels confirm at ColourMinDense (0.9) or more are
-//     kept, over no region of the luma's detections (Detection.Plane
-//     names the plane). The bar is high because the colour planes'
-//     keypoints pair with look-alikes sharing an emblem as the luma's
-//     do, and the chroma, coded at half resolution and coarser
-//     quantization, confirms right fits less than the luma does
+//     own, through the same decision, and only its whole detections
+//     with ColourMinInliers (twice MinInliers) that the plane's own
+//     pixels confirm at ColourMinDense (0.9) or more are kept, over no
+//     region where the luma fitted any logo, kept or not: there the
+//     luma, with four times the chroma's samples, has seen the print
+//     and decided (Detection.Plane names the plane, LumaDense says what
+//     the luma confirms at the pose). The bars are high because the
+//     colour planes' keypoints pair with look-alikes sharing an emblem
+//     as the luma's do, and the chroma, coded at half resolution and
+//     coarser quantization, tells their names apart less well
 //     (docs/BENCHMARKS.md, "Colour planes").
 //
 // Why written here: no pure-Go feature library exists (gocv and the like

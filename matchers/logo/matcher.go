@@ -276,11 +276,12 @@ type Options struct {
 	// ExtractorOptions.Colour; default 0.9; negative: colour planes
 	// not matched). Each plane is matched apart, as a photo of its own,
 	// through the same decision, and only its whole detections so
-	// confirmed are kept, after those of the luma: over the same region
-	// a luma detection stands. Chroma varies where the luma holds a
-	// product's print, and the colour planes' keypoints pair with
-	// look-alikes sharing an emblem as the luma's do; a fit the chroma
-	// confirms at 0.9 is the logo drawn in that colour.
+	// confirmed (and with ColourMinInliers) are kept, after those of the
+	// luma and over no region where the luma fitted any logo (see
+	// colourKept). Chroma varies where the luma holds a product's
+	// print, and the colour planes' keypoints pair with look-alikes
+	// sharing an emblem as the luma's do; a fit the chroma confirms at
+	// 0.9 is the logo drawn in that colour.
 	ColourMinDense float64
 	// ColourMinInliers is the fewest inliers of a fit found in a colour
 	// plane that is kept (default 2 × MinInliers): a plane has a
