@@ -47,6 +47,9 @@ type chromaState struct {
 	img    *image.Gray
 	coef   []block
 	stride int
+	// coded says a scan held the component: a plane no scan coded
+	// (a truncated or malformed file) is no colour at all.
+	coded bool
 }
 
 // chromaOf is the state of component comp's plane, nil when it is not
@@ -164,12 +167,19 @@ func DCBytes(width, height int) int64 {
 // none: cb and cr are nil. Chroma scans are then read rather than skipped,
 // and chroma blocks transformed, which the luma alone spares: the colour
 // planes are for logo detection's colour features (matchers/logo,
-// ExtractorOptions.Colour). Errors are DecodeGray's.
+// ExtractorOptions.Colour). A file where no scan codes one of the chroma
+// components (image/jpeg decodes its plane as 0) has none either. Errors
+// are DecodeGray's.
 func DecodeColour(r io.Reader, maxPixels int64, withDC bool) (y, cb, cr *image.Gray, dc *Plane, err error) {
 	d := decoder{maxPixels: maxPixels, lum: &lumaState{withDC: withDC, colour: true}}
 	g, dc, err := d.decodeGray(r)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if c := &d.lum.chroma; !c[0].coded || !c[1].coded {
+		// A component no scan coded (image/jpeg leaves its plane at
+		// 0, a saturated colour): no colour planes.
+		return g, nil, nil, dc, nil
 	}
 	return g, d.lum.chroma[0].img, d.lum.chroma[1].img, dc, nil
 }

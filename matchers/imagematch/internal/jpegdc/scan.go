@@ -137,6 +137,11 @@ func (d *decoder) processSOS(n int) error {
 			// (unless its chroma is asked for: DecodeColour).
 			return d.skipScan()
 		}
+		for _, s := range scan[:nComp] {
+			if cs := d.lum.chromaOf(s.compIndex); cs != nil {
+				cs.coded = true
+			}
+		}
 		return d.lumaScan(scan[:nComp], mxx, myy, zigStart, zigEnd, ah, al)
 	}
 	if zigStart != 0 {
