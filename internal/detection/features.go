@@ -74,7 +74,8 @@ func (l *LumaFeatures) ListingFeatures(ctx context.Context, data []byte) (*match
 }
 
 // PrepareListing hashes a listing image and computes its features from
-// one decode (imagematch.Hasher.HashListingImageLuma): the hashes and
+// one decode (imagematch.Hasher.HashListingImageLuma, or
+// HashListingImageColour with the colour planes): the hashes and
 // regions are HashListingImageRegions', the features ListingFeatures',
 // for one entropy decode of a JPEG instead of two. With ListingMinSide
 // set the luma is reduced, which the hashes cannot use, so the image is
@@ -89,22 +90,18 @@ func (l *LumaFeatures) PrepareListing(ctx context.Context, data []byte) (hashes 
 		features, _ = l.ListingFeatures(ctx, data)
 		return hashes, regions, features, nil
 	}
+	var c imagematch.Colour
 	if l.colour {
-		hashes, regions, c, err := l.h.HashListingImageColour(ctx, data)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if c.Y != nil {
-			features = l.ex.ListingColour(c.Y, c.Cb, c.Cr)
-		}
-		return hashes, regions, features, nil
+		hashes, regions, c, err = l.h.HashListingImageColour(ctx, data)
+	} else {
+		hashes, regions, c.Y, err = l.h.HashListingImageLuma(ctx, data)
 	}
-	hashes, regions, g, err := l.h.HashListingImageLuma(ctx, data)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if g != nil {
-		features = l.ex.Listing(g)
+	if c.Y != nil {
+		// Without colour planes, the luma's features alone.
+		features = l.ex.ListingColour(c.Y, c.Cb, c.Cr)
 	}
 	return hashes, regions, features, nil
 }

@@ -71,42 +71,30 @@ func (h *Hasher) LumaColour(ctx context.Context, data []byte) (Colour, error) {
 	if err != nil {
 		return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
 	}
-	sof, ok := jpegFrame(data)
-	if f == formatJPEG {
-		need := jpegdc.GrayBytes(cfg.Width, cfg.Height, 0, sof.progressive || !ok) + jpegdc.ColourBytes(cfg.Width, cfg.Height, sof.progressive || !ok) + decoderSlack
-		if need <= h.lim.MaxDecodedBytes {
-			release, err := h.gate.acquire(ctx, need)
-			if err != nil {
-				return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
-			}
-			y, cb, cr, _, err := jpegdc.DecodeColour(bytes.NewReader(data), h.lim.MaxPixels, false)
-			release()
-			if err == nil {
-				return Colour{Y: y, Cb: cb, Cr: cr}, nil
-			}
+	if f != formatJPEG {
+		c, err := h.decodeFullColour(ctx, f, cfg, data, true)
+		if err != nil {
+			return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
 		}
-		// Refused or failed: the luma alone, which reports what is
-		// wrong with the file.
-		y, err := h.Luma(ctx, data)
-		return Colour{Y: y}, err
+		return c, nil
 	}
-	need := decodedBytes(f, cfg, data) + 3*int64(cfg.Width)*int64(cfg.Height)
-	if need > h.lim.MaxDecodedBytes {
-		y, err := h.Luma(ctx, data)
-		return Colour{Y: y}, err
+	sof, ok := jpegFrame(data)
+	progressive := sof.progressive || !ok
+	if need := jpegdc.GrayBytes(cfg.Width, cfg.Height, 0, progressive) + jpegdc.ColourBytes(cfg.Width, cfg.Height, progressive) + decoderSlack; need <= h.lim.MaxDecodedBytes {
+		release, err := h.gate.acquire(ctx, need)
+		if err != nil {
+			return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
+		}
+		y, cb, cr, _, err := jpegdc.DecodeColour(bytes.NewReader(data), h.lim.MaxPixels, false)
+		release()
+		if err == nil {
+			return Colour{Y: y, Cb: cb, Cr: cr}, nil
+		}
 	}
-	release, err := h.gate.acquire(ctx, need)
-	if err != nil {
-		return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
-	}
-	defer release()
-	img, err := decodeFull(f, data)
-	if err != nil {
-		return Colour{}, fmt.Errorf("imagematch: luma: %w", err)
-	}
-	c := Colour{Y: grayOf(img)}
-	c.Cb, c.Cr = chromaOf(img)
-	return c, nil
+	// Refused or failed: the luma alone, which reports what is wrong
+	// with the file.
+	y, err := h.Luma(ctx, data)
+	return Colour{Y: y}, err
 }
 
 // lumaShift is the reduction, as a power of two up to jpegdc.MaxShift,
@@ -154,22 +142,40 @@ func (h *Hasher) lumaJPEG(ctx context.Context, data []byte, cfg image.Config, sh
 // lumaFull decodes an image in full with its format's decoder and returns
 // its brightness (grayOf), within the caps and under the gate.
 func (h *Hasher) lumaFull(ctx context.Context, f format, cfg image.Config, data []byte) (*image.Gray, error) {
-	// The grey copy is one more byte per pixel on top of the decode.
+	c, err := h.decodeFullColour(ctx, f, cfg, data, false)
+	return c.Y, err
+}
+
+// decodeFullColour is lumaFull that, with colour, also returns the
+// image's colour planes (chromaOf) from the same decode, unless they
+// would take it over the cap.
+func (h *Hasher) decodeFullColour(ctx context.Context, f format, cfg image.Config, data []byte, colour bool) (Colour, error) {
+	// The grey copy is one more byte per pixel on top of the decode,
+	// the colour planes two more at most.
 	need := decodedBytes(f, cfg, data) + int64(cfg.Width)*int64(cfg.Height)
 	if need > h.lim.MaxDecodedBytes {
-		return nil, fmt.Errorf("%w: %s of %d×%d: decoding takes %s, over the cap of %s",
+		return Colour{}, fmt.Errorf("%w: %s of %d×%d: decoding takes %s, over the cap of %s",
 			ErrTooLarge, f, cfg.Width, cfg.Height, mib(need), mib(h.lim.MaxDecodedBytes))
+	}
+	if more := 2 * int64(cfg.Width) * int64(cfg.Height); colour && need+more <= h.lim.MaxDecodedBytes {
+		need += more
+	} else {
+		colour = false
 	}
 	release, err := h.gate.acquire(ctx, need)
 	if err != nil {
-		return nil, err
+		return Colour{}, err
 	}
 	defer release()
 	img, err := decodeFull(f, data)
 	if err != nil {
-		return nil, err
+		return Colour{}, err
 	}
-	return grayOf(img), nil
+	c := Colour{Y: grayOf(img)}
+	if colour {
+		c.Cb, c.Cr = chromaOf(img)
+	}
+	return c, nil
 }
 
 // reduceGray is g reduced by 1<<shift on each side, each pixel the rounded
